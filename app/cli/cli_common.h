@@ -1,0 +1,60 @@
+#pragma once
+// Shared plumbing of quantscope-cli's subcommands: exit codes, the one-line error, opening a
+// checkpoint, selecting tensors, JSON numbers and readable tables.
+
+#include "io/checkpoint.h"
+#include "quant/scheme.h"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qs::cli {
+
+// Exit codes (all below 128, as the CLI contract requires).
+enum Exit : int {
+    kOk = 0,
+    kFailure = 1,    // anything else
+    kUsage = 2,      // bad arguments
+    kBadFile = 3,    // unreadable or malformed input
+    kBadScheme = 4,  // unknown or invalid scheme spec
+    kNotFound = 5,   // tensor not found
+    kOutputError = 6 // cannot write the output
+};
+
+// Thrown inside a subcommand, caught once in main: the message becomes the single stderr line.
+struct CliError {
+    int code;
+    std::string message;
+};
+
+Checkpoint openCheckpoint(const std::string& path);
+Scheme parseScheme(const std::string& spec);
+// Tensors whose name matches the ECMAScript regex (search, not full match); all if empty.
+std::vector<const TensorInfo*> selectTensors(const Checkpoint& ckpt, const std::string& regex);
+std::vector<float> readTensor(const Checkpoint& ckpt, const TensorInfo& t);
+
+// JSON has no Inf/NaN: non-finite numbers are written as null.
+nlohmann::json number(double v);
+nlohmann::json shapeJson(const TensorInfo& t);
+
+void printJson(const nlohmann::json& j);
+
+// A plain text table with right-aligned numeric columns.
+class TextTable {
+public:
+    explicit TextTable(std::vector<std::string> header) : m_header(std::move(header)) {}
+    void addRow(std::vector<std::string> row) { m_rows.push_back(std::move(row)); }
+    void print() const;
+
+private:
+    std::vector<std::string> m_header;
+    std::vector<std::vector<std::string>> m_rows;
+};
+
+std::string fmt(double v, int precision = 6);  // %.{p}g, "inf" for infinity
+std::string humanBytes(std::uint64_t bytes);
+
+} // namespace qs::cli

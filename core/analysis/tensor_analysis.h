@@ -1,0 +1,54 @@
+#pragma once
+// One tensor under one scheme: quantize, reconstruct, measure. This is what the CLI's analyze
+// prints and what the GUI's detail views draw; both call it, so they always agree.
+// Thread-safe (no shared state); long runs report progress and can be cancelled.
+
+#include "io/checkpoint.h"
+#include "metrics/distribution_stats.h"
+#include "metrics/error_metrics.h"
+#include "metrics/histogram.h"
+#include "quant/registry.h"
+
+#include <optional>
+#include <vector>
+
+namespace qs {
+
+struct AnalysisOptions {
+    int histogramBins = 0;            // 0: no histograms
+    bool keepReconstruction = false;
+};
+
+struct TensorAnalysis {
+    Scheme scheme;
+    ErrorMetrics error;
+    StorageCost cost;
+    std::vector<float> levels;
+    std::string levelsNote;
+    std::optional<Histogram> weightHistogram; // over the original weights' range
+    std::optional<Histogram> errorHistogram;  // of w - w^, symmetric about zero
+    std::vector<float> reconstruction;        // only with keepReconstruction
+};
+
+// The 2-D view quantizers use: [dim0, rest]; 1-D tensors are one row.
+MatrixView matrixView(const TensorInfo& t, const std::vector<float>& values);
+
+Result<TensorAnalysis> analyzeTensor(MatrixView weights, const Scheme& scheme,
+                                     const AnalysisOptions& options = {},
+                                     const ProgressFn& progress = {});
+
+struct BitSweepPoint {
+    int bits = 0;
+    double sqnrDb = 0;
+    double bitsPerWeight = 0;
+};
+
+// The scheme's family at each bit width in [minBits, maxBits] (clamped to the family's range),
+// everything else unchanged. Fixed-width families give their single point.
+Result<std::vector<BitSweepPoint>> sweepBits(MatrixView weights, const Scheme& scheme, int minBits = 2,
+                                             int maxBits = 8, const ProgressFn& progress = {});
+
+// Whether a tensor is quantized by default (two or more dimensions) or kept as stored.
+inline bool isQuantizable(const TensorInfo& t) { return t.shape.size() >= 2; }
+
+} // namespace qs

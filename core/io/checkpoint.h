@@ -1,0 +1,68 @@
+#pragma once
+// A checkpoint: the tensors of one or more memory-mapped files, described lazily. Opening reads
+// headers only; a tensor is decoded to float when asked for. Immutable after open(), so any
+// thread may read tensors concurrently.
+
+#include "io/mapped_file.h"
+#include "tensor/dtype.h"
+#include "util/result.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qs {
+
+struct TensorInfo {
+    std::string name;
+    std::vector<std::int64_t> shape; // row-major, as PyTorch shows it
+    DType dtype = DType::F32;
+    std::uint64_t offset = 0;        // absolute byte offset in its file
+    std::uint64_t nbytes = 0;
+    int file = 0;                    // index into Checkpoint::files()
+    bool fortranOrder = false;       // .npy column-major data
+    bool byteSwapped = false;        // big-endian data (.npy '>f4')
+
+    std::int64_t numel() const;
+    // 2-D view used by quantizers: [dim0, rest]; 1-D is one row; 0-D is 1x1.
+    std::int64_t rows() const;
+    std::int64_t cols() const;
+    std::string shapeString() const; // "[512, 64]"
+};
+
+class Checkpoint {
+public:
+    // Detects the format from the file's content (not its extension).
+    static Result<Checkpoint> open(const std::string& path);
+
+    const std::string& path() const { return m_path; }
+    const std::string& format() const { return m_format; } // "safetensors", "npy"
+    const std::vector<TensorInfo>& tensors() const { return m_tensors; }
+    const std::map<std::string, std::string>& metadata() const { return m_metadata; }
+    const TensorInfo* find(const std::string& name) const;
+    std::int64_t totalParameters() const;
+    std::uint64_t totalBytes() const;
+
+    // The tensor's values as float32, row-major (Fortran-order data is transposed back).
+    Result<std::vector<float>> readFloat(const TensorInfo& t) const;
+
+    // Used by format readers.
+    Checkpoint(std::string path, std::string format);
+    int addFile(std::shared_ptr<const MappedFile> file);
+    void addTensor(TensorInfo t) { m_tensors.push_back(std::move(t)); }
+    void setMetadata(std::string key, std::string value) { m_metadata[std::move(key)] = std::move(value); }
+
+private:
+    std::string m_path;
+    std::string m_format;
+    std::vector<std::shared_ptr<const MappedFile>> m_files;
+    std::vector<TensorInfo> m_tensors;
+    std::map<std::string, std::string> m_metadata;
+};
+
+// Multiplies dimensions with overflow checking; false if negative or the product overflows.
+bool checkedNumel(const std::vector<std::int64_t>& shape, std::uint64_t& out);
+
+} // namespace qs

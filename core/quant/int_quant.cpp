@@ -1,0 +1,226 @@
+#include "quant/int_quant.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+
+namespace qs {
+namespace {
+
+struct Range {
+    int qmin, qmax;
+};
+
+Range codeRange(const Scheme& s) {
+    const int b = s.bits;
+    if (!s.symmetric)
+        return {0, (1 << b) - 1};
+    if (s.fullRange)
+        return {-(1 << (b - 1)), (1 << (b - 1)) - 1};
+    return {-((1 << (b - 1)) - 1), (1 << (b - 1)) - 1};
+}
+
+struct GroupParams {
+    float scale;
+    std::int32_t zero;
+};
+
+GroupParams paramsFor(const Scheme& s, float mn, float mx) {
+    const int b = s.bits;
+    if (s.symmetric) {
+        const float absmax = std::max(std::fabs(mn), std::fabs(mx));
+        const float denom = s.fullRange ? static_cast<float>((1 << b) - 1) / 2.0f
+                                        : static_cast<float>((1 << (b - 1)) - 1);
+        const float scale = absmax / denom;
+        return {scale > 0.0f ? scale : 1.0f, 0};
+    }
+    const float lo = std::min(mn, 0.0f);
+    const float hi = std::max(mx, 0.0f);
+    const float scale = (hi - lo) / static_cast<float>((1 << b) - 1);
+    if (!(scale > 0.0f))
+        return {1.0f, 0};
+    const float z = std::nearbyint(-lo / scale);
+    return {scale, static_cast<std::int32_t>(z)};
+}
+
+inline std::int32_t quantizeOne(float x, GroupParams p, Range r) {
+    const float q = std::nearbyint(x / p.scale) + static_cast<float>(p.zero);
+    return static_cast<std::int32_t>(std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
+}
+
+} // namespace
+
+GroupLayout groupLayout(const Scheme& s, std::int64_t rows, std::int64_t cols) {
+    GroupLayout g;
+    (void)rows;
+    switch (s.granularity) {
+    case Granularity::Tensor:
+        g.wholeTensor = true;
+        g.groupCols = cols;
+        g.groupsPerRow = 1;
+        break;
+    case Granularity::Channel:
+        g.groupCols = cols;
+        g.groupsPerRow = cols > 0 ? 1 : 0;
+        break;
+    case Granularity::Group:
+    case Granularity::Block:
+        g.groupCols = s.groupSize;
+        g.groupsPerRow = (cols + s.groupSize - 1) / s.groupSize;
+        break;
+    }
+    return g;
+}
+
+std::size_t IntQuantized::groupIndex(std::int64_t r, std::int64_t c) const {
+    if (scales.size() == 1)
+        return 0;
+    return static_cast<std::size_t>(r * groupsPerRow + c / groupCols);
+}
+
+StorageCost intStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols) {
+    const auto layout = groupLayout(s, rows, cols);
+    const auto groups = static_cast<std::uint64_t>(rows * cols > 0 ? layout.groupCount(rows) : 0);
+    StorageCost c;
+    c.elements = static_cast<std::uint64_t>(rows * cols);
+    c.payloadBits = c.elements * static_cast<std::uint64_t>(s.bits);
+    c.scaleBits = groups * 16;
+    c.zeroBits = s.symmetric ? 0 : groups * static_cast<std::uint64_t>(s.bits);
+    return c;
+}
+
+Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const ProgressFn& progress) {
+    if (s.family != "int" || s.bits < 2 || s.bits > 8)
+        return makeError("quantizeIntCodes needs an int2..int8 scheme, got " + s.toString());
+    const Range range = codeRange(s);
+    const GroupLayout layout = groupLayout(s, m.rows, m.cols);
+    IntQuantized out;
+    out.rows = m.rows;
+    out.cols = m.cols;
+    out.qmin = range.qmin;
+    out.qmax = range.qmax;
+    out.groupCols = layout.groupCols;
+    out.groupsPerRow = layout.groupsPerRow;
+    out.codes.assign(m.size(), 0);
+    if (m.size() == 0)
+        return out;
+
+    if (layout.wholeTensor) {
+        using MinMax = std::pair<float, float>;
+        const MinMax mm = tbb::parallel_reduce(
+            tbb::blocked_range<std::size_t>(0, m.size(), 1 << 16),
+            MinMax{INFINITY, -INFINITY},
+            [&](const tbb::blocked_range<std::size_t>& r, MinMax acc) {
+                for (std::size_t i = r.begin(); i != r.end(); ++i) {
+                    acc.first = std::min(acc.first, m.data[i]);
+                    acc.second = std::max(acc.second, m.data[i]);
+                }
+                return acc;
+            },
+            [](MinMax a, MinMax b) { return MinMax{std::min(a.first, b.first), std::max(a.second, b.second)}; });
+        const GroupParams p = paramsFor(s, mm.first, mm.second);
+        out.scales = {p.scale};
+        out.zeros = {p.zero};
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m.size(), 1 << 16),
+                          [&](const tbb::blocked_range<std::size_t>& r) {
+                              for (std::size_t i = r.begin(); i != r.end(); ++i)
+                                  out.codes[i] = quantizeOne(m.data[i], p, range);
+                          });
+        if (!reportProgress(progress, 1.0))
+            return makeError(kCancelledMessage);
+        return out;
+    }
+
+    const std::size_t groups = static_cast<std::size_t>(m.rows * layout.groupsPerRow);
+    out.scales.resize(groups);
+    out.zeros.resize(groups);
+    std::atomic<bool> cancelled{false};
+    std::atomic<std::int64_t> rowsDone{0};
+    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, m.rows), [&](const tbb::blocked_range<std::int64_t>& rr) {
+        if (cancelled.load(std::memory_order_relaxed))
+            return;
+        for (std::int64_t r = rr.begin(); r != rr.end(); ++r) {
+            const float* row = m.data + r * m.cols;
+            for (std::int64_t g = 0; g < layout.groupsPerRow; ++g) {
+                const std::int64_t c0 = g * layout.groupCols;
+                const std::int64_t c1 = std::min(m.cols, c0 + layout.groupCols);
+                float mn = row[c0], mx = row[c0];
+                for (std::int64_t c = c0 + 1; c < c1; ++c) {
+                    mn = std::min(mn, row[c]);
+                    mx = std::max(mx, row[c]);
+                }
+                const GroupParams p = paramsFor(s, mn, mx);
+                const auto gi = static_cast<std::size_t>(r * layout.groupsPerRow + g);
+                out.scales[gi] = p.scale;
+                out.zeros[gi] = p.zero;
+                std::int32_t* codes = out.codes.data() + r * m.cols;
+                for (std::int64_t c = c0; c < c1; ++c)
+                    codes[c] = quantizeOne(row[c], p, range);
+            }
+        }
+        const auto done = rowsDone.fetch_add(rr.size()) + static_cast<std::int64_t>(rr.size());
+        if (progress && !progress(static_cast<double>(done) / static_cast<double>(m.rows)))
+            cancelled = true;
+    });
+    if (cancelled)
+        return makeError(kCancelledMessage);
+    return out;
+}
+
+std::vector<float> dequantizeInt(const IntQuantized& q) {
+    std::vector<float> out(q.codes.size());
+    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, q.rows), [&](const tbb::blocked_range<std::int64_t>& rr) {
+        for (std::int64_t r = rr.begin(); r != rr.end(); ++r)
+            for (std::int64_t c = 0; c < q.cols; ++c) {
+                const auto gi = q.groupIndex(r, c);
+                const auto i = static_cast<std::size_t>(r * q.cols + c);
+                out[i] = q.scales[gi] * static_cast<float>(q.codes[i] - q.zeros[gi]);
+            }
+    });
+    return out;
+}
+
+Result<QuantOutput> quantizeInt(const Scheme& s, MatrixView m, const ProgressFn& progress) {
+    auto q = quantizeIntCodes(s, m, progress);
+    if (!q)
+        return q.error();
+    QuantOutput out;
+    out.reconstruction = dequantizeInt(*q);
+    out.cost = intStorageCost(s, m.rows, m.cols);
+    if (!q->scales.empty()) {
+        const auto widest = static_cast<std::size_t>(
+            std::max_element(q->scales.begin(), q->scales.end()) - q->scales.begin());
+        const float scale = q->scales[widest];
+        const int zero = q->zeros[widest];
+        for (int code = q->qmin; code <= q->qmax; ++code)
+            out.levels.push_back(scale * static_cast<float>(code - zero));
+        if (q->scales.size() > 1) {
+            const auto row = static_cast<std::int64_t>(widest) / std::max<std::int64_t>(1, q->groupsPerRow);
+            const auto grp = static_cast<std::int64_t>(widest) % std::max<std::int64_t>(1, q->groupsPerRow);
+            out.levelsNote = s.granularity == Granularity::Channel
+                                 ? "levels of the widest row (" + std::to_string(row) + ")"
+                                 : "levels of the widest group (row " + std::to_string(row) + ", group " +
+                                       std::to_string(grp) + ")";
+        } else {
+            out.levelsNote = "levels of the tensor scale";
+        }
+    }
+    return out;
+}
+
+std::vector<float> intUnitLevels(const Scheme& s) {
+    // Unit scale: the codes themselves; asym codes are shown centred on a mid-range zero-point
+    // 2^(b-1), i.e. q - 2^(b-1) for q in [0, 2^b - 1].
+    const Range r = codeRange(s);
+    const int shift = s.symmetric ? 0 : (1 << (s.bits - 1));
+    std::vector<float> levels;
+    for (int q = r.qmin; q <= r.qmax; ++q)
+        levels.push_back(static_cast<float>(q - shift));
+    return levels;
+}
+
+} // namespace qs

@@ -1,0 +1,46 @@
+#pragma once
+// Uniform integer quantization, the `int` family, exactly as DESIGN.md "Numeric conventions":
+//   asym: lo = min(min, 0), hi = max(max, 0), scale = (hi - lo)/(2^b - 1), zero = rne(-lo/scale),
+//         q = clamp(rne(x/scale) + zero, 0, 2^b - 1), x^ = scale*(q - zero)      (GPTQ, torch.ao)
+//   sym:  scale = absmax/(2^(b-1) - 1), q in [-(2^(b-1) - 1), 2^(b-1) - 1], x^ = scale*q
+//   sym range=full: scale = absmax/((2^b - 1)/2), q in [-2^(b-1), 2^(b-1) - 1] (compressed-tensors)
+// All arithmetic in float32 with round-half-to-even. An all-zero group gets scale 1 and zero 0
+// (it reconstructs exactly; torch.ao would clamp the scale to eps with the same result).
+// Storage: b-bit codes, an fp16 scale per group, asym zero-points at b bits per group.
+
+#include "quant/registry.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace qs {
+
+struct IntQuantized {
+    std::int64_t rows = 0, cols = 0;
+    std::int64_t groupCols = 0;           // columns per group (cols for channel, all for tensor)
+    std::int64_t groupsPerRow = 0;        // 1 for tensor granularity (one group overall)
+    std::vector<std::int32_t> codes;      // stored integer q, row-major like the input
+    std::vector<float> scales;            // one per group, row-major [rows][groupsPerRow]
+    std::vector<std::int32_t> zeros;      // one per group (0 for sym)
+    int qmin = 0, qmax = 0;
+
+    std::size_t groupIndex(std::int64_t r, std::int64_t c) const;
+};
+
+Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const ProgressFn& progress = {});
+std::vector<float> dequantizeInt(const IntQuantized& q);
+StorageCost intStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols);
+
+Result<QuantOutput> quantizeInt(const Scheme& s, MatrixView m, const ProgressFn& progress);
+std::vector<float> intUnitLevels(const Scheme& s);
+
+// Group layout shared by group-wise families: how a [rows, cols] matrix splits into scale groups.
+struct GroupLayout {
+    std::int64_t groupCols = 0;    // elements per group along a row (last group may be shorter)
+    std::int64_t groupsPerRow = 0; // 0 rows -> 0
+    bool wholeTensor = false;      // one group for everything
+    std::int64_t groupCount(std::int64_t rows) const { return wholeTensor ? 1 : rows * groupsPerRow; }
+};
+GroupLayout groupLayout(const Scheme& s, std::int64_t rows, std::int64_t cols);
+
+} // namespace qs

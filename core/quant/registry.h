@@ -1,0 +1,76 @@
+#pragma once
+// The one table of quantization families. Spec parsing, the GUI's menus, the CLI and reports
+// are all built from it; a family whose `quantize` is null is known to the grammar but not
+// implemented yet, and says so.
+
+#include "quant/scheme.h"
+#include "quant/storage_cost.h"
+#include "util/progress.h"
+#include "util/result.h"
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace qs {
+
+enum class FamilyKind {
+    Uniform,      // int
+    Companding,   // mulaw, alaw, log
+    Codebook,     // nf, bnb_fp4
+    FloatElement, // fp4, fp6_*, fp8_*
+    Microscaling, // mx*, nvfp4
+    GgmlBlock,    // q4_0 ... iq4_xs
+    Learned,      // kmeans
+    Optimized,    // hqq, sinq
+    Calibrated,   // gptq, awq, autoround, smoothquant
+    Cast,         // f16, bf16, f32
+};
+
+// A row-major matrix view: `rows` x `cols` floats.
+struct MatrixView {
+    const float* data = nullptr;
+    std::int64_t rows = 0;
+    std::int64_t cols = 0;
+    std::size_t size() const { return static_cast<std::size_t>(rows * cols); }
+};
+
+struct QuantOutput {
+    std::vector<float> reconstruction; // same shape as the input
+    StorageCost cost;
+    std::vector<float> levels;         // reconstruction levels of the widest scale group, sorted
+    std::string levelsNote;            // which group `levels` belong to, for the UI
+};
+
+using QuantizeFn = Result<QuantOutput> (*)(const Scheme&, MatrixView, const ProgressFn&);
+using UnitLevelsFn = std::vector<float> (*)(const Scheme&);
+
+struct FamilyInfo {
+    std::string_view name;
+    FamilyKind kind;
+    int minBits = 0, maxBits = 0; // variable width; both 0 for fixed formats
+    int elementBits = 0;          // fixed formats: bits of one element code
+    int blockSize = 0;            // formats with a fixed block; 0 = granularity chosen by the user
+    Granularity defaultGranularity = Granularity::Tensor;
+    int defaultGroupSize = 0;
+    bool hasSymmetry = false;     // accepts sym/asym
+    bool defaultSymmetric = false;
+    std::string_view description;
+    QuantizeFn quantize = nullptr;     // null: known to the grammar, not implemented yet
+    UnitLevelsFn unitLevels = nullptr; // levels for a unit scale (null: none / data dependent)
+
+    bool fixedBits() const { return minBits == 0; }
+    bool implemented() const { return quantize != nullptr; }
+};
+
+std::span<const FamilyInfo> families();
+const FamilyInfo* findFamily(std::string_view name);
+std::string familyNamesList(); // "int, mulaw, ..." for error messages
+
+// Quantizes and reconstructs `m` with `s`. Errors for families not implemented yet.
+Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& progress = {});
+// Reconstruction levels for a unit scale, sorted; an error if the family has none.
+Result<std::vector<float>> unitLevels(const Scheme& s);
+
+} // namespace qs
