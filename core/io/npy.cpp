@@ -144,16 +144,16 @@ struct DescrType {
 };
 
 std::optional<DescrType> parseDescr(const std::string& d, std::string& why) {
+    if (d.find('O') != std::string::npos) {
+        why = "object arrays are pickles and are never loaded";
+        return std::nullopt;
+    }
     if (d.size() < 3) {
         why = "unsupported dtype '" + d + "'";
         return std::nullopt;
     }
     const char order = d[0];
     const std::string code = d.substr(1);
-    if (code[0] == 'O') {
-        why = "object arrays are pickles and are never loaded";
-        return std::nullopt;
-    }
     static const std::pair<const char*, DType> kCodes[] = {
         {"b1", DType::Bool}, {"u1", DType::U8}, {"i1", DType::I8},   {"u2", DType::U16},
         {"i2", DType::I16},  {"u4", DType::U32}, {"i4", DType::I32}, {"u8", DType::U64},

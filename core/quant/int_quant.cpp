@@ -52,6 +52,97 @@ inline std::int32_t quantizeOne(float x, GroupParams p, Range r) {
     return static_cast<std::int32_t>(std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
 }
 
+// Counter-based uniform in [0, 1): the same (seed, index) always gives the same number, so
+// stochastic rounding is reproducible whatever the thread schedule.
+inline float uniformAt(std::uint64_t seed, std::uint64_t index) {
+    std::uint64_t z = seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return static_cast<float>(z >> 40) * (1.0f / 16777216.0f);
+}
+
+inline std::int32_t quantizeStochastic(float x, GroupParams p, Range r, float u) {
+    const float q = std::floor(x / p.scale + u) + static_cast<float>(p.zero);
+    return static_cast<std::int32_t>(std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
+}
+
+// numpy.percentile's default (linear interpolation between order statistics); sorts `v`.
+float percentile(std::vector<float>& v, double pct) {
+    std::sort(v.begin(), v.end());
+    const double pos = pct / 100.0 * static_cast<double>(v.size() - 1);
+    const auto i = static_cast<std::size_t>(pos);
+    const double frac = pos - static_cast<double>(i);
+    if (i + 1 >= v.size())
+        return v.back();
+    return static_cast<float>(v[i] + frac * (static_cast<double>(v[i + 1]) - v[i]));
+}
+
+// GPTQ's MSE grid (quant.py find_params with mse=True): shrink the range by p = 1 - i/100 for
+// i < 80 and keep the parameters with the least sum |x^ - x|^2.4.
+GroupParams mseSearch(const Scheme& s, const float* x, std::int64_t n, float mn, float mx, Range r) {
+    constexpr int kGrid = 100;
+    constexpr double kMaxShrink = 0.8;
+    constexpr double kNorm = 2.4;
+    GroupParams best = paramsFor(s, mn, mx);
+    double bestErr = INFINITY;
+    for (int i = 0; i < static_cast<int>(kMaxShrink * kGrid); ++i) {
+        const float p = 1.0f - static_cast<float>(i) / static_cast<float>(kGrid);
+        const GroupParams gp = paramsFor(s, p * std::min(mn, 0.0f), p * std::max(mx, 0.0f));
+        double err = 0;
+        for (std::int64_t k = 0; k < n; ++k) {
+            const float rec = gp.scale * static_cast<float>(quantizeOne(x[k], gp, r) - gp.zero);
+            err += std::pow(std::fabs(static_cast<double>(rec) - x[k]), kNorm);
+        }
+        if (err < bestErr) {
+            bestErr = err;
+            best = gp;
+        }
+    }
+    return best;
+}
+
+// Scale and zero-point of one group under the scheme's clipping rule.
+GroupParams groupParams(const Scheme& s, const float* x, std::int64_t n, Range r) {
+    float mn = x[0], mx = x[0];
+    for (std::int64_t k = 1; k < n; ++k) {
+        mn = std::min(mn, x[k]);
+        mx = std::max(mx, x[k]);
+    }
+    switch (s.clip) {
+    case Clip::MinMax:
+        return paramsFor(s, mn, mx);
+    case Clip::Mse:
+        return mseSearch(s, x, n, mn, mx, r);
+    case Clip::Percentile: {
+        std::vector<float> v(x, x + n);
+        if (s.symmetric) {
+            for (auto& e : v)
+                e = std::fabs(e);
+            const float a = percentile(v, s.clipPercentile);
+            return paramsFor(s, -a, a);
+        }
+        const float hi = percentile(v, s.clipPercentile);
+        const float lo = percentile(v, 100.0 - s.clipPercentile);
+        return paramsFor(s, lo, hi);
+    }
+    }
+    return paramsFor(s, mn, mx);
+}
+
+void quantizeSpan(const Scheme& s, const float* x, std::int32_t* codes, std::int64_t n, std::uint64_t firstIndex,
+                  GroupParams p, Range r) {
+    if (s.rounding == Rounding::Stochastic) {
+        const auto it = s.extra.find("seed");
+        const std::uint64_t seed = it == s.extra.end() ? 0 : std::stoull(it->second);
+        for (std::int64_t k = 0; k < n; ++k)
+            codes[k] = quantizeStochastic(x[k], p, r, uniformAt(seed, firstIndex + static_cast<std::uint64_t>(k)));
+    } else {
+        for (std::int64_t k = 0; k < n; ++k)
+            codes[k] = quantizeOne(x[k], p, r);
+    }
+}
+
 } // namespace
 
 GroupLayout groupLayout(const Scheme& s, std::int64_t rows, std::int64_t cols) {
@@ -110,25 +201,31 @@ Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const Progr
         return out;
 
     if (layout.wholeTensor) {
-        using MinMax = std::pair<float, float>;
-        const MinMax mm = tbb::parallel_reduce(
-            tbb::blocked_range<std::size_t>(0, m.size(), 1 << 16),
-            MinMax{INFINITY, -INFINITY},
-            [&](const tbb::blocked_range<std::size_t>& r, MinMax acc) {
-                for (std::size_t i = r.begin(); i != r.end(); ++i) {
-                    acc.first = std::min(acc.first, m.data[i]);
-                    acc.second = std::max(acc.second, m.data[i]);
-                }
-                return acc;
-            },
-            [](MinMax a, MinMax b) { return MinMax{std::min(a.first, b.first), std::max(a.second, b.second)}; });
-        const GroupParams p = paramsFor(s, mm.first, mm.second);
+        // One group: parameters from the whole tensor (min/max reduced in parallel; the
+        // percentile and MSE rules need all values at once).
+        GroupParams p;
+        if (s.clip == Clip::MinMax) {
+            using MinMax = std::pair<float, float>;
+            const MinMax mm = tbb::parallel_reduce(
+                tbb::blocked_range<std::size_t>(0, m.size(), 1 << 16), MinMax{INFINITY, -INFINITY},
+                [&](const tbb::blocked_range<std::size_t>& r, MinMax acc) {
+                    for (std::size_t i = r.begin(); i != r.end(); ++i) {
+                        acc.first = std::min(acc.first, m.data[i]);
+                        acc.second = std::max(acc.second, m.data[i]);
+                    }
+                    return acc;
+                },
+                [](MinMax a, MinMax b) { return MinMax{std::min(a.first, b.first), std::max(a.second, b.second)}; });
+            p = paramsFor(s, mm.first, mm.second);
+        } else {
+            p = groupParams(s, m.data, static_cast<std::int64_t>(m.size()), range);
+        }
         out.scales = {p.scale};
         out.zeros = {p.zero};
         tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m.size(), 1 << 16),
                           [&](const tbb::blocked_range<std::size_t>& r) {
-                              for (std::size_t i = r.begin(); i != r.end(); ++i)
-                                  out.codes[i] = quantizeOne(m.data[i], p, range);
+                              quantizeSpan(s, m.data + r.begin(), out.codes.data() + r.begin(),
+                                           static_cast<std::int64_t>(r.size()), r.begin(), p, range);
                           });
         if (!reportProgress(progress, 1.0))
             return makeError(kCancelledMessage);
@@ -148,18 +245,12 @@ Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const Progr
             for (std::int64_t g = 0; g < layout.groupsPerRow; ++g) {
                 const std::int64_t c0 = g * layout.groupCols;
                 const std::int64_t c1 = std::min(m.cols, c0 + layout.groupCols);
-                float mn = row[c0], mx = row[c0];
-                for (std::int64_t c = c0 + 1; c < c1; ++c) {
-                    mn = std::min(mn, row[c]);
-                    mx = std::max(mx, row[c]);
-                }
-                const GroupParams p = paramsFor(s, mn, mx);
+                const GroupParams p = groupParams(s, row + c0, c1 - c0, range);
                 const auto gi = static_cast<std::size_t>(r * layout.groupsPerRow + g);
                 out.scales[gi] = p.scale;
                 out.zeros[gi] = p.zero;
-                std::int32_t* codes = out.codes.data() + r * m.cols;
-                for (std::int64_t c = c0; c < c1; ++c)
-                    codes[c] = quantizeOne(row[c], p, range);
+                quantizeSpan(s, row + c0, out.codes.data() + r * m.cols + c0, c1 - c0,
+                             static_cast<std::uint64_t>(r * m.cols + c0), p, range);
             }
         }
         const auto done = rowsDone.fetch_add(rr.size()) + static_cast<std::int64_t>(rr.size());

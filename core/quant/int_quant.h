@@ -6,6 +6,10 @@
 //   sym range=full: scale = absmax/((2^b - 1)/2), q in [-2^(b-1), 2^(b-1) - 1] (compressed-tensors)
 // All arithmetic in float32 with round-half-to-even. An all-zero group gets scale 1 and zero 0
 // (it reconstructs exactly; torch.ao would clamp the scale to eps with the same result).
+// clip=pN takes the range from percentiles (numpy's linear rule; |x| for sym, the N-th and
+// (100-N)-th for asym); clip=mse is GPTQ's grid (shrink 1 - i/100, i < 80, least sum |err|^2.4).
+// round=stochastic gives floor(x/scale + u) with u from a counter-based hash of (seed, index),
+// so results are reproducible for a seed whatever the threading.
 // Storage: b-bit codes, an fp16 scale per group, asym zero-points at b bits per group.
 
 #include "quant/registry.h"

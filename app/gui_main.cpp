@@ -1,0 +1,105 @@
+// quantscope [PATH] [--tensor NAME] [--scheme SPEC] [--screenshot PNG]
+// Opens the GUI, optionally on a checkpoint. With --screenshot it renders the window once the
+// analysis has finished, writes the PNG and exits (works with QT_QPA_PLATFORM=offscreen).
+
+#include "main_window.h"
+#include "workers/analysis_controller.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QFileInfo>
+#include <QPixmap>
+#include <QStyleFactory>
+#include <QTimer>
+
+#include <cstdio>
+
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr int kExitFailed = 1;
+constexpr QSize kScreenshotSize(1600, 1000);
+
+int fail(int code, const QString& message) {
+    std::fprintf(stderr, "quantscope: %s\n", qPrintable(message));
+    return code;
+}
+
+// Renders the window once everything requested has been drawn, then quits with 0, or with 1
+// (and one line on stderr) on the first error.
+void armScreenshot(qs::MainWindow& window, const QString& path) {
+    QObject::connect(&window, &qs::MainWindow::errorShown, &window, [](const QString& message) {
+        std::fprintf(stderr, "quantscope: %s\n", qPrintable(message));
+        QCoreApplication::exit(kExitFailed);
+    });
+    QObject::connect(&window, &qs::MainWindow::idle, &window, [&window, path] {
+        // Let queued layout requests of the freshly filled charts run before grabbing.
+        QTimer::singleShot(0, &window, [&window, path] {
+            const QPixmap shot = window.grab();
+            if (shot.save(path, "PNG")) {
+                QCoreApplication::exit(0);
+            } else {
+                std::fprintf(stderr, "quantscope: cannot write screenshot %s\n", qPrintable(path));
+                QCoreApplication::exit(kExitFailed);
+            }
+        });
+    });
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("Quantscope"));
+    QApplication::setApplicationName(QStringLiteral("Quantscope"));
+    QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
+    QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Explore the quantization of neural-network weights."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("path"), QStringLiteral("Checkpoint file to open."), QStringLiteral("[PATH]"));
+    const QCommandLineOption tensorOpt(QStringLiteral("tensor"), QStringLiteral("Tensor to select."), QStringLiteral("NAME"));
+    const QCommandLineOption schemeOpt(QStringLiteral("scheme"), QStringLiteral("Scheme spec (default int4:g64)."),
+                                       QStringLiteral("SPEC"), QStringLiteral("int4:g64"));
+    const QCommandLineOption shotOpt(QStringLiteral("screenshot"),
+                                     QStringLiteral("Render the window to PNG after the analysis, then exit."),
+                                     QStringLiteral("PNG"));
+    const QCommandLineOption lessonOpt(QStringLiteral("lesson"), QStringLiteral("Open a lesson (not available yet)."),
+                                       QStringLiteral("ID"));
+    const QCommandLineOption listLessonsOpt(QStringLiteral("list-lessons"), QStringLiteral("List the lessons."));
+    parser.addOptions({tensorOpt, schemeOpt, shotOpt, lessonOpt, listLessonsOpt});
+    parser.process(app);
+
+    if (parser.isSet(listLessonsOpt)) {
+        std::printf("lessons are not available yet\n");
+        return 0;
+    }
+    if (parser.isSet(lessonOpt))
+        std::fprintf(stderr, "quantscope: lessons are not available yet; opening without one\n");
+
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() > 1)
+        return fail(kExitUsage, QStringLiteral("expected at most one PATH, got %1").arg(positional.size()));
+    const QString path = positional.value(0);
+    const auto scheme = qs::Scheme::parse(parser.value(schemeOpt).toStdString());
+    if (!scheme)
+        return fail(kExitUsage, QString::fromStdString(scheme.message()));
+    const bool screenshot = parser.isSet(shotOpt);
+    if (screenshot && path.isEmpty())
+        return fail(kExitUsage, QStringLiteral("--screenshot needs a PATH to open"));
+    if (!path.isEmpty() && !QFileInfo::exists(path))
+        return fail(kExitFailed, QStringLiteral("%1: no such file or directory").arg(path));
+
+    qs::MainWindow window(!screenshot);
+    window.setScheme(scheme.value());
+    if (screenshot) {
+        window.resize(kScreenshotSize);
+        armScreenshot(window, parser.value(shotOpt));
+    }
+    window.show();
+    if (!path.isEmpty())
+        window.openCheckpoint(path, parser.value(tensorOpt));
+    return QApplication::exec();
+}

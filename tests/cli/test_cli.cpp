@@ -1,0 +1,209 @@
+// quantscope-cli's contract (DESIGN.md): one JSON document with --json, exit 0 on success, a
+// non-zero code below 128 and exactly one stderr line on any error.
+
+#include "io/checkpoint.h"
+#include "test_support.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <random>
+#include <set>
+
+namespace {
+
+struct Run {
+    int code = -1;
+    QByteArray out, err;
+    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
+};
+
+Run cli(const QStringList& args) {
+    QProcess p;
+    p.start(QS_CLI_PATH, args);
+    if (!p.waitForFinished(60000))
+        qFatal("quantscope-cli did not finish");
+    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+}
+
+QString sample() { return QString::fromStdString(qs::test::samplePath()); }
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { QVERIFY(m_dir.isValid()); }
+    void infoListsTensors();
+    void statsRows();
+    void analyzeResultsAndTotals();
+    void analyzeWithActivationsReportsOutputError();
+    void levels();
+    void dequantWritesNpy();
+    void errorsAreOneLineWithExitCodes_data();
+    void errorsAreOneLineWithExitCodes();
+    void textOutputIsReadable();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+void TestCli::infoListsTensors() {
+    const Run r = cli({"info", sample(), "--json"});
+    QCOMPARE(r.code, 0);
+    QJsonParseError pe;
+    const auto doc = QJsonDocument::fromJson(r.out, &pe);
+    QCOMPARE(pe.error, QJsonParseError::NoError); // exactly one document
+    const auto j = doc.object();
+    QCOMPARE(j["format"].toString(), QString("safetensors"));
+    QCOMPARE(j["parameters"].toInteger(), 260032);
+    const auto tensors = j["tensors"].toArray();
+    QCOMPARE(tensors.size(), 47);
+    QJsonObject emb;
+    for (const auto& t : tensors)
+        if (t.toObject()["name"].toString() == "model.embed_tokens.weight")
+            emb = t.toObject();
+    QCOMPARE(emb["shape"].toArray(), (QJsonArray{512, 64}));
+    QCOMPARE(emb["dtype"].toString(), QString("F32"));
+    QCOMPARE(emb["numel"].toInteger(), 32768);
+    QCOMPARE(emb["bytes"].toInteger(), 131072);
+}
+
+void TestCli::statsRows() {
+    const Run r = cli({"stats", sample(), "--tensor", "layers\\.0\\.input_layernorm", "--json"});
+    QCOMPARE(r.code, 0);
+    const auto rows = r.json()["tensors"].toArray();
+    QCOMPARE(rows.size(), 1);
+    const auto s = rows[0].toObject();
+    for (const char* key : {"name", "shape", "dtype", "numel", "mean", "std", "min", "max", "kurtosis", "absmax",
+                            "outlier_share"})
+        QVERIFY2(s.contains(key), key);
+    QVERIFY(s["min"].toDouble() > 0.45 && s["max"].toDouble() < 2.7);
+    QCOMPARE(s["absmax"].toDouble(), s["max"].toDouble());
+}
+
+void TestCli::analyzeResultsAndTotals() {
+    const Run r = cli({"analyze", sample(), "--scheme", "int4:g64", "--scheme", "INT8:channel:sym", "--json"});
+    QCOMPARE(r.code, 0);
+    const auto j = r.json();
+    const auto results = j["results"].toArray();
+    QCOMPARE(results.size(), 2 * 36); // 36 tensors with 2+ dims; 11 norms kept as stored
+    QCOMPARE(j["kept"].toArray().size(), 11);
+    double sumSqErr = 0, elements = 0;
+    for (const auto& v : results) {
+        const auto o = v.toObject();
+        for (const char* key : {"name", "shape", "scheme", "mse", "rmse", "rel_rmse", "sqnr_db", "max_abs_err",
+                                "cosine", "bits_per_weight", "bytes"})
+            QVERIFY2(o.contains(key), key);
+        QVERIFY(o["scheme"].toString() == "int4:g64" || o["scheme"].toString() == "int8:channel:sym");
+        if (o["name"].toString() == "model.layers.0.self_attn.q_proj.weight" && o["scheme"] == "int4:g64") {
+            QCOMPARE(o["bits_per_weight"].toDouble(), 4.3125);
+            QCOMPARE(o["bytes"].toInteger(), 64 * 64 * 4.3125 / 8);
+        }
+        if (o["scheme"] == "int4:g64") {
+            const double n = o["shape"].toArray()[0].toDouble() * o["shape"].toArray()[1].toDouble();
+            sumSqErr += o["mse"].toDouble() * n;
+            elements += n;
+        }
+        QVERIFY(o["cosine"].toDouble() > 0.9 && o["cosine"].toDouble() <= 1.0);
+    }
+    const auto totals = j["totals"].toArray();
+    QCOMPARE(totals.size(), 2);
+    const auto t4 = totals[0].toObject();
+    QCOMPARE(t4["scheme"].toString(), QString("int4:g64"));
+    QCOMPARE(t4["elements"].toDouble(), elements);
+    QVERIFY(t4["sqnr_db"].toDouble() < totals[1].toObject()["sqnr_db"].toDouble());
+    QVERIFY(t4["bits_per_weight"].toDouble() > 4.3 && t4["bits_per_weight"].toDouble() < 4.36);
+}
+
+void TestCli::analyzeWithActivationsReportsOutputError() {
+    std::mt19937 rng(1);
+    std::normal_distribution<float> n(0.0f, 1.0f);
+    std::vector<float> x(16 * 64);
+    for (auto& v : x)
+        v = n(rng);
+    const QString act = m_dir.filePath("act.npy");
+    qs::test::writeNpy(act.toStdString(), "<f4", {16, 64}, qs::test::floatBytes(x));
+    const Run r = cli({"analyze", sample(), "--scheme", "int4:g64", "--tensor", "layers\\.1\\.self_attn\\.q_proj",
+                       "--calib", act, "--json"});
+    QCOMPARE(r.code, 0);
+    const auto res = r.json()["results"].toArray()[0].toObject();
+    QVERIFY(res.contains("out_rel_err"));
+    const double e = res["out_rel_err"].toDouble();
+    QVERIFY2(e > 0.01 && e < 0.5, QByteArray::number(e));
+}
+
+void TestCli::levels() {
+    const Run r = cli({"levels", "--scheme", "int4:sym", "--json"});
+    QCOMPARE(r.code, 0);
+    const auto j = r.json();
+    QCOMPARE(j["scheme"].toString(), QString("int4:channel:sym"));
+    const auto lv = j["levels"].toArray();
+    QCOMPARE(lv.size(), 15);
+    QCOMPARE(lv.first().toDouble(), -7.0);
+    QCOMPARE(lv.last().toDouble(), 7.0);
+}
+
+void TestCli::dequantWritesNpy() {
+    const QString out = m_dir.filePath("q.npy");
+    const Run r = cli({"dequant", sample(), "--tensor", "model.layers.0.mlp.down_proj.weight", "--scheme", "int4:g64",
+                       "--out", out, "--json"});
+    QCOMPARE(r.code, 0);
+    auto c = qs::Checkpoint::open(out.toStdString());
+    QVERIFY(c.ok());
+    QCOMPARE(c->tensors()[0].shape, (std::vector<std::int64_t>{64, 172}));
+    auto values = c->readFloat(c->tensors()[0]);
+    QVERIFY(values.ok());
+    // int4 asym g64: each group has at most 16 distinct values.
+    std::set<float> distinct(values->begin(), values->begin() + 64);
+    QVERIFY(distinct.size() <= 16);
+    const Run self = cli({"dequant", sample(), "--tensor", "model.norm.weight", "--out", sample()});
+    QVERIFY(self.code != 0);
+    QVERIFY(self.err.contains("overwrite"));
+}
+
+void TestCli::errorsAreOneLineWithExitCodes_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<int>("code");
+    const QString garbage = m_dir.filePath("garbage.bin");
+    QFile g(garbage);
+    QVERIFY(g.open(QIODevice::WriteOnly));
+    g.write("definitely not a checkpoint");
+    g.close();
+    QTest::newRow("missing file") << QStringList{"info", "/nonexistent/model.safetensors"} << 3;
+    QTest::newRow("unrecognised file") << QStringList{"stats", garbage} << 3;
+    QTest::newRow("unknown scheme") << QStringList{"analyze", sample(), "--scheme", "int99"} << 4;
+    QTest::newRow("bad option") << QStringList{"levels", "--scheme", "int4:wat"} << 4;
+    QTest::newRow("not implemented") << QStringList{"analyze", sample(), "--scheme", "q4_k"} << 4;
+    QTest::newRow("tensor not found") << QStringList{"stats", sample(), "--tensor", "^nope$"} << 5;
+    QTest::newRow("dequant tensor not found")
+        << QStringList{"dequant", sample(), "--tensor", "nope", "--out", m_dir.filePath("x.npy")} << 5;
+    QTest::newRow("bad regex") << QStringList{"stats", sample(), "--tensor", "("} << 2;
+    QTest::newRow("unknown subcommand") << QStringList{"frobnicate"} << 2;
+    QTest::newRow("missing argument") << QStringList{"analyze", sample()} << 2;
+}
+
+void TestCli::errorsAreOneLineWithExitCodes() {
+    QFETCH(QStringList, args);
+    QFETCH(int, code);
+    const Run r = cli(args + QStringList{"--json"});
+    QCOMPARE(r.code, code);
+    QVERIFY(r.code > 0 && r.code < 128);
+    QVERIFY2(r.err.trimmed().count('\n') == 0 && !r.err.trimmed().isEmpty(), r.err.constData());
+    QVERIFY2(r.out.isEmpty(), r.out.constData());
+}
+
+void TestCli::textOutputIsReadable() {
+    const Run r = cli({"analyze", sample(), "--scheme", "int4:g64", "--tensor", "q_proj"});
+    QCOMPARE(r.code, 0);
+    QVERIFY(r.out.contains("model.layers.4.self_attn.q_proj.weight"));
+    QVERIFY(r.out.contains("Totals"));
+    QVERIFY(r.out.contains("4.3125"));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

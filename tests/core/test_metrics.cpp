@@ -1,0 +1,138 @@
+#include "metrics/distribution_stats.h"
+#include "metrics/error_metrics.h"
+#include "metrics/histogram.h"
+#include "metrics/output_error.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <limits>
+
+using namespace qs;
+
+class TestMetrics : public QObject {
+    Q_OBJECT
+private slots:
+    void errorMetricsKnownValues();
+    void exactReconstructionHasInfiniteSqnr();
+    void mergeEqualsWholeComputation();
+    void distributionStatsKnownValues();
+    void kurtosisOfTwoPointDistribution();
+    void nonFiniteValuesAreCountedApart();
+    void histogramBinsAndEdges();
+    void differenceHistogramIsSymmetric();
+    void outputErrorOfALinearLayer();
+};
+
+void TestMetrics::errorMetricsKnownValues() {
+    const std::vector<float> w{3, 4, 0, 0};
+    const std::vector<float> r{3, 3, 0, 1};
+    const auto m = computeErrorMetrics(w, r);
+    // err = (0, 1, 0, -1): sum sq 2, mse 0.5; ||w||^2 = 25.
+    QCOMPARE(m.count, std::uint64_t(4));
+    QCOMPARE(m.mse(), 0.5);
+    QCOMPARE(m.rmse(), std::sqrt(0.5));
+    QCOMPARE(m.relRmse(), std::sqrt(2.0 / 25.0));
+    QCOMPARE(m.sqnrDb(), 10.0 * std::log10(12.5));
+    QCOMPARE(m.maxAbsErr, 1.0);
+    // cos = (9 + 12) / (5 * sqrt(19))
+    QCOMPARE(m.cosine(), 21.0 / (5.0 * std::sqrt(19.0)));
+}
+
+void TestMetrics::exactReconstructionHasInfiniteSqnr() {
+    const std::vector<float> w{1, -2, 3};
+    const auto m = computeErrorMetrics(w, w);
+    QVERIFY(std::isinf(m.sqnrDb()) && m.sqnrDb() > 0);
+    QCOMPARE(m.relRmse(), 0.0);
+    QCOMPARE(m.cosine(), 1.0);
+}
+
+void TestMetrics::mergeEqualsWholeComputation() {
+    std::vector<float> a(100000), b(100000);
+    for (size_t i = 0; i < a.size(); ++i) {
+        a[i] = std::sin(float(i));
+        b[i] = a[i] + 0.01f * std::cos(float(i) * 0.37f);
+    }
+    const auto whole = computeErrorMetrics(a, b);
+    auto part = computeErrorMetrics(std::span(a).first(40000), std::span(b).first(40000));
+    part.merge(computeErrorMetrics(std::span(a).subspan(40000), std::span(b).subspan(40000)));
+    QCOMPARE(part.count, whole.count);
+    QVERIFY(std::fabs(part.sumSqErr - whole.sumSqErr) <= 1e-12 * whole.sumSqErr);
+    QCOMPARE(part.maxAbsErr, whole.maxAbsErr);
+}
+
+void TestMetrics::distributionStatsKnownValues() {
+    const std::vector<float> v{1, 2, 3, 4};
+    const auto s = computeDistributionStats(v);
+    QCOMPARE(s.mean, 2.5);
+    QCOMPARE(s.std, std::sqrt(1.25)); // population
+    QCOMPARE(s.min, 1.0);
+    QCOMPARE(s.max, 4.0);
+    QCOMPARE(s.absmax, 4.0);
+    QCOMPARE(s.skew, 0.0);
+    // m4 = (2*1.5^4 + 2*0.5^4)/4 = 2.5625; m2^2 = 1.5625 -> excess -1.36
+    QVERIFY(std::fabs(s.kurtosis - (2.5625 / 1.5625 - 3.0)) < 1e-12);
+    QCOMPARE(s.outlierShare, 0.0);
+}
+
+void TestMetrics::kurtosisOfTwoPointDistribution() {
+    // One large outlier among many zeros: share of values beyond 3 sigma is 1/n.
+    std::vector<float> v(1000, 0.0f);
+    v[0] = 100.0f;
+    const auto s = computeDistributionStats(v);
+    QCOMPARE(s.outlierShare, 0.001);
+    QVERIFY(s.kurtosis > 900); // n - 3 - 1/(n-1)... ~ 995
+    QCOMPARE(s.zeros, std::uint64_t(999));
+}
+
+void TestMetrics::nonFiniteValuesAreCountedApart() {
+    const std::vector<float> v{1, std::numeric_limits<float>::quiet_NaN(), 3,
+                               std::numeric_limits<float>::infinity()};
+    const auto s = computeDistributionStats(v);
+    QCOMPARE(s.count, std::uint64_t(2));
+    QCOMPARE(s.nonFinite, std::uint64_t(2));
+    QCOMPARE(s.mean, 2.0);
+}
+
+void TestMetrics::histogramBinsAndEdges() {
+    const std::vector<float> v{0, 0.1f, 0.5f, 0.99f, 1.0f, -1, 2};
+    const auto h = computeHistogram(v, 4, 0.0, 1.0);
+    QCOMPARE(h.counts, (std::vector<std::uint64_t>{2, 0, 1, 2})); // 1.0 falls in the last bin
+    QCOMPARE(h.below, std::uint64_t(1));
+    QCOMPARE(h.above, std::uint64_t(1));
+    QCOMPARE(h.total(), std::uint64_t(7));
+    QCOMPARE(h.binCenter(0), 0.125);
+    const auto auto_ = computeHistogram(v, 3);
+    QCOMPARE(auto_.lo, -1.0);
+    QCOMPARE(auto_.hi, 2.0);
+    QCOMPARE(auto_.total(), std::uint64_t(7));
+    const std::vector<float> constant(5, 2.0f);
+    const auto c = computeHistogram(constant, 10);
+    QVERIFY(c.hi > c.lo);
+    QCOMPARE(c.total(), std::uint64_t(5));
+}
+
+void TestMetrics::differenceHistogramIsSymmetric() {
+    const std::vector<float> a{1, 2, 3};
+    const std::vector<float> b{1.5f, 2, 2};
+    const auto h = computeDifferenceHistogram(a, b, 4);
+    QCOMPARE(h.lo, -1.0);
+    QCOMPARE(h.hi, 1.0);
+    QCOMPARE(h.counts, (std::vector<std::uint64_t>{0, 1, 1, 1}));
+}
+
+void TestMetrics::outputErrorOfALinearLayer() {
+    // X = I (2x2): X W^T = W^T, so the output error is the weight error.
+    const std::vector<float> x{1, 0, 0, 1};
+    const std::vector<float> w{3, 0, 0, 4};
+    const std::vector<float> r{3, 0, 0, 3};
+    auto e = outputRelativeError(MatrixView{x.data(), 2, 2}, MatrixView{w.data(), 2, 2}, r.data());
+    QVERIFY(e.ok());
+    QCOMPARE(*e, 0.2);
+    const std::vector<float> x3{1, 2, 3};
+    auto bad = outputRelativeError(MatrixView{x3.data(), 1, 3}, MatrixView{w.data(), 2, 2}, r.data());
+    QVERIFY(!bad.ok());
+}
+
+QTEST_APPLESS_MAIN(TestMetrics)
+#include "test_metrics.moc"
