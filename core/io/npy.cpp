@@ -1,5 +1,7 @@
 #include "io/npy.h"
 
+#include "util/text.h"
+
 #include <cctype>
 #include <cstring>
 #include <filesystem>
@@ -181,7 +183,7 @@ bool looksLikeNpy(std::span<const std::byte> head) {
 
 Result<Checkpoint> readNpy(std::shared_ptr<const MappedFile> file) {
     const std::string& path = file->path();
-    auto fail = [&](const std::string& what) { return makeError(path + ": " + what); };
+    auto fail = [&](const std::string& what) { return makeError(printableLine(path + ": " + what)); };
     const auto b = file->bytes();
     if (b.size() < 10 || !looksLikeNpy(b))
         return fail("not a NumPy .npy file");

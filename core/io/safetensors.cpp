@@ -1,5 +1,7 @@
 #include "io/safetensors.h"
 
+#include "util/text.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -28,7 +30,7 @@ bool looksLikeSafetensors(std::span<const std::byte> head, std::uint64_t fileSiz
 
 Result<Checkpoint> readSafetensors(std::shared_ptr<const MappedFile> file) {
     const std::string& path = file->path();
-    auto fail = [&](const std::string& what) { return makeError(path + ": " + what); };
+    auto fail = [&](const std::string& what) { return makeError(printableLine(path + ": " + what)); };
     const auto bytes = file->bytes();
     if (bytes.size() < 8)
         return fail("file too short for a safetensors header");

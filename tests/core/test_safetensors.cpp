@@ -5,6 +5,7 @@
 #include <QtTest>
 
 #include <cstring>
+#include <random>
 
 using namespace qs;
 using namespace qs::test;
@@ -20,6 +21,7 @@ private slots:
     void malformedFilesGiveAnError();
     void theBundledSample();
     void unknownFormatListsSupportedOnes();
+    void randomCorruptionNeverCrashes();
 
 private:
     std::string path(const char* name) { return (m_dir.path() + "/" + name).toStdString(); }
@@ -181,6 +183,51 @@ void TestSafetensors::unknownFormatListsSupportedOnes() {
     auto missing = Checkpoint::open(path("does-not-exist.safetensors"));
     QVERIFY(!missing.ok());
     QVERIFY(QString::fromStdString(missing.message()).contains("cannot open"));
+}
+
+void TestSafetensors::randomCorruptionNeverCrashes() {
+    // Mutated and truncated variants of a valid file: each either opens (and every tensor then
+    // reads within bounds) or gives a one-line error. A crash fails the test run.
+    writeSafetensors(path("seed.safetensors"), {{"a", "F32", {2, 3}, floatBytes({1, 2, 3, 4, 5, 6})},
+                                                {"b", "F16", {4}, {0, 0x3C, 0, 0x40, 0, 0x42, 0, 0x44}},
+                                                {"c", "I8", {3}, {1, 2, 3}}});
+    QFile f(QString::fromStdString(path("seed.safetensors")));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray seed = f.readAll();
+    std::mt19937 rng(12345);
+    auto next = [&] { return std::uint32_t(rng()); };
+    int opened = 0, rejected = 0;
+    for (int iter = 0; iter < 3000; ++iter) {
+        QByteArray b = seed;
+        const int edits = 1 + int(next() % 4);
+        for (int e = 0; e < edits; ++e) {
+            const int pos = int(next() % std::uint32_t(b.size()));
+            switch (next() % 4) {
+            case 0: b[pos] = char(next()); break;                        // random byte
+            case 1: b[pos] = "0123456789[],:{}\"-e"[next() % 19]; break; // JSON-ish byte
+            case 2: b.truncate(pos); break;
+            default: b.insert(pos, char(next())); break;
+            }
+            if (b.isEmpty())
+                break;
+        }
+        writeBytes(path("fuzz.safetensors"), std::vector<std::uint8_t>(b.begin(), b.end()));
+        auto c = Checkpoint::open(path("fuzz.safetensors"));
+        if (!c.ok()) {
+            ++rejected;
+            QVERIFY2(c.message().find('\n') == std::string::npos, c.message().c_str());
+            QVERIFY(!c.message().empty());
+            continue;
+        }
+        ++opened;
+        for (const auto& t : c->tensors()) {
+            auto v = c->readFloat(t);
+            if (v.ok())
+                QCOMPARE(std::int64_t(v->size()), t.numel());
+        }
+    }
+    QVERIFY(rejected > 1000);
+    QVERIFY(opened > 0);
 }
 
 QTEST_APPLESS_MAIN(TestSafetensors)

@@ -1,0 +1,153 @@
+// AnalysisController: background open and analysis, coalescing, supersession, cancellation and
+// errors as signals — never a crash or a blocked GUI thread.
+
+#include "test_support.h"
+#include "workers/analysis_controller.h"
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace qs;
+
+namespace {
+
+constexpr int kTimeoutMs = 20000;
+const QString kQProj = QStringLiteral("model.layers.0.self_attn.q_proj.weight");
+
+Scheme scheme(const char* spec) {
+    auto s = Scheme::parse(spec);
+    if (!s)
+        qFatal("bad spec %s", spec);
+    return s.value();
+}
+
+// Records what the controller delivers.
+struct Recorder {
+    explicit Recorder(AnalysisController& c) {
+        QObject::connect(&c, &AnalysisController::checkpointOpened, [this](auto) { ++opened; });
+        QObject::connect(&c, &AnalysisController::openFailed, [this](const QString&, const QString& m) { errors << m; });
+        QObject::connect(&c, &AnalysisController::analysisFailed, [this](const QString& m) { errors << m; });
+        QObject::connect(&c, &AnalysisController::statsReady, [this](const QString&, const DistributionStats&) { ++stats; });
+        QObject::connect(&c, &AnalysisController::analysisReady,
+                         [this](const QString&, std::shared_ptr<const TensorAnalysis> a, auto) {
+                             specs << QString::fromStdString(a->scheme.toString());
+                         });
+        QObject::connect(&c, &AnalysisController::sweepReady, [this](const QString&, auto) { ++sweeps; });
+        QObject::connect(&c, &AnalysisController::cancelled, [this] { ++cancels; });
+        QObject::connect(&c, &AnalysisController::idle, [this] { ++idles; });
+    }
+    int opened = 0, stats = 0, sweeps = 0, cancels = 0, idles = 0;
+    QStringList specs, errors;
+};
+
+} // namespace
+
+class TestAnalysisController : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void analysesTheSelectedTensorThenGoesIdle();
+    void coalescesABurstOfSchemeChangesIntoOneAnalysis();
+    void reusesTheCachedValuesForANewScheme();
+    void reportsAMalformedFileAsAnError();
+    void reportsAnUnknownTensorAsAnError();
+    void reportsAFamilyNotImplementedYet();
+    void cancelAbandonsTheWorkAndGoesIdle();
+};
+
+void TestAnalysisController::analysesTheSelectedTensorThenGoesIdle() {
+    AnalysisController c;
+    Recorder r(c);
+    c.setScheme(scheme("int4:g64"));
+    c.openCheckpoint(QString::fromStdString(test::samplePath()));
+    QTRY_COMPARE_WITH_TIMEOUT(r.opened, 1, kTimeoutMs);
+    c.setTensor(kQProj);
+    QTRY_COMPARE_WITH_TIMEOUT(r.sweeps, 1, kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!c.isBusy() && r.idles > 0, kTimeoutMs);
+    QCOMPARE(r.specs, QStringList{QStringLiteral("int4:g64")});
+    QCOMPARE(r.stats, 1);
+    QVERIFY(r.errors.isEmpty());
+}
+
+void TestAnalysisController::coalescesABurstOfSchemeChangesIntoOneAnalysis() {
+    AnalysisController c;
+    Recorder r(c);
+    c.setScheme(scheme("int4:g64"));
+    c.openCheckpoint(QString::fromStdString(test::samplePath()));
+    QTRY_COMPARE_WITH_TIMEOUT(r.opened, 1, kTimeoutMs);
+    c.setTensor(kQProj);
+    for (const char* spec : {"int2:g64", "int3:g64", "int5:g64", "int8:g64"})
+        c.setScheme(scheme(spec));
+    QTRY_VERIFY_WITH_TIMEOUT(!c.isBusy() && r.sweeps > 0, kTimeoutMs);
+    QCOMPARE(r.specs, QStringList{QStringLiteral("int8:g64")});
+}
+
+void TestAnalysisController::reusesTheCachedValuesForANewScheme() {
+    AnalysisController c;
+    Recorder r(c);
+    c.setScheme(scheme("int4:g64"));
+    c.openCheckpoint(QString::fromStdString(test::samplePath()));
+    QTRY_COMPARE_WITH_TIMEOUT(r.opened, 1, kTimeoutMs);
+    c.setTensor(kQProj);
+    QTRY_COMPARE_WITH_TIMEOUT(r.sweeps, 1, kTimeoutMs);
+    c.setScheme(scheme("int8:channel"));
+    QTRY_COMPARE_WITH_TIMEOUT(r.sweeps, 2, kTimeoutMs);
+    QCOMPARE(r.specs.last(), QStringLiteral("int8:channel"));
+    QCOMPARE(r.stats, 2); // the cached statistics are handed out again, not recomputed
+}
+
+void TestAnalysisController::reportsAMalformedFileAsAnError() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("garbage.safetensors"));
+    test::writeBytes(path.toStdString(), {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+    AnalysisController c;
+    Recorder r(c);
+    c.openCheckpoint(path);
+    QTRY_COMPARE_WITH_TIMEOUT(r.errors.size(), 1, kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(r.idles > 0, kTimeoutMs);
+    QCOMPARE(r.opened, 0);
+    QVERIFY(!c.checkpoint());
+}
+
+void TestAnalysisController::reportsAnUnknownTensorAsAnError() {
+    AnalysisController c;
+    Recorder r(c);
+    c.setScheme(scheme("int4:g64"));
+    c.openCheckpoint(QString::fromStdString(test::samplePath()));
+    QTRY_COMPARE_WITH_TIMEOUT(r.opened, 1, kTimeoutMs);
+    c.setTensor(QStringLiteral("no.such.tensor"));
+    QCOMPARE(r.errors.size(), 1);
+    QVERIFY(r.errors.front().contains(QStringLiteral("no.such.tensor")));
+}
+
+void TestAnalysisController::reportsAFamilyNotImplementedYet() {
+    AnalysisController c;
+    Recorder r(c);
+    c.setScheme(scheme("nf4:g64"));
+    c.openCheckpoint(QString::fromStdString(test::samplePath()));
+    QTRY_COMPARE_WITH_TIMEOUT(r.opened, 1, kTimeoutMs);
+    c.setTensor(kQProj);
+    QTRY_COMPARE_WITH_TIMEOUT(r.errors.size(), 1, kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!c.isBusy(), kTimeoutMs);
+    QVERIFY(r.specs.isEmpty());
+}
+
+void TestAnalysisController::cancelAbandonsTheWorkAndGoesIdle() {
+    AnalysisController c;
+    Recorder r(c);
+    c.setScheme(scheme("int4:g64"));
+    c.openCheckpoint(QString::fromStdString(test::samplePath()));
+    QTRY_COMPARE_WITH_TIMEOUT(r.opened, 1, kTimeoutMs);
+    c.setTensor(kQProj);
+    QVERIFY(c.isBusy());
+    c.cancel(); // still coalescing: nothing starts
+    QVERIFY(!c.isBusy());
+    QCOMPARE(r.cancels, 1);
+    QTest::qWait(2 * AnalysisController::kCoalesceMs);
+    QCOMPARE(r.specs.size(), 0);
+    c.cancel(); // nothing running: no news
+    QCOMPARE(r.cancels, 1);
+}
+
+QTEST_MAIN(TestAnalysisController)
+#include "test_analysis_controller.moc"
