@@ -39,8 +39,7 @@ int main(int argc, char** argv) {
     }
     try {
         for (auto& [sub, action] : commands)
-            if (sub->parsed())
-                action();
+            if (sub->parsed()) action();
     } catch (const CliError& e) {
         std::cerr << "quantscope-cli: " << e.message << "\n";
         return e.code;

@@ -56,19 +56,26 @@ int main(int argc, char** argv) {
     QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral("Explore the quantization of neural-network weights."));
+    parser.setApplicationDescription(
+        QStringLiteral("Explore the quantization of neural-network weights."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("path"), QStringLiteral("Checkpoint file to open."), QStringLiteral("[PATH]"));
-    const QCommandLineOption tensorOpt(QStringLiteral("tensor"), QStringLiteral("Tensor to select."), QStringLiteral("NAME"));
-    const QCommandLineOption schemeOpt(QStringLiteral("scheme"), QStringLiteral("Scheme spec (default int4:g64)."),
+    parser.addPositionalArgument(QStringLiteral("path"), QStringLiteral("Checkpoint file to open."),
+                                 QStringLiteral("[PATH]"));
+    const QCommandLineOption tensorOpt(QStringLiteral("tensor"),
+                                       QStringLiteral("Tensor to select."), QStringLiteral("NAME"));
+    const QCommandLineOption schemeOpt(QStringLiteral("scheme"),
+                                       QStringLiteral("Scheme spec (default int4:g64)."),
                                        QStringLiteral("SPEC"), QStringLiteral("int4:g64"));
-    const QCommandLineOption shotOpt(QStringLiteral("screenshot"),
-                                     QStringLiteral("Render the window to PNG after the analysis, then exit."),
-                                     QStringLiteral("PNG"));
-    const QCommandLineOption lessonOpt(QStringLiteral("lesson"), QStringLiteral("Open a lesson (not available yet)."),
+    const QCommandLineOption shotOpt(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Render the window to PNG after the analysis, then exit."),
+        QStringLiteral("PNG"));
+    const QCommandLineOption lessonOpt(QStringLiteral("lesson"),
+                                       QStringLiteral("Open a lesson (not available yet)."),
                                        QStringLiteral("ID"));
-    const QCommandLineOption listLessonsOpt(QStringLiteral("list-lessons"), QStringLiteral("List the lessons."));
+    const QCommandLineOption listLessonsOpt(QStringLiteral("list-lessons"),
+                                            QStringLiteral("List the lessons."));
     parser.addOptions({tensorOpt, schemeOpt, shotOpt, lessonOpt, listLessonsOpt});
     parser.process(app);
 
@@ -81,11 +88,11 @@ int main(int argc, char** argv) {
 
     const QStringList positional = parser.positionalArguments();
     if (positional.size() > 1)
-        return fail(kExitUsage, QStringLiteral("expected at most one PATH, got %1").arg(positional.size()));
+        return fail(kExitUsage,
+                    QStringLiteral("expected at most one PATH, got %1").arg(positional.size()));
     const QString path = positional.value(0);
     const auto scheme = qs::Scheme::parse(parser.value(schemeOpt).toStdString());
-    if (!scheme)
-        return fail(kExitUsage, QString::fromStdString(scheme.message()));
+    if (!scheme) return fail(kExitUsage, QString::fromStdString(scheme.message()));
     const bool screenshot = parser.isSet(shotOpt);
     if (screenshot && path.isEmpty())
         return fail(kExitUsage, QStringLiteral("--screenshot needs a PATH to open"));
@@ -99,7 +106,6 @@ int main(int argc, char** argv) {
         armScreenshot(window, parser.value(shotOpt));
     }
     window.show();
-    if (!path.isEmpty())
-        window.openCheckpoint(path, parser.value(tensorOpt));
+    if (!path.isEmpty()) window.openCheckpoint(path, parser.value(tensorOpt));
     return QApplication::exec();
 }

@@ -9,15 +9,13 @@ namespace qs::cli {
 
 Checkpoint openCheckpoint(const std::string& path) {
     auto c = Checkpoint::open(path);
-    if (!c)
-        throw CliError{kBadFile, c.message()};
+    if (!c) throw CliError{kBadFile, c.message()};
     return std::move(c).value();
 }
 
 Scheme parseScheme(const std::string& spec) {
     auto s = Scheme::parse(spec);
-    if (!s)
-        throw CliError{kBadScheme, s.message()};
+    if (!s) throw CliError{kBadScheme, s.message()};
     return s.value();
 }
 
@@ -32,8 +30,7 @@ std::vector<const TensorInfo*> selectTensors(const Checkpoint& ckpt, const std::
         }
     }
     for (const auto& t : ckpt.tensors())
-        if (!re || std::regex_search(t.name, *re))
-            out.push_back(&t);
+        if (!re || std::regex_search(t.name, *re)) out.push_back(&t);
     if (out.empty())
         throw CliError{kNotFound, "no tensor in " + ckpt.path() + " matches '" + regex + "'"};
     return out;
@@ -41,16 +38,21 @@ std::vector<const TensorInfo*> selectTensors(const Checkpoint& ckpt, const std::
 
 std::vector<float> readTensor(const Checkpoint& ckpt, const TensorInfo& t) {
     auto v = ckpt.readFloat(t);
-    if (!v)
-        throw CliError{kBadFile, v.message()};
+    if (!v) throw CliError{kBadFile, v.message()};
     return std::move(v).value();
 }
 
-nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+nlohmann::json number(double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
 
-nlohmann::json shapeJson(const TensorInfo& t) { return nlohmann::json(t.shape); }
+nlohmann::json shapeJson(const TensorInfo& t) {
+    return nlohmann::json(t.shape);
+}
 
-void printJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+void printJson(const nlohmann::json& j) {
+    std::cout << j.dump(2) << "\n";
+}
 
 void TextTable::print() const {
     std::vector<size_t> width(m_header.size(), 0);
@@ -82,10 +84,8 @@ void TextTable::print() const {
 }
 
 std::string fmt(double v, int precision) {
-    if (std::isinf(v))
-        return v > 0 ? "inf" : "-inf";
-    if (std::isnan(v))
-        return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    if (std::isnan(v)) return "nan";
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.*g", precision, v);
     return buf;

@@ -54,7 +54,7 @@ private:
     std::vector<std::vector<std::string>> m_rows;
 };
 
-std::string fmt(double v, int precision = 6);  // %.{p}g, "inf" for infinity
+std::string fmt(double v, int precision = 6); // %.{p}g, "inf" for infinity
 std::string humanBytes(std::uint64_t bytes);
 
 } // namespace qs::cli

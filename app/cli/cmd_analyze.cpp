@@ -22,14 +22,14 @@ struct Calibration {
 };
 
 std::optional<Calibration> loadCalibration(const std::string& path, const std::string& tensorName) {
-    if (path.empty())
-        return std::nullopt;
+    if (path.empty()) return std::nullopt;
     const Checkpoint ckpt = openCheckpoint(path);
     const TensorInfo* t = nullptr;
     if (!tensorName.empty()) {
         t = ckpt.find(tensorName);
         if (!t)
-            throw CliError{kNotFound, "activation tensor '" + tensorName + "' not found in " + path};
+            throw CliError{kNotFound,
+                           "activation tensor '" + tensorName + "' not found in " + path};
     } else if (ckpt.tensors().size() == 1) {
         t = &ckpt.tensors().front();
     } else {
@@ -37,8 +37,8 @@ std::optional<Calibration> loadCalibration(const std::string& path, const std::s
                                    " tensors; name the activations with --calib-tensor"};
     }
     if (t->shape.size() != 2)
-        throw CliError{kBadFile, "activations must be [tokens, in_features]; '" + t->name + "' is " +
-                                     t->shapeString()};
+        throw CliError{kBadFile, "activations must be [tokens, in_features]; '" + t->name +
+                                     "' is " + t->shapeString()};
     Calibration c;
     c.values = readTensor(ckpt, *t);
     c.view = MatrixView{c.values.data(), t->shape[0], t->shape[1]};
@@ -49,7 +49,8 @@ std::optional<Calibration> loadCalibration(const std::string& path, const std::s
 } // namespace
 
 Action addAnalyzeCommand(CLI::App& app) {
-    auto* cmd = app.add_subcommand("analyze", "Error metrics per tensor x scheme, and whole-model totals");
+    auto* cmd =
+        app.add_subcommand("analyze", "Error metrics per tensor x scheme, and whole-model totals");
     struct Opts {
         std::string path, regex, calib, calibTensor, backend = "auto";
         std::vector<std::string> schemes;
@@ -59,9 +60,12 @@ Action addAnalyzeCommand(CLI::App& app) {
     cmd->add_option("PATH", o->path, "checkpoint file")->required();
     cmd->add_option("--scheme", o->schemes, "scheme spec, e.g. int4:g64 (repeatable)")->required();
     cmd->add_option("--tensor", o->regex, "only tensors whose name matches this regex");
-    cmd->add_option("--calib", o->calib, "activations [tokens, in_features] (.npy or any supported file)");
-    cmd->add_option("--calib-tensor", o->calibTensor, "the activation tensor's name when --calib holds several");
-    cmd->add_option("--backend", o->backend, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+    cmd->add_option("--calib", o->calib,
+                    "activations [tokens, in_features] (.npy or any supported file)");
+    cmd->add_option("--calib-tensor", o->calibTensor,
+                    "the activation tensor's name when --calib holds several");
+    cmd->add_option("--backend", o->backend, "auto, cpu or cuda")
+        ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     cmd->add_flag("--all", o->all, "also quantize 1-D tensors (norms, biases)");
     cmd->add_flag("--json", o->json, "print one JSON document");
     return [=] {
@@ -75,7 +79,8 @@ Action addAnalyzeCommand(CLI::App& app) {
             schemes.push_back(std::move(s));
         }
         if (o->backend == "cuda")
-            std::cerr << "quantscope-cli: note: the CUDA analysis backend is not available yet; using the CPU\n";
+            std::cerr << "quantscope-cli: note: the CUDA analysis backend is not available yet; "
+                         "using the CPU\n";
         const Checkpoint ckpt = openCheckpoint(o->path);
         const auto selected = selectTensors(ckpt, o->regex);
         const auto calib = loadCalibration(o->calib, o->calibTensor);
@@ -83,11 +88,14 @@ Action addAnalyzeCommand(CLI::App& app) {
         nlohmann::json results = nlohmann::json::array(), kept = nlohmann::json::array();
         std::map<std::string, Totals> totals;
         std::uint64_t keptBytes = 0;
-        TextTable table({"tensor", "shape", "scheme", "bpw", "rel_rmse", "sqnr_db", "max_abs_err", "cosine"});
+        TextTable table(
+            {"tensor", "shape", "scheme", "bpw", "rel_rmse", "sqnr_db", "max_abs_err", "cosine"});
         for (const TensorInfo* t : selected) {
             if (!o->all && !isQuantizable(*t)) {
-                kept.push_back({{"name", t->name}, {"shape", shapeJson(*t)},
-                                {"dtype", std::string(dtypeName(t->dtype))}, {"bytes", t->nbytes}});
+                kept.push_back({{"name", t->name},
+                                {"shape", shapeJson(*t)},
+                                {"dtype", std::string(dtypeName(t->dtype))},
+                                {"bytes", t->nbytes}});
                 keptBytes += t->nbytes;
                 continue;
             }
@@ -97,11 +105,13 @@ Action addAnalyzeCommand(CLI::App& app) {
                 AnalysisOptions opts;
                 opts.keepReconstruction = calib.has_value();
                 auto a = analyzeTensor(w, s, opts);
-                nlohmann::json r = {{"name", t->name}, {"shape", shapeJson(*t)}, {"scheme", s.toString()}};
+                nlohmann::json r = {
+                    {"name", t->name}, {"shape", shapeJson(*t)}, {"scheme", s.toString()}};
                 if (!a) {
                     r["error"] = a.message();
                     results.push_back(r);
-                    table.addRow({t->name, t->shapeString(), s.toString(), "-", "n/a: " + a.message()});
+                    table.addRow(
+                        {t->name, t->shapeString(), s.toString(), "-", "n/a: " + a.message()});
                     continue;
                 }
                 const auto& m = a->error;
@@ -115,8 +125,7 @@ Action addAnalyzeCommand(CLI::App& app) {
                           {"bytes", a->cost.bytes()}});
                 if (calib && calib->view.cols == w.cols) {
                     auto out = outputRelativeError(calib->view, w, a->reconstruction.data());
-                    if (out)
-                        r["out_rel_err"] = number(*out);
+                    if (out) r["out_rel_err"] = number(*out);
                 }
                 results.push_back(r);
                 auto& tot = totals[s.toString()];
@@ -127,16 +136,17 @@ Action addAnalyzeCommand(CLI::App& app) {
                 tot.cost.zeroBits += a->cost.zeroBits;
                 tot.cost.extraBits += a->cost.extraBits;
                 ++tot.tensors;
-                table.addRow({t->name, t->shapeString(), s.toString(), fmt(a->cost.bitsPerWeight(), 5),
-                              fmt(m.relRmse(), 4), fmt(m.sqnrDb(), 4), fmt(m.maxAbsErr, 4), fmt(m.cosine(), 6)});
+                table.addRow({t->name, t->shapeString(), s.toString(),
+                              fmt(a->cost.bitsPerWeight(), 5), fmt(m.relRmse(), 4),
+                              fmt(m.sqnrDb(), 4), fmt(m.maxAbsErr, 4), fmt(m.cosine(), 6)});
             }
         }
         nlohmann::json totalsJson = nlohmann::json::array();
-        TextTable totalTable({"scheme", "tensors", "bpw", "bytes", "model bytes", "rel_rmse", "sqnr_db"});
+        TextTable totalTable(
+            {"scheme", "tensors", "bpw", "bytes", "model bytes", "rel_rmse", "sqnr_db"});
         for (const Scheme& s : schemes) {
             const auto it = totals.find(s.toString());
-            if (it == totals.end())
-                continue;
+            if (it == totals.end()) continue;
             const Totals& tot = it->second;
             totalsJson.push_back({{"scheme", s.toString()},
                                   {"tensors", tot.tensors},
@@ -146,23 +156,27 @@ Action addAnalyzeCommand(CLI::App& app) {
                                   {"model_bytes", tot.cost.bytes() + keptBytes},
                                   {"rel_rmse", number(tot.error.relRmse())},
                                   {"sqnr_db", number(tot.error.sqnrDb())}});
-            totalTable.addRow({s.toString(), std::to_string(tot.tensors), fmt(tot.cost.bitsPerWeight(), 5),
-                               humanBytes(tot.cost.bytes()), humanBytes(tot.cost.bytes() + keptBytes),
+            totalTable.addRow({s.toString(), std::to_string(tot.tensors),
+                               fmt(tot.cost.bitsPerWeight(), 5), humanBytes(tot.cost.bytes()),
+                               humanBytes(tot.cost.bytes() + keptBytes),
                                fmt(tot.error.relRmse(), 4), fmt(tot.error.sqnrDb(), 4)});
             totals.erase(it);
         }
         if (o->json) {
-            nlohmann::json j = {{"path", ckpt.path()}, {"backend", "cpu"}, {"results", results},
-                                {"totals", totalsJson}, {"kept", kept}};
-            if (calib)
-                j["calib"] = calib->source;
+            nlohmann::json j = {{"path", ckpt.path()},
+                                {"backend", "cpu"},
+                                {"results", results},
+                                {"totals", totalsJson},
+                                {"kept", kept}};
+            if (calib) j["calib"] = calib->source;
             printJson(j);
             return;
         }
         table.print();
         std::cout << "\nTotals over the quantized tensors";
         if (!kept.empty())
-            std::cout << " (" << kept.size() << " 1-D tensors kept as stored, " << humanBytes(keptBytes) << ")";
+            std::cout << " (" << kept.size() << " 1-D tensors kept as stored, "
+                      << humanBytes(keptBytes) << ")";
         std::cout << ":\n";
         totalTable.print();
     };

@@ -9,7 +9,8 @@
 namespace qs::cli {
 
 Action addDequantCommand(CLI::App& app) {
-    auto* cmd = app.add_subcommand("dequant", "Write a tensor's reconstruction (or its decoded values) as float32 .npy");
+    auto* cmd = app.add_subcommand(
+        "dequant", "Write a tensor's reconstruction (or its decoded values) as float32 .npy");
     struct Opts {
         std::string path, tensor, scheme, out;
         bool json = false;
@@ -17,17 +18,16 @@ Action addDequantCommand(CLI::App& app) {
     auto o = std::make_shared<Opts>();
     cmd->add_option("PATH", o->path, "checkpoint file")->required();
     cmd->add_option("--tensor", o->tensor, "tensor name (exact)")->required();
-    cmd->add_option("--scheme", o->scheme, "reconstruct under this scheme; without it, the stored values");
+    cmd->add_option("--scheme", o->scheme,
+                    "reconstruct under this scheme; without it, the stored values");
     cmd->add_option("--out", o->out, "output .npy path")->required();
     cmd->add_flag("--json", o->json, "print one JSON document");
     return [=] {
         std::optional<Scheme> scheme;
-        if (!o->scheme.empty())
-            scheme = parseScheme(o->scheme);
+        if (!o->scheme.empty()) scheme = parseScheme(o->scheme);
         const Checkpoint ckpt = openCheckpoint(o->path);
         const TensorInfo* t = ckpt.find(o->tensor);
-        if (!t)
-            throw CliError{kNotFound, "tensor '" + o->tensor + "' not found in " + o->path};
+        if (!t) throw CliError{kNotFound, "tensor '" + o->tensor + "' not found in " + o->path};
         std::error_code ec;
         if (std::filesystem::exists(o->out) && std::filesystem::equivalent(o->out, o->path, ec))
             throw CliError{kOutputError, "refusing to overwrite the input file " + o->path};
@@ -38,8 +38,7 @@ Action addDequantCommand(CLI::App& app) {
             AnalysisOptions opts;
             opts.keepReconstruction = true;
             auto a = analyzeTensor(matrixView(*t, values), *scheme, opts);
-            if (!a)
-                throw CliError{kBadScheme, t->name + ": " + a.message()};
+            if (!a) throw CliError{kBadScheme, t->name + ": " + a.message()};
             out = std::move(a->reconstruction);
             j["scheme"] = scheme->toString();
             j["bits_per_weight"] = a->cost.bitsPerWeight();
@@ -54,7 +53,8 @@ Action addDequantCommand(CLI::App& app) {
             printJson(j);
         else
             std::cout << "wrote " << o->out << ": " << t->name << " " << t->shapeString()
-                      << (scheme ? " reconstructed under " + scheme->toString() : " as stored") << "\n";
+                      << (scheme ? " reconstructed under " + scheme->toString() : " as stored")
+                      << "\n";
     };
 }
 

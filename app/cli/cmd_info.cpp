@@ -30,15 +30,16 @@ Action addInfoCommand(CLI::App& app) {
             printJson(j);
             return;
         }
-        std::cout << ckpt.path() << ": " << ckpt.format() << ", " << ckpt.tensors().size() << " tensors, "
-                  << ckpt.totalParameters() << " parameters, " << humanBytes(ckpt.totalBytes()) << "\n";
+        std::cout << ckpt.path() << ": " << ckpt.format() << ", " << ckpt.tensors().size()
+                  << " tensors, " << ckpt.totalParameters() << " parameters, "
+                  << humanBytes(ckpt.totalBytes()) << "\n";
         for (const auto& [k, v] : ckpt.metadata())
             std::cout << "  " << k << " = " << v << "\n";
         std::cout << "\n";
         TextTable table({"name", "shape", "dtype", "numel", "bytes"});
         for (const auto& t : ckpt.tensors())
-            table.addRow({t.name, t.shapeString(), std::string(dtypeName(t.dtype)), std::to_string(t.numel()),
-                          std::to_string(t.nbytes)});
+            table.addRow({t.name, t.shapeString(), std::string(dtypeName(t.dtype)),
+                          std::to_string(t.numel()), std::to_string(t.nbytes)});
         table.print();
     };
 }

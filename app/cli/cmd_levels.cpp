@@ -15,17 +15,16 @@ Action addLevelsCommand(CLI::App& app) {
     return [=] {
         const Scheme s = parseScheme(*spec);
         auto levels = unitLevels(s);
-        if (!levels)
-            throw CliError{kBadScheme, levels.message()};
+        if (!levels) throw CliError{kBadScheme, levels.message()};
         if (*json) {
             printJson({{"scheme", s.toString()}, {"levels", *levels}});
             return;
         }
         std::cout << s.toString() << ": " << levels->size() << " levels (unit scale)\n";
         for (size_t i = 0; i < levels->size(); ++i)
-            std::cout << ((*levels)[i] < 0 ? "" : " ") << fmt((*levels)[i], 8) << ((i + 1) % 8 ? "  " : "\n");
-        if (levels->size() % 8)
-            std::cout << "\n";
+            std::cout << ((*levels)[i] < 0 ? "" : " ") << fmt((*levels)[i], 8)
+                      << ((i + 1) % 8 ? "  " : "\n");
+        if (levels->size() % 8) std::cout << "\n";
     };
 }
 

@@ -18,27 +18,30 @@ Action addStatsCommand(CLI::App& app) {
         const Checkpoint ckpt = openCheckpoint(*path);
         const auto selected = selectTensors(ckpt, *regex);
         nlohmann::json rows = nlohmann::json::array();
-        TextTable table({"name", "shape", "dtype", "mean", "std", "min", "max", "kurtosis", "absmax", "outliers"});
+        TextTable table({"name", "shape", "dtype", "mean", "std", "min", "max", "kurtosis",
+                         "absmax", "outliers"});
         for (const TensorInfo* t : selected) {
             const auto values = readTensor(ckpt, *t);
             const auto s = computeDistributionStats(values);
-            rows.push_back({{"name", t->name},
-                            {"shape", shapeJson(*t)},
-                            {"dtype", std::string(dtypeName(t->dtype))},
-                            {"numel", t->numel()},
-                            {"mean", number(s.mean)},
-                            {"std", number(s.std)},
-                            {"min", number(s.min)},
-                            {"max", number(s.max)},
-                            {"kurtosis", number(s.kurtosis)},
-                            {"skew", number(s.skew)},
-                            {"absmax", number(s.absmax)},
-                            {"outlier_share", number(s.outlierShare)},
-                            {"outlier_sigmas", kOutlierSigmas},
-                            {"zero_share", number(s.count ? double(s.zeros) / double(s.count) : 0.0)},
-                            {"non_finite", s.nonFinite}});
-            table.addRow({t->name, t->shapeString(), std::string(dtypeName(t->dtype)), fmt(s.mean, 4), fmt(s.std, 4),
-                          fmt(s.min, 4), fmt(s.max, 4), fmt(s.kurtosis, 4), fmt(s.absmax, 4),
+            rows.push_back(
+                {{"name", t->name},
+                 {"shape", shapeJson(*t)},
+                 {"dtype", std::string(dtypeName(t->dtype))},
+                 {"numel", t->numel()},
+                 {"mean", number(s.mean)},
+                 {"std", number(s.std)},
+                 {"min", number(s.min)},
+                 {"max", number(s.max)},
+                 {"kurtosis", number(s.kurtosis)},
+                 {"skew", number(s.skew)},
+                 {"absmax", number(s.absmax)},
+                 {"outlier_share", number(s.outlierShare)},
+                 {"outlier_sigmas", kOutlierSigmas},
+                 {"zero_share", number(s.count ? double(s.zeros) / double(s.count) : 0.0)},
+                 {"non_finite", s.nonFinite}});
+            table.addRow({t->name, t->shapeString(), std::string(dtypeName(t->dtype)),
+                          fmt(s.mean, 4), fmt(s.std, 4), fmt(s.min, 4), fmt(s.max, 4),
+                          fmt(s.kurtosis, 4), fmt(s.absmax, 4),
                           fmt(100.0 * s.outlierShare, 3) + "%"});
         }
         if (*json) {
@@ -46,7 +49,8 @@ Action addStatsCommand(CLI::App& app) {
             return;
         }
         table.print();
-        std::cout << "\nstd and kurtosis are population moments (kurtosis is excess); outliers = share of "
+        std::cout << "\nstd and kurtosis are population moments (kurtosis is excess); outliers = "
+                     "share of "
                      "values beyond 3 std of the mean.\n";
     };
 }

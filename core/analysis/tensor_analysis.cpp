@@ -8,11 +8,10 @@ MatrixView matrixView(const TensorInfo& t, const std::vector<float>& values) {
     return MatrixView{values.data(), t.rows(), t.cols()};
 }
 
-Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme, const AnalysisOptions& options,
-                                     const ProgressFn& progress) {
+Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
+                                     const AnalysisOptions& options, const ProgressFn& progress) {
     auto q = quantize(scheme, w, [&](double f) { return reportProgress(progress, 0.9 * f); });
-    if (!q)
-        return q.error();
+    if (!q) return q.error();
     std::span<const float> orig(w.data, w.size());
     TensorAnalysis a;
     a.scheme = scheme;
@@ -23,20 +22,18 @@ Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme, const A
     a.error = computeErrorMetrics(orig, q->reconstruction);
     if (options.histogramBins > 0) {
         a.weightHistogram = computeHistogram(orig, options.histogramBins);
-        a.errorHistogram = computeDifferenceHistogram(orig, q->reconstruction, options.histogramBins);
+        a.errorHistogram =
+            computeDifferenceHistogram(orig, q->reconstruction, options.histogramBins);
     }
-    if (options.keepReconstruction)
-        a.reconstruction = std::move(q->reconstruction);
-    if (!reportProgress(progress, 1.0))
-        return makeError(kCancelledMessage);
+    if (options.keepReconstruction) a.reconstruction = std::move(q->reconstruction);
+    if (!reportProgress(progress, 1.0)) return makeError(kCancelledMessage);
     return a;
 }
 
-Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme, int minBits, int maxBits,
-                                             const ProgressFn& progress) {
+Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme, int minBits,
+                                             int maxBits, const ProgressFn& progress) {
     const FamilyInfo* f = findFamily(scheme.family);
-    if (!f)
-        return makeError("unknown scheme family '" + scheme.family + "'");
+    if (!f) return makeError("unknown scheme family '" + scheme.family + "'");
     std::vector<int> widths;
     if (f->fixedBits()) {
         widths.push_back(scheme.bits);
@@ -53,8 +50,7 @@ Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme,
         auto q = quantize(s, w, [&](double frac) {
             return reportProgress(progress, base + frac / static_cast<double>(widths.size()));
         });
-        if (!q)
-            return q.error();
+        if (!q) return q.error();
         const auto m = computeErrorMetrics(orig, q->reconstruction);
         points.push_back({widths[i], m.sqnrDb(), q->cost.bitsPerWeight()});
     }

@@ -15,7 +15,7 @@
 namespace qs {
 
 struct AnalysisOptions {
-    int histogramBins = 0;            // 0: no histograms
+    int histogramBins = 0; // 0: no histograms
     bool keepReconstruction = false;
 };
 
@@ -45,10 +45,13 @@ struct BitSweepPoint {
 
 // The scheme's family at each bit width in [minBits, maxBits] (clamped to the family's range),
 // everything else unchanged. Fixed-width families give their single point.
-Result<std::vector<BitSweepPoint>> sweepBits(MatrixView weights, const Scheme& scheme, int minBits = 2,
-                                             int maxBits = 8, const ProgressFn& progress = {});
+Result<std::vector<BitSweepPoint>> sweepBits(MatrixView weights, const Scheme& scheme,
+                                             int minBits = 2, int maxBits = 8,
+                                             const ProgressFn& progress = {});
 
 // Whether a tensor is quantized by default (two or more dimensions) or kept as stored.
-inline bool isQuantizable(const TensorInfo& t) { return t.shape.size() >= 2; }
+inline bool isQuantizable(const TensorInfo& t) {
+    return t.shape.size() >= 2;
+}
 
 } // namespace qs

@@ -7,15 +7,12 @@ namespace {
 
 __global__ void scaleKernel(const float* x, float a, float* y, int n) {
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n)
-        y[i] = a * x[i];
+    if (i < n) y[i] = a * x[i];
 }
 
 bool check(cudaError_t err, std::string* why) {
-    if (err == cudaSuccess)
-        return true;
-    if (why)
-        *why = cudaGetErrorString(err);
+    if (err == cudaSuccess) return true;
+    if (why) *why = cudaGetErrorString(err);
     return false;
 }
 
@@ -24,22 +21,18 @@ bool check(cudaError_t err, std::string* why) {
 std::vector<DeviceInfo> devices(std::string* why) {
     std::vector<DeviceInfo> out;
     int count = 0;
-    if (!check(cudaGetDeviceCount(&count), why))
-        return out;
+    if (!check(cudaGetDeviceCount(&count), why)) return out;
     for (int i = 0; i < count; ++i) {
         cudaDeviceProp prop{};
-        if (!check(cudaGetDeviceProperties(&prop, i), why))
-            continue;
+        if (!check(cudaGetDeviceProperties(&prop, i), why)) continue;
         out.push_back({i, prop.name, prop.totalGlobalMem, prop.major, prop.minor});
     }
-    if (out.empty() && why && why->empty())
-        *why = "no CUDA device";
+    if (out.empty() && why && why->empty()) *why = "no CUDA device";
     return out;
 }
 
 bool scaleOnDevice(const std::vector<float>& x, float a, std::vector<float>& y, std::string* why) {
-    if (devices(why).empty())
-        return false;
+    if (devices(why).empty()) return false;
     const int n = static_cast<int>(x.size());
     const size_t bytes = x.size() * sizeof(float);
     float *dx = nullptr, *dy = nullptr;
@@ -48,7 +41,8 @@ bool scaleOnDevice(const std::vector<float>& x, float a, std::vector<float>& y, 
     if (ok) {
         scaleKernel<<<(n + 255) / 256, 256>>>(dx, a, dy, n);
         y.resize(x.size());
-        ok = check(cudaGetLastError(), why) && check(cudaMemcpy(y.data(), dy, bytes, cudaMemcpyDeviceToHost), why);
+        ok = check(cudaGetLastError(), why) &&
+             check(cudaMemcpy(y.data(), dy, bytes, cudaMemcpyDeviceToHost), why);
     }
     cudaFree(dx);
     cudaFree(dy);

@@ -20,6 +20,7 @@ std::vector<DeviceInfo> devices(std::string* why = nullptr);
 
 // y[i] = a * x[i] on device 0 (round trip through device memory). Returns false and sets `why`
 // when no device is usable.
-bool scaleOnDevice(const std::vector<float>& x, float a, std::vector<float>& y, std::string* why = nullptr);
+bool scaleOnDevice(const std::vector<float>& x, float a, std::vector<float>& y,
+                   std::string* why = nullptr);
 
 } // namespace qs::cuda

@@ -11,10 +11,8 @@ namespace qs {
 bool checkedNumel(const std::vector<std::int64_t>& shape, std::uint64_t& out) {
     std::uint64_t n = 1;
     for (auto d : shape) {
-        if (d < 0)
-            return false;
-        if (d != 0 && n > UINT64_MAX / static_cast<std::uint64_t>(d))
-            return false;
+        if (d < 0) return false;
+        if (d != 0 && n > UINT64_MAX / static_cast<std::uint64_t>(d)) return false;
         n *= static_cast<std::uint64_t>(d);
     }
     out = n;
@@ -28,21 +26,20 @@ std::int64_t TensorInfo::numel() const {
     return n;
 }
 
-std::int64_t TensorInfo::rows() const { return shape.size() >= 2 ? shape[0] : 1; }
+std::int64_t TensorInfo::rows() const {
+    return shape.size() >= 2 ? shape[0] : 1;
+}
 
 std::int64_t TensorInfo::cols() const {
-    if (shape.empty())
-        return 1;
-    if (shape.size() == 1)
-        return shape[0];
+    if (shape.empty()) return 1;
+    if (shape.size() == 1) return shape[0];
     return shape[0] == 0 ? 0 : numel() / shape[0];
 }
 
 std::string TensorInfo::shapeString() const {
     std::string s = "[";
     for (size_t i = 0; i < shape.size(); ++i) {
-        if (i)
-            s += ", ";
+        if (i) s += ", ";
         s += std::to_string(shape[i]);
     }
     return s + "]";
@@ -98,7 +95,8 @@ Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
         const size_t w = static_cast<size_t>(bitsOf(t.dtype) / 8);
         swapped.assign(src.begin(), src.end());
         for (size_t i = 0; w > 1 && i + w <= swapped.size(); i += w)
-            std::reverse(swapped.begin() + static_cast<long>(i), swapped.begin() + static_cast<long>(i + w));
+            std::reverse(swapped.begin() + static_cast<long>(i),
+                         swapped.begin() + static_cast<long>(i + w));
         src = swapped;
     }
     if (!decodeToFloat(t.dtype, src, out))
@@ -114,8 +112,7 @@ Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
                 f = f * static_cast<size_t>(t.shape[k]) + idx[k];
             rowMajor[r] = out[f];
             for (size_t k = nd; k-- > 0;) {
-                if (++idx[k] < static_cast<size_t>(t.shape[k]))
-                    break;
+                if (++idx[k] < static_cast<size_t>(t.shape[k])) break;
                 idx[k] = 0;
             }
         }
@@ -126,13 +123,10 @@ Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
 
 Result<Checkpoint> Checkpoint::open(const std::string& path) {
     auto file = MappedFile::open(path);
-    if (!file)
-        return file.error();
+    if (!file) return file.error();
     auto head = (*file)->bytes().first(std::min<size_t>(64, (*file)->size()));
-    if (looksLikeNpy(head))
-        return readNpy(*file);
-    if (looksLikeSafetensors(head, (*file)->size()))
-        return readSafetensors(*file);
+    if (looksLikeNpy(head)) return readNpy(*file);
+    if (looksLikeSafetensors(head, (*file)->size())) return readSafetensors(*file);
     return makeError(path + ": unrecognised file format (supported: safetensors, NumPy .npy)");
 }
 

@@ -19,11 +19,11 @@ struct TensorInfo {
     std::string name;
     std::vector<std::int64_t> shape; // row-major, as PyTorch shows it
     DType dtype = DType::F32;
-    std::uint64_t offset = 0;        // absolute byte offset in its file
+    std::uint64_t offset = 0; // absolute byte offset in its file
     std::uint64_t nbytes = 0;
-    int file = 0;                    // index into Checkpoint::files()
-    bool fortranOrder = false;       // .npy column-major data
-    bool byteSwapped = false;        // big-endian data (.npy '>f4')
+    int file = 0;              // index into Checkpoint::files()
+    bool fortranOrder = false; // .npy column-major data
+    bool byteSwapped = false;  // big-endian data (.npy '>f4')
 
     std::int64_t numel() const;
     // 2-D view used by quantizers: [dim0, rest]; 1-D is one row; 0-D is 1x1.
@@ -52,7 +52,9 @@ public:
     Checkpoint(std::string path, std::string format);
     int addFile(std::shared_ptr<const MappedFile> file);
     void addTensor(TensorInfo t) { m_tensors.push_back(std::move(t)); }
-    void setMetadata(std::string key, std::string value) { m_metadata[std::move(key)] = std::move(value); }
+    void setMetadata(std::string key, std::string value) {
+        m_metadata[std::move(key)] = std::move(value);
+    }
 
 private:
     std::string m_path;

@@ -11,8 +11,7 @@ namespace qs {
 
 Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return makeError("cannot open " + path + ": " + std::strerror(errno));
+    if (fd < 0) return makeError("cannot open " + path + ": " + std::strerror(errno));
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
         const int err = errno;
@@ -40,8 +39,7 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& pa
 }
 
 MappedFile::~MappedFile() {
-    if (m_data)
-        ::munmap(const_cast<std::byte*>(m_data), m_size);
+    if (m_data) ::munmap(const_cast<std::byte*>(m_data), m_size);
 }
 
 } // namespace qs

@@ -26,25 +26,19 @@ public:
 
     std::optional<std::string> parse() {
         skip();
-        if (!eat('{'))
-            return "header is not a dict";
+        if (!eat('{')) return "header is not a dict";
         for (;;) {
             skip();
-            if (eat('}'))
-                break;
+            if (eat('}')) break;
             auto key = str();
-            if (!key)
-                return "expected a quoted key";
+            if (!key) return "expected a quoted key";
             skip();
-            if (!eat(':'))
-                return "expected ':' after '" + *key + "'";
+            if (!eat(':')) return "expected ':' after '" + *key + "'";
             skip();
             if (*key == "descr") {
-                if (peek() == '[')
-                    return "structured dtypes are not supported";
+                if (peek() == '[') return "structured dtypes are not supported";
                 auto v = str();
-                if (!v)
-                    return "descr is not a string";
+                if (!v) return "descr is not a string";
                 descr = *v;
                 sawDescr = true;
             } else if (*key == "fortran_order") {
@@ -56,22 +50,17 @@ public:
                     return "fortran_order is not True/False";
                 sawFortran = true;
             } else if (*key == "shape") {
-                if (!eat('('))
-                    return "shape is not a tuple";
+                if (!eat('(')) return "shape is not a tuple";
                 for (;;) {
                     skip();
-                    if (eat(')'))
-                        break;
+                    if (eat(')')) break;
                     auto d = integer();
-                    if (!d)
-                        return "shape holds something other than a non-negative integer";
+                    if (!d) return "shape holds something other than a non-negative integer";
                     shape.push_back(*d);
                     skip();
-                    if (eat(','))
-                        continue;
+                    if (eat(',')) continue;
                     skip();
-                    if (!eat(')'))
-                        return "shape tuple is not closed";
+                    if (!eat(')')) return "shape tuple is not closed";
                     break;
                 }
                 sawShape = true;
@@ -79,11 +68,9 @@ public:
                 return "unexpected key '" + *key + "'";
             }
             skip();
-            if (eat(','))
-                continue;
+            if (eat(',')) continue;
             skip();
-            if (!eat('}'))
-                return "expected ',' or '}'";
+            if (!eat('}')) return "expected ',' or '}'";
             break;
         }
         if (!sawDescr || !sawFortran || !sawShape)
@@ -100,24 +87,20 @@ private:
             ++m_i;
     }
     bool eat(char c) {
-        if (peek() != c)
-            return false;
+        if (peek() != c) return false;
         ++m_i;
         return true;
     }
     bool word(std::string_view w) {
-        if (m_s.substr(m_i, w.size()) != w)
-            return false;
+        if (m_s.substr(m_i, w.size()) != w) return false;
         m_i += w.size();
         return true;
     }
     std::optional<std::string> str() {
         const char q = peek();
-        if (q != '\'' && q != '"')
-            return std::nullopt;
+        if (q != '\'' && q != '"') return std::nullopt;
         const size_t end = m_s.find(q, m_i + 1);
-        if (end == std::string_view::npos)
-            return std::nullopt;
+        if (end == std::string_view::npos) return std::nullopt;
         std::string out(m_s.substr(m_i + 1, end - m_i - 1));
         m_i = end + 1;
         return out;
@@ -127,13 +110,11 @@ private:
         size_t start = m_i;
         while (m_i < m_s.size() && std::isdigit(static_cast<unsigned char>(m_s[m_i]))) {
             const int digit = m_s[m_i] - '0';
-            if (v > (INT64_MAX - digit) / 10)
-                return std::nullopt;
+            if (v > (INT64_MAX - digit) / 10) return std::nullopt;
             v = v * 10 + digit;
             ++m_i;
         }
-        if (m_i == start)
-            return std::nullopt;
+        if (m_i == start) return std::nullopt;
         if (peek() == 'L') // Python 2 long literal
             ++m_i;
         return v;
@@ -157,7 +138,7 @@ std::optional<DescrType> parseDescr(const std::string& d, std::string& why) {
     const char order = d[0];
     const std::string code = d.substr(1);
     static const std::pair<const char*, DType> kCodes[] = {
-        {"b1", DType::Bool}, {"u1", DType::U8}, {"i1", DType::I8},   {"u2", DType::U16},
+        {"b1", DType::Bool}, {"u1", DType::U8},  {"i1", DType::I8},  {"u2", DType::U16},
         {"i2", DType::I16},  {"u4", DType::U32}, {"i4", DType::I32}, {"u8", DType::U64},
         {"i8", DType::I64},  {"f2", DType::F16}, {"f4", DType::F32}, {"f8", DType::F64},
         {"c8", DType::C64},
@@ -183,18 +164,18 @@ bool looksLikeNpy(std::span<const std::byte> head) {
 
 Result<Checkpoint> readNpy(std::shared_ptr<const MappedFile> file) {
     const std::string& path = file->path();
-    auto fail = [&](const std::string& what) { return makeError(printableLine(path + ": " + what)); };
+    auto fail = [&](const std::string& what) {
+        return makeError(printableLine(path + ": " + what));
+    };
     const auto b = file->bytes();
-    if (b.size() < 10 || !looksLikeNpy(b))
-        return fail("not a NumPy .npy file");
+    if (b.size() < 10 || !looksLikeNpy(b)) return fail("not a NumPy .npy file");
     const auto major = static_cast<unsigned>(b[6]);
     size_t headerLen = 0, prefix = 0;
     if (major == 1) {
         headerLen = static_cast<size_t>(b[8]) | static_cast<size_t>(b[9]) << 8;
         prefix = 10;
     } else if (major == 2 || major == 3) {
-        if (b.size() < 12)
-            return fail("truncated .npy header");
+        if (b.size() < 12) return fail("truncated .npy header");
         std::uint32_t n;
         std::memcpy(&n, b.data() + 8, 4);
         headerLen = n;
@@ -204,16 +185,13 @@ Result<Checkpoint> readNpy(std::shared_ptr<const MappedFile> file) {
     }
     if (headerLen > kMaxHeader)
         return fail(".npy header of " + std::to_string(headerLen) + " bytes is implausibly large");
-    if (headerLen > b.size() - prefix)
-        return fail(".npy header runs past the end of the file");
+    if (headerLen > b.size() - prefix) return fail(".npy header runs past the end of the file");
     std::string_view text(reinterpret_cast<const char*>(b.data() + prefix), headerLen);
     HeaderParser parser(text);
-    if (auto err = parser.parse())
-        return fail("malformed .npy header: " + *err);
+    if (auto err = parser.parse()) return fail("malformed .npy header: " + *err);
     std::string why;
     const auto dt = parseDescr(parser.descr, why);
-    if (!dt)
-        return fail(why);
+    if (!dt) return fail(why);
 
     TensorInfo t;
     t.name = std::filesystem::path(path).stem().string();

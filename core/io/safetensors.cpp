@@ -22,23 +22,24 @@ std::uint64_t readU64(std::span<const std::byte> b) {
 } // namespace
 
 bool looksLikeSafetensors(std::span<const std::byte> head, std::uint64_t fileSize) {
-    if (head.size() < 9 || fileSize < 10)
-        return false;
+    if (head.size() < 9 || fileSize < 10) return false;
     const std::uint64_t n = readU64(head);
     return n >= 2 && n <= kMaxHeader && n <= fileSize - 8 && head[8] == std::byte{'{'};
 }
 
 Result<Checkpoint> readSafetensors(std::shared_ptr<const MappedFile> file) {
     const std::string& path = file->path();
-    auto fail = [&](const std::string& what) { return makeError(printableLine(path + ": " + what)); };
+    auto fail = [&](const std::string& what) {
+        return makeError(printableLine(path + ": " + what));
+    };
     const auto bytes = file->bytes();
-    if (bytes.size() < 8)
-        return fail("file too short for a safetensors header");
+    if (bytes.size() < 8) return fail("file too short for a safetensors header");
     const std::uint64_t n = readU64(bytes);
     if (n > kMaxHeader)
         return fail("safetensors header length " + std::to_string(n) + " exceeds the 100 MB limit");
     if (n > bytes.size() - 8)
-        return fail("safetensors header length " + std::to_string(n) + " runs past the end of the file");
+        return fail("safetensors header length " + std::to_string(n) +
+                    " runs past the end of the file");
     std::string_view text(reinterpret_cast<const char*>(bytes.data() + 8), static_cast<size_t>(n));
     if (text.empty() || text.front() != '{')
         return fail("safetensors header does not start with '{'");
@@ -60,8 +61,7 @@ Result<Checkpoint> readSafetensors(std::shared_ptr<const MappedFile> file) {
     }
     if (!duplicate.empty())
         return fail("duplicate tensor name '" + duplicate + "' in safetensors header");
-    if (!header.is_object())
-        return fail("safetensors header is not a JSON object");
+    if (!header.is_object()) return fail("safetensors header is not a JSON object");
 
     Checkpoint ckpt(path, "safetensors");
     const int fileIndex = ckpt.addFile(file);
@@ -78,8 +78,7 @@ Result<Checkpoint> readSafetensors(std::shared_ptr<const MappedFile> file) {
         const std::string& name = it.key();
         const auto& v = it.value();
         if (name == "__metadata__") {
-            if (!v.is_object())
-                return fail("__metadata__ must be an object of strings");
+            if (!v.is_object()) return fail("__metadata__ must be an object of strings");
             for (auto m = v.begin(); m != v.end(); ++m) {
                 if (!m.value().is_string())
                     return fail("__metadata__ value for '" + m.key() + "' is not a string");
@@ -88,19 +87,17 @@ Result<Checkpoint> readSafetensors(std::shared_ptr<const MappedFile> file) {
             continue;
         }
         const std::string where = "tensor '" + name + "'";
-        if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
+        if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") ||
+            !v.contains("data_offsets"))
             return fail(where + " needs dtype, shape and data_offsets");
-        if (!v["dtype"].is_string())
-            return fail(where + ": dtype is not a string");
+        if (!v["dtype"].is_string()) return fail(where + ": dtype is not a string");
         const auto dtype = dtypeFromName(v["dtype"].get<std::string>());
-        if (!dtype)
-            return fail(where + ": unknown dtype '" + v["dtype"].get<std::string>() + "'");
+        if (!dtype) return fail(where + ": unknown dtype '" + v["dtype"].get<std::string>() + "'");
         TensorInfo t;
         t.name = name;
         t.dtype = *dtype;
         t.file = fileIndex;
-        if (!v["shape"].is_array())
-            return fail(where + ": shape is not a list");
+        if (!v["shape"].is_array()) return fail(where + ": shape is not a list");
         for (const auto& d : v["shape"]) {
             if (!d.is_number_unsigned())
                 return fail(where + ": shape entries must be non-negative integers");
@@ -117,17 +114,16 @@ Result<Checkpoint> readSafetensors(std::shared_ptr<const MappedFile> file) {
             return fail(where + ": " + std::to_string(numel) + " elements of " +
                         std::string(dtypeName(t.dtype)) + " do not fill whole bytes");
         const auto& off = v["data_offsets"];
-        if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+        if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() ||
+            !off[1].is_number_unsigned())
             return fail(where + ": data_offsets must be two non-negative integers");
         const auto begin = off[0].get<std::uint64_t>();
         const auto end = off[1].get<std::uint64_t>();
-        if (end < begin)
-            return fail(where + ": data_offsets end before they begin");
+        if (end < begin) return fail(where + ": data_offsets end before they begin");
         if (end - begin != bits / 8)
             return fail(where + ": data_offsets span " + std::to_string(end - begin) +
                         " bytes but shape and dtype need " + std::to_string(bits / 8));
-        if (end > dataSize)
-            return fail(where + ": data runs past the end of the file");
+        if (end > dataSize) return fail(where + ": data runs past the end of the file");
         t.offset = dataStart + begin;
         t.nbytes = end - begin;
         spans.push_back({begin, end, name});
@@ -139,8 +135,9 @@ Result<Checkpoint> readSafetensors(std::shared_ptr<const MappedFile> file) {
     std::uint64_t expected = 0;
     for (const auto& s : spans) {
         if (s.begin != expected)
-            return fail(s.begin < expected ? "tensor '" + s.name + "' overlaps another tensor's data"
-                                           : "hole in the data buffer before tensor '" + s.name + "'");
+            return fail(s.begin < expected
+                            ? "tensor '" + s.name + "' overlaps another tensor's data"
+                            : "hole in the data buffer before tensor '" + s.name + "'");
         expected = s.end;
     }
     if (expected != dataSize)

@@ -58,8 +58,7 @@ DistributionStats computeDistributionStats(std::span<const float> v) {
     s.count = f.count;
     s.nonFinite = f.nonFinite;
     s.zeros = f.zeros;
-    if (f.count == 0)
-        return s;
+    if (f.count == 0) return s;
     const double n = static_cast<double>(f.count);
     s.mean = f.sum / n;
     s.min = f.mn;
@@ -73,8 +72,7 @@ DistributionStats computeDistributionStats(std::span<const float> v) {
         [&](const Range& r, Moments m) {
             for (std::size_t i = r.begin(); i != r.end(); ++i) {
                 const double x = v[i];
-                if (!std::isfinite(x))
-                    continue;
+                if (!std::isfinite(x)) continue;
                 const double d = x - mean, d2 = d * d;
                 m.m2 += d2;
                 m.m3 += d2 * d;
@@ -95,14 +93,16 @@ DistributionStats computeDistributionStats(std::span<const float> v) {
         s.kurtosis = m4 / (m2 * m2) - 3.0;
     }
     const double limit = kOutlierSigmas * s.std;
-    const std::uint64_t outliers = s.std > 0 ? tbb::parallel_deterministic_reduce(
-        Range(0, v.size(), kGrain), std::uint64_t{0},
-        [&](const Range& r, std::uint64_t c) {
-            for (std::size_t i = r.begin(); i != r.end(); ++i)
-                c += std::isfinite(v[i]) && std::fabs(double(v[i]) - mean) > limit;
-            return c;
-        },
-        [](std::uint64_t a, std::uint64_t b) { return a + b; }) : 0;
+    const std::uint64_t outliers =
+        s.std > 0 ? tbb::parallel_deterministic_reduce(
+                        Range(0, v.size(), kGrain), std::uint64_t{0},
+                        [&](const Range& r, std::uint64_t c) {
+                            for (std::size_t i = r.begin(); i != r.end(); ++i)
+                                c += std::isfinite(v[i]) && std::fabs(double(v[i]) - mean) > limit;
+                            return c;
+                        },
+                        [](std::uint64_t a, std::uint64_t b) { return a + b; })
+                  : 0;
     s.outlierShare = static_cast<double>(outliers) / n;
     return s;
 }

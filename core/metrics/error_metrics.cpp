@@ -9,28 +9,30 @@
 
 namespace qs {
 
-double ErrorMetrics::mse() const { return count ? sumSqErr / static_cast<double>(count) : 0.0; }
-double ErrorMetrics::rmse() const { return std::sqrt(mse()); }
+double ErrorMetrics::mse() const {
+    return count ? sumSqErr / static_cast<double>(count) : 0.0;
+}
+double ErrorMetrics::rmse() const {
+    return std::sqrt(mse());
+}
 
 double ErrorMetrics::relRmse() const {
-    if (sumSqRef > 0)
-        return std::sqrt(sumSqErr / sumSqRef);
+    if (sumSqRef > 0) return std::sqrt(sumSqErr / sumSqRef);
     return sumSqErr > 0 ? std::numeric_limits<double>::infinity() : 0.0;
 }
 
 double sqnrDbFromSums(double sumSqRef, double sumSqErr) {
-    if (sumSqErr <= 0)
-        return std::numeric_limits<double>::infinity();
-    if (sumSqRef <= 0)
-        return -std::numeric_limits<double>::infinity();
+    if (sumSqErr <= 0) return std::numeric_limits<double>::infinity();
+    if (sumSqRef <= 0) return -std::numeric_limits<double>::infinity();
     return 10.0 * std::log10(sumSqRef / sumSqErr);
 }
 
-double ErrorMetrics::sqnrDb() const { return sqnrDbFromSums(sumSqRef, sumSqErr); }
+double ErrorMetrics::sqnrDb() const {
+    return sqnrDbFromSums(sumSqRef, sumSqErr);
+}
 
 double ErrorMetrics::cosine() const {
-    if (sumSqRef <= 0 || sumSqRec <= 0)
-        return (sumSqRef <= 0 && sumSqRec <= 0) ? 1.0 : 0.0;
+    if (sumSqRef <= 0 || sumSqRec <= 0) return (sumSqRef <= 0 && sumSqRec <= 0) ? 1.0 : 0.0;
     return dot / (std::sqrt(sumSqRef) * std::sqrt(sumSqRec));
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Error statistics of (original, reconstructed), accumulated in double:
-//   mse = mean((w - w^)^2), rel_rmse = ||w - w^|| / ||w||, sqnr_db = 10 log10(||w||^2 / ||w - w^||^2)
+//   mse = mean((w - w^)^2), rel_rmse = ||w - w^|| / ||w||, sqnr_db = 10 log10(||w||^2 / ||w -
+//   w^||^2)
 //   (+inf when the reconstruction is exact), cosine = <w, w^> / (||w|| ||w^||).
 // Sums are kept so totals over many tensors can be combined exactly.
 
@@ -11,10 +12,10 @@ namespace qs {
 
 struct ErrorMetrics {
     std::uint64_t count = 0;
-    double sumSqErr = 0;  // sum (w - w^)^2
-    double sumSqRef = 0;  // sum w^2
-    double sumSqRec = 0;  // sum w^^2
-    double dot = 0;       // sum w * w^
+    double sumSqErr = 0; // sum (w - w^)^2
+    double sumSqRef = 0; // sum w^2
+    double sumSqRec = 0; // sum w^^2
+    double dot = 0;      // sum w * w^
     double maxAbsErr = 0;
 
     double mse() const;
@@ -26,7 +27,8 @@ struct ErrorMetrics {
     void merge(const ErrorMetrics& o);
 };
 
-ErrorMetrics computeErrorMetrics(std::span<const float> original, std::span<const float> reconstructed);
+ErrorMetrics computeErrorMetrics(std::span<const float> original,
+                                 std::span<const float> reconstructed);
 
 double sqnrDbFromSums(double sumSqRef, double sumSqErr);
 

@@ -13,8 +13,7 @@ namespace {
 using Range = tbb::blocked_range<std::size_t>;
 constexpr std::size_t kGrain = 1 << 16;
 
-template <class ValueAt>
-Histogram fill(std::size_t n, ValueAt at, int bins, double lo, double hi) {
+template <class ValueAt> Histogram fill(std::size_t n, ValueAt at, int bins, double lo, double hi) {
     Histogram h;
     h.lo = lo;
     h.hi = hi;
@@ -62,7 +61,9 @@ template <class ValueAt> std::pair<double, double> finiteRange(std::size_t n, Va
             }
             return m;
         },
-        [](MinMax a, MinMax b) { return MinMax{std::min(a.first, b.first), std::max(a.second, b.second)}; });
+        [](MinMax a, MinMax b) {
+            return MinMax{std::min(a.first, b.first), std::max(a.second, b.second)};
+        });
 }
 
 } // namespace
@@ -79,13 +80,13 @@ Histogram computeHistogram(std::span<const float> v, int bins, double lo, double
         lo -= 0.5;
         hi += 0.5;
     }
-    return fill(v.size(), [&](std::size_t i) { return double(v[i]); }, bins, lo, hi);
+    return fill(
+        v.size(), [&](std::size_t i) { return double(v[i]); }, bins, lo, hi);
 }
 
 Histogram computeHistogram(std::span<const float> v, int bins) {
     auto [lo, hi] = finiteRange(v.size(), [&](std::size_t i) { return double(v[i]); });
-    if (!(lo <= hi))
-        lo = hi = 0;
+    if (!(lo <= hi)) lo = hi = 0;
     return computeHistogram(v, bins, lo, hi);
 }
 
@@ -94,8 +95,7 @@ Histogram computeDifferenceHistogram(std::span<const float> a, std::span<const f
     auto diff = [&](std::size_t i) { return double(a[i]) - double(b[i]); };
     auto [lo, hi] = finiteRange(n, diff);
     double m = std::max(std::fabs(lo), std::fabs(hi));
-    if (!(m > 0) || !std::isfinite(m))
-        m = 1e-12;
+    if (!(m > 0) || !std::isfinite(m)) m = 1e-12;
     return fill(n, diff, bins, -m, m);
 }
 

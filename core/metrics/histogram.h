@@ -13,8 +13,12 @@ struct Histogram {
     std::vector<std::uint64_t> counts;
     std::uint64_t below = 0, above = 0, nonFinite = 0;
 
-    double binWidth() const { return counts.empty() ? 0.0 : (hi - lo) / static_cast<double>(counts.size()); }
-    double binCenter(std::size_t i) const { return lo + (static_cast<double>(i) + 0.5) * binWidth(); }
+    double binWidth() const {
+        return counts.empty() ? 0.0 : (hi - lo) / static_cast<double>(counts.size());
+    }
+    double binCenter(std::size_t i) const {
+        return lo + (static_cast<double>(i) + 0.5) * binWidth();
+    }
     std::uint64_t total() const;
 };
 

@@ -7,6 +7,7 @@
 
 namespace qs {
 
-Result<double> outputRelativeError(MatrixView activations, MatrixView weights, const float* reconstructed);
+Result<double> outputRelativeError(MatrixView activations, MatrixView weights,
+                                   const float* reconstructed);
 
 } // namespace qs

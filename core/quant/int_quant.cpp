@@ -17,10 +17,8 @@ struct Range {
 
 Range codeRange(const Scheme& s) {
     const int b = s.bits;
-    if (!s.symmetric)
-        return {0, (1 << b) - 1};
-    if (s.fullRange)
-        return {-(1 << (b - 1)), (1 << (b - 1)) - 1};
+    if (!s.symmetric) return {0, (1 << b) - 1};
+    if (s.fullRange) return {-(1 << (b - 1)), (1 << (b - 1)) - 1};
     return {-((1 << (b - 1)) - 1), (1 << (b - 1)) - 1};
 }
 
@@ -41,15 +39,15 @@ GroupParams paramsFor(const Scheme& s, float mn, float mx) {
     const float lo = std::min(mn, 0.0f);
     const float hi = std::max(mx, 0.0f);
     const float scale = (hi - lo) / static_cast<float>((1 << b) - 1);
-    if (!(scale > 0.0f))
-        return {1.0f, 0};
+    if (!(scale > 0.0f)) return {1.0f, 0};
     const float z = std::nearbyint(-lo / scale);
     return {scale, static_cast<std::int32_t>(z)};
 }
 
 inline std::int32_t quantizeOne(float x, GroupParams p, Range r) {
     const float q = std::nearbyint(x / p.scale) + static_cast<float>(p.zero);
-    return static_cast<std::int32_t>(std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
+    return static_cast<std::int32_t>(
+        std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
 }
 
 // Counter-based uniform in [0, 1): the same (seed, index) always gives the same number, so
@@ -64,7 +62,8 @@ inline float uniformAt(std::uint64_t seed, std::uint64_t index) {
 
 inline std::int32_t quantizeStochastic(float x, GroupParams p, Range r, float u) {
     const float q = std::floor(x / p.scale + u) + static_cast<float>(p.zero);
-    return static_cast<std::int32_t>(std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
+    return static_cast<std::int32_t>(
+        std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
 }
 
 // numpy.percentile's default (linear interpolation between order statistics); sorts `v`.
@@ -73,14 +72,14 @@ float percentile(std::vector<float>& v, double pct) {
     const double pos = pct / 100.0 * static_cast<double>(v.size() - 1);
     const auto i = static_cast<std::size_t>(pos);
     const double frac = pos - static_cast<double>(i);
-    if (i + 1 >= v.size())
-        return v.back();
+    if (i + 1 >= v.size()) return v.back();
     return static_cast<float>(v[i] + frac * (static_cast<double>(v[i + 1]) - v[i]));
 }
 
 // GPTQ's MSE grid (quant.py find_params with mse=True): shrink the range by p = 1 - i/100 for
 // i < 80 and keep the parameters with the least sum |x^ - x|^2.4.
-GroupParams mseSearch(const Scheme& s, const float* x, std::int64_t n, float mn, float mx, Range r) {
+GroupParams mseSearch(const Scheme& s, const float* x, std::int64_t n, float mn, float mx,
+                      Range r) {
     constexpr int kGrid = 100;
     constexpr double kMaxShrink = 0.8;
     constexpr double kNorm = 2.4;
@@ -130,13 +129,14 @@ GroupParams groupParams(const Scheme& s, const float* x, std::int64_t n, Range r
     return paramsFor(s, mn, mx);
 }
 
-void quantizeSpan(const Scheme& s, const float* x, std::int32_t* codes, std::int64_t n, std::uint64_t firstIndex,
-                  GroupParams p, Range r) {
+void quantizeSpan(const Scheme& s, const float* x, std::int32_t* codes, std::int64_t n,
+                  std::uint64_t firstIndex, GroupParams p, Range r) {
     if (s.rounding == Rounding::Stochastic) {
         const auto it = s.extra.find("seed");
         const std::uint64_t seed = it == s.extra.end() ? 0 : std::stoull(it->second);
         for (std::int64_t k = 0; k < n; ++k)
-            codes[k] = quantizeStochastic(x[k], p, r, uniformAt(seed, firstIndex + static_cast<std::uint64_t>(k)));
+            codes[k] = quantizeStochastic(
+                x[k], p, r, uniformAt(seed, firstIndex + static_cast<std::uint64_t>(k)));
     } else {
         for (std::int64_t k = 0; k < n; ++k)
             codes[k] = quantizeOne(x[k], p, r);
@@ -168,8 +168,7 @@ GroupLayout groupLayout(const Scheme& s, std::int64_t rows, std::int64_t cols) {
 }
 
 std::size_t IntQuantized::groupIndex(std::int64_t r, std::int64_t c) const {
-    if (scales.size() == 1)
-        return 0;
+    if (scales.size() == 1) return 0;
     return static_cast<std::size_t>(r * groupsPerRow + c / groupCols);
 }
 
@@ -197,8 +196,7 @@ Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const Progr
     out.groupCols = layout.groupCols;
     out.groupsPerRow = layout.groupsPerRow;
     out.codes.assign(m.size(), 0);
-    if (m.size() == 0)
-        return out;
+    if (m.size() == 0) return out;
 
     if (layout.wholeTensor) {
         // One group: parameters from the whole tensor (min/max reduced in parallel; the
@@ -215,7 +213,9 @@ Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const Progr
                     }
                     return acc;
                 },
-                [](MinMax a, MinMax b) { return MinMax{std::min(a.first, b.first), std::max(a.second, b.second)}; });
+                [](MinMax a, MinMax b) {
+                    return MinMax{std::min(a.first, b.first), std::max(a.second, b.second)};
+                });
             p = paramsFor(s, mm.first, mm.second);
         } else {
             p = groupParams(s, m.data, static_cast<std::int64_t>(m.size()), range);
@@ -225,10 +225,10 @@ Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const Progr
         tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m.size(), 1 << 16),
                           [&](const tbb::blocked_range<std::size_t>& r) {
                               quantizeSpan(s, m.data + r.begin(), out.codes.data() + r.begin(),
-                                           static_cast<std::int64_t>(r.size()), r.begin(), p, range);
+                                           static_cast<std::int64_t>(r.size()), r.begin(), p,
+                                           range);
                           });
-        if (!reportProgress(progress, 1.0))
-            return makeError(kCancelledMessage);
+        if (!reportProgress(progress, 1.0)) return makeError(kCancelledMessage);
         return out;
     }
 
@@ -237,48 +237,49 @@ Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const Progr
     out.zeros.resize(groups);
     std::atomic<bool> cancelled{false};
     std::atomic<std::int64_t> rowsDone{0};
-    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, m.rows), [&](const tbb::blocked_range<std::int64_t>& rr) {
-        if (cancelled.load(std::memory_order_relaxed))
-            return;
-        for (std::int64_t r = rr.begin(); r != rr.end(); ++r) {
-            const float* row = m.data + r * m.cols;
-            for (std::int64_t g = 0; g < layout.groupsPerRow; ++g) {
-                const std::int64_t c0 = g * layout.groupCols;
-                const std::int64_t c1 = std::min(m.cols, c0 + layout.groupCols);
-                const GroupParams p = groupParams(s, row + c0, c1 - c0, range);
-                const auto gi = static_cast<std::size_t>(r * layout.groupsPerRow + g);
-                out.scales[gi] = p.scale;
-                out.zeros[gi] = p.zero;
-                quantizeSpan(s, row + c0, out.codes.data() + r * m.cols + c0, c1 - c0,
-                             static_cast<std::uint64_t>(r * m.cols + c0), p, range);
+    tbb::parallel_for(
+        tbb::blocked_range<std::int64_t>(0, m.rows),
+        [&](const tbb::blocked_range<std::int64_t>& rr) {
+            if (cancelled.load(std::memory_order_relaxed)) return;
+            for (std::int64_t r = rr.begin(); r != rr.end(); ++r) {
+                const float* row = m.data + r * m.cols;
+                for (std::int64_t g = 0; g < layout.groupsPerRow; ++g) {
+                    const std::int64_t c0 = g * layout.groupCols;
+                    const std::int64_t c1 = std::min(m.cols, c0 + layout.groupCols);
+                    const GroupParams p = groupParams(s, row + c0, c1 - c0, range);
+                    const auto gi = static_cast<std::size_t>(r * layout.groupsPerRow + g);
+                    out.scales[gi] = p.scale;
+                    out.zeros[gi] = p.zero;
+                    quantizeSpan(s, row + c0, out.codes.data() + r * m.cols + c0, c1 - c0,
+                                 static_cast<std::uint64_t>(r * m.cols + c0), p, range);
+                }
             }
-        }
-        const auto done = rowsDone.fetch_add(rr.size()) + static_cast<std::int64_t>(rr.size());
-        if (progress && !progress(static_cast<double>(done) / static_cast<double>(m.rows)))
-            cancelled = true;
-    });
-    if (cancelled)
-        return makeError(kCancelledMessage);
+            const auto done = rowsDone.fetch_add(rr.size()) + static_cast<std::int64_t>(rr.size());
+            if (progress && !progress(static_cast<double>(done) / static_cast<double>(m.rows)))
+                cancelled = true;
+        });
+    if (cancelled) return makeError(kCancelledMessage);
     return out;
 }
 
 std::vector<float> dequantizeInt(const IntQuantized& q) {
     std::vector<float> out(q.codes.size());
-    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, q.rows), [&](const tbb::blocked_range<std::int64_t>& rr) {
-        for (std::int64_t r = rr.begin(); r != rr.end(); ++r)
-            for (std::int64_t c = 0; c < q.cols; ++c) {
-                const auto gi = q.groupIndex(r, c);
-                const auto i = static_cast<std::size_t>(r * q.cols + c);
-                out[i] = q.scales[gi] * static_cast<float>(q.codes[i] - q.zeros[gi]);
-            }
-    });
+    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, q.rows),
+                      [&](const tbb::blocked_range<std::int64_t>& rr) {
+                          for (std::int64_t r = rr.begin(); r != rr.end(); ++r)
+                              for (std::int64_t c = 0; c < q.cols; ++c) {
+                                  const auto gi = q.groupIndex(r, c);
+                                  const auto i = static_cast<std::size_t>(r * q.cols + c);
+                                  out[i] =
+                                      q.scales[gi] * static_cast<float>(q.codes[i] - q.zeros[gi]);
+                              }
+                      });
     return out;
 }
 
 Result<QuantOutput> quantizeInt(const Scheme& s, MatrixView m, const ProgressFn& progress) {
     auto q = quantizeIntCodes(s, m, progress);
-    if (!q)
-        return q.error();
+    if (!q) return q.error();
     QuantOutput out;
     out.reconstruction = dequantizeInt(*q);
     out.cost = intStorageCost(s, m.rows, m.cols);
@@ -290,12 +291,14 @@ Result<QuantOutput> quantizeInt(const Scheme& s, MatrixView m, const ProgressFn&
         for (int code = q->qmin; code <= q->qmax; ++code)
             out.levels.push_back(scale * static_cast<float>(code - zero));
         if (q->scales.size() > 1) {
-            const auto row = static_cast<std::int64_t>(widest) / std::max<std::int64_t>(1, q->groupsPerRow);
-            const auto grp = static_cast<std::int64_t>(widest) % std::max<std::int64_t>(1, q->groupsPerRow);
+            const auto row =
+                static_cast<std::int64_t>(widest) / std::max<std::int64_t>(1, q->groupsPerRow);
+            const auto grp =
+                static_cast<std::int64_t>(widest) % std::max<std::int64_t>(1, q->groupsPerRow);
             out.levelsNote = s.granularity == Granularity::Channel
                                  ? "levels of the widest row (" + std::to_string(row) + ")"
-                                 : "levels of the widest group (row " + std::to_string(row) + ", group " +
-                                       std::to_string(grp) + ")";
+                                 : "levels of the widest group (row " + std::to_string(row) +
+                                       ", group " + std::to_string(grp) + ")";
         } else {
             out.levelsNote = "levels of the tensor scale";
         }

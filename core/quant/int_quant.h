@@ -21,17 +21,18 @@ namespace qs {
 
 struct IntQuantized {
     std::int64_t rows = 0, cols = 0;
-    std::int64_t groupCols = 0;           // columns per group (cols for channel, all for tensor)
-    std::int64_t groupsPerRow = 0;        // 1 for tensor granularity (one group overall)
-    std::vector<std::int32_t> codes;      // stored integer q, row-major like the input
-    std::vector<float> scales;            // one per group, row-major [rows][groupsPerRow]
-    std::vector<std::int32_t> zeros;      // one per group (0 for sym)
+    std::int64_t groupCols = 0;      // columns per group (cols for channel, all for tensor)
+    std::int64_t groupsPerRow = 0;   // 1 for tensor granularity (one group overall)
+    std::vector<std::int32_t> codes; // stored integer q, row-major like the input
+    std::vector<float> scales;       // one per group, row-major [rows][groupsPerRow]
+    std::vector<std::int32_t> zeros; // one per group (0 for sym)
     int qmin = 0, qmax = 0;
 
     std::size_t groupIndex(std::int64_t r, std::int64_t c) const;
 };
 
-Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const ProgressFn& progress = {});
+Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m,
+                                      const ProgressFn& progress = {});
 std::vector<float> dequantizeInt(const IntQuantized& q);
 StorageCost intStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols);
 
@@ -43,7 +44,9 @@ struct GroupLayout {
     std::int64_t groupCols = 0;    // elements per group along a row (last group may be shorter)
     std::int64_t groupsPerRow = 0; // 0 rows -> 0
     bool wholeTensor = false;      // one group for everything
-    std::int64_t groupCount(std::int64_t rows) const { return wholeTensor ? 1 : rows * groupsPerRow; }
+    std::int64_t groupCount(std::int64_t rows) const {
+        return wholeTensor ? 1 : rows * groupsPerRow;
+    }
 };
 GroupLayout groupLayout(const Scheme& s, std::int64_t rows, std::int64_t cols);
 

@@ -16,21 +16,35 @@ using G = Granularity;
 constexpr std::array kFamilies{
     FamilyInfo{"int", K::Uniform, 2, 8, 0, 0, G::Channel, 0, true, false,
                "uniform affine integer (GPTQ / torch.ao conventions)", quantizeInt, intUnitLevels},
-    FamilyInfo{"mulaw", K::Companding, 2, 8, 0, 0, G::Tensor, 0, false, false, "mu-law companded uniform"},
-    FamilyInfo{"alaw", K::Companding, 2, 8, 0, 0, G::Tensor, 0, false, false, "A-law companded uniform"},
-    FamilyInfo{"log", K::Companding, 2, 8, 0, 0, G::Tensor, 0, false, false, "signed powers of two"},
-    FamilyInfo{"nf", K::Codebook, 2, 8, 0, 0, G::Group, 64, false, false, "NormalFloat (QLoRA / bitsandbytes)"},
+    FamilyInfo{"mulaw", K::Companding, 2, 8, 0, 0, G::Tensor, 0, false, false,
+               "mu-law companded uniform"},
+    FamilyInfo{"alaw", K::Companding, 2, 8, 0, 0, G::Tensor, 0, false, false,
+               "A-law companded uniform"},
+    FamilyInfo{"log", K::Companding, 2, 8, 0, 0, G::Tensor, 0, false, false,
+               "signed powers of two"},
+    FamilyInfo{"nf", K::Codebook, 2, 8, 0, 0, G::Group, 64, false, false,
+               "NormalFloat (QLoRA / bitsandbytes)"},
     FamilyInfo{"bnb_fp4", K::Codebook, 0, 0, 4, 0, G::Group, 64, false, false, "bitsandbytes FP4"},
-    FamilyInfo{"fp4", K::FloatElement, 0, 0, 4, 0, G::Channel, 0, false, false, "OCP FP4 E2M1 elements"},
-    FamilyInfo{"fp6_e2m3", K::FloatElement, 0, 0, 6, 0, G::Channel, 0, false, false, "OCP FP6 E2M3 elements"},
-    FamilyInfo{"fp6_e3m2", K::FloatElement, 0, 0, 6, 0, G::Channel, 0, false, false, "OCP FP6 E3M2 elements"},
-    FamilyInfo{"fp8_e4m3", K::FloatElement, 0, 0, 8, 0, G::Channel, 0, false, false, "OCP FP8 E4M3 elements"},
-    FamilyInfo{"fp8_e5m2", K::FloatElement, 0, 0, 8, 0, G::Channel, 0, false, false, "OCP FP8 E5M2 elements"},
-    FamilyInfo{"mxfp4", K::Microscaling, 0, 0, 4, 32, G::Block, 32, false, false, "OCP MX FP4, E8M0 scale per 32"},
-    FamilyInfo{"mxfp6_e2m3", K::Microscaling, 0, 0, 6, 32, G::Block, 32, false, false, "OCP MX FP6 E2M3"},
-    FamilyInfo{"mxfp6_e3m2", K::Microscaling, 0, 0, 6, 32, G::Block, 32, false, false, "OCP MX FP6 E3M2"},
-    FamilyInfo{"mxfp8_e4m3", K::Microscaling, 0, 0, 8, 32, G::Block, 32, false, false, "OCP MX FP8 E4M3"},
-    FamilyInfo{"mxfp8_e5m2", K::Microscaling, 0, 0, 8, 32, G::Block, 32, false, false, "OCP MX FP8 E5M2"},
+    FamilyInfo{"fp4", K::FloatElement, 0, 0, 4, 0, G::Channel, 0, false, false,
+               "OCP FP4 E2M1 elements"},
+    FamilyInfo{"fp6_e2m3", K::FloatElement, 0, 0, 6, 0, G::Channel, 0, false, false,
+               "OCP FP6 E2M3 elements"},
+    FamilyInfo{"fp6_e3m2", K::FloatElement, 0, 0, 6, 0, G::Channel, 0, false, false,
+               "OCP FP6 E3M2 elements"},
+    FamilyInfo{"fp8_e4m3", K::FloatElement, 0, 0, 8, 0, G::Channel, 0, false, false,
+               "OCP FP8 E4M3 elements"},
+    FamilyInfo{"fp8_e5m2", K::FloatElement, 0, 0, 8, 0, G::Channel, 0, false, false,
+               "OCP FP8 E5M2 elements"},
+    FamilyInfo{"mxfp4", K::Microscaling, 0, 0, 4, 32, G::Block, 32, false, false,
+               "OCP MX FP4, E8M0 scale per 32"},
+    FamilyInfo{"mxfp6_e2m3", K::Microscaling, 0, 0, 6, 32, G::Block, 32, false, false,
+               "OCP MX FP6 E2M3"},
+    FamilyInfo{"mxfp6_e3m2", K::Microscaling, 0, 0, 6, 32, G::Block, 32, false, false,
+               "OCP MX FP6 E3M2"},
+    FamilyInfo{"mxfp8_e4m3", K::Microscaling, 0, 0, 8, 32, G::Block, 32, false, false,
+               "OCP MX FP8 E4M3"},
+    FamilyInfo{"mxfp8_e5m2", K::Microscaling, 0, 0, 8, 32, G::Block, 32, false, false,
+               "OCP MX FP8 E5M2"},
     FamilyInfo{"mxint8", K::Microscaling, 0, 0, 8, 32, G::Block, 32, false, false, "OCP MX INT8"},
     FamilyInfo{"nvfp4", K::Microscaling, 0, 0, 4, 16, G::Block, 16, false, false,
                "NVIDIA FP4: E4M3 scale per 16, FP32 tensor scale"},
@@ -46,37 +60,48 @@ constexpr std::array kFamilies{
     FamilyInfo{"q6_k", K::GgmlBlock, 0, 0, 6, 256, G::Block, 256, false, false, "ggml Q6_K"},
     FamilyInfo{"iq4_nl", K::GgmlBlock, 0, 0, 4, 32, G::Block, 32, false, false, "ggml IQ4_NL"},
     FamilyInfo{"iq4_xs", K::GgmlBlock, 0, 0, 4, 256, G::Block, 256, false, false, "ggml IQ4_XS"},
-    FamilyInfo{"kmeans", K::Learned, 1, 8, 0, 0, G::Tensor, 0, false, false, "Lloyd-Max codebook fit to the data"},
-    FamilyInfo{"hqq", K::Optimized, 2, 8, 0, 0, G::Group, 64, false, false, "HQQ half-quadratic zero-point"},
-    FamilyInfo{"sinq", K::Optimized, 2, 8, 0, 0, G::Group, 64, true, false, "SINQ dual-axis Sinkhorn scaling"},
-    FamilyInfo{"sinq_nf4", K::Optimized, 0, 0, 4, 0, G::Group, 64, false, false, "SINQ with NF4 levels"},
-    FamilyInfo{"sinq_nf3", K::Optimized, 0, 0, 3, 0, G::Group, 64, false, false, "SINQ with NF3 levels"},
-    FamilyInfo{"gptq", K::Calibrated, 2, 8, 0, 0, G::Group, 128, true, true, "GPTQ (needs activations)"},
-    FamilyInfo{"awq", K::Calibrated, 2, 8, 0, 0, G::Group, 128, true, false, "AWQ (needs activations)"},
-    FamilyInfo{"autoround", K::Calibrated, 2, 8, 0, 0, G::Group, 128, true, true, "AutoRound (needs activations)"},
+    FamilyInfo{"kmeans", K::Learned, 1, 8, 0, 0, G::Tensor, 0, false, false,
+               "Lloyd-Max codebook fit to the data"},
+    FamilyInfo{"hqq", K::Optimized, 2, 8, 0, 0, G::Group, 64, false, false,
+               "HQQ half-quadratic zero-point"},
+    FamilyInfo{"sinq", K::Optimized, 2, 8, 0, 0, G::Group, 64, true, false,
+               "SINQ dual-axis Sinkhorn scaling"},
+    FamilyInfo{"sinq_nf4", K::Optimized, 0, 0, 4, 0, G::Group, 64, false, false,
+               "SINQ with NF4 levels"},
+    FamilyInfo{"sinq_nf3", K::Optimized, 0, 0, 3, 0, G::Group, 64, false, false,
+               "SINQ with NF3 levels"},
+    FamilyInfo{"gptq", K::Calibrated, 2, 8, 0, 0, G::Group, 128, true, true,
+               "GPTQ (needs activations)"},
+    FamilyInfo{"awq", K::Calibrated, 2, 8, 0, 0, G::Group, 128, true, false,
+               "AWQ (needs activations)"},
+    FamilyInfo{"autoround", K::Calibrated, 2, 8, 0, 0, G::Group, 128, true, true,
+               "AutoRound (needs activations)"},
     FamilyInfo{"smoothquant", K::Calibrated, 2, 8, 0, 0, G::Channel, 0, true, true,
                "SmoothQuant W8A8 (needs activations)"},
-    FamilyInfo{"f16", K::Cast, 0, 0, 16, 0, G::Tensor, 0, false, false, "IEEE half cast", quantizeCast},
-    FamilyInfo{"bf16", K::Cast, 0, 0, 16, 0, G::Tensor, 0, false, false, "bfloat16 cast", quantizeCast},
-    FamilyInfo{"f32", K::Cast, 0, 0, 32, 0, G::Tensor, 0, false, false, "float32 (identity)", quantizeCast},
+    FamilyInfo{"f16", K::Cast, 0, 0, 16, 0, G::Tensor, 0, false, false, "IEEE half cast",
+               quantizeCast},
+    FamilyInfo{"bf16", K::Cast, 0, 0, 16, 0, G::Tensor, 0, false, false, "bfloat16 cast",
+               quantizeCast},
+    FamilyInfo{"f32", K::Cast, 0, 0, 32, 0, G::Tensor, 0, false, false, "float32 (identity)",
+               quantizeCast},
 };
 
 } // namespace
 
-std::span<const FamilyInfo> families() { return kFamilies; }
+std::span<const FamilyInfo> families() {
+    return kFamilies;
+}
 
 const FamilyInfo* findFamily(std::string_view name) {
     for (const auto& f : kFamilies)
-        if (f.name == name)
-            return &f;
+        if (f.name == name) return &f;
     return nullptr;
 }
 
 std::string familyNamesList() {
     std::string s;
     for (const auto& f : kFamilies) {
-        if (!s.empty())
-            s += ", ";
+        if (!s.empty()) s += ", ";
         s += f.name;
     }
     return s;
@@ -84,8 +109,7 @@ std::string familyNamesList() {
 
 Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& progress) {
     const FamilyInfo* f = findFamily(s.family);
-    if (!f)
-        return makeError("unknown scheme family '" + s.family + "'");
+    if (!f) return makeError("unknown scheme family '" + s.family + "'");
     if (!f->implemented())
         return makeError("scheme " + s.toString() + ": the " + std::string(f->name) +
                          " family is not implemented yet");
@@ -94,15 +118,15 @@ Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& pr
 
 Result<std::vector<float>> unitLevels(const Scheme& s) {
     const FamilyInfo* f = findFamily(s.family);
-    if (!f)
-        return makeError("unknown scheme family '" + s.family + "'");
+    if (!f) return makeError("unknown scheme family '" + s.family + "'");
     if (!f->implemented())
         return makeError("scheme " + s.toString() + ": the " + std::string(f->name) +
                          " family is not implemented yet");
     if (!f->unitLevels)
         return makeError("scheme " + s.toString() + " has no fixed level grid (" +
                          (f->kind == FamilyKind::Cast ? "every representable value is a level"
-                                                      : "levels depend on the data") + ")");
+                                                      : "levels depend on the data") +
+                         ")");
     return f->unitLevels(s);
 }
 

@@ -39,8 +39,8 @@ struct MatrixView {
 struct QuantOutput {
     std::vector<float> reconstruction; // same shape as the input
     StorageCost cost;
-    std::vector<float> levels;         // reconstruction levels of the widest scale group, sorted
-    std::string levelsNote;            // which group `levels` belong to, for the UI
+    std::vector<float> levels; // reconstruction levels of the widest scale group, sorted
+    std::string levelsNote;    // which group `levels` belong to, for the UI
 };
 
 using QuantizeFn = Result<QuantOutput> (*)(const Scheme&, MatrixView, const ProgressFn&);
@@ -54,7 +54,7 @@ struct FamilyInfo {
     int blockSize = 0;            // formats with a fixed block; 0 = granularity chosen by the user
     Granularity defaultGranularity = Granularity::Tensor;
     int defaultGroupSize = 0;
-    bool hasSymmetry = false;     // accepts sym/asym
+    bool hasSymmetry = false; // accepts sym/asym
     bool defaultSymmetric = false;
     std::string_view description;
     QuantizeFn quantize = nullptr;     // null: known to the grammar, not implemented yet

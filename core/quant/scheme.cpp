@@ -23,23 +23,20 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     for (;;) {
         const size_t pos = s.find(sep, start);
         out.push_back(s.substr(start, pos - start));
-        if (pos == std::string_view::npos)
-            break;
+        if (pos == std::string_view::npos) break;
         start = pos + 1;
     }
     return out;
 }
 
 bool parseNumber(std::string_view s, double& out) {
-    if (s.empty())
-        return false;
+    if (s.empty()) return false;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     return ec == std::errc() && p == s.data() + s.size();
 }
 
 bool parseInt(std::string_view s, long long& out) {
-    if (s.empty())
-        return false;
+    if (s.empty()) return false;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     return ec == std::errc() && p == s.data() + s.size();
 }
@@ -50,29 +47,33 @@ std::string formatNumber(double v) {
     return std::string(buf, p);
 }
 
-bool hasGranularity(const FamilyInfo& f) { return f.blockSize == 0 && f.kind != FamilyKind::Cast; }
+bool hasGranularity(const FamilyInfo& f) {
+    return f.blockSize == 0 && f.kind != FamilyKind::Cast;
+}
 bool acceptsClip(const FamilyInfo& f) {
     return f.kind == FamilyKind::Uniform || f.kind == FamilyKind::Companding ||
            f.kind == FamilyKind::Codebook || f.kind == FamilyKind::FloatElement;
 }
-bool acceptsRound(const FamilyInfo& f) { return acceptsClip(f) || f.kind == FamilyKind::Microscaling; }
+bool acceptsRound(const FamilyInfo& f) {
+    return acceptsClip(f) || f.kind == FamilyKind::Microscaling;
+}
 bool acceptsScaleRule(const FamilyInfo& f) {
     return f.kind == FamilyKind::Microscaling && f.name != "nvfp4";
 }
-bool acceptsDq(const FamilyInfo& f) { return f.kind == FamilyKind::Codebook; }
+bool acceptsDq(const FamilyInfo& f) {
+    return f.kind == FamilyKind::Codebook;
+}
 
 std::vector<std::string_view> extraKeys(const FamilyInfo& f) {
     switch (f.kind) {
     case FamilyKind::Optimized:
-        return f.name == "hqq" ? std::vector<std::string_view>{"axis", "iters"}
-                               : std::vector<std::string_view>{"aux8", "fallback", "tiling", "iters"};
+        return f.name == "hqq"
+                   ? std::vector<std::string_view>{"axis", "iters"}
+                   : std::vector<std::string_view>{"aux8", "fallback", "tiling", "iters"};
     case FamilyKind::Calibrated:
-        if (f.name == "gptq")
-            return {"act_order", "damp", "block", "static_groups"};
-        if (f.name == "awq")
-            return {"grid", "no_clip"};
-        if (f.name == "autoround")
-            return {"iters", "lr"};
+        if (f.name == "gptq") return {"act_order", "damp", "block", "static_groups"};
+        if (f.name == "awq") return {"grid", "no_clip"};
+        if (f.name == "autoround") return {"iters", "lr"};
         return {"alpha"};
     case FamilyKind::Learned:
         return {"iters", "tol"};
@@ -83,28 +84,18 @@ std::vector<std::string_view> extraKeys(const FamilyInfo& f) {
 
 std::string validOptions(const FamilyInfo& f) {
     std::vector<std::string> v;
-    if (hasGranularity(f))
-        v.insert(v.end(), {"gN", "channel", "tensor"});
-    if (f.hasSymmetry)
-        v.insert(v.end(), {"sym", "asym"});
-    if (f.name == "int")
-        v.push_back("range=full");
-    if (acceptsDq(f))
-        v.push_back("dq");
-    if (acceptsClip(f))
-        v.push_back("clip=minmax|mse|pN");
-    if (acceptsRound(f))
-        v.insert(v.end(), {"round=nearest|stochastic", "seed=N"});
-    if (acceptsScaleRule(f))
-        v.push_back("scale=floor|ceil|even|rceil");
-    if (f.name == "mulaw")
-        v.push_back("muN");
-    if (f.name == "alaw")
-        v.push_back("aN");
+    if (hasGranularity(f)) v.insert(v.end(), {"gN", "channel", "tensor"});
+    if (f.hasSymmetry) v.insert(v.end(), {"sym", "asym"});
+    if (f.name == "int") v.push_back("range=full");
+    if (acceptsDq(f)) v.push_back("dq");
+    if (acceptsClip(f)) v.push_back("clip=minmax|mse|pN");
+    if (acceptsRound(f)) v.insert(v.end(), {"round=nearest|stochastic", "seed=N"});
+    if (acceptsScaleRule(f)) v.push_back("scale=floor|ceil|even|rceil");
+    if (f.name == "mulaw") v.push_back("muN");
+    if (f.name == "alaw") v.push_back("aN");
     for (auto k : extraKeys(f))
         v.emplace_back(k);
-    if (v.empty())
-        return "none";
+    if (v.empty()) return "none";
     std::string s;
     for (size_t i = 0; i < v.size(); ++i)
         s += (i ? ", " : "") + v[i];
@@ -115,10 +106,14 @@ std::string validOptions(const FamilyInfo& f) {
 
 std::string_view granularityName(Granularity g) {
     switch (g) {
-    case Granularity::Tensor: return "tensor";
-    case Granularity::Channel: return "channel";
-    case Granularity::Group: return "group";
-    case Granularity::Block: return "block";
+    case Granularity::Tensor:
+        return "tensor";
+    case Granularity::Channel:
+        return "channel";
+    case Granularity::Group:
+        return "group";
+    case Granularity::Block:
+        return "block";
     }
     return "tensor";
 }
@@ -135,9 +130,10 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
     const FamilyInfo* fam = findFamily(head);
     if (fam) {
         if (!fam->fixedBits())
-            return makeError("scheme " + quoted + ": " + std::string(fam->name) + " needs a bit width " +
-                             std::to_string(fam->minBits) + ".." + std::to_string(fam->maxBits) +
-                             ", e.g. " + std::string(fam->name) + "4");
+            return makeError("scheme " + quoted + ": " + std::string(fam->name) +
+                             " needs a bit width " + std::to_string(fam->minBits) + ".." +
+                             std::to_string(fam->maxBits) + ", e.g. " + std::string(fam->name) +
+                             "4");
         s.bits = fam->elementBits;
     } else {
         size_t digits = head.size();
@@ -146,11 +142,13 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
         const std::string_view name = head.substr(0, digits);
         fam = digits < head.size() ? findFamily(name) : nullptr;
         if (!fam || fam->fixedBits())
-            return makeError("unknown scheme family in " + quoted + "; valid families: " + familyNamesList());
+            return makeError("unknown scheme family in " + quoted +
+                             "; valid families: " + familyNamesList());
         long long bits = 0;
         if (!parseInt(head.substr(digits), bits) || bits < fam->minBits || bits > fam->maxBits)
             return makeError("scheme " + quoted + ": " + std::string(fam->name) + " takes " +
-                             std::to_string(fam->minBits) + ".." + std::to_string(fam->maxBits) + " bits");
+                             std::to_string(fam->minBits) + ".." + std::to_string(fam->maxBits) +
+                             " bits");
         s.bits = static_cast<int>(bits);
     }
     s.family = std::string(fam->name);
@@ -163,20 +161,23 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
         s.familyParam = 87.6;
 
     auto bad = [&](std::string_view opt) {
-        return makeError("scheme " + quoted + ": option '" + std::string(opt) + "' is not valid for " +
-                         std::string(fam->name) + "; valid options: " + validOptions(*fam));
+        return makeError("scheme " + quoted + ": option '" + std::string(opt) +
+                         "' is not valid for " + std::string(fam->name) +
+                         "; valid options: " + validOptions(*fam));
     };
     bool symGiven = false;
     for (size_t i = 1; i < parts.size(); ++i) {
         const std::string_view opt = parts[i];
         const size_t eq = opt.find('=');
         const std::string_view key = opt.substr(0, eq);
-        const std::string_view val = eq == std::string_view::npos ? std::string_view{} : opt.substr(eq + 1);
+        const std::string_view val =
+            eq == std::string_view::npos ? std::string_view{} : opt.substr(eq + 1);
         long long n = 0;
         double x = 0;
         if (opt.empty()) {
             return makeError("scheme " + quoted + ": empty option (two ':' in a row?)");
-        } else if (hasGranularity(*fam) && opt.size() > 1 && opt[0] == 'g' && parseInt(opt.substr(1), n)) {
+        } else if (hasGranularity(*fam) && opt.size() > 1 && opt[0] == 'g' &&
+                   parseInt(opt.substr(1), n)) {
             if (n < 1 || n > (1LL << 30))
                 return makeError("scheme " + quoted + ": group size must be between 1 and 2^30");
             s.granularity = Granularity::Group;
@@ -199,11 +200,13 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
                 s.clip = Clip::MinMax;
             } else if (val == "mse") {
                 s.clip = Clip::Mse;
-            } else if (val.size() > 1 && val[0] == 'p' && parseNumber(val.substr(1), x) && x > 0 && x <= 100) {
+            } else if (val.size() > 1 && val[0] == 'p' && parseNumber(val.substr(1), x) && x > 0 &&
+                       x <= 100) {
                 s.clip = x == 100 ? Clip::MinMax : Clip::Percentile;
                 s.clipPercentile = x;
             } else {
-                return makeError("scheme " + quoted + ": clip must be minmax, mse or pN with 0 < N <= 100");
+                return makeError("scheme " + quoted +
+                                 ": clip must be minmax, mse or pN with 0 < N <= 100");
             }
         } else if (acceptsRound(*fam) && key == "round") {
             if (val == "nearest")
@@ -230,19 +233,20 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
             if (!(x > 0 && x <= 1e6))
                 return makeError("scheme " + quoted + ": mu must be positive");
             s.familyParam = x;
-        } else if (s.family == "alaw" && opt.size() > 1 && opt[0] == 'a' && parseNumber(opt.substr(1), x)) {
+        } else if (s.family == "alaw" && opt.size() > 1 && opt[0] == 'a' &&
+                   parseNumber(opt.substr(1), x)) {
             if (!(x >= 1 && x <= 1e6))
                 return makeError("scheme " + quoted + ": A must be at least 1");
             s.familyParam = x;
         } else {
             const auto keys = extraKeys(*fam);
-            if (std::find(keys.begin(), keys.end(), key) == keys.end())
-                return bad(opt);
+            if (std::find(keys.begin(), keys.end(), key) == keys.end()) return bad(opt);
             s.extra[std::string(key)] = std::string(val);
         }
     }
     if (s.fullRange && !s.symmetric)
-        return makeError("scheme " + quoted + ": range=full applies to symmetric int only (add :sym)");
+        return makeError("scheme " + quoted +
+                         ": range=full applies to symmetric int only (add :sym)");
     if (s.extra.count("seed") && s.rounding != Rounding::Stochastic)
         return makeError("scheme " + quoted + ": seed applies to round=stochastic only");
     (void)symGiven;
@@ -251,8 +255,7 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
 
 std::string Scheme::toString() const {
     const FamilyInfo* fam = findFamily(family);
-    if (!fam)
-        return family;
+    if (!fam) return family;
     std::string out = fam->fixedBits() ? family : family + std::to_string(bits);
     auto add = [&](const std::string& opt) { out += ":" + opt; };
     if (hasGranularity(*fam)) {
@@ -261,21 +264,18 @@ std::string Scheme::toString() const {
         else
             add(std::string(granularityName(granularity)));
     }
-    if (fam->hasSymmetry && symmetric != fam->defaultSymmetric)
-        add(symmetric ? "sym" : "asym");
-    if (fullRange)
-        add("range=full");
-    if (doubleQuant)
-        add("dq");
+    if (fam->hasSymmetry && symmetric != fam->defaultSymmetric) add(symmetric ? "sym" : "asym");
+    if (fullRange) add("range=full");
+    if (doubleQuant) add("dq");
     if (clip == Clip::Mse)
         add("clip=mse");
     else if (clip == Clip::Percentile)
         add("clip=p" + formatNumber(clipPercentile));
-    if (rounding == Rounding::Stochastic)
-        add("round=stochastic");
+    if (rounding == Rounding::Stochastic) add("round=stochastic");
     if (acceptsScaleRule(*fam) && scaleRule != MxScaleRule::Floor)
-        add(scaleRule == MxScaleRule::Ceil ? "scale=ceil"
-            : scaleRule == MxScaleRule::Even ? "scale=even" : "scale=rceil");
+        add(scaleRule == MxScaleRule::Ceil   ? "scale=ceil"
+            : scaleRule == MxScaleRule::Even ? "scale=even"
+                                             : "scale=rceil");
     if (family == "mulaw")
         add("mu" + formatNumber(familyParam));
     else if (family == "alaw")

@@ -18,10 +18,10 @@ enum class Rounding { Nearest, Stochastic };
 enum class MxScaleRule { Floor, Ceil, Even, RCeil };
 
 struct Scheme {
-    std::string family;       // registry name, e.g. "int", "nf", "mxfp4", "q4_k"
-    int bits = 0;             // element bits (fixed formats: their own)
+    std::string family; // registry name, e.g. "int", "nf", "mxfp4", "q4_k"
+    int bits = 0;       // element bits (fixed formats: their own)
     Granularity granularity = Granularity::Tensor;
-    int groupSize = 0;        // Group: elements per group; Block: the format's block
+    int groupSize = 0; // Group: elements per group; Block: the format's block
     bool symmetric = false;
     bool fullRange = false;   // int sym: range=full (compressed-tensors [-2^(b-1), 2^(b-1)-1])
     bool doubleQuant = false; // dq: 8-bit quantized scales (bitsandbytes)
@@ -29,7 +29,7 @@ struct Scheme {
     double clipPercentile = 100.0;
     Rounding rounding = Rounding::Nearest;
     MxScaleRule scaleRule = MxScaleRule::Floor;
-    double familyParam = 0.0; // mu for mulaw, A for alaw
+    double familyParam = 0.0;                 // mu for mulaw, A for alaw
     std::map<std::string, std::string> extra; // family-specific key=value options
 
     static Result<Scheme> parse(std::string_view spec);

@@ -16,23 +16,33 @@ struct DTypeRow {
 };
 
 constexpr std::array kRows{
-    DTypeRow{DType::Bool, "BOOL", 8},       DTypeRow{DType::U8, "U8", 8},
-    DTypeRow{DType::I8, "I8", 8},           DTypeRow{DType::U16, "U16", 16},
-    DTypeRow{DType::I16, "I16", 16},        DTypeRow{DType::U32, "U32", 32},
-    DTypeRow{DType::I32, "I32", 32},        DTypeRow{DType::U64, "U64", 64},
-    DTypeRow{DType::I64, "I64", 64},        DTypeRow{DType::F16, "F16", 16},
-    DTypeRow{DType::BF16, "BF16", 16},      DTypeRow{DType::F32, "F32", 32},
-    DTypeRow{DType::F64, "F64", 64},        DTypeRow{DType::F8_E4M3, "F8_E4M3", 8},
-    DTypeRow{DType::F8_E5M2, "F8_E5M2", 8}, DTypeRow{DType::F8_E4M3FNUZ, "F8_E4M3FNUZ", 8},
-    DTypeRow{DType::F8_E5M2FNUZ, "F8_E5M2FNUZ", 8}, DTypeRow{DType::F8_E8M0, "F8_E8M0", 8},
-    DTypeRow{DType::F6_E2M3, "F6_E2M3", 6}, DTypeRow{DType::F6_E3M2, "F6_E3M2", 6},
-    DTypeRow{DType::F4, "F4", 4},           DTypeRow{DType::C64, "C64", 64},
+    DTypeRow{DType::Bool, "BOOL", 8},
+    DTypeRow{DType::U8, "U8", 8},
+    DTypeRow{DType::I8, "I8", 8},
+    DTypeRow{DType::U16, "U16", 16},
+    DTypeRow{DType::I16, "I16", 16},
+    DTypeRow{DType::U32, "U32", 32},
+    DTypeRow{DType::I32, "I32", 32},
+    DTypeRow{DType::U64, "U64", 64},
+    DTypeRow{DType::I64, "I64", 64},
+    DTypeRow{DType::F16, "F16", 16},
+    DTypeRow{DType::BF16, "BF16", 16},
+    DTypeRow{DType::F32, "F32", 32},
+    DTypeRow{DType::F64, "F64", 64},
+    DTypeRow{DType::F8_E4M3, "F8_E4M3", 8},
+    DTypeRow{DType::F8_E5M2, "F8_E5M2", 8},
+    DTypeRow{DType::F8_E4M3FNUZ, "F8_E4M3FNUZ", 8},
+    DTypeRow{DType::F8_E5M2FNUZ, "F8_E5M2FNUZ", 8},
+    DTypeRow{DType::F8_E8M0, "F8_E8M0", 8},
+    DTypeRow{DType::F6_E2M3, "F6_E2M3", 6},
+    DTypeRow{DType::F6_E3M2, "F6_E3M2", 6},
+    DTypeRow{DType::F4, "F4", 4},
+    DTypeRow{DType::C64, "C64", 64},
 };
 
 const DTypeRow& row(DType t) {
     for (const auto& r : kRows)
-        if (r.type == t)
-            return r;
+        if (r.type == t) return r;
     return kRows[0];
 }
 
@@ -60,23 +70,37 @@ float decodeMinifloat(unsigned code, int e, int m, int bias) {
 
 } // namespace
 
-std::string_view dtypeName(DType t) { return row(t).name; }
+std::string_view dtypeName(DType t) {
+    return row(t).name;
+}
 
 std::optional<DType> dtypeFromName(std::string_view name) {
     for (const auto& r : kRows)
-        if (r.name == name)
-            return r.type;
+        if (r.name == name) return r.type;
     return std::nullopt;
 }
 
-int bitsOf(DType t) { return row(t).bits; }
-bool isNumeric(DType t) { return t != DType::C64; }
+int bitsOf(DType t) {
+    return row(t).bits;
+}
+bool isNumeric(DType t) {
+    return t != DType::C64;
+}
 
 bool isFloat(DType t) {
     switch (t) {
-    case DType::F16: case DType::BF16: case DType::F32: case DType::F64:
-    case DType::F8_E4M3: case DType::F8_E5M2: case DType::F8_E4M3FNUZ: case DType::F8_E5M2FNUZ:
-    case DType::F8_E8M0: case DType::F6_E2M3: case DType::F6_E3M2: case DType::F4:
+    case DType::F16:
+    case DType::BF16:
+    case DType::F32:
+    case DType::F64:
+    case DType::F8_E4M3:
+    case DType::F8_E5M2:
+    case DType::F8_E4M3FNUZ:
+    case DType::F8_E5M2FNUZ:
+    case DType::F8_E8M0:
+    case DType::F6_E2M3:
+    case DType::F6_E3M2:
+    case DType::F4:
         return true;
     default:
         return false;
@@ -95,12 +119,13 @@ float halfToFloat(std::uint16_t h) {
     return neg ? -v : v;
 }
 
-float bf16ToFloat(std::uint16_t b) { return std::bit_cast<float>(std::uint32_t(b) << 16); }
+float bf16ToFloat(std::uint16_t b) {
+    return std::bit_cast<float>(std::uint32_t(b) << 16);
+}
 
 std::uint16_t floatToBf16(float f) {
     std::uint32_t u = std::bit_cast<std::uint32_t>(f);
-    if (std::isnan(f))
-        return static_cast<std::uint16_t>((u >> 16) | 0x40);
+    if (std::isnan(f)) return static_cast<std::uint16_t>((u >> 16) | 0x40);
     u += 0x7FFF + ((u >> 16) & 1);
     return static_cast<std::uint16_t>(u >> 16);
 }
@@ -109,8 +134,7 @@ std::uint16_t floatToHalf(float f) {
     const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
     const std::uint16_t sign = static_cast<std::uint16_t>((u >> 16) & 0x8000);
     const std::uint32_t a = u & 0x7FFFFFFF;
-    if (a > 0x7F800000)
-        return sign | 0x7E00;
+    if (a > 0x7F800000) return sign | 0x7E00;
     if (a >= 0x477FF000) // rounds to >= 65520 -> Inf
         return sign | 0x7C00;
     if (a < 0x38800000) { // below half's min normal 2^-14: subnormal or zero
@@ -126,38 +150,39 @@ std::uint16_t floatToHalf(float f) {
 }
 
 float fp8E4M3ToFloat(std::uint8_t v) {
-    if ((v & 0x7F) == 0x7F)
-        return kNaN;
+    if ((v & 0x7F) == 0x7F) return kNaN;
     return decodeMinifloat(v, 4, 3, 7);
 }
 
 float fp8E5M2ToFloat(std::uint8_t v) {
-    if ((v & 0x7C) == 0x7C)
-        return (v & 0x03) ? kNaN : ((v & 0x80) ? -kInf : kInf);
+    if ((v & 0x7C) == 0x7C) return (v & 0x03) ? kNaN : ((v & 0x80) ? -kInf : kInf);
     return decodeMinifloat(v, 5, 2, 15);
 }
 
 float fp8E4M3FnuzToFloat(std::uint8_t v) {
-    if (v == 0x80)
-        return kNaN;
+    if (v == 0x80) return kNaN;
     return decodeMinifloat(v, 4, 3, 8);
 }
 
 float fp8E5M2FnuzToFloat(std::uint8_t v) {
-    if (v == 0x80)
-        return kNaN;
+    if (v == 0x80) return kNaN;
     return decodeMinifloat(v, 5, 2, 16);
 }
 
 float e8m0ToFloat(std::uint8_t v) {
-    if (v == 0xFF)
-        return kNaN;
+    if (v == 0xFF) return kNaN;
     return std::ldexp(1.0f, int(v) - 127);
 }
 
-float fp6E2M3ToFloat(std::uint8_t code) { return decodeMinifloat(code & 0x3F, 2, 3, 1); }
-float fp6E3M2ToFloat(std::uint8_t code) { return decodeMinifloat(code & 0x3F, 3, 2, 3); }
-float fp4E2M1ToFloat(std::uint8_t code) { return decodeMinifloat(code & 0x0F, 2, 1, 1); }
+float fp6E2M3ToFloat(std::uint8_t code) {
+    return decodeMinifloat(code & 0x3F, 2, 3, 1);
+}
+float fp6E3M2ToFloat(std::uint8_t code) {
+    return decodeMinifloat(code & 0x3F, 3, 2, 3);
+}
+float fp4E2M1ToFloat(std::uint8_t code) {
+    return decodeMinifloat(code & 0x0F, 2, 1, 1);
+}
 
 bool decodeToFloat(DType t, std::span<const std::byte> src, std::span<float> dst) {
     const std::byte* p = src.data();
@@ -167,24 +192,60 @@ bool decodeToFloat(DType t, std::span<const std::byte> src, std::span<float> dst
             dst[i] = fn(i);
     };
     switch (t) {
-    case DType::Bool: each([&](size_t i) { return load<std::uint8_t>(p + i) ? 1.0f : 0.0f; }); break;
-    case DType::U8: each([&](size_t i) { return float(load<std::uint8_t>(p + i)); }); break;
-    case DType::I8: each([&](size_t i) { return float(load<std::int8_t>(p + i)); }); break;
-    case DType::U16: each([&](size_t i) { return float(load<std::uint16_t>(p + 2 * i)); }); break;
-    case DType::I16: each([&](size_t i) { return float(load<std::int16_t>(p + 2 * i)); }); break;
-    case DType::U32: each([&](size_t i) { return float(load<std::uint32_t>(p + 4 * i)); }); break;
-    case DType::I32: each([&](size_t i) { return float(load<std::int32_t>(p + 4 * i)); }); break;
-    case DType::U64: each([&](size_t i) { return float(load<std::uint64_t>(p + 8 * i)); }); break;
-    case DType::I64: each([&](size_t i) { return float(load<std::int64_t>(p + 8 * i)); }); break;
-    case DType::F16: each([&](size_t i) { return halfToFloat(load<std::uint16_t>(p + 2 * i)); }); break;
-    case DType::BF16: each([&](size_t i) { return bf16ToFloat(load<std::uint16_t>(p + 2 * i)); }); break;
-    case DType::F32: std::memcpy(dst.data(), p, n * sizeof(float)); break;
-    case DType::F64: each([&](size_t i) { return float(load<double>(p + 8 * i)); }); break;
-    case DType::F8_E4M3: each([&](size_t i) { return fp8E4M3ToFloat(load<std::uint8_t>(p + i)); }); break;
-    case DType::F8_E5M2: each([&](size_t i) { return fp8E5M2ToFloat(load<std::uint8_t>(p + i)); }); break;
-    case DType::F8_E4M3FNUZ: each([&](size_t i) { return fp8E4M3FnuzToFloat(load<std::uint8_t>(p + i)); }); break;
-    case DType::F8_E5M2FNUZ: each([&](size_t i) { return fp8E5M2FnuzToFloat(load<std::uint8_t>(p + i)); }); break;
-    case DType::F8_E8M0: each([&](size_t i) { return e8m0ToFloat(load<std::uint8_t>(p + i)); }); break;
+    case DType::Bool:
+        each([&](size_t i) { return load<std::uint8_t>(p + i) ? 1.0f : 0.0f; });
+        break;
+    case DType::U8:
+        each([&](size_t i) { return float(load<std::uint8_t>(p + i)); });
+        break;
+    case DType::I8:
+        each([&](size_t i) { return float(load<std::int8_t>(p + i)); });
+        break;
+    case DType::U16:
+        each([&](size_t i) { return float(load<std::uint16_t>(p + 2 * i)); });
+        break;
+    case DType::I16:
+        each([&](size_t i) { return float(load<std::int16_t>(p + 2 * i)); });
+        break;
+    case DType::U32:
+        each([&](size_t i) { return float(load<std::uint32_t>(p + 4 * i)); });
+        break;
+    case DType::I32:
+        each([&](size_t i) { return float(load<std::int32_t>(p + 4 * i)); });
+        break;
+    case DType::U64:
+        each([&](size_t i) { return float(load<std::uint64_t>(p + 8 * i)); });
+        break;
+    case DType::I64:
+        each([&](size_t i) { return float(load<std::int64_t>(p + 8 * i)); });
+        break;
+    case DType::F16:
+        each([&](size_t i) { return halfToFloat(load<std::uint16_t>(p + 2 * i)); });
+        break;
+    case DType::BF16:
+        each([&](size_t i) { return bf16ToFloat(load<std::uint16_t>(p + 2 * i)); });
+        break;
+    case DType::F32:
+        std::memcpy(dst.data(), p, n * sizeof(float));
+        break;
+    case DType::F64:
+        each([&](size_t i) { return float(load<double>(p + 8 * i)); });
+        break;
+    case DType::F8_E4M3:
+        each([&](size_t i) { return fp8E4M3ToFloat(load<std::uint8_t>(p + i)); });
+        break;
+    case DType::F8_E5M2:
+        each([&](size_t i) { return fp8E5M2ToFloat(load<std::uint8_t>(p + i)); });
+        break;
+    case DType::F8_E4M3FNUZ:
+        each([&](size_t i) { return fp8E4M3FnuzToFloat(load<std::uint8_t>(p + i)); });
+        break;
+    case DType::F8_E5M2FNUZ:
+        each([&](size_t i) { return fp8E5M2FnuzToFloat(load<std::uint8_t>(p + i)); });
+        break;
+    case DType::F8_E8M0:
+        each([&](size_t i) { return e8m0ToFloat(load<std::uint8_t>(p + i)); });
+        break;
     case DType::F4:
         each([&](size_t i) {
             const auto b = load<std::uint8_t>(p + i / 2);
@@ -196,8 +257,7 @@ bool decodeToFloat(DType t, std::span<const std::byte> src, std::span<float> dst
         each([&](size_t i) {
             const size_t bit = 6 * i;
             unsigned word = load<std::uint8_t>(p + bit / 8);
-            if (bit % 8 > 2)
-                word |= unsigned(load<std::uint8_t>(p + bit / 8 + 1)) << 8;
+            if (bit % 8 > 2) word |= unsigned(load<std::uint8_t>(p + bit / 8 + 1)) << 8;
             const auto code = std::uint8_t((word >> (bit % 8)) & 0x3F);
             return t == DType::F6_E2M3 ? fp6E2M3ToFloat(code) : fp6E3M2ToFloat(code);
         });

@@ -8,7 +8,9 @@ namespace qs {
 
 using ProgressFn = std::function<bool(double fraction)>;
 
-inline bool reportProgress(const ProgressFn& fn, double fraction) { return !fn || fn(fraction); }
+inline bool reportProgress(const ProgressFn& fn, double fraction) {
+    return !fn || fn(fraction);
+}
 
 inline constexpr const char* kCancelledMessage = "cancelled";
 

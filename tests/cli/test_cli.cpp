@@ -25,12 +25,13 @@ struct Run {
 Run cli(const QStringList& args) {
     QProcess p;
     p.start(QS_CLI_PATH, args);
-    if (!p.waitForFinished(60000))
-        qFatal("quantscope-cli did not finish");
+    if (!p.waitForFinished(60000)) qFatal("quantscope-cli did not finish");
     return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
 }
 
-QString sample() { return QString::fromStdString(qs::test::samplePath()); }
+QString sample() {
+    return QString::fromStdString(qs::test::samplePath());
+}
 
 } // namespace
 
@@ -65,8 +66,7 @@ void TestCli::infoListsTensors() {
     QCOMPARE(tensors.size(), 47);
     QJsonObject emb;
     for (const auto& t : tensors)
-        if (t.toObject()["name"].toString() == "model.embed_tokens.weight")
-            emb = t.toObject();
+        if (t.toObject()["name"].toString() == "model.embed_tokens.weight") emb = t.toObject();
     QCOMPARE(emb["shape"].toArray(), (QJsonArray{512, 64}));
     QCOMPARE(emb["dtype"].toString(), QString("F32"));
     QCOMPARE(emb["numel"].toInteger(), 32768);
@@ -79,15 +79,16 @@ void TestCli::statsRows() {
     const auto rows = r.json()["tensors"].toArray();
     QCOMPARE(rows.size(), 1);
     const auto s = rows[0].toObject();
-    for (const char* key : {"name", "shape", "dtype", "numel", "mean", "std", "min", "max", "kurtosis", "absmax",
-                            "outlier_share"})
+    for (const char* key : {"name", "shape", "dtype", "numel", "mean", "std", "min", "max",
+                            "kurtosis", "absmax", "outlier_share"})
         QVERIFY2(s.contains(key), key);
     QVERIFY(s["min"].toDouble() > 0.45 && s["max"].toDouble() < 2.7);
     QCOMPARE(s["absmax"].toDouble(), s["max"].toDouble());
 }
 
 void TestCli::analyzeResultsAndTotals() {
-    const Run r = cli({"analyze", sample(), "--scheme", "int4:g64", "--scheme", "INT8:channel:sym", "--json"});
+    const Run r = cli(
+        {"analyze", sample(), "--scheme", "int4:g64", "--scheme", "INT8:channel:sym", "--json"});
     QCOMPARE(r.code, 0);
     const auto j = r.json();
     const auto results = j["results"].toArray();
@@ -96,16 +97,19 @@ void TestCli::analyzeResultsAndTotals() {
     double sumSqErr = 0, elements = 0;
     for (const auto& v : results) {
         const auto o = v.toObject();
-        for (const char* key : {"name", "shape", "scheme", "mse", "rmse", "rel_rmse", "sqnr_db", "max_abs_err",
-                                "cosine", "bits_per_weight", "bytes"})
+        for (const char* key : {"name", "shape", "scheme", "mse", "rmse", "rel_rmse", "sqnr_db",
+                                "max_abs_err", "cosine", "bits_per_weight", "bytes"})
             QVERIFY2(o.contains(key), key);
-        QVERIFY(o["scheme"].toString() == "int4:g64" || o["scheme"].toString() == "int8:channel:sym");
-        if (o["name"].toString() == "model.layers.0.self_attn.q_proj.weight" && o["scheme"] == "int4:g64") {
+        QVERIFY(o["scheme"].toString() == "int4:g64" ||
+                o["scheme"].toString() == "int8:channel:sym");
+        if (o["name"].toString() == "model.layers.0.self_attn.q_proj.weight" &&
+            o["scheme"] == "int4:g64") {
             QCOMPARE(o["bits_per_weight"].toDouble(), 4.3125);
             QCOMPARE(o["bytes"].toInteger(), 64 * 64 * 4.3125 / 8);
         }
         if (o["scheme"] == "int4:g64") {
-            const double n = o["shape"].toArray()[0].toDouble() * o["shape"].toArray()[1].toDouble();
+            const double n =
+                o["shape"].toArray()[0].toDouble() * o["shape"].toArray()[1].toDouble();
             sumSqErr += o["mse"].toDouble() * n;
             elements += n;
         }
@@ -128,8 +132,8 @@ void TestCli::analyzeWithActivationsReportsOutputError() {
         v = n(rng);
     const QString act = m_dir.filePath("act.npy");
     qs::test::writeNpy(act.toStdString(), "<f4", {16, 64}, qs::test::floatBytes(x));
-    const Run r = cli({"analyze", sample(), "--scheme", "int4:g64", "--tensor", "layers\\.1\\.self_attn\\.q_proj",
-                       "--calib", act, "--json"});
+    const Run r = cli({"analyze", sample(), "--scheme", "int4:g64", "--tensor",
+                       "layers\\.1\\.self_attn\\.q_proj", "--calib", act, "--json"});
     QCOMPARE(r.code, 0);
     const auto res = r.json()["results"].toArray()[0].toObject();
     QVERIFY(res.contains("out_rel_err"));
@@ -150,8 +154,8 @@ void TestCli::levels() {
 
 void TestCli::dequantWritesNpy() {
     const QString out = m_dir.filePath("q.npy");
-    const Run r = cli({"dequant", sample(), "--tensor", "model.layers.0.mlp.down_proj.weight", "--scheme", "int4:g64",
-                       "--out", out, "--json"});
+    const Run r = cli({"dequant", sample(), "--tensor", "model.layers.0.mlp.down_proj.weight",
+                       "--scheme", "int4:g64", "--out", out, "--json"});
     QCOMPARE(r.code, 0);
     auto c = qs::Checkpoint::open(out.toStdString());
     QVERIFY(c.ok());
@@ -181,7 +185,8 @@ void TestCli::errorsAreOneLineWithExitCodes_data() {
     QTest::newRow("not implemented") << QStringList{"analyze", sample(), "--scheme", "q4_k"} << 4;
     QTest::newRow("tensor not found") << QStringList{"stats", sample(), "--tensor", "^nope$"} << 5;
     QTest::newRow("dequant tensor not found")
-        << QStringList{"dequant", sample(), "--tensor", "nope", "--out", m_dir.filePath("x.npy")} << 5;
+        << QStringList{"dequant", sample(), "--tensor", "nope", "--out", m_dir.filePath("x.npy")}
+        << 5;
     QTest::newRow("bad regex") << QStringList{"stats", sample(), "--tensor", "("} << 2;
     QTest::newRow("unknown subcommand") << QStringList{"frobnicate"} << 2;
     QTest::newRow("missing argument") << QStringList{"analyze", sample()} << 2;

@@ -18,7 +18,8 @@ void TestCoreLayering::coreIncludesNoQtHeader() {
     QVERIFY(QFile::exists(core));
     const QRegularExpression qtInclude(R"(#\s*include\s*[<"](Q[A-Z]\w*|Qt\w*/))");
     int scanned = 0;
-    QDirIterator it(core, {"*.h", "*.cpp", "*.cu", "*.cuh"}, QDir::Files, QDirIterator::Subdirectories);
+    QDirIterator it(core, {"*.h", "*.cpp", "*.cu", "*.cuh"}, QDir::Files,
+                    QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString file = it.next();
         QFile f(file);

@@ -14,8 +14,7 @@ private slots:
 void TestCudaInfo::reportsDevicesOrWhyNot() {
     std::string why;
     const auto devs = qs::cuda::devices(&why);
-    if (devs.empty())
-        QVERIFY2(!why.empty(), "no device and no reason given");
+    if (devs.empty()) QVERIFY2(!why.empty(), "no device and no reason given");
     for (const auto& d : devs) {
         QVERIFY(!d.name.empty());
         QVERIFY(d.totalMemoryBytes > 0);

@@ -35,8 +35,7 @@ void TestDType::halfKnownValues() {
 void TestDType::halfRoundTripsEveryCode() {
     for (unsigned h = 0; h < 0x10000; ++h) {
         const float f = halfToFloat(static_cast<std::uint16_t>(h));
-        if (std::isnan(f))
-            continue;
+        if (std::isnan(f)) continue;
         QCOMPARE(unsigned(floatToHalf(f)), h);
     }
 }

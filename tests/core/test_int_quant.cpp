@@ -11,15 +11,14 @@ namespace {
 
 Scheme spec(const char* s) {
     auto r = Scheme::parse(s);
-    if (!r.ok())
-        qFatal("bad spec %s: %s", s, r.message().c_str());
+    if (!r.ok()) qFatal("bad spec %s: %s", s, r.message().c_str());
     return *r;
 }
 
-IntQuantized codes(const char* s, const std::vector<float>& x, std::int64_t rows, std::int64_t cols) {
+IntQuantized codes(const char* s, const std::vector<float>& x, std::int64_t rows,
+                   std::int64_t cols) {
     auto r = quantizeIntCodes(spec(s), MatrixView{x.data(), rows, cols});
-    if (!r.ok())
-        qFatal("quantize failed: %s", r.message().c_str());
+    if (!r.ok()) qFatal("quantize failed: %s", r.message().c_str());
     return *r;
 }
 
@@ -46,7 +45,8 @@ private slots:
 };
 
 void TestIntQuant::asymmetricTensorTiesToEven() {
-    // lo = -1, hi = 2, scale = 1, zero = 1; 0.5 -> rne(0.5) = 0, 1.5 -> 2, -0.5 -> 0 (ties to even).
+    // lo = -1, hi = 2, scale = 1, zero = 1; 0.5 -> rne(0.5) = 0, 1.5 -> 2, -0.5 -> 0 (ties to
+    // even).
     const std::vector<float> x{-1, 0, 0.5f, 2, 1.5f, -0.5f};
     auto q = codes("int2:tensor", x, 1, 6);
     QCOMPARE(q.scales, std::vector<float>{1.0f});
@@ -65,7 +65,8 @@ void TestIntQuant::asymmetricIncludesZeroInTheRange() {
 }
 
 void TestIntQuant::symmetricPerChannel() {
-    // Row 0: absmax 3, scale 3/3 = 1. Row 1: absmax 0.75, scale 0.25; -0.5 -> 0, 1.5 -> 2 (ties to even).
+    // Row 0: absmax 3, scale 3/3 = 1. Row 1: absmax 0.75, scale 0.25; -0.5 -> 0, 1.5 -> 2 (ties to
+    // even).
     const std::vector<float> x{-3, 1.5f, 0.75f, 0.75f, -0.125f, 0.375f};
     auto q = codes("int3:channel:sym", x, 2, 3);
     QCOMPARE(q.scales, (std::vector<float>{1.0f, 0.25f}));
@@ -252,7 +253,8 @@ void TestIntQuant::mseClipNeverLosesToMinMax() {
 
 void TestIntQuant::progressCanCancel() {
     std::vector<float> x(1000 * 64, 1.0f);
-    auto r = quantize(spec("int4:g64"), MatrixView{x.data(), 1000, 64}, [](double) { return false; });
+    auto r =
+        quantize(spec("int4:g64"), MatrixView{x.data(), 1000, 64}, [](double) { return false; });
     QVERIFY(!r.ok());
     QCOMPARE(QString::fromStdString(r.message()), QString("cancelled"));
 }

@@ -130,7 +130,8 @@ void TestMetrics::outputErrorOfALinearLayer() {
     QVERIFY(e.ok());
     QCOMPARE(*e, 0.2);
     const std::vector<float> x3{1, 2, 3};
-    auto bad = outputRelativeError(MatrixView{x3.data(), 1, 3}, MatrixView{w.data(), 2, 2}, r.data());
+    auto bad =
+        outputRelativeError(MatrixView{x3.data(), 1, 3}, MatrixView{w.data(), 2, 2}, r.data());
     QVERIFY(!bad.ok());
 }
 

@@ -69,7 +69,8 @@ void TestNpy::fortranOrderIsTransposedBack() {
                 f[size_t(i + 2 * j + 4 * k)] = float(100 * i + 10 * j + k);
     writeNpy(path("f3.npy"), "<f4", {2, 2, 2}, floatBytes(f), true);
     auto c3 = Checkpoint::open(path("f3.npy"));
-    QCOMPARE(c3->readFloat(c3->tensors()[0]).value(), (std::vector<float>{0, 1, 10, 11, 100, 101, 110, 111}));
+    QCOMPARE(c3->readFloat(c3->tensors()[0]).value(),
+             (std::vector<float>{0, 1, 10, 11, 100, 101, 110, 111}));
 }
 
 void TestNpy::integerAndHalfTypes() {
@@ -96,27 +97,42 @@ void TestNpy::malformedFiles_data() {
     QTest::addColumn<QByteArray>("bytes");
     QTest::addColumn<QString>("mustMention");
     auto npyBytes = [&](const std::string& dict, std::vector<std::uint8_t> data, int version = 1) {
-        std::vector<std::uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', std::uint8_t(version), 0,
-                                         std::uint8_t(dict.size()), std::uint8_t(dict.size() >> 8)};
+        std::vector<std::uint8_t> out = {0x93,
+                                         'N',
+                                         'U',
+                                         'M',
+                                         'P',
+                                         'Y',
+                                         std::uint8_t(version),
+                                         0,
+                                         std::uint8_t(dict.size()),
+                                         std::uint8_t(dict.size() >> 8)};
         out.insert(out.end(), dict.begin(), dict.end());
         out.insert(out.end(), data.begin(), data.end());
         return QByteArray(reinterpret_cast<const char*>(out.data()), int(out.size()));
     };
-    QTest::newRow("truncated data") << npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }\n",
-                                                {0, 0, 0, 0})
-                                    << "truncated";
-    QTest::newRow("header past the end") << QByteArray("\x93NUMPY\x01\x00\xff\x7f{'descr'", 18) << "past the end";
-    QTest::newRow("shape overflows")
-        << npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }\n", {})
-        << "overflows";
-    QTest::newRow("huge dimension") << npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }\n", {})
-                                    << "shape";
+    QTest::newRow("truncated data")
+        << npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }\n", {0, 0, 0, 0})
+        << "truncated";
+    QTest::newRow("header past the end")
+        << QByteArray("\x93NUMPY\x01\x00\xff\x7f{'descr'", 18) << "past the end";
+    QTest::newRow("shape overflows") << npyBytes("{'descr': '<f4', 'fortran_order': False, "
+                                                 "'shape': (4294967296, 4294967296, 16), }\n",
+                                                 {})
+                                     << "overflows";
+    QTest::newRow("huge dimension")
+        << npyBytes(
+               "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }\n", {})
+        << "shape";
     QTest::newRow("structured dtype")
-        << npyBytes("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }\n", {0, 0, 0, 0})
+        << npyBytes("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }\n",
+                    {0, 0, 0, 0})
         << "structured";
-    QTest::newRow("missing key") << npyBytes("{'descr': '<f4', 'shape': (1,), }\n", {0, 0, 0, 0}) << "lacks";
-    QTest::newRow("unsupported dtype") << npyBytes("{'descr': '<U8', 'fortran_order': False, 'shape': (1,), }\n", {})
-                                       << "unsupported dtype";
+    QTest::newRow("missing key") << npyBytes("{'descr': '<f4', 'shape': (1,), }\n", {0, 0, 0, 0})
+                                 << "lacks";
+    QTest::newRow("unsupported dtype")
+        << npyBytes("{'descr': '<U8', 'fortran_order': False, 'shape': (1,), }\n", {})
+        << "unsupported dtype";
     QTest::newRow("bad version") << npyBytes("{}", {}, 9) << "version";
     QTest::newRow("not a dict") << npyBytes("[1, 2]\n", {}) << "not a dict";
 }

@@ -31,17 +31,17 @@ private:
 void TestSafetensors::readsEveryNumericDtype() {
     std::vector<FixtureTensor> ts;
     ts.push_back({"f32", "F32", {2, 2}, floatBytes({1.5f, -2, 0, 3})});
-    ts.push_back({"f16", "F16", {2}, {0x00, 0x3C, 0x00, 0xC0}});      // 1, -2
-    ts.push_back({"bf16", "BF16", {2}, {0x80, 0x3F, 0xF7, 0xC2}});    // 1, -123.5
+    ts.push_back({"f16", "F16", {2}, {0x00, 0x3C, 0x00, 0xC0}});       // 1, -2
+    ts.push_back({"bf16", "BF16", {2}, {0x80, 0x3F, 0xF7, 0xC2}});     // 1, -123.5
     ts.push_back({"f64", "F64", {1}, {0, 0, 0, 0, 0, 0, 0xF0, 0x3F}}); // 1.0
-    ts.push_back({"i8", "I8", {3}, {0xFF, 0x7F, 0x80}});             // -1, 127, -128
+    ts.push_back({"i8", "I8", {3}, {0xFF, 0x7F, 0x80}});               // -1, 127, -128
     ts.push_back({"u8", "U8", {1}, {200}});
-    ts.push_back({"i16", "I16", {1}, {0x00, 0x80}});                  // -32768
-    ts.push_back({"i32", "I32", {1}, {0xFE, 0xFF, 0xFF, 0xFF}});      // -2
+    ts.push_back({"i16", "I16", {1}, {0x00, 0x80}});             // -32768
+    ts.push_back({"i32", "I32", {1}, {0xFE, 0xFF, 0xFF, 0xFF}}); // -2
     ts.push_back({"i64", "I64", {1}, {5, 0, 0, 0, 0, 0, 0, 0}});
-    ts.push_back({"e4m3", "F8_E4M3", {2}, {0x7E, 0x38}});             // 448, 1
-    ts.push_back({"e5m2", "F8_E5M2", {1}, {0x3C}});                   // 1
-    ts.push_back({"f4", "F4", {2}, {0x72}});                          // 1, 6
+    ts.push_back({"e4m3", "F8_E4M3", {2}, {0x7E, 0x38}}); // 448, 1
+    ts.push_back({"e5m2", "F8_E5M2", {1}, {0x3C}});       // 1
+    ts.push_back({"f4", "F4", {2}, {0x72}});              // 1, 6
     ts.push_back({"bool", "BOOL", {2}, {1, 0}});
     writeSafetensors(path("all.safetensors"), ts);
     auto c = Checkpoint::open(path("all.safetensors"));
@@ -50,8 +50,7 @@ void TestSafetensors::readsEveryNumericDtype() {
     QCOMPARE(c->tensors().size(), ts.size());
     auto values = [&](const char* name) {
         const TensorInfo* t = c->find(name);
-        if (!t)
-            qFatal("missing %s", name);
+        if (!t) qFatal("missing %s", name);
         return c->readFloat(*t).value();
     };
     QCOMPARE(values("f32"), (std::vector<float>{1.5f, -2, 0, 3}));
@@ -117,32 +116,38 @@ void TestSafetensors::malformedFilesGiveAnError_data() {
         << st(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
               eight)
         << "overlaps";
-    QTest::newRow("hole") << st(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", eight) << "hole";
-    QTest::newRow("trailing bytes") << st(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", eight)
-                                    << "trailing";
-    QTest::newRow("size mismatch") << st(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", eight)
-                                   << "need";
+    QTest::newRow("hole") << st(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", eight)
+                          << "hole";
+    QTest::newRow("trailing bytes")
+        << st(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", eight) << "trailing";
+    QTest::newRow("size mismatch")
+        << st(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", eight) << "need";
     QTest::newRow("shape product overflows")
-        << st(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}})", eight)
+        << st(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}})",
+              eight)
         << "overflows";
     QTest::newRow("shape overflow to a small size")
-        << st(R"({"a":{"dtype":"F32","shape":[4611686018427387904,2],"data_offsets":[0,8]}})", eight)
+        << st(R"({"a":{"dtype":"F32","shape":[4611686018427387904,2],"data_offsets":[0,8]}})",
+              eight)
         << "overflow";
-    QTest::newRow("negative dimension") << st(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", eight)
-                                        << "non-negative";
-    QTest::newRow("unknown dtype") << st(R"({"a":{"dtype":"F12","shape":[2],"data_offsets":[0,8]}})", eight)
-                                   << "unknown dtype";
-    QTest::newRow("end before begin") << st(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", eight)
-                                      << "";
+    QTest::newRow("negative dimension")
+        << st(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", eight)
+        << "non-negative";
+    QTest::newRow("unknown dtype")
+        << st(R"({"a":{"dtype":"F12","shape":[2],"data_offsets":[0,8]}})", eight)
+        << "unknown dtype";
+    QTest::newRow("end before begin")
+        << st(R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", eight) << "";
     QTest::newRow("duplicate names")
         << st(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
               eight)
         << "duplicate";
     QTest::newRow("bad json") << st(R"({"a":{"dtype":"F32",)", eight) << "JSON";
     QTest::newRow("not an object") << st(R"({"a":[1,2]})", eight) << "";
-    QTest::newRow("metadata not strings") << st(R"({"__metadata__":{"x":1}})", {}) << "not a string";
-    QTest::newRow("sub-byte not whole bytes") << st(R"({"a":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}})", {0, 0})
-                                              << "whole bytes";
+    QTest::newRow("metadata not strings")
+        << st(R"({"__metadata__":{"x":1}})", {}) << "not a string";
+    QTest::newRow("sub-byte not whole bytes")
+        << st(R"({"a":{"dtype":"F4","shape":[3],"data_offsets":[0,2]}})", {0, 0}) << "whole bytes";
     QTest::newRow("empty file") << QByteArray() << "unrecognised";
 }
 
@@ -188,9 +193,10 @@ void TestSafetensors::unknownFormatListsSupportedOnes() {
 void TestSafetensors::randomCorruptionNeverCrashes() {
     // Mutated and truncated variants of a valid file: each either opens (and every tensor then
     // reads within bounds) or gives a one-line error. A crash fails the test run.
-    writeSafetensors(path("seed.safetensors"), {{"a", "F32", {2, 3}, floatBytes({1, 2, 3, 4, 5, 6})},
-                                                {"b", "F16", {4}, {0, 0x3C, 0, 0x40, 0, 0x42, 0, 0x44}},
-                                                {"c", "I8", {3}, {1, 2, 3}}});
+    writeSafetensors(path("seed.safetensors"),
+                     {{"a", "F32", {2, 3}, floatBytes({1, 2, 3, 4, 5, 6})},
+                      {"b", "F16", {4}, {0, 0x3C, 0, 0x40, 0, 0x42, 0, 0x44}},
+                      {"c", "I8", {3}, {1, 2, 3}}});
     QFile f(QString::fromStdString(path("seed.safetensors")));
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QByteArray seed = f.readAll();
@@ -203,13 +209,20 @@ void TestSafetensors::randomCorruptionNeverCrashes() {
         for (int e = 0; e < edits; ++e) {
             const int pos = int(next() % std::uint32_t(b.size()));
             switch (next() % 4) {
-            case 0: b[pos] = char(next()); break;                        // random byte
-            case 1: b[pos] = "0123456789[],:{}\"-e"[next() % 19]; break; // JSON-ish byte
-            case 2: b.truncate(pos); break;
-            default: b.insert(pos, char(next())); break;
-            }
-            if (b.isEmpty())
+            case 0:
+                b[pos] = char(next());
+                break; // random byte
+            case 1:
+                b[pos] = "0123456789[],:{}\"-e"[next() % 19];
+                break; // JSON-ish byte
+            case 2:
+                b.truncate(pos);
                 break;
+            default:
+                b.insert(pos, char(next()));
+                break;
+            }
+            if (b.isEmpty()) break;
         }
         writeBytes(path("fuzz.safetensors"), std::vector<std::uint8_t>(b.begin(), b.end()));
         auto c = Checkpoint::open(path("fuzz.safetensors"));
@@ -222,8 +235,7 @@ void TestSafetensors::randomCorruptionNeverCrashes() {
         ++opened;
         for (const auto& t : c->tensors()) {
             auto v = c->readFloat(t);
-            if (v.ok())
-                QCOMPARE(std::int64_t(v->size()), t.numel());
+            if (v.ok()) QCOMPARE(std::int64_t(v->size()), t.numel());
         }
     }
     QVERIFY(rejected > 1000);

@@ -69,17 +69,28 @@ void TestScheme::everyFamilyRoundTrips() {
 void TestScheme::canonicalForm_data() {
     QTest::addColumn<QString>("spec");
     QTest::addColumn<QString>("canonical");
-    QTest::newRow("int default is per channel asym") << "int4" << "int4:channel";
-    QTest::newRow("asym is the default") << "int4:g64:asym" << "int4:g64";
-    QTest::newRow("sym") << "int8:sym:channel" << "int8:channel:sym";
-    QTest::newRow("last granularity wins") << "int4:tensor:g32" << "int4:g32";
-    QTest::newRow("nf4 default group 64") << "nf4" << "nf4:g64";
-    QTest::newRow("mulaw default") << "mulaw8" << "mulaw8:tensor:mu255";
-    QTest::newRow("clip p100 is minmax") << "int4:g64:clip=p100" << "int4:g64";
-    QTest::newRow("fixed block formats") << "q4_k" << "q4_k";
-    QTest::newRow("mx floor default") << "mxfp4:scale=floor" << "mxfp4";
-    QTest::newRow("gptq sym default") << "gptq4" << "gptq4:g128";
-    QTest::newRow("gptq asym") << "gptq4:asym" << "gptq4:g128:asym";
+    QTest::newRow("int default is per channel asym") << "int4"
+                                                     << "int4:channel";
+    QTest::newRow("asym is the default") << "int4:g64:asym"
+                                         << "int4:g64";
+    QTest::newRow("sym") << "int8:sym:channel"
+                         << "int8:channel:sym";
+    QTest::newRow("last granularity wins") << "int4:tensor:g32"
+                                           << "int4:g32";
+    QTest::newRow("nf4 default group 64") << "nf4"
+                                          << "nf4:g64";
+    QTest::newRow("mulaw default") << "mulaw8"
+                                   << "mulaw8:tensor:mu255";
+    QTest::newRow("clip p100 is minmax") << "int4:g64:clip=p100"
+                                         << "int4:g64";
+    QTest::newRow("fixed block formats") << "q4_k"
+                                         << "q4_k";
+    QTest::newRow("mx floor default") << "mxfp4:scale=floor"
+                                      << "mxfp4";
+    QTest::newRow("gptq sym default") << "gptq4"
+                                      << "gptq4:g128";
+    QTest::newRow("gptq asym") << "gptq4:asym"
+                               << "gptq4:g128:asym";
 }
 
 void TestScheme::canonicalForm() {
@@ -93,22 +104,38 @@ void TestScheme::canonicalForm() {
 void TestScheme::invalidSpecsNameWhatIsValid_data() {
     QTest::addColumn<QString>("spec");
     QTest::addColumn<QString>("mustMention");
-    QTest::newRow("empty") << "" << "FAMILY";
-    QTest::newRow("unknown family") << "foo4" << "valid families: int";
-    QTest::newRow("bits too high") << "int9" << "2..8";
-    QTest::newRow("bits too low") << "int1" << "2..8";
-    QTest::newRow("bits missing") << "int" << "needs a bit width";
-    QTest::newRow("fixed format with bits") << "q4_k4" << "valid families";
-    QTest::newRow("unknown option") << "int4:foo" << "valid options: gN, channel, tensor, sym";
-    QTest::newRow("group on block format") << "mxfp4:g64" << "valid options";
-    QTest::newRow("zero group") << "int4:g0" << "group size";
-    QTest::newRow("sym on nf") << "nf4:sym" << "valid options";
-    QTest::newRow("range=full asym") << "int4:range=full" << "symmetric";
-    QTest::newRow("bad clip") << "int4:clip=p0" << "clip must be";
-    QTest::newRow("bad round") << "int4:round=up" << "round must be";
-    QTest::newRow("seed without stochastic") << "int4:seed=3" << "round=stochastic";
-    QTest::newRow("empty option") << "int4::g64" << "empty option";
-    QTest::newRow("dq on int") << "int4:dq" << "valid options";
+    QTest::newRow("empty") << ""
+                           << "FAMILY";
+    QTest::newRow("unknown family") << "foo4"
+                                    << "valid families: int";
+    QTest::newRow("bits too high") << "int9"
+                                   << "2..8";
+    QTest::newRow("bits too low") << "int1"
+                                  << "2..8";
+    QTest::newRow("bits missing") << "int"
+                                  << "needs a bit width";
+    QTest::newRow("fixed format with bits") << "q4_k4"
+                                            << "valid families";
+    QTest::newRow("unknown option") << "int4:foo"
+                                    << "valid options: gN, channel, tensor, sym";
+    QTest::newRow("group on block format") << "mxfp4:g64"
+                                           << "valid options";
+    QTest::newRow("zero group") << "int4:g0"
+                                << "group size";
+    QTest::newRow("sym on nf") << "nf4:sym"
+                               << "valid options";
+    QTest::newRow("range=full asym") << "int4:range=full"
+                                     << "symmetric";
+    QTest::newRow("bad clip") << "int4:clip=p0"
+                              << "clip must be";
+    QTest::newRow("bad round") << "int4:round=up"
+                               << "round must be";
+    QTest::newRow("seed without stochastic") << "int4:seed=3"
+                                             << "round=stochastic";
+    QTest::newRow("empty option") << "int4::g64"
+                                  << "empty option";
+    QTest::newRow("dq on int") << "int4:dq"
+                               << "valid options";
 }
 
 void TestScheme::invalidSpecsNameWhatIsValid() {
@@ -144,7 +171,8 @@ void TestScheme::unimplementedFamiliesSaySo() {
     const float data[256] = {};
     auto r = quantize(*s, MatrixView{data, 1, 256});
     QVERIFY(!r.ok());
-    QVERIFY2(QString::fromStdString(r.message()).contains("not implemented yet"), r.message().c_str());
+    QVERIFY2(QString::fromStdString(r.message()).contains("not implemented yet"),
+             r.message().c_str());
     auto lv = unitLevels(*s);
     QVERIFY(!lv.ok());
 }

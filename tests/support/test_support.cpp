@@ -8,18 +8,18 @@
 namespace qs::test {
 
 std::string sourceDir() {
-    if (const char* s = std::getenv("QS_SOURCE_DIR"))
-        return s;
+    if (const char* s = std::getenv("QS_SOURCE_DIR")) return s;
     return QS_DEFAULT_SOURCE_DIR;
 }
 
 std::string binaryDir() {
-    if (const char* s = std::getenv("QS_BINARY_DIR"))
-        return s;
+    if (const char* s = std::getenv("QS_BINARY_DIR")) return s;
     return QS_DEFAULT_BINARY_DIR;
 }
 
-std::string samplePath() { return sourceDir() + "/resources/samples/stories260K.safetensors"; }
+std::string samplePath() {
+    return sourceDir() + "/resources/samples/stories260K.safetensors";
+}
 
 std::vector<std::uint8_t> floatBytes(const std::vector<float>& v) {
     std::vector<std::uint8_t> b(v.size() * 4);
@@ -29,12 +29,13 @@ std::vector<std::uint8_t> floatBytes(const std::vector<float>& v) {
 
 void writeBytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    if (!f)
-        throw std::runtime_error("cannot write " + path);
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!f) throw std::runtime_error("cannot write " + path);
+    f.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
-std::vector<std::uint8_t> safetensorsBytes(const std::string& headerJson, const std::vector<std::uint8_t>& data) {
+std::vector<std::uint8_t> safetensorsBytes(const std::string& headerJson,
+                                           const std::vector<std::uint8_t>& data) {
     std::string header = headerJson;
     while (header.size() % 8)
         header += ' ';
@@ -52,13 +53,13 @@ void writeSafetensors(const std::string& path, const std::vector<FixtureTensor>&
     if (!metadata.empty()) {
         json += "\"__metadata__\":{";
         for (size_t i = 0; i < metadata.size(); ++i)
-            json += (i ? "," : "") + ("\"" + metadata[i].first + "\":\"" + metadata[i].second + "\"");
+            json +=
+                (i ? "," : "") + ("\"" + metadata[i].first + "\":\"" + metadata[i].second + "\"");
         json += "}";
     }
     std::vector<std::uint8_t> data;
     for (const auto& t : tensors) {
-        if (json.size() > 1)
-            json += ",";
+        if (json.size() > 1) json += ",";
         json += "\"" + t.name + "\":{\"dtype\":\"" + t.dtype + "\",\"shape\":[";
         for (size_t i = 0; i < t.shape.size(); ++i)
             json += (i ? "," : "") + std::to_string(t.shape[i]);
@@ -70,10 +71,11 @@ void writeSafetensors(const std::string& path, const std::vector<FixtureTensor>&
     writeBytes(path, safetensorsBytes(json, data));
 }
 
-void writeNpy(const std::string& path, const std::string& descr, const std::vector<std::int64_t>& shape,
-              const std::vector<std::uint8_t>& data, bool fortranOrder, int version) {
-    std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortranOrder ? "True" : "False") +
-                       ", 'shape': (";
+void writeNpy(const std::string& path, const std::string& descr,
+              const std::vector<std::int64_t>& shape, const std::vector<std::uint8_t>& data,
+              bool fortranOrder, int version) {
+    std::string dict = "{'descr': '" + descr +
+                       "', 'fortran_order': " + (fortranOrder ? "True" : "False") + ", 'shape': (";
     for (size_t i = 0; i < shape.size(); ++i)
         dict += std::to_string(shape[i]) + ", ";
     if (shape.size() > 1)
@@ -87,7 +89,8 @@ void writeNpy(const std::string& path, const std::string& descr, const std::vect
     const size_t padded = (total + 63) / 64 * 64;
     dict.append(padded - total, ' ');
     dict += '\n';
-    std::vector<std::uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<std::uint8_t>(version), 0};
+    std::vector<std::uint8_t> out = {
+        0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<std::uint8_t>(version), 0};
     const std::uint32_t hl = static_cast<std::uint32_t>(dict.size());
     for (size_t i = 0; i < lenField; ++i)
         out.push_back(static_cast<std::uint8_t>(hl >> (8 * i)));

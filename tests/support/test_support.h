@@ -30,11 +30,13 @@ void writeSafetensors(const std::string& path, const std::vector<FixtureTensor>&
                       const std::vector<std::pair<std::string, std::string>>& metadata = {});
 // Writes raw bytes (for malformed-file tests).
 void writeBytes(const std::string& path, const std::vector<std::uint8_t>& bytes);
-std::vector<std::uint8_t> safetensorsBytes(const std::string& headerJson, const std::vector<std::uint8_t>& data);
+std::vector<std::uint8_t> safetensorsBytes(const std::string& headerJson,
+                                           const std::vector<std::uint8_t>& data);
 
 // Writes a .npy file: `descr` like "<f4", header as numpy writes it (version 1.0 unless the
 // header needs more), data given raw.
-void writeNpy(const std::string& path, const std::string& descr, const std::vector<std::int64_t>& shape,
-              const std::vector<std::uint8_t>& data, bool fortranOrder = false, int version = 1);
+void writeNpy(const std::string& path, const std::string& descr,
+              const std::vector<std::int64_t>& shape, const std::vector<std::uint8_t>& data,
+              bool fortranOrder = false, int version = 1);
 
 } // namespace qs::test
