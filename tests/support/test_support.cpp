@@ -1,5 +1,6 @@
 #include "test_support.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -39,11 +40,11 @@ std::vector<std::uint8_t> safetensorsBytes(const std::string& headerJson,
     std::string header = headerJson;
     while (header.size() % 8)
         header += ' ';
-    std::vector<std::uint8_t> out(8);
+    std::vector<std::uint8_t> out(8 + header.size() + data.size());
     const std::uint64_t n = header.size();
     std::memcpy(out.data(), &n, 8);
-    out.insert(out.end(), header.begin(), header.end());
-    out.insert(out.end(), data.begin(), data.end());
+    std::copy(header.begin(), header.end(), out.begin() + 8);
+    std::copy(data.begin(), data.end(), out.begin() + 8 + static_cast<long>(header.size()));
     return out;
 }
 
