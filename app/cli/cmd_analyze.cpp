@@ -123,6 +123,11 @@ Action addAnalyzeCommand(CLI::App& app) {
                           {"cosine", number(m.cosine())},
                           {"bits_per_weight", a->cost.bitsPerWeight()},
                           {"bytes", a->cost.bytes()}});
+                if (!a->diagnostics.empty()) {
+                    auto& d = r["diagnostics"] = nlohmann::json::object();
+                    for (const auto& diag : a->diagnostics)
+                        d[diag.key] = number(diag.value);
+                }
                 if (calib && calib->view.cols == w.cols) {
                     auto out = outputRelativeError(calib->view, w, a->reconstruction.data());
                     if (out) r["out_rel_err"] = number(*out);

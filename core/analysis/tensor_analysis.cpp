@@ -19,6 +19,7 @@ Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
     a.levels = std::move(q->levels);
     std::sort(a.levels.begin(), a.levels.end());
     a.levelsNote = std::move(q->levelsNote);
+    a.diagnostics = std::move(q->diagnostics);
     a.error = computeErrorMetrics(orig, q->reconstruction);
     if (options.histogramBins > 0) {
         a.weightHistogram = computeHistogram(orig, options.histogramBins);

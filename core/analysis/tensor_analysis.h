@@ -25,6 +25,7 @@ struct TensorAnalysis {
     StorageCost cost;
     std::vector<float> levels;
     std::string levelsNote;
+    std::vector<Diagnostic> diagnostics;
     std::optional<Histogram> weightHistogram; // over the original weights' range
     std::optional<Histogram> errorHistogram;  // of w - w^, symmetric about zero
     std::vector<float> reconstruction;        // only with keepReconstruction

@@ -36,11 +36,20 @@ struct MatrixView {
     std::size_t size() const { return static_cast<std::size_t>(rows * cols); }
 };
 
+// A count a family reports about one quantization, e.g. MX blocks that saturated
+// ("saturated_blocks") or flushed to zero; shown by the CLI (JSON "diagnostics") and the GUI.
+struct Diagnostic {
+    std::string key;         // snake_case, stable: used as the JSON key
+    double value = 0;
+    std::string description; // one short phrase for people
+};
+
 struct QuantOutput {
     std::vector<float> reconstruction; // same shape as the input
     StorageCost cost;
     std::vector<float> levels; // reconstruction levels of the widest scale group, sorted
     std::string levelsNote;    // which group `levels` belong to, for the UI
+    std::vector<Diagnostic> diagnostics;
 };
 
 using QuantizeFn = Result<QuantOutput> (*)(const Scheme&, MatrixView, const ProgressFn&);
