@@ -2,17 +2,22 @@
 
 #include "io/npy.h"
 #include "io/safetensors.h"
+#include "io/sharded.h"
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <set>
 
 namespace qs {
 
 bool checkedNumel(const std::vector<std::int64_t>& shape, std::uint64_t& out) {
     std::uint64_t n = 1;
     for (auto d : shape) {
-        if (d < 0) return false;
-        if (d != 0 && n > UINT64_MAX / static_cast<std::uint64_t>(d)) return false;
+        if (d < 0)
+            return false;
+        if (d != 0 && n > UINT64_MAX / static_cast<std::uint64_t>(d))
+            return false;
         n *= static_cast<std::uint64_t>(d);
     }
     out = n;
@@ -31,15 +36,18 @@ std::int64_t TensorInfo::rows() const {
 }
 
 std::int64_t TensorInfo::cols() const {
-    if (shape.empty()) return 1;
-    if (shape.size() == 1) return shape[0];
+    if (shape.empty())
+        return 1;
+    if (shape.size() == 1)
+        return shape[0];
     return shape[0] == 0 ? 0 : numel() / shape[0];
 }
 
 std::string TensorInfo::shapeString() const {
     std::string s = "[";
     for (size_t i = 0; i < shape.size(); ++i) {
-        if (i) s += ", ";
+        if (i)
+            s += ", ";
         s += std::to_string(shape[i]);
     }
     return s + "]";
@@ -71,6 +79,25 @@ std::uint64_t Checkpoint::totalBytes() const {
     for (const auto& t : m_tensors)
         n += t.nbytes;
     return n;
+}
+
+Status Checkpoint::absorb(Checkpoint&& other) {
+    const int base = static_cast<int>(m_files.size());
+    for (auto& f : other.m_files)
+        m_files.push_back(std::move(f));
+    std::set<std::string> names;
+    for (const auto& t : m_tensors)
+        names.insert(t.name);
+    for (auto& t : other.m_tensors) {
+        if (!names.insert(t.name).second)
+            return makeError("tensor '" + t.name + "' appears in more than one file (" +
+                             other.m_path + ")");
+        t.file += base;
+        m_tensors.push_back(std::move(t));
+    }
+    for (auto& [k, v] : other.m_metadata)
+        m_metadata.emplace(k, v);
+    return Ok{};
 }
 
 Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
@@ -112,7 +139,8 @@ Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
                 f = f * static_cast<size_t>(t.shape[k]) + idx[k];
             rowMajor[r] = out[f];
             for (size_t k = nd; k-- > 0;) {
-                if (++idx[k] < static_cast<size_t>(t.shape[k])) break;
+                if (++idx[k] < static_cast<size_t>(t.shape[k]))
+                    break;
                 idx[k] = 0;
             }
         }
@@ -122,12 +150,22 @@ Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
 }
 
 Result<Checkpoint> Checkpoint::open(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        return openModelDirectory(path);
     auto file = MappedFile::open(path);
-    if (!file) return file.error();
+    if (!file)
+        return file.error();
     auto head = (*file)->bytes().first(std::min<size_t>(64, (*file)->size()));
-    if (looksLikeNpy(head)) return readNpy(*file);
-    if (looksLikeSafetensors(head, (*file)->size())) return readSafetensors(*file);
-    return makeError(path + ": unrecognised file format (supported: safetensors, NumPy .npy)");
+    if (looksLikeNpy(head))
+        return readNpy(*file);
+    if (looksLikeSafetensors(head, (*file)->size()))
+        return readSafetensors(*file);
+    if (looksLikeSafetensorsIndex(**file))
+        return readSafetensorsIndex(path);
+    return makeError(path +
+                     ": unrecognised file format (supported: safetensors, sharded safetensors "
+                     "(.index.json or a model directory), NumPy .npy)");
 }
 
 } // namespace qs

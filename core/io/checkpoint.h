@@ -41,6 +41,9 @@ public:
     const std::string& format() const { return m_format; } // "safetensors", "npy"
     const std::vector<TensorInfo>& tensors() const { return m_tensors; }
     const std::map<std::string, std::string>& metadata() const { return m_metadata; }
+    // JSON files found beside the weights (config.json, generation_config.json), as text.
+    const std::map<std::string, std::string>& sidecars() const { return m_sidecars; }
+    std::size_t fileCount() const { return m_files.size(); }
     const TensorInfo* find(const std::string& name) const;
     std::int64_t totalParameters() const;
     std::uint64_t totalBytes() const;
@@ -52,6 +55,12 @@ public:
     Checkpoint(std::string path, std::string format);
     int addFile(std::shared_ptr<const MappedFile> file);
     void addTensor(TensorInfo t) { m_tensors.push_back(std::move(t)); }
+    void setSidecar(std::string name, std::string text) {
+        m_sidecars[std::move(name)] = std::move(text);
+    }
+    // Moves another checkpoint's files and tensors into this one (shards of one model); fails on
+    // a tensor name both hold.
+    Status absorb(Checkpoint&& other);
     void setMetadata(std::string key, std::string value) {
         m_metadata[std::move(key)] = std::move(value);
     }
@@ -62,6 +71,7 @@ private:
     std::vector<std::shared_ptr<const MappedFile>> m_files;
     std::vector<TensorInfo> m_tensors;
     std::map<std::string, std::string> m_metadata;
+    std::map<std::string, std::string> m_sidecars;
 };
 
 // Multiplies dimensions with overflow checking; false if negative or the product overflows.
