@@ -1,8 +1,11 @@
 #include "io/checkpoint.h"
 
 #include "io/npy.h"
+#include "io/npz.h"
 #include "io/safetensors.h"
 #include "io/sharded.h"
+#include "io/torch_zip.h"
+#include "io/zip_archive.h"
 
 #include <algorithm>
 #include <cstring>
@@ -100,6 +103,35 @@ Status Checkpoint::absorb(Checkpoint&& other) {
     return Ok{};
 }
 
+namespace {
+
+// A strided view (PyTorch tensors that are views of a larger storage): element (i0, ..., ik)
+// lives at sum(i_j * stride_j) elements from the start of `src`.
+Result<std::vector<float>> gatherStrided(const TensorInfo& t, std::span<const std::byte> src,
+                                         std::vector<float>& out) {
+    const size_t es = static_cast<size_t>(bitsOf(t.dtype) / 8);
+    const size_t nd = t.shape.size();
+    if (es == 0 || t.strides.size() != nd)
+        return makeError("tensor '" + t.name + "' has strides that do not match its shape");
+    std::vector<std::int64_t> idx(nd, 0);
+    for (size_t r = 0; r < out.size(); ++r) {
+        std::uint64_t pos = 0;
+        for (size_t k = 0; k < nd; ++k)
+            pos += static_cast<std::uint64_t>(idx[k] * t.strides[k]);
+        if ((pos + 1) * es > src.size())
+            return makeError("tensor '" + t.name + "' reaches past its storage");
+        decodeToFloat(t.dtype, src.subspan(pos * es, es), std::span<float>(&out[r], 1));
+        for (size_t k = nd; k-- > 0;) {
+            if (++idx[k] < t.shape[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+    return std::move(out);
+}
+
+} // namespace
+
 Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
     if (t.file < 0 || t.file >= static_cast<int>(m_files.size()))
         return makeError("tensor '" + t.name + "' refers to a file that is not open");
@@ -107,7 +139,22 @@ Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
         return makeError("tensor '" + t.name + "' has dtype " + std::string(dtypeName(t.dtype)) +
                          ", which has no real values to analyse");
     const auto& file = *m_files[static_cast<size_t>(t.file)];
-    if (t.offset > file.size() || t.nbytes > file.size() - t.offset)
+    auto src = file.bytes();
+    std::vector<std::byte> inflated;
+    if (!t.zipMember.empty()) {
+        auto zip = ZipArchive::open(m_files[static_cast<size_t>(t.file)]);
+        if (!zip)
+            return zip.error();
+        const ZipEntry* e = zip->find(t.zipMember);
+        if (!e)
+            return makeError("ZIP member '" + t.zipMember + "' of tensor '" + t.name + "' is gone");
+        auto data = zip->read(*e, t.offset + t.nbytes);
+        if (!data)
+            return data.error();
+        inflated = std::move(data).value();
+        src = inflated;
+    }
+    if (t.offset > src.size() || t.nbytes > src.size() - t.offset)
         return makeError("tensor '" + t.name + "' lies past the end of " + file.path());
     const auto n = static_cast<size_t>(t.numel());
     std::vector<float> out;
@@ -116,7 +163,7 @@ Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
     } catch (const std::bad_alloc&) {
         return makeError("not enough memory to decode tensor '" + t.name + "'");
     }
-    auto src = file.bytes().subspan(t.offset, t.nbytes);
+    src = src.subspan(t.offset, t.nbytes);
     std::vector<std::byte> swapped;
     if (t.byteSwapped) {
         const size_t w = static_cast<size_t>(bitsOf(t.dtype) / 8);
@@ -126,6 +173,8 @@ Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
                          swapped.begin() + static_cast<long>(i + w));
         src = swapped;
     }
+    if (!t.strides.empty())
+        return gatherStrided(t, src, out);
     if (!decodeToFloat(t.dtype, src, out))
         return makeError("cannot decode tensor '" + t.name + "'");
     if (t.fortranOrder && t.shape.size() >= 2) {
@@ -163,9 +212,21 @@ Result<Checkpoint> Checkpoint::open(const std::string& path) {
         return readSafetensors(*file);
     if (looksLikeSafetensorsIndex(**file))
         return readSafetensorsIndex(path);
-    return makeError(path +
-                     ": unrecognised file format (supported: safetensors, sharded safetensors "
-                     "(.index.json or a model directory), NumPy .npy)");
+    if (ZipArchive::looksLikeZip(head)) {
+        auto zip = ZipArchive::open(*file);
+        if (!zip)
+            return zip.error();
+        if (isTorchZip(*zip))
+            return readTorchZip(*file, *zip);
+        return readNpz(*file, *zip);
+    }
+    if (isLegacyTorch(head))
+        return makeError(path +
+                         ": a legacy (pre-1.6) PyTorch file; load it in PyTorch and save it again "
+                         "with torch.save (zip format) or as safetensors");
+    return makeError(
+        path + ": unrecognised file format (supported: safetensors, sharded safetensors "
+               "(.index.json or a model directory), PyTorch .pt/.bin (zip), NumPy .npy/.npz)");
 }
 
 } // namespace qs

@@ -21,9 +21,12 @@ struct TensorInfo {
     DType dtype = DType::F32;
     std::uint64_t offset = 0; // absolute byte offset in its file
     std::uint64_t nbytes = 0;
-    int file = 0;              // index into Checkpoint::files()
-    bool fortranOrder = false; // .npy column-major data
-    bool byteSwapped = false;  // big-endian data (.npy '>f4')
+    int file = 0;                      // index into Checkpoint::files()
+    bool fortranOrder = false;         // .npy column-major data
+    bool byteSwapped = false;          // big-endian data (.npy '>f4')
+    std::vector<std::int64_t> strides; // in elements; empty = contiguous row-major
+    std::string zipMember;             // data inside this deflated ZIP member; offset is then
+                                       // relative to the member's uncompressed bytes
 
     std::int64_t numel() const;
     // 2-D view used by quantizers: [dim0, rest]; 1-D is one row; 0-D is 1x1.

@@ -26,19 +26,25 @@ public:
 
     std::optional<std::string> parse() {
         skip();
-        if (!eat('{')) return "header is not a dict";
+        if (!eat('{'))
+            return "header is not a dict";
         for (;;) {
             skip();
-            if (eat('}')) break;
+            if (eat('}'))
+                break;
             auto key = str();
-            if (!key) return "expected a quoted key";
+            if (!key)
+                return "expected a quoted key";
             skip();
-            if (!eat(':')) return "expected ':' after '" + *key + "'";
+            if (!eat(':'))
+                return "expected ':' after '" + *key + "'";
             skip();
             if (*key == "descr") {
-                if (peek() == '[') return "structured dtypes are not supported";
+                if (peek() == '[')
+                    return "structured dtypes are not supported";
                 auto v = str();
-                if (!v) return "descr is not a string";
+                if (!v)
+                    return "descr is not a string";
                 descr = *v;
                 sawDescr = true;
             } else if (*key == "fortran_order") {
@@ -50,17 +56,22 @@ public:
                     return "fortran_order is not True/False";
                 sawFortran = true;
             } else if (*key == "shape") {
-                if (!eat('(')) return "shape is not a tuple";
+                if (!eat('('))
+                    return "shape is not a tuple";
                 for (;;) {
                     skip();
-                    if (eat(')')) break;
+                    if (eat(')'))
+                        break;
                     auto d = integer();
-                    if (!d) return "shape holds something other than a non-negative integer";
+                    if (!d)
+                        return "shape holds something other than a non-negative integer";
                     shape.push_back(*d);
                     skip();
-                    if (eat(',')) continue;
+                    if (eat(','))
+                        continue;
                     skip();
-                    if (!eat(')')) return "shape tuple is not closed";
+                    if (!eat(')'))
+                        return "shape tuple is not closed";
                     break;
                 }
                 sawShape = true;
@@ -68,9 +79,11 @@ public:
                 return "unexpected key '" + *key + "'";
             }
             skip();
-            if (eat(',')) continue;
+            if (eat(','))
+                continue;
             skip();
-            if (!eat('}')) return "expected ',' or '}'";
+            if (!eat('}'))
+                return "expected ',' or '}'";
             break;
         }
         if (!sawDescr || !sawFortran || !sawShape)
@@ -87,20 +100,24 @@ private:
             ++m_i;
     }
     bool eat(char c) {
-        if (peek() != c) return false;
+        if (peek() != c)
+            return false;
         ++m_i;
         return true;
     }
     bool word(std::string_view w) {
-        if (m_s.substr(m_i, w.size()) != w) return false;
+        if (m_s.substr(m_i, w.size()) != w)
+            return false;
         m_i += w.size();
         return true;
     }
     std::optional<std::string> str() {
         const char q = peek();
-        if (q != '\'' && q != '"') return std::nullopt;
+        if (q != '\'' && q != '"')
+            return std::nullopt;
         const size_t end = m_s.find(q, m_i + 1);
-        if (end == std::string_view::npos) return std::nullopt;
+        if (end == std::string_view::npos)
+            return std::nullopt;
         std::string out(m_s.substr(m_i + 1, end - m_i - 1));
         m_i = end + 1;
         return out;
@@ -110,11 +127,13 @@ private:
         size_t start = m_i;
         while (m_i < m_s.size() && std::isdigit(static_cast<unsigned char>(m_s[m_i]))) {
             const int digit = m_s[m_i] - '0';
-            if (v > (INT64_MAX - digit) / 10) return std::nullopt;
+            if (v > (INT64_MAX - digit) / 10)
+                return std::nullopt;
             v = v * 10 + digit;
             ++m_i;
         }
-        if (m_i == start) return std::nullopt;
+        if (m_i == start)
+            return std::nullopt;
         if (peek() == 'L') // Python 2 long literal
             ++m_i;
         return v;
@@ -162,20 +181,18 @@ bool looksLikeNpy(std::span<const std::byte> head) {
     return head.size() >= 6 && std::memcmp(head.data(), kMagic, 6) == 0;
 }
 
-Result<Checkpoint> readNpy(std::shared_ptr<const MappedFile> file) {
-    const std::string& path = file->path();
-    auto fail = [&](const std::string& what) {
-        return makeError(printableLine(path + ": " + what));
-    };
-    const auto b = file->bytes();
-    if (b.size() < 10 || !looksLikeNpy(b)) return fail("not a NumPy .npy file");
+Result<NpyHeader> parseNpyHeader(std::span<const std::byte> b) {
+    auto fail = [&](const std::string& what) { return makeError(printableLine(what)); };
+    if (b.size() < 10 || !looksLikeNpy(b))
+        return fail("not a NumPy .npy file");
     const auto major = static_cast<unsigned>(b[6]);
     size_t headerLen = 0, prefix = 0;
     if (major == 1) {
         headerLen = static_cast<size_t>(b[8]) | static_cast<size_t>(b[9]) << 8;
         prefix = 10;
     } else if (major == 2 || major == 3) {
-        if (b.size() < 12) return fail("truncated .npy header");
+        if (b.size() < 12)
+            return fail("truncated .npy header");
         std::uint32_t n;
         std::memcpy(&n, b.data() + 8, 4);
         headerLen = n;
@@ -185,16 +202,21 @@ Result<Checkpoint> readNpy(std::shared_ptr<const MappedFile> file) {
     }
     if (headerLen > kMaxHeader)
         return fail(".npy header of " + std::to_string(headerLen) + " bytes is implausibly large");
-    if (headerLen > b.size() - prefix) return fail(".npy header runs past the end of the file");
+    if (headerLen > b.size() - prefix)
+        return fail(".npy header runs past the end of the file");
     std::string_view text(reinterpret_cast<const char*>(b.data() + prefix), headerLen);
     HeaderParser parser(text);
-    if (auto err = parser.parse()) return fail("malformed .npy header: " + *err);
+    if (auto err = parser.parse())
+        return fail("malformed .npy header: " + *err);
     std::string why;
     const auto dt = parseDescr(parser.descr, why);
-    if (!dt) return fail(why);
+    if (!dt)
+        return fail(why);
 
-    TensorInfo t;
-    t.name = std::filesystem::path(path).stem().string();
+    NpyHeader h;
+    h.version = std::to_string(major) + "." + std::to_string(unsigned(b[7]));
+    h.descr = parser.descr;
+    TensorInfo& t = h.tensor;
     t.shape = parser.shape;
     t.dtype = dt->type;
     t.byteSwapped = dt->swapped;
@@ -204,14 +226,25 @@ Result<Checkpoint> readNpy(std::shared_ptr<const MappedFile> file) {
         return fail("shape " + t.shapeString() + " overflows");
     t.nbytes = numel * static_cast<std::uint64_t>(bitsOf(t.dtype) / 8);
     t.offset = prefix + headerLen;
+    return h;
+}
+
+Result<Checkpoint> readNpy(std::shared_ptr<const MappedFile> file) {
+    const std::string& path = file->path();
+    const auto b = file->bytes();
+    auto header = parseNpyHeader(b);
+    if (!header)
+        return makeError(path + ": " + header.message());
+    TensorInfo t = std::move(header->tensor);
+    t.name = std::filesystem::path(path).stem().string();
     if (t.nbytes > b.size() - t.offset)
-        return fail("data is truncated: shape " + t.shapeString() + " needs " +
-                    std::to_string(t.nbytes) + " bytes, the file has " +
-                    std::to_string(b.size() - t.offset));
+        return makeError(path + ": data is truncated: shape " + t.shapeString() + " needs " +
+                         std::to_string(t.nbytes) + " bytes, the file has " +
+                         std::to_string(b.size() - t.offset));
     Checkpoint ckpt(path, "npy");
     t.file = ckpt.addFile(file);
-    ckpt.setMetadata("npy.version", std::to_string(major) + "." + std::to_string(unsigned(b[7])));
-    ckpt.setMetadata("npy.descr", parser.descr);
+    ckpt.setMetadata("npy.version", header->version);
+    ckpt.setMetadata("npy.descr", header->descr);
     ckpt.addTensor(std::move(t));
     return ckpt;
 }

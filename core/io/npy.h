@@ -7,6 +7,15 @@
 namespace qs {
 
 bool looksLikeNpy(std::span<const std::byte> head);
+
+// The header of an .npy stream starting at `bytes[0]`: the tensor's dtype, shape and order,
+// with `tensor.offset` = where the data starts relative to the stream and `tensor.nbytes` its
+// size (the data itself is not checked: `bytes` may hold only the header).
+struct NpyHeader {
+    TensorInfo tensor;
+    std::string version, descr;
+};
+Result<NpyHeader> parseNpyHeader(std::span<const std::byte> bytes);
 Result<Checkpoint> readNpy(std::shared_ptr<const MappedFile> file);
 
 } // namespace qs

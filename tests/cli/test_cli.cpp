@@ -25,7 +25,8 @@ struct Run {
 Run cli(const QStringList& args) {
     QProcess p;
     p.start(QS_CLI_PATH, args);
-    if (!p.waitForFinished(60000)) qFatal("quantscope-cli did not finish");
+    if (!p.waitForFinished(60000))
+        qFatal("quantscope-cli did not finish");
     return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
 }
 
@@ -66,7 +67,8 @@ void TestCli::infoListsTensors() {
     QCOMPARE(tensors.size(), 47);
     QJsonObject emb;
     for (const auto& t : tensors)
-        if (t.toObject()["name"].toString() == "model.embed_tokens.weight") emb = t.toObject();
+        if (t.toObject()["name"].toString() == "model.embed_tokens.weight")
+            emb = t.toObject();
     QCOMPARE(emb["shape"].toArray(), (QJsonArray{512, 64}));
     QCOMPARE(emb["dtype"].toString(), QString("F32"));
     QCOMPARE(emb["numel"].toInteger(), 32768);
@@ -182,7 +184,7 @@ void TestCli::errorsAreOneLineWithExitCodes_data() {
     QTest::newRow("unrecognised file") << QStringList{"stats", garbage} << 3;
     QTest::newRow("unknown scheme") << QStringList{"analyze", sample(), "--scheme", "int99"} << 4;
     QTest::newRow("bad option") << QStringList{"levels", "--scheme", "int4:wat"} << 4;
-    QTest::newRow("not implemented") << QStringList{"analyze", sample(), "--scheme", "q4_k"} << 4;
+    QTest::newRow("not implemented") << QStringList{"analyze", sample(), "--scheme", "gptq4"} << 4;
     QTest::newRow("tensor not found") << QStringList{"stats", sample(), "--tensor", "^nope$"} << 5;
     QTest::newRow("dequant tensor not found")
         << QStringList{"dequant", sample(), "--tensor", "nope", "--out", m_dir.filePath("x.npy")}
