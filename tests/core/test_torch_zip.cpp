@@ -5,6 +5,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <random>
+
 using namespace qs;
 using namespace qs::test;
 
@@ -32,6 +34,7 @@ private slots:
     void maliciousPicklesAreRefused_data();
     void maliciousPicklesAreRefused();
     void brokenArchives();
+    void randomCorruptionNeverCrashes();
 
 private:
     std::string path(const char* n) { return m_dir.filePath(n).toStdString(); }
@@ -176,6 +179,43 @@ void TestTorchZip::brokenArchives() {
     auto cut = Checkpoint::open(path("cut.pt"));
     QVERIFY(!cut.ok());
     QVERIFY(QString::fromStdString(cut.message()).contains("ZIP"));
+}
+
+void TestTorchZip::randomCorruptionNeverCrashes() {
+    const std::vector<TorchTensorSpec> specs{{"a", "0", "FloatStorage", 6, 0, {2, 3}, {3, 1}},
+                                             {"t", "0", "FloatStorage", 6, 0, {3, 2}, {1, 3}, true}};
+    writeTorchZip(path("seed.pt"), torchStateDictPickle(specs, "model"), {{"0", floatBytes({0, 1, 2, 3, 4, 5})}});
+    QFile f(QString::fromStdString(path("seed.pt")));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray seed = f.readAll();
+    std::mt19937 rng(99);
+    int opened = 0;
+    for (int iter = 0; iter < 2000; ++iter) {
+        QByteArray b = seed;
+        const int edits = 1 + int(rng() % 3);
+        for (int e = 0; e < edits; ++e) {
+            const int pos = int(rng() % std::uint32_t(b.size()));
+            if (rng() % 8 == 0)
+                b.truncate(pos);
+            else
+                b[pos] = char(rng());
+            if (b.isEmpty())
+                break;
+        }
+        writeBytes(path("fuzz.pt"), Bytes(b.begin(), b.end()));
+        auto c = Checkpoint::open(path("fuzz.pt"));
+        if (!c.ok()) {
+            QVERIFY(!c.message().empty() && c.message().find('\n') == std::string::npos);
+            continue;
+        }
+        ++opened;
+        for (const auto& t : c->tensors()) {
+            auto v = c->readFloat(t);
+            if (v.ok())
+                QCOMPARE(std::int64_t(v->size()), t.numel());
+        }
+    }
+    QVERIFY(opened > 0);
 }
 
 QTEST_APPLESS_MAIN(TestTorchZip)
