@@ -1,5 +1,6 @@
 #include "io/checkpoint.h"
 
+#include "io/hdf5_reader.h"
 #include "io/npy.h"
 #include "io/npz.h"
 #include "io/safetensors.h"
@@ -138,6 +139,17 @@ Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
     if (!isNumeric(t.dtype))
         return makeError("tensor '" + t.name + "' has dtype " + std::string(dtypeName(t.dtype)) +
                          ", which has no real values to analyse");
+    if (t.source) {
+        std::vector<float> values;
+        try {
+            values.resize(static_cast<size_t>(t.numel()));
+        } catch (const std::bad_alloc&) {
+            return makeError("not enough memory to decode tensor '" + t.name + "'");
+        }
+        if (auto st = t.source->read(t, values); !st)
+            return st.error();
+        return values;
+    }
     const auto& file = *m_files[static_cast<size_t>(t.file)];
     auto src = file.bytes();
     std::vector<std::byte> inflated;
@@ -218,15 +230,20 @@ Result<Checkpoint> Checkpoint::open(const std::string& path) {
             return zip.error();
         if (isTorchZip(*zip))
             return readTorchZip(*file, *zip);
+        if (zip->find("model.weights.h5"))
+            return readKerasArchive(*file, *zip);
         return readNpz(*file, *zip);
     }
+    if (looksLikeHdf5(head))
+        return readHdf5(*file);
     if (isLegacyTorch(head))
         return makeError(path +
                          ": a legacy (pre-1.6) PyTorch file; load it in PyTorch and save it again "
                          "with torch.save (zip format) or as safetensors");
-    return makeError(
-        path + ": unrecognised file format (supported: safetensors, sharded safetensors "
-               "(.index.json or a model directory), PyTorch .pt/.bin (zip), NumPy .npy/.npz)");
+    return makeError(path +
+                     ": unrecognised file format (supported: safetensors, sharded safetensors "
+                     "(.index.json or a model directory), PyTorch .pt/.bin (zip), HDF5/Keras "
+                     ".h5/.keras, NumPy .npy/.npz)");
 }
 
 } // namespace qs

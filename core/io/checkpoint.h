@@ -15,6 +15,17 @@
 
 namespace qs {
 
+struct TensorInfo;
+
+// Where a tensor's values come from when they are not plain bytes in a mapped file (e.g. a
+// chunked, compressed HDF5 dataset). Implementations must be safe to call from any thread.
+class TensorSource {
+public:
+    virtual ~TensorSource() = default;
+    // Fills `out` (numel floats, row-major).
+    virtual Status read(const TensorInfo& t, std::span<float> out) const = 0;
+};
+
 struct TensorInfo {
     std::string name;
     std::vector<std::int64_t> shape; // row-major, as PyTorch shows it
@@ -27,6 +38,7 @@ struct TensorInfo {
     std::vector<std::int64_t> strides; // in elements; empty = contiguous row-major
     std::string zipMember;             // data inside this deflated ZIP member; offset is then
                                        // relative to the member's uncompressed bytes
+    std::shared_ptr<const TensorSource> source; // set: values come from here, not the bytes
 
     std::int64_t numel() const;
     // 2-D view used by quantizers: [dim0, rest]; 1-D is one row; 0-D is 1x1.
