@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
                     QStringLiteral("expected at most one PATH, got %1").arg(positional.size()));
     const QString path = positional.value(0);
     const auto scheme = qs::Scheme::parse(parser.value(schemeOpt).toStdString());
-    if (!scheme) return fail(kExitUsage, QString::fromStdString(scheme.message()));
+    if (!scheme)
+        return fail(kExitUsage, QString::fromStdString(scheme.message()));
     const bool screenshot = parser.isSet(shotOpt);
     if (screenshot && path.isEmpty())
         return fail(kExitUsage, QStringLiteral("--screenshot needs a PATH to open"));
@@ -106,6 +107,7 @@ int main(int argc, char** argv) {
         armScreenshot(window, parser.value(shotOpt));
     }
     window.show();
-    if (!path.isEmpty()) window.openCheckpoint(path, parser.value(tensorOpt));
+    if (!path.isEmpty())
+        window.openCheckpoint(path, parser.value(tensorOpt));
     return QApplication::exec();
 }

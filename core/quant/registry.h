@@ -39,7 +39,7 @@ struct MatrixView {
 // A count a family reports about one quantization, e.g. MX blocks that saturated
 // ("saturated_blocks") or flushed to zero; shown by the CLI (JSON "diagnostics") and the GUI.
 struct Diagnostic {
-    std::string key;         // snake_case, stable: used as the JSON key
+    std::string key; // snake_case, stable: used as the JSON key
     double value = 0;
     std::string description; // one short phrase for people
 };
@@ -71,6 +71,17 @@ struct FamilyInfo {
 
     bool fixedBits() const { return minBits == 0; }
     bool implemented() const { return quantize != nullptr; }
+
+    // Which options of the grammar apply (spec parsing and the scheme panel both ask here).
+    // Block formats fix their own block and casts have no scale, so neither takes gN/channel.
+    bool hasGranularity() const { return blockSize == 0 && kind != FamilyKind::Cast; }
+    bool acceptsClip() const {
+        return kind == FamilyKind::Uniform || kind == FamilyKind::Companding ||
+               kind == FamilyKind::Codebook || kind == FamilyKind::FloatElement;
+    }
+    bool acceptsRound() const { return acceptsClip() || kind == FamilyKind::Microscaling; }
+    bool acceptsScaleRule() const { return kind == FamilyKind::Microscaling && name != "nvfp4"; }
+    bool acceptsDq() const { return kind == FamilyKind::Codebook; }
 };
 
 std::span<const FamilyInfo> families();

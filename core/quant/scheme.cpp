@@ -23,20 +23,23 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     for (;;) {
         const size_t pos = s.find(sep, start);
         out.push_back(s.substr(start, pos - start));
-        if (pos == std::string_view::npos) break;
+        if (pos == std::string_view::npos)
+            break;
         start = pos + 1;
     }
     return out;
 }
 
 bool parseNumber(std::string_view s, double& out) {
-    if (s.empty()) return false;
+    if (s.empty())
+        return false;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     return ec == std::errc() && p == s.data() + s.size();
 }
 
 bool parseInt(std::string_view s, long long& out) {
-    if (s.empty()) return false;
+    if (s.empty())
+        return false;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     return ec == std::errc() && p == s.data() + s.size();
 }
@@ -47,23 +50,6 @@ std::string formatNumber(double v) {
     return std::string(buf, p);
 }
 
-bool hasGranularity(const FamilyInfo& f) {
-    return f.blockSize == 0 && f.kind != FamilyKind::Cast;
-}
-bool acceptsClip(const FamilyInfo& f) {
-    return f.kind == FamilyKind::Uniform || f.kind == FamilyKind::Companding ||
-           f.kind == FamilyKind::Codebook || f.kind == FamilyKind::FloatElement;
-}
-bool acceptsRound(const FamilyInfo& f) {
-    return acceptsClip(f) || f.kind == FamilyKind::Microscaling;
-}
-bool acceptsScaleRule(const FamilyInfo& f) {
-    return f.kind == FamilyKind::Microscaling && f.name != "nvfp4";
-}
-bool acceptsDq(const FamilyInfo& f) {
-    return f.kind == FamilyKind::Codebook;
-}
-
 std::vector<std::string_view> extraKeys(const FamilyInfo& f) {
     switch (f.kind) {
     case FamilyKind::Optimized:
@@ -71,9 +57,12 @@ std::vector<std::string_view> extraKeys(const FamilyInfo& f) {
                    ? std::vector<std::string_view>{"axis", "iters"}
                    : std::vector<std::string_view>{"aux8", "fallback", "tiling", "iters"};
     case FamilyKind::Calibrated:
-        if (f.name == "gptq") return {"act_order", "damp", "block", "static_groups"};
-        if (f.name == "awq") return {"grid", "no_clip"};
-        if (f.name == "autoround") return {"iters", "lr"};
+        if (f.name == "gptq")
+            return {"act_order", "damp", "block", "static_groups"};
+        if (f.name == "awq")
+            return {"grid", "no_clip"};
+        if (f.name == "autoround")
+            return {"iters", "lr"};
         return {"alpha"};
     case FamilyKind::Learned:
         return {"iters", "tol"};
@@ -84,18 +73,28 @@ std::vector<std::string_view> extraKeys(const FamilyInfo& f) {
 
 std::string validOptions(const FamilyInfo& f) {
     std::vector<std::string> v;
-    if (hasGranularity(f)) v.insert(v.end(), {"gN", "channel", "tensor"});
-    if (f.hasSymmetry) v.insert(v.end(), {"sym", "asym"});
-    if (f.name == "int") v.push_back("range=full");
-    if (acceptsDq(f)) v.push_back("dq");
-    if (acceptsClip(f)) v.push_back("clip=minmax|mse|pN");
-    if (acceptsRound(f)) v.insert(v.end(), {"round=nearest|stochastic", "seed=N"});
-    if (acceptsScaleRule(f)) v.push_back("scale=floor|ceil|even|rceil");
-    if (f.name == "mulaw") v.push_back("muN");
-    if (f.name == "alaw") v.push_back("aN");
+    if (f.hasGranularity())
+        v.insert(v.end(), {"gN", "channel", "tensor"});
+    if (f.hasSymmetry)
+        v.insert(v.end(), {"sym", "asym"});
+    if (f.name == "int")
+        v.push_back("range=full");
+    if (f.acceptsDq())
+        v.push_back("dq");
+    if (f.acceptsClip())
+        v.push_back("clip=minmax|mse|pN");
+    if (f.acceptsRound())
+        v.insert(v.end(), {"round=nearest|stochastic", "seed=N"});
+    if (f.acceptsScaleRule())
+        v.push_back("scale=floor|ceil|even|rceil");
+    if (f.name == "mulaw")
+        v.push_back("muN");
+    if (f.name == "alaw")
+        v.push_back("aN");
     for (auto k : extraKeys(f))
         v.emplace_back(k);
-    if (v.empty()) return "none";
+    if (v.empty())
+        return "none";
     std::string s;
     for (size_t i = 0; i < v.size(); ++i)
         s += (i ? ", " : "") + v[i];
@@ -176,16 +175,16 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
         double x = 0;
         if (opt.empty()) {
             return makeError("scheme " + quoted + ": empty option (two ':' in a row?)");
-        } else if (hasGranularity(*fam) && opt.size() > 1 && opt[0] == 'g' &&
+        } else if (fam->hasGranularity() && opt.size() > 1 && opt[0] == 'g' &&
                    parseInt(opt.substr(1), n)) {
             if (n < 1 || n > (1LL << 30))
                 return makeError("scheme " + quoted + ": group size must be between 1 and 2^30");
             s.granularity = Granularity::Group;
             s.groupSize = static_cast<int>(n);
-        } else if (hasGranularity(*fam) && opt == "channel") {
+        } else if (fam->hasGranularity() && opt == "channel") {
             s.granularity = Granularity::Channel;
             s.groupSize = 0;
-        } else if (hasGranularity(*fam) && opt == "tensor") {
+        } else if (fam->hasGranularity() && opt == "tensor") {
             s.granularity = Granularity::Tensor;
             s.groupSize = 0;
         } else if (fam->hasSymmetry && (opt == "sym" || opt == "asym")) {
@@ -193,9 +192,9 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
             symGiven = true;
         } else if (s.family == "int" && key == "range" && val == "full") {
             s.fullRange = true;
-        } else if (acceptsDq(*fam) && opt == "dq") {
+        } else if (fam->acceptsDq() && opt == "dq") {
             s.doubleQuant = true;
-        } else if (acceptsClip(*fam) && key == "clip") {
+        } else if (fam->acceptsClip() && key == "clip") {
             if (val == "minmax") {
                 s.clip = Clip::MinMax;
             } else if (val == "mse") {
@@ -208,16 +207,16 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
                 return makeError("scheme " + quoted +
                                  ": clip must be minmax, mse or pN with 0 < N <= 100");
             }
-        } else if (acceptsRound(*fam) && key == "round") {
+        } else if (fam->acceptsRound() && key == "round") {
             if (val == "nearest")
                 s.rounding = Rounding::Nearest;
             else if (val == "stochastic")
                 s.rounding = Rounding::Stochastic;
             else
                 return makeError("scheme " + quoted + ": round must be nearest or stochastic");
-        } else if (acceptsRound(*fam) && key == "seed" && parseInt(val, n) && n >= 0) {
+        } else if (fam->acceptsRound() && key == "seed" && parseInt(val, n) && n >= 0) {
             s.extra["seed"] = std::string(val);
-        } else if (acceptsScaleRule(*fam) && key == "scale") {
+        } else if (fam->acceptsScaleRule() && key == "scale") {
             if (val == "floor")
                 s.scaleRule = MxScaleRule::Floor;
             else if (val == "ceil")
@@ -240,7 +239,8 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
             s.familyParam = x;
         } else {
             const auto keys = extraKeys(*fam);
-            if (std::find(keys.begin(), keys.end(), key) == keys.end()) return bad(opt);
+            if (std::find(keys.begin(), keys.end(), key) == keys.end())
+                return bad(opt);
             s.extra[std::string(key)] = std::string(val);
         }
     }
@@ -255,24 +255,29 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
 
 std::string Scheme::toString() const {
     const FamilyInfo* fam = findFamily(family);
-    if (!fam) return family;
+    if (!fam)
+        return family;
     std::string out = fam->fixedBits() ? family : family + std::to_string(bits);
     auto add = [&](const std::string& opt) { out += ":" + opt; };
-    if (hasGranularity(*fam)) {
+    if (fam->hasGranularity()) {
         if (granularity == Granularity::Group)
             add("g" + std::to_string(groupSize));
         else
             add(std::string(granularityName(granularity)));
     }
-    if (fam->hasSymmetry && symmetric != fam->defaultSymmetric) add(symmetric ? "sym" : "asym");
-    if (fullRange) add("range=full");
-    if (doubleQuant) add("dq");
+    if (fam->hasSymmetry && symmetric != fam->defaultSymmetric)
+        add(symmetric ? "sym" : "asym");
+    if (fullRange)
+        add("range=full");
+    if (doubleQuant)
+        add("dq");
     if (clip == Clip::Mse)
         add("clip=mse");
     else if (clip == Clip::Percentile)
         add("clip=p" + formatNumber(clipPercentile));
-    if (rounding == Rounding::Stochastic) add("round=stochastic");
-    if (acceptsScaleRule(*fam) && scaleRule != MxScaleRule::Floor)
+    if (rounding == Rounding::Stochastic)
+        add("round=stochastic");
+    if (fam->acceptsScaleRule() && scaleRule != MxScaleRule::Floor)
         add(scaleRule == MxScaleRule::Ceil   ? "scale=ceil"
             : scaleRule == MxScaleRule::Even ? "scale=even"
                                              : "scale=rceil");

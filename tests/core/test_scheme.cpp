@@ -32,7 +32,7 @@ void TestScheme::everyFamilyRoundTrips_data() {
                 specs.push_back(name + std::to_string(b));
         }
         const std::string base = specs.front();
-        if (f.blockSize == 0 && f.kind != FamilyKind::Cast) {
+        if (f.hasGranularity()) {
             specs.push_back(base + ":g32");
             specs.push_back(base + ":channel");
             specs.push_back(base + ":tensor");

@@ -10,6 +10,9 @@
 #include "test_support.h"
 #include "workers/analysis_controller.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QMimeData>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -39,6 +42,8 @@ private Q_SLOTS:
     void moreBitsRaiseTheSqnrAndRedrawTheCharts();
     void opensOnAPreferredTensorWhenNoneIsNamed();
     void malformedFileShowsAnErrorInTheStatusBar();
+    void droppingAFileOpensIt();
+    void viewMenuTogglesTheLogScaleHistogram();
 };
 
 void TestMainWindow::showsTheSqnrOfTheSelectedTensor() {
@@ -54,6 +59,8 @@ void TestMainWindow::showsTheSqnrOfTheSelectedTensor() {
     QCOMPARE(w.tensorTab()->sweepChart()->pointCount(), 7);
     QCOMPARE(w.tensorTab()->sweepChart()->highlightedBits(), 4);
     QVERIFY(!w.tensorTab()->weightChart()->csvData().isEmpty());
+    QVERIFY2(w.tensorTab()->caption().contains(QStringLiteral("groups of 64 along each row of 64")),
+             qPrintable(w.tensorTab()->caption()));
 }
 
 void TestMainWindow::moreBitsRaiseTheSqnrAndRedrawTheCharts() {
@@ -69,7 +76,8 @@ void TestMainWindow::moreBitsRaiseTheSqnrAndRedrawTheCharts() {
     bits->setValue(8);
     QTRY_VERIFY_WITH_TIMEOUT(w.tensorTab()->sweepChart()->highlightedBits() == 8, kTimeoutMs);
     const double at8 = sqnrDb(w.metricsPanel());
-    QVERIFY2(at8 > at4 + 15, qPrintable(QStringLiteral("%1 dB at 8 bits vs %2 dB at 4").arg(at8).arg(at4)));
+    QVERIFY2(at8 > at4 + 15,
+             qPrintable(QStringLiteral("%1 dB at 8 bits vs %2 dB at 4").arg(at8).arg(at4)));
     QCOMPARE(w.tensorTab()->weightChart()->levelCount(), 256);
     QCOMPARE(w.tensorTab()->sweepChart()->pointCount(), 7);
 }
@@ -100,6 +108,30 @@ void TestMainWindow::malformedFileShowsAnErrorInTheStatusBar() {
     // The window still works afterwards.
     w.openCheckpoint(QString::fromStdString(test::samplePath()), kQProj);
     QTRY_VERIFY_WITH_TIMEOUT(sqnrDb(w.metricsPanel()) > 0, kTimeoutMs);
+}
+
+void TestMainWindow::droppingAFileOpensIt() {
+    MainWindow w(false);
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(QString::fromStdString(test::samplePath()))});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &drop);
+    QTRY_VERIFY_WITH_TIMEOUT(sqnrDb(w.metricsPanel()) > 0, kTimeoutMs);
+    QVERIFY(w.windowTitle().contains(QStringLiteral("stories260K")));
+}
+
+void TestMainWindow::viewMenuTogglesTheLogScaleHistogram() {
+    MainWindow w(false);
+    auto* action = w.findChild<QAction*>(QStringLiteral("logScaleAction"));
+    QVERIFY(action);
+    WeightHistogramChart* chart = w.tensorTab()->weightChart();
+    action->trigger();
+    QVERIFY(chart->isLogScale());
+    chart->setLogScale(false); // from the chart's own context menu
+    QVERIFY(!action->isChecked());
 }
 
 QTEST_MAIN(TestMainWindow)

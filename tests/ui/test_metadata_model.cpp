@@ -22,7 +22,8 @@ void TestMetadataModel::listsFileFactsThenMetadata() {
     model.setCheckpoint(&opened.value());
     QCOMPARE(model.value(QStringLiteral("file format")), QStringLiteral("safetensors"));
     QCOMPARE(model.value(QStringLiteral("tensors")), QStringLiteral("47"));
-    QCOMPARE(model.value(QStringLiteral("format")), QStringLiteral("pt")); // the file's own metadata
+    QCOMPARE(model.value(QStringLiteral("format")),
+             QStringLiteral("pt")); // the file's own metadata
     QVERIFY(model.rowCount() > 5);
     const QModelIndex first = model.index(0, 0);
     QVERIFY(first.data(static_cast<int>(MetadataRole::IsFileFact)).toBool());

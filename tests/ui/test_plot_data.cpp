@@ -81,7 +81,8 @@ void TestPlotData::sweepLeavesOutExactPoints() {
     auto scheme = Scheme::parse("int4:g64");
     QVERIFY(scheme.ok());
     const double inf = std::numeric_limits<double>::infinity();
-    const SweepPlot p = buildSweepPlot({{2, 10.0, 2.3}, {3, 16.0, 3.3}, {4, inf, 4.3}}, scheme.value());
+    const SweepPlot p =
+        buildSweepPlot({{2, 10.0, 2.3}, {3, 16.0, 3.3}, {4, inf, 4.3}}, scheme.value());
     QCOMPARE(p.sqnr.size(), 2);
     QCOMPARE(p.bitsPerWeight.size(), 3);
     QCOMPARE(p.currentBits, 4);

@@ -60,7 +60,8 @@ void TestSchemePanel::familyComboListsEveryRegistryFamily() {
         QCOMPARE(model->item(i)->isEnabled(), f->implemented());
         QCOMPARE(combo->itemText(i).contains(QStringLiteral("(coming)")), !f->implemented());
         QCOMPARE(combo->itemData(i, Qt::ToolTipRole).toString(),
-                 QString::fromLatin1(f->description.data(), static_cast<qsizetype>(f->description.size())));
+                 QString::fromLatin1(f->description.data(),
+                                     static_cast<qsizetype>(f->description.size())));
     }
     QStringList registry;
     for (const FamilyInfo& f : families())
@@ -99,9 +100,12 @@ void TestSchemePanel::granularityAndSymmetryEditsEmitTheCanonicalSpec_data() {
     QTest::addColumn<QString>("control");
     QTest::addColumn<int>("index");
     QTest::addColumn<QString>("spec");
-    QTest::newRow("tensor") << QStringLiteral("granularityCombo") << 0 << QStringLiteral("int4:tensor");
-    QTest::newRow("channel") << QStringLiteral("granularityCombo") << 1 << QStringLiteral("int4:channel");
-    QTest::newRow("symmetric") << QStringLiteral("symmetryCombo") << 0 << QStringLiteral("int4:g64:sym");
+    QTest::newRow("tensor") << QStringLiteral("granularityCombo") << 0
+                            << QStringLiteral("int4:tensor");
+    QTest::newRow("channel") << QStringLiteral("granularityCombo") << 1
+                             << QStringLiteral("int4:channel");
+    QTest::newRow("symmetric") << QStringLiteral("symmetryCombo") << 0
+                               << QStringLiteral("int4:g64:sym");
 }
 
 void TestSchemePanel::granularityAndSymmetryEditsEmitTheCanonicalSpec() {

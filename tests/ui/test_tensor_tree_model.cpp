@@ -22,7 +22,8 @@ int countTensors(const QAbstractItemModel& model, const QModelIndex& parent = {}
     int n = 0;
     for (int r = 0; r < model.rowCount(parent); ++r) {
         const QModelIndex i = model.index(r, 0, parent);
-        n += i.data(static_cast<int>(TensorTreeRole::IsGroup)).toBool() ? countTensors(model, i) : 1;
+        n +=
+            i.data(static_cast<int>(TensorTreeRole::IsGroup)).toBool() ? countTensors(model, i) : 1;
     }
     return n;
 }
@@ -55,7 +56,8 @@ void TestTensorTreeModel::passesModelTesterOnTheSample() {
     QSortFilterProxyModel proxy;
     proxy.setRecursiveFilteringEnabled(true);
     proxy.setSourceModel(&model);
-    QAbstractItemModelTester proxyTester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QAbstractItemModelTester proxyTester(&proxy,
+                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
     proxy.setFilterFixedString(QStringLiteral("mlp"));
     proxy.sort(static_cast<int>(TensorColumn::Parameters), Qt::DescendingOrder);
     model.setCheckpoint(nullptr);
@@ -70,7 +72,8 @@ void TestTensorTreeModel::groupsTheSampleByLayer() {
     QCOMPARE(countTensors(model), 47);
     const QStringList labels = topLabels(model);
     for (int layer = 0; layer < 5; ++layer)
-        QVERIFY2(labels.contains(QStringLiteral("layers.%1").arg(layer)), qPrintable(labels.join(',')));
+        QVERIFY2(labels.contains(QStringLiteral("layers.%1").arg(layer)),
+                 qPrintable(labels.join(',')));
     QVERIFY(labels.contains(QStringLiteral("model.embed_tokens.weight")));
     QVERIFY(labels.contains(QStringLiteral("model.norm.weight")));
     const QModelIndex layer3 = model.index(labels.indexOf(QStringLiteral("layers.3")), 0);
@@ -88,9 +91,12 @@ void TestTensorTreeModel::childrenShowTheirNameWithoutTheLayerPrefix() {
     QCOMPARE(i.data().toString(), QStringLiteral("self_attn.q_proj.weight"));
     QCOMPARE(i.data(static_cast<int>(TensorTreeRole::TensorName)).toString(), name);
     QCOMPARE(i.parent().data().toString(), QStringLiteral("layers.2"));
-    QCOMPARE(i.siblingAtColumn(static_cast<int>(TensorColumn::Shape)).data().toString(), QStringLiteral("[64, 64]"));
-    QCOMPARE(i.siblingAtColumn(static_cast<int>(TensorColumn::DType)).data().toString(), QStringLiteral("F32"));
-    QCOMPARE(i.siblingAtColumn(static_cast<int>(TensorColumn::Parameters)).data().toString(), QStringLiteral("4,096"));
+    QCOMPARE(i.siblingAtColumn(static_cast<int>(TensorColumn::Shape)).data().toString(),
+             QStringLiteral("[64, 64]"));
+    QCOMPARE(i.siblingAtColumn(static_cast<int>(TensorColumn::DType)).data().toString(),
+             QStringLiteral("F32"));
+    QCOMPARE(i.siblingAtColumn(static_cast<int>(TensorColumn::Parameters)).data().toString(),
+             QStringLiteral("4,096"));
     QCOMPARE(model.tensorAt(i)->name, name.toStdString());
 }
 
@@ -99,7 +105,9 @@ void TestTensorTreeModel::ordersLayerGroupsNumerically() {
     QVERIFY(dir.isValid());
     std::vector<test::FixtureTensor> tensors;
     for (int layer = 0; layer < 12; ++layer)
-        tensors.push_back({"blk.layers." + std::to_string(layer) + ".w", "F32", {2, 2},
+        tensors.push_back({"blk.layers." + std::to_string(layer) + ".w",
+                           "F32",
+                           {2, 2},
                            test::floatBytes({1, 2, 3, 4})});
     const std::string path = dir.filePath(QStringLiteral("layers.safetensors")).toStdString();
     test::writeSafetensors(path, tensors);
@@ -135,14 +143,16 @@ void TestTensorTreeModel::filtersRecursivelyThroughTheProxy() {
     proxy.setRecursiveFilteringEnabled(true);
     proxy.setAutoAcceptChildRows(true);
     proxy.setFilterRole(static_cast<int>(TensorTreeRole::FilterText));
-    proxy.setFilterRegularExpression(QRegularExpression(filter, QRegularExpression::CaseInsensitiveOption));
+    proxy.setFilterRegularExpression(
+        QRegularExpression(filter, QRegularExpression::CaseInsensitiveOption));
     QCOMPARE(countTensors(proxy), tensors);
 }
 
 void TestTensorTreeModel::prefersAQueryProjectionAsTheFirstTensor() {
     const auto checkpoint = openSample();
     QVERIFY(checkpoint);
-    QCOMPARE(preferredTensor(*checkpoint), QStringLiteral("model.layers.0.self_attn.q_proj.weight"));
+    QCOMPARE(preferredTensor(*checkpoint),
+             QStringLiteral("model.layers.0.self_attn.q_proj.weight"));
 }
 
 QTEST_MAIN(TestTensorTreeModel)

@@ -1,0 +1,86 @@
+// ChartView (through WeightHistogramChart): series filled from point lists, log-scale switching,
+// and the context menu's exports — PNG, SVG and CSV.
+
+#include "charts/weight_histogram_chart.h"
+
+#include <QFileInfo>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace qs;
+
+namespace {
+
+HistogramPlot samplePlot() {
+    Histogram h;
+    h.lo = -1;
+    h.hi = 1;
+    h.counts = {1, 4, 9, 0, 3};
+    return buildHistogramPlot(h);
+}
+
+} // namespace
+
+class TestChartView : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void drawsBinsAndLevels();
+    void switchesToALogCountAxisAndBack();
+    void exportsCsvPngAndSvg();
+    void clearsToNothingToExport();
+};
+
+void TestChartView::drawsBinsAndLevels() {
+    WeightHistogramChart chart;
+    const std::vector<float> levels{-0.5f, 0.f, 0.5f};
+    chart.setPlots(samplePlot(), levels, buildLevelLines(levels), Qt::red);
+    QCOMPARE(chart.binCount(), 5);
+    QCOMPARE(chart.levelCount(), 3);
+}
+
+void TestChartView::switchesToALogCountAxisAndBack() {
+    WeightHistogramChart chart;
+    chart.setPlots(samplePlot(), {}, {}, Qt::red);
+    QSignalSpy spy(&chart, &WeightHistogramChart::logScaleChanged);
+    chart.setLogScale(true);
+    QVERIFY(chart.isLogScale());
+    chart.setLogScale(true);
+    chart.setLogScale(false);
+    QVERIFY(!chart.isLogScale());
+    QCOMPARE(spy.count(), 2);
+    chart.resetZoom();
+}
+
+void TestChartView::exportsCsvPngAndSvg() {
+    WeightHistogramChart chart;
+    const std::vector<float> levels{-0.5f, 0.5f};
+    chart.setPlots(samplePlot(), levels, buildLevelLines(levels), Qt::red);
+    chart.resize(400, 300);
+    const QStringList lines = chart.csvData().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.front(), QStringLiteral("bin_lo,bin_hi,count"));
+    QCOMPARE(lines.at(3), QStringLiteral("-0.2,0.2,9"));
+    QVERIFY(lines.contains(QStringLiteral("level_index,level")));
+    QCOMPARE(lines.back(), QStringLiteral("1,0.5"));
+
+    QTemporaryDir dir;
+    const QString png = dir.filePath(QStringLiteral("chart.png"));
+    const QString svg = dir.filePath(QStringLiteral("chart.svg"));
+    QVERIFY(chart.savePng(png));
+    QVERIFY(chart.saveSvg(svg));
+    QVERIFY(QFileInfo(png).size() > 1000);
+    QFile svgFile(svg);
+    QVERIFY(svgFile.open(QIODevice::ReadOnly));
+    QVERIFY(svgFile.readAll().contains("<svg"));
+}
+
+void TestChartView::clearsToNothingToExport() {
+    WeightHistogramChart chart;
+    chart.setPlots(samplePlot(), {}, {}, Qt::red);
+    chart.clear();
+    QVERIFY(chart.csvData().isEmpty());
+    QCOMPARE(chart.levelCount(), 0);
+}
+
+QTEST_MAIN(TestChartView)
+#include "test_chart_view.moc"

@@ -1,0 +1,26 @@
+#pragma once
+// The look shared by every chart: one colour per scheme family (the same in every chart of the
+// window), a neutral colour for the data itself, fonts, margins and axis styling.
+
+#include <QColor>
+#include <QString>
+
+class QAbstractAxis;
+class QChart;
+class QValueAxis;
+
+namespace qs {
+
+// The colour of a scheme family, stable across runs (indexed by its row in the registry).
+QColor schemeColor(const QString& family);
+QColor dataFillColor(); // the original weights
+QColor dataLineColor();
+QColor referenceColor(); // guides such as y = x
+
+void styleChart(QChart* chart, const QString& title);
+void styleAxis(QAbstractAxis* axis, const QString& title);
+// Covers [lo, hi] with round ticks (1, 2, 2.5 or 5 times a power of ten, about `ticks` of them)
+// anchored at zero, so zero is labelled "0" and never "-1.1e-16"; labels get just enough digits.
+void setNiceRange(QValueAxis* axis, double lo, double hi, int ticks = 6);
+
+} // namespace qs

@@ -1,0 +1,56 @@
+#pragma once
+// Point lists for the Tensor tab's charts, built from core results on a worker thread so the GUI
+// thread only hands them to QXYSeries::replace(). Plain values: copy freely between threads.
+
+#include "analysis/tensor_analysis.h"
+
+#include <QList>
+#include <QPointF>
+#include <QString>
+
+#include <cstdint>
+#include <vector>
+
+namespace qs {
+
+// A histogram drawn as a closed step outline over [lo, hi]. `linear` rests on 0; `log` clamps
+// empty bins to kLogFloor so a logarithmic axis can show it.
+struct HistogramPlot {
+    static constexpr double kLogFloor = 0.5;
+    double lo = 0, hi = 0;
+    double maxCount = 0;
+    std::vector<std::uint64_t> counts;
+    QList<QPointF> linear;
+    QList<QPointF> log;
+
+    bool isEmpty() const { return counts.empty(); }
+    double binWidth() const;
+    // Index of the bin holding x, or -1 outside [lo, hi].
+    int binAt(double x) const;
+};
+
+struct AnalysisPlots {
+    QString scheme; // canonical spec
+    HistogramPlot weights;
+    HistogramPlot errors;
+    std::vector<float> levels; // sorted
+    QList<QPointF> levelLines; // x = level, y zig-zags 0 -> 1 -> 0 on a hidden [0, 1] axis
+    QList<QPointF> staircase;  // x over [weights.lo, weights.hi] -> nearest level
+    QList<QPointF> identity;   // y = x over the same range
+};
+
+struct SweepPlot {
+    QString family;
+    QList<QPointF> sqnr;          // (bits, dB); bit widths with an exact result are left out
+    QList<QPointF> bitsPerWeight; // (bits, honest bits per weight)
+    int currentBits = 0;
+};
+
+HistogramPlot buildHistogramPlot(const Histogram& h);
+QList<QPointF> buildLevelLines(const std::vector<float>& levels);
+// Nearest-level transfer function over [lo, hi] as a staircase (ties between levels go up).
+QList<QPointF> buildStaircase(const std::vector<float>& levels, double lo, double hi);
+AnalysisPlots buildAnalysisPlots(const TensorAnalysis& a);
+SweepPlot buildSweepPlot(const std::vector<BitSweepPoint>& points, const Scheme& scheme);
+
+} // namespace qs

@@ -1,0 +1,121 @@
+#include "charts/sqnr_sweep_chart.h"
+
+#include "charts/chart_style.h"
+#include "number_format.h"
+
+#include <QLineSeries>
+#include <QScatterSeries>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+
+namespace qs {
+
+SqnrSweepChart::SqnrSweepChart(QWidget* parent)
+    : ChartView(tr("SQNR vs bit width"), parent), m_curve(new QLineSeries),
+      m_points(new QScatterSeries), m_current(new QScatterSeries), m_x(new QValueAxis),
+      m_y(new QValueAxis) {
+    m_points->setMarkerSize(7);
+    m_points->setBorderColor(Qt::white);
+    m_current->setMarkerSize(14);
+    m_current->setBorderColor(QColor(0x22, 0x22, 0x22));
+    for (QXYSeries* s : {static_cast<QXYSeries*>(m_curve), static_cast<QXYSeries*>(m_points),
+                         static_cast<QXYSeries*>(m_current)})
+        chart()->addSeries(s);
+    styleAxis(m_x, tr("bits per element"));
+    styleAxis(m_y, tr("SQNR (dB)"));
+    m_x->setLabelFormat(QStringLiteral("%d"));
+    chart()->addAxis(m_x, Qt::AlignBottom);
+    chart()->addAxis(m_y, Qt::AlignLeft);
+    for (QXYSeries* s : {static_cast<QXYSeries*>(m_curve), static_cast<QXYSeries*>(m_points),
+                         static_cast<QXYSeries*>(m_current)}) {
+        s->attachAxis(m_x);
+        s->attachAxis(m_y);
+        connect(s, &QXYSeries::hovered, this, &SqnrSweepChart::onHovered);
+    }
+}
+
+void SqnrSweepChart::setPlot(const SweepPlot& plot, const QColor& schemeColour) {
+    chart()->zoomReset();
+    m_plot = plot;
+    m_curve->setPen(QPen(schemeColour, 2.0));
+    m_points->setColor(schemeColour);
+    m_current->setColor(schemeColour);
+    m_curve->replace(m_plot.sqnr);
+    m_points->replace(m_plot.sqnr);
+    QList<QPointF> current;
+    for (const QPointF& p : m_plot.sqnr)
+        if (static_cast<int>(p.x()) == m_plot.currentBits)
+            current.append(p);
+    m_current->replace(current);
+    fitToData();
+}
+
+void SqnrSweepChart::clear() {
+    m_plot = SweepPlot{};
+    m_curve->clear();
+    m_points->clear();
+    m_current->clear();
+}
+
+int SqnrSweepChart::highlightedBits() const {
+    return m_current->count() > 0 ? static_cast<int>(m_current->at(0).x()) : 0;
+}
+
+void SqnrSweepChart::fitToData() {
+    double lo = 2, hi = 8;
+    double yMax = 10;
+    double yMin = 0;
+    for (const QPointF& p : m_plot.sqnr) {
+        lo = std::min(lo, p.x());
+        hi = std::max(hi, p.x());
+        yMax = std::max(yMax, p.y());
+        yMin = std::min(yMin, p.y());
+    }
+    m_x->setRange(lo - 0.5, hi + 0.5);
+    m_x->setTickType(QValueAxis::TicksDynamic);
+    m_x->setTickAnchor(lo);
+    m_x->setTickInterval(hi - lo > 12 ? 4 : 1);
+    setNiceRange(m_y, yMin, yMax + 4, 5);
+}
+
+void SqnrSweepChart::onHovered(const QPointF& point, bool state) {
+    if (!state || m_plot.sqnr.isEmpty()) {
+        hideHoverText();
+        return;
+    }
+    const auto it = std::min_element(
+        m_plot.sqnr.begin(), m_plot.sqnr.end(), [&](const QPointF& a, const QPointF& b) {
+            return std::abs(a.x() - point.x()) < std::abs(b.x() - point.x());
+        });
+    const int bits = static_cast<int>(it->x());
+    double bpw = 0;
+    for (const QPointF& p : m_plot.bitsPerWeight)
+        if (static_cast<int>(p.x()) == bits)
+            bpw = p.y();
+    showHoverText(tr("%1 at %2 bits: %3, %4 bits/weight")
+                      .arg(m_plot.family)
+                      .arg(bits)
+                      .arg(formatDb(it->y()), formatNumber(bpw, 5)));
+}
+
+QString SqnrSweepChart::csvData() const {
+    if (m_plot.bitsPerWeight.isEmpty())
+        return {};
+    QString csv = QStringLiteral("family,bits,sqnr_db,bits_per_weight\n");
+    for (const QPointF& b : m_plot.bitsPerWeight) {
+        QString db = QStringLiteral("inf");
+        for (const QPointF& s : m_plot.sqnr)
+            if (s.x() == b.x())
+                db = QString::number(s.y(), 'g', 9);
+        csv += QStringLiteral("%1,%2,%3,%4\n")
+                   .arg(m_plot.family)
+                   .arg(b.x())
+                   .arg(db)
+                   .arg(b.y(), 0, 'g', 9);
+    }
+    return csv;
+}
+
+} // namespace qs

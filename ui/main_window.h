@@ -1,0 +1,109 @@
+#pragma once
+// The main window: composes the Checkpoint, Scheme and Metrics docks, the Tensor tab and the
+// status bar, and wires them to the AnalysisController. It holds no analysis logic of its own.
+// GUI thread only.
+
+#include "analysis/tensor_analysis.h"
+#include "io/checkpoint.h"
+
+#include <QByteArray>
+#include <QMainWindow>
+
+#include <memory>
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QMenu;
+class QStackedWidget;
+
+namespace qs {
+
+class ActivityIndicator;
+class AnalysisController;
+class MetricsPanel;
+class SchemePanel;
+class TensorBrowserPanel;
+class TensorTab;
+struct AnalysisPlots;
+struct SweepPlot;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    // With persistSettings false (tests, screenshots) neither layout nor recent files are read or
+    // written.
+    explicit MainWindow(bool persistSettings = true, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens `path` in the background; then selects `tensor` (default: preferredTensor()).
+    void openCheckpoint(const QString& path, const QString& tensor = {});
+    void setScheme(const Scheme& scheme);
+
+    AnalysisController* controller() const { return m_controller; }
+    TensorBrowserPanel* browser() const { return m_browser; }
+    SchemePanel* schemePanel() const { return m_scheme; }
+    MetricsPanel* metricsPanel() const { return m_metrics; }
+    TensorTab* tensorTab() const { return m_tensorTab; }
+    QString statusMessage() const;
+    QString statusFileText() const;
+
+Q_SIGNALS:
+    // Everything requested has been computed and shown.
+    void idle();
+    void errorShown(const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    QDockWidget* addDock(const QString& title, const QString& name, QWidget* content,
+                         Qt::DockWidgetArea area);
+    void buildMenus();
+    void buildStatusBar();
+    void connectController();
+    void restoreSettings();
+    void saveSettings() const;
+
+    void chooseFile();
+    void rebuildRecentMenu();
+    void resetLayout();
+    void showAbout();
+
+    void onCheckpointOpened(const std::shared_ptr<const Checkpoint>& checkpoint);
+    void onOpenFailed(const QString& path, const QString& message);
+    void onTensorSelected(const QString& name);
+    void onSchemeChanged(const Scheme& scheme);
+    void onAnalysisReady(const QString& tensor,
+                         const std::shared_ptr<const TensorAnalysis>& analysis,
+                         const std::shared_ptr<const AnalysisPlots>& plots);
+    void onSweepReady(const QString& tensor, const std::shared_ptr<const SweepPlot>& sweep);
+    void onAnalysisFailed(const QString& message);
+    void updateCaption();
+    void showError(const QString& message);
+    void showNote(const QString& message);
+
+    bool m_persist;
+    AnalysisController* m_controller;
+    TensorBrowserPanel* m_browser;
+    SchemePanel* m_scheme;
+    MetricsPanel* m_metrics;
+    TensorTab* m_tensorTab;
+    QStackedWidget* m_centre;
+    QDockWidget* m_checkpointDock = nullptr;
+    QDockWidget* m_schemeDock = nullptr;
+    QDockWidget* m_metricsDock = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QAction* m_logScaleAction = nullptr;
+    QLabel* m_fileLabel = nullptr;
+    QLabel* m_tensorLabel = nullptr;
+    QLabel* m_messageLabel = nullptr;
+    ActivityIndicator* m_activity = nullptr;
+    QByteArray m_defaultState;
+    QString m_pendingTensor;
+    QString m_currentTensor;
+};
+
+} // namespace qs

@@ -1,0 +1,310 @@
+#include "models/tensor_tree_model.h"
+
+#include "analysis/tensor_analysis.h"
+#include "number_format.h"
+
+#include <QBrush>
+#include <QColor>
+#include <QRegularExpression>
+
+#include <algorithm>
+#include <map>
+
+namespace qs {
+namespace {
+
+constexpr int kColumns = static_cast<int>(TensorColumn::Count);
+constexpr quintptr kTopLevel = 0; // internalId of top-level rows; children store parent row + 1
+
+const QRegularExpression& layerPattern() {
+    // model.layers.3.x, transformer.h.3.x, blocks.3.x, encoder.layer.3.x ...
+    static const QRegularExpression re(
+        QStringLiteral(R"(^(.*?)\b(layers|layer|h|blocks|block)\.(\d+)\.(.+)$)"));
+    return re;
+}
+
+} // namespace
+
+TensorTreeModel::TensorTreeModel(QObject* parent) : QAbstractItemModel(parent) {}
+
+void TensorTreeModel::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint) {
+    beginResetModel();
+    m_checkpoint = std::move(checkpoint);
+    build();
+    endResetModel();
+}
+
+void TensorTreeModel::build() {
+    m_items.clear();
+    if (!m_checkpoint)
+        return;
+    const auto& tensors = m_checkpoint->tensors();
+    std::map<QString, size_t> groupByKey;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+        const TensorInfo& t = tensors[i];
+        const QString name = QString::fromStdString(t.name);
+        const QString dtype = QString::fromLatin1(dtypeName(t.dtype));
+        const auto m = layerPattern().match(name);
+        if (!m.hasMatch()) {
+            m_items.push_back({name, static_cast<int>(i), {}, {}, {}, 0, t.numel(), dtype});
+            continue;
+        }
+        const QString stem = m.captured(1) + m.captured(2);
+        const QString key = stem + QLatin1Char('.') + m.captured(3);
+        auto [it, inserted] = groupByKey.try_emplace(key, m_items.size());
+        if (inserted) {
+            TopItem g;
+            g.label = m.captured(2) + QLatin1Char('.') + m.captured(3);
+            g.memberPrefix = key + QLatin1Char('.');
+            g.groupStem = stem;
+            g.groupNumber = m.captured(3).toLongLong();
+            g.dtype = dtype;
+            m_items.push_back(std::move(g));
+        }
+        TopItem& g = m_items[it->second];
+        g.members.push_back(static_cast<int>(i));
+        g.parameters += t.numel();
+        if (g.dtype != dtype)
+            g.dtype = tr("mixed");
+    }
+
+    // Groups keep the slots they first appeared in, but in numeric order (layers.10 after
+    // layers.9).
+    std::vector<size_t> slots;
+    std::vector<TopItem> groups;
+    for (size_t i = 0; i < m_items.size(); ++i) {
+        if (m_items[i].tensor < 0) {
+            slots.push_back(i);
+            groups.push_back(std::move(m_items[i]));
+        }
+    }
+    std::stable_sort(groups.begin(), groups.end(), [](const TopItem& a, const TopItem& b) {
+        return a.groupStem != b.groupStem ? a.groupStem < b.groupStem
+                                          : a.groupNumber < b.groupNumber;
+    });
+    std::map<QString, int> labelUse;
+    for (const TopItem& g : groups)
+        ++labelUse[g.label];
+    for (size_t k = 0; k < slots.size(); ++k) {
+        if (labelUse[groups[k].label] > 1) // e.g. encoder and decoder layers both numbered
+            groups[k].label = groups[k].memberPrefix.chopped(1);
+        m_items[slots[k]] = std::move(groups[k]);
+    }
+}
+
+QModelIndex TensorTreeModel::indexOfTensor(const QString& name) const {
+    for (size_t row = 0; row < m_items.size(); ++row) {
+        const TopItem& item = m_items[row];
+        if (item.tensor >= 0) {
+            if (m_checkpoint->tensors()[static_cast<size_t>(item.tensor)].name ==
+                name.toStdString())
+                return index(static_cast<int>(row), 0);
+            continue;
+        }
+        for (size_t c = 0; c < item.members.size(); ++c)
+            if (m_checkpoint->tensors()[static_cast<size_t>(item.members[c])].name ==
+                name.toStdString())
+                return index(static_cast<int>(c), 0, index(static_cast<int>(row), 0));
+    }
+    return {};
+}
+
+const TensorInfo* TensorTreeModel::tensorAt(const QModelIndex& index) const {
+    const int t = tensorIndex(index);
+    return t < 0 ? nullptr : &m_checkpoint->tensors()[static_cast<size_t>(t)];
+}
+
+int TensorTreeModel::groupCount() const {
+    return static_cast<int>(std::count_if(m_items.begin(), m_items.end(),
+                                          [](const TopItem& i) { return i.tensor < 0; }));
+}
+
+int TensorTreeModel::tensorCount() const {
+    return m_checkpoint ? static_cast<int>(m_checkpoint->tensors().size()) : 0;
+}
+
+int TensorTreeModel::tensorIndex(const QModelIndex& index) const {
+    if (!index.isValid())
+        return -1;
+    if (index.internalId() == kTopLevel)
+        return m_items[static_cast<size_t>(index.row())].tensor;
+    return m_items[index.internalId() - 1].members[static_cast<size_t>(index.row())];
+}
+
+QModelIndex TensorTreeModel::index(int row, int column, const QModelIndex& parent) const {
+    if (!hasIndex(row, column, parent))
+        return {};
+    if (!parent.isValid())
+        return createIndex(row, column, kTopLevel);
+    return createIndex(row, column, static_cast<quintptr>(parent.row()) + 1);
+}
+
+QModelIndex TensorTreeModel::parent(const QModelIndex& child) const {
+    if (!child.isValid() || child.internalId() == kTopLevel)
+        return {};
+    return createIndex(static_cast<int>(child.internalId() - 1), 0, kTopLevel);
+}
+
+int TensorTreeModel::rowCount(const QModelIndex& parent) const {
+    if (!parent.isValid())
+        return static_cast<int>(m_items.size());
+    if (parent.column() != 0 || parent.internalId() != kTopLevel)
+        return 0;
+    return static_cast<int>(m_items[static_cast<size_t>(parent.row())].members.size());
+}
+
+int TensorTreeModel::columnCount(const QModelIndex&) const {
+    return kColumns;
+}
+
+QVariant TensorTreeModel::data(const QModelIndex& index, int role) const {
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid))
+        return {};
+    if (index.internalId() == kTopLevel) {
+        const TopItem& item = m_items[static_cast<size_t>(index.row())];
+        if (item.tensor < 0)
+            return groupData(item, index.column(), role, index.row());
+        return tensorData(item.tensor, item.label, index.column(), role, index.row());
+    }
+    const TopItem& group = m_items[index.internalId() - 1];
+    const int t = group.members[static_cast<size_t>(index.row())];
+    const QString full =
+        QString::fromStdString(m_checkpoint->tensors()[static_cast<size_t>(t)].name);
+    const QString label =
+        full.startsWith(group.memberPrefix) ? full.mid(group.memberPrefix.size()) : full;
+    return tensorData(t, label, index.column(), role, index.row());
+}
+
+QVariant TensorTreeModel::tensorData(int tensor, const QString& label, int column, int role,
+                                     int order) const {
+    const TensorInfo& t = m_checkpoint->tensors()[static_cast<size_t>(tensor)];
+    const auto col = static_cast<TensorColumn>(column);
+    const bool quantizable = isQuantizable(t);
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (col) {
+        case TensorColumn::Name:
+            return label;
+        case TensorColumn::Shape:
+            return QString::fromStdString(t.shapeString());
+        case TensorColumn::DType:
+            return QString::fromLatin1(dtypeName(t.dtype));
+        case TensorColumn::Parameters:
+            return formatCount(t.numel());
+        case TensorColumn::Count:
+            break;
+        }
+        return {};
+    case Qt::ToolTipRole:
+        return QString::fromStdString(t.name) +
+               (quantizable ? QString() : tr("\n1-D: kept at its stored precision by default"));
+    case Qt::TextAlignmentRole:
+        return col == TensorColumn::Parameters ? QVariant(Qt::AlignRight | Qt::AlignVCenter)
+                                               : QVariant();
+    case Qt::ForegroundRole:
+        return quantizable ? QVariant() : QVariant(QBrush(QColor(0x80, 0x80, 0x80)));
+    default:
+        break;
+    }
+    switch (static_cast<TensorTreeRole>(role)) {
+    case TensorTreeRole::TensorName:
+        return QString::fromStdString(t.name);
+    case TensorTreeRole::IsGroup:
+        return false;
+    case TensorTreeRole::FilterText:
+        return QString::fromStdString(t.name);
+    case TensorTreeRole::SortKey:
+        switch (col) {
+        case TensorColumn::Shape:
+        case TensorColumn::Parameters:
+            return static_cast<qlonglong>(t.numel());
+        case TensorColumn::DType:
+            return QString::fromLatin1(dtypeName(t.dtype));
+        default:
+            return order;
+        }
+    }
+    return {};
+}
+
+QVariant TensorTreeModel::groupData(const TopItem& item, int column, int role, int order) const {
+    const auto col = static_cast<TensorColumn>(column);
+    switch (role) {
+    case Qt::DisplayRole:
+        if (col == TensorColumn::Name)
+            return item.label;
+        if (col == TensorColumn::DType)
+            return item.dtype;
+        if (col == TensorColumn::Parameters)
+            return formatCount(item.parameters);
+        return {};
+    case Qt::ToolTipRole:
+        return tr("%1: %2 tensors, %3 parameters")
+            .arg(item.memberPrefix.chopped(1))
+            .arg(item.members.size())
+            .arg(formatCount(item.parameters));
+    case Qt::TextAlignmentRole:
+        return col == TensorColumn::Parameters ? QVariant(Qt::AlignRight | Qt::AlignVCenter)
+                                               : QVariant();
+    default:
+        break;
+    }
+    switch (static_cast<TensorTreeRole>(role)) {
+    case TensorTreeRole::TensorName:
+        return {};
+    case TensorTreeRole::IsGroup:
+        return true;
+    case TensorTreeRole::FilterText:
+        return item.label;
+    case TensorTreeRole::SortKey:
+        if (col == TensorColumn::Parameters || col == TensorColumn::Shape)
+            return static_cast<qlonglong>(item.parameters);
+        if (col == TensorColumn::DType)
+            return item.dtype;
+        return order;
+    }
+    return {};
+}
+
+QVariant TensorTreeModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (static_cast<TensorColumn>(section)) {
+    case TensorColumn::Name:
+        return tr("Name");
+    case TensorColumn::Shape:
+        return tr("Shape");
+    case TensorColumn::DType:
+        return tr("Type");
+    case TensorColumn::Parameters:
+        return tr("Params");
+    case TensorColumn::Count:
+        break;
+    }
+    return {};
+}
+
+Qt::ItemFlags TensorTreeModel::flags(const QModelIndex& index) const {
+    if (!index.isValid())
+        return Qt::NoItemFlags;
+    return Qt::ItemIsEnabled | Qt::ItemIsSelectable;
+}
+
+QString preferredTensor(const Checkpoint& checkpoint) {
+    const auto& tensors = checkpoint.tensors();
+    const TensorInfo* firstQuantizable = nullptr;
+    for (const TensorInfo& t : tensors) {
+        if (!isQuantizable(t))
+            continue;
+        if (t.name.find("q_proj") != std::string::npos ||
+            t.name.find("attn.wq") != std::string::npos)
+            return QString::fromStdString(t.name);
+        if (!firstQuantizable)
+            firstQuantizable = &t;
+    }
+    if (firstQuantizable)
+        return QString::fromStdString(firstQuantizable->name);
+    return tensors.empty() ? QString() : QString::fromStdString(tensors.front().name);
+}
+
+} // namespace qs

@@ -1,0 +1,122 @@
+#include "panels/tensor_browser_panel.h"
+
+#include "models/tensor_tree_model.h"
+#include "panels/metadata_pane.h"
+
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QRegularExpression>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+namespace qs {
+namespace {
+// Larger checkpoints open collapsed so the tree stays navigable.
+constexpr int kExpandAllBelow = 400;
+} // namespace
+
+TensorBrowserPanel::TensorBrowserPanel(QWidget* parent)
+    : QWidget(parent), m_model(new TensorTreeModel(this)), m_proxy(new QSortFilterProxyModel(this)),
+      m_filter(new QLineEdit(this)), m_tree(new QTreeView(this)),
+      m_metadata(new MetadataPane(this)) {
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setRecursiveFilteringEnabled(true);
+    m_proxy->setAutoAcceptChildRows(true);
+    m_proxy->setFilterRole(static_cast<int>(TensorTreeRole::FilterText));
+    m_proxy->setSortRole(static_cast<int>(TensorTreeRole::SortKey));
+    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+
+    m_filter->setObjectName(QStringLiteral("tensorFilter"));
+    m_filter->setPlaceholderText(tr("Filter tensors (text or regex)…"));
+    m_filter->setClearButtonEnabled(true);
+    connect(m_filter, &QLineEdit::textChanged, this, &TensorBrowserPanel::applyFilter);
+
+    m_tree->setObjectName(QStringLiteral("tensorTree"));
+    m_tree->setModel(m_proxy);
+    m_tree->setUniformRowHeights(true);
+    m_tree->setAlternatingRowColors(true);
+    m_tree->setSortingEnabled(true);
+    m_tree->sortByColumn(0, Qt::AscendingOrder);
+    m_tree->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_tree->setIndentation(14);
+    m_tree->setTextElideMode(Qt::ElideMiddle);
+    QHeaderView* header = m_tree->header();
+    header->setStretchLastSection(false);
+    header->setSectionResizeMode(static_cast<int>(TensorColumn::Name), QHeaderView::Stretch);
+    for (auto c : {TensorColumn::Shape, TensorColumn::DType, TensorColumn::Parameters})
+        header->setSectionResizeMode(static_cast<int>(c), QHeaderView::ResizeToContents);
+    connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex& current) { onCurrentChanged(current); });
+
+    auto* treeBox = new QWidget(this);
+    auto* treeLayout = new QVBoxLayout(treeBox);
+    treeLayout->setContentsMargins(0, 0, 0, 0);
+    treeLayout->setSpacing(4);
+    treeLayout->addWidget(m_filter);
+    treeLayout->addWidget(m_tree);
+
+    auto* splitter = new QSplitter(Qt::Vertical, this);
+    splitter->addWidget(treeBox);
+    splitter->addWidget(m_metadata);
+    splitter->setStretchFactor(0, 1);
+    splitter->setStretchFactor(1, 0);
+    splitter->setChildrenCollapsible(false);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 4, 6, 6);
+    layout->addWidget(splitter);
+}
+
+void TensorBrowserPanel::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint) {
+    m_metadata->setCheckpoint(checkpoint.get());
+    m_model->setCheckpoint(std::move(checkpoint));
+    if (m_model->tensorCount() < kExpandAllBelow)
+        m_tree->expandAll();
+}
+
+bool TensorBrowserPanel::selectTensor(const QString& name) {
+    const QModelIndex source = m_model->indexOfTensor(name);
+    if (!source.isValid())
+        return false;
+    QModelIndex proxied = m_proxy->mapFromSource(source);
+    if (!proxied.isValid()) {
+        m_filter->clear();
+        proxied = m_proxy->mapFromSource(source);
+    }
+    m_tree->expand(proxied.parent());
+    m_tree->setCurrentIndex(proxied);
+    m_tree->scrollTo(proxied);
+    return true;
+}
+
+QString TensorBrowserPanel::currentTensor() const {
+    return m_tree->currentIndex().data(static_cast<int>(TensorTreeRole::TensorName)).toString();
+}
+
+void TensorBrowserPanel::setFilterText(const QString& text) {
+    m_filter->setText(text);
+}
+
+void TensorBrowserPanel::applyFilter(const QString& text) {
+    // A valid regular expression filters as one (the CLI's --tensor takes regexes too); anything
+    // else is matched literally.
+    QRegularExpression re(text, QRegularExpression::CaseInsensitiveOption);
+    if (!re.isValid())
+        re = QRegularExpression(QRegularExpression::escape(text),
+                                QRegularExpression::CaseInsensitiveOption);
+    m_proxy->setFilterRegularExpression(re);
+    if (!text.isEmpty())
+        m_tree->expandAll();
+}
+
+void TensorBrowserPanel::onCurrentChanged(const QModelIndex& current) {
+    const QString name = current.data(static_cast<int>(TensorTreeRole::TensorName)).toString();
+    if (name.isEmpty())
+        return;
+    m_metadata->setTensor(m_model->tensorAt(m_proxy->mapToSource(current)));
+    Q_EMIT tensorSelected(name);
+}
+
+} // namespace qs

@@ -1,0 +1,109 @@
+#include "panels/tensor_tab.h"
+
+#include "analysis/tensor_analysis.h"
+#include "charts/chart_style.h"
+#include "charts/error_histogram_chart.h"
+#include "charts/sqnr_sweep_chart.h"
+#include "charts/transfer_chart.h"
+#include "charts/weight_histogram_chart.h"
+#include "quant/registry.h"
+
+#include <QGridLayout>
+#include <QLabel>
+#include <QVBoxLayout>
+
+namespace qs {
+namespace {
+
+// Which way scales run over this tensor (DESIGN.md: groups run along the last axis, as stored).
+QString layoutNote(const TensorInfo& t, const Scheme& s) {
+    const FamilyInfo* f = findFamily(s.family);
+    if (f && f->kind == FamilyKind::Cast)
+        return TensorTab::tr("element-wise cast");
+    const QString cols = QString::number(t.cols());
+    QString note;
+    switch (s.granularity) {
+    case Granularity::Group:
+    case Granularity::Block:
+        note = TensorTab::tr("%1 of %2 along each row of %3 (the last axis)")
+                   .arg(s.granularity == Granularity::Group ? TensorTab::tr("groups")
+                                                            : TensorTab::tr("blocks"))
+                   .arg(s.groupSize)
+                   .arg(cols);
+        break;
+    case Granularity::Channel:
+        note = TensorTab::tr("one scale per row (%1 rows of %2)").arg(t.rows()).arg(cols);
+        break;
+    case Granularity::Tensor:
+        note = TensorTab::tr("one scale for the whole tensor");
+        break;
+    }
+    if (!isQuantizable(t))
+        note += TensorTab::tr("; 1-D tensors are kept as stored by default");
+    return note;
+}
+
+} // namespace
+
+TensorTab::TensorTab(QWidget* parent)
+    : QWidget(parent), m_caption(new QLabel(this)), m_weights(new WeightHistogramChart(this)),
+      m_errors(new ErrorHistogramChart(this)), m_sweep(new SqnrSweepChart(this)),
+      m_transfer(new TransferChart(this)) {
+    m_caption->setTextFormat(Qt::RichText);
+    m_caption->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_caption->setContentsMargins(4, 2, 4, 2);
+
+    auto* grid = new QGridLayout;
+    grid->setSpacing(6);
+    grid->addWidget(m_weights, 0, 0);
+    grid->addWidget(m_errors, 0, 1);
+    grid->addWidget(m_sweep, 1, 0);
+    grid->addWidget(m_transfer, 1, 1);
+    for (int i = 0; i < 2; ++i) {
+        grid->setRowStretch(i, 1);
+        grid->setColumnStretch(i, 1);
+    }
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->setSpacing(4);
+    layout->addWidget(m_caption);
+    layout->addLayout(grid, 1);
+}
+
+void TensorTab::setSubject(const TensorInfo* tensor, const Scheme& scheme) {
+    if (!tensor) {
+        m_caption->clear();
+        return;
+    }
+    m_caption->setText(
+        QStringLiteral("<b>%1</b>&nbsp;&nbsp;<span style='color:#555'>%2 %3 · %4 · %5</span>")
+            .arg(QString::fromStdString(tensor->name).toHtmlEscaped(),
+                 QString::fromStdString(tensor->shapeString()),
+                 QString::fromLatin1(dtypeName(tensor->dtype)),
+                 QString::fromStdString(scheme.toString()).toHtmlEscaped(),
+                 layoutNote(*tensor, scheme)));
+}
+
+QString TensorTab::caption() const {
+    return m_caption->text();
+}
+
+void TensorTab::setAnalysis(const AnalysisPlots& plots, const QString& family) {
+    const QColor colour = schemeColor(family);
+    m_weights->setPlots(plots.weights, plots.levels, plots.levelLines, colour);
+    m_errors->setPlot(plots.errors, colour);
+    m_transfer->setPlot(plots, colour);
+}
+
+void TensorTab::setSweep(const SweepPlot& sweep) {
+    m_sweep->setPlot(sweep, schemeColor(sweep.family));
+}
+
+void TensorTab::clear() {
+    m_weights->clear();
+    m_errors->clear();
+    m_sweep->clear();
+    m_transfer->clear();
+}
+
+} // namespace qs

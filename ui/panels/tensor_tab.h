@@ -1,0 +1,48 @@
+#pragma once
+// The "Tensor" tab: a caption and a 2×2 grid of charts for the selected tensor under the current
+// scheme — weights with levels, error, SQNR against bit width, transfer function. Takes point
+// lists built on a worker thread. GUI thread only.
+
+#include "charts/plot_data.h"
+#include "io/checkpoint.h"
+#include "quant/scheme.h"
+
+#include <QWidget>
+
+#include <memory>
+
+class QLabel;
+
+namespace qs {
+
+class ErrorHistogramChart;
+class SqnrSweepChart;
+class TransferChart;
+class WeightHistogramChart;
+
+class TensorTab : public QWidget {
+    Q_OBJECT
+public:
+    explicit TensorTab(QWidget* parent = nullptr);
+
+    // The caption above the charts: the tensor, its shape and how the scheme lays scales over it.
+    void setSubject(const TensorInfo* tensor, const Scheme& scheme);
+    QString caption() const;
+    void setAnalysis(const AnalysisPlots& plots, const QString& family);
+    void setSweep(const SweepPlot& sweep);
+    void clear();
+
+    WeightHistogramChart* weightChart() const { return m_weights; }
+    ErrorHistogramChart* errorChart() const { return m_errors; }
+    SqnrSweepChart* sweepChart() const { return m_sweep; }
+    TransferChart* transferChart() const { return m_transfer; }
+
+private:
+    QLabel* m_caption;
+    WeightHistogramChart* m_weights;
+    ErrorHistogramChart* m_errors;
+    SqnrSweepChart* m_sweep;
+    TransferChart* m_transfer;
+};
+
+} // namespace qs

@@ -1,0 +1,51 @@
+#pragma once
+// The background work for one (tensor, scheme) request: decode the tensor (unless its values are
+// cached), its distribution statistics, the analysis under the scheme, then the bit-width sweep.
+// Each stage is handed out as soon as it is ready (QPromise::addResult), so the window fills in
+// progressively. Runs on a pool thread; touches no widget and throws nothing.
+
+#include "analysis/tensor_analysis.h"
+#include "charts/plot_data.h"
+#include "io/checkpoint.h"
+#include "metrics/distribution_stats.h"
+
+#include <QPromise>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace qs {
+
+inline constexpr int kHistogramBins = 120;
+inline constexpr int kSweepMinBits = 2;
+inline constexpr int kSweepMaxBits = 8;
+
+struct TensorRequest {
+    std::shared_ptr<const Checkpoint> checkpoint;
+    TensorInfo tensor;
+    Scheme scheme;
+    std::shared_ptr<const std::vector<float>> values; // cached values of `tensor`, or null
+};
+
+struct TensorUpdate {
+    enum class Stage { Values, Analysis, Sweep, Failed };
+    Stage stage = Stage::Failed;
+    QString tensor;
+    std::shared_ptr<const std::vector<float>> values; // Values
+    DistributionStats stats;                          // Values
+    std::shared_ptr<const TensorAnalysis> analysis;   // Analysis (no reconstruction)
+    std::shared_ptr<const AnalysisPlots> plots;       // Analysis
+    std::shared_ptr<const SweepPlot> sweep;           // Sweep
+    QString error;                                    // Failed
+    bool cancelled = false;                           // Failed because the flag was set
+};
+
+// Progress is reported on the promise in the range [0, kJobProgressRange].
+inline constexpr int kJobProgressRange = 1000;
+
+void runTensorJob(QPromise<TensorUpdate>& promise, const TensorRequest& request,
+                  std::shared_ptr<const std::atomic<bool>> cancel);
+
+} // namespace qs
