@@ -5,7 +5,6 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 
 namespace qs {
@@ -17,8 +16,10 @@ struct Range {
 
 Range codeRange(const Scheme& s) {
     const int b = s.bits;
-    if (!s.symmetric) return {0, (1 << b) - 1};
-    if (s.fullRange) return {-(1 << (b - 1)), (1 << (b - 1)) - 1};
+    if (!s.symmetric)
+        return {0, (1 << b) - 1};
+    if (s.fullRange)
+        return {-(1 << (b - 1)), (1 << (b - 1)) - 1};
     return {-((1 << (b - 1)) - 1), (1 << (b - 1)) - 1};
 }
 
@@ -39,7 +40,8 @@ GroupParams paramsFor(const Scheme& s, float mn, float mx) {
     const float lo = std::min(mn, 0.0f);
     const float hi = std::max(mx, 0.0f);
     const float scale = (hi - lo) / static_cast<float>((1 << b) - 1);
-    if (!(scale > 0.0f)) return {1.0f, 0};
+    if (!(scale > 0.0f))
+        return {1.0f, 0};
     const float z = std::nearbyint(-lo / scale);
     return {scale, static_cast<std::int32_t>(z)};
 }
@@ -50,30 +52,10 @@ inline std::int32_t quantizeOne(float x, GroupParams p, Range r) {
         std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
 }
 
-// Counter-based uniform in [0, 1): the same (seed, index) always gives the same number, so
-// stochastic rounding is reproducible whatever the thread schedule.
-inline float uniformAt(std::uint64_t seed, std::uint64_t index) {
-    std::uint64_t z = seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return static_cast<float>(z >> 40) * (1.0f / 16777216.0f);
-}
-
 inline std::int32_t quantizeStochastic(float x, GroupParams p, Range r, float u) {
     const float q = std::floor(x / p.scale + u) + static_cast<float>(p.zero);
     return static_cast<std::int32_t>(
         std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
-}
-
-// numpy.percentile's default (linear interpolation between order statistics); sorts `v`.
-float percentile(std::vector<float>& v, double pct) {
-    std::sort(v.begin(), v.end());
-    const double pos = pct / 100.0 * static_cast<double>(v.size() - 1);
-    const auto i = static_cast<std::size_t>(pos);
-    const double frac = pos - static_cast<double>(i);
-    if (i + 1 >= v.size()) return v.back();
-    return static_cast<float>(v[i] + frac * (static_cast<double>(v[i + 1]) - v[i]));
 }
 
 // GPTQ's MSE grid (quant.py find_params with mse=True): shrink the range by p = 1 - i/100 for
@@ -132,8 +114,7 @@ GroupParams groupParams(const Scheme& s, const float* x, std::int64_t n, Range r
 void quantizeSpan(const Scheme& s, const float* x, std::int32_t* codes, std::int64_t n,
                   std::uint64_t firstIndex, GroupParams p, Range r) {
     if (s.rounding == Rounding::Stochastic) {
-        const auto it = s.extra.find("seed");
-        const std::uint64_t seed = it == s.extra.end() ? 0 : std::stoull(it->second);
+        const std::uint64_t seed = stochasticSeed(s);
         for (std::int64_t k = 0; k < n; ++k)
             codes[k] = quantizeStochastic(
                 x[k], p, r, uniformAt(seed, firstIndex + static_cast<std::uint64_t>(k)));
@@ -145,30 +126,9 @@ void quantizeSpan(const Scheme& s, const float* x, std::int32_t* codes, std::int
 
 } // namespace
 
-GroupLayout groupLayout(const Scheme& s, std::int64_t rows, std::int64_t cols) {
-    GroupLayout g;
-    (void)rows;
-    switch (s.granularity) {
-    case Granularity::Tensor:
-        g.wholeTensor = true;
-        g.groupCols = cols;
-        g.groupsPerRow = 1;
-        break;
-    case Granularity::Channel:
-        g.groupCols = cols;
-        g.groupsPerRow = cols > 0 ? 1 : 0;
-        break;
-    case Granularity::Group:
-    case Granularity::Block:
-        g.groupCols = s.groupSize;
-        g.groupsPerRow = (cols + s.groupSize - 1) / s.groupSize;
-        break;
-    }
-    return g;
-}
-
 std::size_t IntQuantized::groupIndex(std::int64_t r, std::int64_t c) const {
-    if (scales.size() == 1) return 0;
+    if (scales.size() == 1)
+        return 0;
     return static_cast<std::size_t>(r * groupsPerRow + c / groupCols);
 }
 
@@ -196,7 +156,8 @@ Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const Progr
     out.groupCols = layout.groupCols;
     out.groupsPerRow = layout.groupsPerRow;
     out.codes.assign(m.size(), 0);
-    if (m.size() == 0) return out;
+    if (m.size() == 0)
+        return out;
 
     if (layout.wholeTensor) {
         // One group: parameters from the whole tensor (min/max reduced in parallel; the
@@ -228,37 +189,31 @@ Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const Progr
                                            static_cast<std::int64_t>(r.size()), r.begin(), p,
                                            range);
                           });
-        if (!reportProgress(progress, 1.0)) return makeError(kCancelledMessage);
+        if (!reportProgress(progress, 1.0))
+            return makeError(kCancelledMessage);
         return out;
     }
 
     const std::size_t groups = static_cast<std::size_t>(m.rows * layout.groupsPerRow);
     out.scales.resize(groups);
     out.zeros.resize(groups);
-    std::atomic<bool> cancelled{false};
-    std::atomic<std::int64_t> rowsDone{0};
-    tbb::parallel_for(
-        tbb::blocked_range<std::int64_t>(0, m.rows),
-        [&](const tbb::blocked_range<std::int64_t>& rr) {
-            if (cancelled.load(std::memory_order_relaxed)) return;
-            for (std::int64_t r = rr.begin(); r != rr.end(); ++r) {
-                const float* row = m.data + r * m.cols;
-                for (std::int64_t g = 0; g < layout.groupsPerRow; ++g) {
-                    const std::int64_t c0 = g * layout.groupCols;
-                    const std::int64_t c1 = std::min(m.cols, c0 + layout.groupCols);
-                    const GroupParams p = groupParams(s, row + c0, c1 - c0, range);
-                    const auto gi = static_cast<std::size_t>(r * layout.groupsPerRow + g);
-                    out.scales[gi] = p.scale;
-                    out.zeros[gi] = p.zero;
-                    quantizeSpan(s, row + c0, out.codes.data() + r * m.cols + c0, c1 - c0,
-                                 static_cast<std::uint64_t>(r * m.cols + c0), p, range);
-                }
+    const bool finished = parallelRows(m.rows, progress, [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t r = r0; r != r1; ++r) {
+            const float* row = m.data + r * m.cols;
+            for (std::int64_t g = 0; g < layout.groupsPerRow; ++g) {
+                const std::int64_t c0 = g * layout.groupCols;
+                const std::int64_t c1 = std::min(m.cols, c0 + layout.groupCols);
+                const GroupParams p = groupParams(s, row + c0, c1 - c0, range);
+                const auto gi = static_cast<std::size_t>(r * layout.groupsPerRow + g);
+                out.scales[gi] = p.scale;
+                out.zeros[gi] = p.zero;
+                quantizeSpan(s, row + c0, out.codes.data() + r * m.cols + c0, c1 - c0,
+                             static_cast<std::uint64_t>(r * m.cols + c0), p, range);
             }
-            const auto done = rowsDone.fetch_add(rr.size()) + static_cast<std::int64_t>(rr.size());
-            if (progress && !progress(static_cast<double>(done) / static_cast<double>(m.rows)))
-                cancelled = true;
-        });
-    if (cancelled) return makeError(kCancelledMessage);
+        }
+    });
+    if (!finished)
+        return makeError(kCancelledMessage);
     return out;
 }
 
@@ -279,7 +234,8 @@ std::vector<float> dequantizeInt(const IntQuantized& q) {
 
 Result<QuantOutput> quantizeInt(const Scheme& s, MatrixView m, const ProgressFn& progress) {
     auto q = quantizeIntCodes(s, m, progress);
-    if (!q) return q.error();
+    if (!q)
+        return q.error();
     QuantOutput out;
     out.reconstruction = dequantizeInt(*q);
     out.cost = intStorageCost(s, m.rows, m.cols);

@@ -12,6 +12,7 @@
 // so results are reproducible for a seed whatever the threading.
 // Storage: b-bit codes, an fp16 scale per group, asym zero-points at b bits per group.
 
+#include "quant/group_quant.h"
 #include "quant/registry.h"
 
 #include <cstdint>
@@ -38,16 +39,5 @@ StorageCost intStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols
 
 Result<QuantOutput> quantizeInt(const Scheme& s, MatrixView m, const ProgressFn& progress);
 std::vector<float> intUnitLevels(const Scheme& s);
-
-// Group layout shared by group-wise families: how a [rows, cols] matrix splits into scale groups.
-struct GroupLayout {
-    std::int64_t groupCols = 0;    // elements per group along a row (last group may be shorter)
-    std::int64_t groupsPerRow = 0; // 0 rows -> 0
-    bool wholeTensor = false;      // one group for everything
-    std::int64_t groupCount(std::int64_t rows) const {
-        return wholeTensor ? 1 : rows * groupsPerRow;
-    }
-};
-GroupLayout groupLayout(const Scheme& s, std::int64_t rows, std::int64_t cols);
 
 } // namespace qs

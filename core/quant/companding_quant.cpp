@@ -1,0 +1,124 @@
+#include "quant/companding_quant.h"
+
+#include "quant/group_quant.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace qs {
+namespace {
+
+enum class Law { Mu, A, Log };
+
+Law lawOf(const Scheme& s) {
+    return s.family == "mulaw" ? Law::Mu : s.family == "alaw" ? Law::A : Law::Log;
+}
+
+double compress(Law law, double p, double t) {
+    const double a = std::fabs(t);
+    double y;
+    if (law == Law::Mu) {
+        y = std::log1p(p * a) / std::log1p(p);
+    } else {
+        const double d = 1.0 + std::log(p);
+        y = a < 1.0 / p ? p * a / d : (1.0 + std::log(p * a)) / d;
+    }
+    return std::copysign(y, t);
+}
+
+double expand(Law law, double p, double y) {
+    const double a = std::fabs(y);
+    double t;
+    if (law == Law::Mu) {
+        t = std::expm1(a * std::log1p(p)) / p;
+    } else {
+        const double d = 1.0 + std::log(p);
+        t = a < 1.0 / d ? a * d / p : std::exp(a * d - 1.0) / p;
+    }
+    return std::copysign(t, y);
+}
+
+// Positive log levels 0, 2^(1-M), ..., 1 for b bits.
+std::vector<float> logMagnitudes(int bits) {
+    const int m = (1 << (bits - 1)) - 1;
+    std::vector<float> v{0.0f};
+    for (int k = 1; k <= m; ++k)
+        v.push_back(std::ldexp(1.0f, k - m));
+    return v;
+}
+
+struct Companding {
+    Law law;
+    double param;
+    double q;                                 // 2^b - 1
+    std::vector<float> magnitudes, midpoints; // log only
+
+    explicit Companding(const Scheme& s)
+        : law(lawOf(s)), param(s.familyParam), q(static_cast<double>((1 << s.bits) - 1)) {
+        if (law == Law::Log) {
+            magnitudes = logMagnitudes(s.bits);
+            midpoints = levelMidpoints(magnitudes);
+        }
+    }
+
+    // Reconstruction of x with group scale `scale` (the absmax); u < 0: nearest.
+    float operator()(float x, float scale, float u) const {
+        if (scale == 0.0f || std::isnan(scale))
+            return 0.0f;
+        const double t = std::clamp(static_cast<double>(x) / scale, -1.0, 1.0);
+        if (law == Law::Log) {
+            const auto a = static_cast<float>(std::fabs(t));
+            const std::size_t i =
+                u < 0.0f ? nearestLevelIndex(midpoints, a) : stochasticLevelIndex(magnitudes, a, u);
+            return std::copysign(magnitudes[i], static_cast<float>(t)) * scale;
+        }
+        const double v = (compress(law, param, t) + 1.0) / 2.0 * q;
+        const double idx = std::clamp(std::floor(v + (u < 0.0f ? 0.5 : u)), 0.0, q);
+        return static_cast<float>(expand(law, param, idx / q * 2.0 - 1.0)) * scale;
+    }
+
+    std::vector<float> unitLevels() const {
+        std::vector<float> v;
+        if (law == Law::Log) {
+            for (auto it = magnitudes.rbegin(); it != magnitudes.rend() - 1; ++it)
+                v.push_back(-*it);
+            v.insert(v.end(), magnitudes.begin(), magnitudes.end());
+            return v;
+        }
+        for (int i = 0; i <= static_cast<int>(q); ++i)
+            v.push_back(static_cast<float>(expand(law, param, i / q * 2.0 - 1.0)));
+        return v;
+    }
+};
+
+} // namespace
+
+Result<QuantOutput> quantizeCompanding(const Scheme& s, MatrixView m, const ProgressFn& progress) {
+    if (s.bits < 2 || s.bits > 8)
+        return makeError("scheme " + s.toString() + ": companding takes 2..8 bits");
+    const Companding c(s);
+    auto g = quantizeScaledGroups(
+        s, m, 1.0f, [&c](float x, float scale, float u) { return c(x, scale, u); }, progress);
+    if (!g)
+        return g.error();
+    QuantOutput out;
+    out.reconstruction = std::move(g->reconstruction);
+    const auto groups = static_cast<std::uint64_t>(m.size() ? g->scales.size() : 0);
+    out.cost.elements = m.size();
+    out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(s.bits);
+    out.cost.scaleBits = groups * 16;
+    if (!g->scales.empty()) {
+        const std::size_t w = g->widestGroup();
+        for (float l : c.unitLevels())
+            out.levels.push_back(l * g->scales[w]);
+        out.levelsNote = widestGroupNote(s, g->layout, w);
+    }
+    addNonFiniteDiagnostic(out.diagnostics, g->nonFinite);
+    return out;
+}
+
+std::vector<float> compandingUnitLevels(const Scheme& s) {
+    return Companding(s).unitLevels();
+}
+
+} // namespace qs

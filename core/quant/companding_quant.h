@@ -1,0 +1,31 @@
+#pragma once
+// The companding families: `mulaw`, `alaw` and `log` (DESIGN.md "Numeric conventions").
+//
+// mulaw / alaw (2..8 bits, default one scale per tensor; mu = 255, A = 87.6 via muN / aN): per
+// group t = x / absmax (clamped to [-1, 1]), y = F(t) with the continuous law
+//   mu-law F(t) = sgn(t) ln(1 + mu|t|) / ln(1 + mu),
+//   A-law  F(t) = sgn(t) A|t| / (1 + ln A) below 1/A, sgn(t)(1 + ln(A|t|)) / (1 + ln A) above,
+// then y is quantized uniformly to Q + 1 = 2^b levels y_q = 2q/Q - 1, q = 0..Q (spacing 2/Q over
+// [-1, 1], "midrise": zero is not a level), and the reconstruction is F^-1(y_q) * absmax.
+// The index rounding is torchaudio's mu_law_encoding: q = int((y + 1)/2 * Q + 0.5), i.e. half
+// UP in the index domain, not half-to-even, so a b-bit mulaw with mu = 2^b - 1 gives exactly
+// torchaudio's codes. The law is evaluated in double, the result stored as float32.
+// An all-zero group (absmax 0) reconstructs as 0.
+//
+// log (2..8 bits): sign + (b-1)-bit magnitude code m; m = 0 is zero, m = 1..M (M = 2^(b-1)-1)
+// is 2^(m-M) of the group's absmax. Levels: 0, +-absmax * {2^(1-M), ..., 1/2, 1}. Nearest level
+// in the linear domain; a value exactly between two levels goes to the smaller magnitude.
+//
+// All three: clip=minmax|pN|mse chooses the absmax (mse: least squared error over the shrink
+// grid), round=stochastic picks between the two neighbouring levels (mulaw/alaw: floor(v + u)
+// in the index domain; log: proportional to linear distance). NaN inputs stay NaN, +-Inf go to
+// the extreme level. Storage: b-bit codes + an fp16 scale per group.
+
+#include "quant/registry.h"
+
+namespace qs {
+
+Result<QuantOutput> quantizeCompanding(const Scheme& s, MatrixView m, const ProgressFn& progress);
+std::vector<float> compandingUnitLevels(const Scheme& s);
+
+} // namespace qs

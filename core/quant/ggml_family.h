@@ -1,0 +1,22 @@
+#pragma once
+// The registry's ggml block families q4_0 ... iq4_xs: quantize each row with ggml's own
+// quantizer (ggml_quant.h, no importance weights, as llama-quantize without an imatrix) and
+// decode the blocks back. A row length that is not a multiple of the block size makes the
+// format "not applicable" to the tensor: an error saying so, which the CLI reports per tensor.
+//
+// Storage cost is the block bytes (q4_0 4.5, q4_k 4.5, q6_k 6.5625 bits per weight), split into
+// codes, sub-block scales, sub-block mins (as zero-points) and the fp16 super-block scales
+// (extra). `levels` are the reconstruction levels of the widest scale group (the sub-block with
+// the largest level range). Unit levels are the levels for a stored scale of 1 (and min 0):
+// q4_0 -8..7, q4_1 0..15, q5_0 -16..15, q5_1 0..31, q8_0 -127..127, q2_k 0..3, q3_k -4..3,
+// q4_k 0..15, q5_k 0..31, q6_k -32..31, iq4_nl / iq4_xs the code book kvalues_iq4nl
+// (-127 ... 113).
+
+#include "quant/registry.h"
+
+namespace qs {
+
+Result<QuantOutput> quantizeGgml(const Scheme& s, MatrixView m, const ProgressFn& progress);
+std::vector<float> ggmlUnitLevels(const Scheme& s);
+
+} // namespace qs

@@ -1,0 +1,225 @@
+// ggml's 4-, 5- and 6-bit K-quants (super-blocks of 256). Without importance weights:
+// quantize_row_q{4,5,6}_K_ref (what quantize_q*_K, and so llama-quantize without an imatrix,
+// runs); with weights: quantize_row_q{4,5,6}_K_impl.
+
+#include "quant/ggml_rows.h"
+#include "quant/ggml_search.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace qs::ggml {
+namespace {
+
+constexpr int kSub32 = kQK_K / 32; // Q4_K/Q5_K: 8 sub-blocks of 32
+constexpr int kSub16 = kQK_K / 16; // Q6_K: 16 sub-blocks of 16
+
+// Sub-block scales and mins of a Q4_K/Q5_K super-block, before packing. The reference path
+// searches with make_qkx2_quants; the imatrix path with make_qkx3_quants and then quantizes the
+// scales themselves with make_qp_quants.
+struct ScalesMins {
+    float scales[kSub32];
+    float mins[kSub32];
+};
+
+// quantize_row_q{4,5}_K_ref: scales by make_qkx2_quants, 6-bit scale codes against max/63.
+void refScales(const float* x, int nmax, float rmin, int nstep, std::uint8_t* L,
+               std::uint8_t* scalesOut, std::uint16_t& d, std::uint16_t& dmin) {
+    std::uint8_t Laux[32];
+    float weights[32];
+    ScalesMins sm;
+    float maxScale = 0, maxMin = 0;
+    for (int j = 0; j < kSub32; ++j) {
+        float sumX2 = 0;
+        for (int l = 0; l < 32; ++l)
+            sumX2 += x[32 * j + l] * x[32 * j + l];
+        const float avX = std::sqrt(sumX2 / 32);
+        for (int l = 0; l < 32; ++l)
+            weights[l] = avX + std::fabs(x[32 * j + l]);
+        sm.scales[j] = makeQkx2Quants(32, nmax, x + 32 * j, weights, L + 32 * j, &sm.mins[j], Laux,
+                                      rmin, 0.1f, nstep, false);
+        if (sm.scales[j] > maxScale)
+            maxScale = sm.scales[j];
+        if (sm.mins[j] > maxMin)
+            maxMin = sm.mins[j];
+    }
+    const float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
+    const float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
+    for (int j = 0; j < kSub32; ++j) {
+        auto ls = static_cast<std::uint8_t>(nearestInt(invScale * sm.scales[j]));
+        auto lm = static_cast<std::uint8_t>(nearestInt(invMin * sm.mins[j]));
+        ls = ls < 63 ? ls : 63;
+        lm = lm < 63 ? lm : 63;
+        setScaleMinK4(j, ls, lm, scalesOut);
+    }
+    d = toHalf(maxScale / 63.f);
+    dmin = toHalf(maxMin / 63.f);
+}
+
+// quantize_row_q{4,5}_K_impl: make_qkx3_quants per sub-block, make_qp_quants on the scales.
+void implScales(const float* x, const float* qw, int nmax, std::uint8_t* L, std::uint8_t* scalesOut,
+                std::uint16_t& d, std::uint16_t& dmin) {
+    std::uint8_t Laux[32], Ls[kSub32], Lm[kSub32];
+    float weights[32], sw[kSub32];
+    ScalesMins sm;
+    float sumX2 = 0;
+    for (int l = 0; l < kQK_K; ++l)
+        sumX2 += x[l] * x[l];
+    const float sigma2 = 2 * sumX2 / kQK_K;
+    for (int j = 0; j < kSub32; ++j) {
+        for (int l = 0; l < 32; ++l)
+            weights[l] = qw[32 * j + l] * std::sqrt(sigma2 + x[32 * j + l] * x[32 * j + l]);
+        float sumw = 0;
+        for (int l = 0; l < 32; ++l)
+            sumw += weights[l];
+        sw[j] = sumw;
+        sm.scales[j] = makeQkx3Quants(32, nmax, x + 32 * j, weights, L + 32 * j, &sm.mins[j], Laux,
+                                      -0.9f, 0.05f, 36, false);
+    }
+    const float dBlock = makeQpQuants(kSub32, 63, sm.scales, Ls, sw);
+    const float mBlock = makeQpQuants(kSub32, 63, sm.mins, Lm, sw);
+    for (int j = 0; j < kSub32; ++j)
+        setScaleMinK4(j, Ls[j] < 63 ? Ls[j] : 63, Lm[j] < 63 ? Lm[j] : 63, scalesOut);
+    d = toHalf(dBlock);
+    dmin = toHalf(mBlock);
+}
+
+// Codes in [0, nmax] against the stored fp16 scales (sub-blocks whose scale is 0 keep the codes
+// of the search, as in ggml).
+void requantizeK(const float* x, const std::uint8_t* scales, std::uint16_t dh, std::uint16_t dminh,
+                 int nmax, std::uint8_t* L) {
+    for (int j = 0; j < kSub32; ++j) {
+        std::uint8_t sc = 0, m = 0;
+        getScaleMinK4(j, scales, &sc, &m);
+        const float d = fromHalf(dh) * static_cast<float>(sc);
+        if (d == 0)
+            continue;
+        const float dm = fromHalf(dminh) * static_cast<float>(m);
+        for (int ii = 0; ii < 32; ++ii) {
+            const int l = nearestInt((x[32 * j + ii] + dm) / d);
+            L[32 * j + ii] = static_cast<std::uint8_t>(l < 0 ? 0 : l > nmax ? nmax : l);
+        }
+    }
+}
+
+BlockQ4_K q4K(const float* x, const float* qw) {
+    BlockQ4_K b{};
+    std::uint8_t L[kQK_K];
+    if (qw)
+        implScales(x, qw, 15, L, b.scales, b.d, b.dmin);
+    else
+        refScales(x, 15, -1.f, 20, L, b.scales, b.d, b.dmin);
+    requantizeK(x, b.scales, b.d, b.dmin, 15, L);
+    // each 64 elements: the first 32 in the low nibbles of 32 bytes, the next 32 in the high
+    for (int j = 0; j < kQK_K; j += 64)
+        for (int l = 0; l < 32; ++l)
+            b.qs[j / 2 + l] = static_cast<std::uint8_t>(L[j + l] | (L[j + l + 32] << 4));
+    return b;
+}
+
+BlockQ5_K q5K(const float* x, const float* qw) {
+    BlockQ5_K b{};
+    std::uint8_t L[kQK_K];
+    if (qw)
+        implScales(x, qw, 31, L, b.scales, b.d, b.dmin);
+    else
+        refScales(x, 31, -0.5f, 15, L, b.scales, b.d, b.dmin);
+    requantizeK(x, b.scales, b.d, b.dmin, 31, L);
+    // as Q4_K for the low nibbles; the 5th bit of chunk c's two halves at bits 2c and 2c+1
+    std::uint8_t m1 = 1, m2 = 2;
+    for (int n = 0; n < kQK_K; n += 64) {
+        for (int j = 0; j < 32; ++j) {
+            int l1 = L[n + j];
+            if (l1 > 15) {
+                l1 -= 16;
+                b.qh[j] |= m1;
+            }
+            int l2 = L[n + j + 32];
+            if (l2 > 15) {
+                l2 -= 16;
+                b.qh[j] |= m2;
+            }
+            b.qs[n / 2 + j] = static_cast<std::uint8_t>(l1 | (l2 << 4));
+        }
+        m1 = static_cast<std::uint8_t>(m1 << 2);
+        m2 = static_cast<std::uint8_t>(m2 << 2);
+    }
+    return b;
+}
+
+// quantize_row_q6_K_ref / _impl (the imatrix only replaces make_qx_quants' x^2 weights)
+BlockQ6_K q6K(const float* x, const float* qw) {
+    BlockQ6_K b{};
+    std::int8_t L[kQK_K];
+    float scales[kSub16];
+    float maxScale = 0, maxAbsScale = 0;
+    for (int ib = 0; ib < kSub16; ++ib) {
+        const float scale =
+            makeQxQuants(16, 32, x + 16 * ib, L + 16 * ib, 1, qw ? qw + 16 * ib : nullptr);
+        scales[ib] = scale;
+        const float absScale = std::fabs(scale);
+        if (absScale > maxAbsScale) {
+            maxAbsScale = absScale;
+            maxScale = scale;
+        }
+    }
+    if (maxAbsScale < kGroupMaxEps) {
+        b.d = toHalf(0.f);
+        return b;
+    }
+    const float iscale = -128.f / maxScale;
+    b.d = toHalf(1 / iscale);
+    for (int ib = 0; ib < kSub16; ++ib) {
+        const int s = nearestInt(iscale * scales[ib]);
+        b.scales[ib] = static_cast<std::int8_t>(s < 127 ? s : 127);
+    }
+    for (int j = 0; j < kSub16; ++j) {
+        const float d = fromHalf(b.d) * static_cast<float>(b.scales[j]);
+        if (d == 0)
+            continue;
+        for (int ii = 0; ii < 16; ++ii) {
+            int l = nearestInt(x[16 * j + ii] / d);
+            l = l < -32 ? -32 : l > 31 ? 31 : l;
+            L[16 * j + ii] = static_cast<std::int8_t>(l + 32);
+        }
+    }
+    // per 128: ql[l] holds elements l (low) and l+64 (high), ql[l+32] elements l+32 and l+96;
+    // qh[l] the top two bits of l, l+32, l+64, l+96 at shifts 0, 2, 4, 6
+    std::uint8_t* ql = b.ql;
+    std::uint8_t* qh = b.qh;
+    for (int j = 0; j < kQK_K; j += 128) {
+        for (int l = 0; l < 32; ++l) {
+            const int q1 = L[j + l + 0] & 0xF;
+            const int q2 = L[j + l + 32] & 0xF;
+            const int q3 = L[j + l + 64] & 0xF;
+            const int q4 = L[j + l + 96] & 0xF;
+            ql[l + 0] = static_cast<std::uint8_t>(q1 | (q3 << 4));
+            ql[l + 32] = static_cast<std::uint8_t>(q2 | (q4 << 4));
+            qh[l] = static_cast<std::uint8_t>((L[j + l] >> 4) | ((L[j + l + 32] >> 4) << 2) |
+                                              ((L[j + l + 64] >> 4) << 4) |
+                                              ((L[j + l + 96] >> 4) << 6));
+        }
+        ql += 64;
+        qh += 32;
+    }
+    return b;
+}
+
+} // namespace
+
+void quantizeQ4_K(const float* x, void* dst, std::int64_t n, const float* qw) {
+    for (std::int64_t i = 0; i < n / kQK_K; ++i)
+        storeBlock(dst, i, q4K(x + i * kQK_K, qw ? qw + i * kQK_K : nullptr));
+}
+
+void quantizeQ5_K(const float* x, void* dst, std::int64_t n, const float* qw) {
+    for (std::int64_t i = 0; i < n / kQK_K; ++i)
+        storeBlock(dst, i, q5K(x + i * kQK_K, qw ? qw + i * kQK_K : nullptr));
+}
+
+void quantizeQ6_K(const float* x, void* dst, std::int64_t n, const float* qw) {
+    for (std::int64_t i = 0; i < n / kQK_K; ++i)
+        storeBlock(dst, i, q6K(x + i * kQK_K, qw ? qw + i * kQK_K : nullptr));
+}
+
+} // namespace qs::ggml

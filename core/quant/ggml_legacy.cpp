@@ -1,0 +1,216 @@
+// ggml's legacy 32-element formats Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 (NUMERICS.md §5.7).
+// Without importance weights each function is ggml's quantize_row_*_ref; with weights it is the
+// matching quantize_row_*_impl (a weighted scale search), as ggml's quantize_q* dispatches.
+
+#include "quant/ggml_rows.h"
+#include "quant/ggml_search.h"
+
+#include <cfloat>
+#include <cmath>
+
+namespace qs::ggml {
+namespace {
+
+constexpr int kQk = 32;
+
+// Packs 32 codes: element j in the low nibble of byte j, element j+16 in the high nibble.
+template <class Codes> void packNibbles(const Codes* L, std::uint8_t* qs) {
+    for (int j = 0; j < 16; ++j)
+        qs[j] = static_cast<std::uint8_t>((L[j] & 0x0F) | ((L[j + 16] & 0x0F) << 4));
+}
+
+// The fifth bit of each code into a little-endian uint32: element j at bit j.
+template <class Codes> void packHighBits(const Codes* L, std::uint8_t* qh) {
+    std::uint32_t bits = 0;
+    for (int j = 0; j < kQk; ++j)
+        bits |= static_cast<std::uint32_t>((L[j] & 0x10) >> 4) << j;
+    for (int b = 0; b < 4; ++b)
+        qh[b] = static_cast<std::uint8_t>(bits >> (8 * b));
+}
+
+// The signed value of largest magnitude, the first one on ties (ggml's strict `<`).
+float signedAbsMax(const float* x) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < kQk; ++j) {
+        if (amax < std::fabs(x[j])) {
+            amax = std::fabs(x[j]);
+            max = x[j];
+        }
+    }
+    return max;
+}
+
+void minMax(const float* x, float& min, float& max) {
+    min = FLT_MAX;
+    max = -FLT_MAX;
+    for (int j = 0; j < kQk; ++j) {
+        if (x[j] < min)
+            min = x[j];
+        if (x[j] > max)
+            max = x[j];
+    }
+}
+
+// sigma2 of the imatrix paths: mean square over the whole row.
+float rowSigma2(const float* x, std::int64_t n) {
+    float sumX2 = 0;
+    for (std::int64_t j = 0; j < n; ++j)
+        sumX2 += x[j] * x[j];
+    return sumX2 / static_cast<float>(n);
+}
+
+void importance(const float* xb, const float* qw, float sigma2, float* weight) {
+    for (int j = 0; j < kQk; ++j)
+        weight[j] = qw[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
+}
+
+} // namespace
+
+// quantize_row_q4_0_ref / quantize_row_q4_0_impl
+void quantizeQ4_0(const float* x, void* dst, std::int64_t n, const float* qw) {
+    const std::int64_t nb = n / kQk;
+    const float sigma2 = qw ? rowSigma2(x, n) : 0.0f;
+    for (std::int64_t i = 0; i < nb; ++i) {
+        const float* xb = x + i * kQk;
+        BlockQ4_0 b{};
+        std::uint8_t L[kQk];
+        if (qw) {
+            float weight[kQk];
+            std::int8_t Lq[kQk];
+            importance(xb, qw + i * kQk, sigma2, weight);
+            b.d = toHalf(makeQxQuants(kQk, 8, xb, Lq, 1, weight));
+            for (int j = 0; j < kQk; ++j)
+                L[j] = static_cast<std::uint8_t>(Lq[j]);
+        } else {
+            const float d = signedAbsMax(xb) / -8;
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            b.d = toHalf(d);
+            for (int j = 0; j < kQk; ++j) {
+                // truncation of a value >= 0.5: round half up; the extreme lands on 0
+                const auto q = static_cast<std::int8_t>(xb[j] * id + 8.5f);
+                L[j] = static_cast<std::uint8_t>(q < 15 ? q : 15);
+            }
+        }
+        packNibbles(L, b.qs);
+        storeBlock(dst, i, b);
+    }
+}
+
+// quantize_row_q4_1_ref / quantize_row_q4_1_impl
+void quantizeQ4_1(const float* x, void* dst, std::int64_t n, const float* qw) {
+    const std::int64_t nb = n / kQk;
+    const float sigma2 = qw ? rowSigma2(x, n) : 0.0f;
+    for (std::int64_t i = 0; i < nb; ++i) {
+        const float* xb = x + i * kQk;
+        BlockQ4_1 b{};
+        std::uint8_t L[kQk];
+        if (qw) {
+            float weight[kQk];
+            std::uint8_t Laux[kQk];
+            importance(xb, qw + i * kQk, sigma2, weight);
+            float min = 0;
+            const float d =
+                makeQkx3Quants(kQk, 15, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
+            b.d = toHalf(d);
+            b.m = toHalf(-min);
+        } else {
+            float min = 0, max = 0;
+            minMax(xb, min, max);
+            const float d = (max - min) / ((1 << 4) - 1);
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            b.d = toHalf(d);
+            b.m = toHalf(min);
+            for (int j = 0; j < kQk; ++j) {
+                const auto q = static_cast<std::int8_t>((xb[j] - min) * id + 0.5f);
+                L[j] = static_cast<std::uint8_t>(q < 15 ? q : 15);
+            }
+        }
+        packNibbles(L, b.qs);
+        storeBlock(dst, i, b);
+    }
+}
+
+// quantize_row_q5_0_ref / quantize_row_q5_0_impl
+void quantizeQ5_0(const float* x, void* dst, std::int64_t n, const float* qw) {
+    const std::int64_t nb = n / kQk;
+    const float sigma2 = qw ? rowSigma2(x, n) : 0.0f;
+    for (std::int64_t i = 0; i < nb; ++i) {
+        const float* xb = x + i * kQk;
+        BlockQ5_0 b{};
+        std::uint8_t L[kQk];
+        if (qw) {
+            float weight[kQk];
+            std::int8_t Lq[kQk];
+            importance(xb, qw + i * kQk, sigma2, weight);
+            b.d = toHalf(makeQxQuants(kQk, 16, xb, Lq, 1, weight));
+            for (int j = 0; j < kQk; ++j)
+                L[j] = static_cast<std::uint8_t>(Lq[j]);
+        } else {
+            const float d = signedAbsMax(xb) / -16;
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            b.d = toHalf(d);
+            for (int j = 0; j < kQk; ++j) {
+                const auto q = static_cast<std::int8_t>(xb[j] * id + 16.5f);
+                L[j] = static_cast<std::uint8_t>(q < 31 ? q : 31);
+            }
+        }
+        packNibbles(L, b.qs);
+        packHighBits(L, b.qh);
+        storeBlock(dst, i, b);
+    }
+}
+
+// quantize_row_q5_1_ref / quantize_row_q5_1_impl
+void quantizeQ5_1(const float* x, void* dst, std::int64_t n, const float* qw) {
+    const std::int64_t nb = n / kQk;
+    const float sigma2 = qw ? rowSigma2(x, n) : 0.0f;
+    for (std::int64_t i = 0; i < nb; ++i) {
+        const float* xb = x + i * kQk;
+        BlockQ5_1 b{};
+        std::uint8_t L[kQk];
+        if (qw) {
+            float weight[kQk];
+            std::uint8_t Laux[kQk];
+            importance(xb, qw + i * kQk, sigma2, weight);
+            float min = 0;
+            const float d =
+                makeQkx3Quants(kQk, 31, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
+            b.d = toHalf(d);
+            b.m = toHalf(-min);
+        } else {
+            float min = 0, max = 0;
+            minMax(xb, min, max);
+            const float d = (max - min) / ((1 << 5) - 1);
+            const float id = d != 0 ? 1.0f / d : 0.0f;
+            b.d = toHalf(d);
+            b.m = toHalf(min);
+            for (int j = 0; j < kQk; ++j) // no clamp to 31 here: ggml has none either
+                L[j] = static_cast<std::uint8_t>((xb[j] - min) * id + 0.5f);
+        }
+        packNibbles(L, b.qs);
+        packHighBits(L, b.qh);
+        storeBlock(dst, i, b);
+    }
+}
+
+// quantize_row_q8_0_ref (quantize_q8_0 ignores importance weights)
+void quantizeQ8_0(const float* x, void* dst, std::int64_t n, const float*) {
+    const std::int64_t nb = n / kQk;
+    for (std::int64_t i = 0; i < nb; ++i) {
+        const float* xb = x + i * kQk;
+        float amax = 0.0f;
+        for (int j = 0; j < kQk; ++j) {
+            const float a = std::fabs(xb[j]);
+            amax = amax > a ? amax : a;
+        }
+        const float d = amax / ((1 << 7) - 1);
+        const float id = d != 0 ? 1.0f / d : 0.0f;
+        BlockQ8_0 b{};
+        b.d = toHalf(d);
+        for (int j = 0; j < kQk; ++j)
+            b.qs[j] = static_cast<std::int8_t>(std::round(xb[j] * id)); // half away from zero
+        storeBlock(dst, i, b);
+    }
+}
+
+} // namespace qs::ggml

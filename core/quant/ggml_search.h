@@ -1,0 +1,98 @@
+#pragma once
+// The scale searches of ggml's K-quant and IQ4 reference quantizers (ggml src/ggml-quants.c),
+// reimplemented with the same float operations in the same order, so that the chosen scales and
+// codes are bit-identical. Internal to core/quant; the block quantizers use them.
+//
+// Compile with -ffp-contract=off (see core/CMakeLists.txt): a fused multiply-add would change
+// the last bit of a sum and with it the chosen scale.
+
+#include "tensor/dtype.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace qs::ggml {
+
+// GROUP_MAX_EPS: below this a group counts as all zero.
+constexpr float kGroupMaxEps = 1e-15f;
+
+// nearest_int: round half to even through the 1.5*2^23 bit trick. Exact for |x| <= 4194303;
+// beyond that it returns what ggml's does (ggml only asserts in debug builds).
+inline int nearestInt(float fval) {
+    const float val = fval + 12582912.f;
+    std::int32_t i;
+    std::memcpy(&i, &val, sizeof i);
+    return (i & 0x007fffff) - 0x00400000;
+}
+
+// GGML_FP32_TO_FP16 / GGML_FP16_TO_FP32 (round to nearest even, exact widening).
+inline std::uint16_t toHalf(float f) {
+    return floatToHalf(f);
+}
+inline float fromHalf(std::uint16_t h) {
+    return halfToFloat(h);
+}
+
+// best_index_int8: index of the nearest of `n` sorted values; ties go to the upper one.
+inline int bestIndexInt8(int n, const std::int8_t* val, float x) {
+    if (x <= val[0])
+        return 0;
+    if (x >= val[n - 1])
+        return n - 1;
+    int ml = 0, mu = n - 1;
+    while (mu - ml > 1) {
+        const int mav = (ml + mu) / 2;
+        if (x < val[mav])
+            mu = mav;
+        else
+            ml = mav;
+    }
+    return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
+}
+
+// make_qx_quants: symmetric codes L in [0, 2*nmax) around nmax with a weighted least-squares
+// scale, trying 18 perturbed inverse scales. rmseType 1 weighs by x^2 (or by qw when given).
+float makeQxQuants(int n, int nmax, const float* x, std::int8_t* L, int rmseType, const float* qw);
+
+// make_q3_quants: as make_qx_quants with x^2 weights and a coordinate-descent refinement.
+float makeQ3Quants(int n, int nmax, const float* x, std::int8_t* L, bool doRmse);
+
+// make_qkx2_quants: asymmetric codes in [0, nmax] with scale and min (min <= 0 returned as
+// theMin = -min); a grid of nstep+1 inverse scales rmin + rdelta*is + nmax over the range.
+float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, std::uint8_t* L,
+                     float* theMin, std::uint8_t* Laux, float rmin, float rdelta, int nstep,
+                     bool useMad);
+
+// make_qkx3_quants: make_qkx2_quants with x^2 weights when `weights` is null (the imatrix
+// paths always pass weights).
+float makeQkx3Quants(int n, int nmax, const float* x, const float* weights, std::uint8_t* L,
+                     float* theMin, std::uint8_t* Laux, float rmin, float rdelta, int nstep,
+                     bool useMad);
+
+// make_qp_quants: non-negative codes in [0, nmax] for the (positive) sub-block scales.
+float makeQpQuants(int n, int nmax, const float* x, std::uint8_t* L, const float* quantWeights);
+
+// get_scale_min_k4: the j-th 6-bit (scale, min) pair of a Q4_K/Q5_K scales[12] array.
+inline void getScaleMinK4(int j, const std::uint8_t* q, std::uint8_t* d, std::uint8_t* m) {
+    if (j < 4) {
+        *d = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *d = static_cast<std::uint8_t>((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = static_cast<std::uint8_t>((q[j + 4] >> 4) | ((q[j - 0] >> 6) << 4));
+    }
+}
+
+// The inverse of getScaleMinK4 for quantizers: stores pair j of 6-bit values (ls, lm).
+inline void setScaleMinK4(int j, std::uint8_t ls, std::uint8_t lm, std::uint8_t* scales) {
+    if (j < 4) {
+        scales[j] = ls;
+        scales[j + 4] = lm;
+    } else {
+        scales[j + 4] = static_cast<std::uint8_t>((ls & 0xF) | ((lm & 0xF) << 4));
+        scales[j - 4] |= static_cast<std::uint8_t>((ls >> 4) << 6);
+        scales[j - 0] |= static_cast<std::uint8_t>((lm >> 4) << 6);
+    }
+}
+
+} // namespace qs::ggml
