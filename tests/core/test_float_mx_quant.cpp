@@ -2,6 +2,8 @@
 #include "quant/mx_quant.h"
 #include "tensor/dtype.h"
 
+#include "quant_helpers.h"
+
 #include <QtTest>
 
 #include <cmath>
@@ -9,31 +11,9 @@
 #include <random>
 
 using namespace qs;
+using namespace qs::test;
 
 namespace {
-
-Scheme spec(const char* s) {
-    auto r = Scheme::parse(s);
-    if (!r.ok())
-        qFatal("bad spec %s: %s", s, r.message().c_str());
-    return *r;
-}
-
-QuantOutput run(const char* s, const std::vector<float>& x, std::int64_t rows, std::int64_t cols) {
-    auto r = quantize(spec(s), MatrixView{x.data(), rows, cols});
-    if (!r.ok())
-        qFatal("quantize %s failed: %s", s, r.message().c_str());
-    return *r;
-}
-
-std::vector<float> gaussian(std::size_t n, unsigned seed, float sd = 0.02f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.0f, sd);
-    std::vector<float> v(n);
-    for (auto& e : v)
-        e = d(rng);
-    return v;
-}
 
 // Nearest E4M3 value by brute force over the decoder's table, ties to the even code, saturating.
 float bruteE4M3(float x) {

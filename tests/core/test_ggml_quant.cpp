@@ -6,6 +6,8 @@
 #include "quant/registry.h"
 #include "tensor/dtype.h"
 
+#include "quant_helpers.h"
+
 #include <QtTest>
 
 #include <cmath>
@@ -13,6 +15,7 @@
 #include <random>
 
 using namespace qs;
+using namespace qs::test;
 
 namespace {
 
@@ -31,21 +34,6 @@ template <class B> B asBlock(const std::vector<std::byte>& bytes) {
     return b;
 }
 
-Scheme spec(const char* s) {
-    auto r = Scheme::parse(s);
-    if (!r)
-        qFatal("bad spec %s: %s", s, r.message().c_str());
-    return *r;
-}
-
-std::vector<float> gaussian(std::size_t n, unsigned seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> nd(0.0f, 1.0f);
-    std::vector<float> v(n);
-    for (auto& x : v)
-        x = nd(rng);
-    return v;
-}
 
 double mse(const std::vector<float>& a, const std::vector<float>& b) {
     double s = 0;
@@ -198,7 +186,7 @@ void TestGgmlQuant::kQuantScalePackingRoundTrips() {
 }
 
 void TestGgmlQuant::iq4NlDefaultSearchesMoreThanReference() {
-    const auto x = gaussian(32 * 512, 3);
+    const auto x = gaussian(32 * 512, 3, 1.0f);
     const MatrixView m{x.data(), 512, 32};
     auto def = ggmlQuantizeRows(GgmlType::IQ4_NL, m);
     auto ref = ggmlQuantizeRows(GgmlType::IQ4_NL, m, {}, GgmlQuantPath::Reference);
@@ -210,7 +198,7 @@ void TestGgmlQuant::iq4NlDefaultSearchesMoreThanReference() {
 }
 
 void TestGgmlQuant::errorShrinksWithBits() {
-    const auto x = gaussian(64 * 1024, 11);
+    const auto x = gaussian(64 * 1024, 11, 1.0f);
     const MatrixView m{x.data(), 64, 1024};
     const char* order[] = {"q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q8_0"};
     double prev = INFINITY;
@@ -236,7 +224,7 @@ void TestGgmlQuant::reconstructionIsDequantizedBytes_data() {
 
 void TestGgmlQuant::reconstructionIsDequantizedBytes() {
     QFETCH(QString, family);
-    const auto x = gaussian(8 * 512, 5);
+    const auto x = gaussian(8 * 512, 5, 1.0f);
     const MatrixView m{x.data(), 8, 512};
     auto q = quantize(spec(family.toUtf8().constData()), m);
     QVERIFY(q.ok());
@@ -266,7 +254,7 @@ void TestGgmlQuant::bitsPerWeight_data() {
 void TestGgmlQuant::bitsPerWeight() {
     QFETCH(QString, family);
     QFETCH(double, bpw);
-    const auto x = gaussian(4 * 512, 1);
+    const auto x = gaussian(4 * 512, 1, 1.0f);
     auto q = quantize(spec(family.toUtf8().constData()), MatrixView{x.data(), 4, 512});
     QVERIFY(q.ok());
     QCOMPARE(q->cost.bitsPerWeight(), bpw);
@@ -275,7 +263,7 @@ void TestGgmlQuant::bitsPerWeight() {
 }
 
 void TestGgmlQuant::rowsNotMultipleOfBlockAreNotApplicable() {
-    const auto x = gaussian(3 * 172, 2);
+    const auto x = gaussian(3 * 172, 2, 1.0f);
     auto q = quantize(spec("q4_k"), MatrixView{x.data(), 3, 172});
     QVERIFY(!q.ok());
     QCOMPARE(QString::fromStdString(q.message()),
@@ -310,7 +298,7 @@ void TestGgmlQuant::unitLevels() {
 }
 
 void TestGgmlQuant::importanceWeightsAreValidated() {
-    const auto x = gaussian(2 * 256, 4);
+    const auto x = gaussian(2 * 256, 4, 1.0f);
     const MatrixView m{x.data(), 2, 256};
     std::vector<float> w(256, 1.0f);
     QVERIFY(ggmlQuantizeRows(GgmlType::Q4_K, m, w).ok());
@@ -322,7 +310,7 @@ void TestGgmlQuant::importanceWeightsAreValidated() {
 }
 
 void TestGgmlQuant::progressCanCancel() {
-    const auto x = gaussian(64 * 256, 9);
+    const auto x = gaussian(64 * 256, 9, 1.0f);
     auto q = quantize(spec("q4_k"), MatrixView{x.data(), 64, 256}, [](double) { return false; });
     QVERIFY(!q.ok());
     QCOMPARE(QString::fromStdString(q.message()), QString(kCancelledMessage));

@@ -1,24 +1,22 @@
 #include "quant/int_quant.h"
 
+#include "quant_helpers.h"
+
 #include <QtTest>
 
 #include <cmath>
 #include <random>
 
 using namespace qs;
+using namespace qs::test;
 
 namespace {
-
-Scheme spec(const char* s) {
-    auto r = Scheme::parse(s);
-    if (!r.ok()) qFatal("bad spec %s: %s", s, r.message().c_str());
-    return *r;
-}
 
 IntQuantized codes(const char* s, const std::vector<float>& x, std::int64_t rows,
                    std::int64_t cols) {
     auto r = quantizeIntCodes(spec(s), MatrixView{x.data(), rows, cols});
-    if (!r.ok()) qFatal("quantize failed: %s", r.message().c_str());
+    if (!r.ok())
+        qFatal("quantize failed: %s", r.message().c_str());
     return *r;
 }
 

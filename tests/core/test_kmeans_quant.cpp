@@ -6,6 +6,8 @@
 #include "quant/kmeans_quant.h"
 #include "tensor/dtype.h"
 
+#include "quant_helpers.h"
+
 #include <QtTest>
 
 #include <algorithm>
@@ -14,15 +16,9 @@
 #include <random>
 
 using namespace qs;
+using namespace qs::test;
 
 namespace {
-
-Scheme spec(const std::string& s) {
-    auto r = Scheme::parse(s);
-    if (!r)
-        qFatal("bad spec %s: %s", s.c_str(), r.message().c_str());
-    return *r;
-}
 
 double sse(std::span<const float> a, const std::vector<float>& b) {
     double s = 0;

@@ -1,6 +1,8 @@
 #include "quant/nf_quant.h"
 #include "quant/normal_float.h"
 
+#include "quant_helpers.h"
+
 #include <QtTest>
 
 #include <cmath>
@@ -8,31 +10,9 @@
 #include <random>
 
 using namespace qs;
+using namespace qs::test;
 
 namespace {
-
-Scheme spec(const char* s) {
-    auto r = Scheme::parse(s);
-    if (!r.ok())
-        qFatal("bad spec %s: %s", s, r.message().c_str());
-    return *r;
-}
-
-QuantOutput run(const char* s, const std::vector<float>& x, std::int64_t rows, std::int64_t cols) {
-    auto r = quantize(spec(s), MatrixView{x.data(), rows, cols});
-    if (!r.ok())
-        qFatal("quantize %s failed: %s", s, r.message().c_str());
-    return *r;
-}
-
-std::vector<float> gaussian(std::size_t n, unsigned seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.0f, 0.02f);
-    std::vector<float> v(n);
-    for (auto& e : v)
-        e = d(rng);
-    return v;
-}
 
 // bitsandbytes functional.py get_4bit_type("nf4"), verbatim.
 const std::vector<float> kNf4Literals{-1.0f,
