@@ -1,4 +1,4 @@
-// quantscope [PATH] [--tensor NAME] [--scheme SPEC] [--screenshot PNG]
+// quantscope [PATH] [--tensor NAME] [--scheme SPEC] [--tab tensor|compare] [--screenshot PNG]
 // Opens the GUI, optionally on a checkpoint. With --screenshot it renders the window once the
 // analysis has finished, writes the PNG and exits (works with QT_QPA_PLATFORM=offscreen).
 
@@ -71,12 +71,15 @@ int main(int argc, char** argv) {
         QStringLiteral("screenshot"),
         QStringLiteral("Render the window to PNG after the analysis, then exit."),
         QStringLiteral("PNG"));
+    const QCommandLineOption tabOpt(QStringLiteral("tab"),
+                                    QStringLiteral("Centre tab to show: tensor or compare."),
+                                    QStringLiteral("NAME"), QStringLiteral("tensor"));
     const QCommandLineOption lessonOpt(QStringLiteral("lesson"),
                                        QStringLiteral("Open a lesson (not available yet)."),
                                        QStringLiteral("ID"));
     const QCommandLineOption listLessonsOpt(QStringLiteral("list-lessons"),
                                             QStringLiteral("List the lessons."));
-    parser.addOptions({tensorOpt, schemeOpt, shotOpt, lessonOpt, listLessonsOpt});
+    parser.addOptions({tensorOpt, schemeOpt, tabOpt, shotOpt, lessonOpt, listLessonsOpt});
     parser.process(app);
 
     if (parser.isSet(listLessonsOpt)) {
@@ -102,6 +105,9 @@ int main(int argc, char** argv) {
 
     qs::MainWindow window(!screenshot);
     window.setScheme(scheme.value());
+    if (!window.setCurrentTab(parser.value(tabOpt)))
+        return fail(kExitUsage, QStringLiteral("unknown tab '%1'; valid tabs: tensor, compare")
+                                    .arg(parser.value(tabOpt)));
     if (screenshot) {
         window.resize(kScreenshotSize);
         armScreenshot(window, parser.value(shotOpt));

@@ -3,6 +3,7 @@
 #include "charts/weight_histogram_chart.h"
 #include "models/tensor_tree_model.h"
 #include "number_format.h"
+#include "panels/compare_tab.h"
 #include "panels/metadata_pane.h"
 #include "panels/metrics_panel.h"
 #include "panels/scheme_panel.h"
@@ -31,10 +32,10 @@
 namespace qs {
 namespace {
 
-constexpr int kLeftDockWidth = 420;
+constexpr int kLeftDockWidth = 460;
 constexpr int kRightDockWidth = 300;
-constexpr int kSchemeDockHeight = 300;
-constexpr int kMetricsDockHeight = 600;
+constexpr int kSchemeDockHeight = 420;
+constexpr int kMetricsDockHeight = 480;
 constexpr int kMessageWidth = 520;
 
 QString firstLine(const QString& s) {
@@ -46,20 +47,26 @@ QString firstLine(const QString& s) {
 MainWindow::MainWindow(bool persistSettings, QWidget* parent)
     : QMainWindow(parent), m_persist(persistSettings), m_controller(new AnalysisController(this)),
       m_browser(new TensorBrowserPanel), m_scheme(new SchemePanel), m_metrics(new MetricsPanel),
-      m_tensorTab(new TensorTab), m_centre(new QStackedWidget(this)) {
+      m_tensorTab(new TensorTab), m_compareTab(new CompareTab), m_centre(new QStackedWidget(this)) {
     setWindowTitle(tr("Quantscope"));
     setAcceptDrops(true);
     setDockOptions(AnimatedDocks | AllowTabbedDocks);
 
-    auto* empty = new QLabel(tr("Open a checkpoint (File → Open or drop a file)"), m_centre);
+    auto* empty = new QLabel(
+        tr("Open a checkpoint (File → Open, File → Open Folder, or drop a file or folder)"),
+        m_centre);
     empty->setObjectName(QStringLiteral("emptyState"));
     empty->setAlignment(Qt::AlignCenter);
     empty->setStyleSheet(QStringLiteral("color: #888; font-size: 15pt;"));
-    auto* tabs = new QTabWidget(m_centre);
-    tabs->setDocumentMode(true);
-    tabs->addTab(m_tensorTab, tr("Tensor"));
+    m_tabs = new QTabWidget(m_centre);
+    m_tabs->setObjectName(QStringLiteral("centreTabs"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(m_tensorTab, tr("Tensor"));
+    m_tabs->addTab(m_compareTab, tr("Compare"));
+    connect(m_tabs, &QTabWidget::currentChanged, this,
+            [this] { m_compareTab->setActive(m_tabs->currentWidget() == m_compareTab); });
     m_centre->addWidget(empty);
-    m_centre->addWidget(tabs);
+    m_centre->addWidget(m_tabs);
     setCentralWidget(m_centre);
 
     m_checkpointDock = addDock(tr("Checkpoint"), QStringLiteral("checkpointDock"), m_browser,
@@ -80,11 +87,30 @@ MainWindow::MainWindow(bool persistSettings, QWidget* parent)
     if (m_persist)
         restoreSettings();
     m_controller->setScheme(m_scheme->scheme());
+    m_compareTab->setPanelScheme(m_scheme->scheme());
+    m_browser->setScheme(m_scheme->scheme());
     updateCaption();
 }
 
 MainWindow::~MainWindow() {
     m_controller->shutdown();
+    m_compareTab->shutdown();
+    m_browser->shutdown();
+}
+
+bool MainWindow::setCurrentTab(const QString& name) {
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        if (m_tabs->tabText(i).compare(name, Qt::CaseInsensitive) == 0) {
+            m_tabs->setCurrentIndex(i);
+            return true;
+        }
+    }
+    return false;
+}
+
+void MainWindow::emitIdleWhenAllDone() {
+    if (!m_controller->isBusy() && !m_compareTab->isBusy() && !m_browser->isBusy())
+        Q_EMIT idle();
 }
 
 QDockWidget* MainWindow::addDock(const QString& title, const QString& name, QWidget* content,
@@ -101,6 +127,10 @@ QDockWidget* MainWindow::addDock(const QString& title, const QString& name, QWid
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::chooseFile);
+    file->addAction(tr("Open &Folder…"), QKeySequence(tr("Ctrl+Shift+O")), this,
+                    &MainWindow::chooseFolder)
+        ->setToolTip(tr("A model directory, e.g. a Hugging Face download with sharded "
+                        "safetensors and config.json"));
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
     m_recentMenu->setEnabled(m_persist);
@@ -162,13 +192,16 @@ void MainWindow::connectController() {
     connect(c, &AnalysisController::analysisReady, this, &MainWindow::onAnalysisReady);
     connect(c, &AnalysisController::sweepReady, this, &MainWindow::onSweepReady);
     connect(c, &AnalysisController::analysisFailed, this, &MainWindow::onAnalysisFailed);
+    connect(c, &AnalysisController::analysisNotApplicable, this, &MainWindow::onNotApplicable);
     connect(c, &AnalysisController::cancelled, this, [this] {
         showNote(tr("Cancelled"));
         m_metrics->setStale(false);
     });
     connect(c, &AnalysisController::busyChanged, m_activity, &ActivityIndicator::setBusy);
     connect(c, &AnalysisController::progressChanged, m_activity, &ActivityIndicator::setProgress);
-    connect(c, &AnalysisController::idle, this, &MainWindow::idle);
+    connect(c, &AnalysisController::idle, this, &MainWindow::emitIdleWhenAllDone);
+    connect(m_compareTab, &CompareTab::idle, this, &MainWindow::emitIdleWhenAllDone);
+    connect(m_browser, &TensorBrowserPanel::idle, this, &MainWindow::emitIdleWhenAllDone);
     connect(m_browser, &TensorBrowserPanel::tensorSelected, this, &MainWindow::onTensorSelected);
     connect(m_scheme, &SchemePanel::schemeChanged, this, &MainWindow::onSchemeChanged);
 }
@@ -210,6 +243,8 @@ QString MainWindow::statusFileText() const {
 
 void MainWindow::closeEvent(QCloseEvent* event) {
     m_controller->shutdown();
+    m_compareTab->shutdown();
+    m_browser->shutdown();
     saveSettings();
     event->accept();
 }
@@ -229,9 +264,16 @@ void MainWindow::dropEvent(QDropEvent* event) {
 }
 
 void MainWindow::chooseFile() {
-    const QString path =
-        QFileDialog::getOpenFileName(this, tr("Open checkpoint"), QString(),
-                                     tr("Checkpoints (*.safetensors *.npy);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open checkpoint"), QString(),
+        tr("Checkpoints (*.safetensors *.safetensors.index.json *.npy *.npz *.pt *.pth *.bin "
+           "*.ckpt *.h5 *.hdf5 *.keras *.onnx);;All files (*)"));
+    if (!path.isEmpty())
+        openCheckpoint(path);
+}
+
+void MainWindow::chooseFolder() {
+    const QString path = QFileDialog::getExistingDirectory(this, tr("Open model folder"));
     if (!path.isEmpty())
         openCheckpoint(path);
 }
@@ -285,6 +327,7 @@ void MainWindow::onCheckpointOpened(const std::shared_ptr<const Checkpoint>& che
     showNote({});
     m_centre->setCurrentIndex(1);
     m_browser->setCheckpoint(checkpoint);
+    m_compareTab->setCheckpoint(checkpoint);
 
     QString wanted = m_pendingTensor;
     m_pendingTensor.clear();
@@ -310,11 +353,14 @@ void MainWindow::onTensorSelected(const QString& name) {
     m_metrics->setStale(true);
     updateCaption();
     m_controller->setTensor(name);
+    m_compareTab->setTensor(name);
 }
 
 void MainWindow::onSchemeChanged(const Scheme& scheme) {
     m_metrics->setStale(true);
     m_controller->setScheme(scheme);
+    m_compareTab->setPanelScheme(scheme);
+    m_browser->setScheme(scheme);
     updateCaption();
 }
 
@@ -326,6 +372,10 @@ void MainWindow::onAnalysisReady(const QString& tensor,
     if (!info || tensor != m_currentTensor)
         return;
     showNote({});
+    TensorMetric metric;
+    metric.error = analysis->error;
+    metric.cost = analysis->cost;
+    m_browser->storeMetric(tensor, analysis->scheme, metric);
     m_metrics->setAnalysis(*info, *analysis);
     m_tensorTab->setAnalysis(*plots, QString::fromStdString(analysis->scheme.family));
 }
@@ -340,6 +390,20 @@ void MainWindow::onAnalysisFailed(const QString& message) {
     m_metrics->clear(message);
     m_tensorTab->clear();
     showError(message);
+}
+
+void MainWindow::onNotApplicable(const QString& tensor, const QString& message) {
+    if (tensor != m_currentTensor)
+        return;
+    const Scheme& scheme = m_controller->scheme();
+    const QString spec = QString::fromStdString(scheme.toString());
+    TensorMetric metric;
+    metric.status = TensorMetric::Status::NotApplicable;
+    metric.message = message;
+    m_browser->storeMetric(tensor, scheme, metric);
+    m_metrics->setNotApplicable(scheme, message);
+    m_tensorTab->showMessage(tr("%1 does not apply to this tensor").arg(spec), message);
+    showNote(tr("%1 is not applicable to %2").arg(spec, tensor));
 }
 
 void MainWindow::updateCaption() {

@@ -16,11 +16,13 @@ class QDockWidget;
 class QLabel;
 class QMenu;
 class QStackedWidget;
+class QTabWidget;
 
 namespace qs {
 
 class ActivityIndicator;
 class AnalysisController;
+class CompareTab;
 class MetricsPanel;
 class SchemePanel;
 class TensorBrowserPanel;
@@ -45,11 +47,14 @@ public:
     SchemePanel* schemePanel() const { return m_scheme; }
     MetricsPanel* metricsPanel() const { return m_metrics; }
     TensorTab* tensorTab() const { return m_tensorTab; }
+    CompareTab* compareTab() const { return m_compareTab; }
+    // Shows the centre tab named `name` ("tensor", "compare"); false if there is none.
+    bool setCurrentTab(const QString& name);
     QString statusMessage() const;
     QString statusFileText() const;
 
 Q_SIGNALS:
-    // Everything requested has been computed and shown.
+    // Everything requested has been computed and shown (analysis, Compare tab, tree columns).
     void idle();
     void errorShown(const QString& message);
 
@@ -68,6 +73,8 @@ private:
     void saveSettings() const;
 
     void chooseFile();
+    void chooseFolder();
+    void emitIdleWhenAllDone();
     void rebuildRecentMenu();
     void resetLayout();
     void showAbout();
@@ -81,6 +88,7 @@ private:
                          const std::shared_ptr<const AnalysisPlots>& plots);
     void onSweepReady(const QString& tensor, const std::shared_ptr<const SweepPlot>& sweep);
     void onAnalysisFailed(const QString& message);
+    void onNotApplicable(const QString& tensor, const QString& message);
     void updateCaption();
     void showError(const QString& message);
     void showNote(const QString& message);
@@ -91,6 +99,8 @@ private:
     SchemePanel* m_scheme;
     MetricsPanel* m_metrics;
     TensorTab* m_tensorTab;
+    CompareTab* m_compareTab;
+    QTabWidget* m_tabs = nullptr;
     QStackedWidget* m_centre;
     QDockWidget* m_checkpointDock = nullptr;
     QDockWidget* m_schemeDock = nullptr;

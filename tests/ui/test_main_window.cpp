@@ -4,20 +4,26 @@
 #include "charts/sqnr_sweep_chart.h"
 #include "charts/weight_histogram_chart.h"
 #include "main_window.h"
+#include "models/tensor_tree_model.h"
 #include "panels/metrics_panel.h"
 #include "panels/tensor_browser_panel.h"
 #include "panels/tensor_tab.h"
 #include "test_support.h"
 #include "workers/analysis_controller.h"
 
+#include <QAbstractItemModelTester>
 #include <QAction>
 #include <QApplication>
+#include <QFile>
 #include <QMimeData>
 #include <QSignalSpy>
+#include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <cmath>
 
 using namespace qs;
 
@@ -25,6 +31,7 @@ namespace {
 
 constexpr int kTimeoutMs = 20000;
 const QString kQProj = QStringLiteral("model.layers.0.self_attn.q_proj.weight");
+const QString kDownProj = QStringLiteral("model.layers.0.mlp.down_proj.weight"); // [64, 172]
 
 double sqnrDb(const MetricsPanel* metrics) {
     bool ok = false;
@@ -44,6 +51,9 @@ private Q_SLOTS:
     void malformedFileShowsAnErrorInTheStatusBar();
     void droppingAFileOpensIt();
     void viewMenuTogglesTheLogScaleHistogram();
+    void treeColumnsFillInForEveryQuantizableTensor();
+    void notApplicableSchemeShowsAMessageNotAnError();
+    void droppingAFolderOpensTheModelInIt();
 };
 
 void TestMainWindow::showsTheSqnrOfTheSelectedTensor() {
@@ -132,6 +142,92 @@ void TestMainWindow::viewMenuTogglesTheLogScaleHistogram() {
     QVERIFY(chart->isLogScale());
     chart->setLogScale(false); // from the chart's own context menu
     QVERIFY(!action->isChecked());
+}
+
+void TestMainWindow::treeColumnsFillInForEveryQuantizableTensor() {
+    MainWindow w(false);
+    QSignalSpy idle(&w, &MainWindow::idle);
+    w.openCheckpoint(QString::fromStdString(test::samplePath()), kQProj);
+    TensorTreeModel* model = w.browser()->model();
+    QAbstractItemModelTester tester(w.browser()->proxy(),
+                                    QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const auto filled = [&] {
+        const Checkpoint* c = model->checkpoint();
+        if (!c)
+            return false;
+        for (const TensorInfo& t : c->tensors())
+            if (isQuantizable(t) && !model->metric(QString::fromStdString(t.name)))
+                return false;
+        return true;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(filled(), kTimeoutMs);
+    const QModelIndex q = model->indexOfTensor(kQProj);
+    QCOMPARE(q.siblingAtColumn(static_cast<int>(TensorColumn::Bpw)).data().toString(),
+             QStringLiteral("4.31"));
+    const double treeSqnr =
+        q.siblingAtColumn(static_cast<int>(TensorColumn::Sqnr)).data().toString().toDouble();
+    QTRY_VERIFY_WITH_TIMEOUT(sqnrDb(w.metricsPanel()) > 0, kTimeoutMs);
+    QVERIFY(std::abs(treeSqnr - sqnrDb(w.metricsPanel())) < 0.06);
+    // 1-D tensors are not quantized by default and stay empty.
+    const QModelIndex norm = model->indexOfTensor(QStringLiteral("model.norm.weight"));
+    QCOMPARE(norm.siblingAtColumn(static_cast<int>(TensorColumn::Sqnr)).data().toString(),
+             QString());
+
+    // A new scheme refills them.
+    w.setScheme(Scheme::parse("int8:g64").value());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        q.siblingAtColumn(static_cast<int>(TensorColumn::Bpw)).data().toString() ==
+            QStringLiteral("8.38"),
+        kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(filled() && !w.browser()->isBusy(), kTimeoutMs);
+}
+
+void TestMainWindow::notApplicableSchemeShowsAMessageNotAnError() {
+    MainWindow w(false);
+    QSignalSpy errors(&w, &MainWindow::errorShown);
+    QSignalSpy idle(&w, &MainWindow::idle);
+    w.setScheme(Scheme::parse("q4_k").value());
+    w.openCheckpoint(QString::fromStdString(test::samplePath()), kDownProj);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.tensorTab()->message().isEmpty(), kTimeoutMs);
+    QVERIFY2(w.tensorTab()->message().contains(QStringLiteral("not applicable")),
+             qPrintable(w.tensorTab()->message()));
+    QCOMPARE(w.metricsPanel()->sqnrText(), QStringLiteral("n/a"));
+    QVERIFY(w.metricsPanel()->noteText().contains(QStringLiteral("172")));
+    QCOMPARE(errors.count(), 0);
+    const QModelIndex down = w.browser()->model()->indexOfTensor(kDownProj);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        down.siblingAtColumn(static_cast<int>(TensorColumn::Sqnr)).data().toString(),
+        QStringLiteral("n/a"), kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(idle.count() > 0, kTimeoutMs);
+
+    // A scheme that fits brings the charts back.
+    w.setScheme(Scheme::parse("q4_0").value());
+    QTRY_COMPARE_WITH_TIMEOUT(
+        down.siblingAtColumn(static_cast<int>(TensorColumn::Sqnr)).data().toString(),
+        QStringLiteral("n/a"), kTimeoutMs); // 172 is no multiple of 32 either
+    w.setScheme(Scheme::parse("int4:g64").value());
+    QTRY_VERIFY_WITH_TIMEOUT(w.tensorTab()->message().isEmpty() && sqnrDb(w.metricsPanel()) > 0,
+                             kTimeoutMs);
+    QCOMPARE(errors.count(), 0);
+}
+
+void TestMainWindow::droppingAFolderOpensTheModelInIt() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    QVERIFY(QFile::copy(QString::fromStdString(test::samplePath()),
+                        dir.filePath(QStringLiteral("model.safetensors"))));
+    MainWindow w(false);
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(dir.path())});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &drop);
+    QTRY_VERIFY_WITH_TIMEOUT(sqnrDb(w.metricsPanel()) > 0, kTimeoutMs);
+    QVERIFY(w.statusFileText().contains(QStringLiteral("47 tensors")));
+    QVERIFY(w.setCurrentTab(QStringLiteral("compare")));
+    QVERIFY(!w.setCurrentTab(QStringLiteral("no such tab")));
 }
 
 QTEST_MAIN(TestMainWindow)

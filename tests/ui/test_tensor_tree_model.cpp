@@ -5,6 +5,7 @@
 #include "test_support.h"
 
 #include <QAbstractItemModelTester>
+#include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTemporaryDir>
 #include <QTest>
@@ -47,6 +48,7 @@ private Q_SLOTS:
     void filtersRecursivelyThroughTheProxy_data();
     void filtersRecursivelyThroughTheProxy();
     void prefersAQueryProjectionAsTheFirstTensor();
+    void metricColumnsShowWhatIsSetAndSortByValue();
 };
 
 void TestTensorTreeModel::passesModelTesterOnTheSample() {
@@ -153,6 +155,64 @@ void TestTensorTreeModel::prefersAQueryProjectionAsTheFirstTensor() {
     QVERIFY(checkpoint);
     QCOMPARE(preferredTensor(*checkpoint),
              QStringLiteral("model.layers.0.self_attn.q_proj.weight"));
+}
+
+void TestTensorTreeModel::metricColumnsShowWhatIsSetAndSortByValue() {
+    TensorTreeModel model;
+    QSortFilterProxyModel proxy;
+    proxy.setSourceModel(&model);
+    proxy.setSortRole(static_cast<int>(TensorTreeRole::SortKey));
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setCheckpoint(openSample());
+    const int bpw = static_cast<int>(TensorColumn::Bpw);
+    const int sqnr = static_cast<int>(TensorColumn::Sqnr);
+    const QString q0 = QStringLiteral("model.layers.0.self_attn.q_proj.weight");
+    const QString k0 = QStringLiteral("model.layers.0.self_attn.k_proj.weight");
+    const QString down0 = QStringLiteral("model.layers.0.mlp.down_proj.weight");
+    QCOMPARE(model.indexOfTensor(q0).siblingAtColumn(bpw).data().toString(), QString());
+
+    auto ok = [](double sumSqRef, double sumSqErr, std::uint64_t n, std::uint64_t bits) {
+        TensorMetric m;
+        m.error.count = n;
+        m.error.sumSqRef = sumSqRef;
+        m.error.sumSqErr = sumSqErr;
+        m.cost.elements = n;
+        m.cost.payloadBits = bits;
+        return m;
+    };
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    model.setMetric(q0, ok(100.0, 1.0, 4096, 4096 * 4));  // 20 dB, 4 bpw
+    model.setMetric(k0, ok(100.0, 10.0, 2048, 2048 * 5)); // 10 dB, 5 bpw
+    TensorMetric na;
+    na.status = TensorMetric::Status::NotApplicable;
+    na.message = QStringLiteral("q4_k is not applicable: rows of 172");
+    model.setMetric(down0, na);
+    model.setMetric(QStringLiteral("no such tensor"), na);
+    QCOMPARE(changed.count(), 6); // each row and its group
+
+    const QModelIndex q = model.indexOfTensor(q0);
+    QCOMPARE(q.siblingAtColumn(bpw).data().toString(), QStringLiteral("4.00"));
+    QCOMPARE(q.siblingAtColumn(sqnr).data().toString(), QStringLiteral("20.0"));
+    const QModelIndex down = model.indexOfTensor(down0);
+    QCOMPARE(down.siblingAtColumn(sqnr).data().toString(), QStringLiteral("n/a"));
+    QCOMPARE(down.siblingAtColumn(bpw).data(Qt::ToolTipRole).toString(), na.message);
+    // The group combines its members: (100 + 100) / (1 + 10) -> 12.6 dB; 36864 bits / 6144.
+    const QModelIndex group = q.parent();
+    QCOMPARE(group.siblingAtColumn(sqnr).data().toString(), QStringLiteral("12.6"));
+    QCOMPARE(group.siblingAtColumn(bpw).data().toString(), QStringLiteral("4.33"));
+
+    proxy.sort(sqnr, Qt::AscendingOrder);
+    const QModelIndex layer0 = proxy.mapFromSource(group);
+    QCOMPARE(
+        proxy.index(0, 0, layer0).data(static_cast<int>(TensorTreeRole::TensorName)).toString(),
+        k0);
+    QCOMPARE(
+        proxy.index(1, 0, layer0).data(static_cast<int>(TensorTreeRole::TensorName)).toString(),
+        q0);
+
+    model.clearMetrics();
+    QCOMPARE(model.indexOfTensor(q0).siblingAtColumn(bpw).data().toString(), QString());
+    QVERIFY(!model.metric(q0));
 }
 
 QTEST_MAIN(TestTensorTreeModel)

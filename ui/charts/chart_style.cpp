@@ -15,9 +15,11 @@
 namespace qs {
 namespace {
 
-// Distinct on white and against the grey-blue data fill; int (row 0) gets the strongest.
-constexpr std::array<QRgb, 10> kPalette{0xD1495B, 0x00798C, 0x8E44AD, 0xEDAE49, 0x2E86AB,
-                                        0x3BA55C, 0xE07A5F, 0x6D597A, 0xB5651D, 0x1B998B};
+// Distinct on white and against the grey-blue data fill, indexed by registry row: int (row 0)
+// gets the strongest; int, mulaw and nf (rows 0, 1, 4: the Compare tab's defaults) are red, teal
+// and purple so they never look alike.
+constexpr std::array<QRgb, 10> kPalette{0xD1495B, 0x00798C, 0x2E86AB, 0xB5651D, 0x7B3FA0,
+                                        0x3BA55C, 0xE07A5F, 0x6D597A, 0xEDAE49, 0x1B998B};
 
 QFont scaledFont(double factor, bool bold) {
     QFont f;

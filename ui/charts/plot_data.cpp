@@ -45,15 +45,15 @@ HistogramPlot buildHistogramPlot(const Histogram& h) {
     return p;
 }
 
-QList<QPointF> buildLevelLines(const std::vector<float>& levels) {
+QList<QPointF> buildLevelLines(const std::vector<float>& levels, double y0, double y1) {
     QList<QPointF> pts;
     pts.reserve(static_cast<qsizetype>(levels.size() * 3));
     for (float l : levels) {
         if (!std::isfinite(l))
             continue;
-        pts.append({l, 0.0});
-        pts.append({l, 1.0});
-        pts.append({l, 0.0});
+        pts.append({l, y0});
+        pts.append({l, y1});
+        pts.append({l, y0});
     }
     return pts;
 }

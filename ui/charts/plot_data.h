@@ -47,7 +47,19 @@ struct SweepPlot {
 };
 
 HistogramPlot buildHistogramPlot(const Histogram& h);
-QList<QPointF> buildLevelLines(const std::vector<float>& levels);
+// Vertical lines at each level from y0 to y1 (one zig-zag series: y0 -> y1 -> y0 per level).
+QList<QPointF> buildLevelLines(const std::vector<float>& levels, double y0 = 0.0, double y1 = 1.0);
+// The Compare chart's lane of slot `slot` on its hidden [0, 1] axis: a strip near the top where
+// that scheme's levels are drawn as a solid rug above the histogram.
+inline constexpr double kCompareLaneTop = 0.985;
+inline constexpr double kCompareLaneHeight = 0.055;
+inline constexpr double kCompareLaneGap = 0.015;
+inline double compareLaneLow(int slot) {
+    return kCompareLaneTop - kCompareLaneHeight - slot * (kCompareLaneHeight + kCompareLaneGap);
+}
+inline double compareLaneHigh(int slot) {
+    return compareLaneLow(slot) + kCompareLaneHeight;
+}
 // Nearest-level transfer function over [lo, hi] as a staircase (ties between levels go up).
 QList<QPointF> buildStaircase(const std::vector<float>& levels, double lo, double hi);
 AnalysisPlots buildAnalysisPlots(const TensorAnalysis& a);

@@ -36,6 +36,9 @@ void TensorTreeModel::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint
 
 void TensorTreeModel::build() {
     m_items.clear();
+    m_tensorByName.clear();
+    m_location.clear();
+    m_metrics.clear();
     if (!m_checkpoint)
         return;
     const auto& tensors = m_checkpoint->tensors();
@@ -90,23 +93,103 @@ void TensorTreeModel::build() {
             groups[k].label = groups[k].memberPrefix.chopped(1);
         m_items[slots[k]] = std::move(groups[k]);
     }
+
+    m_location.assign(tensors.size(), {-1, -1});
+    for (size_t row = 0; row < m_items.size(); ++row) {
+        const TopItem& item = m_items[row];
+        if (item.tensor >= 0)
+            m_location[static_cast<size_t>(item.tensor)] = {static_cast<int>(row), -1};
+        for (size_t c = 0; c < item.members.size(); ++c)
+            m_location[static_cast<size_t>(item.members[c])] = {static_cast<int>(row),
+                                                                static_cast<int>(c)};
+    }
+    for (size_t i = 0; i < tensors.size(); ++i)
+        m_tensorByName.insert(QString::fromStdString(tensors[i].name), static_cast<int>(i));
+    m_metrics.assign(tensors.size(), std::nullopt);
+}
+
+QModelIndex TensorTreeModel::indexOfTensorIndex(int tensor, int column) const {
+    if (tensor < 0 || static_cast<size_t>(tensor) >= m_location.size())
+        return {};
+    const auto [row, child] = m_location[static_cast<size_t>(tensor)];
+    if (row < 0)
+        return {};
+    return child < 0 ? index(row, column) : index(child, column, index(row, 0));
+}
+
+void TensorTreeModel::setMetric(const QString& tensor, const TensorMetric& metric) {
+    const auto it = m_tensorByName.constFind(tensor);
+    if (it == m_tensorByName.constEnd())
+        return;
+    m_metrics[static_cast<size_t>(*it)] = metric;
+    const int first = static_cast<int>(TensorColumn::Bpw);
+    const int last = static_cast<int>(TensorColumn::Sqnr);
+    const QModelIndex cell = indexOfTensorIndex(*it, first);
+    Q_EMIT dataChanged(cell, cell.siblingAtColumn(last));
+    const QModelIndex group = cell.parent();
+    if (group.isValid())
+        Q_EMIT dataChanged(group.siblingAtColumn(first), group.siblingAtColumn(last));
+}
+
+void TensorTreeModel::clearMetrics() {
+    if (m_metrics.empty())
+        return;
+    std::fill(m_metrics.begin(), m_metrics.end(), std::nullopt);
+    const int first = static_cast<int>(TensorColumn::Bpw);
+    const int last = static_cast<int>(TensorColumn::Sqnr);
+    const int rows = rowCount();
+    if (rows == 0)
+        return;
+    Q_EMIT dataChanged(index(0, first), index(rows - 1, last));
+    for (int r = 0; r < rows; ++r) {
+        const QModelIndex parent = index(r, 0);
+        if (const int n = rowCount(parent); n > 0)
+            Q_EMIT dataChanged(index(0, first, parent), index(n - 1, last, parent));
+    }
+}
+
+const TensorMetric* TensorTreeModel::metric(const QString& tensor) const {
+    const auto it = m_tensorByName.constFind(tensor);
+    if (it == m_tensorByName.constEnd() || !m_metrics[static_cast<size_t>(*it)])
+        return nullptr;
+    return &*m_metrics[static_cast<size_t>(*it)];
+}
+
+TensorMetric TensorTreeModel::groupMetric(const TopItem& item) const {
+    std::vector<const TensorMetric*> members;
+    for (int t : item.members)
+        if (const auto& m = m_metrics[static_cast<size_t>(t)])
+            members.push_back(&*m);
+    return mergeMetrics(members);
+}
+
+QVariant TensorTreeModel::metricData(const TensorMetric* m, TensorColumn column, int role) const {
+    const bool bpw = column == TensorColumn::Bpw;
+    switch (role) {
+    case Qt::DisplayRole:
+        return m ? (bpw ? bpwText(*m) : sqnrCellText(*m)) : QString();
+    case Qt::TextAlignmentRole:
+        return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+    case Qt::ForegroundRole:
+        return m && m->status != TensorMetric::Status::Ok
+                   ? QVariant(QBrush(QColor(0x8A, 0x8A, 0x8A)))
+                   : QVariant();
+    case Qt::ToolTipRole:
+        if (m && !m->message.isEmpty())
+            return m->message;
+        return bpw ? tr("Bits per weight under the current scheme, scales included")
+                   : tr("SQNR under the current scheme (groups: of all their tensors together)");
+    default:
+        break;
+    }
+    if (role == static_cast<int>(TensorTreeRole::SortKey))
+        return bpw ? bpwSortKey(m) : sqnrSortKey(m);
+    return {};
 }
 
 QModelIndex TensorTreeModel::indexOfTensor(const QString& name) const {
-    for (size_t row = 0; row < m_items.size(); ++row) {
-        const TopItem& item = m_items[row];
-        if (item.tensor >= 0) {
-            if (m_checkpoint->tensors()[static_cast<size_t>(item.tensor)].name ==
-                name.toStdString())
-                return index(static_cast<int>(row), 0);
-            continue;
-        }
-        for (size_t c = 0; c < item.members.size(); ++c)
-            if (m_checkpoint->tensors()[static_cast<size_t>(item.members[c])].name ==
-                name.toStdString())
-                return index(static_cast<int>(c), 0, index(static_cast<int>(row), 0));
-    }
-    return {};
+    const auto it = m_tensorByName.constFind(name);
+    return it == m_tensorByName.constEnd() ? QModelIndex() : indexOfTensorIndex(*it, 0);
 }
 
 const TensorInfo* TensorTreeModel::tensorAt(const QModelIndex& index) const {
@@ -180,6 +263,13 @@ QVariant TensorTreeModel::tensorData(int tensor, const QString& label, int colum
     const TensorInfo& t = m_checkpoint->tensors()[static_cast<size_t>(tensor)];
     const auto col = static_cast<TensorColumn>(column);
     const bool quantizable = isQuantizable(t);
+    if ((col == TensorColumn::Bpw || col == TensorColumn::Sqnr) &&
+        role != static_cast<int>(TensorTreeRole::TensorName) &&
+        role != static_cast<int>(TensorTreeRole::IsGroup) &&
+        role != static_cast<int>(TensorTreeRole::FilterText)) {
+        const auto& m = m_metrics[static_cast<size_t>(tensor)];
+        return metricData(m ? &*m : nullptr, col, role);
+    }
     switch (role) {
     case Qt::DisplayRole:
         switch (col) {
@@ -191,12 +281,14 @@ QVariant TensorTreeModel::tensorData(int tensor, const QString& label, int colum
             return QString::fromLatin1(dtypeName(t.dtype));
         case TensorColumn::Parameters:
             return formatCount(t.numel());
+        case TensorColumn::Bpw:
+        case TensorColumn::Sqnr:
         case TensorColumn::Count:
             break;
         }
         return {};
     case Qt::ToolTipRole:
-        return QString::fromStdString(t.name) +
+        return tr("%1\n%2 parameters").arg(QString::fromStdString(t.name), formatCount(t.numel())) +
                (quantizable ? QString() : tr("\n1-D: kept at its stored precision by default"));
     case Qt::TextAlignmentRole:
         return col == TensorColumn::Parameters ? QVariant(Qt::AlignRight | Qt::AlignVCenter)
@@ -229,6 +321,14 @@ QVariant TensorTreeModel::tensorData(int tensor, const QString& label, int colum
 
 QVariant TensorTreeModel::groupData(const TopItem& item, int column, int role, int order) const {
     const auto col = static_cast<TensorColumn>(column);
+    if ((col == TensorColumn::Bpw || col == TensorColumn::Sqnr) &&
+        (role == Qt::DisplayRole || role == Qt::TextAlignmentRole || role == Qt::ForegroundRole ||
+         role == static_cast<int>(TensorTreeRole::SortKey))) {
+        const TensorMetric m = groupMetric(item);
+        const bool any = std::any_of(item.members.begin(), item.members.end(),
+                                     [this](int t) { return m_metrics[static_cast<size_t>(t)]; });
+        return metricData(any ? &m : nullptr, col, role);
+    }
     switch (role) {
     case Qt::DisplayRole:
         if (col == TensorColumn::Name)
@@ -278,6 +378,10 @@ QVariant TensorTreeModel::headerData(int section, Qt::Orientation orientation, i
         return tr("Type");
     case TensorColumn::Parameters:
         return tr("Params");
+    case TensorColumn::Bpw:
+        return tr("bpw");
+    case TensorColumn::Sqnr:
+        return tr("SQNR dB");
     case TensorColumn::Count:
         break;
     }

@@ -1,15 +1,19 @@
 #pragma once
 // The checkpoint's tensors as a two-level tree: tensors of one transformer block are grouped
 // under "layers.N" (numeric order), everything else (embeddings, final norm, lm_head) stays at
-// the top level. Columns: name, shape, dtype, parameters. Read-only; the checkpoint is shared,
-// never copied. GUI thread only.
+// the top level. Columns: name, shape, dtype, parameters, and bits per weight and SQNR under the
+// current scheme as they arrive (setMetric; groups show their members combined). Read-only; the
+// checkpoint is shared, never copied. GUI thread only.
 
 #include "io/checkpoint.h"
+#include "models/tensor_metric.h"
 
 #include <QAbstractItemModel>
+#include <QHash>
 #include <QString>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace qs {
@@ -21,7 +25,7 @@ enum class TensorTreeRole {
     FilterText,                    // what the filter matches: full tensor name or group label
 };
 
-enum class TensorColumn { Name, Shape, DType, Parameters, Count };
+enum class TensorColumn { Name, Shape, DType, Parameters, Bpw, Sqnr, Count };
 
 class TensorTreeModel : public QAbstractItemModel {
     Q_OBJECT
@@ -35,6 +39,11 @@ public:
     const TensorInfo* tensorAt(const QModelIndex& index) const;
     int groupCount() const;
     int tensorCount() const;
+
+    // The bpw/SQNR cells of `tensor` (full name); unknown names are ignored.
+    void setMetric(const QString& tensor, const TensorMetric& metric);
+    void clearMetrics();
+    const TensorMetric* metric(const QString& tensor) const;
 
     QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
     QModelIndex parent(const QModelIndex& child) const override;
@@ -61,9 +70,15 @@ private:
     int tensorIndex(const QModelIndex& index) const; // -1 for groups and invalid indexes
     QVariant tensorData(int tensor, const QString& label, int column, int role, int order) const;
     QVariant groupData(const TopItem& item, int column, int role, int order) const;
+    QVariant metricData(const TensorMetric* m, TensorColumn column, int role) const;
+    TensorMetric groupMetric(const TopItem& item) const;
+    QModelIndex indexOfTensorIndex(int tensor, int column) const;
 
     std::shared_ptr<const Checkpoint> m_checkpoint;
     std::vector<TopItem> m_items;
+    std::vector<std::optional<TensorMetric>> m_metrics; // by tensor index
+    QHash<QString, int> m_tensorByName;
+    std::vector<std::pair<int, int>> m_location; // tensor -> (top row, child row or -1)
 };
 
 // The tensor the window opens on: a q_proj-like 2-D weight, else the first quantizable tensor,

@@ -1,10 +1,12 @@
 #include "panels/metrics_panel.h"
 
 #include "charts/chart_style.h"
+#include "diagnostic_text.h"
 #include "number_format.h"
 
 #include <QFormLayout>
 #include <QLabel>
+#include <QTextDocument>
 
 #include <iterator>
 
@@ -77,7 +79,8 @@ MetricsPanel::MetricsPanel(QWidget* parent)
     m_form->addRow(m_note);
     m_diagnostics->setObjectName(QStringLiteral("diagnostics"));
     m_diagnostics->setWordWrap(true);
-    m_diagnostics->setStyleSheet(QStringLiteral("color: #A0522D;"));
+    m_diagnostics->setTextFormat(Qt::RichText);
+    m_diagnostics->setContentsMargins(0, 6, 0, 0);
     m_diagnostics->setToolTip(tr("What the quantizer reported about this tensor"));
     m_form->addRow(m_diagnostics);
     clear();
@@ -100,7 +103,22 @@ QString MetricsPanel::sqnrText() const {
 }
 
 QString MetricsPanel::diagnosticsText() const {
-    return m_diagnostics->text();
+    QTextDocument doc;
+    doc.setHtml(m_diagnostics->text());
+    return doc.toPlainText();
+}
+
+QString MetricsPanel::noteText() const {
+    return m_note->text();
+}
+
+void MetricsPanel::setNotApplicable(const Scheme& scheme, const QString& message) {
+    clear(message);
+    const QString spec = QString::fromStdString(scheme.toString());
+    m_scheme->setText(
+        QStringLiteral("<span style='color:%1'>■</span> <b>%2</b>")
+            .arg(schemeColor(QString::fromStdString(scheme.family)).name(), spec.toHtmlEscaped()));
+    m_sqnr->setText(tr("n/a"));
 }
 
 QString MetricsPanel::valueText(const QString& metric) const {
@@ -144,13 +162,24 @@ void MetricsPanel::setAnalysis(const TensorInfo& tensor, const TensorAnalysis& a
     if (!a.levels.empty())
         note = tr("%1 levels — %2").arg(a.levels.size()).arg(note);
     m_note->setText(note);
-    QStringList diagnostics;
-    for (const Diagnostic& d : a.diagnostics)
-        diagnostics << QStringLiteral("%1: %2").arg(
-            QString::fromStdString(d.description.empty() ? d.key : d.description),
-            formatNumber(d.value, 6));
-    m_diagnostics->setText(diagnostics.join(QLatin1Char('\n')));
-    m_diagnostics->setVisible(!diagnostics.isEmpty());
+    const std::int64_t blocks = blockCount(tensor, a.scheme);
+    QStringList lines;
+    for (const Diagnostic& d : a.diagnostics) {
+        const QString text = diagnosticLine(d, blocks).toHtmlEscaped();
+        const QString tip = QString::fromStdString(d.description).toHtmlEscaped();
+        lines << (d.value != 0
+                      ? QStringLiteral("<span style='color:#B5541C'>⚠ <b>%1</b></span>").arg(text)
+                      : QStringLiteral("<span style='color:#7A7A7A'>✓ %1</span>").arg(text)) +
+                     (tip.isEmpty() ? QString()
+                                    : QStringLiteral("<br><span style='color:#8A8A8A; "
+                                                     "font-size:small'>&nbsp;&nbsp;&nbsp;%1</span>")
+                                          .arg(tip));
+    }
+    m_diagnostics->setText(
+        lines.isEmpty() ? QString()
+                        : QStringLiteral("<b>%1</b><br>%2")
+                              .arg(tr("Quantizer reports"), lines.join(QStringLiteral("<br>"))));
+    m_diagnostics->setVisible(!lines.isEmpty());
     setStale(false);
 }
 

@@ -24,10 +24,13 @@ public:
     // Dims the values while a newer analysis is being computed.
     void setStale(bool stale);
     void clear(const QString& reason = {});
+    // The scheme does not apply to the tensor: the scheme, "n/a" and why, in neutral colours.
+    void setNotApplicable(const Scheme& scheme, const QString& message);
 
     QString sqnrText() const;
     QString valueText(const QString& metric) const; // "rel RMSE", "MSE", "bits/weight", ...
-    QString diagnosticsText() const;
+    QString diagnosticsText() const;                // plain text
+    QString noteText() const;
 
 private:
     QLabel* addMetric(const QString& name, const QString& tip);

@@ -1,6 +1,7 @@
 #include "panels/scheme_panel.h"
 
 #include "charts/chart_style.h"
+#include "panels/scheme_option_rows.h"
 #include "quant/registry.h"
 
 #include <QComboBox>
@@ -94,6 +95,7 @@ SchemePanel::SchemePanel(QWidget* parent)
     m_form->addRow(tr("Granularity"), m_granularity);
     m_form->addRow(tr("Group size"), m_groupSize);
     m_form->addRow(tr("Symmetry"), m_symmetry);
+    m_options = new SchemeOptionRows(m_form, this);
     m_form->addRow(tr("Spec"), specRow);
     m_form->addRow(tr("Edit spec"), m_specEdit);
     m_form->addRow(QString(), m_specError);
@@ -105,6 +107,7 @@ SchemePanel::SchemePanel(QWidget* parent)
     connect(m_groupSize->lineEdit(), &QLineEdit::editingFinished, this,
             [this] { onControlsEdited(); });
     connect(m_symmetry, &QComboBox::currentIndexChanged, this, [this] { onControlsEdited(); });
+    connect(m_options, &SchemeOptionRows::edited, this, [this] { onControlsEdited(); });
     connect(m_specEdit, &QLineEdit::textEdited, this, &SchemePanel::onSpecEdited);
     connect(m_specEdit, &QLineEdit::returnPressed, this, [this] { applySpec(m_specEdit->text()); });
     syncControls();
@@ -199,6 +202,13 @@ void SchemePanel::onFamilyChosen() {
         syncControls();
         return;
     }
+    Scheme next = parsed.value();
+    if (old && f->acceptsClip() && old->acceptsClip()) {
+        next.clip = m_scheme.clip;
+        next.clipPercentile = m_scheme.clipPercentile;
+    }
+    if (auto carried = Scheme::parse(next.toString()))
+        parsed = std::move(carried);
     commit(parsed.value());
     m_specEdit->setText(QString::fromStdString(m_scheme.toString()));
 }
@@ -233,6 +243,7 @@ void SchemePanel::onControlsEdited() {
     }
     if (f->hasSymmetry)
         s.symmetric = m_symmetry->currentIndex() == 0;
+    m_options->applyTo(s);
     // Re-parse the printed form: it validates combinations such as range=full without sym.
     auto parsed = Scheme::parse(s.toString());
     if (!parsed) {
@@ -288,6 +299,7 @@ void SchemePanel::syncControls() {
 
     m_form->setRowVisible(m_symmetry, f->hasSymmetry);
     m_symmetry->setCurrentIndex(m_scheme.symmetric ? 0 : 1);
+    m_options->show(m_scheme);
 
     const QString canonical = QString::fromStdString(m_scheme.toString());
     m_canonical->setText(canonical);

@@ -1,7 +1,8 @@
 #pragma once
 // The "Scheme" dock: family (from the registry; families not implemented yet are listed but
-// disabled), bit width, granularity, group size and symmetry where the family has them, the
-// canonical spec, and a line to type any spec. Emits schemeChanged with every valid change;
+// disabled), bit width, granularity, group size and symmetry where the family has them, every
+// further option its grammar accepts (SchemeOptionRows), the canonical spec, and a line to type
+// any spec. Emits schemeChanged with every valid change;
 // a spec that does not parse shows its error and changes nothing. GUI thread only.
 
 #include "quant/scheme.h"
@@ -15,6 +16,8 @@ class QLineEdit;
 class QSpinBox;
 
 namespace qs {
+
+class SchemeOptionRows;
 
 class SchemePanel : public QWidget {
     Q_OBJECT
@@ -49,6 +52,7 @@ private:
     QComboBox* m_granularity;
     QComboBox* m_groupSize;
     QComboBox* m_symmetry;
+    SchemeOptionRows* m_options = nullptr;
     QLabel* m_swatch;
     QLineEdit* m_canonical;
     QLineEdit* m_specEdit;

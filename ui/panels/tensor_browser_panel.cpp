@@ -2,6 +2,7 @@
 
 #include "models/tensor_tree_model.h"
 #include "panels/metadata_pane.h"
+#include "workers/tree_metrics_controller.h"
 
 #include <QHeaderView>
 #include <QLineEdit>
@@ -20,7 +21,7 @@ constexpr int kExpandAllBelow = 400;
 TensorBrowserPanel::TensorBrowserPanel(QWidget* parent)
     : QWidget(parent), m_model(new TensorTreeModel(this)), m_proxy(new QSortFilterProxyModel(this)),
       m_filter(new QLineEdit(this)), m_tree(new QTreeView(this)),
-      m_metadata(new MetadataPane(this)) {
+      m_metadata(new MetadataPane(this)), m_metrics(new TreeMetricsController(this)) {
     m_proxy->setSourceModel(m_model);
     m_proxy->setRecursiveFilteringEnabled(true);
     m_proxy->setAutoAcceptChildRows(true);
@@ -45,8 +46,16 @@ TensorBrowserPanel::TensorBrowserPanel(QWidget* parent)
     QHeaderView* header = m_tree->header();
     header->setStretchLastSection(false);
     header->setSectionResizeMode(static_cast<int>(TensorColumn::Name), QHeaderView::Stretch);
-    for (auto c : {TensorColumn::Shape, TensorColumn::DType, TensorColumn::Parameters})
+    for (auto c : {TensorColumn::Shape, TensorColumn::DType, TensorColumn::Parameters,
+                   TensorColumn::Bpw, TensorColumn::Sqnr})
         header->setSectionResizeMode(static_cast<int>(c), QHeaderView::ResizeToContents);
+    // The sketch in DESIGN.md: name, shape, dtype, bpw, SQNR; parameters show in the tooltip
+    // and the metadata pane.
+    m_tree->setColumnHidden(static_cast<int>(TensorColumn::Parameters), true);
+    connect(m_metrics, &TreeMetricsController::metricsReset, m_model,
+            &TensorTreeModel::clearMetrics);
+    connect(m_metrics, &TreeMetricsController::metricReady, m_model, &TensorTreeModel::setMetric);
+    connect(m_metrics, &TreeMetricsController::idle, this, &TensorBrowserPanel::idle);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this,
             [this](const QModelIndex& current) { onCurrentChanged(current); });
 
@@ -71,7 +80,8 @@ TensorBrowserPanel::TensorBrowserPanel(QWidget* parent)
 
 void TensorBrowserPanel::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint) {
     m_metadata->setCheckpoint(checkpoint.get());
-    m_model->setCheckpoint(std::move(checkpoint));
+    m_model->setCheckpoint(checkpoint);
+    m_metrics->setCheckpoint(std::move(checkpoint));
     if (m_model->tensorCount() < kExpandAllBelow)
         m_tree->expandAll();
 }
@@ -97,6 +107,23 @@ QString TensorBrowserPanel::currentTensor() const {
 
 void TensorBrowserPanel::setFilterText(const QString& text) {
     m_filter->setText(text);
+}
+
+void TensorBrowserPanel::setScheme(const Scheme& scheme) {
+    m_metrics->setScheme(scheme);
+}
+
+void TensorBrowserPanel::storeMetric(const QString& tensor, const Scheme& scheme,
+                                     const TensorMetric& metric) {
+    m_metrics->store(tensor, scheme, metric);
+}
+
+void TensorBrowserPanel::shutdown() {
+    m_metrics->shutdown();
+}
+
+bool TensorBrowserPanel::isBusy() const {
+    return m_metrics->isBusy();
 }
 
 void TensorBrowserPanel::applyFilter(const QString& text) {

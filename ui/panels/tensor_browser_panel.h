@@ -1,9 +1,12 @@
 #pragma once
 // The "Checkpoint" dock: a filter line, the tensor tree (grouped by layer, filtered recursively
 // through a proxy) and the metadata pane. Emits tensorSelected when the user (or
-// selectTensor()) makes a tensor current. GUI thread only.
+// selectTensor()) makes a tensor current. The tree's bpw and SQNR columns are filled in the
+// background for the scheme given to setScheme() (see TreeMetricsController). GUI thread only.
 
 #include "io/checkpoint.h"
+#include "models/tensor_metric.h"
+#include "quant/scheme.h"
 
 #include <QWidget>
 
@@ -17,6 +20,7 @@ namespace qs {
 
 class MetadataPane;
 class TensorTreeModel;
+class TreeMetricsController;
 
 class TensorBrowserPanel : public QWidget {
     Q_OBJECT
@@ -28,13 +32,23 @@ public:
     bool selectTensor(const QString& name);
     QString currentTensor() const;
     void setFilterText(const QString& text);
+    // The scheme whose bpw and SQNR the tree shows.
+    void setScheme(const Scheme& scheme);
+    // A metric computed elsewhere (the selected tensor's analysis), so it is not computed twice.
+    void storeMetric(const QString& tensor, const Scheme& scheme, const TensorMetric& metric);
+    // Stops filling the columns and waits for the worker (window closing).
+    void shutdown();
+    bool isBusy() const;
 
     TensorTreeModel* model() const { return m_model; }
     QSortFilterProxyModel* proxy() const { return m_proxy; }
     MetadataPane* metadataPane() const { return m_metadata; }
+    QTreeView* tree() const { return m_tree; }
 
 Q_SIGNALS:
     void tensorSelected(const QString& name);
+    // The bpw/SQNR columns are complete for the current scheme.
+    void idle();
 
 private:
     void applyFilter(const QString& text);
@@ -45,6 +59,7 @@ private:
     QLineEdit* m_filter;
     QTreeView* m_tree;
     MetadataPane* m_metadata;
+    TreeMetricsController* m_metrics;
 };
 
 } // namespace qs

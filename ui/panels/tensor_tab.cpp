@@ -10,6 +10,7 @@
 
 #include <QGridLayout>
 #include <QLabel>
+#include <QStackedWidget>
 #include <QVBoxLayout>
 
 namespace qs {
@@ -46,7 +47,8 @@ QString layoutNote(const TensorInfo& t, const Scheme& s) {
 } // namespace
 
 TensorTab::TensorTab(QWidget* parent)
-    : QWidget(parent), m_caption(new QLabel(this)), m_weights(new WeightHistogramChart(this)),
+    : QWidget(parent), m_caption(new QLabel(this)), m_pages(new QStackedWidget(this)),
+      m_message(new QLabel(this)), m_weights(new WeightHistogramChart(this)),
       m_errors(new ErrorHistogramChart(this)), m_sweep(new SqnrSweepChart(this)),
       m_transfer(new TransferChart(this)) {
     m_caption->setTextFormat(Qt::RichText);
@@ -63,11 +65,34 @@ TensorTab::TensorTab(QWidget* parent)
         grid->setRowStretch(i, 1);
         grid->setColumnStretch(i, 1);
     }
+    auto* charts = new QWidget(m_pages);
+    charts->setLayout(grid);
+    grid->setContentsMargins(0, 0, 0, 0);
+    m_message->setObjectName(QStringLiteral("tensorTabMessage"));
+    m_message->setAlignment(Qt::AlignCenter);
+    m_message->setWordWrap(true);
+    m_message->setTextFormat(Qt::RichText);
+    m_message->setContentsMargins(40, 40, 40, 40);
+    m_pages->addWidget(charts);
+    m_pages->addWidget(m_message);
+
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->setSpacing(4);
     layout->addWidget(m_caption);
-    layout->addLayout(grid, 1);
+    layout->addWidget(m_pages, 1);
+}
+
+void TensorTab::showMessage(const QString& title, const QString& detail) {
+    clear();
+    m_message->setText(QStringLiteral("<div style='color:#555; font-size:14pt;'>%1</div>"
+                                      "<div style='color:#777; margin-top:8px;'>%2</div>")
+                           .arg(title.toHtmlEscaped(), detail.toHtmlEscaped()));
+    m_pages->setCurrentWidget(m_message);
+}
+
+QString TensorTab::message() const {
+    return m_pages->currentWidget() == m_message ? m_message->text() : QString();
 }
 
 void TensorTab::setSubject(const TensorInfo* tensor, const Scheme& scheme) {
@@ -89,6 +114,7 @@ QString TensorTab::caption() const {
 }
 
 void TensorTab::setAnalysis(const AnalysisPlots& plots, const QString& family) {
+    m_pages->setCurrentIndex(0);
     const QColor colour = schemeColor(family);
     m_weights->setPlots(plots.weights, plots.levels, plots.levelLines, colour);
     m_errors->setPlot(plots.errors, colour);
@@ -100,6 +126,7 @@ void TensorTab::setSweep(const SweepPlot& sweep) {
 }
 
 void TensorTab::clear() {
+    m_pages->setCurrentIndex(0);
     m_weights->clear();
     m_errors->clear();
     m_sweep->clear();

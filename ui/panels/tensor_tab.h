@@ -12,6 +12,7 @@
 #include <memory>
 
 class QLabel;
+class QStackedWidget;
 
 namespace qs {
 
@@ -31,6 +32,9 @@ public:
     void setAnalysis(const AnalysisPlots& plots, const QString& family);
     void setSweep(const SweepPlot& sweep);
     void clear();
+    // Replaces the charts by a calm note, e.g. why the scheme does not apply to this tensor.
+    void showMessage(const QString& title, const QString& detail);
+    QString message() const;
 
     WeightHistogramChart* weightChart() const { return m_weights; }
     ErrorHistogramChart* errorChart() const { return m_errors; }
@@ -39,6 +43,8 @@ public:
 
 private:
     QLabel* m_caption;
+    QStackedWidget* m_pages;
+    QLabel* m_message;
     WeightHistogramChart* m_weights;
     ErrorHistogramChart* m_errors;
     SqnrSweepChart* m_sweep;

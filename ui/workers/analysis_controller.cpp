@@ -201,7 +201,9 @@ void AnalysisController::handleUpdate(const TensorUpdate& update) {
         break;
     case TensorUpdate::Stage::Failed:
         // A cancelled job was superseded or abandoned; cancel() already said so.
-        if (!update.cancelled)
+        if (update.notApplicable)
+            Q_EMIT analysisNotApplicable(update.tensor, update.error);
+        else if (!update.cancelled)
             Q_EMIT analysisFailed(update.error);
         break;
     }

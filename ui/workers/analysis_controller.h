@@ -53,6 +53,8 @@ Q_SIGNALS:
                        std::shared_ptr<const qs::AnalysisPlots> plots);
     void sweepReady(const QString& tensor, std::shared_ptr<const qs::SweepPlot> sweep);
     void analysisFailed(const QString& message);
+    // The scheme does not apply to this tensor (its shape does not fit the format's blocks).
+    void analysisNotApplicable(const QString& tensor, const QString& message);
     void cancelled();
     void progressChanged(double fraction); // in [0, 1]; negative: indeterminate
     void busyChanged(bool busy);

@@ -21,6 +21,7 @@ TensorUpdate failure(const QString& tensor, const std::string& message) {
     u.stage = TensorUpdate::Stage::Failed;
     u.tensor = tensor;
     u.cancelled = message == kCancelledMessage;
+    u.notApplicable = isNotApplicable(message);
     u.error = QString::fromStdString(message);
     return u;
 }
@@ -80,6 +81,11 @@ void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
 }
 
 } // namespace
+
+bool isNotApplicable(const std::string& message) {
+    // Core reports it as "<family> is not applicable: ..." (see quant/ggml_family.h).
+    return message.find(" is not applicable") != std::string::npos;
+}
 
 void runTensorJob(QPromise<TensorUpdate>& promise, const TensorRequest& request,
                   std::shared_ptr<const std::atomic<bool>> cancel) {

@@ -40,7 +40,12 @@ struct TensorUpdate {
     std::shared_ptr<const SweepPlot> sweep;           // Sweep
     QString error;                                    // Failed
     bool cancelled = false;                           // Failed because the flag was set
+    bool notApplicable = false; // Failed because the format does not fit the tensor's shape
 };
+
+// Whether a core error says the scheme cannot be applied to this tensor at all (e.g. ggml blocks
+// of 256 on rows of 172): a property of the pair, shown as a note rather than as an error.
+bool isNotApplicable(const std::string& message);
 
 // Progress is reported on the promise in the range [0, kJobProgressRange].
 inline constexpr int kJobProgressRange = 1000;

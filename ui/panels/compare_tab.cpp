@@ -1,0 +1,247 @@
+#include "panels/compare_tab.h"
+
+#include "charts/chart_style.h"
+#include "charts/compare_levels_chart.h"
+#include "charts/compare_transfer_chart.h"
+#include "models/compare_table_model.h"
+#include "widgets/compare_slot_editor.h"
+#include "workers/compare_controller.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QSplitter>
+#include <QTableView>
+#include <QVBoxLayout>
+
+namespace qs {
+namespace {
+constexpr int kTableRowsShown = kCompareSlots;
+} // namespace
+
+CompareTab::CompareTab(QWidget* parent)
+    : QWidget(parent), m_controller(new CompareController(this)), m_caption(new QLabel(this)),
+      m_levels(new CompareLevelsChart(this)), m_transfer(new CompareTransferChart(this)),
+      m_model(new CompareTableModel(this)), m_table(new QTableView(this)),
+      m_status(new QLabel(this)) {
+    if (auto initial = Scheme::parse("int4:g64"))
+        m_panel = initial.value();
+    m_slots = defaultCompareSlots(m_panel);
+
+    m_caption->setTextFormat(Qt::RichText);
+    m_caption->setContentsMargins(4, 2, 4, 2);
+    auto* editors = new QHBoxLayout;
+    editors->setSpacing(14);
+    for (int i = 0; i < kCompareSlots; ++i) {
+        auto* e = new CompareSlotEditor(i, this);
+        m_editors[static_cast<size_t>(i)] = e;
+        editors->addWidget(e, 1);
+        connect(e, &CompareSlotEditor::familyChosen, this,
+                [this, i](const QString& family) { setSlotFamily(i, family); });
+        connect(e, &CompareSlotEditor::specEntered, this, [this, i](const Scheme& s) {
+            m_slots[static_cast<size_t>(i)] = {QString::fromStdString(s.family), true, s};
+            applySlots();
+        });
+    }
+
+    auto* charts = new QSplitter(Qt::Horizontal, this);
+    charts->addWidget(m_levels);
+    charts->addWidget(m_transfer);
+    charts->setStretchFactor(0, 3);
+    charts->setStretchFactor(1, 2);
+    charts->setChildrenCollapsible(false);
+
+    m_table->setObjectName(QStringLiteral("compareTable"));
+    m_table->setModel(m_model);
+    m_table->setSelectionMode(QAbstractItemView::NoSelection);
+    m_table->setFocusPolicy(Qt::NoFocus);
+    m_table->verticalHeader()->hide();
+    m_table->setShowGrid(false);
+    m_table->setAlternatingRowColors(true);
+    m_table->setWordWrap(false);
+    m_table->setTextElideMode(Qt::ElideRight);
+    QHeaderView* header = m_table->horizontalHeader();
+    header->setSectionResizeMode(QHeaderView::ResizeToContents);
+    header->setSectionResizeMode(static_cast<int>(CompareColumn::Diagnostics),
+                                 QHeaderView::Stretch);
+    header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8);
+    m_table->setFixedHeight(header->sizeHint().height() +
+                            kTableRowsShown * m_table->verticalHeader()->defaultSectionSize() + 4);
+
+    m_status->setObjectName(QStringLiteral("compareStatus"));
+    m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
+    m_status->setWordWrap(true);
+    m_status->hide();
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(6, 6, 6, 6);
+    layout->setSpacing(6);
+    layout->addWidget(m_caption);
+    layout->addLayout(editors);
+    layout->addWidget(charts, 1);
+    layout->addWidget(m_table);
+    layout->addWidget(m_status);
+
+    connect(m_controller, &CompareController::weightsReady, this, &CompareTab::onWeights);
+    connect(m_controller, &CompareController::resultReady, this, &CompareTab::onResult);
+    connect(m_controller, &CompareController::failed, this, &CompareTab::onFailed);
+    connect(m_controller, &CompareController::idle, this, &CompareTab::idle);
+    applySlots();
+}
+
+CompareTab::~CompareTab() {
+    shutdown();
+}
+
+void CompareTab::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint) {
+    m_checkpoint = checkpoint;
+    m_tensor.clear();
+    m_levels->clear();
+    m_transfer->clear();
+    m_model->setSchemes(m_entries, nullptr);
+    m_controller->setCheckpoint(std::move(checkpoint));
+    updateCaption();
+}
+
+void CompareTab::setTensor(const QString& name) {
+    if (name == m_tensor)
+        return;
+    m_tensor = name;
+    const TensorInfo* info = m_checkpoint ? m_checkpoint->find(name.toStdString()) : nullptr;
+    m_model->setSchemes(m_entries, info);
+    m_status->hide();
+    updateCaption();
+    m_controller->setTensor(name);
+}
+
+void CompareTab::setPanelScheme(const Scheme& scheme) {
+    m_panel = scheme;
+    followPanel(m_slots, scheme);
+    applySlots();
+}
+
+void CompareTab::setActive(bool active) {
+    m_controller->setActive(active);
+}
+
+void CompareTab::shutdown() {
+    m_controller->shutdown();
+}
+
+bool CompareTab::isBusy() const {
+    return m_controller->isBusy();
+}
+
+std::vector<Scheme> CompareTab::schemes() const {
+    return m_entries;
+}
+
+QString CompareTab::statusText() const {
+    return m_status->isHidden() ? QString() : m_status->text();
+}
+
+void CompareTab::setSlotFamily(int slot, const QString& family) {
+    if (slot < 0 || slot >= kCompareSlots)
+        return;
+    CompareSlot& s = m_slots[static_cast<size_t>(slot)];
+    if (family.isEmpty()) {
+        s = CompareSlot{};
+    } else if (auto scheme = linkedScheme(family, m_panel)) {
+        s = {family, false, *scheme};
+    }
+    applySlots();
+}
+
+bool CompareTab::setSlotSpec(int slot, const QString& spec) {
+    auto parsed = Scheme::parse(spec.toStdString());
+    if (slot < 0 || slot >= kCompareSlots || !parsed)
+        return false;
+    m_slots[static_cast<size_t>(slot)] = {QString::fromStdString(parsed->family), true,
+                                          parsed.value()};
+    applySlots();
+    return true;
+}
+
+QColor CompareTab::entryColour(int entry) const {
+    return schemeColor(QString::fromStdString(m_entries[static_cast<size_t>(entry)].family));
+}
+
+bool CompareTab::entryDashed(int entry) const {
+    for (int i = 0; i < entry; ++i)
+        if (m_entries[static_cast<size_t>(i)].family ==
+            m_entries[static_cast<size_t>(entry)].family)
+            return true;
+    return false;
+}
+
+void CompareTab::applySlots() {
+    for (int i = 0; i < kCompareSlots; ++i) {
+        const CompareSlot& s = m_slots[static_cast<size_t>(i)];
+        m_editors[static_cast<size_t>(i)]->showSlot(s.family, s.scheme, schemeColor(s.family));
+    }
+    const std::vector<Scheme> entries = slotSchemes(m_slots);
+    if (entries == m_entries)
+        return;
+    m_entries = entries;
+    const TensorInfo* info = m_checkpoint ? m_checkpoint->find(m_tensor.toStdString()) : nullptr;
+    m_model->setSchemes(m_entries, info);
+    for (int i = 0; i < CompareLevelsChart::kSlots; ++i) {
+        m_levels->clearSlot(i);
+        m_transfer->clearSlot(i);
+    }
+    updateCaption();
+    m_controller->setSchemes(m_entries);
+}
+
+void CompareTab::updateCaption() {
+    const TensorInfo* info = m_checkpoint ? m_checkpoint->find(m_tensor.toStdString()) : nullptr;
+    if (!info) {
+        m_caption->setText(tr("<span style='color:#777'>Select a tensor to compare schemes on "
+                              "it</span>"));
+        return;
+    }
+    m_caption->setText(
+        tr("<b>%1</b>&nbsp;&nbsp;<span style='color:#555'>%2 %3 · %4 schemes at %5 bits · "
+           "levels shown are those of each scheme's widest group</span>")
+            .arg(QString::fromStdString(info->name).toHtmlEscaped(),
+                 QString::fromStdString(info->shapeString()),
+                 QString::fromLatin1(dtypeName(info->dtype)))
+            .arg(m_entries.size())
+            .arg(m_panel.bits));
+}
+
+void CompareTab::onWeights(const QString& tensor,
+                           const std::shared_ptr<const HistogramPlot>& weights) {
+    if (tensor != m_tensor || !weights)
+        return;
+    m_status->hide();
+    m_model->clearResults();
+    m_levels->setWeights(*weights);
+    m_transfer->setRange(weights->lo, weights->hi);
+}
+
+void CompareTab::onResult(const QString& tensor, int entry,
+                          const std::shared_ptr<const CompareResult>& r) {
+    if (tensor != m_tensor || !r || entry < 0 || entry >= static_cast<int>(m_entries.size()))
+        return;
+    m_model->setResult(entry, r);
+    const QString spec = QString::fromStdString(r->scheme.toString());
+    const QColor colour = entryColour(entry);
+    const bool dashed = entryDashed(entry);
+    if (r->status == CompareResult::Status::Ok) {
+        m_levels->setSlot(entry, spec, r->levels, r->levelLines, r->levelRug, colour, dashed);
+        m_transfer->setSlot(entry, spec, r->staircase, colour, dashed);
+    } else {
+        m_levels->clearSlot(entry);
+        m_transfer->clearSlot(entry);
+    }
+}
+
+void CompareTab::onFailed(const QString& message) {
+    m_status->setText(message.section(QLatin1Char('\n'), 0, 0));
+    m_status->setToolTip(message);
+    m_status->show();
+}
+
+} // namespace qs

@@ -1,0 +1,149 @@
+#include "workers/compare_controller.h"
+
+#include <QFutureWatcher>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <algorithm>
+
+namespace qs {
+
+CompareController::CompareController(QObject* parent) : QObject(parent) {
+    m_coalesce.setSingleShot(true);
+    m_coalesce.setInterval(kCoalesceMs);
+    connect(&m_coalesce, &QTimer::timeout, this, &CompareController::start);
+}
+
+CompareController::~CompareController() {
+    shutdown();
+}
+
+void CompareController::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint) {
+    m_checkpoint = std::move(checkpoint);
+    m_tensor.clear();
+    m_cachedTensor.clear();
+    m_cachedValues.reset();
+    invalidate();
+}
+
+void CompareController::setTensor(const QString& name) {
+    if (name == m_tensor)
+        return;
+    m_tensor = name;
+    invalidate();
+}
+
+void CompareController::setSchemes(const std::vector<Scheme>& schemes) {
+    if (schemes == m_schemes)
+        return;
+    m_schemes = schemes;
+    invalidate();
+}
+
+void CompareController::setActive(bool active) {
+    m_active = active;
+    if (active && !m_upToDate)
+        invalidate();
+}
+
+void CompareController::cancel() {
+    if (!m_jobs.empty() || m_coalesce.isActive())
+        m_upToDate = false;
+    m_coalesce.stop();
+    ++m_generation;
+    for (const Job& job : m_jobs)
+        job.cancel->store(true);
+    updateBusy();
+}
+
+void CompareController::shutdown() {
+    if (m_shutDown)
+        return;
+    m_shutDown = true;
+    m_coalesce.stop();
+    for (const Job& job : m_jobs)
+        job.cancel->store(true);
+    for (const Job& job : m_jobs)
+        job.watcher->waitForFinished();
+}
+
+void CompareController::invalidate() {
+    if (m_shutDown)
+        return;
+    cancel();
+    m_upToDate = false;
+    if (m_active && m_checkpoint && !m_tensor.isEmpty() && !m_schemes.empty())
+        m_coalesce.start();
+    updateBusy();
+}
+
+void CompareController::start() {
+    const TensorInfo* info = m_checkpoint ? m_checkpoint->find(m_tensor.toStdString()) : nullptr;
+    if (m_shutDown || !info) {
+        updateBusy();
+        return;
+    }
+    CompareRequest request{m_checkpoint, *info, m_schemes, nullptr};
+    if (m_cachedValues && m_cachedTensor == m_tensor)
+        request.values = m_cachedValues;
+    m_upToDate = true;
+    const quint64 generation = m_generation;
+    auto cancelFlag = std::make_shared<std::atomic<bool>>(false);
+    auto* watcher = new QFutureWatcher<CompareUpdate>(this);
+    connect(watcher, &QFutureWatcherBase::resultReadyAt, this,
+            [this, watcher, generation](int index) {
+                if (!m_shutDown && generation == m_generation)
+                    handleUpdate(watcher->resultAt(index));
+            });
+    connect(watcher, &QFutureWatcherBase::finished, this,
+            [this, watcher] { jobFinished(watcher); });
+    m_jobs.push_back({generation, watcher, cancelFlag});
+    std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
+    watcher->setFuture(QtConcurrent::run([request, flag](QPromise<CompareUpdate>& promise) {
+        runCompareJob(promise, request, flag);
+    }));
+    updateBusy();
+}
+
+void CompareController::handleUpdate(const CompareUpdate& update) {
+    switch (update.stage) {
+    case CompareUpdate::Stage::Values:
+        m_cachedTensor = update.tensor;
+        m_cachedValues = update.values;
+        Q_EMIT weightsReady(update.tensor, update.weights);
+        break;
+    case CompareUpdate::Stage::Scheme:
+        Q_EMIT resultReady(update.tensor, update.slot, update.result);
+        break;
+    case CompareUpdate::Stage::Failed:
+        if (!update.cancelled)
+            Q_EMIT failed(update.error);
+        else
+            m_upToDate = false; // abandoned half way: recompute when asked again
+        break;
+    }
+}
+
+void CompareController::jobFinished(QFutureWatcherBase* watcher) {
+    const auto it = std::find_if(m_jobs.begin(), m_jobs.end(),
+                                 [watcher](const Job& j) { return j.watcher == watcher; });
+    if (it != m_jobs.end())
+        m_jobs.erase(it);
+    watcher->deleteLater();
+    if (m_shutDown)
+        return;
+    updateBusy();
+    if (!m_busy)
+        Q_EMIT idle();
+}
+
+void CompareController::updateBusy() {
+    bool busy = m_coalesce.isActive();
+    for (const Job& job : m_jobs)
+        busy = busy || (job.generation == m_generation && !job.cancel->load());
+    if (busy == m_busy)
+        return;
+    m_busy = busy;
+    Q_EMIT busyChanged(busy);
+}
+
+} // namespace qs

@@ -1,0 +1,115 @@
+#include "workers/compare_job.h"
+
+#include "metrics/histogram.h"
+#include "workers/tensor_job.h"
+
+#include <algorithm>
+#include <exception>
+
+namespace qs {
+namespace {
+
+CompareUpdate failure(const QString& tensor, const std::string& message) {
+    CompareUpdate u;
+    u.stage = CompareUpdate::Stage::Failed;
+    u.tensor = tensor;
+    u.cancelled = message == kCancelledMessage;
+    u.error = QString::fromStdString(message);
+    return u;
+}
+
+CompareResult analyse(MatrixView view, const Scheme& scheme, int slot, const HistogramPlot& weights,
+                      const ProgressFn& progress, bool& cancelled) {
+    CompareResult r;
+    r.scheme = scheme;
+    auto a = analyzeTensor(view, scheme, {}, progress);
+    if (!a) {
+        cancelled = a.message() == kCancelledMessage;
+        r.status = isNotApplicable(a.message()) ? CompareResult::Status::NotApplicable
+                                                : CompareResult::Status::Failed;
+        r.message = QString::fromStdString(a.message());
+        return r;
+    }
+    r.error = a->error;
+    r.cost = a->cost;
+    r.levels = std::move(a->levels);
+    r.levelsNote = QString::fromStdString(a->levelsNote);
+    r.diagnostics = std::move(a->diagnostics);
+    if (!weights.isEmpty())
+        r.staircase = buildStaircase(r.levels, weights.lo, weights.hi);
+    r.levelLines = buildLevelLines(r.levels);
+    r.levelRug = buildLevelLines(r.levels, compareLaneLow(slot), compareLaneHigh(slot));
+    return r;
+}
+
+void runStages(QPromise<CompareUpdate>& promise, const CompareRequest& req,
+               const std::atomic<bool>& cancel) {
+    const QString name = QString::fromStdString(req.tensor.name);
+    auto values = req.values;
+    CompareUpdate v;
+    v.stage = CompareUpdate::Stage::Values;
+    v.tensor = name;
+    if (!values) {
+        auto read = req.checkpoint->readFloat(req.tensor);
+        if (!read) {
+            promise.addResult(failure(name, read.message()));
+            return;
+        }
+        values = std::make_shared<const std::vector<float>>(std::move(read.value()));
+    }
+    v.values = values;
+    v.weights = std::make_shared<const HistogramPlot>(
+        buildHistogramPlot(computeHistogram(*values, kHistogramBins)));
+    const auto weights = v.weights;
+    promise.addResult(std::move(v));
+
+    const MatrixView view = matrixView(req.tensor, *values);
+    const double share = 1.0 / static_cast<double>(std::max<size_t>(1, req.schemes.size()));
+    for (size_t i = 0; i < req.schemes.size(); ++i) {
+        if (cancel.load()) {
+            promise.addResult(failure(name, kCancelledMessage));
+            return;
+        }
+        const double from = static_cast<double>(i) * share;
+        const ProgressFn progress = [&promise, &cancel, from, share](double f) {
+            const double total = from + share * std::clamp(f, 0.0, 1.0);
+            promise.setProgressValue(static_cast<int>(total * kJobProgressRange));
+            return !cancel.load(std::memory_order_relaxed);
+        };
+        bool cancelled = false;
+        CompareUpdate u;
+        u.stage = CompareUpdate::Stage::Scheme;
+        u.tensor = name;
+        u.slot = static_cast<int>(i);
+        u.result = std::make_shared<const CompareResult>(
+            analyse(view, req.schemes[i], static_cast<int>(i), *weights, progress, cancelled));
+        if (cancelled) {
+            promise.addResult(failure(name, kCancelledMessage));
+            return;
+        }
+        promise.addResult(std::move(u));
+    }
+    promise.setProgressValue(kJobProgressRange);
+}
+
+} // namespace
+
+void runCompareJob(QPromise<CompareUpdate>& promise, const CompareRequest& request,
+                   std::shared_ptr<const std::atomic<bool>> cancel) {
+    promise.setProgressRange(0, kJobProgressRange);
+    const QString name = QString::fromStdString(request.tensor.name);
+    try {
+        if (!request.checkpoint)
+            promise.addResult(failure(name, "no checkpoint is open"));
+        else
+            runStages(promise, request, *cancel);
+    } catch (const std::bad_alloc&) {
+        promise.addResult(failure(name, "out of memory while comparing " + request.tensor.name));
+    } catch (const std::exception& e) {
+        promise.addResult(failure(name, std::string("comparison failed: ") + e.what()));
+    } catch (...) {
+        promise.addResult(failure(name, "comparison failed with an unknown error"));
+    }
+}
+
+} // namespace qs

@@ -1,0 +1,58 @@
+#pragma once
+// The background work of the Compare tab: one tensor under up to three schemes. Decodes the
+// tensor (unless its values are cached), histograms it once, then analyses each scheme in turn
+// and hands each out as soon as it is ready (QPromise::addResult), with the point lists its
+// charts need. Runs on a pool thread; touches no widget and throws nothing.
+
+#include "analysis/tensor_analysis.h"
+#include "charts/plot_data.h"
+#include "io/checkpoint.h"
+
+#include <QPromise>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace qs {
+
+struct CompareRequest {
+    std::shared_ptr<const Checkpoint> checkpoint;
+    TensorInfo tensor;
+    std::vector<Scheme> schemes;
+    std::shared_ptr<const std::vector<float>> values; // cached values of `tensor`, or null
+};
+
+// One scheme's outcome on the tensor.
+struct CompareResult {
+    enum class Status { Ok, NotApplicable, Failed };
+    Status status = Status::Ok;
+    Scheme scheme;
+    QString message; // NotApplicable / Failed: why
+    ErrorMetrics error;
+    StorageCost cost;
+    std::vector<float> levels;
+    QString levelsNote;
+    std::vector<Diagnostic> diagnostics;
+    QList<QPointF> staircase;  // over the weight histogram's range
+    QList<QPointF> levelLines; // full height of the levels chart's hidden [0, 1] axis
+    QList<QPointF> levelRug;   // the slot's lane (compareLaneLow/High)
+};
+
+struct CompareUpdate {
+    enum class Stage { Values, Scheme, Failed };
+    Stage stage = Stage::Failed;
+    QString tensor;
+    std::shared_ptr<const std::vector<float>> values; // Values
+    std::shared_ptr<const HistogramPlot> weights;     // Values
+    int slot = -1;                                    // Scheme: index into the request
+    std::shared_ptr<const CompareResult> result;      // Scheme
+    QString error;                                    // Failed (the tensor could not be read)
+    bool cancelled = false;
+};
+
+void runCompareJob(QPromise<CompareUpdate>& promise, const CompareRequest& request,
+                   std::shared_ptr<const std::atomic<bool>> cancel);
+
+} // namespace qs

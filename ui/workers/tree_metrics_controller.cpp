@@ -1,0 +1,208 @@
+#include "workers/tree_metrics_controller.h"
+
+#include "analysis/tensor_analysis.h"
+#include "workers/tensor_job.h"
+
+#include <QFutureWatcher>
+#include <QPromise>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <algorithm>
+#include <exception>
+
+namespace qs {
+namespace {
+
+struct MetricItem {
+    QString tensor;
+    TensorMetric metric;
+};
+
+TensorMetric failedMetric(const std::string& message) {
+    TensorMetric m;
+    m.status = isNotApplicable(message) ? TensorMetric::Status::NotApplicable
+                                        : TensorMetric::Status::Failed;
+    m.message = QString::fromStdString(message);
+    return m;
+}
+
+// One tensor; never throws. Returns false (and nothing) when cancelled.
+bool measure(const Checkpoint& checkpoint, const TensorInfo& t, const Scheme& scheme,
+             const std::atomic<bool>& cancel, TensorMetric& out) {
+    try {
+        auto values = checkpoint.readFloat(t);
+        if (!values) {
+            out = failedMetric(values.message());
+            return true;
+        }
+        const auto keepGoing = [&cancel](double) {
+            return !cancel.load(std::memory_order_relaxed);
+        };
+        auto a = analyzeTensor(matrixView(t, *values), scheme, {}, keepGoing);
+        if (!a) {
+            if (a.message() == kCancelledMessage || cancel.load())
+                return false;
+            out = failedMetric(a.message());
+            return true;
+        }
+        out.status = TensorMetric::Status::Ok;
+        out.error = a->error;
+        out.cost = a->cost;
+    } catch (const std::exception& e) {
+        out = failedMetric(std::string("analysis failed: ") + e.what());
+    } catch (...) {
+        out = failedMetric("analysis failed with an unknown error");
+    }
+    return true;
+}
+
+} // namespace
+
+TreeMetricsController::TreeMetricsController(QObject* parent) : QObject(parent) {
+    m_pool.setMaxThreadCount(1);
+    m_pool.setThreadPriority(QThread::LowPriority);
+    m_coalesce.setSingleShot(true);
+    m_coalesce.setInterval(kCoalesceMs);
+    connect(&m_coalesce, &QTimer::timeout, this, &TreeMetricsController::start);
+}
+
+TreeMetricsController::~TreeMetricsController() {
+    shutdown();
+}
+
+QString TreeMetricsController::key(const QString& tensor, const QString& spec) {
+    return spec + QLatin1Char('\n') + tensor;
+}
+
+void TreeMetricsController::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint) {
+    m_checkpoint = std::move(checkpoint);
+    m_cache.clear();
+    ++m_checkpointEpoch;
+    restart();
+}
+
+void TreeMetricsController::setScheme(const Scheme& scheme) {
+    if (m_hasScheme && scheme == m_scheme)
+        return;
+    m_scheme = scheme;
+    m_hasScheme = true;
+    m_spec = QString::fromStdString(scheme.toString());
+    restart();
+}
+
+void TreeMetricsController::store(const QString& tensor, const Scheme& scheme,
+                                  const TensorMetric& metric) {
+    const QString spec = QString::fromStdString(scheme.toString());
+    m_cache.insert(key(tensor, spec), metric);
+    if (spec == m_spec)
+        Q_EMIT metricReady(tensor, metric);
+}
+
+void TreeMetricsController::cancel() {
+    m_coalesce.stop();
+    ++m_generation;
+    for (const Job& job : m_jobs)
+        job.cancel->store(true);
+    updateBusy();
+}
+
+void TreeMetricsController::shutdown() {
+    if (m_shutDown)
+        return;
+    m_shutDown = true;
+    m_coalesce.stop();
+    for (const Job& job : m_jobs)
+        job.cancel->store(true);
+    for (const Job& job : m_jobs)
+        job.watcher->waitForFinished();
+}
+
+void TreeMetricsController::restart() {
+    if (m_shutDown)
+        return;
+    cancel();
+    Q_EMIT metricsReset();
+    if (!m_checkpoint || !m_hasScheme) {
+        updateBusy();
+        return;
+    }
+    // What is cached shows at once; the rest is computed after a pause (bursts of edits).
+    for (const TensorInfo& t : m_checkpoint->tensors()) {
+        const QString name = QString::fromStdString(t.name);
+        const auto it = m_cache.constFind(key(name, m_spec));
+        if (it != m_cache.constEnd())
+            Q_EMIT metricReady(name, *it);
+    }
+    m_coalesce.start();
+    updateBusy();
+}
+
+void TreeMetricsController::start() {
+    if (m_shutDown || !m_checkpoint)
+        return;
+    std::vector<TensorInfo> todo;
+    for (const TensorInfo& t : m_checkpoint->tensors())
+        if (isQuantizable(t) && !m_cache.contains(key(QString::fromStdString(t.name), m_spec)))
+            todo.push_back(t);
+    if (todo.empty()) {
+        updateBusy();
+        if (!m_busy)
+            Q_EMIT idle();
+        return;
+    }
+    const quint64 generation = m_generation;
+    const QString spec = m_spec;
+    const quint64 epoch = m_checkpointEpoch;
+    auto cancelFlag = std::make_shared<std::atomic<bool>>(false);
+    auto* watcher = new QFutureWatcher<MetricItem>(this);
+    connect(watcher, &QFutureWatcherBase::resultReadyAt, this,
+            [this, watcher, generation, spec, epoch](int index) {
+                const MetricItem item = watcher->resultAt(index);
+                if (epoch == m_checkpointEpoch)
+                    m_cache.insert(key(item.tensor, spec), item.metric);
+                if (!m_shutDown && generation == m_generation)
+                    Q_EMIT metricReady(item.tensor, item.metric);
+            });
+    connect(watcher, &QFutureWatcherBase::finished, this,
+            [this, watcher] { jobFinished(watcher); });
+    m_jobs.push_back({generation, watcher, cancelFlag});
+    std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
+    watcher->setFuture(
+        QtConcurrent::run(&m_pool, [checkpoint = m_checkpoint, scheme = m_scheme,
+                                    todo = std::move(todo), flag](QPromise<MetricItem>& promise) {
+            for (const TensorInfo& t : todo) {
+                if (flag->load())
+                    return;
+                MetricItem item{QString::fromStdString(t.name), {}};
+                if (!measure(*checkpoint, t, scheme, *flag, item.metric))
+                    return;
+                promise.addResult(std::move(item));
+            }
+        }));
+    updateBusy();
+}
+
+void TreeMetricsController::jobFinished(QFutureWatcherBase* watcher) {
+    const auto it = std::find_if(m_jobs.begin(), m_jobs.end(),
+                                 [watcher](const Job& j) { return j.watcher == watcher; });
+    if (it != m_jobs.end())
+        m_jobs.erase(it);
+    watcher->deleteLater();
+    if (m_shutDown)
+        return;
+    updateBusy();
+    if (!m_busy)
+        Q_EMIT idle();
+}
+
+void TreeMetricsController::updateBusy() {
+    bool busy = m_coalesce.isActive();
+    for (const Job& job : m_jobs)
+        busy = busy || (job.generation == m_generation && !job.cancel->load());
+    if (busy == m_busy)
+        return;
+    m_busy = busy;
+    Q_EMIT busyChanged(busy);
+}
+
+} // namespace qs

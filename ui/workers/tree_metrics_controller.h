@@ -1,0 +1,80 @@
+#pragma once
+// Fills the tensor tree's bpw and SQNR columns: every quantizable tensor of the open checkpoint
+// analysed under the current scheme, one after another on a private low-priority thread (so the
+// selected tensor's analysis never waits behind it). Results are cached per (tensor, canonical
+// spec) while the checkpoint stays open, so switching back to a scheme is instant.
+//
+// A new scheme or checkpoint supersedes the running pass: its cancel flag is set and what it still
+// delivers is ignored (generation counter). GUI thread only; shutdown() waits for the worker.
+
+#include "io/checkpoint.h"
+#include "models/tensor_metric.h"
+#include "quant/scheme.h"
+
+#include <QHash>
+#include <QObject>
+#include <QString>
+#include <QThreadPool>
+#include <QTimer>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+class QFutureWatcherBase;
+
+namespace qs {
+
+class TreeMetricsController : public QObject {
+    Q_OBJECT
+public:
+    static constexpr int kCoalesceMs = 120;
+
+    explicit TreeMetricsController(QObject* parent = nullptr);
+    ~TreeMetricsController() override;
+
+    void setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint);
+    void setScheme(const Scheme& scheme);
+    // A result computed elsewhere (the selected tensor's full analysis) for the cache.
+    void store(const QString& tensor, const Scheme& scheme, const TensorMetric& metric);
+    void cancel();
+    void shutdown();
+
+    bool isBusy() const { return m_busy; }
+    int cachedCount() const { return static_cast<int>(m_cache.size()); }
+
+Q_SIGNALS:
+    // The columns now belong to a new scheme or checkpoint: clear them.
+    void metricsReset();
+    void metricReady(const QString& tensor, const qs::TensorMetric& metric);
+    void busyChanged(bool busy);
+    void idle();
+
+private:
+    struct Job {
+        quint64 generation;
+        QFutureWatcherBase* watcher;
+        std::shared_ptr<std::atomic<bool>> cancel;
+    };
+
+    void restart();
+    void start();
+    void jobFinished(QFutureWatcherBase* watcher);
+    void updateBusy();
+    static QString key(const QString& tensor, const QString& spec);
+
+    QThreadPool m_pool;
+    QTimer m_coalesce;
+    std::shared_ptr<const Checkpoint> m_checkpoint;
+    Scheme m_scheme;
+    bool m_hasScheme = false;
+    QString m_spec;
+    QHash<QString, TensorMetric> m_cache; // key(tensor, spec)
+    quint64 m_generation = 0;
+    quint64 m_checkpointEpoch = 0; // results of an older checkpoint are not cached
+    std::vector<Job> m_jobs;
+    bool m_busy = false;
+    bool m_shutDown = false;
+};
+
+} // namespace qs
