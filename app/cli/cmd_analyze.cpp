@@ -94,7 +94,7 @@ Action addAnalyzeCommand(CLI::App& app) {
             if (!o->all && !isQuantizable(*t)) {
                 kept.push_back({{"name", t->name},
                                 {"shape", shapeJson(*t)},
-                                {"dtype", std::string(dtypeName(t->dtype))},
+                                {"dtype", t->typeName()},
                                 {"bytes", t->nbytes}});
                 keptBytes += t->nbytes;
                 continue;

@@ -24,9 +24,10 @@ Action addInfoCommand(CLI::App& app) {
             for (const auto& t : ckpt.tensors())
                 ts.push_back({{"name", t.name},
                               {"shape", shapeJson(t)},
-                              {"dtype", std::string(dtypeName(t.dtype))},
+                              {"dtype", t.typeName()},
                               {"numel", t.numel()},
-                              {"bytes", t.nbytes}});
+                              {"bytes", t.nbytes},
+                              {"bits_per_weight", t.bitsPerWeight()}});
             printJson(j);
             return;
         }
@@ -36,10 +37,11 @@ Action addInfoCommand(CLI::App& app) {
         for (const auto& [k, v] : ckpt.metadata())
             std::cout << "  " << k << " = " << v << "\n";
         std::cout << "\n";
-        TextTable table({"name", "shape", "dtype", "numel", "bytes"});
+        // dtype is the stored type (a GGUF "Q4_K" too); bpw is what the stored bytes really cost
+        TextTable table({"name", "shape", "dtype", "numel", "bytes", "bpw"});
         for (const auto& t : ckpt.tensors())
-            table.addRow({t.name, t.shapeString(), std::string(dtypeName(t.dtype)),
-                          std::to_string(t.numel()), std::to_string(t.nbytes)});
+            table.addRow({t.name, t.shapeString(), t.typeName(), std::to_string(t.numel()),
+                          std::to_string(t.nbytes), fmt(t.bitsPerWeight(), 5)});
         table.print();
     };
 }

@@ -18,7 +18,7 @@ Action addStatsCommand(CLI::App& app) {
         const Checkpoint ckpt = openCheckpoint(*path);
         const auto selected = selectTensors(ckpt, *regex);
         nlohmann::json rows = nlohmann::json::array();
-        TextTable table({"name", "shape", "dtype", "mean", "std", "min", "max", "kurtosis",
+        TextTable table({"name", "shape", "dtype", "bpw", "mean", "std", "min", "max", "kurtosis",
                          "absmax", "outliers"});
         for (const TensorInfo* t : selected) {
             const auto values = readTensor(ckpt, *t);
@@ -26,8 +26,9 @@ Action addStatsCommand(CLI::App& app) {
             rows.push_back(
                 {{"name", t->name},
                  {"shape", shapeJson(*t)},
-                 {"dtype", std::string(dtypeName(t->dtype))},
+                 {"dtype", t->typeName()},
                  {"numel", t->numel()},
+                 {"bits_per_weight", t->bitsPerWeight()},
                  {"mean", number(s.mean)},
                  {"std", number(s.std)},
                  {"min", number(s.min)},
@@ -39,7 +40,7 @@ Action addStatsCommand(CLI::App& app) {
                  {"outlier_sigmas", kOutlierSigmas},
                  {"zero_share", number(s.count ? double(s.zeros) / double(s.count) : 0.0)},
                  {"non_finite", s.nonFinite}});
-            table.addRow({t->name, t->shapeString(), std::string(dtypeName(t->dtype)),
+            table.addRow({t->name, t->shapeString(), t->typeName(), fmt(t->bitsPerWeight(), 5),
                           fmt(s.mean, 4), fmt(s.std, 4), fmt(s.min, 4), fmt(s.max, 4),
                           fmt(s.kurtosis, 4), fmt(s.absmax, 4),
                           fmt(100.0 * s.outlierShare, 3) + "%"});

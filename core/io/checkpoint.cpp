@@ -1,8 +1,10 @@
 #include "io/checkpoint.h"
 
+#include "io/gguf_reader.h"
 #include "io/hdf5_reader.h"
 #include "io/npy.h"
 #include "io/npz.h"
+#include "io/onnx_reader.h"
 #include "io/safetensors.h"
 #include "io/sharded.h"
 #include "io/torch_zip.h"
@@ -45,6 +47,15 @@ std::int64_t TensorInfo::cols() const {
     if (shape.size() == 1)
         return shape[0];
     return shape[0] == 0 ? 0 : numel() / shape[0];
+}
+
+std::string TensorInfo::typeName() const {
+    return storedType.empty() ? std::string(dtypeName(dtype)) : storedType;
+}
+
+double TensorInfo::bitsPerWeight() const {
+    const auto n = numel();
+    return n > 0 ? static_cast<double>(nbytes) * 8.0 / static_cast<double>(n) : 0.0;
 }
 
 std::string TensorInfo::shapeString() const {
@@ -218,6 +229,8 @@ Result<Checkpoint> Checkpoint::open(const std::string& path) {
     if (!file)
         return file.error();
     auto head = (*file)->bytes().first(std::min<size_t>(64, (*file)->size()));
+    if (looksLikeGguf(head))
+        return readGguf(*file);
     if (looksLikeNpy(head))
         return readNpy(*file);
     if (looksLikeSafetensors(head, (*file)->size()))
@@ -240,10 +253,13 @@ Result<Checkpoint> Checkpoint::open(const std::string& path) {
         return makeError(path +
                          ": a legacy (pre-1.6) PyTorch file; load it in PyTorch and save it again "
                          "with torch.save (zip format) or as safetensors");
+    if (looksLikeOnnx((*file)->bytes()))
+        return readOnnx(*file);
     return makeError(path +
-                     ": unrecognised file format (supported: safetensors, sharded safetensors "
-                     "(.index.json or a model directory), PyTorch .pt/.bin (zip), HDF5/Keras "
-                     ".h5/.keras, NumPy .npy/.npz)");
+                     ": unrecognised file format (supported: GGUF, safetensors, sharded "
+                     "safetensors (.index.json or a model directory), PyTorch .pt/.bin (zip), "
+                     "HDF5/Keras "
+                     ".h5/.keras, NumPy .npy/.npz, ONNX .onnx)");
 }
 
 } // namespace qs

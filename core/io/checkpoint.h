@@ -39,6 +39,12 @@ struct TensorInfo {
     std::string zipMember;             // data inside this deflated ZIP member; offset is then
                                        // relative to the member's uncompressed bytes
     std::shared_ptr<const TensorSource> source; // set: values come from here, not the bytes
+    std::string storedType; // set when the stored form is not `dtype` (GGUF "Q4_K", "type 99");
+                            // `dtype` is then what decoding yields and `source` decodes
+
+    std::string typeName() const; // storedType, or the dtype's name ("F16")
+    // Real storage cost in bits per value: nbytes * 8 / numel (0 when either is 0).
+    double bitsPerWeight() const;
 
     std::int64_t numel() const;
     // 2-D view used by quantizers: [dim0, rest]; 1-D is one row; 0-D is 1x1.

@@ -37,6 +37,19 @@ constexpr GgmlCodec kCodecs[] = {
     {GgmlType::Q8_K, "", nullptr, ggml::dequantizeQ8_K},
     {GgmlType::IQ4_NL, "iq4_nl", ggml::quantizeIq4Nl, ggml::dequantizeIq4Nl},
     {GgmlType::IQ4_XS, "iq4_xs", ggml::quantizeIq4Xs, ggml::dequantizeIq4Xs},
+    {GgmlType::IQ2_XXS, "", nullptr, ggml::dequantizeIq2Xxs},
+    {GgmlType::IQ2_XS, "", nullptr, ggml::dequantizeIq2Xs},
+    {GgmlType::IQ2_S, "", nullptr, ggml::dequantizeIq2S},
+    {GgmlType::IQ3_XXS, "", nullptr, ggml::dequantizeIq3Xxs},
+    {GgmlType::IQ3_S, "", nullptr, ggml::dequantizeIq3S},
+    {GgmlType::IQ1_S, "", nullptr, ggml::dequantizeIq1S},
+    {GgmlType::IQ1_M, "", nullptr, ggml::dequantizeIq1M},
+    {GgmlType::TQ1_0, "", nullptr, ggml::dequantizeTq1_0},
+    {GgmlType::TQ2_0, "", nullptr, ggml::dequantizeTq2_0},
+    {GgmlType::MXFP4, "", nullptr, ggml::dequantizeMxfp4},
+    {GgmlType::NVFP4, "", nullptr, ggml::dequantizeNvfp4},
+    {GgmlType::Q1_0, "", nullptr, ggml::dequantizeQ1_0},
+    {GgmlType::Q2_0, "", nullptr, ggml::dequantizeQ2_0},
 };
 
 const GgmlCodec* codecFor(GgmlType t) {

@@ -57,5 +57,19 @@ void dequantizeQ6_K(const void* src, float* y, std::int64_t k);
 void dequantizeQ8_K(const void* src, float* y, std::int64_t k);
 void dequantizeIq4Nl(const void* src, float* y, std::int64_t k);
 void dequantizeIq4Xs(const void* src, float* y, std::int64_t k);
+// Decode only (ggml_dequant_iq.cpp): the grid, ternary, FP4 and 1-/2-bit types GGUF files hold.
+void dequantizeIq2Xxs(const void* src, float* y, std::int64_t k);
+void dequantizeIq2Xs(const void* src, float* y, std::int64_t k);
+void dequantizeIq2S(const void* src, float* y, std::int64_t k);
+void dequantizeIq3Xxs(const void* src, float* y, std::int64_t k);
+void dequantizeIq3S(const void* src, float* y, std::int64_t k);
+void dequantizeIq1S(const void* src, float* y, std::int64_t k);
+void dequantizeIq1M(const void* src, float* y, std::int64_t k);
+void dequantizeTq1_0(const void* src, float* y, std::int64_t k);
+void dequantizeTq2_0(const void* src, float* y, std::int64_t k);
+void dequantizeMxfp4(const void* src, float* y, std::int64_t k);
+void dequantizeNvfp4(const void* src, float* y, std::int64_t k);
+void dequantizeQ1_0(const void* src, float* y, std::int64_t k);
+void dequantizeQ2_0(const void* src, float* y, std::int64_t k);
 
 } // namespace qs::ggml
