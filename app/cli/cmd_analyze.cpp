@@ -22,7 +22,8 @@ struct Calibration {
 };
 
 std::optional<Calibration> loadCalibration(const std::string& path, const std::string& tensorName) {
-    if (path.empty()) return std::nullopt;
+    if (path.empty())
+        return std::nullopt;
     const Checkpoint ckpt = openCheckpoint(path);
     const TensorInfo* t = nullptr;
     if (!tensorName.empty()) {
@@ -108,10 +109,12 @@ Action addAnalyzeCommand(CLI::App& app) {
                 nlohmann::json r = {
                     {"name", t->name}, {"shape", shapeJson(*t)}, {"scheme", s.toString()}};
                 if (!a) {
+                    const bool na = a.error().kind == ErrorKind::NotApplicable;
                     r["error"] = a.message();
+                    r["applicable"] = !na;
                     results.push_back(r);
-                    table.addRow(
-                        {t->name, t->shapeString(), s.toString(), "-", "n/a: " + a.message()});
+                    table.addRow({t->name, t->shapeString(), s.toString(), "-",
+                                  (na ? "n/a: " : "error: ") + a.message()});
                     continue;
                 }
                 const auto& m = a->error;
@@ -130,7 +133,8 @@ Action addAnalyzeCommand(CLI::App& app) {
                 }
                 if (calib && calib->view.cols == w.cols) {
                     auto out = outputRelativeError(calib->view, w, a->reconstruction.data());
-                    if (out) r["out_rel_err"] = number(*out);
+                    if (out)
+                        r["out_rel_err"] = number(*out);
                 }
                 results.push_back(r);
                 auto& tot = totals[s.toString()];
@@ -151,7 +155,8 @@ Action addAnalyzeCommand(CLI::App& app) {
             {"scheme", "tensors", "bpw", "bytes", "model bytes", "rel_rmse", "sqnr_db"});
         for (const Scheme& s : schemes) {
             const auto it = totals.find(s.toString());
-            if (it == totals.end()) continue;
+            if (it == totals.end())
+                continue;
             const Totals& tot = it->second;
             totalsJson.push_back({{"scheme", s.toString()},
                                   {"tensors", tot.tensors},
@@ -173,7 +178,8 @@ Action addAnalyzeCommand(CLI::App& app) {
                                 {"results", results},
                                 {"totals", totalsJson},
                                 {"kept", kept}};
-            if (calib) j["calib"] = calib->source;
+            if (calib)
+                j["calib"] = calib->source;
             printJson(j);
             return;
         }

@@ -27,7 +27,7 @@ Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
             computeDifferenceHistogram(orig, q->reconstruction, options.histogramBins);
     }
     if (options.keepReconstruction) a.reconstruction = std::move(q->reconstruction);
-    if (!reportProgress(progress, 1.0)) return makeError(kCancelledMessage);
+    if (!reportProgress(progress, 1.0)) return cancelledError();
     return a;
 }
 

@@ -26,7 +26,7 @@ Result<QuantOutput> quantizeCast(const Scheme& s, MatrixView m, const ProgressFn
     out.cost.elements = m.size();
     out.cost.payloadBits = m.size() * static_cast<std::uint64_t>(s.bits);
     out.levelsNote = "every representable value (too dense to draw)";
-    if (!reportProgress(progress, 1.0)) return makeError(kCancelledMessage);
+    if (!reportProgress(progress, 1.0)) return cancelledError();
     return out;
 }
 

@@ -138,7 +138,7 @@ Result<QuantOutput> quantizeGgml(const Scheme& s, MatrixView m, const ProgressFn
     const auto* tr = ggmlTypeTraits(*type);
     if (m.cols % tr->blockSize != 0)
         return makeError(s.family + " is not applicable: rows of " + std::to_string(m.cols) +
-                         " are not a multiple of " + std::to_string(tr->blockSize));
+                         " are not a multiple of " + std::to_string(tr->blockSize), ErrorKind::NotApplicable);
     auto bytes = ggmlQuantizeRows(*type, m, {}, GgmlQuantPath::Default,
                                   [&](double f) { return reportProgress(progress, 0.9 * f); });
     if (!bytes)
@@ -185,7 +185,7 @@ Result<QuantOutput> quantizeGgml(const Scheme& s, MatrixView m, const ProgressFn
             ")";
     }
     if (!reportProgress(progress, 1.0))
-        return makeError(kCancelledMessage);
+        return cancelledError();
     return out;
 }
 

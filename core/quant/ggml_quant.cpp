@@ -141,7 +141,7 @@ Result<std::vector<std::byte>> ggmlQuantizeRows(GgmlType t, MatrixView m,
             }
         });
     if (cancelled)
-        return makeError(kCancelledMessage);
+        return cancelledError();
     return out;
 }
 

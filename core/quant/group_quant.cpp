@@ -210,7 +210,7 @@ Result<ScaledGroups> quantizeScaledGroups(const Scheme& s, MatrixView m, float s
                             (r1 - r0) * m.cols, static_cast<std::uint64_t>(r0 * m.cols), scale, fn);
         });
         if (!ok)
-            return makeError(kCancelledMessage);
+            return cancelledError();
         return out;
     }
     const auto& layout = out.layout;
@@ -230,7 +230,7 @@ Result<ScaledGroups> quantizeScaledGroups(const Scheme& s, MatrixView m, float s
         }
     });
     if (!ok)
-        return makeError(kCancelledMessage);
+        return cancelledError();
     return out;
 }
 

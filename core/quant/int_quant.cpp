@@ -190,7 +190,7 @@ Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const Progr
                                            range);
                           });
         if (!reportProgress(progress, 1.0))
-            return makeError(kCancelledMessage);
+            return cancelledError();
         return out;
     }
 
@@ -213,7 +213,7 @@ Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m, const Progr
         }
     });
     if (!finished)
-        return makeError(kCancelledMessage);
+        return cancelledError();
     return out;
 }
 

@@ -366,7 +366,7 @@ Result<QuantOutput> quantizeKmeans(const Scheme& s, MatrixView m, const Progress
                     cancelled = true;
             });
         if (cancelled)
-            return makeError(kCancelledMessage);
+            return cancelledError();
     }
 
     out.cost.elements = m.size();
@@ -395,7 +395,7 @@ Result<QuantOutput> quantizeKmeans(const Scheme& s, MatrixView m, const Progress
                       ")";
     }
     if (!reportProgress(progress, 1.0))
-        return makeError(kCancelledMessage);
+        return cancelledError();
     return out;
 }
 

@@ -144,7 +144,7 @@ Result<QuantOutput> quantizeMx(const Scheme& s, MatrixView m, const ProgressFn& 
             }
     });
     if (!ok)
-        return makeError(kCancelledMessage);
+        return cancelledError();
 
     const auto w = std::max_element(widestPerRow.begin(), widestPerRow.end());
     if (*w > 0.0f) {

@@ -154,7 +154,7 @@ Result<BnbQuantized> quantizeBnbCodes(const Scheme& s, MatrixView m, const Progr
                 cancelled = true;
         });
     if (cancelled)
-        return makeError(kCancelledMessage);
+        return cancelledError();
     if (s.doubleQuant)
         doubleQuantize(q);
     return q;

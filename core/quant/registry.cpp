@@ -26,8 +26,8 @@ constexpr std::array kFamilies{
                "mu-law companded uniform", quantizeCompanding, compandingUnitLevels},
     FamilyInfo{"alaw", K::Companding, 2, 8, 0, 0, G::Tensor, 0, false, false,
                "A-law companded uniform", quantizeCompanding, compandingUnitLevels},
-    FamilyInfo{"log", K::Companding, 2, 8, 0, 0, G::Tensor, 0, false, false,
-               "signed powers of two", quantizeCompanding, compandingUnitLevels},
+    FamilyInfo{"log", K::Companding, 2, 8, 0, 0, G::Tensor, 0, false, false, "signed powers of two",
+               quantizeCompanding, compandingUnitLevels},
     FamilyInfo{"nf", K::Codebook, 2, 8, 0, 0, G::Group, 64, false, false,
                "NormalFloat (QLoRA / bitsandbytes)", quantizeNormalFloat, normalFloatUnitLevels},
     FamilyInfo{"bnb_fp4", K::Codebook, 0, 0, 4, 0, G::Group, 64, false, false, "bitsandbytes FP4",
@@ -56,18 +56,30 @@ constexpr std::array kFamilies{
                quantizeMx, mxUnitLevels},
     FamilyInfo{"nvfp4", K::Microscaling, 0, 0, 4, 16, G::Block, 16, false, false,
                "NVIDIA FP4: E4M3 scale per 16, FP32 tensor scale", quantizeMx, mxUnitLevels},
-    FamilyInfo{"q4_0", K::GgmlBlock, 0, 0, 4, 32, G::Block, 32, false, false, "ggml Q4_0", quantizeGgml, ggmlUnitLevels},
-    FamilyInfo{"q4_1", K::GgmlBlock, 0, 0, 4, 32, G::Block, 32, false, false, "ggml Q4_1", quantizeGgml, ggmlUnitLevels},
-    FamilyInfo{"q5_0", K::GgmlBlock, 0, 0, 5, 32, G::Block, 32, false, false, "ggml Q5_0", quantizeGgml, ggmlUnitLevels},
-    FamilyInfo{"q5_1", K::GgmlBlock, 0, 0, 5, 32, G::Block, 32, false, false, "ggml Q5_1", quantizeGgml, ggmlUnitLevels},
-    FamilyInfo{"q8_0", K::GgmlBlock, 0, 0, 8, 32, G::Block, 32, false, false, "ggml Q8_0", quantizeGgml, ggmlUnitLevels},
-    FamilyInfo{"q2_k", K::GgmlBlock, 0, 0, 2, 256, G::Block, 256, false, false, "ggml Q2_K", quantizeGgml, ggmlUnitLevels},
-    FamilyInfo{"q3_k", K::GgmlBlock, 0, 0, 3, 256, G::Block, 256, false, false, "ggml Q3_K", quantizeGgml, ggmlUnitLevels},
-    FamilyInfo{"q4_k", K::GgmlBlock, 0, 0, 4, 256, G::Block, 256, false, false, "ggml Q4_K", quantizeGgml, ggmlUnitLevels},
-    FamilyInfo{"q5_k", K::GgmlBlock, 0, 0, 5, 256, G::Block, 256, false, false, "ggml Q5_K", quantizeGgml, ggmlUnitLevels},
-    FamilyInfo{"q6_k", K::GgmlBlock, 0, 0, 6, 256, G::Block, 256, false, false, "ggml Q6_K", quantizeGgml, ggmlUnitLevels},
-    FamilyInfo{"iq4_nl", K::GgmlBlock, 0, 0, 4, 32, G::Block, 32, false, false, "ggml IQ4_NL", quantizeGgml, ggmlUnitLevels},
-    FamilyInfo{"iq4_xs", K::GgmlBlock, 0, 0, 4, 256, G::Block, 256, false, false, "ggml IQ4_XS", quantizeGgml, ggmlUnitLevels},
+    FamilyInfo{"q4_0", K::GgmlBlock, 0, 0, 4, 32, G::Block, 32, false, false, "ggml Q4_0",
+               quantizeGgml, ggmlUnitLevels},
+    FamilyInfo{"q4_1", K::GgmlBlock, 0, 0, 4, 32, G::Block, 32, false, false, "ggml Q4_1",
+               quantizeGgml, ggmlUnitLevels},
+    FamilyInfo{"q5_0", K::GgmlBlock, 0, 0, 5, 32, G::Block, 32, false, false, "ggml Q5_0",
+               quantizeGgml, ggmlUnitLevels},
+    FamilyInfo{"q5_1", K::GgmlBlock, 0, 0, 5, 32, G::Block, 32, false, false, "ggml Q5_1",
+               quantizeGgml, ggmlUnitLevels},
+    FamilyInfo{"q8_0", K::GgmlBlock, 0, 0, 8, 32, G::Block, 32, false, false, "ggml Q8_0",
+               quantizeGgml, ggmlUnitLevels},
+    FamilyInfo{"q2_k", K::GgmlBlock, 0, 0, 2, 256, G::Block, 256, false, false, "ggml Q2_K",
+               quantizeGgml, ggmlUnitLevels},
+    FamilyInfo{"q3_k", K::GgmlBlock, 0, 0, 3, 256, G::Block, 256, false, false, "ggml Q3_K",
+               quantizeGgml, ggmlUnitLevels},
+    FamilyInfo{"q4_k", K::GgmlBlock, 0, 0, 4, 256, G::Block, 256, false, false, "ggml Q4_K",
+               quantizeGgml, ggmlUnitLevels},
+    FamilyInfo{"q5_k", K::GgmlBlock, 0, 0, 5, 256, G::Block, 256, false, false, "ggml Q5_K",
+               quantizeGgml, ggmlUnitLevels},
+    FamilyInfo{"q6_k", K::GgmlBlock, 0, 0, 6, 256, G::Block, 256, false, false, "ggml Q6_K",
+               quantizeGgml, ggmlUnitLevels},
+    FamilyInfo{"iq4_nl", K::GgmlBlock, 0, 0, 4, 32, G::Block, 32, false, false, "ggml IQ4_NL",
+               quantizeGgml, ggmlUnitLevels},
+    FamilyInfo{"iq4_xs", K::GgmlBlock, 0, 0, 4, 256, G::Block, 256, false, false, "ggml IQ4_XS",
+               quantizeGgml, ggmlUnitLevels},
     FamilyInfo{"kmeans", K::Learned, 1, 8, 0, 0, G::Tensor, 0, false, false,
                "Lloyd-Max codebook fit to the data", quantizeKmeans},
     FamilyInfo{"hqq", K::Optimized, 2, 8, 0, 0, G::Group, 64, false, false,
@@ -96,20 +108,42 @@ constexpr std::array kFamilies{
 
 } // namespace
 
+std::vector<std::string_view> FamilyInfo::extraOptions() const {
+    switch (kind) {
+    case FamilyKind::Optimized:
+        return name == "hqq" ? std::vector<std::string_view>{"axis", "iters"}
+                             : std::vector<std::string_view>{"aux8", "fallback", "tiling", "iters"};
+    case FamilyKind::Calibrated:
+        if (name == "gptq")
+            return {"act_order", "damp", "block", "static_groups"};
+        if (name == "awq")
+            return {"grid", "no_clip"};
+        if (name == "autoround")
+            return {"iters", "lr"};
+        return {"alpha"};
+    case FamilyKind::Learned:
+        return {"iters", "tol"};
+    default:
+        return {};
+    }
+}
+
 std::span<const FamilyInfo> families() {
     return kFamilies;
 }
 
 const FamilyInfo* findFamily(std::string_view name) {
     for (const auto& f : kFamilies)
-        if (f.name == name) return &f;
+        if (f.name == name)
+            return &f;
     return nullptr;
 }
 
 std::string familyNamesList() {
     std::string s;
     for (const auto& f : kFamilies) {
-        if (!s.empty()) s += ", ";
+        if (!s.empty())
+            s += ", ";
         s += f.name;
     }
     return s;
@@ -117,7 +151,8 @@ std::string familyNamesList() {
 
 Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& progress) {
     const FamilyInfo* f = findFamily(s.family);
-    if (!f) return makeError("unknown scheme family '" + s.family + "'");
+    if (!f)
+        return makeError("unknown scheme family '" + s.family + "'");
     if (!f->implemented())
         return makeError("scheme " + s.toString() + ": the " + std::string(f->name) +
                          " family is not implemented yet");
@@ -126,7 +161,8 @@ Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& pr
 
 Result<std::vector<float>> unitLevels(const Scheme& s) {
     const FamilyInfo* f = findFamily(s.family);
-    if (!f) return makeError("unknown scheme family '" + s.family + "'");
+    if (!f)
+        return makeError("unknown scheme family '" + s.family + "'");
     if (!f->implemented())
         return makeError("scheme " + s.toString() + ": the " + std::string(f->name) +
                          " family is not implemented yet");

@@ -82,6 +82,8 @@ struct FamilyInfo {
     bool acceptsRound() const { return acceptsClip() || kind == FamilyKind::Microscaling; }
     bool acceptsScaleRule() const { return kind == FamilyKind::Microscaling && name != "nvfp4"; }
     bool acceptsDq() const { return kind == FamilyKind::Codebook; }
+    // Family-specific options (bare flags or key=value), e.g. gptq's act_order and damp.
+    std::vector<std::string_view> extraOptions() const;
 };
 
 std::span<const FamilyInfo> families();

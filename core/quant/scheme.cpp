@@ -50,27 +50,6 @@ std::string formatNumber(double v) {
     return std::string(buf, p);
 }
 
-std::vector<std::string_view> extraKeys(const FamilyInfo& f) {
-    switch (f.kind) {
-    case FamilyKind::Optimized:
-        return f.name == "hqq"
-                   ? std::vector<std::string_view>{"axis", "iters"}
-                   : std::vector<std::string_view>{"aux8", "fallback", "tiling", "iters"};
-    case FamilyKind::Calibrated:
-        if (f.name == "gptq")
-            return {"act_order", "damp", "block", "static_groups"};
-        if (f.name == "awq")
-            return {"grid", "no_clip"};
-        if (f.name == "autoround")
-            return {"iters", "lr"};
-        return {"alpha"};
-    case FamilyKind::Learned:
-        return {"iters", "tol"};
-    default:
-        return {};
-    }
-}
-
 std::string validOptions(const FamilyInfo& f) {
     std::vector<std::string> v;
     if (f.hasGranularity())
@@ -91,7 +70,7 @@ std::string validOptions(const FamilyInfo& f) {
         v.push_back("muN");
     if (f.name == "alaw")
         v.push_back("aN");
-    for (auto k : extraKeys(f))
+    for (auto k : f.extraOptions())
         v.emplace_back(k);
     if (v.empty())
         return "none";
@@ -238,7 +217,7 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
                 return makeError("scheme " + quoted + ": A must be at least 1");
             s.familyParam = x;
         } else {
-            const auto keys = extraKeys(*fam);
+            const auto keys = fam->extraOptions();
             if (std::find(keys.begin(), keys.end(), key) == keys.end())
                 return bad(opt);
             s.extra[std::string(key)] = std::string(val);

@@ -8,8 +8,13 @@
 
 namespace qs {
 
+// What kind of failure: callers treat "this scheme does not apply to this tensor" (a ggml block
+// that does not divide the rows) and a user's cancel differently from real errors.
+enum class ErrorKind { Failure, NotApplicable, Cancelled };
+
 struct Error {
     std::string message;
+    ErrorKind kind = ErrorKind::Failure;
 };
 
 template <class T> class [[nodiscard]] Result {
@@ -39,8 +44,8 @@ private:
 struct Ok {};
 using Status = Result<Ok>;
 
-inline Error makeError(std::string message) {
-    return Error{std::move(message)};
+inline Error makeError(std::string message, ErrorKind kind = ErrorKind::Failure) {
+    return Error{std::move(message), kind};
 }
 
 } // namespace qs

@@ -46,7 +46,7 @@ void TensorTreeModel::build() {
     for (size_t i = 0; i < tensors.size(); ++i) {
         const TensorInfo& t = tensors[i];
         const QString name = QString::fromStdString(t.name);
-        const QString dtype = QString::fromLatin1(dtypeName(t.dtype));
+        const QString dtype = QString::fromStdString(t.typeName());
         const auto m = layerPattern().match(name);
         if (!m.hasMatch()) {
             m_items.push_back({name, static_cast<int>(i), {}, {}, {}, 0, t.numel(), dtype});
@@ -278,7 +278,7 @@ QVariant TensorTreeModel::tensorData(int tensor, const QString& label, int colum
         case TensorColumn::Shape:
             return QString::fromStdString(t.shapeString());
         case TensorColumn::DType:
-            return QString::fromLatin1(dtypeName(t.dtype));
+            return QString::fromStdString(t.typeName());
         case TensorColumn::Parameters:
             return formatCount(t.numel());
         case TensorColumn::Bpw:
@@ -311,7 +311,7 @@ QVariant TensorTreeModel::tensorData(int tensor, const QString& label, int colum
         case TensorColumn::Parameters:
             return static_cast<qlonglong>(t.numel());
         case TensorColumn::DType:
-            return QString::fromLatin1(dtypeName(t.dtype));
+            return QString::fromStdString(t.typeName());
         default:
             return order;
         }

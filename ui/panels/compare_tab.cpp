@@ -206,7 +206,7 @@ void CompareTab::updateCaption() {
            "levels shown are those of each scheme's widest group</span>")
             .arg(QString::fromStdString(info->name).toHtmlEscaped(),
                  QString::fromStdString(info->shapeString()),
-                 QString::fromLatin1(dtypeName(info->dtype)))
+                 QString::fromStdString(info->typeName()))
             .arg(m_entries.size())
             .arg(m_panel.bits));
 }

@@ -83,7 +83,7 @@ void MetadataPane::setTensor(const TensorInfo* tensor) {
     m_tensorLabel->setText(QStringLiteral("<b>%1</b><br>%2 · %3 · %4 parameters")
                                .arg(QString::fromStdString(tensor->name).toHtmlEscaped(),
                                     QString::fromStdString(tensor->shapeString()),
-                                    QString::fromLatin1(dtypeName(tensor->dtype)),
+                                    QString::fromStdString(tensor->typeName()),
                                     formatCount(tensor->numel())));
     for (auto& [name, label] : m_stats)
         label->setText(QStringLiteral("…"));

@@ -135,8 +135,7 @@ void MetricsPanel::setAnalysis(const TensorInfo& tensor, const TensorAnalysis& a
                           .arg(colour.name(), spec.toHtmlEscaped()));
     m_sqnr->setText(formatDb(a.error.sqnrDb()));
 
-    const double storedBits =
-        static_cast<double>(bitsOf(tensor.dtype)) * static_cast<double>(tensor.numel());
+    const double storedBits = tensor.bitsPerWeight() * static_cast<double>(tensor.numel());
     const double bpw = a.cost.bitsPerWeight();
     const QString values[] = {
         formatPercent(a.error.relRmse()),
@@ -151,7 +150,7 @@ void MetricsPanel::setAnalysis(const TensorInfo& tensor, const TensorAnalysis& a
             ? tr("%1× vs %2")
                   .arg(
                       QString::number(storedBits / static_cast<double>(a.cost.totalBits()), 'f', 2),
-                      QString::fromLatin1(dtypeName(tensor.dtype)))
+                      QString::fromStdString(tensor.typeName()))
             : QStringLiteral("—"),
         costBreakdown(a.cost),
     };

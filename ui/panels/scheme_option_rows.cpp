@@ -168,9 +168,7 @@ void SchemeOptionRows::show(const Scheme& s) {
                                  : tr("A-law compression parameter (87.6 in telephony)"));
     m_familyParam->setValue(s.familyParam);
 
-    // The registry has no list of extras; families that take some are the tunable kinds.
-    m_hasExtra = f->kind == FamilyKind::Learned || f->kind == FamilyKind::Optimized ||
-                 f->kind == FamilyKind::Calibrated || !extrasText(s).isEmpty();
+    m_hasExtra = !f->extraOptions().empty() || !extrasText(s).isEmpty();
     setRowVisible(m_extra, m_hasExtra);
     m_extra->setText(extrasText(s));
     updateEnabled();

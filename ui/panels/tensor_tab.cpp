@@ -104,7 +104,7 @@ void TensorTab::setSubject(const TensorInfo* tensor, const Scheme& scheme) {
         QStringLiteral("<b>%1</b>&nbsp;&nbsp;<span style='color:#555'>%2 %3 · %4 · %5</span>")
             .arg(QString::fromStdString(tensor->name).toHtmlEscaped(),
                  QString::fromStdString(tensor->shapeString()),
-                 QString::fromLatin1(dtypeName(tensor->dtype)),
+                 QString::fromStdString(tensor->typeName()),
                  QString::fromStdString(scheme.toString()).toHtmlEscaped(),
                  layoutNote(*tensor, scheme)));
 }

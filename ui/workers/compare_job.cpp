@@ -9,12 +9,12 @@
 namespace qs {
 namespace {
 
-CompareUpdate failure(const QString& tensor, const std::string& message) {
+CompareUpdate failure(const QString& tensor, const Error& error) {
     CompareUpdate u;
     u.stage = CompareUpdate::Stage::Failed;
     u.tensor = tensor;
-    u.cancelled = message == kCancelledMessage;
-    u.error = QString::fromStdString(message);
+    u.cancelled = error.kind == ErrorKind::Cancelled;
+    u.error = QString::fromStdString(error.message);
     return u;
 }
 
@@ -24,9 +24,9 @@ CompareResult analyse(MatrixView view, const Scheme& scheme, int slot, const His
     r.scheme = scheme;
     auto a = analyzeTensor(view, scheme, {}, progress);
     if (!a) {
-        cancelled = a.message() == kCancelledMessage;
-        r.status = isNotApplicable(a.message()) ? CompareResult::Status::NotApplicable
-                                                : CompareResult::Status::Failed;
+        cancelled = a.error().kind == ErrorKind::Cancelled;
+        r.status = isNotApplicable(a.error()) ? CompareResult::Status::NotApplicable
+                                              : CompareResult::Status::Failed;
         r.message = QString::fromStdString(a.message());
         return r;
     }
@@ -52,7 +52,7 @@ void runStages(QPromise<CompareUpdate>& promise, const CompareRequest& req,
     if (!values) {
         auto read = req.checkpoint->readFloat(req.tensor);
         if (!read) {
-            promise.addResult(failure(name, read.message()));
+            promise.addResult(failure(name, read.error()));
             return;
         }
         values = std::make_shared<const std::vector<float>>(std::move(read.value()));
@@ -67,7 +67,7 @@ void runStages(QPromise<CompareUpdate>& promise, const CompareRequest& req,
     const double share = 1.0 / static_cast<double>(std::max<size_t>(1, req.schemes.size()));
     for (size_t i = 0; i < req.schemes.size(); ++i) {
         if (cancel.load()) {
-            promise.addResult(failure(name, kCancelledMessage));
+            promise.addResult(failure(name, cancelledError()));
             return;
         }
         const double from = static_cast<double>(i) * share;
@@ -84,7 +84,7 @@ void runStages(QPromise<CompareUpdate>& promise, const CompareRequest& req,
         u.result = std::make_shared<const CompareResult>(
             analyse(view, req.schemes[i], static_cast<int>(i), *weights, progress, cancelled));
         if (cancelled) {
-            promise.addResult(failure(name, kCancelledMessage));
+            promise.addResult(failure(name, cancelledError()));
             return;
         }
         promise.addResult(std::move(u));
@@ -100,15 +100,16 @@ void runCompareJob(QPromise<CompareUpdate>& promise, const CompareRequest& reque
     const QString name = QString::fromStdString(request.tensor.name);
     try {
         if (!request.checkpoint)
-            promise.addResult(failure(name, "no checkpoint is open"));
+            promise.addResult(failure(name, makeError("no checkpoint is open")));
         else
             runStages(promise, request, *cancel);
     } catch (const std::bad_alloc&) {
-        promise.addResult(failure(name, "out of memory while comparing " + request.tensor.name));
+        promise.addResult(
+            failure(name, makeError("out of memory while comparing " + request.tensor.name)));
     } catch (const std::exception& e) {
-        promise.addResult(failure(name, std::string("comparison failed: ") + e.what()));
+        promise.addResult(failure(name, makeError(std::string("comparison failed: ") + e.what())));
     } catch (...) {
-        promise.addResult(failure(name, "comparison failed with an unknown error"));
+        promise.addResult(failure(name, makeError("comparison failed with an unknown error")));
     }
 }
 

@@ -16,13 +16,13 @@ ProgressFn stageProgress(QPromise<TensorUpdate>& promise, const std::atomic<bool
     };
 }
 
-TensorUpdate failure(const QString& tensor, const std::string& message) {
+TensorUpdate failure(const QString& tensor, const Error& error) {
     TensorUpdate u;
     u.stage = TensorUpdate::Stage::Failed;
     u.tensor = tensor;
-    u.cancelled = message == kCancelledMessage;
-    u.notApplicable = isNotApplicable(message);
-    u.error = QString::fromStdString(message);
+    u.cancelled = error.kind == ErrorKind::Cancelled;
+    u.notApplicable = isNotApplicable(error);
+    u.error = QString::fromStdString(error.message);
     return u;
 }
 
@@ -33,7 +33,7 @@ void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
     if (!values) {
         auto read = req.checkpoint->readFloat(req.tensor);
         if (!read) {
-            promise.addResult(failure(name, read.message()));
+            promise.addResult(failure(name, read.error()));
             return;
         }
         values = std::make_shared<const std::vector<float>>(std::move(read.value()));
@@ -46,7 +46,7 @@ void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
     }
     promise.setProgressValue(kJobProgressRange / 10);
     if (cancel.load()) {
-        promise.addResult(failure(name, kCancelledMessage));
+        promise.addResult(failure(name, cancelledError()));
         return;
     }
 
@@ -56,7 +56,7 @@ void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
     auto analysis =
         analyzeTensor(view, req.scheme, options, stageProgress(promise, cancel, 0.1, 0.35));
     if (!analysis) {
-        promise.addResult(failure(name, analysis.message()));
+        promise.addResult(failure(name, analysis.error()));
         return;
     }
     TensorUpdate a;
@@ -69,7 +69,7 @@ void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
     auto sweep = sweepBits(view, req.scheme, kSweepMinBits, kSweepMaxBits,
                            stageProgress(promise, cancel, 0.35, 1.0));
     if (!sweep) {
-        promise.addResult(failure(name, sweep.message()));
+        promise.addResult(failure(name, sweep.error()));
         return;
     }
     TensorUpdate s;
@@ -82,9 +82,8 @@ void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
 
 } // namespace
 
-bool isNotApplicable(const std::string& message) {
-    // Core reports it as "<family> is not applicable: ..." (see quant/ggml_family.h).
-    return message.find(" is not applicable") != std::string::npos;
+bool isNotApplicable(const Error& error) {
+    return error.kind == ErrorKind::NotApplicable;
 }
 
 void runTensorJob(QPromise<TensorUpdate>& promise, const TensorRequest& request,
@@ -93,15 +92,16 @@ void runTensorJob(QPromise<TensorUpdate>& promise, const TensorRequest& request,
     const QString name = QString::fromStdString(request.tensor.name);
     try {
         if (!request.checkpoint)
-            promise.addResult(failure(name, "no checkpoint is open"));
+            promise.addResult(failure(name, makeError("no checkpoint is open")));
         else
             runStages(promise, request, *cancel);
     } catch (const std::bad_alloc&) {
-        promise.addResult(failure(name, "out of memory while analysing " + request.tensor.name));
+        promise.addResult(
+            failure(name, makeError("out of memory while analysing " + request.tensor.name)));
     } catch (const std::exception& e) {
-        promise.addResult(failure(name, std::string("analysis failed: ") + e.what()));
+        promise.addResult(failure(name, makeError(std::string("analysis failed: ") + e.what())));
     } catch (...) {
-        promise.addResult(failure(name, "analysis failed with an unknown error"));
+        promise.addResult(failure(name, makeError("analysis failed with an unknown error")));
     }
 }
 

@@ -45,7 +45,7 @@ struct TensorUpdate {
 
 // Whether a core error says the scheme cannot be applied to this tensor at all (e.g. ggml blocks
 // of 256 on rows of 172): a property of the pair, shown as a note rather than as an error.
-bool isNotApplicable(const std::string& message);
+bool isNotApplicable(const Error& error);
 
 // Progress is reported on the promise in the range [0, kJobProgressRange].
 inline constexpr int kJobProgressRange = 1000;

@@ -18,11 +18,11 @@ struct MetricItem {
     TensorMetric metric;
 };
 
-TensorMetric failedMetric(const std::string& message) {
+TensorMetric failedMetric(const Error& error) {
     TensorMetric m;
-    m.status = isNotApplicable(message) ? TensorMetric::Status::NotApplicable
-                                        : TensorMetric::Status::Failed;
-    m.message = QString::fromStdString(message);
+    m.status =
+        isNotApplicable(error) ? TensorMetric::Status::NotApplicable : TensorMetric::Status::Failed;
+    m.message = QString::fromStdString(error.message);
     return m;
 }
 
@@ -32,7 +32,7 @@ bool measure(const Checkpoint& checkpoint, const TensorInfo& t, const Scheme& sc
     try {
         auto values = checkpoint.readFloat(t);
         if (!values) {
-            out = failedMetric(values.message());
+            out = failedMetric(values.error());
             return true;
         }
         const auto keepGoing = [&cancel](double) {
@@ -40,18 +40,18 @@ bool measure(const Checkpoint& checkpoint, const TensorInfo& t, const Scheme& sc
         };
         auto a = analyzeTensor(matrixView(t, *values), scheme, {}, keepGoing);
         if (!a) {
-            if (a.message() == kCancelledMessage || cancel.load())
+            if (a.error().kind == ErrorKind::Cancelled || cancel.load())
                 return false;
-            out = failedMetric(a.message());
+            out = failedMetric(a.error());
             return true;
         }
         out.status = TensorMetric::Status::Ok;
         out.error = a->error;
         out.cost = a->cost;
     } catch (const std::exception& e) {
-        out = failedMetric(std::string("analysis failed: ") + e.what());
+        out = failedMetric(makeError(std::string("analysis failed: ") + e.what()));
     } catch (...) {
-        out = failedMetric("analysis failed with an unknown error");
+        out = failedMetric(makeError("analysis failed with an unknown error"));
     }
     return true;
 }
