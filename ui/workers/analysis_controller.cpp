@@ -32,9 +32,8 @@ OpenOutput openInBackground(const QString& path) {
 
 } // namespace
 
-AnalysisController::AnalysisController(QObject* parent) : QObject(parent) {
-    m_coalesce.setSingleShot(true);
-    m_coalesce.setInterval(kCoalesceMs);
+AnalysisController::AnalysisController(QObject* parent)
+    : BackgroundController(kCoalesceMs, parent) {
     connect(&m_coalesce, &QTimer::timeout, this, &AnalysisController::startAnalysis);
 }
 
@@ -43,14 +42,14 @@ AnalysisController::~AnalysisController() {
 }
 
 void AnalysisController::openCheckpoint(const QString& path) {
-    if (m_shutDown)
+    if (isShutDown())
         return;
     // The current checkpoint stays analysable until the new one has opened.
     const quint64 generation = ++m_openGeneration;
     auto cancelFlag = std::make_shared<std::atomic<bool>>(false);
     auto* watcher = new QFutureWatcher<OpenOutput>(this);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation, path] {
-        if (!m_shutDown && isCurrent(JobKind::Open, generation)) {
+        if (!isShutDown() && isCurrent(JobKind::Open, generation)) {
             const OpenOutput out = watcher->result();
             if (out.checkpoint) {
                 supersedeAnalysis();
@@ -63,16 +62,14 @@ void AnalysisController::openCheckpoint(const QString& path) {
                 Q_EMIT openFailed(path, out.error);
             }
         }
-        jobFinished(watcher);
     });
-    m_jobs.push_back({JobKind::Open, generation, watcher, cancelFlag});
+    track(static_cast<int>(JobKind::Open), generation, watcher, cancelFlag);
     watcher->setFuture(QtConcurrent::run([path] { return openInBackground(path); }));
-    updateBusy();
     Q_EMIT progressChanged(-1.0);
 }
 
 void AnalysisController::setTensor(const QString& name) {
-    if (m_shutDown)
+    if (isShutDown())
         return;
     m_tensor = name;
     if (!m_checkpoint)
@@ -82,7 +79,7 @@ void AnalysisController::setTensor(const QString& name) {
         updateBusy();
         Q_EMIT analysisFailed(QStringLiteral("no tensor named '%1' in %2")
                                   .arg(name, QString::fromStdString(m_checkpoint->path())));
-        if (!m_busy)
+        if (!isBusy())
             Q_EMIT idle();
         return;
     }
@@ -90,7 +87,7 @@ void AnalysisController::setTensor(const QString& name) {
 }
 
 void AnalysisController::setScheme(const Scheme& scheme) {
-    if (m_shutDown || (m_hasScheme && scheme == m_scheme))
+    if (isShutDown() || (m_hasScheme && scheme == m_scheme))
         return;
     m_scheme = scheme;
     m_hasScheme = true;
@@ -102,35 +99,24 @@ void AnalysisController::rerun() {
 }
 
 void AnalysisController::cancel() {
-    bool any = m_coalesce.isActive();
-    for (const Job& job : m_jobs)
-        any = any || isCurrent(job.kind, job.generation);
-    if (!any)
+    if (!m_coalesce.isActive() && !hasCurrentJob())
         return;
     // Abandon, then let the workers notice: their late results belong to an old generation.
     supersedeAnalysis();
     ++m_openGeneration;
-    for (const Job& job : m_jobs)
-        job.cancel->store(true);
+    cancelAllJobs();
     updateBusy();
     Q_EMIT cancelled();
-    if (!m_busy)
+    if (!isBusy())
         Q_EMIT idle();
 }
 
 void AnalysisController::shutdown() {
-    if (m_shutDown)
-        return;
-    m_shutDown = true;
-    m_coalesce.stop();
-    for (const Job& job : m_jobs)
-        job.cancel->store(true);
-    for (const Job& job : m_jobs)
-        job.watcher->waitForFinished();
+    shutdownJobs();
 }
 
 void AnalysisController::scheduleAnalysis() {
-    if (m_shutDown || !m_checkpoint || m_tensor.isEmpty() || !m_hasScheme)
+    if (isShutDown() || !m_checkpoint || m_tensor.isEmpty() || !m_hasScheme)
         return;
     supersedeAnalysis();
     m_coalesce.start();
@@ -140,14 +126,12 @@ void AnalysisController::scheduleAnalysis() {
 void AnalysisController::supersedeAnalysis() {
     m_coalesce.stop();
     ++m_analysisGeneration;
-    for (const Job& job : m_jobs)
-        if (job.kind == JobKind::Tensor)
-            job.cancel->store(true);
+    cancelJobs([](const Job& job) { return job.kind == static_cast<int>(JobKind::Tensor); });
 }
 
 void AnalysisController::startAnalysis() {
     const TensorInfo* info = m_checkpoint ? m_checkpoint->find(m_tensor.toStdString()) : nullptr;
-    if (m_shutDown || !info) {
+    if (isShutDown() || !info) {
         updateBusy();
         return;
     }
@@ -161,28 +145,29 @@ void AnalysisController::startAnalysis() {
     auto* watcher = new QFutureWatcher<TensorUpdate>(this);
     connect(watcher, &QFutureWatcherBase::resultReadyAt, this,
             [this, watcher, generation](int index) {
-                if (!m_shutDown && isCurrent(JobKind::Tensor, generation))
+                if (!isShutDown() && isCurrent(JobKind::Tensor, generation))
                     handleUpdate(watcher->resultAt(index));
             });
     connect(watcher, &QFutureWatcherBase::progressValueChanged, this,
             [this, generation](int value) {
-                if (!m_shutDown && isCurrent(JobKind::Tensor, generation))
+                if (!isShutDown() && isCurrent(JobKind::Tensor, generation))
                     Q_EMIT progressChanged(static_cast<double>(value) / kJobProgressRange);
             });
-    connect(watcher, &QFutureWatcherBase::finished, this,
-            [this, watcher] { jobFinished(watcher); });
-    m_jobs.push_back({JobKind::Tensor, generation, watcher, cancelFlag});
+    track(static_cast<int>(JobKind::Tensor), generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> readOnlyFlag = cancelFlag;
     watcher->setFuture(QtConcurrent::run([request, readOnlyFlag](QPromise<TensorUpdate>& promise) {
         runTensorJob(promise, request, readOnlyFlag);
     }));
-    updateBusy();
     Q_EMIT progressChanged(0.0);
 }
 
 bool AnalysisController::isCurrent(JobKind kind, quint64 generation) const {
     return kind == JobKind::Open ? generation == m_openGeneration
                                  : generation == m_analysisGeneration;
+}
+
+bool AnalysisController::isCurrent(const Job& job) const {
+    return isCurrent(static_cast<JobKind>(job.kind), job.generation);
 }
 
 void AnalysisController::handleUpdate(const TensorUpdate& update) {
@@ -207,29 +192,6 @@ void AnalysisController::handleUpdate(const TensorUpdate& update) {
             Q_EMIT analysisFailed(update.error);
         break;
     }
-}
-
-void AnalysisController::jobFinished(QFutureWatcherBase* watcher) {
-    const auto it = std::find_if(m_jobs.begin(), m_jobs.end(),
-                                 [watcher](const Job& j) { return j.watcher == watcher; });
-    if (it != m_jobs.end())
-        m_jobs.erase(it);
-    watcher->deleteLater();
-    if (m_shutDown)
-        return;
-    updateBusy();
-    if (!m_busy)
-        Q_EMIT idle();
-}
-
-void AnalysisController::updateBusy() {
-    bool busy = m_coalesce.isActive();
-    for (const Job& job : m_jobs)
-        busy = busy || (isCurrent(job.kind, job.generation) && !job.cancel->load());
-    if (busy == m_busy)
-        return;
-    m_busy = busy;
-    Q_EMIT busyChanged(busy);
 }
 
 } // namespace qs

@@ -8,21 +8,16 @@
 // changes are coalesced by a short single-shot timer. The current tensor's float values are
 // cached. All member functions are for the GUI thread; none blocks except shutdown().
 
+#include "workers/background_controller.h"
 #include "workers/tensor_job.h"
 
-#include <QObject>
 #include <QString>
-#include <QTimer>
 
-#include <atomic>
 #include <memory>
-#include <vector>
-
-class QFutureWatcherBase;
 
 namespace qs {
 
-class AnalysisController : public QObject {
+class AnalysisController : public BackgroundController {
     Q_OBJECT
 public:
     static constexpr int kCoalesceMs = 40;
@@ -40,7 +35,6 @@ public:
     // Cancels all work and waits for it; afterwards nothing is emitted. Idempotent.
     void shutdown();
 
-    bool isBusy() const { return m_busy; }
     std::shared_ptr<const Checkpoint> checkpoint() const { return m_checkpoint; }
     const QString& tensor() const { return m_tensor; }
     const Scheme& scheme() const { return m_scheme; }
@@ -57,33 +51,19 @@ Q_SIGNALS:
     void analysisNotApplicable(const QString& tensor, const QString& message);
     void cancelled();
     void progressChanged(double fraction); // in [0, 1]; negative: indeterminate
-    void busyChanged(bool busy);
-    // Everything requested so far has finished (or failed) and been delivered.
-    void idle();
 
 private:
     enum class JobKind { Open, Tensor };
-    struct Job {
-        JobKind kind;
-        quint64 generation;
-        QFutureWatcherBase* watcher;
-        std::shared_ptr<std::atomic<bool>> cancel;
-    };
 
     void scheduleAnalysis();
     void startAnalysis();
     void supersedeAnalysis();
     bool isCurrent(JobKind kind, quint64 generation) const;
+    bool isCurrent(const Job& job) const override;
     void handleUpdate(const TensorUpdate& update);
-    void jobFinished(QFutureWatcherBase* watcher);
-    void updateBusy();
 
-    QTimer m_coalesce;
     quint64 m_openGeneration = 0;
     quint64 m_analysisGeneration = 0;
-    std::vector<Job> m_jobs;
-    bool m_busy = false;
-    bool m_shutDown = false;
 
     std::shared_ptr<const Checkpoint> m_checkpoint;
     QString m_tensor;

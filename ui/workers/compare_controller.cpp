@@ -7,9 +7,7 @@
 
 namespace qs {
 
-CompareController::CompareController(QObject* parent) : QObject(parent) {
-    m_coalesce.setSingleShot(true);
-    m_coalesce.setInterval(kCoalesceMs);
+CompareController::CompareController(QObject* parent) : BackgroundController(kCoalesceMs, parent) {
     connect(&m_coalesce, &QTimer::timeout, this, &CompareController::start);
 }
 
@@ -46,28 +44,20 @@ void CompareController::setActive(bool active) {
 }
 
 void CompareController::cancel() {
-    if (!m_jobs.empty() || m_coalesce.isActive())
+    if (hasJobs() || m_coalesce.isActive())
         m_upToDate = false;
     m_coalesce.stop();
     ++m_generation;
-    for (const Job& job : m_jobs)
-        job.cancel->store(true);
+    cancelAllJobs();
     updateBusy();
 }
 
 void CompareController::shutdown() {
-    if (m_shutDown)
-        return;
-    m_shutDown = true;
-    m_coalesce.stop();
-    for (const Job& job : m_jobs)
-        job.cancel->store(true);
-    for (const Job& job : m_jobs)
-        job.watcher->waitForFinished();
+    shutdownJobs();
 }
 
 void CompareController::invalidate() {
-    if (m_shutDown)
+    if (isShutDown())
         return;
     cancel();
     m_upToDate = false;
@@ -78,7 +68,7 @@ void CompareController::invalidate() {
 
 void CompareController::start() {
     const TensorInfo* info = m_checkpoint ? m_checkpoint->find(m_tensor.toStdString()) : nullptr;
-    if (m_shutDown || !info) {
+    if (isShutDown() || !info) {
         updateBusy();
         return;
     }
@@ -91,17 +81,14 @@ void CompareController::start() {
     auto* watcher = new QFutureWatcher<CompareUpdate>(this);
     connect(watcher, &QFutureWatcherBase::resultReadyAt, this,
             [this, watcher, generation](int index) {
-                if (!m_shutDown && generation == m_generation)
+                if (!isShutDown() && generation == m_generation)
                     handleUpdate(watcher->resultAt(index));
             });
-    connect(watcher, &QFutureWatcherBase::finished, this,
-            [this, watcher] { jobFinished(watcher); });
-    m_jobs.push_back({generation, watcher, cancelFlag});
+    track(0, generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
     watcher->setFuture(QtConcurrent::run([request, flag](QPromise<CompareUpdate>& promise) {
         runCompareJob(promise, request, flag);
     }));
-    updateBusy();
 }
 
 void CompareController::handleUpdate(const CompareUpdate& update) {
@@ -121,29 +108,6 @@ void CompareController::handleUpdate(const CompareUpdate& update) {
             m_upToDate = false; // abandoned half way: recompute when asked again
         break;
     }
-}
-
-void CompareController::jobFinished(QFutureWatcherBase* watcher) {
-    const auto it = std::find_if(m_jobs.begin(), m_jobs.end(),
-                                 [watcher](const Job& j) { return j.watcher == watcher; });
-    if (it != m_jobs.end())
-        m_jobs.erase(it);
-    watcher->deleteLater();
-    if (m_shutDown)
-        return;
-    updateBusy();
-    if (!m_busy)
-        Q_EMIT idle();
-}
-
-void CompareController::updateBusy() {
-    bool busy = m_coalesce.isActive();
-    for (const Job& job : m_jobs)
-        busy = busy || (job.generation == m_generation && !job.cancel->load());
-    if (busy == m_busy)
-        return;
-    m_busy = busy;
-    Q_EMIT busyChanged(busy);
 }
 
 } // namespace qs

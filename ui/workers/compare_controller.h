@@ -5,21 +5,17 @@
 // older one (cancel flag + generation counter); bursts are coalesced by a short timer; the
 // current tensor's values are cached. GUI thread only; none of it blocks except shutdown().
 
+#include "workers/background_controller.h"
 #include "workers/compare_job.h"
 
-#include <QObject>
 #include <QString>
-#include <QTimer>
 
-#include <atomic>
 #include <memory>
 #include <vector>
 
-class QFutureWatcherBase;
-
 namespace qs {
 
-class CompareController : public QObject {
+class CompareController : public BackgroundController {
     Q_OBJECT
 public:
     static constexpr int kCoalesceMs = 40;
@@ -34,7 +30,6 @@ public:
     void cancel();
     void shutdown();
 
-    bool isBusy() const { return m_busy; }
     const std::vector<Scheme>& schemes() const { return m_schemes; }
 
 Q_SIGNALS:
@@ -42,29 +37,16 @@ Q_SIGNALS:
     void resultReady(const QString& tensor, int slot,
                      std::shared_ptr<const qs::CompareResult> result);
     void failed(const QString& message);
-    void busyChanged(bool busy);
-    void idle();
 
 private:
-    struct Job {
-        quint64 generation;
-        QFutureWatcherBase* watcher;
-        std::shared_ptr<std::atomic<bool>> cancel;
-    };
-
     void invalidate();
     void start();
     void handleUpdate(const CompareUpdate& update);
-    void jobFinished(QFutureWatcherBase* watcher);
-    void updateBusy();
+    bool isCurrent(const Job& job) const override { return job.generation == m_generation; }
 
-    QTimer m_coalesce;
     quint64 m_generation = 0;
-    std::vector<Job> m_jobs;
     bool m_active = false;
     bool m_upToDate = false;
-    bool m_busy = false;
-    bool m_shutDown = false;
 
     std::shared_ptr<const Checkpoint> m_checkpoint;
     QString m_tensor;

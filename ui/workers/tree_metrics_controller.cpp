@@ -58,11 +58,10 @@ bool measure(const Checkpoint& checkpoint, const TensorInfo& t, const Scheme& sc
 
 } // namespace
 
-TreeMetricsController::TreeMetricsController(QObject* parent) : QObject(parent) {
+TreeMetricsController::TreeMetricsController(QObject* parent)
+    : BackgroundController(kCoalesceMs, parent) {
     m_pool.setMaxThreadCount(1);
     m_pool.setThreadPriority(QThread::LowPriority);
-    m_coalesce.setSingleShot(true);
-    m_coalesce.setInterval(kCoalesceMs);
     connect(&m_coalesce, &QTimer::timeout, this, &TreeMetricsController::start);
 }
 
@@ -101,24 +100,16 @@ void TreeMetricsController::store(const QString& tensor, const Scheme& scheme,
 void TreeMetricsController::cancel() {
     m_coalesce.stop();
     ++m_generation;
-    for (const Job& job : m_jobs)
-        job.cancel->store(true);
+    cancelAllJobs();
     updateBusy();
 }
 
 void TreeMetricsController::shutdown() {
-    if (m_shutDown)
-        return;
-    m_shutDown = true;
-    m_coalesce.stop();
-    for (const Job& job : m_jobs)
-        job.cancel->store(true);
-    for (const Job& job : m_jobs)
-        job.watcher->waitForFinished();
+    shutdownJobs();
 }
 
 void TreeMetricsController::restart() {
-    if (m_shutDown)
+    if (isShutDown())
         return;
     cancel();
     Q_EMIT metricsReset();
@@ -138,16 +129,14 @@ void TreeMetricsController::restart() {
 }
 
 void TreeMetricsController::start() {
-    if (m_shutDown || !m_checkpoint)
+    if (isShutDown() || !m_checkpoint)
         return;
     std::vector<TensorInfo> todo;
     for (const TensorInfo& t : m_checkpoint->tensors())
         if (isQuantizable(t) && !m_cache.contains(key(QString::fromStdString(t.name), m_spec)))
             todo.push_back(t);
     if (todo.empty()) {
-        updateBusy();
-        if (!m_busy)
-            Q_EMIT idle();
+        settle();
         return;
     }
     const quint64 generation = m_generation;
@@ -160,12 +149,10 @@ void TreeMetricsController::start() {
                 const MetricItem item = watcher->resultAt(index);
                 if (epoch == m_checkpointEpoch)
                     m_cache.insert(key(item.tensor, spec), item.metric);
-                if (!m_shutDown && generation == m_generation)
+                if (!isShutDown() && generation == m_generation)
                     Q_EMIT metricReady(item.tensor, item.metric);
             });
-    connect(watcher, &QFutureWatcherBase::finished, this,
-            [this, watcher] { jobFinished(watcher); });
-    m_jobs.push_back({generation, watcher, cancelFlag});
+    track(0, generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
     watcher->setFuture(
         QtConcurrent::run(&m_pool, [checkpoint = m_checkpoint, scheme = m_scheme,
@@ -180,29 +167,6 @@ void TreeMetricsController::start() {
             }
         }));
     updateBusy();
-}
-
-void TreeMetricsController::jobFinished(QFutureWatcherBase* watcher) {
-    const auto it = std::find_if(m_jobs.begin(), m_jobs.end(),
-                                 [watcher](const Job& j) { return j.watcher == watcher; });
-    if (it != m_jobs.end())
-        m_jobs.erase(it);
-    watcher->deleteLater();
-    if (m_shutDown)
-        return;
-    updateBusy();
-    if (!m_busy)
-        Q_EMIT idle();
-}
-
-void TreeMetricsController::updateBusy() {
-    bool busy = m_coalesce.isActive();
-    for (const Job& job : m_jobs)
-        busy = busy || (job.generation == m_generation && !job.cancel->load());
-    if (busy == m_busy)
-        return;
-    m_busy = busy;
-    Q_EMIT busyChanged(busy);
 }
 
 } // namespace qs

@@ -10,22 +10,17 @@
 #include "io/checkpoint.h"
 #include "models/tensor_metric.h"
 #include "quant/scheme.h"
+#include "workers/background_controller.h"
 
 #include <QHash>
-#include <QObject>
 #include <QString>
 #include <QThreadPool>
-#include <QTimer>
 
-#include <atomic>
 #include <memory>
-#include <vector>
-
-class QFutureWatcherBase;
 
 namespace qs {
 
-class TreeMetricsController : public QObject {
+class TreeMetricsController : public BackgroundController {
     Q_OBJECT
 public:
     static constexpr int kCoalesceMs = 120;
@@ -40,31 +35,20 @@ public:
     void cancel();
     void shutdown();
 
-    bool isBusy() const { return m_busy; }
     int cachedCount() const { return static_cast<int>(m_cache.size()); }
 
 Q_SIGNALS:
     // The columns now belong to a new scheme or checkpoint: clear them.
     void metricsReset();
     void metricReady(const QString& tensor, const qs::TensorMetric& metric);
-    void busyChanged(bool busy);
-    void idle();
 
 private:
-    struct Job {
-        quint64 generation;
-        QFutureWatcherBase* watcher;
-        std::shared_ptr<std::atomic<bool>> cancel;
-    };
-
     void restart();
     void start();
-    void jobFinished(QFutureWatcherBase* watcher);
-    void updateBusy();
+    bool isCurrent(const Job& job) const override { return job.generation == m_generation; }
     static QString key(const QString& tensor, const QString& spec);
 
     QThreadPool m_pool;
-    QTimer m_coalesce;
     std::shared_ptr<const Checkpoint> m_checkpoint;
     Scheme m_scheme;
     bool m_hasScheme = false;
@@ -72,9 +56,6 @@ private:
     QHash<QString, TensorMetric> m_cache; // key(tensor, spec)
     quint64 m_generation = 0;
     quint64 m_checkpointEpoch = 0; // results of an older checkpoint are not cached
-    std::vector<Job> m_jobs;
-    bool m_busy = false;
-    bool m_shutDown = false;
 };
 
 } // namespace qs
