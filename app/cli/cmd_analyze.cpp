@@ -1,7 +1,7 @@
 #include "analysis/tensor_analysis.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "metrics/output_error.h"
+#include "methods/calibration.h"
 
 #include <iostream>
 #include <map>
@@ -15,15 +15,39 @@ struct Totals {
     std::uint64_t tensors = 0;
 };
 
+// Activations from a file, or generated for each tensor's in_features from a synthetic spec.
 struct Calibration {
     std::vector<float> values;
     MatrixView view;
     std::string source;
+    std::optional<SyntheticCalibration> synthetic;
+    std::map<std::int64_t, std::pair<std::vector<float>, MatrixView>> generated; // by features
+
+    const MatrixView* activationsFor(std::int64_t features) {
+        if (!synthetic)
+            return &view;
+        auto it = generated.find(features);
+        if (it == generated.end()) {
+            auto values = syntheticActivations(*synthetic, features);
+            it = generated.emplace(features, std::pair{std::move(values), MatrixView{}}).first;
+            it->second.second = MatrixView{it->second.first.data(), synthetic->tokens, features};
+        }
+        return &it->second.second;
+    }
 };
 
 std::optional<Calibration> loadCalibration(const std::string& path, const std::string& tensorName) {
     if (path.empty())
         return std::nullopt;
+    if (path.starts_with(kSyntheticCalibrationPrefix)) {
+        auto spec = parseSyntheticCalibration(path);
+        if (!spec)
+            throw CliError{kUsage, "--calib " + spec.message()};
+        Calibration c;
+        c.synthetic = *spec;
+        c.source = path;
+        return c;
+    }
     const Checkpoint ckpt = openCheckpoint(path);
     const TensorInfo* t = nullptr;
     if (!tensorName.empty()) {
@@ -62,7 +86,9 @@ Action addAnalyzeCommand(CLI::App& app) {
     cmd->add_option("--scheme", o->schemes, "scheme spec, e.g. int4:g64 (repeatable)")->required();
     cmd->add_option("--tensor", o->regex, "only tensors whose name matches this regex");
     cmd->add_option("--calib", o->calib,
-                    "activations [tokens, in_features] (.npy or any supported file)");
+                    "activations [tokens, in_features] (.npy or any supported file), or "
+                    "synthetic:TOKENS:OUTLIERS:SCALE[:SEED] for Gaussian tokens with OUTLIERS "
+                    "input channels scaled by SCALE; needed by gptq and awq");
     cmd->add_option("--calib-tensor", o->calibTensor,
                     "the activation tensor's name when --calib holds several");
     cmd->add_option("--backend", o->backend, "auto, cpu or cuda")
@@ -77,6 +103,8 @@ Action addAnalyzeCommand(CLI::App& app) {
             if (!f->implemented())
                 throw CliError{kBadScheme, "scheme " + s.toString() + ": the " + s.family +
                                                " family is not implemented yet"};
+            if (f->needsActivations() && o->calib.empty())
+                throw CliError{kBadScheme, s.toString() + " needs activations: pass --calib ACT"};
             schemes.push_back(std::move(s));
         }
         if (o->backend == "cuda")
@@ -84,13 +112,17 @@ Action addAnalyzeCommand(CLI::App& app) {
                          "using the CPU\n";
         const Checkpoint ckpt = openCheckpoint(o->path);
         const auto selected = selectTensors(ckpt, o->regex);
-        const auto calib = loadCalibration(o->calib, o->calibTensor);
+        auto calib = loadCalibration(o->calib, o->calibTensor);
 
         nlohmann::json results = nlohmann::json::array(), kept = nlohmann::json::array();
         std::map<std::string, Totals> totals;
         std::uint64_t keptBytes = 0;
-        TextTable table(
-            {"tensor", "shape", "scheme", "bpw", "rel_rmse", "sqnr_db", "max_abs_err", "cosine"});
+        std::vector<std::string> problems; // why a row has no numbers
+        std::vector<std::string> header{"tensor",   "shape",   "scheme",      "bpw",
+                                        "rel_rmse", "sqnr_db", "max_abs_err", "cosine"};
+        if (calib)
+            header.push_back("out_rel_err");
+        TextTable table(header);
         for (const TensorInfo* t : selected) {
             if (!o->all && !isQuantizable(*t)) {
                 kept.push_back({{"name", t->name},
@@ -104,7 +136,8 @@ Action addAnalyzeCommand(CLI::App& app) {
             const MatrixView w = matrixView(*t, values);
             for (const Scheme& s : schemes) {
                 AnalysisOptions opts;
-                opts.keepReconstruction = calib.has_value();
+                if (calib)
+                    opts.activations = calib->activationsFor(w.cols);
                 auto a = analyzeTensor(w, s, opts);
                 nlohmann::json r = {
                     {"name", t->name}, {"shape", shapeJson(*t)}, {"scheme", s.toString()}};
@@ -113,8 +146,9 @@ Action addAnalyzeCommand(CLI::App& app) {
                     r["error"] = a.message();
                     r["applicable"] = !na;
                     results.push_back(r);
-                    table.addRow({t->name, t->shapeString(), s.toString(), "-",
-                                  (na ? "n/a: " : "error: ") + a.message()});
+                    table.addRow({t->name, t->shapeString(), s.toString(), na ? "n/a" : "error",
+                                  "-", "-", "-", "-"});
+                    problems.push_back(t->name + " under " + s.toString() + ": " + a.message());
                     continue;
                 }
                 const auto& m = a->error;
@@ -131,11 +165,8 @@ Action addAnalyzeCommand(CLI::App& app) {
                     for (const auto& diag : a->diagnostics)
                         d[diag.key] = number(diag.value);
                 }
-                if (calib && calib->view.cols == w.cols) {
-                    auto out = outputRelativeError(calib->view, w, a->reconstruction.data());
-                    if (out)
-                        r["out_rel_err"] = number(*out);
-                }
+                if (a->outputRelError)
+                    r["out_rel_err"] = number(*a->outputRelError);
                 results.push_back(r);
                 auto& tot = totals[s.toString()];
                 tot.error.merge(m);
@@ -145,9 +176,17 @@ Action addAnalyzeCommand(CLI::App& app) {
                 tot.cost.zeroBits += a->cost.zeroBits;
                 tot.cost.extraBits += a->cost.extraBits;
                 ++tot.tensors;
-                table.addRow({t->name, t->shapeString(), s.toString(),
-                              fmt(a->cost.bitsPerWeight(), 5), fmt(m.relRmse(), 4),
-                              fmt(m.sqnrDb(), 4), fmt(m.maxAbsErr, 4), fmt(m.cosine(), 6)});
+                std::vector<std::string> row{t->name,
+                                             t->shapeString(),
+                                             s.toString(),
+                                             fmt(a->cost.bitsPerWeight(), 5),
+                                             fmt(m.relRmse(), 4),
+                                             fmt(m.sqnrDb(), 4),
+                                             fmt(m.maxAbsErr, 4),
+                                             fmt(m.cosine(), 6)};
+                if (calib)
+                    row.push_back(a->outputRelError ? fmt(*a->outputRelError, 4) : "-");
+                table.addRow(row);
             }
         }
         nlohmann::json totalsJson = nlohmann::json::array();
@@ -184,6 +223,8 @@ Action addAnalyzeCommand(CLI::App& app) {
             return;
         }
         table.print();
+        for (const auto& p : problems)
+            std::cout << "  " << p << "\n";
         std::cout << "\nTotals over the quantized tensors";
         if (!kept.empty())
             std::cout << " (" << kept.size() << " 1-D tensors kept as stored, "

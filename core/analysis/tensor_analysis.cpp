@@ -1,5 +1,7 @@
 #include "analysis/tensor_analysis.h"
 
+#include "metrics/output_error.h"
+
 #include <algorithm>
 
 namespace qs {
@@ -10,8 +12,11 @@ MatrixView matrixView(const TensorInfo& t, const std::vector<float>& values) {
 
 Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
                                      const AnalysisOptions& options, const ProgressFn& progress) {
-    auto q = quantize(scheme, w, [&](double f) { return reportProgress(progress, 0.9 * f); });
-    if (!q) return q.error();
+    auto q = quantize(
+        scheme, w, [&](double f) { return reportProgress(progress, 0.9 * f); },
+        options.activations);
+    if (!q)
+        return q.error();
     std::span<const float> orig(w.data, w.size());
     TensorAnalysis a;
     a.scheme = scheme;
@@ -26,15 +31,24 @@ Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
         a.errorHistogram =
             computeDifferenceHistogram(orig, q->reconstruction, options.histogramBins);
     }
-    if (options.keepReconstruction) a.reconstruction = std::move(q->reconstruction);
-    if (!reportProgress(progress, 1.0)) return cancelledError();
+    if (options.activations && options.activations->cols == w.cols) {
+        auto out = outputRelativeError(*options.activations, w, q->reconstruction.data());
+        if (out)
+            a.outputRelError = *out;
+    }
+    if (options.keepReconstruction)
+        a.reconstruction = std::move(q->reconstruction);
+    if (!reportProgress(progress, 1.0))
+        return cancelledError();
     return a;
 }
 
 Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme, int minBits,
-                                             int maxBits, const ProgressFn& progress) {
+                                             int maxBits, const ProgressFn& progress,
+                                             const MatrixView* activations) {
     const FamilyInfo* f = findFamily(scheme.family);
-    if (!f) return makeError("unknown scheme family '" + scheme.family + "'");
+    if (!f)
+        return makeError("unknown scheme family '" + scheme.family + "'");
     std::vector<int> widths;
     if (f->fixedBits()) {
         widths.push_back(scheme.bits);
@@ -48,10 +62,14 @@ Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme,
         Scheme s = scheme;
         s.bits = widths[i];
         const double base = static_cast<double>(i) / static_cast<double>(widths.size());
-        auto q = quantize(s, w, [&](double frac) {
-            return reportProgress(progress, base + frac / static_cast<double>(widths.size()));
-        });
-        if (!q) return q.error();
+        auto q = quantize(
+            s, w,
+            [&](double frac) {
+                return reportProgress(progress, base + frac / static_cast<double>(widths.size()));
+            },
+            activations);
+        if (!q)
+            return q.error();
         const auto m = computeErrorMetrics(orig, q->reconstruction);
         points.push_back({widths[i], m.sqnrDb(), q->cost.bitsPerWeight()});
     }

@@ -17,6 +17,9 @@ namespace qs {
 struct AnalysisOptions {
     int histogramBins = 0; // 0: no histograms
     bool keepReconstruction = false;
+    // The layer's input activations [tokens, in_features] (not owned; must outlive the call):
+    // calibrated families need them, and with them every scheme also reports its output error.
+    const MatrixView* activations = nullptr;
 };
 
 struct TensorAnalysis {
@@ -29,6 +32,8 @@ struct TensorAnalysis {
     std::optional<Histogram> weightHistogram; // over the original weights' range
     std::optional<Histogram> errorHistogram;  // of w - w^, symmetric about zero
     std::vector<float> reconstruction;        // only with keepReconstruction
+    // ||X W^T - X W^^T|| / ||X W^T|| when activations with the tensor's in_features were given.
+    std::optional<double> outputRelError;
 };
 
 // The 2-D view quantizers use: [dim0, rest]; 1-D tensors are one row.
@@ -48,7 +53,8 @@ struct BitSweepPoint {
 // everything else unchanged. Fixed-width families give their single point.
 Result<std::vector<BitSweepPoint>> sweepBits(MatrixView weights, const Scheme& scheme,
                                              int minBits = 2, int maxBits = 8,
-                                             const ProgressFn& progress = {});
+                                             const ProgressFn& progress = {},
+                                             const MatrixView* activations = nullptr);
 
 // Whether a tensor is quantized by default (two or more dimensions) or kept as stored.
 inline bool isQuantizable(const TensorInfo& t) {

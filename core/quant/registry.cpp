@@ -1,5 +1,9 @@
 #include "quant/registry.h"
 
+#include "methods/awq.h"
+#include "methods/gptq.h"
+#include "methods/hqq.h"
+#include "methods/sinq.h"
 #include "quant/cast_quant.h"
 #include "quant/companding_quant.h"
 #include "quant/float_quant.h"
@@ -83,17 +87,17 @@ constexpr std::array kFamilies{
     FamilyInfo{"kmeans", K::Learned, 1, 8, 0, 0, G::Tensor, 0, false, false,
                "Lloyd-Max codebook fit to the data", quantizeKmeans},
     FamilyInfo{"hqq", K::Optimized, 2, 8, 0, 0, G::Group, 64, false, false,
-               "HQQ half-quadratic zero-point"},
+               "HQQ half-quadratic zero-point", quantizeHqq},
     FamilyInfo{"sinq", K::Optimized, 2, 8, 0, 0, G::Group, 64, true, false,
-               "SINQ dual-axis Sinkhorn scaling"},
+               "SINQ dual-axis Sinkhorn scaling", quantizeSinq},
     FamilyInfo{"sinq_nf4", K::Optimized, 0, 0, 4, 0, G::Group, 64, false, false,
-               "SINQ with NF4 levels"},
+               "SINQ with NF4 levels", quantizeSinq},
     FamilyInfo{"sinq_nf3", K::Optimized, 0, 0, 3, 0, G::Group, 64, false, false,
-               "SINQ with NF3 levels"},
+               "SINQ with NF3 levels", quantizeSinq},
     FamilyInfo{"gptq", K::Calibrated, 2, 8, 0, 0, G::Group, 128, true, true,
-               "GPTQ (needs activations)"},
+               "GPTQ (needs activations)", nullptr, nullptr, quantizeGptq},
     FamilyInfo{"awq", K::Calibrated, 2, 8, 0, 0, G::Group, 128, true, false,
-               "AWQ (needs activations)"},
+               "AWQ (needs activations)", nullptr, nullptr, quantizeAwq},
     FamilyInfo{"autoround", K::Calibrated, 2, 8, 0, 0, G::Group, 128, true, true,
                "AutoRound (needs activations)"},
     FamilyInfo{"smoothquant", K::Calibrated, 2, 8, 0, 0, G::Channel, 0, true, true,
@@ -149,14 +153,26 @@ std::string familyNamesList() {
     return s;
 }
 
-Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& progress) {
+Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& progress,
+                             const MatrixView* activations) {
     const FamilyInfo* f = findFamily(s.family);
     if (!f)
         return makeError("unknown scheme family '" + s.family + "'");
     if (!f->implemented())
         return makeError("scheme " + s.toString() + ": the " + std::string(f->name) +
                          " family is not implemented yet");
-    return f->quantize(s, m, progress);
+    if (!f->quantizeCalibrated)
+        return f->quantize(s, m, progress);
+    if (!activations || activations->size() == 0)
+        return makeError(s.toString() + " needs activations: pass --calib ACT");
+    // Another layer of the same model usually has other input features: not an error of the
+    // scheme, just not applicable to this tensor with these activations.
+    if (activations->cols != m.cols)
+        return makeError(s.toString() + ": the activations have " +
+                             std::to_string(activations->cols) + " features but the tensor has " +
+                             std::to_string(m.cols) + " input columns",
+                         ErrorKind::NotApplicable);
+    return f->quantizeCalibrated(s, m, *activations, progress);
 }
 
 Result<std::vector<float>> unitLevels(const Scheme& s) {

@@ -53,6 +53,10 @@ struct QuantOutput {
 };
 
 using QuantizeFn = Result<QuantOutput> (*)(const Scheme&, MatrixView, const ProgressFn&);
+// Calibrated families (GPTQ, AWQ, ...) also see the layer's input activations
+// [tokens, in_features]; quantize() has checked that in_features equals the weight's cols.
+using CalibratedQuantizeFn = Result<QuantOutput> (*)(const Scheme&, MatrixView weights,
+                                                     MatrixView activations, const ProgressFn&);
 using UnitLevelsFn = std::vector<float> (*)(const Scheme&);
 
 struct FamilyInfo {
@@ -68,9 +72,13 @@ struct FamilyInfo {
     std::string_view description;
     QuantizeFn quantize = nullptr;     // null: known to the grammar, not implemented yet
     UnitLevelsFn unitLevels = nullptr; // levels for a unit scale (null: none / data dependent)
+    // Calibrated families fill this instead of `quantize`: a separate slot keeps every
+    // calibration-free quantizer's signature unchanged.
+    CalibratedQuantizeFn quantizeCalibrated = nullptr;
 
     bool fixedBits() const { return minBits == 0; }
-    bool implemented() const { return quantize != nullptr; }
+    bool implemented() const { return quantize != nullptr || quantizeCalibrated != nullptr; }
+    bool needsActivations() const { return kind == FamilyKind::Calibrated; }
 
     // Which options of the grammar apply (spec parsing and the scheme panel both ask here).
     // Block formats fix their own block and casts have no scale, so neither takes gN/channel.
@@ -91,7 +99,11 @@ const FamilyInfo* findFamily(std::string_view name);
 std::string familyNamesList(); // "int, mulaw, ..." for error messages
 
 // Quantizes and reconstructs `m` with `s`. Errors for families not implemented yet.
-Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& progress = {});
+// `activations` ([tokens, m.cols], not owned, may be null) are required by calibrated families
+// (an error without them; NotApplicable when their features differ from m.cols) and ignored by
+// every other family.
+Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& progress = {},
+                             const MatrixView* activations = nullptr);
 // Reconstruction levels for a unit scale, sorted; an error if the family has none.
 Result<std::vector<float>> unitLevels(const Scheme& s);
 

@@ -44,6 +44,7 @@ private slots:
     void statsRows();
     void analyzeResultsAndTotals();
     void analyzeWithActivationsReportsOutputError();
+    void calibratedSchemesBeatRoundToNearestOnSyntheticActivations();
     void levels();
     void dequantWritesNpy();
     void errorsAreOneLineWithExitCodes_data();
@@ -143,6 +144,28 @@ void TestCli::analyzeWithActivationsReportsOutputError() {
     QVERIFY2(e > 0.01 && e < 0.5, QByteArray::number(e));
 }
 
+void TestCli::calibratedSchemesBeatRoundToNearestOnSyntheticActivations() {
+    const Run r =
+        cli({"analyze", sample(), "--scheme", "gptq4:g64", "--scheme", "awq4:g64", "--scheme",
+             "int4:g64", "--scheme", "int4:g64:sym", "--tensor", "layers\\.0\\.self_attn\\.q_proj",
+             "--calib", "synthetic:512:4:20", "--json"});
+    QCOMPARE(r.code, 0);
+    QCOMPARE(r.json()["calib"].toString(), QString("synthetic:512:4:20"));
+    const auto results = r.json()["results"].toArray();
+    QCOMPARE(results.size(), 4);
+    QMap<QString, double> err;
+    for (const auto& v : results) {
+        const auto o = v.toObject();
+        QVERIFY2(o.contains("out_rel_err"), qPrintable(o["scheme"].toString()));
+        err[o["scheme"].toString()] = o["out_rel_err"].toDouble();
+    }
+    qInfo("out_rel_err gptq4:g64 %.4f awq4:g64 %.4f int4:g64 %.4f int4:g64:sym %.4f",
+          err["gptq4:g64"], err["awq4:g64"], err["int4:g64"], err["int4:g64:sym"]);
+    QVERIFY(err["gptq4:g64"] < err["int4:g64"]);
+    QVERIFY(err["gptq4:g64"] < err["int4:g64:sym"]);
+    QVERIFY(err["awq4:g64"] < err["int4:g64"]);
+}
+
 void TestCli::levels() {
     const Run r = cli({"levels", "--scheme", "int4:sym", "--json"});
     QCOMPARE(r.code, 0);
@@ -184,7 +207,13 @@ void TestCli::errorsAreOneLineWithExitCodes_data() {
     QTest::newRow("unrecognised file") << QStringList{"stats", garbage} << 3;
     QTest::newRow("unknown scheme") << QStringList{"analyze", sample(), "--scheme", "int99"} << 4;
     QTest::newRow("bad option") << QStringList{"levels", "--scheme", "int4:wat"} << 4;
-    QTest::newRow("not implemented") << QStringList{"analyze", sample(), "--scheme", "gptq4"} << 4;
+    QTest::newRow("not implemented")
+        << QStringList{"analyze", sample(), "--scheme", "autoround4"} << 4;
+    QTest::newRow("needs activations")
+        << QStringList{"analyze", sample(), "--scheme", "gptq4"} << 4;
+    QTest::newRow("bad synthetic activations")
+        << QStringList{"analyze", sample(), "--scheme", "gptq4", "--calib", "synthetic:0:4:20"}
+        << 2;
     QTest::newRow("tensor not found") << QStringList{"stats", sample(), "--tensor", "^nope$"} << 5;
     QTest::newRow("dequant tensor not found")
         << QStringList{"dequant", sample(), "--tensor", "nope", "--out", m_dir.filePath("x.npy")}
