@@ -131,19 +131,6 @@ std::vector<float> referenceAwq(const std::vector<float>& w, const std::vector<f
     return ws;
 }
 
-std::vector<float> activations(std::int64_t tokens, std::int64_t features, unsigned seed) {
-    return syntheticActivations({tokens, 4, 20.0, seed}, features);
-}
-
-double outError(const std::vector<float>& x, std::int64_t tokens, const std::vector<float>& w,
-                std::int64_t rows, std::int64_t cols, const std::string& scheme) {
-    const MatrixView xv{x.data(), tokens, cols}, wv{w.data(), rows, cols};
-    auto q = quantize(spec(scheme), wv, {}, &xv);
-    if (!q.ok())
-        qFatal("%s: %s", scheme.c_str(), q.message().c_str());
-    return outputRelativeError(xv, wv, q->reconstruction.data()).value();
-}
-
 } // namespace
 
 class TestAwq : public QObject {

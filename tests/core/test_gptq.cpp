@@ -109,20 +109,6 @@ std::vector<float> referenceGptq(const std::vector<float>& w, const std::vector<
     return out;
 }
 
-std::vector<float> activations(std::int64_t tokens, std::int64_t features, unsigned seed,
-                               int outliers = 4, double scale = 20) {
-    return syntheticActivations({tokens, outliers, scale, seed}, features);
-}
-
-double outError(const std::vector<float>& x, std::int64_t tokens, const std::vector<float>& w,
-                std::int64_t rows, std::int64_t cols, const std::string& scheme) {
-    const MatrixView xv{x.data(), tokens, cols}, wv{w.data(), rows, cols};
-    auto q = quantize(spec(scheme), wv, {}, &xv);
-    if (!q.ok())
-        qFatal("%s: %s", scheme.c_str(), q.message().c_str());
-    return outputRelativeError(xv, wv, q->reconstruction.data()).value();
-}
-
 } // namespace
 
 class TestGptq : public QObject {

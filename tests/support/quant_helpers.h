@@ -2,6 +2,8 @@
 // Small helpers shared by the quantizer tests (header-only: they need qs::core, which the tests
 // link and the support library does not).
 
+#include "methods/calibration.h"
+#include "metrics/output_error.h"
 #include "quant/registry.h"
 #include "quant/scheme.h"
 
@@ -37,6 +39,23 @@ inline std::vector<float> gaussian(std::size_t n, unsigned seed, float sd = 0.02
     for (auto& e : v)
         e = d(rng);
     return v;
+}
+
+// Synthetic activations [tokens, features] with `outliers` loud channels (`scale` times louder).
+inline std::vector<float> activations(std::int64_t tokens, std::int64_t features, unsigned seed,
+                                      int outliers = 4, double scale = 20) {
+    return syntheticActivations({tokens, outliers, scale, seed}, features);
+}
+
+// ||XW^T - XW^^T|| / ||XW^T|| of `scheme` on weights w [rows, cols] with activations x.
+inline double outError(const std::vector<float>& x, std::int64_t tokens,
+                       const std::vector<float>& w, std::int64_t rows, std::int64_t cols,
+                       const std::string& scheme) {
+    const MatrixView xv{x.data(), tokens, cols}, wv{w.data(), rows, cols};
+    auto q = quantize(spec(scheme), wv, {}, &xv);
+    if (!q.ok())
+        qFatal("%s: %s", scheme.c_str(), q.message().c_str());
+    return outputRelativeError(xv, wv, q->reconstruction.data()).value();
 }
 
 } // namespace qs::test
