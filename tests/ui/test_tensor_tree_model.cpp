@@ -48,6 +48,7 @@ private Q_SLOTS:
     void filtersRecursivelyThroughTheProxy_data();
     void filtersRecursivelyThroughTheProxy();
     void prefersAQueryProjectionAsTheFirstTensor();
+    void groupsGgufBlocksByLayer();
     void metricColumnsShowWhatIsSetAndSortByValue();
 };
 
@@ -155,6 +156,18 @@ void TestTensorTreeModel::prefersAQueryProjectionAsTheFirstTensor() {
     QVERIFY(checkpoint);
     QCOMPARE(preferredTensor(*checkpoint),
              QStringLiteral("model.layers.0.self_attn.q_proj.weight"));
+}
+
+void TestTensorTreeModel::groupsGgufBlocksByLayer() {
+    // llama.cpp names: blk.N.attn_q.weight, token_embd.weight, output_norm.weight.
+    auto opened = Checkpoint::open(test::sourceDir() + "/resources/samples/stories260K.f32.gguf");
+    QVERIFY2(opened.ok(), opened.ok() ? "" : opened.message().c_str());
+    const auto checkpoint = std::make_shared<const Checkpoint>(std::move(opened.value()));
+    TensorTreeModel model;
+    model.setCheckpoint(checkpoint);
+    QCOMPARE(model.groupCount(), 5);
+    QVERIFY(topLabels(model).contains(QStringLiteral("blk.2")));
+    QCOMPARE(preferredTensor(*checkpoint), QStringLiteral("blk.0.attn_q.weight"));
 }
 
 void TestTensorTreeModel::metricColumnsShowWhatIsSetAndSortByValue() {

@@ -17,9 +17,9 @@ constexpr int kColumns = static_cast<int>(TensorColumn::Count);
 constexpr quintptr kTopLevel = 0; // internalId of top-level rows; children store parent row + 1
 
 const QRegularExpression& layerPattern() {
-    // model.layers.3.x, transformer.h.3.x, blocks.3.x, encoder.layer.3.x ...
+    // model.layers.3.x, transformer.h.3.x, blocks.3.x, encoder.layer.3.x, GGUF blk.3.x ...
     static const QRegularExpression re(
-        QStringLiteral(R"(^(.*?)\b(layers|layer|h|blocks|block)\.(\d+)\.(.+)$)"));
+        QStringLiteral(R"(^(.*?)\b(layers|layer|h|blocks|block|blk)\.(\d+)\.(.+)$)"));
     return re;
 }
 
@@ -401,7 +401,8 @@ QString preferredTensor(const Checkpoint& checkpoint) {
         if (!isQuantizable(t))
             continue;
         if (t.name.find("q_proj") != std::string::npos ||
-            t.name.find("attn.wq") != std::string::npos)
+            t.name.find("attn.wq") != std::string::npos ||
+            t.name.find("attn_q.") != std::string::npos) // GGUF (llama.cpp names)
             return QString::fromStdString(t.name);
         if (!firstQuantizable)
             firstQuantizable = &t;
