@@ -221,10 +221,10 @@ Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
     return out;
 }
 
-Result<Checkpoint> Checkpoint::open(const std::string& path) {
+Result<Checkpoint> Checkpoint::open(const std::string& path, const ProgressFn& progress) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec))
-        return openModelDirectory(path);
+        return openModelDirectory(path, progress);
     auto file = MappedFile::open(path);
     if (!file)
         return file.error();
@@ -236,7 +236,7 @@ Result<Checkpoint> Checkpoint::open(const std::string& path) {
     if (looksLikeSafetensors(head, (*file)->size()))
         return readSafetensors(*file);
     if (looksLikeSafetensorsIndex(**file))
-        return readSafetensorsIndex(path);
+        return readSafetensorsIndex(path, progress);
     if (ZipArchive::looksLikeZip(head)) {
         auto zip = ZipArchive::open(*file);
         if (!zip)

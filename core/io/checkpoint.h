@@ -5,6 +5,7 @@
 
 #include "io/mapped_file.h"
 #include "tensor/dtype.h"
+#include "util/progress.h"
 #include "util/result.h"
 
 #include <cstdint>
@@ -55,8 +56,9 @@ struct TensorInfo {
 
 class Checkpoint {
 public:
-    // Detects the format from the file's content (not its extension).
-    static Result<Checkpoint> open(const std::string& path);
+    // Detects the format from the file's content (not its extension). `progress` hears the
+    // fraction of shards opened (sharded checkpoints) and cancels by returning false.
+    static Result<Checkpoint> open(const std::string& path, const ProgressFn& progress = {});
 
     const std::string& path() const { return m_path; }
     const std::string& format() const { return m_format; } // "safetensors", "npy"

@@ -63,7 +63,7 @@ bool looksLikeSafetensorsIndex(const MappedFile& file) {
     return text.find("\"weight_map\"") != std::string_view::npos;
 }
 
-Result<Checkpoint> readSafetensorsIndex(const std::string& indexPath) {
+Result<Checkpoint> readSafetensorsIndex(const std::string& indexPath, const ProgressFn& progress) {
     auto f = MappedFile::open(indexPath);
     if (!f)
         return f.error();
@@ -88,7 +88,11 @@ Result<Checkpoint> readSafetensorsIndex(const std::string& indexPath) {
     if (byShard.empty())
         return fail("weight_map is empty");
     Checkpoint ckpt(indexPath, "safetensors (sharded)");
+    std::size_t opened = 0;
     for (const auto& [shard, names] : byShard) {
+        if (!reportProgress(progress,
+                            static_cast<double>(opened++) / static_cast<double>(byShard.size())))
+            return cancelledError();
         auto part = openShard(dir / shard);
         if (!part)
             return part.error();
@@ -108,7 +112,7 @@ Result<Checkpoint> readSafetensorsIndex(const std::string& indexPath) {
     return ckpt;
 }
 
-Result<Checkpoint> openModelDirectory(const std::string& dirPath) {
+Result<Checkpoint> openModelDirectory(const std::string& dirPath, const ProgressFn& progress) {
     const fs::path dir(dirPath);
     std::vector<fs::path> indexes, shards;
     std::error_code ec;
@@ -132,7 +136,7 @@ Result<Checkpoint> openModelDirectory(const std::string& dirPath) {
         if (preferred == indexes.end() && indexes.size() > 1)
             return makeError(dirPath + " holds several safetensors indexes; open one of them");
         auto c = readSafetensorsIndex(
-            (preferred != indexes.end() ? *preferred : indexes.front()).string());
+            (preferred != indexes.end() ? *preferred : indexes.front()).string(), progress);
         if (!c)
             return c.error();
         return c;
@@ -142,8 +146,10 @@ Result<Checkpoint> openModelDirectory(const std::string& dirPath) {
                          ": a directory needs a *.safetensors.index.json or *.safetensors files "
                          "(open a single file of another format directly)");
     Checkpoint ckpt(dirPath, shards.size() > 1 ? "safetensors (sharded)" : "safetensors");
-    for (const auto& s : shards) {
-        auto part = openShard(s);
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+        if (!reportProgress(progress, static_cast<double>(i) / static_cast<double>(shards.size())))
+            return cancelledError();
+        auto part = openShard(shards[i]);
         if (!part)
             return part.error();
         if (auto st = ckpt.absorb(std::move(part).value()); !st)

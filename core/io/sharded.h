@@ -8,7 +8,9 @@
 namespace qs {
 
 bool looksLikeSafetensorsIndex(const MappedFile& file);
-Result<Checkpoint> readSafetensorsIndex(const std::string& indexPath);
-Result<Checkpoint> openModelDirectory(const std::string& dir);
+// `progress` hears the fraction of shards opened; returning false cancels.
+Result<Checkpoint> readSafetensorsIndex(const std::string& indexPath,
+                                        const ProgressFn& progress = {});
+Result<Checkpoint> openModelDirectory(const std::string& dir, const ProgressFn& progress = {});
 
 } // namespace qs

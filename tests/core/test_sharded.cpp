@@ -26,6 +26,7 @@ private slots:
     void badIndexes_data();
     void badIndexes();
     void emptyDirectory();
+    void openingReportsProgressAndCancels();
 };
 
 void TestSharded::indexJoinsShards() {
@@ -123,6 +124,30 @@ void TestSharded::emptyDirectory() {
     auto c = Checkpoint::open(d.path().toStdString());
     QVERIFY(!c.ok());
     QVERIFY(QString::fromStdString(c.message()).contains("index.json"));
+}
+
+void TestSharded::openingReportsProgressAndCancels() {
+    QTemporaryDir d;
+    std::string map;
+    for (int i = 0; i < 4; ++i) {
+        const std::string shard = "s" + std::to_string(i) + ".safetensors";
+        writeSafetensors(d.filePath(QString::fromStdString(shard)).toStdString(),
+                         {{"t" + std::to_string(i), "F32", {1}, floatBytes({float(i)})}});
+        map += (i ? "," : "") + ("\"t" + std::to_string(i) + "\": \"" + shard + "\"");
+    }
+    writeText(d.filePath("model.safetensors.index.json"), "{\"weight_map\": {" + map + "}}");
+    std::vector<double> seen;
+    auto all = Checkpoint::open(d.path().toStdString(), [&](double f) {
+        seen.push_back(f);
+        return true;
+    });
+    QVERIFY(all.ok());
+    QCOMPARE(seen, (std::vector<double>{0.0, 0.25, 0.5, 0.75}));
+    int calls = 0;
+    auto cancelled = Checkpoint::open(d.path().toStdString(), [&](double) { return ++calls < 3; });
+    QVERIFY(!cancelled.ok());
+    QVERIFY(cancelled.error().kind == ErrorKind::Cancelled);
+    QCOMPARE(calls, 3); // stopped at the third shard, the fourth was never opened
 }
 
 QTEST_APPLESS_MAIN(TestSharded)

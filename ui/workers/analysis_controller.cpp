@@ -14,10 +14,12 @@ struct OpenOutput {
     QString error;
 };
 
-OpenOutput openInBackground(const QString& path) {
+OpenOutput openInBackground(const QString& path, const std::atomic<bool>& cancel) {
     OpenOutput out;
     try {
-        auto opened = Checkpoint::open(path.toStdString());
+        // Opening a folder of many shards stops at the next shard once cancelled.
+        auto opened =
+            Checkpoint::open(path.toStdString(), [&cancel](double) { return !cancel.load(); });
         if (opened)
             out.checkpoint = std::make_shared<const Checkpoint>(std::move(opened.value()));
         else
@@ -64,7 +66,8 @@ void AnalysisController::openCheckpoint(const QString& path) {
         }
     });
     track(static_cast<int>(JobKind::Open), generation, watcher, cancelFlag);
-    watcher->setFuture(QtConcurrent::run([path] { return openInBackground(path); }));
+    std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
+    watcher->setFuture(QtConcurrent::run([path, flag] { return openInBackground(path, *flag); }));
     Q_EMIT progressChanged(-1.0);
 }
 
