@@ -1,6 +1,7 @@
 #include "quant/registry.h"
 
 #include "methods/awq.h"
+#include "methods/smoothquant.h"
 #include "methods/gptq.h"
 #include "methods/hqq.h"
 #include "methods/sinq.h"
@@ -101,7 +102,7 @@ constexpr std::array kFamilies{
     FamilyInfo{"autoround", K::Calibrated, 2, 8, 0, 0, G::Group, 128, true, true,
                "AutoRound (needs activations)"},
     FamilyInfo{"smoothquant", K::Calibrated, 2, 8, 0, 0, G::Channel, 0, true, true,
-               "SmoothQuant W8A8 (needs activations)"},
+               "SmoothQuant W8A8 (needs activations)", nullptr, nullptr, quantizeSmoothQuant},
     FamilyInfo{"f16", K::Cast, 0, 0, 16, 0, G::Tensor, 0, false, false, "IEEE half cast",
                quantizeCast},
     FamilyInfo{"bf16", K::Cast, 0, 0, 16, 0, G::Tensor, 0, false, false, "bfloat16 cast",
