@@ -1,7 +1,6 @@
 #include "charts/error_histogram_chart.h"
 
 #include "charts/chart_style.h"
-#include "number_format.h"
 
 #include <QAreaSeries>
 #include <QLineSeries>
@@ -63,11 +62,7 @@ void ErrorHistogramChart::onHovered(const QPointF& point, bool state) {
         hideHoverText();
         return;
     }
-    const double x0 = m_plot.lo + bin * m_plot.binWidth();
-    showHoverText(
-        tr("error in [%1, %2): %3 weights")
-            .arg(formatNumber(x0), formatNumber(x0 + m_plot.binWidth()),
-                 formatCount(static_cast<std::int64_t>(m_plot.counts[static_cast<size_t>(bin)]))));
+    showHoverText(m_plot.binText(bin, tr("error in ")));
 }
 
 QString ErrorHistogramChart::csvData() const {

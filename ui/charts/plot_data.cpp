@@ -1,5 +1,7 @@
 #include "charts/plot_data.h"
 
+#include "number_format.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -7,6 +9,13 @@ namespace qs {
 
 double HistogramPlot::binWidth() const {
     return counts.empty() ? 0.0 : (hi - lo) / static_cast<double>(counts.size());
+}
+
+QString HistogramPlot::binText(int bin, const QString& prefix) const {
+    const double x0 = lo + bin * binWidth();
+    return QStringLiteral("%1[%2, %3): %4 weights")
+        .arg(prefix, formatNumber(x0), formatNumber(x0 + binWidth()),
+             formatCount(static_cast<std::int64_t>(counts[static_cast<size_t>(bin)])));
 }
 
 int HistogramPlot::binAt(double x) const {

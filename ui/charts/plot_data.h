@@ -27,6 +27,8 @@ struct HistogramPlot {
     double binWidth() const;
     // Index of the bin holding x, or -1 outside [lo, hi].
     int binAt(double x) const;
+    // "<prefix>[x0, x1): N weights" for a hover read-out of bin `bin`.
+    QString binText(int bin, const QString& prefix = {}) const;
 };
 
 struct AnalysisPlots {

@@ -121,11 +121,7 @@ void WeightHistogramChart::onBinHovered(const QPointF& point, bool state) {
         hideHoverText();
         return;
     }
-    const double x0 = m_plot.lo + bin * m_plot.binWidth();
-    showHoverText(
-        tr("[%1, %2): %3 weights")
-            .arg(formatNumber(x0), formatNumber(x0 + m_plot.binWidth()),
-                 formatCount(static_cast<std::int64_t>(m_plot.counts[static_cast<size_t>(bin)]))));
+    showHoverText(m_plot.binText(bin));
 }
 
 void WeightHistogramChart::onLevelHovered(const QPointF& point, bool state) {

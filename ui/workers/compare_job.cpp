@@ -98,19 +98,15 @@ void runCompareJob(QPromise<CompareUpdate>& promise, const CompareRequest& reque
                    std::shared_ptr<const std::atomic<bool>> cancel) {
     promise.setProgressRange(0, kJobProgressRange);
     const QString name = QString::fromStdString(request.tensor.name);
-    try {
-        if (!request.checkpoint)
-            promise.addResult(failure(name, makeError("no checkpoint is open")));
-        else
-            runStages(promise, request, *cancel);
-    } catch (const std::bad_alloc&) {
-        promise.addResult(
-            failure(name, makeError("out of memory while comparing " + request.tensor.name)));
-    } catch (const std::exception& e) {
-        promise.addResult(failure(name, makeError(std::string("comparison failed: ") + e.what())));
-    } catch (...) {
-        promise.addResult(failure(name, makeError("comparison failed with an unknown error")));
-    }
+    runGuarded(
+        promise, request.tensor.name, "comparison", "comparing",
+        [&name](const Error& e) { return failure(name, e); },
+        [&] {
+            if (!request.checkpoint)
+                promise.addResult(failure(name, makeError("no checkpoint is open")));
+            else
+                runStages(promise, request, *cancel);
+        });
 }
 
 } // namespace qs

@@ -90,19 +90,15 @@ void runTensorJob(QPromise<TensorUpdate>& promise, const TensorRequest& request,
                   std::shared_ptr<const std::atomic<bool>> cancel) {
     promise.setProgressRange(0, kJobProgressRange);
     const QString name = QString::fromStdString(request.tensor.name);
-    try {
-        if (!request.checkpoint)
-            promise.addResult(failure(name, makeError("no checkpoint is open")));
-        else
-            runStages(promise, request, *cancel);
-    } catch (const std::bad_alloc&) {
-        promise.addResult(
-            failure(name, makeError("out of memory while analysing " + request.tensor.name)));
-    } catch (const std::exception& e) {
-        promise.addResult(failure(name, makeError(std::string("analysis failed: ") + e.what())));
-    } catch (...) {
-        promise.addResult(failure(name, makeError("analysis failed with an unknown error")));
-    }
+    runGuarded(
+        promise, request.tensor.name, "analysis", "analysing",
+        [&name](const Error& e) { return failure(name, e); },
+        [&] {
+            if (!request.checkpoint)
+                promise.addResult(failure(name, makeError("no checkpoint is open")));
+            else
+                runStages(promise, request, *cancel);
+        });
 }
 
 } // namespace qs

@@ -13,7 +13,10 @@
 #include <QString>
 
 #include <atomic>
+#include <exception>
 #include <memory>
+#include <new>
+#include <string>
 #include <vector>
 
 namespace qs {
@@ -49,6 +52,24 @@ bool isNotApplicable(const Error& error);
 
 // Progress is reported on the promise in the range [0, kJobProgressRange].
 inline constexpr int kJobProgressRange = 1000;
+
+// Runs `body()` for the job on `tensor` and turns any exception into the Failed update that
+// `failure(error)` builds, so no exception ever leaves a worker. `noun`/`verb` word the messages
+// ("analysis"/"analysing").
+template <class Update, class Failure, class Body>
+void runGuarded(QPromise<Update>& promise, const std::string& tensor, const char* noun,
+                const char* verb, Failure failure, Body body) {
+    try {
+        body();
+    } catch (const std::bad_alloc&) {
+        promise.addResult(
+            failure(makeError(std::string("out of memory while ") + verb + " " + tensor)));
+    } catch (const std::exception& e) {
+        promise.addResult(failure(makeError(std::string(noun) + " failed: " + e.what())));
+    } catch (...) {
+        promise.addResult(failure(makeError(std::string(noun) + " failed with an unknown error")));
+    }
+}
 
 void runTensorJob(QPromise<TensorUpdate>& promise, const TensorRequest& request,
                   std::shared_ptr<const std::atomic<bool>> cancel);
