@@ -1,10 +1,8 @@
 #include "io/npy.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
+#include "util/atomic_file.h"
+
+#include <ostream>
 
 namespace qs {
 
@@ -20,37 +18,16 @@ Status writeNpyFloat32(const std::string& path, const std::vector<std::int64_t>&
     dict += '\n';
     if (dict.size() > 65535) return makeError("shape too long for an .npy header");
 
-    const std::string tmp = path + ".tmp-quantscope";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f) return makeError("cannot write " + tmp + ": " + std::strerror(errno));
-        const unsigned char prefix[10] = {0x93,
-                                          'N',
-                                          'U',
-                                          'M',
-                                          'P',
-                                          'Y',
-                                          1,
-                                          0,
+    return writeFileAtomically(path, [&](std::ostream& f) -> Status {
+        const unsigned char prefix[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                                           static_cast<unsigned char>(dict.size() & 0xFF),
                                           static_cast<unsigned char>(dict.size() >> 8)};
         f.write(reinterpret_cast<const char*>(prefix), sizeof prefix);
         f.write(dict.data(), static_cast<std::streamsize>(dict.size()));
         f.write(reinterpret_cast<const char*>(data.data()),
                 static_cast<std::streamsize>(data.size_bytes()));
-        f.flush();
-        if (!f) {
-            std::remove(tmp.c_str());
-            return makeError("error while writing " + tmp);
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::remove(tmp.c_str());
-        return makeError("cannot move the output into place at " + path + ": " + ec.message());
-    }
-    return Ok{};
+        return Ok{};
+    });
 }
 
 } // namespace qs
