@@ -1,0 +1,218 @@
+#include "cli/cli_common.h"
+#include "cli/commands.h"
+#include "metrics/error_metrics.h"
+#include "plan/planner.h"
+#include "util/atomic_file.h"
+
+#include <cmath>
+#include <iostream>
+
+namespace qs::cli {
+namespace {
+
+// "REGEX=SPEC": split at the first '=' whose right side is a valid spec, since specs may hold
+// '=' themselves (clip=mse) and so, rarely, may a regex.
+PlanKeepRule parseKeep(const std::string& text) {
+    for (auto eq = text.find('='); eq != std::string::npos; eq = text.find('=', eq + 1)) {
+        auto s = Scheme::parse(text.substr(eq + 1));
+        if (eq > 0 && s)
+            return {text.substr(0, eq), s->toString()};
+    }
+    throw CliError{kBadScheme, "--keep '" + text + "': expected REGEX=SPEC with a valid spec"};
+}
+
+ImportanceRule parseImportance(const std::string& text) {
+    const auto eq = text.rfind('=');
+    if (eq == std::string::npos || eq == 0)
+        throw CliError{kUsage, "--importance '" + text + "': expected REGEX=WEIGHT"};
+    try {
+        std::size_t used = 0;
+        const double w = std::stod(text.substr(eq + 1), &used);
+        if (used == text.size() - eq - 1 && w >= 0 && std::isfinite(w))
+            return {text.substr(0, eq), w};
+    } catch (...) {
+    }
+    throw CliError{kUsage, "--importance '" + text + "': the weight must be a number >= 0"};
+}
+
+// "4000000000", "3.5GiB", "4GB", "512MiB".
+std::uint64_t parseBytes(const std::string& text) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (...) {
+        throw CliError{kUsage, "--budget-bytes: '" + text + "' is not a size (e.g. 4GiB)"};
+    }
+    const std::string unit = text.substr(used);
+    const std::pair<const char*, double> units[] = {{"", 1},
+                                                    {"B", 1},
+                                                    {"KB", 1e3},
+                                                    {"MB", 1e6},
+                                                    {"GB", 1e9},
+                                                    {"TB", 1e12},
+                                                    {"KiB", 1024.0},
+                                                    {"MiB", 1048576.0},
+                                                    {"GiB", 1073741824.0},
+                                                    {"TiB", 1099511627776.0}};
+    for (const auto& [name, mult] : units)
+        if (unit == name && v > 0)
+            return static_cast<std::uint64_t>(v * mult);
+    throw CliError{kUsage, "--budget-bytes: '" + text + "' is not a size (e.g. 4GiB, 3.5GB)"};
+}
+
+nlohmann::json pointJson(const ParetoPoint& p, double budgetBpw) {
+    nlohmann::json j = {{"bits_per_weight", p.bitsPerWeight},
+                        {"rel_rmse", number(p.relRmse)},
+                        {"sqnr_db", number(p.sqnrDb)},
+                        {"bytes", p.bytes},
+                        {"schemes", p.distinctSchemes}};
+    if (!p.label.empty())
+        j["scheme"] = p.label;
+    if (budgetBpw > 0)
+        j["fits_budget"] = p.bitsPerWeight <= budgetBpw;
+    return j;
+}
+
+} // namespace
+
+Action addPlanCommand(CLI::App& app) {
+    auto* cmd = app.add_subcommand(
+        "plan", "Choose a scheme per tensor to minimise the error under a size budget");
+    struct Opts {
+        std::string path, out, budgetBytes;
+        double budgetBpw = 0;
+        std::vector<std::string> candidates, keep, importance;
+        bool json = false, pareto = false;
+    };
+    auto o = std::make_shared<Opts>();
+    cmd->add_option("PATH", o->path, "checkpoint file or model folder")->required();
+    auto* bpw =
+        cmd->add_option("--budget-bpw", o->budgetBpw, "bits per weight over the quantized tensors")
+            ->check(CLI::PositiveNumber);
+    cmd->add_option("--budget-bytes", o->budgetBytes,
+                    "or the whole model's weight bytes (1-D tensors as stored included), e.g. "
+                    "4GiB")
+        ->excludes(bpw);
+    cmd->add_option("--candidates", o->candidates, "schemes to choose from: SPEC,SPEC,...")
+        ->required()
+        ->delimiter(',');
+    cmd->add_option("--keep", o->keep,
+                    "REGEX=SPEC: tensors whose whole name matches get SPEC (repeatable; first "
+                    "match wins), e.g. 'lm_head.*=q8_0'");
+    cmd->add_option("--importance", o->importance,
+                    "REGEX=WEIGHT: weigh the error of matching tensors (repeatable; default 1)");
+    cmd->add_option("--out", o->out, "where to write PLAN.json")->required();
+    cmd->add_flag("--pareto", o->pareto, "also print the error-vs-size curve of plans");
+    cmd->add_flag("--json", o->json, "print one JSON document");
+    return [=] {
+        if (o->budgetBpw <= 0 && o->budgetBytes.empty())
+            throw CliError{kUsage, "plan needs --budget-bpw B or --budget-bytes SIZE"};
+        PlanRequest req;
+        for (const auto& c : o->candidates)
+            if (!c.empty())
+                req.candidates.push_back(parseScheme(c));
+        for (const auto& k : o->keep)
+            req.keep.push_back(parseKeep(k));
+        for (const auto& i : o->importance)
+            req.importance.push_back(parseImportance(i));
+        PlanBudget budget;
+        budget.bitsPerWeight = o->budgetBpw;
+        if (!o->budgetBytes.empty())
+            budget.bytes = parseBytes(o->budgetBytes);
+        if (auto st = refuseOverwritingInputs(o->out, {o->path}); !st)
+            throw CliError{kOutputError, st.message()};
+
+        const Checkpoint ckpt = openCheckpoint(o->path);
+        auto m = measurePlanCandidates(ckpt, req);
+        if (!m)
+            throw CliError{kBadScheme, m.message()};
+        auto sol = solvePlan(*m, budget);
+        if (!sol)
+            throw CliError{kUsage, sol.message()};
+        if (auto st = savePlan(o->out, sol->plan); !st)
+            throw CliError{kOutputError, st.message()};
+
+        const double budgetBpw = o->budgetBpw > 0
+                                     ? o->budgetBpw
+                                     : static_cast<double>((budget.bytes - m->keptBytes) * 8) /
+                                           static_cast<double>(m->elements);
+        const auto uniform = uniformPoints(*m);
+        const auto curve = o->pareto ? paretoCurve(*m) : std::vector<ParetoPoint>{};
+        nlohmann::json tensors = nlohmann::json::array();
+        TextTable table({"tensor", "shape", "scheme", "bpw", "rel_rmse", "note"});
+        for (size_t i = 0; i < m->tensors.size(); ++i) {
+            const auto& t = m->tensors[i];
+            const auto& opt = t.options[sol->choice[i]];
+            const double tb = static_cast<double>(opt.bits) / static_cast<double>(t.elements);
+            const double rel = t.sumSqRef > 0 ? std::sqrt(opt.sqErr / t.sumSqRef) : 0;
+            std::string note = t.pinned ? "kept by rule" : "";
+            if (!opt.fallbackFor.empty())
+                note = "llama.cpp fallback for " + opt.fallbackFor;
+            nlohmann::json tj = {{"name", t.name},
+                                 {"shape", t.shape},
+                                 {"scheme", opt.scheme.toString()},
+                                 {"bits_per_weight", tb},
+                                 {"rel_rmse", number(rel)},
+                                 {"pinned", t.pinned}};
+            if (!opt.fallbackFor.empty())
+                tj["fallback_for"] = opt.fallbackFor;
+            if (!t.notApplicable.empty())
+                tj["not_applicable"] = t.notApplicable;
+            tensors.push_back(tj);
+            std::string shape = "[";
+            for (size_t d = 0; d < t.shape.size(); ++d)
+                shape += (d ? ", " : "") + std::to_string(t.shape[d]);
+            table.addRow(
+                {t.name, shape + "]", opt.scheme.toString(), fmt(tb, 5), fmt(rel, 4), note});
+        }
+        if (o->json) {
+            nlohmann::json kept = nlohmann::json::array();
+            for (const auto& k : m->kept)
+                kept.push_back(
+                    {{"name", k.name}, {"shape", k.shape}, {"dtype", k.dtype}, {"bytes", k.bytes}});
+            nlohmann::json j = {{"out", o->out},
+                                {"budget_bpw", budgetBpw},
+                                {"bits_per_weight", sol->bitsPerWeight},
+                                {"rel_rmse", number(sol->relRmse)},
+                                {"sqnr_db", number(sqnrDbFromSums(m->sumSqRef, sol->sqErr))},
+                                {"bytes", (sol->bits + 7) / 8},
+                                {"model_bytes", sol->modelBytes},
+                                {"default", sol->plan.defaultSpec},
+                                {"tensors", tensors},
+                                {"kept", kept},
+                                {"uniform", nlohmann::json::array()}};
+            if (budget.bytes)
+                j["budget_bytes"] = budget.bytes;
+            for (const auto& p : uniform)
+                j["uniform"].push_back(pointJson(p, budgetBpw));
+            if (o->pareto) {
+                j["pareto"] = nlohmann::json::array();
+                for (const auto& p : curve)
+                    j["pareto"].push_back(pointJson(p, 0));
+            }
+            printJson(j);
+            return;
+        }
+        table.print();
+        std::cout << "\nPlan: " << fmt(sol->bitsPerWeight, 5) << " bits per weight (budget "
+                  << fmt(budgetBpw, 5) << "), rel_rmse " << fmt(sol->relRmse, 4) << ", "
+                  << humanBytes(sol->modelBytes) << " with " << m->kept.size()
+                  << " 1-D tensors kept as stored; written to " << o->out << "\n\n";
+        TextTable u({"uniform scheme", "bpw", "rel_rmse", "fits budget"});
+        for (const auto& p : uniform)
+            u.addRow({p.label, fmt(p.bitsPerWeight, 5), fmt(p.relRmse, 4),
+                      p.bitsPerWeight <= budgetBpw ? "yes" : "no"});
+        u.print();
+        if (o->pareto) {
+            std::cout << "\nPareto curve of plans:\n";
+            TextTable c({"bpw", "rel_rmse", "sqnr_db", "schemes"});
+            for (const auto& p : curve)
+                c.addRow({fmt(p.bitsPerWeight, 5), fmt(p.relRmse, 4), fmt(p.sqnrDb, 4),
+                          std::to_string(p.distinctSchemes)});
+            c.print();
+        }
+    };
+}
+
+} // namespace qs::cli

@@ -1,0 +1,32 @@
+#pragma once
+// Common accelerators and what fits on them. Capacities are the vendors' nominal sizes in GiB
+// (what nvidia-smi shows is a little less: the driver keeps a few hundred MiB). Apple silicon
+// shares its unified memory with the system; Metal lets the GPU use about three quarters of it
+// by default, so `usableBytes` is 75% there and the full size elsewhere. Any thread.
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace qs {
+
+struct GpuSpec {
+    std::string_view name;
+    std::uint64_t memoryBytes = 0; // nominal capacity
+    std::uint64_t usableBytes = 0; // what a model may use
+    bool unifiedMemory = false;    // Apple M-series
+};
+
+std::span<const GpuSpec> commonGpus();
+
+struct GpuFit {
+    const GpuSpec* gpu = nullptr;
+    bool fits = false;       // the whole requirement on one device
+    std::uint64_t count = 0; // devices needed when the model is split evenly across several
+};
+
+// How `totalBytes` fits on each of commonGpus(), in table order.
+std::vector<GpuFit> fitOnCommonGpus(std::uint64_t totalBytes);
+
+} // namespace qs

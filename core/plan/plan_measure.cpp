@@ -1,0 +1,200 @@
+// Stage 1 of the planner: every quantized tensor under every candidate, in parallel.
+
+#include "analysis/tensor_analysis.h"
+#include "plan/planner.h"
+#include "plan/scheme_cost.h"
+#include "quant/registry.h"
+
+#include <tbb/parallel_for.h>
+
+#include <atomic>
+#include <mutex>
+#include <regex>
+
+namespace qs {
+
+namespace {
+
+struct CompiledRules {
+    std::vector<std::pair<std::regex, Scheme>> keep;
+    std::vector<std::pair<std::regex, double>> importance;
+};
+
+Result<CompiledRules> compileRules(const PlanRequest& r) {
+    CompiledRules c;
+    try {
+        for (const auto& k : r.keep) {
+            auto s = Scheme::parse(k.spec);
+            if (!s)
+                return makeError("keep " + k.pattern + ": " + s.message());
+            c.keep.emplace_back(std::regex(k.pattern, std::regex::ECMAScript), *s);
+        }
+        for (const auto& i : r.importance) {
+            if (!(i.weight >= 0))
+                return makeError("importance weights must be non-negative");
+            c.importance.emplace_back(std::regex(i.pattern, std::regex::ECMAScript), i.weight);
+        }
+    } catch (const std::regex_error& e) {
+        return makeError(std::string("invalid regex in a keep or importance rule: ") + e.what());
+    }
+    return c;
+}
+
+Status checkScheme(const Scheme& s) {
+    const FamilyInfo* f = findFamily(s.family);
+    if (!f || !f->implemented())
+        return makeError(s.toString() + ": the " + s.family + " family is not implemented yet");
+    if (f->needsActivations())
+        return makeError(s.toString() + " needs activations, which plans do not take");
+    return Ok{};
+}
+
+// One tensor under one scheme; NotApplicable passes through for the caller to skip.
+Result<PlanOption> measure(MatrixView w, const Scheme& s) {
+    auto a = analyzeTensor(w, s);
+    if (!a)
+        return a.error();
+    return PlanOption{s, a->error.sumSqErr, a->cost.totalBits()};
+}
+
+// The scheme itself, or llama.cpp's fallback chain until one applies.
+Result<PlanOption> measureWithFallback(MatrixView w, const Scheme& s) {
+    Scheme current = s;
+    for (int hop = 0; hop < 4; ++hop) {
+        auto o = measure(w, current);
+        if (o || o.error().kind != ErrorKind::NotApplicable)
+            return o;
+        auto next = llamaCppFallback(current);
+        if (!next)
+            return o;
+        current = *next;
+    }
+    return makeError("no fallback applies", ErrorKind::NotApplicable);
+}
+
+} // namespace
+
+Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const PlanRequest& request,
+                                               const ProgressFn& progress) {
+    if (request.candidates.empty())
+        return makeError("a plan needs at least one candidate scheme");
+    for (const auto& s : request.candidates)
+        if (auto ok = checkScheme(s); !ok)
+            return ok.error();
+    auto rules = compileRules(request);
+    if (!rules)
+        return rules.error();
+    for (const auto& [re, s] : rules->keep)
+        if (auto ok = checkScheme(s); !ok)
+            return ok.error();
+
+    PlanMeasurements m;
+    m.source = ckpt.path();
+    m.candidates = request.candidates;
+    for (const auto& k : request.keep)
+        m.keep.push_back({k.pattern, Scheme::parse(k.spec)->toString()});
+    std::vector<const TensorInfo*> infos;
+    for (const TensorInfo& t : ckpt.tensors()) {
+        if (!isQuantizable(t)) {
+            m.kept.push_back({t.name, t.shape, t.typeName(), t.nbytes});
+            m.keptBytes += t.nbytes;
+            continue;
+        }
+        TensorMeasurement tm;
+        tm.name = t.name;
+        tm.shape = t.shape;
+        tm.elements = static_cast<std::uint64_t>(t.numel());
+        for (const auto& [re, weight] : rules->importance)
+            if (std::regex_search(t.name, re)) {
+                tm.importance = weight;
+                break;
+            }
+        m.tensors.push_back(std::move(tm));
+        infos.push_back(&t);
+    }
+    if (m.tensors.empty())
+        return makeError(ckpt.path() + " holds no tensor with two dimensions");
+
+    std::atomic<bool> cancelled{false};
+    std::atomic<size_t> done{0};
+    std::mutex progressMutex, errorMutex;
+    std::optional<Error> firstError;
+    const size_t work = m.tensors.size();
+    auto fail = [&](Error e) {
+        std::lock_guard lock(errorMutex);
+        if (!firstError)
+            firstError = std::move(e);
+        cancelled = true;
+    };
+    tbb::parallel_for(size_t{0}, m.tensors.size(), [&](size_t i) {
+        if (cancelled)
+            return;
+        TensorMeasurement& tm = m.tensors[i];
+        auto values = ckpt.readFloat(*infos[i]);
+        if (!values)
+            return fail(values.error());
+        const MatrixView w = matrixView(*infos[i], *values);
+        for (float v : *values)
+            tm.sumSqRef += static_cast<double>(v) * v;
+        std::optional<Scheme> pin;
+        for (const auto& [re, s] : rules->keep)
+            if (std::regex_match(tm.name, re)) {
+                pin = s;
+                break;
+            }
+        if (pin) {
+            tm.pinned = true;
+            auto o = measureWithFallback(w, *pin);
+            if (!o)
+                return fail(makeError(tm.name + " under " + pin->toString() + ": " + o.message()));
+            tm.options.push_back(std::move(*o));
+        } else {
+            const auto& cands = m.candidates;
+            std::vector<std::optional<Result<PlanOption>>> results(cands.size());
+            tbb::parallel_for(size_t{0}, cands.size(), [&](size_t c) {
+                if (!cancelled)
+                    results[c] = measure(w, cands[c]);
+            });
+            std::vector<PlanOption> fallbacks;
+            for (size_t c = 0; c < cands.size(); ++c) {
+                if (!results[c])
+                    return; // cancelled
+                auto& r = *results[c];
+                if (r) {
+                    tm.options.push_back(std::move(*r));
+                    continue;
+                }
+                if (r.error().kind != ErrorKind::NotApplicable)
+                    return fail(
+                        makeError(tm.name + " under " + cands[c].toString() + ": " + r.message()));
+                tm.notApplicable.push_back(cands[c].toString() + ": " + r.message());
+                auto next = llamaCppFallback(cands[c]);
+                auto fb = next ? measureWithFallback(w, *next) : Result<PlanOption>(r.error());
+                if (fb) {
+                    fb->fallbackFor = cands[c].toString();
+                    fallbacks.push_back(std::move(*fb));
+                }
+            }
+            for (auto& fb : fallbacks)
+                tm.options.push_back(std::move(fb));
+            if (tm.options.empty())
+                return fail(makeError("no candidate applies to " + tm.name + " " +
+                                      infos[i]->shapeString() + " and none falls back"));
+        }
+        const size_t n = ++done;
+        std::lock_guard lock(progressMutex);
+        if (!cancelled && !reportProgress(progress, static_cast<double>(n) / work))
+            cancelled = true;
+    });
+    if (firstError)
+        return *firstError;
+    if (cancelled)
+        return cancelledError();
+    for (const auto& tm : m.tensors) {
+        m.elements += tm.elements;
+        m.sumSqRef += tm.sumSqRef;
+    }
+    return m;
+}
+
+} // namespace qs

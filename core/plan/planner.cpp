@@ -1,0 +1,308 @@
+// Stage 2 of the planner: Lagrangian relaxation over convex hulls, then a greedy knapsack fill.
+
+#include "plan/planner.h"
+
+#include "metrics/error_metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <queue>
+#include <set>
+
+namespace qs {
+
+namespace {
+
+using Choice = std::vector<size_t>;
+
+double weightedErr(const TensorMeasurement& t, size_t k) {
+    return t.importance * t.options[k].sqErr;
+}
+
+// Indices of the options on the lower convex hull of (bits, weighted error), cheapest first,
+// error strictly falling and error saved per extra bit strictly falling.
+std::vector<size_t> lowerHull(const TensorMeasurement& t) {
+    std::vector<size_t> idx(t.options.size());
+    std::iota(idx.begin(), idx.end(), size_t{0});
+    std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
+        const auto& x = t.options[a];
+        const auto& y = t.options[b];
+        return x.bits != y.bits ? x.bits < y.bits : weightedErr(t, a) < weightedErr(t, b);
+    });
+    std::vector<size_t> h;
+    for (size_t k : idx) {
+        const double ek = weightedErr(t, k);
+        if (!h.empty() && ek >= weightedErr(t, h.back()))
+            continue; // dominated
+        while (h.size() >= 2) {
+            const size_t a = h[h.size() - 2], b = h.back();
+            const double ea = weightedErr(t, a), eb = weightedErr(t, b);
+            const double ba = static_cast<double>(t.options[a].bits);
+            const double bb = static_cast<double>(t.options[b].bits);
+            const double bk = static_cast<double>(t.options[k].bits);
+            // b lies on or above the chord a-k: saving per bit b->k is no less than a->b.
+            if ((eb - ek) * (bb - ba) >= (ea - eb) * (bk - bb))
+                h.pop_back();
+            else
+                break;
+        }
+        h.push_back(k);
+    }
+    return h;
+}
+
+std::uint64_t totalBits(const PlanMeasurements& m, const Choice& c) {
+    std::uint64_t b = 0;
+    for (size_t i = 0; i < m.tensors.size(); ++i)
+        b += m.tensors[i].options[c[i]].bits;
+    return b;
+}
+
+double totalWeightedErr(const PlanMeasurements& m, const Choice& c) {
+    double e = 0;
+    for (size_t i = 0; i < m.tensors.size(); ++i)
+        e += weightedErr(m.tensors[i], c[i]);
+    return e;
+}
+
+// Spends `slack` bits on the single change that saves most error, while any change fits.
+void greedyFill(const PlanMeasurements& m, Choice& c, std::uint64_t slack) {
+    const size_t maxSteps = 16 * m.tensors.size() + 16;
+    for (size_t step = 0; step < maxSteps; ++step) {
+        double bestSave = 0;
+        std::int64_t bestDelta = 0;
+        size_t bestI = 0, bestK = 0;
+        for (size_t i = 0; i < m.tensors.size(); ++i) {
+            const auto& t = m.tensors[i];
+            if (t.pinned)
+                continue;
+            const double e0 = weightedErr(t, c[i]);
+            const auto b0 = static_cast<std::int64_t>(t.options[c[i]].bits);
+            for (size_t k = 0; k < t.options.size(); ++k) {
+                const std::int64_t delta = static_cast<std::int64_t>(t.options[k].bits) - b0;
+                const double save = e0 - weightedErr(t, k);
+                if (save <= 0 || delta > static_cast<std::int64_t>(slack))
+                    continue;
+                if (save > bestSave || (save == bestSave && delta < bestDelta)) {
+                    bestSave = save;
+                    bestDelta = delta;
+                    bestI = i;
+                    bestK = k;
+                }
+            }
+        }
+        if (bestSave <= 0)
+            return;
+        c[bestI] = bestK;
+        slack = static_cast<std::uint64_t>(static_cast<std::int64_t>(slack) - bestDelta);
+    }
+}
+
+// The Lagrangian path: from the cheapest hull points, take upgrades in order of error saved
+// per bit while the next one fits. Returns false when even the cheapest mix does not fit.
+bool lagrangian(const PlanMeasurements& m, std::uint64_t budget, Choice& c) {
+    const size_t n = m.tensors.size();
+    std::vector<std::vector<size_t>> hulls(n);
+    std::vector<size_t> pos(n, 0);
+    c.assign(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+        hulls[i] = lowerHull(m.tensors[i]);
+        c[i] = hulls[i].front();
+    }
+    const std::uint64_t base = totalBits(m, c);
+    if (base > budget)
+        return false;
+    std::uint64_t slack = budget - base;
+    using Step = std::pair<double, size_t>; // (error saved per bit, tensor)
+    std::priority_queue<Step> queue;
+    auto pushNext = [&](size_t i) {
+        const auto& h = hulls[i];
+        if (m.tensors[i].pinned || pos[i] + 1 >= h.size())
+            return;
+        const auto& t = m.tensors[i];
+        const double save = weightedErr(t, h[pos[i]]) - weightedErr(t, h[pos[i] + 1]);
+        const double bits =
+            static_cast<double>(t.options[h[pos[i] + 1]].bits - t.options[h[pos[i]]].bits);
+        queue.push({save / bits, i});
+    };
+    for (size_t i = 0; i < n; ++i)
+        pushNext(i);
+    while (!queue.empty()) {
+        const size_t i = queue.top().second;
+        const auto& t = m.tensors[i];
+        const std::uint64_t delta =
+            t.options[hulls[i][pos[i] + 1]].bits - t.options[hulls[i][pos[i]]].bits;
+        if (delta > slack)
+            break; // lambda found: every further upgrade is worth less per bit
+        queue.pop();
+        slack -= delta;
+        c[i] = hulls[i][++pos[i]];
+        pushNext(i);
+    }
+    return true;
+}
+
+// The option realising candidate `spec` on tensor t: itself, or its llama.cpp fallback.
+std::optional<size_t> uniformOption(const TensorMeasurement& t, const std::string& spec) {
+    if (t.pinned)
+        return 0;
+    for (size_t k = 0; k < t.options.size(); ++k)
+        if (t.options[k].fallbackFor.empty() && t.options[k].scheme.toString() == spec)
+            return k;
+    for (size_t k = 0; k < t.options.size(); ++k)
+        if (t.options[k].fallbackFor == spec)
+            return k;
+    return std::nullopt;
+}
+
+std::optional<Choice> uniformChoice(const PlanMeasurements& m, const Scheme& s) {
+    const std::string spec = s.toString();
+    Choice c(m.tensors.size());
+    for (size_t i = 0; i < m.tensors.size(); ++i) {
+        auto k = uniformOption(m.tensors[i], spec);
+        if (!k)
+            return std::nullopt;
+        c[i] = *k;
+    }
+    return c;
+}
+
+ParetoPoint pointOf(const PlanMeasurements& m, const Choice& c, std::string label) {
+    ParetoPoint p;
+    p.label = std::move(label);
+    double err = 0;
+    std::set<std::string> specs;
+    for (size_t i = 0; i < m.tensors.size(); ++i) {
+        const auto& o = m.tensors[i].options[c[i]];
+        err += o.sqErr;
+        specs.insert(o.scheme.toString());
+    }
+    const std::uint64_t bits = totalBits(m, c);
+    p.bytes = (bits + 7) / 8;
+    p.bitsPerWeight = m.elements ? static_cast<double>(bits) / static_cast<double>(m.elements) : 0;
+    p.relRmse = m.sumSqRef > 0 ? std::sqrt(err / m.sumSqRef) : 0;
+    p.sqnrDb = sqnrDbFromSums(m.sumSqRef, err);
+    p.distinctSchemes = static_cast<int>(specs.size());
+    return p;
+}
+
+std::pair<std::uint64_t, std::uint64_t> bitsRange(const PlanMeasurements& m) {
+    std::uint64_t lo = 0, hi = 0;
+    for (const auto& t : m.tensors) {
+        std::uint64_t a = UINT64_MAX, b = 0;
+        for (const auto& o : t.options)
+            a = std::min(a, o.bits), b = std::max(b, o.bits);
+        lo += a;
+        hi += b;
+    }
+    return {lo, hi};
+}
+
+} // namespace
+
+Result<PlanSolution> solvePlan(const PlanMeasurements& m, const PlanBudget& budget) {
+    if (m.tensors.empty())
+        return makeError("nothing to plan: no measured tensors");
+    std::uint64_t budgetBits = 0;
+    if (budget.bitsPerWeight > 0) {
+        budgetBits = static_cast<std::uint64_t>(
+            std::floor(budget.bitsPerWeight * static_cast<double>(m.elements)));
+    } else if (budget.bytes > 0) {
+        if (budget.bytes <= m.keptBytes)
+            return makeError("a budget of " + std::to_string(budget.bytes) +
+                             " bytes does not even hold the 1-D tensors kept as stored (" +
+                             std::to_string(m.keptBytes) + " bytes)");
+        budgetBits = (budget.bytes - m.keptBytes) * 8;
+    } else {
+        return makeError("a plan needs a positive budget in bits per weight or bytes");
+    }
+    Choice best;
+    if (!lagrangian(m, budgetBits, best)) {
+        const double minBpw =
+            static_cast<double>(bitsRange(m).first) / static_cast<double>(m.elements);
+        return makeError("the budget is below the cheapest mix of the candidates and keep rules (" +
+                         std::to_string(minBpw) + " bits per weight)");
+    }
+    greedyFill(m, best, budgetBits - totalBits(m, best));
+    double bestErr = totalWeightedErr(m, best);
+    for (const Scheme& s : m.candidates) {
+        auto c = uniformChoice(m, s);
+        if (!c || totalBits(m, *c) > budgetBits)
+            continue;
+        greedyFill(m, *c, budgetBits - totalBits(m, *c));
+        if (const double e = totalWeightedErr(m, *c); e < bestErr) {
+            bestErr = e;
+            best = std::move(*c);
+        }
+    }
+
+    PlanSolution sol;
+    sol.choice = best;
+    sol.bits = totalBits(m, best);
+    std::map<std::string, std::uint64_t> elementsBySpec;
+    for (size_t i = 0; i < m.tensors.size(); ++i) {
+        const auto& t = m.tensors[i];
+        const auto& o = t.options[best[i]];
+        sol.sqErr += o.sqErr;
+        sol.plan.tensors.emplace_back(t.name, o.scheme.toString());
+        elementsBySpec[o.scheme.toString()] += t.elements;
+    }
+    sol.bitsPerWeight = static_cast<double>(sol.bits) / static_cast<double>(m.elements);
+    sol.relRmse = m.sumSqRef > 0 ? std::sqrt(sol.sqErr / m.sumSqRef) : 0;
+    sol.modelBytes = (sol.bits + 7) / 8 + m.keptBytes;
+    Plan& p = sol.plan;
+    p.budgetBpw = budget.bitsPerWeight > 0 ? budget.bitsPerWeight : 0;
+    p.budgetBytes = budget.bitsPerWeight > 0 ? 0 : static_cast<double>(budget.bytes);
+    p.bitsPerWeight = sol.bitsPerWeight;
+    p.relRmse = sol.relRmse;
+    p.defaultSpec =
+        std::max_element(elementsBySpec.begin(), elementsBySpec.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; })
+            ->first;
+    for (const auto& s : m.candidates)
+        p.candidates.push_back(s.toString());
+    p.keep = m.keep;
+    p.source = m.source;
+    return sol;
+}
+
+std::vector<ParetoPoint> uniformPoints(const PlanMeasurements& m) {
+    std::vector<ParetoPoint> out;
+    for (const Scheme& s : m.candidates)
+        if (auto c = uniformChoice(m, s))
+            out.push_back(pointOf(m, *c, s.toString()));
+    return out;
+}
+
+std::vector<ParetoPoint> paretoCurve(const PlanMeasurements& m, int count) {
+    std::vector<ParetoPoint> points;
+    if (m.tensors.empty() || m.elements == 0 || count < 1)
+        return points;
+    const auto [lo, hi] = bitsRange(m);
+    std::vector<double> budgets; // in bits: an even spread, plus each uniform candidate's size
+    for (int k = 0; k < count; ++k) {
+        const double f = count == 1 ? 1.0 : static_cast<double>(k) / (count - 1);
+        budgets.push_back(static_cast<double>(lo) + f * static_cast<double>(hi - lo));
+    }
+    for (const Scheme& s : m.candidates)
+        if (auto c = uniformChoice(m, s))
+            budgets.push_back(static_cast<double>(totalBits(m, *c)));
+    for (double bits : budgets) {
+        PlanBudget b;
+        b.bitsPerWeight = bits / static_cast<double>(m.elements) * (1 + 1e-12);
+        auto sol = solvePlan(m, b);
+        if (sol)
+            points.push_back(pointOf(m, sol->choice, ""));
+    }
+    std::sort(points.begin(), points.end(),
+              [](const auto& a, const auto& b) { return a.bitsPerWeight < b.bitsPerWeight; });
+    std::vector<ParetoPoint> front;
+    for (const auto& p : points)
+        if (front.empty() || p.relRmse < front.back().relRmse)
+            front.push_back(p);
+    return front;
+}
+
+} // namespace qs

@@ -1,0 +1,123 @@
+#pragma once
+// Mixed-precision plans: a scheme per tensor, chosen from candidates to minimise the total
+// squared weight error (optionally importance-weighted) under a bits-per-weight or bytes budget.
+//
+// Two stages, so the GUI's budget slider re-solves instantly without touching the weights:
+//  1. measurePlanCandidates() quantizes every tensor with two or more dimensions under every
+//     candidate (in parallel, with progress and cancel) and records (squared error, bits).
+//     A candidate that does not apply to a tensor (a ggml block that does not divide its rows)
+//     is skipped there; if none applies, the tensor falls back as llama.cpp would (k-quants to
+//     32-blocks, those to f16). `keep` rules (REGEX=SPEC, whole-name match, first wins) pin
+//     tensors. 1-D tensors (norms, biases) keep their stored precision and are listed apart.
+//  2. solvePlan() takes the lower convex hull of each tensor's error-vs-bits points and walks
+//     the Lagrangian path (upgrades in order of error saved per bit, i.e. decreasing lambda)
+//     until the next one would break the budget; a greedy knapsack fill then spends the slack
+//     on whichever single change (hull or not) saves most error. Each uniform candidate that
+//     fits is also filled and kept if better, so the plan is never worse than a uniform
+//     scheme under the same budget. The budget always holds.
+// All functions are pure; measurePlanCandidates calls `progress` from worker threads, never
+// concurrently.
+
+#include "io/checkpoint.h"
+#include "plan/plan_file.h"
+#include "quant/scheme.h"
+#include "util/progress.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace qs {
+
+struct PlanOption {
+    Scheme scheme;
+    double sqErr = 0;        // sum of (w - w^)^2 over the tensor, unweighted
+    std::uint64_t bits = 0;  // storage, scales and zero-points included
+    std::string fallbackFor; // the candidate this realises where it does not apply, else empty
+};
+
+struct TensorMeasurement {
+    std::string name;
+    std::vector<std::int64_t> shape;
+    std::uint64_t elements = 0;
+    double sumSqRef = 0;   // sum of w^2
+    double importance = 1; // weight of this tensor's error in the objective
+    bool pinned = false;   // by a keep rule: `options` holds that spec only
+    // What the solver chooses from: the candidates that apply, in candidate order, then what
+    // llama.cpp uses for each candidate that does not (fallbackFor says which).
+    std::vector<PlanOption> options;
+    std::vector<std::string> notApplicable; // "q4_k: ..." for each candidate skipped
+};
+
+struct KeptTensor {
+    std::string name;
+    std::vector<std::int64_t> shape;
+    std::string dtype;
+    std::uint64_t bytes = 0;
+};
+
+struct PlanMeasurements {
+    std::string source;
+    std::vector<Scheme> candidates;
+    std::vector<PlanKeepRule> keep;
+    std::vector<TensorMeasurement> tensors; // quantized tensors, checkpoint order
+    std::vector<KeptTensor> kept;           // 1-D tensors as stored
+    std::uint64_t keptBytes = 0;
+    std::uint64_t elements = 0; // of the quantized tensors
+    double sumSqRef = 0;
+};
+
+struct ImportanceRule {
+    std::string pattern; // ECMAScript regex searched in the tensor name
+    double weight = 1;
+};
+
+struct PlanRequest {
+    std::vector<Scheme> candidates;
+    std::vector<PlanKeepRule> keep;
+    std::vector<ImportanceRule> importance; // first match wins; unmatched tensors weigh 1
+};
+
+// Errors: no candidates, a candidate that needs activations or is not implemented, an invalid
+// regex, unreadable tensors, or a cancel (ErrorKind::Cancelled).
+Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const PlanRequest& request,
+                                               const ProgressFn& progress = {});
+
+struct PlanBudget {
+    double bitsPerWeight = 0; // over the quantized tensors
+    std::uint64_t bytes = 0;  // or: the whole model's weights, 1-D tensors as stored included
+};
+
+struct PlanSolution {
+    Plan plan;                  // ready for savePlan()
+    std::vector<size_t> choice; // per measured tensor: index into its options
+    std::uint64_t bits = 0;     // of the quantized tensors
+    double sqErr = 0;           // unweighted
+    double bitsPerWeight = 0;
+    double relRmse = 0;           // sqrt(sum sq err / sum w^2) over the quantized tensors
+    std::uint64_t modelBytes = 0; // quantized tensors + 1-D tensors as stored
+};
+
+// NotApplicable-free errors: a budget below the cheapest mix says how low it can go.
+Result<PlanSolution> solvePlan(const PlanMeasurements& m, const PlanBudget& budget);
+
+struct ParetoPoint {
+    std::string label; // the candidate's spec for a uniform point; empty for a plan
+    double bitsPerWeight = 0;
+    double relRmse = 0;
+    double sqnrDb = 0;
+    std::uint64_t bytes = 0; // quantized tensors
+    int distinctSchemes = 0; // schemes the assignment uses
+};
+
+// Each candidate used for every tensor it applies to (llama.cpp's fallback elsewhere, keep
+// rules honoured), in candidate order.
+std::vector<ParetoPoint> uniformPoints(const PlanMeasurements& m);
+// Plans at `count` budgets spread evenly from the cheapest to the richest mix and at the size
+// of each uniform candidate; the points are non-dominated and sorted by bits per weight, so no
+// uniform point lies below the curve.
+std::vector<ParetoPoint> paretoCurve(const PlanMeasurements& m, int count = 32);
+
+} // namespace qs

@@ -1,0 +1,211 @@
+// Mixed-precision plans on the real sample checkpoint: under a 4.5 bpw budget the plan mixes
+// schemes and beats every uniform candidate that fits; budgets always hold; keep rules pin;
+// candidates that do not apply are skipped; the Pareto curve; cancel.
+
+#include "plan/memory_model.h"
+#include "plan/planner.h"
+#include "test_support.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <set>
+
+using namespace qs;
+
+namespace {
+
+const char* kCandidates[] = {"int3:g64",         "int4:g64", "int5:g64", "int6:g64",
+                             "int8:channel:sym", "nf4:g64",  "q4_0",     "q8_0"};
+
+PlanRequest request() {
+    PlanRequest r;
+    for (const char* c : kCandidates)
+        r.candidates.push_back(*Scheme::parse(c));
+    return r;
+}
+
+const Checkpoint& sample() {
+    static const Checkpoint c = *Checkpoint::open(test::samplePath());
+    return c;
+}
+
+const PlanMeasurements& measured() {
+    static const PlanMeasurements m = [] {
+        auto r = measurePlanCandidates(sample(), request());
+        if (!r)
+            qFatal("%s", r.message().c_str());
+        return std::move(r).value();
+    }();
+    return m;
+}
+
+PlanSolution solve(const PlanMeasurements& m, double bpw) {
+    PlanBudget b;
+    b.bitsPerWeight = bpw;
+    auto s = solvePlan(m, b);
+    if (!s)
+        qFatal("%s", s.message().c_str());
+    return std::move(s).value();
+}
+
+} // namespace
+
+class TestPlanner : public QObject {
+    Q_OBJECT
+
+private slots:
+    void mixedPlanBeatsEveryUniformCandidateThatFits() {
+        const auto& m = measured();
+        const auto sol = solve(m, 4.5);
+        std::set<std::string> used;
+        for (const auto& [name, spec] : sol.plan.tensors)
+            used.insert(spec);
+        QVERIFY2(used.size() >= 2, "the plan is not mixed");
+        QVERIFY(sol.bitsPerWeight <= 4.5);
+        qInfo("plan: %.4f bpw, rel_rmse %.5f, %zu schemes", sol.bitsPerWeight, sol.relRmse,
+              used.size());
+        int fitting = 0;
+        for (const auto& u : uniformPoints(m)) {
+            const bool fits = u.bitsPerWeight <= 4.5;
+            qInfo("  uniform %-18s %.4f bpw, rel_rmse %.5f%s", u.label.c_str(), u.bitsPerWeight,
+                  u.relRmse, fits ? "  (fits)" : "");
+            if (!fits)
+                continue;
+            ++fitting;
+            QVERIFY2(sol.relRmse < u.relRmse, u.label.c_str());
+        }
+        QVERIFY(fitting >= 2); // int3:g64 and int4:g64 at least
+    }
+
+    void budgetsHoldAndErrorFallsAsTheyGrow() {
+        const auto& m = measured();
+        double previous = 1e300;
+        for (double bpw = 3.4; bpw <= 9.0; bpw += 0.2) {
+            const auto sol = solve(m, bpw);
+            QVERIFY(sol.bitsPerWeight <= bpw);
+            QVERIFY(static_cast<double>(sol.bits) <= bpw * static_cast<double>(m.elements));
+            QVERIFY(sol.sqErr <= previous * (1 + 1e-12));
+            previous = sol.sqErr;
+        }
+        PlanBudget tooSmall;
+        tooSmall.bitsPerWeight = 2.0; // below int3:g64 everywhere
+        auto r = solvePlan(m, tooSmall);
+        QVERIFY(!r.ok());
+        QVERIFY(r.message().find("cheapest") != std::string::npos);
+    }
+
+    void bytesBudgetCountsTheWholeModel() {
+        const auto& m = measured();
+        PlanBudget b;
+        b.bytes = 150'000;
+        auto sol = solvePlan(m, b);
+        QVERIFY(sol.ok());
+        QVERIFY(sol->modelBytes <= b.bytes);
+        QCOMPARE(sol->modelBytes, (sol->bits + 7) / 8 + m.keptBytes);
+        QCOMPARE(m.kept.size(), size_t(11)); // the norms, as stored
+    }
+
+    void inapplicableCandidatesAreSkippedOrFallBack() {
+        const auto& m = measured();
+        // down_proj is [64, 172]: no ggml 32-block divides a row, llama.cpp would use f16.
+        bool checked = false;
+        for (const auto& t : m.tensors) {
+            if (t.name != "model.layers.0.mlp.down_proj.weight")
+                continue;
+            checked = true;
+            QCOMPARE(t.notApplicable.size(), size_t(2)); // q4_0, q8_0
+            for (const auto& o : t.options) {
+                if (o.fallbackFor.empty())
+                    continue;
+                QCOMPARE(o.scheme.toString(), std::string("f16"));
+            }
+        }
+        QVERIFY(checked);
+    }
+
+    void keepRulesPinTensors() {
+        PlanRequest r = request();
+        r.keep.push_back({".*embed_tokens.*", "q8_0"});
+        auto m = measurePlanCandidates(sample(), r);
+        QVERIFY(m.ok());
+        const auto sol = solve(*m, 4.5);
+        QCOMPARE(*sol.plan.specFor("model.embed_tokens.weight"), std::string("q8_0"));
+        QVERIFY(sol.bitsPerWeight <= 4.5);
+        QCOMPARE(sol.plan.keep.size(), size_t(1));
+    }
+
+    void importanceShiftsBitsToTheWeightedTensors() {
+        const auto base = solve(measured(), 4.5);
+        PlanRequest r = request();
+        r.importance.push_back({"embed_tokens", 1000.0});
+        auto m = measurePlanCandidates(sample(), r);
+        QVERIFY(m.ok());
+        const auto weighted = solve(*m, 4.5);
+        auto bitsOf = [](const PlanMeasurements& pm, const PlanSolution& s) {
+            for (size_t i = 0; i < pm.tensors.size(); ++i)
+                if (pm.tensors[i].name == "model.embed_tokens.weight")
+                    return pm.tensors[i].options[s.choice[i]].bits;
+            return std::uint64_t(0);
+        };
+        QVERIFY(bitsOf(*m, weighted) > bitsOf(measured(), base));
+    }
+
+    void paretoCurveIsMonotoneAndBelowUniformPoints() {
+        const auto& m = measured();
+        const auto curve = paretoCurve(m, 24);
+        QVERIFY(curve.size() >= 5);
+        for (size_t i = 1; i < curve.size(); ++i) {
+            QVERIFY(curve[i].bitsPerWeight > curve[i - 1].bitsPerWeight);
+            QVERIFY(curve[i].relRmse < curve[i - 1].relRmse);
+        }
+        // No uniform point lies strictly below the curve at the same or lower size.
+        for (const auto& u : uniformPoints(m)) {
+            const ParetoPoint* atOrBelow = nullptr;
+            for (const auto& p : curve)
+                if (p.bitsPerWeight <= u.bitsPerWeight + 1e-12)
+                    atOrBelow = &p;
+            if (atOrBelow)
+                QVERIFY2(atOrBelow->relRmse <= u.relRmse * (1 + 1e-9), u.label.c_str());
+        }
+    }
+
+    void savedPlanPricesTheSameInTheMemoryPlanner() {
+        const auto sol = solve(measured(), 4.5);
+        QTemporaryDir dir;
+        const std::string path = dir.filePath("plan.json").toStdString();
+        QVERIFY(savePlan(path, sol.plan).ok());
+        auto loaded = loadPlan(path);
+        QVERIFY(loaded.ok());
+        QCOMPARE(loaded->tensors.size(), measured().tensors.size());
+        QCOMPARE(loaded->budgetBpw, 4.5);
+        MemoryOptions o;
+        o.plan = &*loaded;
+        auto e = estimateMemory(describeCheckpoint(sample()), o);
+        QVERIFY(e.ok());
+        QCOMPARE(e->weightsBytes, sol.modelBytes);
+    }
+
+    void cancelStopsMeasuring() {
+        int calls = 0;
+        auto r = measurePlanCandidates(sample(), request(), [&](double) { return ++calls < 3; });
+        QVERIFY(!r.ok());
+        QCOMPARE(r.error().kind, ErrorKind::Cancelled);
+    }
+
+    void invalidRequestsAreErrors() {
+        PlanRequest empty;
+        QVERIFY(!measurePlanCandidates(sample(), empty).ok());
+        PlanRequest calibrated;
+        calibrated.candidates.push_back(*Scheme::parse("gptq4:g128"));
+        auto r = measurePlanCandidates(sample(), calibrated);
+        QVERIFY(!r.ok() && r.message().find("activations") != std::string::npos);
+        PlanRequest badRegex = request();
+        badRegex.keep.push_back({"(", "q8_0"});
+        QVERIFY(!measurePlanCandidates(sample(), badRegex).ok());
+    }
+};
+
+QTEST_APPLESS_MAIN(TestPlanner)
+#include "test_planner.moc"
