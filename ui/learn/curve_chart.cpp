@@ -1,0 +1,150 @@
+#include "learn/curve_chart.h"
+
+#include "charts/chart_style.h"
+#include "number_format.h"
+
+#include <QChart>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QScatterSeries>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace qs {
+
+CurveChart::CurveChart(QWidget* parent)
+    : ChartView(QString(), parent), m_x(new QValueAxis), m_y(new QValueAxis) {
+    chart()->addAxis(m_x, Qt::AlignBottom);
+    chart()->addAxis(m_y, Qt::AlignLeft);
+    chart()->legend()->setVisible(true);
+    chart()->legend()->setAlignment(Qt::AlignBottom);
+    styleAxis(m_x, QString());
+    styleAxis(m_y, QString());
+}
+
+void CurveChart::setCurves(const QString& title, const QString& xTitle, const QString& yTitle,
+                           const QList<CurveSeries>& curves, const QList<QPointF>& highlight) {
+    chart()->zoomReset();
+    chart()->setTitle(title);
+    m_x->setTitleText(xTitle);
+    m_y->setTitleText(yTitle);
+    chart()->removeAllSeries();
+    m_curves = curves;
+    m_highlight = highlight;
+    for (const CurveSeries& c : curves) {
+        if (c.scatter && !c.pointNames.isEmpty()) {
+            addNamedPoints(c);
+            continue;
+        }
+        QXYSeries* s = nullptr;
+        if (c.scatter) {
+            auto* sc = new QScatterSeries;
+            sc->setMarkerSize(10);
+            sc->setColor(c.colour);
+            sc->setBorderColor(c.colour.darker(130));
+            s = sc;
+        } else {
+            s = new QLineSeries;
+            s->setPen(QPen(c.colour, 2.0));
+        }
+        s->setName(c.name);
+        s->replace(c.points);
+        chart()->addSeries(s);
+        s->attachAxis(m_x);
+        s->attachAxis(m_y);
+        if (!c.labels.isEmpty()) {
+            const QStringList labels = c.labels;
+            const QList<QPointF> pts = c.points;
+            connect(s, &QXYSeries::hovered, this, [this, labels, pts](const QPointF& p, bool on) {
+                if (!on)
+                    return hideHoverText();
+                qsizetype best = 0;
+                for (qsizetype i = 1; i < pts.size(); ++i)
+                    if (std::hypot(pts[i].x() - p.x(), pts[i].y() - p.y()) <
+                        std::hypot(pts[best].x() - p.x(), pts[best].y() - p.y()))
+                        best = i;
+                if (best < labels.size())
+                    showHoverText(labels[best]);
+            });
+        }
+    }
+    if (!highlight.isEmpty()) {
+        auto* here = new QScatterSeries;
+        here->setName(tr("current"));
+        here->setMarkerSize(13);
+        here->setColor(QColor(0, 0, 0, 0));
+        here->setBorderColor(palette().color(QPalette::Text));
+        here->setPen(QPen(QColor(0x33, 0x33, 0x33), 2.0));
+        here->replace(highlight);
+        chart()->addSeries(here);
+        here->attachAxis(m_x);
+        here->attachAxis(m_y);
+    }
+    fitToData();
+}
+
+void CurveChart::addNamedPoints(const CurveSeries& c) {
+    // One series per point: Qt 6.4 writes one label format per series, so each point gets its own.
+    for (qsizetype i = 0; i < c.points.size(); ++i) {
+        auto* sc = new QScatterSeries;
+        sc->setMarkerSize(10);
+        sc->setColor(c.colour);
+        sc->setBorderColor(c.colour.darker(130));
+        sc->setName(c.pointNames.value(i));
+        sc->append(c.points[i]);
+        sc->setPointLabelsFormat(c.pointNames.value(i));
+        sc->setPointLabelsVisible(true);
+        sc->setPointLabelsClipping(false);
+        sc->setPointLabelsColor(palette().color(QPalette::Text));
+        chart()->addSeries(sc);
+        sc->attachAxis(m_x);
+        sc->attachAxis(m_y);
+        for (QLegendMarker* m : chart()->legend()->markers(sc))
+            m->setVisible(false);
+        const QString tip = c.labels.value(i);
+        connect(sc, &QXYSeries::hovered, this, [this, tip](const QPointF&, bool on) {
+            on ? showHoverText(tip) : hideHoverText();
+        });
+    }
+}
+
+void CurveChart::fitToData() {
+    double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
+    for (const CurveSeries& c : m_curves)
+        for (const QPointF& p : c.points) {
+            if (!std::isfinite(p.x()) || !std::isfinite(p.y()))
+                continue;
+            x0 = std::min(x0, p.x());
+            x1 = std::max(x1, p.x());
+            y0 = std::min(y0, p.y());
+            y1 = std::max(y1, p.y());
+        }
+    if (!std::isfinite(x0))
+        return;
+    // Lines run edge to edge; point clouds need room for their markers.
+    const bool scatter = std::any_of(m_curves.begin(), m_curves.end(),
+                                     [](const CurveSeries& c) { return c.scatter; });
+    const double padX = (scatter ? 0.06 : 0.0) * std::max(x1 - x0, 1e-9);
+    const double padY = 0.06 * std::max(y1 - y0, 1e-9);
+    setNiceRange(m_x, x0 - padX, x1 + padX, 6);
+    setNiceRange(m_y, y0 - padY, y1 + padY, 6);
+}
+
+QString CurveChart::csvData() const {
+    if (m_curves.isEmpty())
+        return {};
+    QString csv = QStringLiteral("series,label,x,y\n");
+    for (const CurveSeries& c : m_curves)
+        for (qsizetype i = 0; i < c.points.size(); ++i)
+            csv += QStringLiteral("\"%1\",\"%2\",%3,%4\n")
+                       .arg(c.name, c.labels.value(i))
+                       .arg(c.points[i].x(), 0, 'g', 9)
+                       .arg(c.points[i].y(), 0, 'g', 9);
+    return csv;
+}
+
+} // namespace qs

@@ -1,0 +1,50 @@
+#pragma once
+// A small multi-series chart for the lessons' extra views (SNR against amplitude, SQNR against
+// bits or bits per weight, ...): named lines or point clouds with a legend, optional highlighted
+// "you are here" point, and the shared ChartView context menu (PNG/SVG/CSV, reset zoom).
+// GUI thread only.
+
+#include "charts/chart_view.h"
+
+#include <QColor>
+#include <QList>
+#include <QPointF>
+
+class QValueAxis;
+
+namespace qs {
+
+struct CurveSeries {
+    QString name;
+    QList<QPointF> points;
+    QColor colour;
+    bool scatter = false;   // points only (labelled by `labels` when given)
+    QStringList labels;     // one per point, shown on hover
+    QStringList pointNames; // scatter: a short name written next to each point (no legend entry)
+};
+
+class CurveChart : public ChartView {
+    Q_OBJECT
+public:
+    explicit CurveChart(QWidget* parent = nullptr);
+
+    void setCurves(const QString& title, const QString& xTitle, const QString& yTitle,
+                   const QList<CurveSeries>& curves, const QList<QPointF>& highlight = {});
+    int seriesCount() const { return static_cast<int>(m_curves.size()); }
+    const QList<CurveSeries>& curves() const { return m_curves; }
+
+    QString csvData() const override;
+
+protected:
+    void fitToData() override;
+
+private:
+    void addNamedPoints(const CurveSeries& c);
+
+    QList<CurveSeries> m_curves;
+    QList<QPointF> m_highlight;
+    QValueAxis* m_x;
+    QValueAxis* m_y;
+};
+
+} // namespace qs
