@@ -1,21 +1,57 @@
 #include "cli/cli_common.h"
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <regex>
 
 namespace qs::cli {
 
+namespace {
+
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void onInterrupt(int sig) {
+    if (g_interrupted) {
+        std::signal(sig, SIG_DFL);
+        std::raise(sig);
+    }
+    g_interrupted = 1;
+}
+
+} // namespace
+
+void installInterruptHandler() {
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+}
+
+bool interrupted() {
+    return g_interrupted != 0;
+}
+
+void throwIfInterrupted() {
+    if (interrupted())
+        throw CliError{kInterrupted, "interrupted"};
+}
+
+ProgressFn interruptProgress() {
+    return [](double) { return !interrupted(); };
+}
+
 Checkpoint openCheckpoint(const std::string& path) {
-    auto c = Checkpoint::open(path);
-    if (!c) throw CliError{kBadFile, c.message()};
+    auto c = Checkpoint::open(path, interruptProgress());
+    throwIfInterrupted();
+    if (!c)
+        throw CliError{kBadFile, c.message()};
     return std::move(c).value();
 }
 
 Scheme parseScheme(const std::string& spec) {
     auto s = Scheme::parse(spec);
-    if (!s) throw CliError{kBadScheme, s.message()};
+    if (!s)
+        throw CliError{kBadScheme, s.message()};
     return s.value();
 }
 
@@ -30,15 +66,18 @@ std::vector<const TensorInfo*> selectTensors(const Checkpoint& ckpt, const std::
         }
     }
     for (const auto& t : ckpt.tensors())
-        if (!re || std::regex_search(t.name, *re)) out.push_back(&t);
+        if (!re || std::regex_search(t.name, *re))
+            out.push_back(&t);
     if (out.empty())
         throw CliError{kNotFound, "no tensor in " + ckpt.path() + " matches '" + regex + "'"};
     return out;
 }
 
 std::vector<float> readTensor(const Checkpoint& ckpt, const TensorInfo& t) {
+    throwIfInterrupted();
     auto v = ckpt.readFloat(t);
-    if (!v) throw CliError{kBadFile, v.message()};
+    if (!v)
+        throw CliError{kBadFile, v.message()};
     return std::move(v).value();
 }
 
@@ -84,8 +123,10 @@ void TextTable::print() const {
 }
 
 std::string fmt(double v, int precision) {
-    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-    if (std::isnan(v)) return "nan";
+    if (std::isinf(v))
+        return v > 0 ? "inf" : "-inf";
+    if (std::isnan(v))
+        return "nan";
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.*g", precision, v);
     return buf;

@@ -4,6 +4,7 @@
 
 #include "io/checkpoint.h"
 #include "quant/scheme.h"
+#include "util/progress.h"
 
 #include <nlohmann/json.hpp>
 
@@ -16,13 +17,22 @@ namespace qs::cli {
 // Exit codes (all below 128, as the CLI contract requires).
 enum Exit : int {
     kOk = 0,
-    kFailure = 1,    // anything else
-    kUsage = 2,      // bad arguments
-    kBadFile = 3,    // unreadable or malformed input
-    kBadScheme = 4,  // unknown or invalid scheme spec
-    kNotFound = 5,   // tensor not found
-    kOutputError = 6 // cannot write the output
+    kFailure = 1,      // anything else
+    kUsage = 2,        // bad arguments
+    kBadFile = 3,      // unreadable or malformed input
+    kBadScheme = 4,    // unknown or invalid scheme spec
+    kNotFound = 5,     // tensor not found
+    kOutputError = 6,  // cannot write the output
+    kInterrupted = 130 // Ctrl-C (SIGINT) or SIGTERM: stopped cleanly, as shells report it
 };
+
+// Ctrl-C handling: the first SIGINT/SIGTERM sets a flag that long work polls (through
+// interruptProgress() and throwIfInterrupted()) so the command stops cleanly, leaving no partial
+// output; a second one ends the process at once.
+void installInterruptHandler();
+bool interrupted();
+void throwIfInterrupted();      // throws CliError{kInterrupted, "interrupted"} once interrupted
+ProgressFn interruptProgress(); // a progress callback that cancels once interrupted
 
 // Thrown inside a subcommand, caught once in main: the message becomes the single stderr line.
 struct CliError {
@@ -30,7 +40,7 @@ struct CliError {
     std::string message;
 };
 
-Checkpoint openCheckpoint(const std::string& path);
+Checkpoint openCheckpoint(const std::string& path); // interruptible
 Scheme parseScheme(const std::string& spec);
 // Tensors whose name matches the ECMAScript regex (search, not full match); all if empty.
 std::vector<const TensorInfo*> selectTensors(const Checkpoint& ckpt, const std::string& regex);

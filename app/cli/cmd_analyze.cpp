@@ -138,7 +138,8 @@ Action addAnalyzeCommand(CLI::App& app) {
                 AnalysisOptions opts;
                 if (calib)
                     opts.activations = calib->activationsFor(w.cols);
-                auto a = analyzeTensor(w, s, opts);
+                auto a = analyzeTensor(w, s, opts, interruptProgress());
+                throwIfInterrupted();
                 nlohmann::json r = {
                     {"name", t->name}, {"shape", shapeJson(*t)}, {"scheme", s.toString()}};
                 if (!a) {

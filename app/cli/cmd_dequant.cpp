@@ -37,7 +37,8 @@ Action addDequantCommand(CLI::App& app) {
         if (scheme) {
             AnalysisOptions opts;
             opts.keepReconstruction = true;
-            auto a = analyzeTensor(matrixView(*t, values), *scheme, opts);
+            auto a = analyzeTensor(matrixView(*t, values), *scheme, opts, interruptProgress());
+            throwIfInterrupted();
             if (!a) throw CliError{kBadScheme, t->name + ": " + a.message()};
             out = std::move(a->reconstruction);
             j["scheme"] = scheme->toString();

@@ -18,6 +18,8 @@
 namespace qs {
 
 bool checkedNumel(const std::vector<std::int64_t>& shape, std::uint64_t& out) {
+    if (shape.size() > kMaxDims)
+        return false;
     std::uint64_t n = 1;
     for (auto d : shape) {
         if (d < 0)

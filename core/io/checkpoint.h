@@ -97,7 +97,11 @@ private:
     std::map<std::string, std::string> m_sidecars;
 };
 
-// Multiplies dimensions with overflow checking; false if negative or the product overflows.
+// No format needs more dimensions; a header that claims more is rejected.
+inline constexpr std::size_t kMaxDims = 64;
+
+// Multiplies dimensions with overflow checking; false if negative, the product overflows or
+// there are more than kMaxDims dimensions.
 bool checkedNumel(const std::vector<std::int64_t>& shape, std::uint64_t& out);
 
 } // namespace qs

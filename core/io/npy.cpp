@@ -66,6 +66,8 @@ public:
                     if (!d)
                         return "shape holds something other than a non-negative integer";
                     shape.push_back(*d);
+                    if (shape.size() > kMaxDims)
+                        return "shape has more than 64 dimensions";
                     skip();
                     if (eat(','))
                         continue;

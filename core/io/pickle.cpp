@@ -76,6 +76,60 @@ bool allowedGlobal(const std::string& module, const std::string& name) {
     return module == "torch" && (storageTypes().count(name) || dtypeNames().count(name));
 }
 
+// The children of a container (list/tuple items, dict keys and values).
+template <class F> void forEachChild(const Object& o, F&& f) {
+    for (const Ref& c : o.items)
+        if (c) f(c);
+    for (const auto& [k, v] : o.entries) {
+        if (k) f(k);
+        if (v) f(v);
+    }
+}
+
+// Every object reachable from `roots`, each once; iterative, as pickles can nest deeply.
+std::vector<Ref> reachable(const std::vector<Ref>& roots) {
+    std::vector<Ref> out, todo;
+    std::set<const Object*> seen;
+    for (const Ref& r : roots)
+        if (r) todo.push_back(r);
+    while (!todo.empty()) {
+        Ref r = std::move(todo.back());
+        todo.pop_back();
+        if (!seen.insert(r.get()).second) continue;
+        forEachChild(*r, [&](const Ref& c) { todo.push_back(c); });
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+// Depth-first search with an explicit stack: a child still on the path closes a cycle.
+bool hasCycle(const Ref& root) {
+    std::map<const Object*, int> state; // 1 on the path, 2 done
+    std::vector<std::pair<const Object*, std::vector<const Object*>>> path;
+    auto enter = [&](const Object* o) {
+        std::vector<const Object*> kids;
+        forEachChild(*o, [&](const Ref& c) { kids.push_back(c.get()); });
+        state[o] = 1;
+        path.emplace_back(o, std::move(kids));
+    };
+    if (!root) return false;
+    enter(root.get());
+    while (!path.empty()) {
+        auto& [o, kids] = path.back();
+        if (kids.empty()) {
+            state[o] = 2;
+            path.pop_back();
+            continue;
+        }
+        const Object* c = kids.back();
+        kids.pop_back();
+        const int st = state.count(c) ? state[c] : 0;
+        if (st == 1) return true;
+        if (st == 0) enter(c);
+    }
+    return false;
+}
+
 Ref make(Kind k) {
     auto r = std::make_shared<Object>();
     r->kind = k;
@@ -88,6 +142,7 @@ public:
     Result<Ref> run();
 
 private:
+    Result<Ref> execute();
     std::span<const std::byte> m_d;
     std::size_t m_pos = 0;
     std::vector<Ref> m_stack;
@@ -530,6 +585,28 @@ bool Machine::step(std::uint8_t op) {
 }
 
 Result<Ref> Machine::run() {
+    auto result = execute();
+    // Through the memo a pickle can make a container hold itself; shared_ptr would never free
+    // such a cycle. State dicts have none, so a cycle is refused; on any failure, and for a
+    // cycle, every container is emptied so the whole graph is freed.
+    std::vector<Ref> roots = m_stack;
+    for (auto& [id, r] : m_memo)
+        roots.push_back(r);
+    if (result.ok() && hasCycle(*result))
+        result = makeError("the pickle holds a reference cycle (state dicts never do)");
+    if (!result.ok()) {
+        std::vector<Ref> all = reachable(roots);
+        for (const Ref& r : all) {
+            r->items.clear();
+            r->entries.clear();
+        }
+    }
+    m_stack.clear();
+    m_memo.clear();
+    return result;
+}
+
+Result<Ref> Machine::execute() {
     while (m_pos < m_d.size()) {
         const auto op = static_cast<std::uint8_t>(m_d[m_pos++]);
         if (op == '.') {

@@ -24,7 +24,9 @@ std::uint64_t readU64(std::span<const std::byte> b) {
 bool looksLikeSafetensors(std::span<const std::byte> head, std::uint64_t fileSize) {
     if (head.size() < 9 || fileSize < 10) return false;
     const std::uint64_t n = readU64(head);
-    return n >= 2 && n <= kMaxHeader && n <= fileSize - 8 && head[8] == std::byte{'{'};
+    // Recognised by the '{' after a plausible length even when the length is wrong, so a
+    // truncated download gets readSafetensors' precise message instead of "unrecognised".
+    return n >= 2 && n < (std::uint64_t(1) << 48) && head[8] == std::byte{'{'};
 }
 
 Result<Checkpoint> readSafetensors(std::shared_ptr<const MappedFile> file) {
@@ -39,7 +41,8 @@ Result<Checkpoint> readSafetensors(std::shared_ptr<const MappedFile> file) {
         return fail("safetensors header length " + std::to_string(n) + " exceeds the 100 MB limit");
     if (n > bytes.size() - 8)
         return fail("safetensors header length " + std::to_string(n) +
-                    " runs past the end of the file");
+                    " runs past the end of the file (" + std::to_string(bytes.size()) +
+                    " bytes): truncated, e.g. an interrupted download?");
     std::string_view text(reinterpret_cast<const char*>(bytes.data() + 8), static_cast<size_t>(n));
     if (text.empty() || text.front() != '{')
         return fail("safetensors header does not start with '{'");
@@ -98,6 +101,9 @@ Result<Checkpoint> readSafetensors(std::shared_ptr<const MappedFile> file) {
         t.dtype = *dtype;
         t.file = fileIndex;
         if (!v["shape"].is_array()) return fail(where + ": shape is not a list");
+        if (v["shape"].size() > kMaxDims)
+            return fail(where + ": " + std::to_string(v["shape"].size()) +
+                        " dimensions (at most " + std::to_string(kMaxDims) + ")");
         for (const auto& d : v["shape"]) {
             if (!d.is_number_unsigned())
                 return fail(where + ": shape entries must be non-negative integers");

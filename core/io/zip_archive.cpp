@@ -37,6 +37,9 @@ private:
     std::span<const std::byte> m_b;
 };
 
+// Deflate expands at most about 1032:1.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
+
 } // namespace
 
 bool ZipArchive::looksLikeZip(std::span<const std::byte> head) {
@@ -133,6 +136,12 @@ Result<ZipArchive> ZipArchive::open(std::shared_ptr<const MappedFile> file) {
             return fail("ZIP member '" + e.name + "' runs past the end of the file");
         if (e.stored() && e.size != e.compressedSize)
             return fail("ZIP member '" + e.name + "' is stored but its sizes disagree");
+        // A larger claim than deflate can produce is corrupt (or a bomb); it must not size an
+        // allocation.
+        if (!e.stored() && e.size > e.compressedSize * kMaxDeflateRatio + 1024)
+            return fail("ZIP member '" + e.name + "' claims " + std::to_string(e.size) +
+                        " bytes from " + std::to_string(e.compressedSize) +
+                        " compressed, more than deflate can produce");
         zip.m_entries.push_back(std::move(e));
         p += 46 + std::uint64_t(nameLen) + extraLen + commentLen;
     }
@@ -149,7 +158,8 @@ Result<std::vector<std::byte>> ZipArchive::read(const ZipEntry& e, std::uint64_t
     }
     const auto bytes = m_file->bytes();
     if (e.stored()) {
-        std::memcpy(out.data(), bytes.data() + e.dataOffset, want);
+        if (want) // an empty member's buffer may be null
+            std::memcpy(out.data(), bytes.data() + e.dataOffset, want);
         return out;
     }
     // Inflate through libzip, over the mapped bytes (no copy of the archive).

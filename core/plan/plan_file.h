@@ -20,11 +20,11 @@ struct PlanKeepRule {
 };
 
 struct Plan {
-    double budgetBpw = 0.0;  // 0 when the budget was given in bytes
+    double budgetBpw = 0.0;   // 0 when the budget was given in bytes
     double budgetBytes = 0.0; // 0 when the budget was given in bits per weight
     double bitsPerWeight = 0.0;
     double relRmse = 0.0;
-    std::string defaultSpec; // for tensors the plan does not name
+    std::string defaultSpec;                                  // for tensors the plan does not name
     std::vector<std::pair<std::string, std::string>> tensors; // name -> spec, checkpoint order
     std::vector<std::string> candidates;
     std::vector<PlanKeepRule> keep;
@@ -37,7 +37,7 @@ struct Plan {
 // Parses and validates (every spec must parse with Scheme::parse; names unique).
 Result<Plan> parsePlan(std::string_view json);
 Result<Plan> loadPlan(const std::string& path);
-std::string planToJson(const Plan& plan); // pretty-printed, ends with a newline
+std::string planToJson(const Plan& plan);                   // pretty-printed, ends with a newline
 Status savePlan(const std::string& path, const Plan& plan); // atomically
 
 } // namespace qs

@@ -42,7 +42,8 @@ constexpr std::array kRows{
 
 const DTypeRow& row(DType t) {
     for (const auto& r : kRows)
-        if (r.type == t) return r;
+        if (r.type == t)
+            return r;
     return kRows[0];
 }
 
@@ -76,7 +77,8 @@ std::string_view dtypeName(DType t) {
 
 std::optional<DType> dtypeFromName(std::string_view name) {
     for (const auto& r : kRows)
-        if (r.name == name) return r.type;
+        if (r.name == name)
+            return r.type;
     return std::nullopt;
 }
 
@@ -125,7 +127,8 @@ float bf16ToFloat(std::uint16_t b) {
 
 std::uint16_t floatToBf16(float f) {
     std::uint32_t u = std::bit_cast<std::uint32_t>(f);
-    if (std::isnan(f)) return static_cast<std::uint16_t>((u >> 16) | 0x40);
+    if (std::isnan(f))
+        return static_cast<std::uint16_t>((u >> 16) | 0x40);
     u += 0x7FFF + ((u >> 16) & 1);
     return static_cast<std::uint16_t>(u >> 16);
 }
@@ -134,7 +137,8 @@ std::uint16_t floatToHalf(float f) {
     const std::uint32_t u = std::bit_cast<std::uint32_t>(f);
     const std::uint16_t sign = static_cast<std::uint16_t>((u >> 16) & 0x8000);
     const std::uint32_t a = u & 0x7FFFFFFF;
-    if (a > 0x7F800000) return sign | 0x7E00;
+    if (a > 0x7F800000)
+        return sign | 0x7E00;
     if (a >= 0x477FF000) // rounds to >= 65520 -> Inf
         return sign | 0x7C00;
     if (a < 0x38800000) { // below half's min normal 2^-14: subnormal or zero
@@ -150,27 +154,32 @@ std::uint16_t floatToHalf(float f) {
 }
 
 float fp8E4M3ToFloat(std::uint8_t v) {
-    if ((v & 0x7F) == 0x7F) return kNaN;
+    if ((v & 0x7F) == 0x7F)
+        return kNaN;
     return decodeMinifloat(v, 4, 3, 7);
 }
 
 float fp8E5M2ToFloat(std::uint8_t v) {
-    if ((v & 0x7C) == 0x7C) return (v & 0x03) ? kNaN : ((v & 0x80) ? -kInf : kInf);
+    if ((v & 0x7C) == 0x7C)
+        return (v & 0x03) ? kNaN : ((v & 0x80) ? -kInf : kInf);
     return decodeMinifloat(v, 5, 2, 15);
 }
 
 float fp8E4M3FnuzToFloat(std::uint8_t v) {
-    if (v == 0x80) return kNaN;
+    if (v == 0x80)
+        return kNaN;
     return decodeMinifloat(v, 4, 3, 8);
 }
 
 float fp8E5M2FnuzToFloat(std::uint8_t v) {
-    if (v == 0x80) return kNaN;
+    if (v == 0x80)
+        return kNaN;
     return decodeMinifloat(v, 5, 2, 16);
 }
 
 float e8m0ToFloat(std::uint8_t v) {
-    if (v == 0xFF) return kNaN;
+    if (v == 0xFF)
+        return kNaN;
     return std::ldexp(1.0f, int(v) - 127);
 }
 
@@ -226,7 +235,8 @@ bool decodeToFloat(DType t, std::span<const std::byte> src, std::span<float> dst
         each([&](size_t i) { return bf16ToFloat(load<std::uint16_t>(p + 2 * i)); });
         break;
     case DType::F32:
-        std::memcpy(dst.data(), p, n * sizeof(float));
+        if (n) // an empty tensor's spans may be null, which memcpy must never see
+            std::memcpy(dst.data(), p, n * sizeof(float));
         break;
     case DType::F64:
         each([&](size_t i) { return float(load<double>(p + 8 * i)); });
@@ -257,7 +267,8 @@ bool decodeToFloat(DType t, std::span<const std::byte> src, std::span<float> dst
         each([&](size_t i) {
             const size_t bit = 6 * i;
             unsigned word = load<std::uint8_t>(p + bit / 8);
-            if (bit % 8 > 2) word |= unsigned(load<std::uint8_t>(p + bit / 8 + 1)) << 8;
+            if (bit % 8 > 2)
+                word |= unsigned(load<std::uint8_t>(p + bit / 8 + 1)) << 8;
             const auto code = std::uint8_t((word >> (bit % 8)) & 0x3F);
             return t == DType::F6_E2M3 ? fp6E2M3ToFloat(code) : fp6E3M2ToFloat(code);
         });

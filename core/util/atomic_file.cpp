@@ -15,13 +15,16 @@ Status writeFileAtomically(const std::string& path,
     const std::string tmp = path + ".tmp-quantscope";
     {
         std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f) return makeError("cannot write " + tmp + ": " + std::strerror(errno));
+        if (!f)
+            return makeError("cannot write " + tmp + ": " + std::strerror(errno));
         Status st = write(f);
-        if (st.ok()) f.flush();
+        if (st.ok())
+            f.flush();
         if (!st.ok() || !f) {
             f.close();
             std::remove(tmp.c_str());
-            if (!st.ok()) return st;
+            if (!st.ok())
+                return st;
             return makeError("error while writing " + tmp + " (disk full?)");
         }
     }
@@ -44,11 +47,13 @@ Status writeTextAtomically(const std::string& path, const std::string& text) {
 Status refuseOverwritingInputs(const std::string& output, const std::vector<std::string>& inputs) {
     std::error_code ec;
     const fs::path out = fs::weakly_canonical(fs::path(output), ec);
-    if (ec) return Ok{}; // the parent does not exist; the write itself will say so
+    if (ec)
+        return Ok{}; // the parent does not exist; the write itself will say so
     for (const std::string& in : inputs) {
         std::error_code ec2;
         const fs::path inPath = fs::weakly_canonical(fs::path(in), ec2);
-        if (ec2) continue;
+        if (ec2)
+            continue;
         if (out == inPath || (fs::exists(out) && fs::equivalent(out, inPath, ec2)))
             return makeError("refusing to overwrite the input " + in + "; choose another output");
         if (fs::is_directory(inPath, ec2)) {

@@ -1,0 +1,7 @@
+// Fuzz target: onnx files through Checkpoint::open (content detection, header parsing, decoding).
+#include "fuzz_common.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    qs::fuzz::openAndExercise(data, size, "model.onnx");
+    return 0;
+}
