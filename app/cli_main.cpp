@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
     add(addAnalyzeCommand);
     add(addDequantCommand);
     add(addLevelsCommand);
+    add(addExportCommand);
+    add(addMemoryCommand);
+    add(addPlanCommand);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -37,6 +40,7 @@ int main(int argc, char** argv) {
         std::cerr << "quantscope-cli: " << msg << " (see --help)\n";
         return kUsage;
     }
+    installInterruptHandler();
     try {
         for (auto& [sub, action] : commands)
             if (sub->parsed()) action();

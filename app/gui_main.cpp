@@ -1,7 +1,9 @@
 // quantscope [PATH] [--tensor NAME] [--scheme SPEC] [--tab tensor|compare] [--screenshot PNG]
+//            [--lesson ID] [--list-lessons]
 // Opens the GUI, optionally on a checkpoint. With --screenshot it renders the window once the
 // analysis has finished, writes the PNG and exits (works with QT_QPA_PLATFORM=offscreen).
 
+#include "learn/lesson_catalogue.h"
 #include "main_window.h"
 #include "workers/analysis_controller.h"
 
@@ -19,6 +21,7 @@ namespace {
 constexpr int kExitUsage = 2;
 constexpr int kExitFailed = 1;
 constexpr QSize kScreenshotSize(1600, 1000);
+constexpr QSize kLessonScreenshotSize(1920, 1100); // lessons show text, formulas and charts
 
 int fail(int code, const QString& message) {
     std::fprintf(stderr, "quantscope: %s\n", qPrintable(message));
@@ -46,9 +49,36 @@ void armScreenshot(qs::MainWindow& window, const QString& path) {
     });
 }
 
+// --list-lessons and an unknown --lesson are answered before a QApplication exists, so they work
+// without a display.
+int lessonArguments(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const QString arg = QString::fromLocal8Bit(argv[i]);
+        if (arg == QLatin1String("--list-lessons")) {
+            for (const qs::Lesson& l : qs::lessons())
+                std::printf("%-12s %s\n", l.id, qPrintable(qs::lessonText(l.title)));
+            return 0;
+        }
+        QString id;
+        if (arg == QLatin1String("--lesson") && i + 1 < argc)
+            id = QString::fromLocal8Bit(argv[i + 1]);
+        else if (arg.startsWith(QLatin1String("--lesson=")))
+            id = arg.mid(9);
+        else
+            continue;
+        if (!qs::findLesson(id))
+            return fail(
+                kExitUsage,
+                QStringLiteral("unknown lesson '%1'; lessons: %2").arg(id, qs::lessonIdList()));
+    }
+    return -1;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+    if (const int rc = lessonArguments(argc, argv); rc >= 0)
+        return rc;
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("Quantscope"));
     QApplication::setApplicationName(QStringLiteral("Quantscope"));
@@ -74,20 +104,24 @@ int main(int argc, char** argv) {
     const QCommandLineOption tabOpt(QStringLiteral("tab"),
                                     QStringLiteral("Centre tab to show: tensor or compare."),
                                     QStringLiteral("NAME"), QStringLiteral("tensor"));
-    const QCommandLineOption lessonOpt(QStringLiteral("lesson"),
-                                       QStringLiteral("Open a lesson (not available yet)."),
-                                       QStringLiteral("ID"));
+    const QCommandLineOption lessonOpt(
+        QStringLiteral("lesson"),
+        QStringLiteral("Open lesson ID in Learn mode (see --list-lessons)."), QStringLiteral("ID"));
     const QCommandLineOption listLessonsOpt(QStringLiteral("list-lessons"),
                                             QStringLiteral("List the lessons."));
     parser.addOptions({tensorOpt, schemeOpt, tabOpt, shotOpt, lessonOpt, listLessonsOpt});
     parser.process(app);
 
     if (parser.isSet(listLessonsOpt)) {
-        std::printf("lessons are not available yet\n");
+        for (const qs::Lesson& l : qs::lessons())
+            std::printf("%-12s %s\n", l.id, qPrintable(qs::lessonText(l.title)));
         return 0;
     }
-    if (parser.isSet(lessonOpt))
-        std::fprintf(stderr, "quantscope: lessons are not available yet; opening without one\n");
+    const QString lesson = parser.value(lessonOpt);
+    if (parser.isSet(lessonOpt) && !qs::findLesson(lesson))
+        return fail(
+            kExitUsage,
+            QStringLiteral("unknown lesson '%1'; lessons: %2").arg(lesson, qs::lessonIdList()));
 
     const QStringList positional = parser.positionalArguments();
     if (positional.size() > 1)
@@ -98,8 +132,8 @@ int main(int argc, char** argv) {
     if (!scheme)
         return fail(kExitUsage, QString::fromStdString(scheme.message()));
     const bool screenshot = parser.isSet(shotOpt);
-    if (screenshot && path.isEmpty())
-        return fail(kExitUsage, QStringLiteral("--screenshot needs a PATH to open"));
+    if (screenshot && path.isEmpty() && lesson.isEmpty())
+        return fail(kExitUsage, QStringLiteral("--screenshot needs a PATH or a --lesson to show"));
     if (!path.isEmpty() && !QFileInfo::exists(path))
         return fail(kExitFailed, QStringLiteral("%1: no such file or directory").arg(path));
 
@@ -109,9 +143,11 @@ int main(int argc, char** argv) {
         return fail(kExitUsage, QStringLiteral("unknown tab '%1'; valid tabs: tensor, compare")
                                     .arg(parser.value(tabOpt)));
     if (screenshot) {
-        window.resize(kScreenshotSize);
+        window.resize(lesson.isEmpty() ? kScreenshotSize : kLessonScreenshotSize);
         armScreenshot(window, parser.value(shotOpt));
     }
+    if (!lesson.isEmpty())
+        window.showLesson(lesson);
     window.show();
     if (!path.isEmpty())
         window.openCheckpoint(path, parser.value(tensorOpt));

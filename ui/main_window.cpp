@@ -1,6 +1,9 @@
 #include "main_window.h"
 
 #include "charts/weight_histogram_chart.h"
+#include "learn/learn_menu.h"
+#include "learn/lesson_plots.h"
+#include "learn/lesson_view.h"
 #include "models/tensor_tree_model.h"
 #include "number_format.h"
 #include "panels/compare_tab.h"
@@ -33,6 +36,7 @@ namespace qs {
 namespace {
 
 constexpr int kLeftDockWidth = 460;
+constexpr int kLearnLeftDockWidth = 250;
 constexpr int kRightDockWidth = 300;
 constexpr int kSchemeDockHeight = 420;
 constexpr int kMetricsDockHeight = 480;
@@ -67,6 +71,7 @@ MainWindow::MainWindow(bool persistSettings, QWidget* parent)
             [this] { m_compareTab->setActive(m_tabs->currentWidget() == m_compareTab); });
     m_centre->addWidget(empty);
     m_centre->addWidget(m_tabs);
+    setupLearnMode();
     setCentralWidget(m_centre);
 
     m_checkpointDock = addDock(tr("Checkpoint"), QStringLiteral("checkpointDock"), m_browser,
@@ -108,8 +113,13 @@ bool MainWindow::setCurrentTab(const QString& name) {
     return false;
 }
 
+QString MainWindow::currentTabName() const {
+    return m_tabs->tabText(m_tabs->currentIndex()).remove(QLatin1Char('&')).toLower();
+}
+
 void MainWindow::emitIdleWhenAllDone() {
-    if (!m_controller->isBusy() && !m_compareTab->isBusy() && !m_browser->isBusy())
+    if (!m_controller->isBusy() && !m_compareTab->isBusy() && !m_browser->isBusy() &&
+        !(isLearnMode() && m_lessonView->isBusy()))
         Q_EMIT idle();
 }
 
@@ -135,6 +145,13 @@ void MainWindow::buildMenus() {
     connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
     m_recentMenu->setEnabled(m_persist);
     file->addSeparator();
+    file->addAction(tr("Open &Project…"), this, &MainWindow::chooseProjectToOpen);
+    file->addAction(tr("&Save Project…"), QKeySequence::Save, this,
+                    &MainWindow::chooseProjectToSave);
+    file->addAction(tr("&Export…"), QKeySequence(tr("Ctrl+E")), this, [this] {
+        showExportDialog();
+    });
+    file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
@@ -157,6 +174,10 @@ void MainWindow::buildMenus() {
                        &AnalysisController::rerun);
     analyze->addAction(tr("&Cancel"), QKeySequence::Cancel, m_controller,
                        &AnalysisController::cancel);
+
+    populateLearnMenu(
+        menuBar()->addMenu(tr("&Learn")), [this](const QString& id) { showLesson(id); },
+        [this] { leaveLearnMode(); });
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Quantscope"), this, &MainWindow::showAbout);
@@ -325,7 +346,10 @@ void MainWindow::onCheckpointOpened(const std::shared_ptr<const Checkpoint>& che
     m_tensorTab->clear();
     m_metrics->clear();
     showNote({});
-    m_centre->setCurrentIndex(1);
+    if (isLearnMode())
+        m_exploreIndex = 1;
+    else
+        m_centre->setCurrentIndex(1);
     m_browser->setCheckpoint(checkpoint);
     m_compareTab->setCheckpoint(checkpoint);
 
@@ -354,6 +378,7 @@ void MainWindow::onTensorSelected(const QString& name) {
     updateCaption();
     m_controller->setTensor(name);
     m_compareTab->setTensor(name);
+    m_lessonView->setTensor(m_controller->checkpoint(), name);
 }
 
 void MainWindow::onSchemeChanged(const Scheme& scheme) {
@@ -425,6 +450,58 @@ void MainWindow::showNote(const QString& message) {
     m_messageLabel->setStyleSheet(QStringLiteral("color: #666;"));
     m_messageLabel->setText(message);
     m_messageLabel->setToolTip(QString());
+}
+
+// ---- Learn mode ---------------------------------------------------------------------------
+
+void MainWindow::setupLearnMode() {
+    m_lessonView = new LessonView(m_centre);
+    m_centre->addWidget(m_lessonView);
+    connect(m_lessonView, &LessonView::errorShown, this, &MainWindow::showError);
+    connect(m_lessonView, &LessonView::rendered, this, [this] {
+        if (!isLearnMode())
+            return;
+        const LessonResult& r = m_lessonView->result();
+        const LessonData& d = m_lessonView->data();
+        if (const auto scheme = m_lessonView->currentScheme())
+            m_scheme->setScheme(*scheme); // the Scheme dock shows what the lesson uses
+        if (r.error.isEmpty() && m_lessonView->page() == LessonPage::Charts) {
+            TensorInfo info; // the lesson's data, described for the Metrics dock
+            info.name = d.label.toStdString();
+            info.shape = {d.rows, d.cols};
+            info.nbytes = static_cast<std::uint64_t>(d.rows * d.cols) * sizeof(float);
+            m_metrics->setAnalysis(info, r.analysis);
+        } else {
+            m_metrics->clear(tr("The metrics follow the lesson's charts"));
+        }
+        emitIdleWhenAllDone();
+    });
+}
+
+bool MainWindow::isLearnMode() const {
+    return m_centre->currentWidget() == m_lessonView;
+}
+
+bool MainWindow::showLesson(const QString& id) {
+    if (!m_lessonView->setLesson(id))
+        return false;
+    if (!isLearnMode()) {
+        m_exploreIndex = m_centre->currentIndex();
+        // Lessons need the width more than the tensor list does.
+        resizeDocks({m_checkpointDock}, {kLearnLeftDockWidth}, Qt::Horizontal);
+    }
+    m_centre->setCurrentWidget(m_lessonView);
+    return true;
+}
+
+void MainWindow::leaveLearnMode() {
+    if (!isLearnMode())
+        return;
+    m_centre->setCurrentIndex(m_exploreIndex);
+    if (m_currentTensor.isEmpty())
+        m_metrics->clear();
+    else
+        m_controller->rerun();
 }
 
 } // namespace qs

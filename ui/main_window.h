@@ -23,6 +23,8 @@ namespace qs {
 class ActivityIndicator;
 class AnalysisController;
 class CompareTab;
+class ExportDialog;
+class LessonView;
 class MetricsPanel;
 class SchemePanel;
 class TensorBrowserPanel;
@@ -50,8 +52,21 @@ public:
     CompareTab* compareTab() const { return m_compareTab; }
     // Shows the centre tab named `name` ("tensor", "compare"); false if there is none.
     bool setCurrentTab(const QString& name);
+    QString currentTabName() const; // "tensor", "compare"
+    // Export and projects (File menu): the dialog is modeless and returned for tests; nullptr
+    // when no checkpoint is open. Saving/opening a project returns false and shows why.
+    ExportDialog* showExportDialog();
+    bool saveProject(const QString& path);
+    bool openProject(const QString& path);
+    QString planPath() const { return m_planPath; }
+    void setPlanPath(const QString& path) { m_planPath = path; }
     QString statusMessage() const;
     QString statusFileText() const;
+    // Learn mode: the centre shows lesson `id` (false for an unknown id); the docks stay.
+    bool showLesson(const QString& id);
+    void leaveLearnMode();
+    bool isLearnMode() const;
+    LessonView* lessonView() const { return m_lessonView; }
 
 Q_SIGNALS:
     // Everything requested has been computed and shown (analysis, Compare tab, tree columns).
@@ -68,12 +83,15 @@ private:
                          Qt::DockWidgetArea area);
     void buildMenus();
     void buildStatusBar();
+    void setupLearnMode();
     void connectController();
     void restoreSettings();
     void saveSettings() const;
 
     void chooseFile();
     void chooseFolder();
+    void chooseProjectToOpen(); // defined in main_window_files.cpp with the Export/project code
+    void chooseProjectToSave();
     void emitIdleWhenAllDone();
     void rebuildRecentMenu();
     void resetLayout();
@@ -102,6 +120,8 @@ private:
     CompareTab* m_compareTab;
     QTabWidget* m_tabs = nullptr;
     QStackedWidget* m_centre;
+    LessonView* m_lessonView = nullptr;
+    int m_exploreIndex = 0; // the centre page Learn mode returns to
     QDockWidget* m_checkpointDock = nullptr;
     QDockWidget* m_schemeDock = nullptr;
     QDockWidget* m_metricsDock = nullptr;
@@ -114,6 +134,7 @@ private:
     QByteArray m_defaultState;
     QString m_pendingTensor;
     QString m_currentTensor;
+    QString m_planPath; // the plan the Export dialog last used (saved in projects)
 };
 
 } // namespace qs

@@ -15,5 +15,8 @@ Action addStatsCommand(CLI::App& app);
 Action addAnalyzeCommand(CLI::App& app);
 Action addDequantCommand(CLI::App& app);
 Action addLevelsCommand(CLI::App& app);
+Action addExportCommand(CLI::App& app);
+Action addMemoryCommand(CLI::App& app);
+Action addPlanCommand(CLI::App& app);
 
 } // namespace qs::cli
