@@ -2,6 +2,7 @@
 
 #include "export/exporter.h"
 #include "number_format.h"
+#include "quant/registry.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -135,12 +136,29 @@ ExportPreview describeWeightExport(ExportTarget t, const ExportSelection& sel,
     } else {
         lines << QObject::tr("Quantized:");
     }
+    // GGUF: a ggml block that does not divide a tensor's rows leaves it F32 (as llama-quantize).
+    std::vector<const TensorInfo*> blockMisfits;
     for (const auto& g : groups) {
+        std::vector<const TensorInfo*> fits = g.tensors;
+        const FamilyInfo* family = findFamily(g.scheme.family);
+        if (t == ExportTarget::Gguf && family && family->blockSize > 0) {
+            fits.clear();
+            for (const TensorInfo* x : g.tensors)
+                (x->cols() % family->blockSize == 0 ? fits : blockMisfits).push_back(x);
+        }
+        std::uint64_t elements = 0;
+        for (const TensorInfo* x : fits)
+            elements += static_cast<std::uint64_t>(x->numel());
         lines << QObject::tr("  %1 — %2 tensors, %3 weights")
                      .arg(QString::fromStdString(g.scheme.toString()))
-                     .arg(g.tensors.size())
-                     .arg(formatCountShort(static_cast<std::int64_t>(g.elements)));
-        listTensors(lines, g.tensors);
+                     .arg(fits.size())
+                     .arg(formatCountShort(static_cast<std::int64_t>(elements)));
+        listTensors(lines, fits);
+    }
+    if (!blockMisfits.empty()) {
+        lines << QString()
+              << QObject::tr("Stay F32 (the block does not divide their rows, as llama-quantize):");
+        listTensors(lines, blockMisfits);
     }
     if (groups.empty())
         lines << QObject::tr("  nothing: the scheme quantizes no tensor of this checkpoint");
@@ -153,15 +171,16 @@ ExportPreview describeWeightExport(ExportTarget t, const ExportSelection& sel,
         listTensors(lines, kept);
     }
     p.text = lines.join(QLatin1Char('\n'));
-    if (t == ExportTarget::Gguf)
-        p.warnings << QObject::tr("kept: rows the block does not divide stay F32, as "
-                                  "llama-quantize leaves them (listed after writing)");
+    if (!blockMisfits.empty())
+        p.warnings << QObject::tr("kept F32: %1 tensors whose rows the block does not divide, as "
+                                  "llama-quantize leaves them")
+                          .arg(blockMisfits.size());
     if (!sel.keptMatrices().empty())
         p.warnings
             << QObject::tr("kept: %1 matrices stay unquantized").arg(sel.keptMatrices().size());
     p.summary = QObject::tr("%1 quantized tensors, %2 kept")
-                    .arg(sel.tensors.size() - kept.size())
-                    .arg(kept.size());
+                    .arg(sel.tensors.size() - kept.size() - blockMisfits.size())
+                    .arg(kept.size() + blockMisfits.size());
     return p;
 }
 
