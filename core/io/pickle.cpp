@@ -79,32 +79,28 @@ bool allowedGlobal(const std::string& module, const std::string& name) {
 // The children of a container (list/tuple items, dict keys and values).
 template <class F> void forEachChild(const Object& o, F&& f) {
     for (const Ref& c : o.items)
-        if (c) f(c);
+        if (c)
+            f(c);
     for (const auto& [k, v] : o.entries) {
-        if (k) f(k);
-        if (v) f(v);
+        if (k)
+            f(k);
+        if (v)
+            f(v);
     }
-}
-
-// Every object reachable from `roots`, each once; iterative, as pickles can nest deeply.
-std::vector<Ref> reachable(const std::vector<Ref>& roots) {
-    std::vector<Ref> out, todo;
-    std::set<const Object*> seen;
-    for (const Ref& r : roots)
-        if (r) todo.push_back(r);
-    while (!todo.empty()) {
-        Ref r = std::move(todo.back());
-        todo.pop_back();
-        if (!seen.insert(r.get()).second) continue;
-        forEachChild(*r, [&](const Ref& c) { todo.push_back(c); });
-        out.push_back(std::move(r));
-    }
-    return out;
 }
 
 // Depth-first search with an explicit stack: a child still on the path closes a cycle.
-bool hasCycle(const Ref& root) {
+bool hasCycleFrom(const Ref& root, std::map<const Object*, int>& state);
+
+bool hasCycle(const std::vector<Ref>& roots) {
     std::map<const Object*, int> state; // 1 on the path, 2 done
+    for (const Ref& r : roots)
+        if (r && !state.count(r.get()) && hasCycleFrom(r, state))
+            return true;
+    return false;
+}
+
+bool hasCycleFrom(const Ref& root, std::map<const Object*, int>& state) {
     std::vector<std::pair<const Object*, std::vector<const Object*>>> path;
     auto enter = [&](const Object* o) {
         std::vector<const Object*> kids;
@@ -112,7 +108,8 @@ bool hasCycle(const Ref& root) {
         state[o] = 1;
         path.emplace_back(o, std::move(kids));
     };
-    if (!root) return false;
+    if (!root)
+        return false;
     enter(root.get());
     while (!path.empty()) {
         auto& [o, kids] = path.back();
@@ -124,15 +121,23 @@ bool hasCycle(const Ref& root) {
         const Object* c = kids.back();
         kids.pop_back();
         const int st = state.count(c) ? state[c] : 0;
-        if (st == 1) return true;
-        if (st == 0) enter(c);
+        if (st == 1)
+            return true;
+        if (st == 0)
+            enter(c);
     }
     return false;
 }
 
+// Every object the running Machine creates, so that cycles it drops from its stack can still
+// be found and broken (set by Machine::run on its thread).
+thread_local std::vector<std::weak_ptr<Object>>* t_created = nullptr;
+
 Ref make(Kind k) {
     auto r = std::make_shared<Object>();
     r->kind = k;
+    if (t_created)
+        t_created->push_back(r);
     return r;
 }
 
@@ -585,22 +590,24 @@ bool Machine::step(std::uint8_t op) {
 }
 
 Result<Ref> Machine::run() {
+    std::vector<std::weak_ptr<Object>> created;
+    t_created = &created;
     auto result = execute();
-    // Through the memo a pickle can make a container hold itself; shared_ptr would never free
-    // such a cycle. State dicts have none, so a cycle is refused; on any failure, and for a
-    // cycle, every container is emptied so the whole graph is freed.
-    std::vector<Ref> roots = m_stack;
-    for (auto& [id, r] : m_memo)
-        roots.push_back(r);
-    if (result.ok() && hasCycle(*result))
+    t_created = nullptr;
+    // Through the memo a pickle can make a container hold itself (and then drop it from the
+    // stack); shared_ptr would never free such a cycle. State dicts have none, so any cycle is
+    // refused; then, as on any failure, every container still alive is emptied so all is freed.
+    std::vector<Ref> alive;
+    for (const auto& w : created)
+        if (Ref r = w.lock())
+            alive.push_back(std::move(r));
+    if (result.ok() && hasCycle(alive))
         result = makeError("the pickle holds a reference cycle (state dicts never do)");
-    if (!result.ok()) {
-        std::vector<Ref> all = reachable(roots);
-        for (const Ref& r : all) {
+    if (!result.ok())
+        for (const Ref& r : alive) {
             r->items.clear();
             r->entries.clear();
         }
-    }
     m_stack.clear();
     m_memo.clear();
     return result;
