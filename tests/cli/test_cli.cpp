@@ -4,11 +4,13 @@
 #include "io/checkpoint.h"
 #include "test_support.h"
 
+#include "cli_run.h"
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
+
 #include <QtTest>
 
 #include <random>
@@ -16,18 +18,10 @@
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QByteArray out, err;
-    QJsonObject json() const { return QJsonDocument::fromJson(out).object(); }
-};
+using Run = qs::test::CliRun;
 
 Run cli(const QStringList& args) {
-    QProcess p;
-    p.start(QS_CLI_PATH, args);
-    if (!p.waitForFinished(60000))
-        qFatal("quantscope-cli did not finish");
-    return {p.exitCode(), p.readAllStandardOutput(), p.readAllStandardError()};
+    return qs::test::runCli(args);
 }
 
 QString sample() {
