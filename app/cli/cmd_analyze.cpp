@@ -171,11 +171,7 @@ Action addAnalyzeCommand(CLI::App& app) {
                 results.push_back(r);
                 auto& tot = totals[s.toString()];
                 tot.error.merge(m);
-                tot.cost.elements += a->cost.elements;
-                tot.cost.payloadBits += a->cost.payloadBits;
-                tot.cost.scaleBits += a->cost.scaleBits;
-                tot.cost.zeroBits += a->cost.zeroBits;
-                tot.cost.extraBits += a->cost.extraBits;
+                tot.cost.merge(a->cost);
                 ++tot.tensors;
                 std::vector<std::string> row{t->name,
                                              t->shapeString(),

@@ -190,11 +190,7 @@ Result<ReportExport> exportReport(const ExportSelection& sel, const std::string&
             if (tot.second.elements == 0 && tot.first.count == 0)
                 schemeOrder.push_back(r.scheme);
             tot.first.merge(m);
-            tot.second.elements += a->cost.elements;
-            tot.second.payloadBits += a->cost.payloadBits;
-            tot.second.scaleBits += a->cost.scaleBits;
-            tot.second.zeroBits += a->cost.zeroBits;
-            tot.second.extraBits += a->cost.extraBits;
+            tot.second.merge(a->cost);
         }
         rows.push_back(std::move(r));
     }

@@ -1,5 +1,7 @@
 #include "io/pickle.h"
 
+#include "io/pickle_graph.h"
+
 #include "util/text.h"
 
 #include <algorithm>
@@ -74,59 +76,6 @@ bool allowedGlobal(const std::string& module, const std::string& name) {
     if (callables.count(module + "." + name))
         return true;
     return module == "torch" && (storageTypes().count(name) || dtypeNames().count(name));
-}
-
-// The children of a container (list/tuple items, dict keys and values).
-template <class F> void forEachChild(const Object& o, F&& f) {
-    for (const Ref& c : o.items)
-        if (c)
-            f(c);
-    for (const auto& [k, v] : o.entries) {
-        if (k)
-            f(k);
-        if (v)
-            f(v);
-    }
-}
-
-// Depth-first search with an explicit stack: a child still on the path closes a cycle.
-bool hasCycleFrom(const Ref& root, std::map<const Object*, int>& state);
-
-bool hasCycle(const std::vector<Ref>& roots) {
-    std::map<const Object*, int> state; // 1 on the path, 2 done
-    for (const Ref& r : roots)
-        if (r && !state.count(r.get()) && hasCycleFrom(r, state))
-            return true;
-    return false;
-}
-
-bool hasCycleFrom(const Ref& root, std::map<const Object*, int>& state) {
-    std::vector<std::pair<const Object*, std::vector<const Object*>>> path;
-    auto enter = [&](const Object* o) {
-        std::vector<const Object*> kids;
-        forEachChild(*o, [&](const Ref& c) { kids.push_back(c.get()); });
-        state[o] = 1;
-        path.emplace_back(o, std::move(kids));
-    };
-    if (!root)
-        return false;
-    enter(root.get());
-    while (!path.empty()) {
-        auto& [o, kids] = path.back();
-        if (kids.empty()) {
-            state[o] = 2;
-            path.pop_back();
-            continue;
-        }
-        const Object* c = kids.back();
-        kids.pop_back();
-        const int st = state.count(c) ? state[c] : 0;
-        if (st == 1)
-            return true;
-        if (st == 0)
-            enter(c);
-    }
-    return false;
 }
 
 // Every object the running Machine creates, so that cycles it drops from its stack can still
@@ -604,10 +553,7 @@ Result<Ref> Machine::run() {
     if (result.ok() && hasCycle(alive))
         result = makeError("the pickle holds a reference cycle (state dicts never do)");
     if (!result.ok())
-        for (const Ref& r : alive) {
-            r->items.clear();
-            r->entries.clear();
-        }
+        emptyContainers(alive);
     m_stack.clear();
     m_memo.clear();
     return result;
@@ -628,52 +574,10 @@ Result<Ref> Machine::execute() {
     return makeError("pickle has no STOP opcode (truncated data.pkl?)");
 }
 
-// Shared sub-objects are visited once per path (tied weights appear under each name), so a
-// budget bounds the walk of pathological graphs built from the memo.
-constexpr std::size_t kVisitBudget = 1'000'000;
-
-void collect(const Ref& v, const std::string& prefix, int depth, std::set<const Object*>& seen,
-             std::size_t& budget,
-             std::vector<std::pair<std::string, std::shared_ptr<const Tensor>>>& out) {
-    if (!v || depth > 64 || budget == 0 || !seen.insert(v.get()).second)
-        return;
-    --budget;
-    auto join = [&](const std::string& k) { return prefix.empty() ? k : prefix + "." + k; };
-    switch (v->kind) {
-    case Kind::Tensor:
-        out.emplace_back(prefix.empty() ? "tensor" : prefix, v->tensor);
-        break;
-    case Kind::Dict:
-        for (const auto& [k, val] : v->entries) {
-            if (k->kind == Kind::Str)
-                collect(val, join(k->s), depth + 1, seen, budget, out);
-            else if (k->kind == Kind::Int)
-                collect(val, join(std::to_string(k->i)), depth + 1, seen, budget, out);
-        }
-        break;
-    case Kind::List:
-    case Kind::Tuple:
-        for (std::size_t i = 0; i < v->items.size(); ++i)
-            collect(v->items[i], join(std::to_string(i)), depth + 1, seen, budget, out);
-        break;
-    default:
-        break;
-    }
-    seen.erase(v.get());
-}
-
 } // namespace
 
 Result<Ref> unpickle(std::span<const std::byte> data) {
     return Machine(data).run();
-}
-
-std::vector<std::pair<std::string, std::shared_ptr<const Tensor>>> collectTensors(const Ref& root) {
-    std::vector<std::pair<std::string, std::shared_ptr<const Tensor>>> out;
-    std::set<const Object*> seen;
-    std::size_t budget = kVisitBudget;
-    collect(root, "", 0, seen, budget, out);
-    return out;
 }
 
 } // namespace qs::pickle

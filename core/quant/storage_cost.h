@@ -13,6 +13,15 @@ struct StorageCost {
     std::uint64_t zeroBits = 0;
     std::uint64_t extraBits = 0; // second-level scales, tensor scales, codebooks
 
+    // Adds another tensor's cost (whole-model totals).
+    void merge(const StorageCost& o) {
+        elements += o.elements;
+        payloadBits += o.payloadBits;
+        scaleBits += o.scaleBits;
+        zeroBits += o.zeroBits;
+        extraBits += o.extraBits;
+    }
+
     std::uint64_t totalBits() const { return payloadBits + scaleBits + zeroBits + extraBits; }
     std::uint64_t bytes() const { return (totalBits() + 7) / 8; }
     double bitsPerWeight() const {

@@ -1,9 +1,8 @@
 #include "teach/memory_lesson.h"
 
-#include "quant/registry.h"
+#include "plan/scheme_cost.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace qs {
 namespace {
@@ -29,16 +28,13 @@ std::span<const ModelShape> memoryModelPresets() {
 }
 
 Result<WeightBits> weightBitsOf(const Scheme& s) {
-    std::vector<float> probe(static_cast<std::size_t>(kProbeRows * kProbeCols));
-    for (std::size_t i = 0; i < probe.size(); ++i)
-        probe[i] = std::sin(0.37f * static_cast<float>(i)) * 0.02f;
-    auto q = quantize(s, MatrixView{probe.data(), kProbeRows, kProbeCols});
-    if (!q)
-        return q.error();
-    const double n = static_cast<double>(q->cost.elements);
+    auto cost = schemeStorageCost(s, kProbeRows, kProbeCols); // the planner's own pricing
+    if (!cost)
+        return cost.error();
+    const double n = static_cast<double>(cost->elements);
     WeightBits b;
-    b.payload = static_cast<double>(q->cost.payloadBits) / n;
-    b.overhead = static_cast<double>(q->cost.scaleBits + q->cost.zeroBits + q->cost.extraBits) / n;
+    b.payload = static_cast<double>(cost->payloadBits) / n;
+    b.overhead = static_cast<double>(cost->scaleBits + cost->zeroBits + cost->extraBits) / n;
     return b;
 }
 

@@ -16,11 +16,7 @@ TensorMetric mergeMetrics(const std::vector<const TensorMetric*>& members) {
             continue;
         any = true;
         out.error.merge(m->error);
-        out.cost.elements += m->cost.elements;
-        out.cost.payloadBits += m->cost.payloadBits;
-        out.cost.scaleBits += m->cost.scaleBits;
-        out.cost.zeroBits += m->cost.zeroBits;
-        out.cost.extraBits += m->cost.extraBits;
+        out.cost.merge(m->cost);
     }
     if (!any && !members.empty() && members.front())
         return *members.front();
