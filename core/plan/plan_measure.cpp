@@ -1,6 +1,8 @@
 // Stage 1 of the planner: every quantized tensor under every candidate, in parallel.
 
 #include "analysis/tensor_analysis.h"
+#include "methods/matrix_imbalance.h"
+#include "metrics/distribution_stats.h"
 #include "plan/planner.h"
 #include "plan/scheme_cost.h"
 #include "quant/registry.h"
@@ -136,6 +138,10 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
         const MatrixView w = matrixView(*infos[i], *values);
         for (float v : *values)
             tm.sumSqRef += static_cast<double>(v) * v;
+        const DistributionStats stats = computeDistributionStats(*values);
+        tm.kurtosis = stats.kurtosis;
+        tm.outlierShare = stats.outlierShare;
+        tm.imbalance = matrixImbalance(w);
         std::optional<Scheme> pin;
         for (const auto& [re, s] : rules->keep)
             if (std::regex_match(tm.name, re)) {
@@ -183,6 +189,8 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
         }
         const size_t n = ++done;
         std::lock_guard lock(progressMutex);
+        if (request.onTensor && !cancelled)
+            request.onTensor(tm);
         if (!cancelled && !reportProgress(progress, static_cast<double>(n) / work))
             cancelled = true;
     });

@@ -24,6 +24,7 @@
 #include "util/progress.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -45,6 +46,9 @@ struct TensorMeasurement {
     double sumSqRef = 0;   // sum of w^2
     double importance = 1; // weight of this tensor's error in the objective
     bool pinned = false;   // by a keep rule: `options` holds that spec only
+    // Why a tensor may be sensitive: excess kurtosis, share of values beyond 3 sigma, SINQ's
+    // matrix imbalance (NaN for fewer than two rows or columns).
+    double kurtosis = 0, outlierShare = 0, imbalance = 0;
     // What the solver chooses from: the candidates that apply, in candidate order, then what
     // llama.cpp uses for each candidate that does not (fallbackFor says which).
     std::vector<PlanOption> options;
@@ -78,6 +82,9 @@ struct PlanRequest {
     std::vector<Scheme> candidates;
     std::vector<PlanKeepRule> keep;
     std::vector<ImportanceRule> importance; // first match wins; unmatched tensors weigh 1
+    // Called with each tensor as soon as it is measured (partial results for a GUI sweep): from
+    // worker threads, never concurrently, in completion order.
+    std::function<void(const TensorMeasurement&)> onTensor;
 };
 
 // Errors: no candidates, a candidate that needs activations or is not implemented, an invalid
