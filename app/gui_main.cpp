@@ -1,4 +1,5 @@
-// quantscope [PATH] [--tensor NAME] [--scheme SPEC] [--tab tensor|compare] [--screenshot PNG]
+// quantscope [PATH] [--tensor NAME] [--scheme SPEC] [--tab tensor|compare|model|plan|memory]
+//            [--screenshot PNG]
 //            [--lesson ID] [--list-lessons]
 // Opens the GUI, optionally on a checkpoint. With --screenshot it renders the window once the
 // analysis has finished, writes the PNG and exits (works with QT_QPA_PLATFORM=offscreen).
@@ -102,7 +103,8 @@ int main(int argc, char** argv) {
         QStringLiteral("Render the window to PNG after the analysis, then exit."),
         QStringLiteral("PNG"));
     const QCommandLineOption tabOpt(QStringLiteral("tab"),
-                                    QStringLiteral("Centre tab to show: tensor or compare."),
+                                    QStringLiteral("Centre tab to show: tensor, compare, model, plan "
+                                                   "or memory."),
                                     QStringLiteral("NAME"), QStringLiteral("tensor"));
     const QCommandLineOption lessonOpt(
         QStringLiteral("lesson"),
@@ -140,8 +142,9 @@ int main(int argc, char** argv) {
     qs::MainWindow window(!screenshot);
     window.setScheme(scheme.value());
     if (!window.setCurrentTab(parser.value(tabOpt)))
-        return fail(kExitUsage, QStringLiteral("unknown tab '%1'; valid tabs: tensor, compare")
-                                    .arg(parser.value(tabOpt)));
+        return fail(kExitUsage, QStringLiteral("unknown tab '%1'; valid tabs: %2")
+                                    .arg(parser.value(tabOpt),
+                                         qs::MainWindow::tabNames().join(QStringLiteral(", "))));
     if (screenshot) {
         window.resize(lesson.isEmpty() ? kScreenshotSize : kLessonScreenshotSize);
         armScreenshot(window, parser.value(shotOpt));

@@ -7,6 +7,7 @@
 #include "models/tensor_tree_model.h"
 #include "number_format.h"
 #include "panels/compare_tab.h"
+#include "panels/memory_tab.h"
 #include "panels/metadata_pane.h"
 #include "panels/metrics_panel.h"
 #include "panels/scheme_panel.h"
@@ -15,6 +16,7 @@
 #include "recent_files.h"
 #include "widgets/activity_indicator.h"
 #include "workers/analysis_controller.h"
+#include "workers/sweep_controller.h"
 
 #include <QApplication>
 #include <QCloseEvent>
@@ -69,6 +71,7 @@ MainWindow::MainWindow(bool persistSettings, QWidget* parent)
     m_tabs->addTab(m_compareTab, tr("Compare"));
     connect(m_tabs, &QTabWidget::currentChanged, this,
             [this] { m_compareTab->setActive(m_tabs->currentWidget() == m_compareTab); });
+    setupModelTabs();
     m_centre->addWidget(empty);
     m_centre->addWidget(m_tabs);
     setupLearnMode();
@@ -98,6 +101,7 @@ MainWindow::MainWindow(bool persistSettings, QWidget* parent)
 }
 
 MainWindow::~MainWindow() {
+    m_sweeps->shutdown();
     m_controller->shutdown();
     m_compareTab->shutdown();
     m_browser->shutdown();
@@ -119,7 +123,7 @@ QString MainWindow::currentTabName() const {
 
 void MainWindow::emitIdleWhenAllDone() {
     if (!m_controller->isBusy() && !m_compareTab->isBusy() && !m_browser->isBusy() &&
-        !(isLearnMode() && m_lessonView->isBusy()))
+        !modelTabsBusy() && !(isLearnMode() && m_lessonView->isBusy()))
         Q_EMIT idle();
 }
 
@@ -263,6 +267,7 @@ QString MainWindow::statusFileText() const {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+    m_sweeps->shutdown();
     m_controller->shutdown();
     m_compareTab->shutdown();
     m_browser->shutdown();
@@ -352,6 +357,7 @@ void MainWindow::onCheckpointOpened(const std::shared_ptr<const Checkpoint>& che
         m_centre->setCurrentIndex(1);
     m_browser->setCheckpoint(checkpoint);
     m_compareTab->setCheckpoint(checkpoint);
+    modelTabsCheckpointOpened(checkpoint);
 
     QString wanted = m_pendingTensor;
     m_pendingTensor.clear();
@@ -386,6 +392,7 @@ void MainWindow::onSchemeChanged(const Scheme& scheme) {
     m_controller->setScheme(scheme);
     m_compareTab->setPanelScheme(scheme);
     m_browser->setScheme(scheme);
+    m_memoryTab->setPanelScheme(scheme);
     updateCaption();
 }
 

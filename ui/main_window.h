@@ -25,8 +25,12 @@ class AnalysisController;
 class CompareTab;
 class ExportDialog;
 class LessonView;
+class MemoryTab;
 class MetricsPanel;
+class ModelTab;
+class PlanTab;
 class SchemePanel;
+class SweepController;
 class TensorBrowserPanel;
 class TensorTab;
 struct AnalysisPlots;
@@ -50,9 +54,15 @@ public:
     MetricsPanel* metricsPanel() const { return m_metrics; }
     TensorTab* tensorTab() const { return m_tensorTab; }
     CompareTab* compareTab() const { return m_compareTab; }
-    // Shows the centre tab named `name` ("tensor", "compare"); false if there is none.
+    ModelTab* modelTab() const { return m_modelTab; }
+    PlanTab* planTab() const { return m_planTab; }
+    MemoryTab* memoryTab() const { return m_memoryTab; }
+    SweepController* sweepController() const { return m_sweeps; }
+    // Shows the centre tab named `name` ("tensor", "compare", "model", "plan", "memory"); false
+    // if there is none.
     bool setCurrentTab(const QString& name);
-    QString currentTabName() const; // "tensor", "compare"
+    QString currentTabName() const;
+    static QStringList tabNames();
     // Export and projects (File menu): the dialog is modeless and returned for tests; nullptr
     // when no checkpoint is open. Saving/opening a project returns false and shows why.
     ExportDialog* showExportDialog();
@@ -84,6 +94,12 @@ private:
     void buildMenus();
     void buildStatusBar();
     void setupLearnMode();
+    // The whole-model tabs (Model, Plan, Memory): main_window_model.cpp.
+    void setupModelTabs();
+    void modelTabsCheckpointOpened(const std::shared_ptr<const Checkpoint>& checkpoint);
+    void maybeStartSweep();
+    bool modelTabsBusy() const;
+    void openFromMap(const QString& tensor, const QString& spec);
     void connectController();
     void restoreSettings();
     void saveSettings() const;
@@ -119,6 +135,10 @@ private:
     TensorTab* m_tensorTab;
     CompareTab* m_compareTab;
     QTabWidget* m_tabs = nullptr;
+    SweepController* m_sweeps = nullptr;
+    ModelTab* m_modelTab = nullptr;
+    PlanTab* m_planTab = nullptr;
+    MemoryTab* m_memoryTab = nullptr;
     QStackedWidget* m_centre;
     LessonView* m_lessonView = nullptr;
     int m_exploreIndex = 0; // the centre page Learn mode returns to

@@ -1,0 +1,275 @@
+// The whole-model tabs in the main window on the bundled sample: the Model tab's sweep and
+// sensitivity map (values against core, partial results, role filters, sorting, the per-scheme
+// cache, click-through), the Plan tab (budget slider, keep rules, hand edits, saving) and the
+// Memory tab (config.json figures, GPU table, pricing the plan).
+
+#include "analysis/tensor_analysis.h"
+#include "charts/memory_breakdown_chart.h"
+#include "charts/pareto_chart.h"
+#include "charts/sensitivity_heatmap.h"
+#include "main_window.h"
+#include "metrics/distribution_stats.h"
+#include "metrics/error_metrics.h"
+#include "models/plan_table_model.h"
+#include "models/sensitivity_model.h"
+#include "panels/memory_tab.h"
+#include "panels/model_tab.h"
+#include "panels/plan_tab.h"
+#include "panels/scheme_panel.h"
+#include "panels/tensor_browser_panel.h"
+#include "plan/gpu_table.h"
+#include "plan/plan_file.h"
+#include "plan/tensor_roles.h"
+#include "test_support.h"
+#include "workers/sweep_controller.h"
+
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QSortFilterProxyModel>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+
+using namespace qs;
+
+namespace {
+
+constexpr int kTimeoutMs = 60000;
+constexpr int kQuantizedTensors = 36; // the sample's tensors with two dimensions
+
+const Checkpoint& sample() {
+    static const Checkpoint c = *Checkpoint::open(test::samplePath());
+    return c;
+}
+
+struct Window {
+    Window() : w(false) {
+        w.resize(1600, 1000);
+        w.openCheckpoint(QString::fromStdString(test::samplePath()));
+    }
+    // Shows the Model tab (which starts the sweep) and waits for it.
+    bool swept() {
+        QSignalSpy done(w.sweepController(), &SweepController::finished);
+        w.setCurrentTab(QStringLiteral("model"));
+        return done.count() > 0 || done.wait(kTimeoutMs);
+    }
+    MainWindow w;
+};
+
+int rowOf(const QAbstractItemModel* m, const QString& tensor) {
+    for (int r = 0; r < m->rowCount(); ++r)
+        if (m->index(r, 0).data(int(SensitivityRole::TensorName)).toString() == tensor)
+            return r;
+    return -1;
+}
+
+} // namespace
+
+class TestModelTabs : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase() {
+        QVERIFY(QFile::exists(QString::fromStdString(test::samplePath())));
+        QVERIFY(MainWindow::tabNames().contains(QStringLiteral("plan")));
+    }
+
+    void sweepFillsTheMapWithCoreFigures() {
+        Window win;
+        QSignalSpy partial(win.w.sweepController(), &SweepController::tensorMeasured);
+        QVERIFY(win.swept());
+        SensitivityModel* model = win.w.modelTab()->model();
+        QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QCOMPARE(model->rowCount(), kQuantizedTensors);
+        QCOMPARE(partial.count(), kQuantizedTensors); // each tensor arrived on its own
+        QCOMPARE(int(model->schemes().size()), 5);
+        QVERIFY(win.w.modelTab()->statusText().contains(QStringLiteral("36 tensors")));
+        // Every cell of one tensor against analyzeTensor run here.
+        const TensorInfo* info = sample().find("model.layers.1.self_attn.k_proj.weight");
+        auto values = sample().readFloat(*info);
+        QVERIFY(values.ok());
+        const int row = rowOf(model, QString::fromStdString(info->name));
+        QVERIFY(row >= 0);
+        for (int s = 0; s < int(model->schemes().size()); ++s) {
+            const Scheme& scheme = model->schemes()[size_t(s)];
+            auto a = analyzeTensor(matrixView(*info, *values), scheme);
+            const QModelIndex idx = model->index(row, model->schemeColumn(s));
+            if (!a) { // q4_k does not divide 64-wide rows: the fallback stands in, marked
+                QVERIFY(!idx.data(int(SensitivityRole::Fallback)).toString().isEmpty());
+                continue;
+            }
+            QCOMPARE(idx.data(int(SensitivityRole::Value)).toDouble(), a->error.sqnrDb());
+        }
+        win.w.modelTab()->setMetric(int(SensitivityMetric::RelRmse));
+        auto a = analyzeTensor(matrixView(*info, *values), model->schemes()[0]);
+        QVERIFY(std::abs(model->index(row, model->schemeColumn(0))
+                             .data(int(SensitivityRole::Value))
+                             .toDouble() -
+                         a->error.relRmse()) < 1e-9);
+        QVERIFY(!win.w.modelTab()->heatmap()->higherIsBetter());
+    }
+
+    void rolesFilterAndSortingReorderTheMap() {
+        Window win;
+        QVERIFY(win.swept());
+        ModelTab* tab = win.w.modelTab();
+        int attention = 0;
+        for (const auto& t : sample().tensors())
+            if (t.shape.size() >= 2 && classifyTensor(t.name) == TensorRole::Attention)
+                ++attention;
+        QVERIFY(attention > 0);
+        tab->setRoleShown(TensorRole::Attention, false);
+        QCOMPARE(tab->proxy()->rowCount(), kQuantizedTensors - attention);
+        for (int r = 0; r < tab->proxy()->rowCount(); ++r)
+            QVERIFY(tab->proxy()->index(r, 0).data(int(SensitivityRole::TensorRoleId)).toInt() !=
+                    int(TensorRole::Attention));
+        QCOMPARE(tab->heatmap()->sizeHint().height(),
+                 SensitivityHeatmap::kHeaderHeight +
+                     tab->proxy()->rowCount() * SensitivityHeatmap::kRowHeight + 4);
+        tab->setRoleShown(TensorRole::Attention, true);
+        tab->table()->sortByColumn(int(SensitivityColumn::Kurtosis), Qt::DescendingOrder);
+        double maxKurtosis = -1e9;
+        QString top;
+        for (const auto& t : sample().tensors()) {
+            if (t.shape.size() < 2)
+                continue;
+            const double k = computeDistributionStats(*sample().readFloat(t)).kurtosis;
+            if (k > maxKurtosis)
+                maxKurtosis = k, top = QString::fromStdString(t.name);
+        }
+        QCOMPARE(tab->proxy()->index(0, 0).data(int(SensitivityRole::TensorName)).toString(), top);
+    }
+
+    void laterSweepsMeasureOnlyNewSchemes() {
+        Window win;
+        QVERIFY(win.swept());
+        QSignalSpy partial(win.w.sweepController(), &SweepController::tensorMeasured);
+        QSignalSpy done(win.w.sweepController(), &SweepController::finished);
+        win.w.modelTab()->setSchemesText(ModelTab::defaultSchemes() + QStringLiteral(", mxfp4"));
+        QVERIFY(win.w.modelTab()->runSweep());
+        QVERIFY(done.wait(kTimeoutMs));
+        QCOMPARE(partial.count(), kQuantizedTensors);
+        for (const auto& args : partial) // only mxfp4 was measured this time
+            QCOMPARE(args.at(0).value<TensorMeasurement>().options.size(), size_t(1));
+        QCOMPARE(int(win.w.modelTab()->model()->schemes().size()), 6);
+        // Dropping a scheme again needs no measuring at all.
+        partial.clear();
+        win.w.modelTab()->setSchemesText(QStringLiteral("int4:g128, mxfp4"));
+        QVERIFY(win.w.modelTab()->runSweep());
+        QTRY_COMPARE(done.count(), 2);
+        QCOMPARE(partial.count(), 0);
+        QCOMPARE(int(win.w.modelTab()->model()->schemes().size()), 2);
+        win.w.modelTab()->setSchemesText(QStringLiteral("int4:g128, int99"));
+        QVERIFY(!win.w.modelTab()->runSweep());
+        QVERIFY(win.w.modelTab()->statusText().contains(QStringLiteral("int99")));
+    }
+
+    void clickingACellOpensThatTensorAndScheme() {
+        Window win;
+        QVERIFY(win.swept());
+        ModelTab* tab = win.w.modelTab();
+        SensitivityHeatmap* map = tab->heatmap();
+        const int row = rowOf(tab->proxy(), QStringLiteral("model.layers.2.mlp.up_proj.weight"));
+        const QRect cell = map->cellRect(row, kSensitivityFixedColumns + 2); // nf4:g64
+        QCOMPARE(map->cellAt(cell.center()), std::make_pair(row, kSensitivityFixedColumns + 2));
+        QTest::mouseClick(map, Qt::LeftButton, {}, cell.center());
+        QCOMPARE(win.w.currentTabName(), QStringLiteral("tensor"));
+        QCOMPARE(QString::fromStdString(win.w.schemePanel()->scheme().toString()),
+                 QStringLiteral("nf4:g64"));
+        QTRY_COMPARE(win.w.browser()->currentTensor(),
+                     QStringLiteral("model.layers.2.mlp.up_proj.weight"));
+    }
+
+    void planFollowsTheBudgetRulesAndHandEdits() {
+        Window win;
+        QSignalSpy done(win.w.sweepController(), &SweepController::finished);
+        win.w.setCurrentTab(QStringLiteral("plan")); // sweeps too
+        QVERIFY(done.wait(kTimeoutMs));
+        PlanTab* plan = win.w.planTab();
+        QVERIFY(plan->solution().has_value());
+        QCOMPARE(plan->budget(), 4.5);
+        const auto measured = done.at(0).at(0).value<std::shared_ptr<const PlanMeasurements>>();
+        PlanBudget b;
+        b.bitsPerWeight = 4.5 + 1e-9;
+        const auto core = solvePlan(*measured, b);
+        QVERIFY(core.ok());
+        QCOMPARE(plan->solution()->bits, core->bits);
+        QCOMPARE(plan->solution()->plan.tensors, core->plan.tensors);
+        QVERIFY(plan->chart()->curvePoints() >= 5);
+        QCOMPARE(plan->chart()->uniformPoints(), 5);
+        QVERIFY(plan->summaryText().contains(QStringLiteral("lower")));
+
+        // The slider re-solves: a tighter budget, a smaller plan that still fits.
+        const auto before = plan->solution()->bits;
+        plan->budgetSlider()->setValue(400);
+        QCOMPARE(plan->budget(), 4.0);
+        QVERIFY(plan->solution()->bitsPerWeight <= 4.0);
+        QVERIFY(plan->solution()->bits < before);
+
+        plan->setRulesText(QStringLiteral(".*embed_tokens.*=q8_0"));
+        QVERIFY(plan->rulesError().isEmpty());
+        QCOMPARE(*plan->solution()->plan.specFor("model.embed_tokens.weight"), std::string("q8_0"));
+        plan->setRulesText(QStringLiteral(".*embed_tokens.*=nf3"));
+        QVERIFY(plan->rulesError().contains(QStringLiteral("not measured")));
+        plan->setRulesText(QString());
+
+        // A hand edit through the table pins one tensor and says so.
+        PlanTableModel* table = plan->tableModel();
+        const QString name = QStringLiteral("model.layers.3.self_attn.v_proj.weight");
+        int row = -1;
+        for (int r = 0; r < table->rowCount(); ++r)
+            if (table->index(r, 0).data().toString() == name)
+                row = r;
+        QVERIFY(row >= 0);
+        QVERIFY(table->setData(table->index(row, int(PlanColumn::Scheme)), QStringLiteral("q8_0")));
+        QCOMPARE(*plan->solution()->plan.specFor(name.toStdString()), std::string("q8_0"));
+        QCOMPARE(table->index(row, int(PlanColumn::Why)).data().toString(),
+                 QStringLiteral("set by hand"));
+        QVERIFY(!table->setData(table->index(row, int(PlanColumn::Scheme)), QStringLiteral("nf3")));
+
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("plan.json"));
+        QVERIFY(plan->savePlanTo(path));
+        auto loaded = loadPlan(path.toStdString());
+        QVERIFY(loaded.ok());
+        QCOMPARE(loaded->tensors.size(), size_t(kQuantizedTensors));
+        QCOMPARE(*loaded->specFor(name.toStdString()), std::string("q8_0"));
+        QCOMPARE(win.w.planPath(), path);
+    }
+
+    void memoryTabMatchesTheConfigFiguresAndPricesThePlan() {
+        Window win;
+        MemoryTab* mem = win.w.memoryTab();
+        // A config chosen after the checkpoint opened is what the tab describes.
+        QTRY_VERIFY_WITH_TIMEOUT(win.w.sweepController()->checkpoint() != nullptr, kTimeoutMs);
+        QVERIFY(mem->setConfig(QString::fromStdString(test::sourceDir() +
+                                                      "/tests/data/configs/llama-3.1-8b/config.json")));
+        mem->setWeightsAs(MemoryTab::WeightsAs::Stored);
+        mem->setContext(8192);
+        QTRY_VERIFY_WITH_TIMEOUT(mem->estimate() && mem->estimate()->kvCacheBytes == (1ull << 30) &&
+                                     !mem->isBusy(),
+                                 kTimeoutMs);
+        QCOMPARE(mem->estimate()->params, std::uint64_t(8'030'261'248));
+        QCOMPARE(mem->gpuTable()->rowCount(), int(commonGpus().size()));
+        QVERIFY(mem->totalText().contains(QStringLiteral("Total")));
+        QVERIFY(!mem->chart()->segments().empty());
+        QVERIFY(!mem->setConfig(QStringLiteral("/nonexistent/config.json")));
+
+        // The sample under the Plan tab's plan costs what the planner says.
+        QSignalSpy done(win.w.sweepController(), &SweepController::finished);
+        win.w.setCurrentTab(QStringLiteral("plan"));
+        QVERIFY(done.wait(kTimeoutMs));
+        mem->setCheckpoint(win.w.sweepController()->checkpoint());
+        mem->setWeightsAs(MemoryTab::WeightsAs::Plan);
+        const std::uint64_t want = win.w.planTab()->solution()->modelBytes;
+        QTRY_VERIFY_WITH_TIMEOUT(mem->estimate() && mem->estimate()->weightsBytes == want &&
+                                     !mem->isBusy(),
+                                 kTimeoutMs);
+    }
+};
+
+QTEST_MAIN(TestModelTabs)
+#include "test_model_tabs.moc"

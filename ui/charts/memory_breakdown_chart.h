@@ -1,0 +1,42 @@
+#pragma once
+// The memory planner's chart: what the model needs, part by part (weights by role, KV cache,
+// activations, gradients, optimizer states, adapters), stacked in one bar for the chosen setup
+// beside a bar for the same setup with the weights as stored, in GiB. GUI thread only.
+
+#include "charts/chart_view.h"
+
+#include <QColor>
+
+#include <vector>
+
+class QBarCategoryAxis;
+class QValueAxis;
+
+namespace qs {
+
+struct MemorySegment {
+    QString name;
+    QColor colour;
+    double bytes = 0;          // this setup
+    double referenceBytes = 0; // weights as stored
+};
+
+class MemoryBreakdownChart : public ChartView {
+    Q_OBJECT
+public:
+    explicit MemoryBreakdownChart(QWidget* parent = nullptr);
+
+    void setSegments(const std::vector<MemorySegment>& segments, const QString& setupLabel);
+    const std::vector<MemorySegment>& segments() const { return m_segments; }
+    QString csvData() const override;
+
+protected:
+    void fitToData() override;
+
+private:
+    std::vector<MemorySegment> m_segments;
+    QBarCategoryAxis* m_category;
+    QValueAxis* m_value;
+};
+
+} // namespace qs

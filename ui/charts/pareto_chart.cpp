@@ -1,0 +1,185 @@
+#include "charts/pareto_chart.h"
+
+#include "charts/chart_style.h"
+#include "number_format.h"
+#include "quant/scheme.h"
+
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QScatterSeries>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+
+namespace qs {
+
+namespace {
+
+QPointF pointOf(const ParetoPoint& p) {
+    return {p.bitsPerWeight, std::isfinite(p.sqnrDb) ? p.sqnrDb : 200.0};
+}
+
+QString familyOf(const std::string& spec) {
+    auto s = Scheme::parse(spec);
+    return s ? QString::fromStdString(s->family) : QString();
+}
+
+} // namespace
+
+ParetoChart::ParetoChart(QWidget* parent)
+    : ChartView(tr("Error vs size: plans and uniform schemes"), parent), m_curve(new QLineSeries),
+      m_curvePoints(new QScatterSeries), m_budgetSeries(new QLineSeries),
+      m_current(new QScatterSeries), m_x(new QValueAxis), m_y(new QValueAxis) {
+    m_curve->setName(tr("mixed plans"));
+    m_curve->setPen(QPen(QColor(0x22, 0x22, 0x22), 2.0));
+    m_curvePoints->setMarkerSize(5);
+    m_curvePoints->setColor(QColor(0x22, 0x22, 0x22));
+    m_curvePoints->setBorderColor(QColor(0x22, 0x22, 0x22));
+    m_budgetSeries->setName(tr("budget"));
+    m_budgetSeries->setPen(QPen(QColor(0xC0, 0x39, 0x2B), 1.5, Qt::DashLine));
+    m_current->setName(tr("this plan"));
+    m_current->setMarkerSize(16);
+    m_current->setColor(Qt::transparent);
+    m_current->setBorderColor(QColor(0xC0, 0x39, 0x2B));
+    m_current->setPen(QPen(QColor(0xC0, 0x39, 0x2B), 2.5));
+    styleAxis(m_x, tr("bits per weight (scales included)"));
+    styleAxis(m_y, tr("SQNR over the quantized tensors (dB)"));
+    chart()->addAxis(m_x, Qt::AlignBottom);
+    chart()->addAxis(m_y, Qt::AlignLeft);
+    for (QXYSeries* s : {static_cast<QXYSeries*>(m_curve), static_cast<QXYSeries*>(m_curvePoints),
+                         static_cast<QXYSeries*>(m_budgetSeries),
+                         static_cast<QXYSeries*>(m_current)}) {
+        chart()->addSeries(s);
+        s->attachAxis(m_x);
+        s->attachAxis(m_y);
+        connect(s, &QXYSeries::hovered, this, &ParetoChart::onHovered);
+    }
+    chart()->legend()->markers(m_curvePoints).front()->setVisible(false);
+    chart()->legend()->setVisible(true);
+    chart()->legend()->setAlignment(Qt::AlignBottom);
+}
+
+void ParetoChart::setCurve(const std::vector<ParetoPoint>& plans,
+                           const std::vector<ParetoPoint>& uniform) {
+    chart()->zoomReset();
+    m_plans = plans;
+    m_uniform = uniform;
+    QList<QPointF> pts;
+    for (const auto& p : plans)
+        pts.append(pointOf(p));
+    m_curve->replace(pts);
+    m_curvePoints->replace(pts);
+    for (QScatterSeries* s : m_uniformSeries) {
+        chart()->removeSeries(s);
+        delete s;
+    }
+    m_uniformSeries.clear();
+    for (const auto& u : uniform) {
+        auto* s = new QScatterSeries;
+        const QString spec = QString::fromStdString(u.label);
+        s->setName(spec);
+        s->setMarkerSize(11);
+        s->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
+        s->setColor(schemeColor(familyOf(u.label)));
+        s->setBorderColor(Qt::white);
+        s->append(pointOf(u));
+        s->setPointLabelsVisible(true);
+        s->setPointLabelsFormat(spec);
+        s->setPointLabelsClipping(false);
+        chart()->addSeries(s);
+        s->attachAxis(m_x);
+        s->attachAxis(m_y);
+        connect(s, &QXYSeries::hovered, this, &ParetoChart::onHovered);
+        m_uniformSeries.push_back(s);
+    }
+    fitToData();
+}
+
+void ParetoChart::setCurrent(double budgetBpw, const ParetoPoint* plan) {
+    m_budget = budgetBpw;
+    QList<QPointF> ring;
+    if (plan)
+        ring.append(pointOf(*plan));
+    m_current->replace(ring);
+    updateBudgetLine();
+}
+
+void ParetoChart::updateBudgetLine() {
+    if (m_budget <= 0) {
+        m_budgetSeries->clear();
+        return;
+    }
+    m_budgetSeries->replace(QList<QPointF>{{m_budget, m_y->min()}, {m_budget, m_y->max()}});
+}
+
+void ParetoChart::clear() {
+    setCurve({}, {});
+    m_current->clear();
+    m_budgetSeries->clear();
+}
+
+void ParetoChart::fitToData() {
+    double x0 = 1e9, x1 = -1e9, y0 = 1e9, y1 = -1e9;
+    for (const auto* list : {&m_plans, &m_uniform})
+        for (const auto& p : *list) {
+            const QPointF q = pointOf(p);
+            x0 = std::min(x0, q.x());
+            x1 = std::max(x1, q.x());
+            y0 = std::min(y0, q.y());
+            y1 = std::max(y1, q.y());
+        }
+    if (x0 > x1) {
+        x0 = 2, x1 = 9, y0 = 0, y1 = 40;
+    }
+    const double padX = std::max(0.2, 0.05 * (x1 - x0));
+    setNiceRange(m_x, std::max(0.0, x0 - padX), x1 + padX, 8);
+    setNiceRange(m_y, y0 - 2, y1 + 3, 6);
+    updateBudgetLine();
+}
+
+QString ParetoChart::csvData() const {
+    if (m_plans.empty() && m_uniform.empty())
+        return {};
+    QString csv = QStringLiteral("kind,label,bits_per_weight,rel_rmse,sqnr_db,bytes,schemes\n");
+    auto row = [&](const char* kind, const ParetoPoint& p) {
+        csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7\n")
+                   .arg(QLatin1String(kind), QString::fromStdString(p.label))
+                   .arg(p.bitsPerWeight, 0, 'g', 8)
+                   .arg(p.relRmse, 0, 'g', 8)
+                   .arg(p.sqnrDb, 0, 'g', 8)
+                   .arg(p.bytes)
+                   .arg(p.distinctSchemes);
+    };
+    for (const auto& p : m_plans)
+        row("plan", p);
+    for (const auto& p : m_uniform)
+        row("uniform", p);
+    return csv;
+}
+
+void ParetoChart::onHovered(const QPointF& point, bool state) {
+    if (!state) {
+        hideHoverText();
+        return;
+    }
+    auto near = [&](const ParetoPoint& p) {
+        const QPointF q = pointOf(p);
+        return std::abs(q.x() - point.x()) < 1e-9 && std::abs(q.y() - point.y()) < 1e-9;
+    };
+    for (const auto& u : m_uniform)
+        if (near(u))
+            return showHoverText(tr("%1 everywhere: %2 bpw · SQNR %3 · rel RMSE %4")
+                                     .arg(QString::fromStdString(u.label))
+                                     .arg(u.bitsPerWeight, 0, 'f', 3)
+                                     .arg(formatDb(u.sqnrDb), formatNumber(u.relRmse, 4)));
+    for (const auto& p : m_plans)
+        if (near(p))
+            return showHoverText(tr("plan: %1 bpw · SQNR %2 · rel RMSE %3 · %4 schemes")
+                                     .arg(p.bitsPerWeight, 0, 'f', 3)
+                                     .arg(formatDb(p.sqnrDb), formatNumber(p.relRmse, 4))
+                                     .arg(p.distinctSchemes));
+    showHoverText(tr("budget %1 bpw").arg(m_budget, 0, 'f', 3));
+}
+
+} // namespace qs

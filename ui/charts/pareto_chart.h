@@ -1,0 +1,50 @@
+#pragma once
+// Error against size for mixed-precision plans: the Pareto curve of plans the solver finds at
+// every budget (SQNR in dB against bits per weight), each uniform candidate as a labelled point
+// in its family's colour, the budget as a vertical line and the current plan as a ring.
+// Hovering a point names it. GUI thread only.
+
+#include "charts/chart_view.h"
+#include "plan/planner.h"
+
+#include <vector>
+
+class QLineSeries;
+class QScatterSeries;
+class QValueAxis;
+
+namespace qs {
+
+class ParetoChart : public ChartView {
+    Q_OBJECT
+public:
+    explicit ParetoChart(QWidget* parent = nullptr);
+
+    void setCurve(const std::vector<ParetoPoint>& plans, const std::vector<ParetoPoint>& uniform);
+    void setCurrent(double budgetBpw, const ParetoPoint* plan); // plan may be null
+    void clear();
+    int curvePoints() const { return static_cast<int>(m_plans.size()); }
+    int uniformPoints() const { return static_cast<int>(m_uniform.size()); }
+    double budgetLine() const { return m_budget; }
+
+    QString csvData() const override;
+
+protected:
+    void fitToData() override;
+
+private:
+    void onHovered(const QPointF& point, bool state);
+    void updateBudgetLine();
+
+    std::vector<ParetoPoint> m_plans, m_uniform;
+    double m_budget = 0;
+    QLineSeries* m_curve;
+    QScatterSeries* m_curvePoints;
+    std::vector<QScatterSeries*> m_uniformSeries;
+    QLineSeries* m_budgetSeries;
+    QScatterSeries* m_current;
+    QValueAxis* m_x;
+    QValueAxis* m_y;
+};
+
+} // namespace qs

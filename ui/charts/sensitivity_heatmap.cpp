@@ -1,0 +1,249 @@
+#include "charts/sensitivity_heatmap.h"
+
+#include "models/sensitivity_model.h"
+#include "number_format.h"
+
+#include <QAbstractItemModel>
+#include <QHelpEvent>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QPaintEvent>
+#include <QToolTip>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+namespace qs {
+
+namespace {
+
+constexpr int kLabelWidth = 250;
+constexpr int kCellWidth = 62;
+constexpr int kBarGap = 14;
+constexpr int kBarWidth = 70;
+constexpr int kBars = 3;
+constexpr int kBarColumns[kBars] = {int(SensitivityColumn::Kurtosis),
+                                    int(SensitivityColumn::Outliers),
+                                    int(SensitivityColumn::Imbalance)};
+const char* const kBarNames[kBars] = {QT_TRANSLATE_NOOP("qs::SensitivityHeatmap", "kurtosis"),
+                                      QT_TRANSLATE_NOOP("qs::SensitivityHeatmap", "outliers"),
+                                      QT_TRANSLATE_NOOP("qs::SensitivityHeatmap", "imbalance")};
+const QColor kBarColours[kBars] = {QColor(0x8E, 0x44, 0xAD), QColor(0xD3, 0x54, 0x00),
+                                   QColor(0x16, 0xA0, 0x85)};
+
+// viridis at nine evenly spaced points (matplotlib's table)
+constexpr std::array<std::array<int, 3>, 9> kViridis = {{{68, 1, 84},
+                                                         {71, 44, 122},
+                                                         {59, 81, 139},
+                                                         {44, 113, 142},
+                                                         {33, 144, 141},
+                                                         {39, 173, 129},
+                                                         {92, 200, 99},
+                                                         {170, 220, 50},
+                                                         {253, 231, 37}}};
+
+} // namespace
+
+SensitivityHeatmap::SensitivityHeatmap(QWidget* parent) : QWidget(parent) {
+    setMouseTracking(true);
+    setBackgroundRole(QPalette::Base);
+    setAutoFillBackground(true);
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+}
+
+QColor SensitivityHeatmap::scaleColour(double t) {
+    t = std::clamp(std::isfinite(t) ? t : 0.0, 0.0, 1.0) * (kViridis.size() - 1);
+    const auto i = std::min(static_cast<size_t>(t), kViridis.size() - 2);
+    const double f = t - static_cast<double>(i);
+    auto mix = [&](int c) {
+        return static_cast<int>(std::lround(kViridis[i][c] * (1 - f) + kViridis[i + 1][c] * f));
+    };
+    return QColor(mix(0), mix(1), mix(2));
+}
+
+void SensitivityHeatmap::setModel(QAbstractItemModel* model) {
+    if (m_model)
+        m_model->disconnect(this);
+    m_model = model;
+    if (model) {
+        connect(model, &QAbstractItemModel::modelReset, this, &SensitivityHeatmap::refresh);
+        connect(model, &QAbstractItemModel::layoutChanged, this, &SensitivityHeatmap::refresh);
+        connect(model, &QAbstractItemModel::rowsInserted, this, &SensitivityHeatmap::refresh);
+        connect(model, &QAbstractItemModel::rowsRemoved, this, &SensitivityHeatmap::refresh);
+        connect(model, &QAbstractItemModel::dataChanged, this, [this] { update(); });
+        connect(model, &QAbstractItemModel::headerDataChanged, this, [this] { update(); });
+    }
+    refresh();
+}
+
+void SensitivityHeatmap::setScale(double lo, double hi, bool higherIsBetter) {
+    m_lo = lo;
+    m_hi = hi > lo ? hi : lo + 1;
+    m_higherIsBetter = higherIsBetter;
+    update();
+}
+
+void SensitivityHeatmap::refresh() {
+    updateGeometry();
+    adjustSize();
+    update();
+}
+
+int SensitivityHeatmap::schemeCount() const {
+    return m_model ? std::max(0, m_model->columnCount() - kSensitivityFixedColumns) : 0;
+}
+
+int SensitivityHeatmap::barsLeft() const {
+    return kLabelWidth + schemeCount() * kCellWidth + kBarGap;
+}
+
+QSize SensitivityHeatmap::sizeHint() const {
+    const int rows = m_model ? m_model->rowCount() : 0;
+    return {barsLeft() + kBars * kBarWidth + 8, kHeaderHeight + rows * kRowHeight + 4};
+}
+
+QRect SensitivityHeatmap::cellRect(int row, int column) const {
+    const int y = kHeaderHeight + row * kRowHeight;
+    if (column >= kSensitivityFixedColumns)
+        return {kLabelWidth + (column - kSensitivityFixedColumns) * kCellWidth, y, kCellWidth - 1,
+                kRowHeight - 1};
+    for (int b = 0; b < kBars; ++b)
+        if (kBarColumns[b] == column)
+            return {barsLeft() + b * kBarWidth, y, kBarWidth - 6, kRowHeight - 1};
+    return {0, y, kLabelWidth - 6, kRowHeight - 1};
+}
+
+std::pair<int, int> SensitivityHeatmap::cellAt(const QPoint& pos) const {
+    if (!m_model || pos.y() < kHeaderHeight)
+        return {-1, -1};
+    const int row = (pos.y() - kHeaderHeight) / kRowHeight;
+    if (row >= m_model->rowCount())
+        return {-1, -1};
+    if (pos.x() < kLabelWidth)
+        return {row, int(SensitivityColumn::Tensor)};
+    const int s = (pos.x() - kLabelWidth) / kCellWidth;
+    if (s < schemeCount())
+        return {row, kSensitivityFixedColumns + s};
+    const int b = (pos.x() - barsLeft()) / kBarWidth;
+    if (pos.x() >= barsLeft() && b < kBars)
+        return {row, kBarColumns[b]};
+    return {row, -1};
+}
+
+void SensitivityHeatmap::paintHeader(QPainter& p) const {
+    p.setPen(palette().color(QPalette::Text));
+    for (int s = 0; s < schemeCount(); ++s) {
+        const QString spec =
+            m_model->headerData(kSensitivityFixedColumns + s, Qt::Horizontal).toString();
+        p.save();
+        p.translate(kLabelWidth + s * kCellWidth + kCellWidth / 2 - 4, kHeaderHeight - 6);
+        p.rotate(-40);
+        p.drawText(0, 0, p.fontMetrics().elidedText(spec, Qt::ElideRight, 110));
+        p.restore();
+    }
+    for (int b = 0; b < kBars; ++b) {
+        p.setPen(kBarColours[b]);
+        p.drawText(QRect(barsLeft() + b * kBarWidth, kHeaderHeight - 22, kBarWidth - 6, 18),
+                   Qt::AlignLeft | Qt::AlignVCenter, tr(kBarNames[b]));
+    }
+    p.setPen(palette().color(QPalette::PlaceholderText));
+    p.drawText(QRect(0, kHeaderHeight - 22, kLabelWidth - 8, 18), Qt::AlignLeft | Qt::AlignVCenter,
+               tr("tensor  ·  click a cell to open it"));
+}
+
+void SensitivityHeatmap::paintRow(QPainter& p, int row, const double* barMax) const {
+    const QModelIndex name = m_model->index(row, 0);
+    const QRect label = cellRect(row, 0);
+    p.setPen(palette().color(QPalette::Text));
+    p.drawText(label, Qt::AlignLeft | Qt::AlignVCenter,
+               p.fontMetrics().elidedText(name.data().toString(), Qt::ElideMiddle, label.width()));
+    for (int s = 0; s < schemeCount(); ++s) {
+        const int col = kSensitivityFixedColumns + s;
+        const QModelIndex idx = m_model->index(row, col);
+        const double v = idx.data(int(SensitivityRole::Value)).toDouble();
+        const QRect r = cellRect(row, col);
+        if (std::isnan(v)) {
+            p.fillRect(r, palette().color(QPalette::AlternateBase));
+            continue;
+        }
+        double t = std::isinf(v) ? (v > 0 ? 1.0 : 0.0) : (v - m_lo) / (m_hi - m_lo);
+        if (!m_higherIsBetter)
+            t = 1 - t;
+        const QColor c = scaleColour(t);
+        p.fillRect(r, c);
+        p.setPen(c.lightnessF() > 0.55 ? Qt::black : Qt::white);
+        QString text = std::isinf(v) ? QStringLiteral("∞") : QString::number(v, 'f', v < 1 ? 3 : 1);
+        if (!idx.data(int(SensitivityRole::Fallback)).toString().isEmpty()) {
+            text += QLatin1Char('*'); // another scheme stands in: hatched
+            p.fillRect(r, QBrush(c.lightnessF() > 0.55 ? QColor(0, 0, 0, 70)
+                                                         : QColor(255, 255, 255, 90),
+                                 Qt::BDiagPattern));
+        }
+        p.drawText(r, Qt::AlignCenter, text);
+    }
+    for (int b = 0; b < kBars; ++b) {
+        const double v = m_model->index(row, kBarColumns[b]).data(int(SensitivityRole::Sort)).toDouble();
+        const QRect r = cellRect(row, kBarColumns[b]).adjusted(0, 3, 0, -3);
+        if (!(v > 0) || !(barMax[b] > 0))
+            continue;
+        p.fillRect(QRect(r.left(), r.top(),
+                         std::max(1, static_cast<int>(std::lround(r.width() * v / barMax[b]))),
+                         r.height()),
+                   kBarColours[b]);
+    }
+}
+
+void SensitivityHeatmap::paintEvent(QPaintEvent* event) {
+    QPainter p(this);
+    if (!m_model || m_model->rowCount() == 0) {
+        p.setPen(palette().color(QPalette::PlaceholderText));
+        p.drawText(rect().adjusted(12, 12, -12, -12), Qt::AlignLeft | Qt::AlignTop,
+                   tr("Run a sweep to see how every tensor fares under each scheme."));
+        return;
+    }
+    paintHeader(p);
+    const int rows = m_model->rowCount();
+    double barMax[kBars] = {0, 0, 0};
+    for (int r = 0; r < rows; ++r)
+        for (int b = 0; b < kBars; ++b)
+            barMax[b] = std::max(
+                barMax[b], m_model->index(r, kBarColumns[b]).data(int(SensitivityRole::Sort)).toDouble());
+    const int first = std::max(0, (event->rect().top() - kHeaderHeight) / kRowHeight);
+    const int last = std::min(rows - 1, (event->rect().bottom() - kHeaderHeight) / kRowHeight);
+    for (int r = first; r <= last; ++r)
+        paintRow(p, r, barMax);
+}
+
+void SensitivityHeatmap::mouseReleaseEvent(QMouseEvent* event) {
+    const auto [row, col] = cellAt(event->position().toPoint());
+    if (row < 0 || col < 0 || event->button() != Qt::LeftButton)
+        return;
+    const QString tensor = m_model->index(row, 0).data(int(SensitivityRole::TensorName)).toString();
+    const QString spec = col >= kSensitivityFixedColumns
+                             ? m_model->index(row, col).data(int(SensitivityRole::Spec)).toString()
+                             : QString();
+    Q_EMIT cellActivated(tensor, spec);
+}
+
+bool SensitivityHeatmap::event(QEvent* event) {
+    if (event->type() == QEvent::ToolTip && m_model) {
+        auto* help = static_cast<QHelpEvent*>(event);
+        const auto [row, col] = cellAt(help->pos());
+        if (row >= 0 && col >= 0) {
+            const QModelIndex idx = m_model->index(row, col);
+            QString tip = idx.data(Qt::ToolTipRole).toString();
+            if (col < kSensitivityFixedColumns && col != int(SensitivityColumn::Tensor))
+                tip = m_model->headerData(col, Qt::Horizontal).toString() + QStringLiteral(": ") +
+                      idx.data().toString() + QStringLiteral("\n") +
+                      m_model->headerData(col, Qt::Horizontal, Qt::ToolTipRole).toString();
+            QToolTip::showText(help->globalPos(), tip, this);
+        } else {
+            QToolTip::hideText();
+        }
+        return true;
+    }
+    return QWidget::event(event);
+}
+
+} // namespace qs

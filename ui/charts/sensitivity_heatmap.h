@@ -1,0 +1,60 @@
+#pragma once
+// The sensitivity map: one row per tensor, one coloured cell per swept scheme (SQNR or relative
+// RMSE on a perceptually uniform scale, bright = better), and beside each row three bars that
+// show why a tensor may be sensitive — excess kurtosis, outlier share and SINQ imbalance, each
+// scaled to its largest shown value. Rows follow the model it draws (the table's sort/filter
+// proxy), so sorting the table reorders the map. Clicking a cell asks to open that tensor under
+// that scheme. Draws only the visible rows; lives in a QScrollArea. GUI thread only.
+
+#include <QColor>
+#include <QWidget>
+
+class QAbstractItemModel;
+
+namespace qs {
+
+class SensitivityHeatmap : public QWidget {
+    Q_OBJECT
+public:
+    static constexpr int kRowHeight = 18;
+    static constexpr int kHeaderHeight = 84;
+
+    explicit SensitivityHeatmap(QWidget* parent = nullptr);
+
+    // A SensitivityModel, or a proxy over one.
+    void setModel(QAbstractItemModel* model);
+    // Values at or below `lo` get the darkest colour, at or above `hi` the brightest; with
+    // `higherIsBetter` false the scale is reversed.
+    void setScale(double lo, double hi, bool higherIsBetter);
+    static QColor scaleColour(double t); // t in [0, 1]: dark (poor) to bright (good)
+    double scaleLow() const { return m_lo; }
+    double scaleHigh() const { return m_hi; }
+    bool higherIsBetter() const { return m_higherIsBetter; }
+
+    // The model row and column under a widget position (-1 when none).
+    std::pair<int, int> cellAt(const QPoint& pos) const;
+    QRect cellRect(int row, int column) const; // for tests
+    QSize sizeHint() const override;
+
+Q_SIGNALS:
+    // A cell was clicked: the tensor and the scheme's spec (empty for the label and bar area).
+    void cellActivated(const QString& tensor, const QString& spec);
+
+protected:
+    void paintEvent(QPaintEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    bool event(QEvent* event) override;
+
+private:
+    int schemeCount() const;
+    int barsLeft() const;
+    void paintHeader(QPainter& p) const;
+    void paintRow(QPainter& p, int row, const double* barMax) const;
+    void refresh();
+
+    QAbstractItemModel* m_model = nullptr;
+    double m_lo = 0, m_hi = 1;
+    bool m_higherIsBetter = true;
+};
+
+} // namespace qs

@@ -1,0 +1,93 @@
+// MainWindow's whole-model tabs: Model (sweep and sensitivity map), Plan (mixed-precision plans)
+// and Memory (the memory planner), and how they talk to each other and to the rest of the window.
+// Kept apart from main_window.cpp so that file stays about composing the window.
+
+#include "main_window.h"
+#include "panels/memory_tab.h"
+#include "panels/model_tab.h"
+#include "panels/plan_tab.h"
+#include "panels/scheme_panel.h"
+#include "panels/tensor_browser_panel.h"
+#include "workers/sweep_controller.h"
+
+#include <QTabWidget>
+
+namespace qs {
+
+namespace {
+// Opening the Model or Plan tab sweeps a checkpoint of up to this many parameters at once;
+// larger ones wait for the Sweep button.
+constexpr std::int64_t kAutoSweepParameters = 2'000'000'000;
+} // namespace
+
+QStringList MainWindow::tabNames() {
+    return {QStringLiteral("tensor"), QStringLiteral("compare"), QStringLiteral("model"),
+            QStringLiteral("plan"), QStringLiteral("memory")};
+}
+
+void MainWindow::setupModelTabs() {
+    m_sweeps = new SweepController(this);
+    m_modelTab = new ModelTab(m_sweeps);
+    m_planTab = new PlanTab;
+    m_memoryTab = new MemoryTab;
+    m_tabs->addTab(m_modelTab, tr("Model"));
+    m_tabs->addTab(m_planTab, tr("Plan"));
+    m_tabs->addTab(m_memoryTab, tr("Memory"));
+    m_tabs->setTabToolTip(m_tabs->indexOf(m_modelTab),
+                          tr("Every tensor under several schemes: which layers are sensitive"));
+    m_tabs->setTabToolTip(m_tabs->indexOf(m_planTab),
+                          tr("A scheme per tensor under a size budget"));
+    m_tabs->setTabToolTip(m_tabs->indexOf(m_memoryTab),
+                          tr("What it takes to serve or fine-tune the model, and which GPUs hold it"));
+
+    connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::maybeStartSweep);
+    connect(m_modelTab, &ModelTab::openRequested, this, &MainWindow::openFromMap);
+    connect(m_sweeps, &SweepController::finished, m_planTab, &PlanTab::setMeasurements);
+    connect(m_sweeps, &SweepController::idle, this, &MainWindow::emitIdleWhenAllDone);
+    connect(m_sweeps, &SweepController::failed, this, &MainWindow::showError);
+    connect(m_planTab, &PlanTab::sweepRequested, this, [this] {
+        setCurrentTab(QStringLiteral("model"));
+        m_modelTab->runSweep();
+    });
+    connect(m_planTab, &PlanTab::planChanged, this, [this] {
+        const auto& s = m_planTab->solution();
+        m_memoryTab->setPlan(s ? std::optional<Plan>(s->plan) : std::nullopt);
+    });
+    connect(m_planTab, &PlanTab::planSaved, this, [this](const QString& path) {
+        m_planPath = path;
+        showNote(tr("Plan saved: %1").arg(path));
+    });
+    connect(m_memoryTab, &MemoryTab::updated, this, &MainWindow::emitIdleWhenAllDone);
+}
+
+bool MainWindow::modelTabsBusy() const {
+    return m_sweeps->isBusy() || m_memoryTab->isBusy();
+}
+
+void MainWindow::modelTabsCheckpointOpened(const std::shared_ptr<const Checkpoint>& checkpoint) {
+    m_sweeps->setCheckpoint(checkpoint);
+    m_modelTab->checkpointChanged();
+    m_planTab->clear();
+    m_memoryTab->setPanelScheme(m_scheme->scheme());
+    m_memoryTab->setCheckpoint(checkpoint);
+    maybeStartSweep();
+}
+
+void MainWindow::maybeStartSweep() {
+    QWidget* tab = m_tabs->currentWidget();
+    const auto checkpoint = m_sweeps->checkpoint();
+    if ((tab != m_modelTab && tab != m_planTab) || !checkpoint || m_sweeps->cache() ||
+        m_sweeps->isBusy() || checkpoint->totalParameters() > kAutoSweepParameters)
+        return;
+    m_modelTab->runSweep();
+}
+
+void MainWindow::openFromMap(const QString& tensor, const QString& spec) {
+    if (!spec.isEmpty())
+        if (auto s = Scheme::parse(spec.toStdString()))
+            m_scheme->setScheme(*s);
+    m_browser->selectTensor(tensor);
+    setCurrentTab(QStringLiteral("tensor"));
+}
+
+} // namespace qs

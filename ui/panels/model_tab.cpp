@@ -1,0 +1,307 @@
+#include "panels/model_tab.h"
+
+#include "charts/sensitivity_heatmap.h"
+#include "models/sensitivity_model.h"
+#include "number_format.h"
+#include "widgets/scale_legend.h"
+#include "workers/sweep_controller.h"
+
+#include <QComboBox>
+#include <QDateTime>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QScrollArea>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QTableView>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <set>
+
+namespace qs {
+
+namespace {
+
+// Keeps the rows whose role is ticked; sorts numerically on SensitivityRole::Sort.
+class RoleFilterProxy : public QSortFilterProxyModel {
+public:
+    using QSortFilterProxyModel::QSortFilterProxyModel;
+    void setShown(TensorRole role, bool shown) {
+        if (shown)
+            m_hidden.erase(role);
+        else
+            m_hidden.insert(role);
+        invalidateFilter();
+    }
+
+protected:
+    bool filterAcceptsRow(int row, const QModelIndex& parent) const override {
+        const int role =
+            sourceModel()->index(row, 0, parent).data(int(SensitivityRole::TensorRoleId)).toInt();
+        return !m_hidden.count(static_cast<TensorRole>(role));
+    }
+
+private:
+    std::set<TensorRole> m_hidden;
+};
+
+constexpr TensorRole kRoles[] = {TensorRole::Attention, TensorRole::Mlp,    TensorRole::Embedding,
+                                 TensorRole::Norm,      TensorRole::Output, TensorRole::Other};
+
+QString roleButtonText(TensorRole r) {
+    switch (r) {
+    case TensorRole::Attention: return ModelTab::tr("Attention");
+    case TensorRole::Mlp: return ModelTab::tr("MLP");
+    case TensorRole::Embedding: return ModelTab::tr("Embeddings");
+    case TensorRole::Norm: return ModelTab::tr("Norms");
+    case TensorRole::Output: return ModelTab::tr("Output");
+    case TensorRole::Other: break;
+    }
+    return ModelTab::tr("Other");
+}
+
+} // namespace
+
+QString ModelTab::defaultSchemes() {
+    return QStringLiteral("int3:g64, int4:g128, nf4:g64, q4_k, q8_0");
+}
+
+ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
+    : QWidget(parent), m_sweeps(sweeps), m_model(new SensitivityModel(this)),
+      m_proxy(new RoleFilterProxy(this)), m_schemeEdit(new QLineEdit(defaultSchemes())),
+      m_sweepButton(new QPushButton(tr("Sweep"))), m_cancelButton(new QToolButton),
+      m_progress(new QProgressBar), m_metric(new QComboBox), m_legend(new ScaleLegend),
+      m_heatmap(new SensitivityHeatmap), m_table(new QTableView), m_status(new QLabel) {
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setSortRole(int(SensitivityRole::Sort));
+
+    m_schemeEdit->setObjectName(QStringLiteral("sweepSchemes"));
+    m_schemeEdit->setToolTip(tr("Schemes to sweep, separated by commas (any spec the Scheme "
+                                "panel accepts, e.g. int4:g128, nf4:g64, q4_k, mxfp4)"));
+    m_schemeEdit->setMinimumWidth(360);
+    connect(m_schemeEdit, &QLineEdit::returnPressed, this, &ModelTab::runSweep);
+    m_sweepButton->setObjectName(QStringLiteral("sweepButton"));
+    m_sweepButton->setToolTip(tr("Quantize every tensor with two or more dimensions under each "
+                                 "scheme; schemes already measured on this file are reused"));
+    connect(m_sweepButton, &QPushButton::clicked, this, &ModelTab::runSweep);
+    m_cancelButton->setText(tr("Cancel"));
+    m_cancelButton->setToolTip(tr("Stop the sweep"));
+    connect(m_cancelButton, &QToolButton::clicked, m_sweeps, &SweepController::cancel);
+    m_progress->setRange(0, 1000);
+    m_progress->setMaximumWidth(160);
+    m_progress->setTextVisible(false);
+    m_metric->addItem(tr("SQNR (dB)"), int(SensitivityMetric::SqnrDb));
+    m_metric->addItem(tr("Relative RMSE"), int(SensitivityMetric::RelRmse));
+    m_metric->setToolTip(tr("What the map's colours show"));
+    connect(m_metric, &QComboBox::currentIndexChanged, this,
+            [this] { setMetric(m_metric->currentData().toInt()); });
+
+    auto* top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Schemes:")));
+    top->addWidget(m_schemeEdit, 1);
+    top->addWidget(m_sweepButton);
+    top->addWidget(m_progress);
+    top->addWidget(m_cancelButton);
+    top->addSpacing(12);
+    top->addWidget(new QLabel(tr("Show:")));
+    top->addWidget(m_metric);
+
+    auto* filters = new QHBoxLayout;
+    filters->addWidget(new QLabel(tr("Roles:")));
+    for (TensorRole r : kRoles) {
+        auto* b = new QToolButton;
+        b->setText(roleButtonText(r));
+        b->setCheckable(true);
+        b->setChecked(true);
+        b->setToolTip(tr("Show or hide %1 tensors (recognised from their names)")
+                          .arg(roleButtonText(r).toLower()));
+        connect(b, &QToolButton::toggled, this, [this, r](bool on) { setRoleShown(r, on); });
+        m_roleButtons[r] = b;
+        filters->addWidget(b);
+    }
+    filters->addStretch(1);
+    filters->addWidget(m_legend);
+
+    m_heatmap->setModel(m_proxy);
+    m_heatmap->setObjectName(QStringLiteral("sensitivityMap"));
+    connect(m_heatmap, &SensitivityHeatmap::cellActivated, this, &ModelTab::openRequested);
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(m_heatmap);
+    scroll->setWidgetResizable(false);
+    scroll->setFrameShape(QFrame::NoFrame);
+
+    m_table->setModel(m_proxy);
+    m_table->setSortingEnabled(true);
+    m_table->sortByColumn(-1, Qt::AscendingOrder);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(SensitivityHeatmap::kRowHeight + 4);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->setToolTip(tr("Click a header to sort; the map follows. Double-click a row to open "
+                           "the tensor."));
+    connect(m_table, &QTableView::doubleClicked, this, [this](const QModelIndex& idx) {
+        Q_EMIT openRequested(idx.data(int(SensitivityRole::TensorName)).toString(),
+                             idx.data(int(SensitivityRole::Spec)).toString());
+    });
+
+    auto* split = new QSplitter(Qt::Horizontal);
+    split->addWidget(scroll);
+    split->addWidget(m_table);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 0);
+    m_splitter = split;
+    connect(split, &QSplitter::splitterMoved, this, [this] { m_userSized = true; });
+
+    m_status->setObjectName(QStringLiteral("sweepStatus"));
+    m_status->setStyleSheet(QStringLiteral("color: #666;"));
+    auto* layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addLayout(filters);
+    layout->addWidget(split, 1);
+    layout->addWidget(m_status);
+
+    connect(m_sweeps, &SweepController::started, this, &ModelTab::onStarted);
+    connect(m_sweeps, &SweepController::tensorMeasured, this, &ModelTab::onTensor);
+    connect(m_sweeps, &SweepController::finished, this, &ModelTab::onFinished);
+    connect(m_sweeps, &SweepController::failed, this, &ModelTab::onFailed);
+    connect(m_sweeps, &SweepController::cancelled, this, [this] {
+        setRunning(false);
+        m_status->setText(tr("Sweep cancelled: %1 tensors measured").arg(m_model->rowCount()));
+    });
+    connect(m_sweeps, &SweepController::progressChanged, this,
+            [this](double f) { m_progress->setValue(static_cast<int>(f * 1000)); });
+    setRunning(false);
+    updateScale();
+    m_status->setText(tr("Sweep the checkpoint to see which tensors are sensitive."));
+}
+
+void ModelTab::checkpointChanged() {
+    m_model->clear();
+    setRunning(false);
+    updateScale();
+    m_status->setText(tr("Sweep the checkpoint to see which tensors are sensitive."));
+}
+
+Result<std::vector<Scheme>> ModelTab::schemes() const {
+    std::vector<Scheme> out;
+    const QStringList parts =
+        m_schemeEdit->text().split(QRegularExpression(QStringLiteral("[,;\\s]+")),
+                                   Qt::SkipEmptyParts);
+    for (const QString& part : parts) {
+        auto s = Scheme::parse(part.toStdString());
+        if (!s)
+            return makeError(part.toStdString() + ": " + s.message());
+        if (std::find(out.begin(), out.end(), *s) == out.end())
+            out.push_back(*s);
+    }
+    if (out.empty())
+        return makeError("list at least one scheme to sweep");
+    return out;
+}
+
+void ModelTab::setSchemesText(const QString& text) {
+    m_schemeEdit->setText(text);
+}
+
+bool ModelTab::runSweep() {
+    auto s = schemes();
+    if (!s) {
+        m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
+        m_status->setText(QString::fromStdString(s.message()));
+        return false;
+    }
+    if (!m_sweeps->checkpoint()) {
+        m_status->setText(tr("Open a checkpoint first"));
+        return false;
+    }
+    m_sweeps->sweep(*s);
+    return true;
+}
+
+void ModelTab::setMetric(int metric) {
+    m_model->setMetric(static_cast<SensitivityMetric>(metric));
+    const int idx = m_metric->findData(metric);
+    if (idx >= 0 && idx != m_metric->currentIndex())
+        m_metric->setCurrentIndex(idx);
+    updateScale();
+}
+
+void ModelTab::setRoleShown(TensorRole role, bool shown) {
+    static_cast<RoleFilterProxy*>(m_proxy)->setShown(role, shown);
+    if (QToolButton* b = m_roleButtons[role]; b && b->isChecked() != shown)
+        b->setChecked(shown);
+}
+
+QString ModelTab::statusText() const {
+    return m_status->text();
+}
+
+void ModelTab::setRunning(bool running) {
+    m_progress->setVisible(running);
+    m_cancelButton->setVisible(running);
+    if (running)
+        m_progress->setValue(0);
+}
+
+void ModelTab::fitMapWidth() {
+    const int total = m_splitter->width();
+    const int map = std::max(std::min(m_heatmap->sizeHint().width() + 20, total - kTableWidth),
+                             total * 2 / 3);
+    m_splitter->setSizes({map, total - map});
+}
+
+void ModelTab::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    if (!m_userSized)
+        fitMapWidth();
+}
+
+void ModelTab::onStarted(const std::vector<Scheme>& schemes) {
+    m_startedMs = QDateTime::currentMSecsSinceEpoch();
+    m_status->setStyleSheet(QStringLiteral("color: #666;"));
+    m_model->setSchemes(schemes);
+    setRunning(true);
+    m_status->setText(tr("Sweeping %n scheme(s)…", nullptr, static_cast<int>(schemes.size())));
+}
+
+void ModelTab::onTensor(const TensorMeasurement& t) {
+    m_model->addMeasurement(t);
+    updateScale();
+    m_status->setText(tr("Sweeping: %1 tensors measured…").arg(m_model->rowCount()));
+}
+
+void ModelTab::onFinished(const std::shared_ptr<const PlanMeasurements>& m) {
+    m_model->setMeasurements(*m);
+    setRunning(false);
+    updateScale();
+    const qint64 ms = QDateTime::currentMSecsSinceEpoch() - m_startedMs;
+    m_status->setText(tr("%1 tensors × %2 schemes · %3 weights · %4 ms (schemes measured before "
+                         "on this file are reused)")
+                          .arg(m->tensors.size())
+                          .arg(m->candidates.size())
+                          .arg(formatCountShort(static_cast<std::int64_t>(m->elements)))
+                          .arg(ms));
+}
+
+void ModelTab::onFailed(const QString& message) {
+    setRunning(false);
+    m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
+    m_status->setText(message.section(QLatin1Char('\n'), 0, 0));
+}
+
+void ModelTab::updateScale() {
+    const auto [lo, hi] = m_model->valueRange();
+    const bool sqnr = m_model->metric() == SensitivityMetric::SqnrDb;
+    m_heatmap->setScale(lo, hi, sqnr);
+    const auto label = [&](double v) { return sqnr ? formatDb(v) : formatNumber(v, 3); };
+    m_legend->setScale(sqnr ? tr("SQNR") : tr("Relative RMSE"), label(lo), label(hi), sqnr);
+}
+
+} // namespace qs

@@ -1,0 +1,91 @@
+#pragma once
+// The "Model" tab: the whole checkpoint at a glance. A sweep quantizes every tensor with two or
+// more dimensions under each listed scheme in the background (progress, cancel, rows appearing as
+// tensors finish; results cached per tensor and scheme while the file is open). The sensitivity
+// map shows SQNR or relative RMSE per tensor and scheme with the kurtosis, outlier and imbalance
+// bars that explain it; the table beside it sorts by any column, and both filter by role
+// (attention, MLP, embeddings, norms, output). Clicking a cell opens that tensor under that
+// scheme. GUI thread only.
+
+#include "plan/planner.h"
+#include "plan/tensor_roles.h"
+
+#include <QWidget>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QSortFilterProxyModel;
+class QSplitter;
+class QTableView;
+class QToolButton;
+
+namespace qs {
+
+class ScaleLegend;
+class SensitivityHeatmap;
+class SensitivityModel;
+class SweepController;
+
+class ModelTab : public QWidget {
+    Q_OBJECT
+public:
+    static QString defaultSchemes();
+    static constexpr int kTableWidth = 300; // the sortable table's width when there is room
+
+    explicit ModelTab(SweepController* sweeps, QWidget* parent = nullptr);
+
+    // Clears the map (the controller's cache is dropped by its owner).
+    void checkpointChanged();
+    // The schemes in the edit box, parsed; an error message otherwise.
+    Result<std::vector<Scheme>> schemes() const;
+    void setSchemesText(const QString& text);
+    // Starts a sweep of the listed schemes; false (and the reason shown) when they do not parse.
+    bool runSweep();
+    void setMetric(int metric); // SensitivityMetric
+    void setRoleShown(TensorRole role, bool shown);
+
+    SensitivityModel* model() const { return m_model; }
+    QSortFilterProxyModel* proxy() const { return m_proxy; }
+    SensitivityHeatmap* heatmap() const { return m_heatmap; }
+    QTableView* table() const { return m_table; }
+    QString statusText() const;
+
+Q_SIGNALS:
+    void openRequested(const QString& tensor, const QString& spec);
+
+private:
+    void onStarted(const std::vector<Scheme>& schemes);
+    void onTensor(const TensorMeasurement& t);
+    void onFinished(const std::shared_ptr<const PlanMeasurements>& m);
+    void onFailed(const QString& message);
+    void updateScale();
+    void setRunning(bool running);
+    void fitMapWidth(); // the map as wide as its columns, the table the rest
+    void resizeEvent(QResizeEvent* event) override;
+
+    SweepController* m_sweeps;
+    SensitivityModel* m_model;
+    QSortFilterProxyModel* m_proxy;
+    QLineEdit* m_schemeEdit;
+    QPushButton* m_sweepButton;
+    QToolButton* m_cancelButton;
+    QProgressBar* m_progress;
+    QComboBox* m_metric;
+    std::map<TensorRole, QToolButton*> m_roleButtons;
+    ScaleLegend* m_legend;
+    SensitivityHeatmap* m_heatmap;
+    QTableView* m_table;
+    QLabel* m_status;
+    QSplitter* m_splitter = nullptr;
+    bool m_userSized = false; // the user dragged the splitter: leave it
+    qint64 m_startedMs = 0;
+};
+
+} // namespace qs

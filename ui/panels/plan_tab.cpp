@@ -1,0 +1,371 @@
+#include "panels/plan_tab.h"
+
+#include "charts/pareto_chart.h"
+#include "models/plan_table_model.h"
+#include "metrics/error_metrics.h"
+#include "number_format.h"
+#include "plan/plan_edit.h"
+#include "plan/plan_file.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QSlider>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStyledItemDelegate>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include <cmath>
+#include <set>
+
+namespace qs {
+
+namespace {
+
+// A combo box of "auto" and the measured specs for the Scheme column.
+class SchemeChoiceDelegate : public QStyledItemDelegate {
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    QWidget* createEditor(QWidget* parent, const QStyleOptionViewItem&,
+                          const QModelIndex& index) const override {
+        auto* box = new QComboBox(parent);
+        box->addItems(static_cast<const PlanTableModel*>(index.model())->editorChoices());
+        return box;
+    }
+    void setEditorData(QWidget* editor, const QModelIndex& index) const override {
+        auto* box = static_cast<QComboBox*>(editor);
+        box->setCurrentText(index.data(Qt::EditRole).toString());
+    }
+    void setModelData(QWidget* editor, QAbstractItemModel* model,
+                      const QModelIndex& index) const override {
+        model->setData(index, static_cast<QComboBox*>(editor)->currentText());
+    }
+};
+
+} // namespace
+
+PlanTab::PlanTab(QWidget* parent)
+    : QWidget(parent), m_pages(new QStackedWidget), m_candidates(new QListWidget),
+      m_rules(new QPlainTextEdit), m_rulesError(new QLabel), m_slider(new QSlider(Qt::Horizontal)),
+      m_budget(new QDoubleSpinBox), m_summary(new QLabel), m_save(new QPushButton(tr("Save Plan…"))),
+      m_chart(new ParetoChart), m_table(new PlanTableModel(this)), m_tableView(new QTableView) {
+    // Page 0: nothing measured yet.
+    auto* empty = new QWidget;
+    auto* emptyLayout = new QVBoxLayout(empty);
+    auto* hint = new QLabel(tr("A plan chooses a scheme per tensor under a size budget from "
+                               "measured candidates.\nSweep the model first (Model tab)."));
+    hint->setAlignment(Qt::AlignCenter);
+    hint->setStyleSheet(QStringLiteral("color: #888; font-size: 13pt;"));
+    auto* sweep = new QPushButton(tr("Sweep the Model tab's schemes"));
+    sweep->setObjectName(QStringLiteral("planSweepButton"));
+    connect(sweep, &QPushButton::clicked, this, &PlanTab::sweepRequested);
+    emptyLayout->addStretch(1);
+    emptyLayout->addWidget(hint);
+    emptyLayout->addWidget(sweep, 0, Qt::AlignHCenter);
+    emptyLayout->addStretch(1);
+
+    // Page 1: controls | chart over table.
+    m_slider->setToolTip(tr("Bits per weight over the quantized tensors, scales included"));
+    m_budget->setDecimals(2);
+    m_budget->setSingleStep(0.05);
+    m_budget->setSuffix(tr(" bpw"));
+    connect(m_slider, &QSlider::valueChanged, this,
+            [this](int v) { setBudget(static_cast<double>(v) / kBudgetSteps); });
+    connect(m_budget, &QDoubleSpinBox::valueChanged, this, &PlanTab::setBudget);
+    auto* budgetRow = new QHBoxLayout;
+    budgetRow->addWidget(m_slider, 1);
+    budgetRow->addWidget(m_budget);
+
+    m_candidates->setToolTip(tr("Schemes the plan may use (all measured by the sweep)"));
+    m_candidates->setMaximumHeight(150);
+    connect(m_candidates, &QListWidget::itemChanged, this, &PlanTab::rebuild);
+    m_rules->setPlaceholderText(tr("keep rules, one per line, e.g.\n.*embed_tokens.*=q8_0\n"
+                                   "lm_head.weight=q8_0"));
+    m_rules->setToolTip(tr("REGEX=SPEC: tensors whose whole name matches keep SPEC (a measured "
+                           "scheme); the first matching rule wins"));
+    m_rules->setMaximumHeight(90);
+    m_rulesTimer.setSingleShot(true);
+    m_rulesTimer.setInterval(kRulesDelayMs);
+    connect(m_rules, &QPlainTextEdit::textChanged, &m_rulesTimer, qOverload<>(&QTimer::start));
+    connect(&m_rulesTimer, &QTimer::timeout, this, &PlanTab::rebuild);
+    m_rulesError->setStyleSheet(QStringLiteral("color: #C0392B;"));
+    m_rulesError->setWordWrap(true);
+    m_summary->setWordWrap(true);
+    m_summary->setTextFormat(Qt::RichText);
+    m_summary->setObjectName(QStringLiteral("planSummary"));
+    m_save->setToolTip(tr("Save the plan as JSON (for export --plan, memory --plan and the "
+                          "Export dialog)"));
+    connect(m_save, &QPushButton::clicked, this, &PlanTab::chooseSaveFile);
+
+    auto* controls = new QWidget;
+    auto* form = new QVBoxLayout(controls);
+    form->addWidget(new QLabel(tr("<b>Budget</b>")));
+    form->addLayout(budgetRow);
+    form->addWidget(new QLabel(tr("<b>Candidates</b>")));
+    form->addWidget(m_candidates);
+    form->addWidget(new QLabel(tr("<b>Keep rules</b>")));
+    form->addWidget(m_rules);
+    form->addWidget(m_rulesError);
+    form->addWidget(m_summary);
+    form->addStretch(1);
+    form->addWidget(m_save);
+    controls->setMinimumWidth(300);
+    controls->setMaximumWidth(380);
+
+    m_tableView->setModel(m_table);
+    m_tableView->setItemDelegateForColumn(int(PlanColumn::Scheme),
+                                          new SchemeChoiceDelegate(m_tableView));
+    m_tableView->setEditTriggers(QAbstractItemView::DoubleClicked |
+                                 QAbstractItemView::SelectedClicked);
+    m_tableView->verticalHeader()->hide();
+    m_tableView->setWordWrap(false);
+    m_tableView->verticalHeader()->setDefaultSectionSize(22);
+    m_tableView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_tableView->horizontalHeader()->setStretchLastSection(true);
+    connect(m_table, &PlanTableModel::schemeEdited, this, &PlanTab::setHandScheme);
+
+    auto* right = new QSplitter(Qt::Vertical);
+    right->addWidget(m_chart);
+    right->addWidget(m_tableView);
+    right->setStretchFactor(0, 3);
+    right->setStretchFactor(1, 2);
+    auto* page = new QWidget;
+    auto* pageLayout = new QHBoxLayout(page);
+    pageLayout->addWidget(controls);
+    pageLayout->addWidget(right, 1);
+
+    m_pages->addWidget(empty);
+    m_pages->addWidget(page);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_pages);
+}
+
+void PlanTab::clear() {
+    m_measured.reset();
+    m_current = {};
+    m_solution.reset();
+    m_hand.clear();
+    m_chart->clear();
+    m_table->clear();
+    m_pages->setCurrentIndex(0);
+    Q_EMIT planChanged();
+}
+
+void PlanTab::setMeasurements(std::shared_ptr<const PlanMeasurements> m) {
+    m_measured = std::move(m);
+    {
+        const QSignalBlocker block(m_candidates);
+        m_candidates->clear();
+        for (const Scheme& s : m_measured->candidates) {
+            auto* item = new QListWidgetItem(QString::fromStdString(s.toString()), m_candidates);
+            item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+            item->setCheckState(Qt::Checked);
+        }
+    }
+    m_pages->setCurrentIndex(1);
+    rebuild();
+}
+
+std::vector<Scheme> PlanTab::checkedCandidates() const {
+    std::vector<Scheme> out;
+    for (int i = 0; i < m_candidates->count(); ++i)
+        if (m_candidates->item(i)->checkState() == Qt::Checked)
+            out.push_back(m_measured->candidates.at(static_cast<size_t>(i)));
+    return out;
+}
+
+void PlanTab::rebuild() {
+    m_rulesTimer.stop();
+    if (!m_measured)
+        return;
+    const auto candidates = checkedCandidates();
+    if (candidates.empty()) {
+        m_rulesError->setText(tr("Tick at least one candidate"));
+        return;
+    }
+    PlanMeasurements base = selectCandidates(*m_measured, candidates);
+    std::vector<PlanKeepRule> rules;
+    for (const auto& [tensor, spec] : m_hand)
+        rules.push_back(exactNameRule(tensor, spec));
+    QStringList problems;
+    const QStringList lines = m_rules->toPlainText().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    for (const QString& raw : lines) {
+        const QString line = raw.trimmed();
+        const int eq = line.lastIndexOf(QLatin1Char('='));
+        if (line.isEmpty() || line.startsWith(QLatin1Char('#')))
+            continue;
+        if (eq <= 0) {
+            problems << tr("'%1' is not REGEX=SPEC").arg(line);
+            continue;
+        }
+        rules.push_back({line.left(eq).trimmed().toStdString(), line.mid(eq + 1).trimmed().toStdString()});
+    }
+    auto pinned = pinTensors(base, rules);
+    if (!pinned) {
+        problems << QString::fromStdString(pinned.message());
+        m_current = std::move(base);
+    } else {
+        m_current = std::move(pinned).value();
+    }
+    m_rulesError->setText(problems.join(QLatin1Char('\n')));
+    m_rulesError->setVisible(!problems.isEmpty());
+
+    std::uint64_t lo = 0, hi = 0;
+    for (const auto& t : m_current.tensors) {
+        std::uint64_t a = UINT64_MAX, b = 0;
+        for (const auto& o : t.options)
+            a = std::min(a, o.bits), b = std::max(b, o.bits);
+        lo += a;
+        hi += b;
+    }
+    const double n = static_cast<double>(std::max<std::uint64_t>(1, m_current.elements));
+    m_minBpw = static_cast<double>(lo) / n;
+    m_maxBpw = static_cast<double>(hi) / n;
+    m_uniform = uniformPoints(m_current);
+    m_chart->setCurve(paretoCurve(m_current, 32), m_uniform);
+    const double wanted = budget() > 0 ? budget() : 4.5;
+    {
+        const QSignalBlocker b1(m_slider), b2(m_budget);
+        m_slider->setRange(static_cast<int>(std::ceil(m_minBpw * kBudgetSteps)),
+                           static_cast<int>(std::floor(m_maxBpw * kBudgetSteps)));
+        m_budget->setRange(std::ceil(m_minBpw * kBudgetSteps) / kBudgetSteps,
+                           std::floor(m_maxBpw * kBudgetSteps) / kBudgetSteps);
+        m_budget->setValue(wanted);
+        m_slider->setValue(static_cast<int>(std::lround(m_budget->value() * kBudgetSteps)));
+    }
+    resolve();
+}
+
+void PlanTab::setBudget(double bitsPerWeight) {
+    {
+        const QSignalBlocker b1(m_slider), b2(m_budget);
+        m_budget->setValue(bitsPerWeight);
+        m_slider->setValue(static_cast<int>(std::lround(bitsPerWeight * kBudgetSteps)));
+    }
+    resolve();
+}
+
+double PlanTab::budget() const {
+    return m_measured ? m_budget->value() : 0;
+}
+
+void PlanTab::resolve() {
+    if (!m_measured || m_current.tensors.empty())
+        return;
+    PlanBudget b;
+    b.bitsPerWeight = m_budget->value() + 1e-9;
+    auto sol = solvePlan(m_current, b);
+    if (!sol) {
+        m_solution.reset();
+        m_table->clear();
+        m_chart->setCurrent(m_budget->value(), nullptr);
+        m_summary->setText(QStringLiteral("<span style='color:#C0392B'>%1</span>")
+                               .arg(QString::fromStdString(sol.message()).toHtmlEscaped()));
+        Q_EMIT planChanged();
+        return;
+    }
+    m_solution = std::move(sol).value();
+    m_solution->plan.budgetBpw = m_budget->value();
+    std::set<std::string> hand;
+    for (const auto& [t, s] : m_hand)
+        hand.insert(t);
+    QStringList specs;
+    for (const Scheme& s : checkedCandidates())
+        specs << QString::fromStdString(s.toString());
+    m_table->setPlan(m_current, *m_solution, hand, specs);
+    ParetoPoint p;
+    p.bitsPerWeight = m_solution->bitsPerWeight;
+    p.relRmse = m_solution->relRmse;
+    p.sqnrDb = sqnrDbFromSums(m_current.sumSqRef, m_solution->sqErr);
+    m_chart->setCurrent(m_budget->value(), &p);
+    updateSummary();
+    Q_EMIT planChanged();
+}
+
+void PlanTab::updateSummary() {
+    const PlanSolution& s = *m_solution;
+    std::set<std::string> used;
+    for (const auto& [t, spec] : s.plan.tensors)
+        used.insert(spec);
+    QString text =
+        tr("<b>This plan</b>: %1 bpw · %2 (1-D tensors as stored included) · SQNR %3 · "
+           "relative RMSE %4 · %n scheme(s)",
+           nullptr, static_cast<int>(used.size()))
+            .arg(s.bitsPerWeight, 0, 'f', 3)
+            .arg(formatBytes(s.modelBytes), formatDb(sqnrDbFromSums(m_current.sumSqRef, s.sqErr)),
+                 formatNumber(s.relRmse, 4));
+    const ParetoPoint* best = nullptr;
+    for (const auto& u : m_uniform)
+        if (u.bitsPerWeight <= m_budget->value() + 1e-9 && (!best || u.relRmse < best->relRmse))
+            best = &u;
+    if (best && best->relRmse > 0)
+        text += tr("<br>Best single scheme within the budget: <b>%1</b> (%2 bpw, relative RMSE "
+                   "%3); the plan's error is %4 lower.")
+                    .arg(QString::fromStdString(best->label))
+                    .arg(best->bitsPerWeight, 0, 'f', 3)
+                    .arg(formatNumber(best->relRmse, 4),
+                         formatPercent(1 - s.relRmse / best->relRmse));
+    else
+        text += tr("<br>No single candidate fits this budget.");
+    m_summary->setText(text);
+}
+
+QString PlanTab::summaryText() const {
+    return m_summary->text();
+}
+
+QString PlanTab::rulesError() const {
+    return m_rulesError->text();
+}
+
+void PlanTab::setCandidateEnabled(const QString& spec, bool enabled) {
+    for (int i = 0; i < m_candidates->count(); ++i)
+        if (m_candidates->item(i)->text() == spec)
+            m_candidates->item(i)->setCheckState(enabled ? Qt::Checked : Qt::Unchecked);
+}
+
+void PlanTab::setRulesText(const QString& text) {
+    m_rules->setPlainText(text);
+    rebuild();
+}
+
+void PlanTab::setHandScheme(const QString& tensor, const QString& spec) {
+    if (spec.isEmpty())
+        m_hand.erase(tensor.toStdString());
+    else
+        m_hand[tensor.toStdString()] = spec.toStdString();
+    rebuild();
+}
+
+bool PlanTab::savePlanTo(const QString& path) {
+    if (!m_solution)
+        return false;
+    if (auto ok = savePlan(path.toStdString(), m_solution->plan); !ok) {
+        m_summary->setText(QStringLiteral("<span style='color:#C0392B'>%1</span>")
+                               .arg(QString::fromStdString(ok.message()).toHtmlEscaped()));
+        return false;
+    }
+    Q_EMIT planSaved(path);
+    return true;
+}
+
+void PlanTab::chooseSaveFile() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save plan"), tr("plan.json"),
+                                                      tr("Plans (*.json)"));
+    if (!path.isEmpty())
+        savePlanTo(path);
+}
+
+} // namespace qs

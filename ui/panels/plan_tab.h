@@ -1,0 +1,90 @@
+#pragma once
+// The "Plan" tab: mixed-precision plans over the schemes the Model tab swept. The Pareto chart
+// shows the error of the best plan at every size and of each uniform candidate; the budget slider
+// (bits per weight) re-solves the plan live, without touching the weights again; candidates can
+// be left out, keep rules (REGEX=SPEC, one per line) pin tensors, and the table lets the user set
+// any tensor's scheme by hand. Plans save as JSON for `export --plan` and the memory planner.
+// GUI thread only; solving takes milliseconds, so it runs inline.
+
+#include "plan/planner.h"
+
+#include <QTimer>
+#include <QWidget>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+class QDoubleSpinBox;
+class QLabel;
+class QListWidget;
+class QPlainTextEdit;
+class QPushButton;
+class QSlider;
+class QStackedWidget;
+class QTableView;
+
+namespace qs {
+
+class ParetoChart;
+class PlanTableModel;
+
+class PlanTab : public QWidget {
+    Q_OBJECT
+public:
+    static constexpr int kBudgetSteps = 100; // slider steps per bit
+    static constexpr int kRulesDelayMs = 400;
+
+    explicit PlanTab(QWidget* parent = nullptr);
+
+    void clear();
+    void setMeasurements(std::shared_ptr<const PlanMeasurements> m);
+    void setBudget(double bitsPerWeight);
+    double budget() const;
+    void setCandidateEnabled(const QString& spec, bool enabled);
+    void setRulesText(const QString& text); // applied at once
+    void setHandScheme(const QString& tensor, const QString& spec); // empty spec: auto
+    bool savePlanTo(const QString& path);
+
+    const std::optional<PlanSolution>& solution() const { return m_solution; }
+    QString summaryText() const;
+    QString rulesError() const;
+    ParetoChart* chart() const { return m_chart; }
+    PlanTableModel* tableModel() const { return m_table; }
+    QSlider* budgetSlider() const { return m_slider; }
+
+Q_SIGNALS:
+    void sweepRequested();
+    void planChanged(); // solution() holds the new plan (or nothing)
+    void planSaved(const QString& path);
+
+private:
+    void rebuild();
+    void resolve();
+    void updateSummary();
+    void chooseSaveFile();
+    std::vector<Scheme> checkedCandidates() const;
+
+    std::shared_ptr<const PlanMeasurements> m_measured;
+    PlanMeasurements m_current; // candidates selected, rules applied
+    std::vector<ParetoPoint> m_uniform;
+    std::optional<PlanSolution> m_solution;
+    std::map<std::string, std::string> m_hand; // tensor -> spec
+    double m_minBpw = 0, m_maxBpw = 0;
+
+    QStackedWidget* m_pages;
+    QListWidget* m_candidates;
+    QPlainTextEdit* m_rules;
+    QLabel* m_rulesError;
+    QSlider* m_slider;
+    QDoubleSpinBox* m_budget;
+    QLabel* m_summary;
+    QPushButton* m_save;
+    ParetoChart* m_chart;
+    PlanTableModel* m_table;
+    QTableView* m_tableView;
+    QTimer m_rulesTimer;
+};
+
+} // namespace qs
