@@ -108,6 +108,10 @@ MainWindow::~MainWindow() {
 }
 
 bool MainWindow::setCurrentTab(const QString& name) {
+    if (name.compare(QStringLiteral("compare-error"), Qt::CaseInsensitive) == 0) {
+        m_compareTab->showErrorView(true);
+        return setCurrentTab(QStringLiteral("compare"));
+    }
     for (int i = 0; i < m_tabs->count(); ++i) {
         if (m_tabs->tabText(i).compare(name, Qt::CaseInsensitive) == 0) {
             m_tabs->setCurrentIndex(i);

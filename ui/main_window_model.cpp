@@ -21,8 +21,8 @@ constexpr std::int64_t kAutoSweepParameters = 2'000'000'000;
 } // namespace
 
 QStringList MainWindow::tabNames() {
-    return {QStringLiteral("tensor"), QStringLiteral("compare"), QStringLiteral("model"),
-            QStringLiteral("plan"), QStringLiteral("memory")};
+    return {QStringLiteral("tensor"), QStringLiteral("compare"), QStringLiteral("compare-error"),
+            QStringLiteral("model"),  QStringLiteral("plan"),    QStringLiteral("memory")};
 }
 
 void MainWindow::setupModelTabs() {

@@ -2,6 +2,7 @@
 // bit width, following bit changes, editable slots with validation, and schemes that do not apply.
 
 #include "charts/compare_levels_chart.h"
+#include "charts/compare_scatter_chart.h"
 #include "charts/compare_transfer_chart.h"
 #include "main_window.h"
 #include "models/compare_table_model.h"
@@ -9,6 +10,7 @@
 #include "panels/compare_tab.h"
 #include "test_support.h"
 #include "widgets/compare_slot_editor.h"
+#include "widgets/error_map_view.h"
 #include "workers/analysis_controller.h"
 
 #include <QAbstractItemModelTester>
@@ -72,7 +74,39 @@ private Q_SLOTS:
     void aBadSpecIsShownAndChangesNothing();
     void aSchemeThatDoesNotApplyShowsNotApplicable();
     void pinnedSlotsFollowOnlyTheBitWidth();
+    void errorPageShowsWhereTheErrorSits();
 };
+
+void TestCompareTab::errorPageShowsWhereTheErrorSits() {
+    Window win;
+    CompareTab* tab = win.w.compareTab();
+    QVERIFY(win.w.setCurrentTab(QStringLiteral("compare-error")));
+    QVERIFY(tab->isErrorViewShown());
+    QTRY_VERIFY_WITH_TIMEOUT(showsAll(tab, 16), kTimeoutMs);
+    const double sqnr0 = cell(tab, 0, CompareColumn::Sqnr, int(CompareRole::Value)).toDouble();
+    QCOMPARE(cell(tab, 0, CompareColumn::SqnrDelta).toString(), QStringLiteral("reference"));
+    for (int r = 0; r < 3; ++r) {
+        const CompareResult* result = tab->tableModel()->result(r);
+        if (r > 0)
+            QCOMPARE(cell(tab, r, CompareColumn::SqnrDelta, int(CompareRole::Value)).toDouble(),
+                     result->error.sqnrDb() - sqnr0);
+        // [64, 64] fits the grid element by element; the row RMSEs add up to the squared error.
+        // The scatter holds 3000 strided samples plus up to 64 largest errors.
+        const ErrorMap& m = tab->errorMap(r)->map();
+        QCOMPARE(m.gridRows, 64);
+        QCOMPARE(m.gridCols, 64);
+        double sum = 0;
+        for (double v : m.rowRmse)
+            sum += v * v * 64;
+        QVERIFY(std::abs(sum - result->error.sumSqErr) <= 1e-9 * result->error.sumSqErr);
+        QVERIFY(tab->scatterChart()->pointCount(r) >= 3000);
+        QVERIFY(tab->scatterChart()->pointCount(r) <= 3000 + 64);
+        double maxAbs = 0;
+        for (const QPointF& p : result->scatter)
+            maxAbs = std::max(maxAbs, std::abs(p.y()));
+        QCOMPARE(maxAbs, result->error.maxAbsErr); // the largest error is always in the sample
+    }
+}
 
 void TestCompareTab::defaultsAreIntMulawAndNfAtThePanelsBits() {
     Window win;

@@ -32,6 +32,9 @@ void CompareTableModel::setResult(int row, std::shared_ptr<const CompareResult> 
         return;
     m_results[static_cast<size_t>(row)] = std::move(result);
     Q_EMIT dataChanged(index(row, 0), index(row, kColumns - 1));
+    if (row == 0 && rowCount() > 1) // every other row's delta is against this one
+        Q_EMIT dataChanged(index(1, int(CompareColumn::SqnrDelta)),
+                           index(rowCount() - 1, int(CompareColumn::SqnrDelta)));
 }
 
 void CompareTableModel::clearResults() {
@@ -61,6 +64,8 @@ double CompareTableModel::value(const CompareResult* r, CompareColumn column) co
         return static_cast<double>(r->levels.size());
     case CompareColumn::Sqnr:
         return r->error.sqnrDb();
+    case CompareColumn::SqnrDelta:
+        return sqnrDelta(r);
     case CompareColumn::RelRmse:
         return r->error.relRmse();
     case CompareColumn::Bpw:
@@ -68,6 +73,14 @@ double CompareTableModel::value(const CompareResult* r, CompareColumn column) co
     default:
         return none;
     }
+}
+
+double CompareTableModel::sqnrDelta(const CompareResult* r) const {
+    const CompareResult* first = m_results.empty() ? nullptr : m_results.front().get();
+    if (!r || !first || r->status != CompareResult::Status::Ok ||
+        first->status != CompareResult::Status::Ok)
+        return std::numeric_limits<double>::quiet_NaN();
+    return r->error.sqnrDb() - first->error.sqnrDb();
 }
 
 QVariant CompareTableModel::display(const Scheme& scheme, const CompareResult* r,
@@ -86,6 +99,14 @@ QVariant CompareTableModel::display(const Scheme& scheme, const CompareResult* r
         return r->levels.empty() ? QStringLiteral("—") : QString::number(r->levels.size());
     case CompareColumn::Sqnr:
         return formatDb(r->error.sqnrDb());
+    case CompareColumn::SqnrDelta: {
+        if (!m_results.empty() && r == m_results.front().get())
+            return tr("reference");
+        const double d = sqnrDelta(r);
+        if (std::isnan(d))
+            return QStringLiteral("—");
+        return (d >= 0 ? QStringLiteral("+") : QString()) + formatDb(d);
+    }
     case CompareColumn::RelRmse:
         return formatPercent(r->error.relRmse());
     case CompareColumn::Bpw:
@@ -158,6 +179,8 @@ QVariant CompareTableModel::headerData(int section, Qt::Orientation orientation,
         return tr("Levels");
     case CompareColumn::Sqnr:
         return tr("SQNR");
+    case CompareColumn::SqnrDelta:
+        return tr("Δ SQNR");
     case CompareColumn::RelRmse:
         return tr("rel RMSE");
     case CompareColumn::Bpw:

@@ -15,7 +15,7 @@
 
 namespace qs {
 
-enum class CompareColumn { Scheme, Levels, Sqnr, RelRmse, Bpw, Diagnostics, Count };
+enum class CompareColumn { Scheme, Levels, Sqnr, SqnrDelta, RelRmse, Bpw, Diagnostics, Count };
 
 enum class CompareRole {
     Value = Qt::UserRole + 1, // double behind the cell (NaN when there is none)
@@ -42,6 +42,8 @@ public:
 private:
     QVariant display(const Scheme& scheme, const CompareResult* r, CompareColumn column) const;
     double value(const CompareResult* r, CompareColumn column) const;
+    // SQNR of `r` minus that of the first row; NaN when either is missing.
+    double sqnrDelta(const CompareResult* r) const;
 
     std::vector<Scheme> m_schemes;
     std::vector<std::shared_ptr<const CompareResult>> m_results;

@@ -2,17 +2,22 @@
 
 #include "charts/chart_style.h"
 #include "charts/compare_levels_chart.h"
+#include "charts/compare_scatter_chart.h"
 #include "charts/compare_transfer_chart.h"
 #include "models/compare_table_model.h"
 #include "widgets/compare_slot_editor.h"
+#include "widgets/error_map_view.h"
 #include "workers/compare_controller.h"
 
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace qs {
 namespace {
@@ -22,6 +27,7 @@ constexpr int kTableRowsShown = kCompareSlots;
 CompareTab::CompareTab(QWidget* parent)
     : QWidget(parent), m_controller(new CompareController(this)), m_caption(new QLabel(this)),
       m_levels(new CompareLevelsChart(this)), m_transfer(new CompareTransferChart(this)),
+      m_scatter(new CompareScatterChart(this)), m_pages(new QTabWidget(this)),
       m_model(new CompareTableModel(this)), m_table(new QTableView(this)),
       m_status(new QLabel(this)) {
     if (auto initial = Scheme::parse("int4:g64"))
@@ -79,7 +85,14 @@ CompareTab::CompareTab(QWidget* parent)
     layout->setSpacing(6);
     layout->addWidget(m_caption);
     layout->addLayout(editors);
-    layout->addWidget(charts, 1);
+    m_pages->setObjectName(QStringLiteral("comparePages"));
+    m_pages->setTabPosition(QTabWidget::South);
+    m_pages->setDocumentMode(true);
+    m_pages->addTab(charts, tr("Levels"));
+    m_pages->addTab(buildErrorPage(), tr("Error"));
+    m_pages->setTabToolTip(1, tr("Signed error against value, and where in the matrix the error "
+                                 "sits"));
+    layout->addWidget(m_pages, 1);
     layout->addWidget(m_table);
     layout->addWidget(m_status);
 
@@ -88,6 +101,40 @@ CompareTab::CompareTab(QWidget* parent)
     connect(m_controller, &CompareController::failed, this, &CompareTab::onFailed);
     connect(m_controller, &CompareController::idle, this, &CompareTab::idle);
     applySlots();
+}
+
+QWidget* CompareTab::buildErrorPage() {
+    auto* maps = new QWidget(this);
+    auto* mapsLayout = new QVBoxLayout(maps);
+    mapsLayout->setContentsMargins(0, 0, 0, 0);
+    for (int i = 0; i < kCompareSlots; ++i) {
+        auto* view = new ErrorMapView(maps);
+        view->setToolTip(tr("RMSE of w − ŵ per tile (bright = more error, one scale for all "
+                            "schemes); bars: per row (right) and per column (below)"));
+        m_maps[static_cast<size_t>(i)] = view;
+        mapsLayout->addWidget(view, 1);
+    }
+    auto* page = new QSplitter(Qt::Horizontal, this);
+    page->addWidget(m_scatter);
+    page->addWidget(maps);
+    page->setStretchFactor(0, 3);
+    page->setStretchFactor(1, 2);
+    page->setChildrenCollapsible(false);
+    return page;
+}
+
+void CompareTab::clearErrorViews() {
+    m_scatter->clear();
+    for (ErrorMapView* v : m_maps)
+        v->clear();
+}
+
+void CompareTab::showErrorView(bool errors) {
+    m_pages->setCurrentIndex(errors ? 1 : 0);
+}
+
+bool CompareTab::isErrorViewShown() const {
+    return m_pages->currentIndex() == 1;
 }
 
 CompareTab::~CompareTab() {
@@ -99,6 +146,7 @@ void CompareTab::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint) {
     m_tensor.clear();
     m_levels->clear();
     m_transfer->clear();
+    clearErrorViews();
     m_model->setSchemes(m_entries, nullptr);
     m_controller->setCheckpoint(std::move(checkpoint));
     updateCaption();
@@ -190,6 +238,7 @@ void CompareTab::applySlots() {
         m_levels->clearSlot(i);
         m_transfer->clearSlot(i);
     }
+    clearErrorViews();
     updateCaption();
     m_controller->setSchemes(m_entries);
 }
@@ -218,6 +267,7 @@ void CompareTab::onWeights(const QString& tensor,
     m_status->hide();
     m_model->clearResults();
     m_levels->setWeights(*weights);
+    clearErrorViews();
     m_transfer->setRange(weights->lo, weights->hi);
 }
 
@@ -232,10 +282,20 @@ void CompareTab::onResult(const QString& tensor, int entry,
     if (r->status == CompareResult::Status::Ok) {
         m_levels->setSlot(entry, spec, r->levels, r->levelLines, r->levelRug, colour, dashed);
         m_transfer->setSlot(entry, spec, r->staircase, colour, dashed);
+        m_scatter->setSlot(entry, spec, r->scatter, colour);
+        m_maps[static_cast<size_t>(entry)]->setMap(spec, colour, r->errorMap);
     } else {
         m_levels->clearSlot(entry);
         m_transfer->clearSlot(entry);
+        m_scatter->clearSlot(entry);
+        m_maps[static_cast<size_t>(entry)]->clear();
     }
+    double top = 0; // one colour scale for every scheme's map
+    for (const ErrorMapView* v : m_maps)
+        if (v->hasMap())
+            top = std::max(top, v->map().maxTileRmse());
+    for (ErrorMapView* v : m_maps)
+        v->setScaleMax(top);
 }
 
 void CompareTab::onFailed(const QString& message) {

@@ -3,7 +3,9 @@
 // linear (int), μ-law and NormalFloat at the Scheme panel's bit width and granularity. Each
 // slot is editable (family or spec). Shows the level placement over the weight histogram, the
 // transfer functions and a table of metrics and quantizer reports, all in the schemes' colours.
-// Owns its CompareController; computes only while the tab is shown. GUI thread only.
+// An "Error" page shows, for the same schemes, signed error against value and where in the
+// matrix the error sits (per tile, row and column). Owns its CompareController; computes only
+// while the tab is shown. GUI thread only.
 
 #include "io/checkpoint.h"
 #include "panels/compare_slots.h"
@@ -17,11 +19,14 @@
 
 class QLabel;
 class QTableView;
+class QTabWidget;
 
 namespace qs {
 
 class CompareController;
 class CompareLevelsChart;
+class CompareScatterChart;
+class ErrorMapView;
 class CompareSlotEditor;
 class CompareTableModel;
 class CompareTransferChart;
@@ -48,6 +53,11 @@ public:
     CompareLevelsChart* levelsChart() const { return m_levels; }
     CompareTransferChart* transferChart() const { return m_transfer; }
     CompareTableModel* tableModel() const { return m_model; }
+    CompareScatterChart* scatterChart() const { return m_scatter; }
+    ErrorMapView* errorMap(int slot) const { return m_maps[static_cast<size_t>(slot)]; }
+    // The page shown: levels and transfer functions (false) or the error views (true).
+    void showErrorView(bool errors);
+    bool isErrorViewShown() const;
     CompareSlotEditor* slotEditor(int slot) const { return m_editors[static_cast<size_t>(slot)]; }
     QString statusText() const;
 
@@ -62,6 +72,8 @@ private:
     void onFailed(const QString& message);
     QColor entryColour(int entry) const;
     bool entryDashed(int entry) const;
+    QWidget* buildErrorPage();
+    void clearErrorViews();
 
     CompareController* m_controller;
     std::shared_ptr<const Checkpoint> m_checkpoint;
@@ -73,6 +85,9 @@ private:
     std::array<CompareSlotEditor*, kCompareSlots> m_editors{};
     CompareLevelsChart* m_levels;
     CompareTransferChart* m_transfer;
+    CompareScatterChart* m_scatter;
+    std::array<ErrorMapView*, kCompareSlots> m_maps{};
+    QTabWidget* m_pages;
     CompareTableModel* m_model;
     QTableView* m_table;
     QLabel* m_status;

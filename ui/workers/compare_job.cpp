@@ -9,6 +9,8 @@
 namespace qs {
 namespace {
 
+constexpr std::size_t kScatterPoints = 3000; // per scheme, plus the largest errors
+
 CompareUpdate failure(const QString& tensor, const Error& error) {
     CompareUpdate u;
     u.stage = CompareUpdate::Stage::Failed;
@@ -22,7 +24,9 @@ CompareResult analyse(MatrixView view, const Scheme& scheme, int slot, const His
                       const ProgressFn& progress, bool& cancelled) {
     CompareResult r;
     r.scheme = scheme;
-    auto a = analyzeTensor(view, scheme, {}, progress);
+    AnalysisOptions options;
+    options.keepReconstruction = true;
+    auto a = analyzeTensor(view, scheme, options, progress);
     if (!a) {
         cancelled = a.error().kind == ErrorKind::Cancelled;
         r.status = isNotApplicable(a.error()) ? CompareResult::Status::NotApplicable
@@ -39,6 +43,11 @@ CompareResult analyse(MatrixView view, const Scheme& scheme, int slot, const His
         r.staircase = buildStaircase(r.levels, weights.lo, weights.hi);
     r.levelLines = buildLevelLines(r.levels);
     r.levelRug = buildLevelLines(r.levels, compareLaneLow(slot), compareLaneHigh(slot));
+    r.errorMap = computeErrorMap(view, a->reconstruction);
+    const auto samples = sampleErrors(view, a->reconstruction, kScatterPoints);
+    r.scatter.reserve(static_cast<qsizetype>(samples.size()));
+    for (const ErrorSample& s : samples)
+        r.scatter.append(QPointF(s.value, s.error));
     return r;
 }
 

@@ -7,6 +7,7 @@
 #include "analysis/tensor_analysis.h"
 #include "charts/plot_data.h"
 #include "io/checkpoint.h"
+#include "metrics/error_map.h"
 
 #include <QPromise>
 #include <QString>
@@ -38,6 +39,8 @@ struct CompareResult {
     QList<QPointF> staircase;  // over the weight histogram's range
     QList<QPointF> levelLines; // full height of the levels chart's hidden [0, 1] axis
     QList<QPointF> levelRug;   // the slot's lane (compareLaneLow/High)
+    ErrorMap errorMap;         // where the error sits: per row, column and tile
+    QList<QPointF> scatter;    // (w, w - w^) samples, the largest errors included
 };
 
 struct CompareUpdate {
