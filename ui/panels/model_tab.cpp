@@ -143,7 +143,8 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setDefaultSectionSize(SensitivityHeatmap::kRowHeight + 4);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // Sized once per sweep: resizing to contents on every arriving row is quadratic.
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     m_table->setToolTip(tr("Click a header to sort; the map follows. Double-click a row to open "
                            "the tensor."));
     connect(m_table, &QTableView::doubleClicked, this, [this](const QModelIndex& idx) {
@@ -279,6 +280,7 @@ void ModelTab::onTensor(const TensorMeasurement& t) {
 
 void ModelTab::onFinished(const std::shared_ptr<const PlanMeasurements>& m) {
     m_model->setMeasurements(*m);
+    m_table->resizeColumnsToContents();
     setRunning(false);
     updateScale();
     const qint64 ms = QDateTime::currentMSecsSinceEpoch() - m_startedMs;

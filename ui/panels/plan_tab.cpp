@@ -28,6 +28,7 @@
 
 #include <cmath>
 #include <set>
+#include <utility>
 
 namespace qs {
 
@@ -131,7 +132,7 @@ PlanTab::PlanTab(QWidget* parent)
     m_tableView->verticalHeader()->hide();
     m_tableView->setWordWrap(false);
     m_tableView->verticalHeader()->setDefaultSectionSize(22);
-    m_tableView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_tableView->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     m_tableView->horizontalHeader()->setStretchLastSection(true);
     connect(m_table, &PlanTableModel::schemeEdited, this, &PlanTab::setHandScheme);
 
@@ -235,6 +236,7 @@ void PlanTab::rebuild() {
     m_maxBpw = static_cast<double>(hi) / n;
     m_uniform = uniformPoints(m_current);
     m_chart->setCurve(paretoCurve(m_current, 32), m_uniform);
+    m_resizeColumns = true; // once the table has rows again
     const double wanted = budget() > 0 ? budget() : 4.5;
     {
         const QSignalBlocker b1(m_slider), b2(m_budget);
@@ -285,6 +287,8 @@ void PlanTab::resolve() {
     for (const Scheme& s : checkedCandidates())
         specs << QString::fromStdString(s.toString());
     m_table->setPlan(m_current, *m_solution, hand, specs);
+    if (std::exchange(m_resizeColumns, false))
+        m_tableView->resizeColumnsToContents();
     ParetoPoint p;
     p.bitsPerWeight = m_solution->bitsPerWeight;
     p.relRmse = m_solution->relRmse;

@@ -72,6 +72,7 @@ private:
     std::optional<PlanSolution> m_solution;
     std::map<std::string, std::string> m_hand; // tensor -> spec
     double m_minBpw = 0, m_maxBpw = 0;
+    bool m_resizeColumns = false; // fit the table's columns after the next solve
 
     QStackedWidget* m_pages;
     QListWidget* m_candidates;

@@ -1,0 +1,82 @@
+// Benchmark (not a test): how long the GUI's event loop is ever blocked while the Model tab
+// sweeps a whole checkpoint. Opens PATH in the main window (offscreen), shows the Model tab with
+// the given schemes, and lets a 5 ms timer measure the largest gap between its ticks until the
+// sweep has finished and every tab is idle. Prints the sweep's wall time, the largest stall and
+// the 99th-percentile tick gap.
+//
+//   gui_stall_bench PATH [SCHEMES]     e.g. "int4:g128, nf4:g64, q4_k, mxfp4"
+
+#include "main_window.h"
+#include "models/sensitivity_model.h"
+#include "panels/model_tab.h"
+#include "workers/sweep_controller.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QTimer>
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+int main(int argc, char** argv) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: gui_stall_bench PATH [SCHEMES]\n");
+        return 2;
+    }
+    qs::MainWindow window(false);
+    window.resize(1600, 1000);
+    window.show();
+    if (argc > 2)
+        window.modelTab()->setSchemesText(QString::fromLocal8Bit(argv[2]));
+
+    std::vector<qint64> gaps;
+    QElapsedTimer clock, sweep;
+    QTimer tick;
+    tick.setInterval(5);
+    qint64 last = 0;
+    QObject::connect(&tick, &QTimer::timeout, [&] {
+        const qint64 now = clock.nsecsElapsed();
+        gaps.push_back(now - last);
+        last = now;
+    });
+    QObject::connect(window.sweepController(), &qs::SweepController::started,
+                     [&](const std::vector<qs::Scheme>&) {
+                         sweep.start();
+                         clock.start();
+                         last = 0;
+                         tick.start();
+                     });
+    bool failed = false;
+    QObject::connect(window.sweepController(), &qs::SweepController::failed,
+                     [&](const QString& m) {
+                         std::fprintf(stderr, "sweep failed: %s\n", qPrintable(m));
+                         failed = true;
+                         app.exit(1);
+                     });
+    QObject::connect(window.sweepController(), &qs::SweepController::finished,
+                     [&](const std::shared_ptr<const qs::PlanMeasurements>& m) {
+                         const double seconds = static_cast<double>(sweep.nsecsElapsed()) / 1e9;
+                         // Let the tabs draw what arrived, then stop measuring.
+                         QTimer::singleShot(500, [&, seconds, m] {
+                             tick.stop();
+                             std::sort(gaps.begin(), gaps.end());
+                             const double maxMs = gaps.empty() ? 0 : gaps.back() / 1e6;
+                             const double p99 =
+                                 gaps.empty() ? 0 : gaps[gaps.size() * 99 / 100] / 1e6;
+                             std::printf("tensors %zu, schemes %zu, weights %llu\n",
+                                         m->tensors.size(), m->candidates.size(),
+                                         static_cast<unsigned long long>(m->elements));
+                             std::printf("sweep %.2f s; event loop: %zu ticks, largest gap %.1f ms, "
+                                         "p99 %.1f ms (timer interval 5 ms)\n",
+                                         seconds, gaps.size(), maxMs, p99);
+                             app.exit(0);
+                         });
+                     });
+    window.openCheckpoint(QString::fromLocal8Bit(argv[1]));
+    window.setCurrentTab(QStringLiteral("model"));
+    const int rc = QApplication::exec();
+    return failed ? 1 : rc;
+}
