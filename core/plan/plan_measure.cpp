@@ -51,19 +51,20 @@ Status checkScheme(const Scheme& s) {
     return Ok{};
 }
 
-// One tensor under one scheme; NotApplicable passes through for the caller to skip.
-Result<PlanOption> measure(MatrixView w, const Scheme& s) {
-    auto a = analyzeTensor(w, s);
+// One tensor under one scheme; NotApplicable passes through for the caller to skip. `stop` is
+// polled inside the quantizer, so a cancel does not wait for a large tensor to finish.
+Result<PlanOption> measure(MatrixView w, const Scheme& s, const ProgressFn& stop) {
+    auto a = analyzeTensor(w, s, {}, stop);
     if (!a)
         return a.error();
     return PlanOption{s, a->error.sumSqErr, a->cost.totalBits()};
 }
 
 // The scheme itself, or llama.cpp's fallback chain until one applies.
-Result<PlanOption> measureWithFallback(MatrixView w, const Scheme& s) {
+Result<PlanOption> measureWithFallback(MatrixView w, const Scheme& s, const ProgressFn& stop) {
     Scheme current = s;
     for (int hop = 0; hop < 4; ++hop) {
-        auto o = measure(w, current);
+        auto o = measure(w, current, stop);
         if (o || o.error().kind != ErrorKind::NotApplicable)
             return o;
         auto next = llamaCppFallback(current);
@@ -128,8 +129,13 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
             firstError = std::move(e);
         cancelled = true;
     };
+    const ProgressFn stop = [&](double) {
+        if (request.cancel && request.cancel->load())
+            cancelled = true;
+        return !cancelled.load();
+    };
     tbb::parallel_for(size_t{0}, m.tensors.size(), [&](size_t i) {
-        if (cancelled)
+        if (!stop(0))
             return;
         TensorMeasurement& tm = m.tensors[i];
         auto values = ckpt.readFloat(*infos[i]);
@@ -150,7 +156,9 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
             }
         if (pin) {
             tm.pinned = true;
-            auto o = measureWithFallback(w, *pin);
+            auto o = measureWithFallback(w, *pin, stop);
+            if (cancelled)
+                return;
             if (!o)
                 return fail(makeError(tm.name + " under " + pin->toString() + ": " + o.message()));
             tm.options.push_back(std::move(*o));
@@ -159,8 +167,10 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
             std::vector<std::optional<Result<PlanOption>>> results(cands.size());
             tbb::parallel_for(size_t{0}, cands.size(), [&](size_t c) {
                 if (!cancelled)
-                    results[c] = measure(w, cands[c]);
+                    results[c] = measure(w, cands[c], stop);
             });
+            if (cancelled)
+                return; // a quantization stopped half way is no result
             std::vector<PlanOption> fallbacks;
             for (size_t c = 0; c < cands.size(); ++c) {
                 if (!results[c])
@@ -175,7 +185,7 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
                         makeError(tm.name + " under " + cands[c].toString() + ": " + r.message()));
                 tm.notApplicable.push_back(cands[c].toString() + ": " + r.message());
                 auto next = llamaCppFallback(cands[c]);
-                auto fb = next ? measureWithFallback(w, *next) : Result<PlanOption>(r.error());
+                auto fb = next ? measureWithFallback(w, *next, stop) : Result<PlanOption>(r.error());
                 if (fb) {
                     fb->fallbackFor = cands[c].toString();
                     fallbacks.push_back(std::move(*fb));
@@ -183,6 +193,8 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
             }
             for (auto& fb : fallbacks)
                 tm.options.push_back(std::move(fb));
+            if (cancelled)
+                return;
             if (tm.options.empty())
                 return fail(makeError("no candidate applies to " + tm.name + " " +
                                       infos[i]->shapeString() + " and none falls back"));

@@ -23,6 +23,7 @@
 #include "quant/scheme.h"
 #include "util/progress.h"
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -85,6 +86,8 @@ struct PlanRequest {
     // Called with each tensor as soon as it is measured (partial results for a GUI sweep): from
     // worker threads, never concurrently, in completion order.
     std::function<void(const TensorMeasurement&)> onTensor;
+    // Set from any thread to stop: polled inside every quantization, not only between tensors.
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 // Errors: no candidates, a candidate that needs activations or is not implemented, an invalid

@@ -347,7 +347,13 @@ Result<QuantOutput> quantizeKmeans(const Scheme& s, MatrixView m, const Progress
     };
 
     if (layout.wholeTensor && groups == 1) {
+        // One code book for the whole tensor: no groups to poll between, so ask before and
+        // after the fit (a cancel then waits for one sort and fit at most, not a sweep).
+        if (!reportProgress(progress, 0.0))
+            return cancelledError();
         fitGroup(0, true);
+        if (!reportProgress(progress, 0.9))
+            return cancelledError();
     } else {
         std::atomic<bool> cancelled{false};
         std::atomic<std::int64_t> done{0};

@@ -120,6 +120,25 @@ private slots:
             compareSolutions(solve(selected, bpw), solve(some, bpw));
     }
 
+    void aCancelFlagStopsInsideAQuantization() {
+        std::atomic<bool> stop{true}; // already set: the first quantization gives up at once
+        auto r = request({"int4:g64", "q4_k"});
+        r.cancel = &stop;
+        auto m = measurePlanCandidates(sample(), r);
+        QVERIFY(!m.ok());
+        QCOMPARE(m.error().kind, ErrorKind::Cancelled);
+        // Set from another thread while it runs: still a clean Cancelled, never a failure.
+        stop = false;
+        int seen = 0;
+        r.onTensor = [&](const TensorMeasurement&) {
+            if (++seen == 3)
+                stop = true;
+        };
+        auto half = measurePlanCandidates(sample(), r);
+        QVERIFY(!half.ok());
+        QCOMPARE(half.error().kind, ErrorKind::Cancelled);
+    }
+
     void eachTensorIsReportedWithItsStatistics() {
         auto r = request({"int4:g64"});
         std::set<std::string> seen;

@@ -24,6 +24,7 @@
 #include "workers/sweep_controller.h"
 
 #include <QAbstractItemModelTester>
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSortFilterProxyModel>
@@ -238,6 +239,35 @@ private slots:
         QCOMPARE(loaded->tensors.size(), size_t(kQuantizedTensors));
         QCOMPARE(*loaded->specFor(name.toStdString()), std::string("q8_0"));
         QCOMPARE(win.w.planPath(), path);
+    }
+
+    void closingTheWindowCancelsASweepInFlight() {
+        // Eight 1024 x 4096 tensors under k-means: far longer than the close below takes.
+        QTemporaryDir dir;
+        const std::string path = dir.filePath(QStringLiteral("big.safetensors")).toStdString();
+        std::vector<float> values(size_t(1024) * 4096);
+        for (size_t i = 0; i < values.size(); ++i)
+            values[i] = float(std::sin(double(i) * 0.7071) * 0.05);
+        std::vector<test::FixtureTensor> tensors;
+        for (int k = 0; k < 8; ++k)
+            tensors.push_back({"layers." + std::to_string(k) + ".mlp.up_proj.weight", "F32",
+                               {1024, 4096}, test::floatBytes(values)});
+        test::writeSafetensors(path, tensors);
+        MainWindow w(false);
+        QSignalSpy started(w.sweepController(), &SweepController::started);
+        QSignalSpy finished(w.sweepController(), &SweepController::finished);
+        w.modelTab()->setSchemesText(QStringLiteral("kmeans4, q4_k, nf4:g64"));
+        w.setCurrentTab(QStringLiteral("model"));
+        w.openCheckpoint(QString::fromStdString(path));
+        QVERIFY(started.wait(kTimeoutMs));
+        QVERIFY(w.sweepController()->isBusy());
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(w.close()); // cancels and waits for the workers
+        qInfo("closed %lld ms into a sweep", static_cast<long long>(clock.elapsed()));
+        QCoreApplication::processEvents();
+        QCOMPARE(finished.count(), 0);
+        QVERIFY(!w.sweepController()->cache());
     }
 
     void memoryTabMatchesTheConfigFiguresAndPricesThePlan() {

@@ -90,6 +90,7 @@ void SweepController::start() {
     watcher->setFuture(QtConcurrent::run([checkpoint, missing, flag](QPromise<Update>& promise) {
         PlanRequest request;
         request.candidates = missing;
+        request.cancel = flag.get();
         request.onTensor = [&](const TensorMeasurement& t) {
             Update u;
             u.stage = Update::Stage::Tensor;
