@@ -1,5 +1,6 @@
 #include "quant/registry.h"
 
+#include "methods/autoround.h"
 #include "methods/awq.h"
 #include "methods/smoothquant.h"
 #include "methods/gptq.h"
@@ -100,7 +101,7 @@ constexpr std::array kFamilies{
     FamilyInfo{"awq", K::Calibrated, 2, 8, 0, 0, G::Group, 128, true, false,
                "AWQ (needs activations)", nullptr, nullptr, quantizeAwq},
     FamilyInfo{"autoround", K::Calibrated, 2, 8, 0, 0, G::Group, 128, true, true,
-               "AutoRound (needs activations)"},
+               "AutoRound (needs activations)", nullptr, nullptr, quantizeAutoRound},
     FamilyInfo{"smoothquant", K::Calibrated, 2, 8, 0, 0, G::Channel, 0, true, true,
                "SmoothQuant W8A8 (needs activations)", nullptr, nullptr, quantizeSmoothQuant},
     FamilyInfo{"f16", K::Cast, 0, 0, 16, 0, G::Tensor, 0, false, false, "IEEE half cast",
@@ -124,7 +125,7 @@ std::vector<std::string_view> FamilyInfo::extraOptions() const {
         if (name == "awq")
             return {"grid", "no_clip"};
         if (name == "autoround")
-            return {"iters", "lr"};
+            return {"iters", "lr", "batch", "order"};
         return {"alpha"};
     case FamilyKind::Learned:
         return {"iters", "tol"};
