@@ -8,6 +8,7 @@
 #include "number_format.h"
 #include "panels/compare_tab.h"
 #include "panels/memory_tab.h"
+#include "panels/methods_tab.h"
 #include "panels/metadata_pane.h"
 #include "panels/metrics_panel.h"
 #include "panels/scheme_panel.h"
@@ -101,7 +102,7 @@ MainWindow::MainWindow(bool persistSettings, QWidget* parent)
 }
 
 MainWindow::~MainWindow() {
-    m_sweeps->shutdown();
+    shutdownModelTabs();
     m_controller->shutdown();
     m_compareTab->shutdown();
     m_browser->shutdown();
@@ -271,7 +272,7 @@ QString MainWindow::statusFileText() const {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-    m_sweeps->shutdown();
+    shutdownModelTabs();
     m_controller->shutdown();
     m_compareTab->shutdown();
     m_browser->shutdown();
@@ -389,6 +390,8 @@ void MainWindow::onTensorSelected(const QString& name) {
     m_controller->setTensor(name);
     m_compareTab->setTensor(name);
     m_lessonView->setTensor(m_controller->checkpoint(), name);
+    m_methodsTab->setTensor(name);
+    maybeRunMethods();
 }
 
 void MainWindow::onSchemeChanged(const Scheme& scheme) {

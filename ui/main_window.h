@@ -26,6 +26,7 @@ class CompareTab;
 class ExportDialog;
 class LessonView;
 class MemoryTab;
+class MethodsTab;
 class MetricsPanel;
 class ModelTab;
 class PlanTab;
@@ -57,6 +58,7 @@ public:
     ModelTab* modelTab() const { return m_modelTab; }
     PlanTab* planTab() const { return m_planTab; }
     MemoryTab* memoryTab() const { return m_memoryTab; }
+    MethodsTab* methodsTab() const { return m_methodsTab; }
     SweepController* sweepController() const { return m_sweeps; }
     // Shows the centre tab named `name` ("tensor", "compare", "model", "plan", "memory"); false
     // if there is none.
@@ -94,11 +96,13 @@ private:
     void buildMenus();
     void buildStatusBar();
     void setupLearnMode();
-    // The whole-model tabs (Model, Plan, Memory): main_window_model.cpp.
+    // The Methods tab and the whole-model tabs (Model, Plan, Memory): main_window_model.cpp.
     void setupModelTabs();
     void modelTabsCheckpointOpened(const std::shared_ptr<const Checkpoint>& checkpoint);
     void maybeStartSweep();
     bool modelTabsBusy() const;
+    void shutdownModelTabs();
+    void maybeRunMethods();
     void openFromMap(const QString& tensor, const QString& spec);
     void connectController();
     void restoreSettings();
@@ -139,6 +143,7 @@ private:
     ModelTab* m_modelTab = nullptr;
     PlanTab* m_planTab = nullptr;
     MemoryTab* m_memoryTab = nullptr;
+    MethodsTab* m_methodsTab = nullptr;
     QStackedWidget* m_centre;
     LessonView* m_lessonView = nullptr;
     int m_exploreIndex = 0; // the centre page Learn mode returns to

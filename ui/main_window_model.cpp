@@ -4,6 +4,7 @@
 
 #include "main_window.h"
 #include "panels/memory_tab.h"
+#include "panels/methods_tab.h"
 #include "panels/model_tab.h"
 #include "panels/plan_tab.h"
 #include "panels/scheme_panel.h"
@@ -22,7 +23,8 @@ constexpr std::int64_t kAutoSweepParameters = 2'000'000'000;
 
 QStringList MainWindow::tabNames() {
     return {QStringLiteral("tensor"), QStringLiteral("compare"), QStringLiteral("compare-error"),
-            QStringLiteral("model"),  QStringLiteral("plan"),    QStringLiteral("memory")};
+            QStringLiteral("methods"), QStringLiteral("model"), QStringLiteral("plan"),
+            QStringLiteral("memory")};
 }
 
 void MainWindow::setupModelTabs() {
@@ -30,6 +32,11 @@ void MainWindow::setupModelTabs() {
     m_modelTab = new ModelTab(m_sweeps);
     m_planTab = new PlanTab;
     m_memoryTab = new MemoryTab;
+    m_methodsTab = new MethodsTab;
+    m_tabs->addTab(m_methodsTab, tr("Methods"));
+    m_tabs->setTabToolTip(m_tabs->indexOf(m_methodsTab),
+                          tr("RTN, HQQ, SINQ, GPTQ, AWQ, AutoRound side by side on this layer"));
+    connect(m_methodsTab, &MethodsTab::finished, this, &MainWindow::emitIdleWhenAllDone);
     m_tabs->addTab(m_modelTab, tr("Model"));
     m_tabs->addTab(m_planTab, tr("Plan"));
     m_tabs->addTab(m_memoryTab, tr("Memory"));
@@ -41,6 +48,7 @@ void MainWindow::setupModelTabs() {
                           tr("What it takes to serve or fine-tune the model, and which GPUs hold it"));
 
     connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::maybeStartSweep);
+    connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::maybeRunMethods);
     connect(m_modelTab, &ModelTab::openRequested, this, &MainWindow::openFromMap);
     connect(m_sweeps, &SweepController::finished, m_planTab, &PlanTab::setMeasurements);
     connect(m_sweeps, &SweepController::idle, this, &MainWindow::emitIdleWhenAllDone);
@@ -61,7 +69,23 @@ void MainWindow::setupModelTabs() {
 }
 
 bool MainWindow::modelTabsBusy() const {
-    return m_sweeps->isBusy() || m_memoryTab->isBusy();
+    return m_sweeps->isBusy() || m_memoryTab->isBusy() || m_methodsTab->isBusy();
+}
+
+void MainWindow::shutdownModelTabs() {
+    m_sweeps->shutdown();
+    m_methodsTab->shutdown();
+}
+
+void MainWindow::maybeRunMethods() {
+    // Small layers run as soon as the tab shows them; larger ones wait for Run (AutoRound's
+    // 200 steps over a large layer take a while).
+    constexpr std::int64_t kAutoRunElements = 1 << 20;
+    const auto checkpoint = m_sweeps->checkpoint();
+    const TensorInfo* t = checkpoint ? checkpoint->find(m_currentTensor.toStdString()) : nullptr;
+    if (m_tabs->currentWidget() == m_methodsTab && t && t->shape.size() >= 2 &&
+        t->numel() <= kAutoRunElements && m_methodsTab->ranTensor() != m_currentTensor)
+        m_methodsTab->run();
 }
 
 void MainWindow::modelTabsCheckpointOpened(const std::shared_ptr<const Checkpoint>& checkpoint) {
@@ -70,6 +94,7 @@ void MainWindow::modelTabsCheckpointOpened(const std::shared_ptr<const Checkpoin
     m_planTab->clear();
     m_memoryTab->setPanelScheme(m_scheme->scheme());
     m_memoryTab->setCheckpoint(checkpoint);
+    m_methodsTab->setCheckpoint(checkpoint);
     maybeStartSweep();
 }
 

@@ -1,0 +1,474 @@
+#include "panels/methods_tab.h"
+
+#include "analysis/tensor_analysis.h"
+#include "charts/methods_chart.h"
+#include "number_format.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QElapsedTimer>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <cmath>
+
+namespace qs {
+
+namespace {
+
+struct MethodDef {
+    const char* name;  // methodNames()
+    const char* label; // check box
+    const char* tip;
+    bool byDefault;
+};
+
+constexpr MethodDef kMethods[] = {
+    {"rtn", QT_TRANSLATE_NOOP("qs::MethodsTab", "RTN (int)"),
+     QT_TRANSLATE_NOOP("qs::MethodsTab", "Round to nearest, asymmetric int: the baseline"), true},
+    {"hqq", "HQQ", QT_TRANSLATE_NOOP("qs::MethodsTab", "Half-quadratic zero-point optimisation "
+                                                        "(calibration-free)"),
+     true},
+    {"sinq", "SINQ", QT_TRANSLATE_NOOP("qs::MethodsTab", "Sinkhorn dual-axis scaling "
+                                                          "(calibration-free)"),
+     true},
+    {"gptq", "GPTQ", QT_TRANSLATE_NOOP("qs::MethodsTab", "Hessian-based error feedback (uses the "
+                                                          "activations)"),
+     true},
+    {"awq", "AWQ", QT_TRANSLATE_NOOP("qs::MethodsTab", "Activation-aware scales and clipping"),
+     true},
+    {"autoround", "AutoRound",
+     QT_TRANSLATE_NOOP("qs::MethodsTab", "Signed-gradient tuning of rounding and ranges on the "
+                                         "layer output (200 steps: the slowest)"),
+     true},
+    {"smoothquant", "SmoothQuant",
+     QT_TRANSLATE_NOOP("qs::MethodsTab", "Migrates activation outliers into the weights (W8A8-"
+                                         "style, per output channel)"),
+     false},
+};
+
+QString specFor(const QString& method, int bits, int group) {
+    const QString g = group > 0 ? QStringLiteral(":g%1").arg(group) : QStringLiteral(":channel");
+    if (method == QLatin1String("rtn"))
+        return QStringLiteral("int%1%2").arg(bits).arg(g);
+    if (method == QLatin1String("smoothquant"))
+        return QStringLiteral("smoothquant%1").arg(bits);
+    return QStringLiteral("%1%2%3").arg(method).arg(bits).arg(g);
+}
+
+} // namespace
+
+QStringList MethodsTab::methodNames() {
+    QStringList out;
+    for (const MethodDef& m : kMethods)
+        out << QString::fromLatin1(m.name);
+    return out;
+}
+
+MethodsTab::MethodsTab(QWidget* parent)
+    : QWidget(parent), m_caption(new QLabel), m_bits(new QSpinBox), m_group(new QComboBox),
+      m_source(new QComboBox), m_tokens(new QSpinBox), m_outliers(new QSpinBox),
+      m_outlierScale(new QDoubleSpinBox), m_load(new QPushButton(tr("Activations…"))),
+      m_run(new QPushButton(tr("Run"))), m_cancelButton(new QToolButton),
+      m_progress(new QProgressBar), m_table(new QTableWidget),
+      m_errors(new MethodsChart(tr("Weight and output error"), tr("relative error"))),
+      m_times(new MethodsChart(tr("Time taken"), tr("milliseconds"))), m_status(new QLabel) {
+    m_caption->setTextFormat(Qt::RichText);
+    auto* methods = new QHBoxLayout;
+    methods->addWidget(new QLabel(tr("Methods:")));
+    for (const MethodDef& m : kMethods) {
+        auto* box = new QCheckBox(tr(m.label));
+        box->setChecked(m.byDefault);
+        box->setToolTip(tr(m.tip));
+        box->setObjectName(QString::fromLatin1(m.name));
+        m_methods.push_back(box);
+        methods->addWidget(box);
+    }
+    methods->addSpacing(12);
+    m_bits->setRange(2, 8);
+    m_bits->setValue(4);
+    m_bits->setPrefix(tr("bits "));
+    for (int g : {32, 64, 128})
+        m_group->addItem(QStringLiteral("g%1").arg(g), g);
+    m_group->addItem(tr("per channel"), 0);
+    m_group->setCurrentIndex(1);
+    methods->addWidget(m_bits);
+    methods->addWidget(m_group);
+    methods->addStretch(1);
+
+    auto* acts = new QHBoxLayout;
+    acts->addWidget(new QLabel(tr("Activations:")));
+    m_source->addItem(tr("synthetic"));
+    m_source->setToolTip(tr("Gaussian tokens with correlated channels, a few of them scaled up "
+                            "(the outlier channels real LLM inputs show), or a [tokens, "
+                            "in_features] tensor loaded with Activations…"));
+    m_tokens->setRange(16, 65536);
+    m_tokens->setValue(512);
+    m_tokens->setSuffix(tr(" tokens"));
+    m_outliers->setRange(0, 4096);
+    m_outliers->setValue(4);
+    m_outliers->setSuffix(tr(" outlier channels"));
+    m_outlierScale->setRange(1, 1000);
+    m_outlierScale->setValue(20);
+    m_outlierScale->setPrefix(tr("× "));
+    m_load->setToolTip(tr("Load [tokens, in_features] activations from .npy or any supported "
+                          "file"));
+    connect(m_load, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Activations"));
+        if (!path.isEmpty())
+            loadActivations(path);
+    });
+    connect(m_source, &QComboBox::currentIndexChanged, this, [this](int i) {
+        const bool synthetic = i == 0;
+        for (QWidget* w : {static_cast<QWidget*>(m_tokens), static_cast<QWidget*>(m_outliers),
+                           static_cast<QWidget*>(m_outlierScale)})
+            w->setEnabled(synthetic);
+    });
+    acts->addWidget(m_source);
+    acts->addWidget(m_tokens);
+    acts->addWidget(m_outliers);
+    acts->addWidget(m_outlierScale);
+    acts->addWidget(m_load);
+    acts->addStretch(1);
+    m_run->setObjectName(QStringLiteral("methodsRun"));
+    connect(m_run, &QPushButton::clicked, this, &MethodsTab::run);
+    m_cancelButton->setText(tr("Cancel"));
+    connect(m_cancelButton, &QToolButton::clicked, this, &MethodsTab::cancel);
+    m_progress->setRange(0, 1000);
+    m_progress->setMaximumWidth(160);
+    m_progress->setTextVisible(false);
+    m_progress->hide();
+    m_cancelButton->hide();
+    acts->addWidget(m_run);
+    acts->addWidget(m_progress);
+    acts->addWidget(m_cancelButton);
+
+    const QStringList headers = {tr("Scheme"),       tr("Weight rel RMSE"), tr("SQNR"),
+                                 tr("Output rel err"), tr("Time"),         tr("Bits/weight"),
+                                 tr("Note")};
+    m_table->setColumnCount(static_cast<int>(headers.size()));
+    m_table->setHorizontalHeaderLabels(headers);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(22);
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    auto* charts = new QSplitter(Qt::Horizontal);
+    charts->addWidget(m_errors);
+    charts->addWidget(m_times);
+    charts->setStretchFactor(0, 3);
+    charts->setStretchFactor(1, 2);
+    auto* body = new QSplitter(Qt::Vertical);
+    body->addWidget(charts);
+    body->addWidget(m_table);
+    body->setStretchFactor(0, 3);
+    body->setStretchFactor(1, 2);
+
+    m_status->setWordWrap(true);
+    m_status->setStyleSheet(QStringLiteral("color: #666;"));
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_caption);
+    layout->addLayout(methods);
+    layout->addLayout(acts);
+    layout->addWidget(body, 1);
+    layout->addWidget(m_status);
+    m_caption->setText(tr("Select a tensor: each method runs on that one linear layer [out, in] "
+                          "with the activations below."));
+}
+
+MethodsTab::~MethodsTab() {
+    shutdown();
+}
+
+void MethodsTab::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint) {
+    cancel();
+    m_checkpoint = std::move(checkpoint);
+    m_tensor.clear();
+    m_results.clear();
+    showResults();
+}
+
+void MethodsTab::setTensor(const QString& name) {
+    m_tensor = name;
+    const TensorInfo* t = m_checkpoint ? m_checkpoint->find(name.toStdString()) : nullptr;
+    if (!t)
+        return;
+    m_caption->setText(tr("<b>%1</b> %2 — each method runs on this one linear layer [out, in] "
+                          "with %3")
+                           .arg(name.toHtmlEscaped(), QString::fromStdString(t->shapeString()),
+                                activationsText().toHtmlEscaped()));
+}
+
+QString MethodsTab::activationsText() const {
+    if (m_loaded)
+        return tr("%1 activations [%2, %3]")
+            .arg(m_loadedSource)
+            .arg(m_loadedTokens)
+            .arg(m_loadedFeatures);
+    return tr("synthetic activations (%1 tokens, %2 outlier channels × %3)")
+        .arg(m_tokens->value())
+        .arg(m_outliers->value())
+        .arg(m_outlierScale->value());
+}
+
+std::vector<Scheme> MethodsTab::schemes() const {
+    std::vector<Scheme> out;
+    const QStringList names = methodNames();
+    for (size_t i = 0; i < m_methods.size(); ++i)
+        if (m_methods[i]->isChecked())
+            if (auto s = Scheme::parse(specFor(names[int(i)], m_bits->value(),
+                                               m_group->currentData().toInt())
+                                           .toStdString()))
+                out.push_back(*s);
+    return out;
+}
+
+void MethodsTab::setMethodChecked(const QString& method, bool on) {
+    const int i = static_cast<int>(methodNames().indexOf(method));
+    if (i >= 0)
+        m_methods[size_t(i)]->setChecked(on);
+}
+
+void MethodsTab::setBits(int bits) {
+    m_bits->setValue(bits);
+}
+
+void MethodsTab::setGroupSize(int group) {
+    const int i = m_group->findData(group);
+    if (i >= 0)
+        m_group->setCurrentIndex(i);
+}
+
+void MethodsTab::setSynthetic(const SyntheticCalibration& spec) {
+    m_loaded.reset();
+    if (m_source->count() > 1)
+        m_source->removeItem(1);
+    m_source->setCurrentIndex(0);
+    m_tokens->setValue(static_cast<int>(spec.tokens));
+    m_outliers->setValue(static_cast<int>(spec.outliers));
+    m_outlierScale->setValue(spec.outlierScale);
+}
+
+bool MethodsTab::loadActivations(const QString& path, const QString& tensor) {
+    auto fail = [&](const QString& why) {
+        m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
+        m_status->setText(why);
+        return false;
+    };
+    auto ckpt = Checkpoint::open(path.toStdString());
+    if (!ckpt)
+        return fail(QString::fromStdString(ckpt.message()));
+    const TensorInfo* t = nullptr;
+    for (const TensorInfo& c : ckpt->tensors())
+        if ((tensor.isEmpty() && c.shape.size() == 2) || c.name == tensor.toStdString()) {
+            t = &c;
+            break;
+        }
+    if (!t || t->shape.size() != 2)
+        return fail(tr("%1: no [tokens, in_features] tensor%2")
+                        .arg(QFileInfo(path).fileName(),
+                             tensor.isEmpty() ? QString() : tr(" named %1").arg(tensor)));
+    auto values = ckpt->readFloat(*t);
+    if (!values)
+        return fail(QString::fromStdString(values.message()));
+    m_loaded = std::make_shared<const std::vector<float>>(std::move(values).value());
+    m_loadedTokens = t->shape[0];
+    m_loadedFeatures = t->shape[1];
+    m_loadedSource = QFileInfo(path).fileName();
+    if (m_source->count() < 2)
+        m_source->addItem(QString());
+    m_source->setItemText(1, tr("from %1").arg(m_loadedSource));
+    m_source->setCurrentIndex(1);
+    m_status->setStyleSheet(QStringLiteral("color: #666;"));
+    m_status->setText(tr("Loaded %1").arg(activationsText()));
+    setTensor(m_tensor);
+    return true;
+}
+
+bool MethodsTab::run() {
+    const TensorInfo* info = m_checkpoint ? m_checkpoint->find(m_tensor.toStdString()) : nullptr;
+    auto fail = [&](const QString& why) {
+        m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
+        m_status->setText(why);
+        return false;
+    };
+    if (!info)
+        return fail(tr("Select a tensor first"));
+    if (info->shape.size() < 2)
+        return fail(tr("%1 is not a matrix: the methods work on linear layers").arg(m_tensor));
+    if (m_source->currentIndex() == 1 && m_loaded && m_loadedFeatures != info->cols())
+        return fail(tr("the loaded activations have %1 features; %2 takes %3 inputs")
+                        .arg(m_loadedFeatures)
+                        .arg(m_tensor)
+                        .arg(info->cols()));
+    const std::vector<Scheme> schemes = this->schemes();
+    if (schemes.empty())
+        return fail(tr("Tick at least one method"));
+    cancel();
+    if (m_watcher) { // a run being cancelled: wait for it, its results are no longer wanted
+        m_watcher->disconnect(this);
+        m_watcher->waitForFinished();
+        m_watcher->deleteLater();
+        m_watcher = nullptr;
+    }
+    m_results.clear();
+    showResults();
+    m_ranTensor = m_tensor;
+    m_cancel = std::make_shared<std::atomic<bool>>(false);
+    std::shared_ptr<const std::vector<float>> loaded =
+        m_source->currentIndex() == 1 ? m_loaded : nullptr;
+    SyntheticCalibration synthetic;
+    synthetic.tokens = m_tokens->value();
+    synthetic.outliers = m_outliers->value();
+    synthetic.outlierScale = m_outlierScale->value();
+    const std::int64_t loadedTokens = m_loadedTokens;
+    auto checkpoint = m_checkpoint;
+    const TensorInfo tensor = *info;
+    auto cancelFlag = m_cancel;
+    m_watcher = new QFutureWatcher<MethodResult>(this);
+    connect(m_watcher, &QFutureWatcherBase::resultReadyAt, this, &MethodsTab::onResult);
+    connect(m_watcher, &QFutureWatcherBase::progressValueChanged, m_progress,
+            &QProgressBar::setValue);
+    connect(m_watcher, &QFutureWatcherBase::finished, this, &MethodsTab::onDone);
+    m_progress->setValue(0);
+    m_progress->show();
+    m_cancelButton->show();
+    m_run->setEnabled(false);
+    m_status->setStyleSheet(QStringLiteral("color: #666;"));
+    m_status->setText(tr("Running %n method(s) on %1…", nullptr, int(schemes.size())).arg(m_tensor));
+    m_watcher->setFuture(QtConcurrent::run([=](QPromise<MethodResult>& promise) {
+        promise.setProgressRange(0, 1000);
+        auto weights = checkpoint->readFloat(tensor);
+        if (!weights) {
+            promise.addResult(MethodResult{QString(), QString::fromStdString(weights.message())});
+            return;
+        }
+        const MatrixView w = matrixView(tensor, *weights);
+        std::vector<float> generated;
+        MatrixView x;
+        if (loaded) {
+            x = MatrixView{loaded->data(), loadedTokens, w.cols};
+        } else {
+            generated = syntheticActivations(synthetic, w.cols);
+            x = MatrixView{generated.data(), synthetic.tokens, w.cols};
+        }
+        AnalysisOptions options;
+        options.activations = &x;
+        for (size_t i = 0; i < schemes.size(); ++i) {
+            if (cancelFlag->load())
+                return;
+            MethodResult r;
+            r.spec = QString::fromStdString(schemes[i].toString());
+            QElapsedTimer clock;
+            clock.start();
+            const double base = double(i) / double(schemes.size());
+            auto a = analyzeTensor(w, schemes[i], options, [&](double f) {
+                promise.setProgressValue(
+                    static_cast<int>(1000 * (base + f / double(schemes.size()))));
+                return !cancelFlag->load();
+            });
+            r.millis = static_cast<double>(clock.nsecsElapsed()) / 1e6;
+            if (!a) {
+                if (a.error().kind == ErrorKind::Cancelled)
+                    return;
+                r.error = QString::fromStdString(a.message());
+            } else {
+                r.relRmse = a->error.relRmse();
+                r.sqnrDb = a->error.sqnrDb();
+                r.outRelErr = a->outputRelError.value_or(-1);
+                r.bitsPerWeight = a->cost.bitsPerWeight();
+            }
+            promise.addResult(std::move(r));
+        }
+        promise.setProgressValue(1000);
+    }));
+    return true;
+}
+
+void MethodsTab::onResult(int index) {
+    if (!m_watcher)
+        return;
+    MethodResult r = m_watcher->resultAt(index);
+    if (r.spec.isEmpty()) { // the tensor could not be read
+        m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
+        m_status->setText(r.error);
+        return;
+    }
+    m_results.push_back(std::move(r));
+    showResults();
+}
+
+void MethodsTab::onDone() {
+    m_watcher->deleteLater();
+    m_watcher = nullptr;
+    m_progress->hide();
+    m_cancelButton->hide();
+    m_run->setEnabled(true);
+    if (m_cancel && m_cancel->load())
+        m_status->setText(tr("Cancelled after %n method(s)", nullptr, int(m_results.size())));
+    else if (!m_results.empty())
+        m_status->setText(tr("%n method(s) on %1 with %2", nullptr, int(m_results.size()))
+                              .arg(m_tensor, activationsText()));
+    Q_EMIT finished();
+}
+
+void MethodsTab::cancel() {
+    if (m_cancel)
+        m_cancel->store(true);
+}
+
+void MethodsTab::shutdown() {
+    cancel();
+    if (m_watcher)
+        m_watcher->waitForFinished();
+}
+
+void MethodsTab::showResults() {
+    m_table->setRowCount(static_cast<int>(m_results.size()));
+    QStringList names;
+    std::vector<double> weightErr, outErr, times;
+    for (int i = 0; i < static_cast<int>(m_results.size()); ++i) {
+        const MethodResult& r = m_results[size_t(i)];
+        const bool ok = r.error.isEmpty();
+        const QStringList cells = {
+            r.spec,
+            ok ? formatNumber(r.relRmse, 4) : QStringLiteral("—"),
+            ok ? formatDb(r.sqnrDb) : QStringLiteral("—"),
+            ok && r.outRelErr >= 0 ? formatNumber(r.outRelErr, 4) : QStringLiteral("—"),
+            QStringLiteral("%1 ms").arg(r.millis, 0, 'f', r.millis < 10 ? 2 : 0),
+            ok ? QString::number(r.bitsPerWeight, 'f', 3) : QStringLiteral("—"),
+            r.error.section(QLatin1Char('\n'), 0, 0)};
+        for (int c = 0; c < cells.size(); ++c) {
+            auto* item = new QTableWidgetItem(cells[c]);
+            if (c > 0 && c < 6)
+                item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+            m_table->setItem(i, c, item);
+        }
+        names << r.spec;
+        weightErr.push_back(ok ? r.relRmse : std::nan(""));
+        outErr.push_back(ok && r.outRelErr >= 0 ? r.outRelErr : std::nan(""));
+        times.push_back(r.millis);
+    }
+    m_table->resizeColumnsToContents();
+    m_errors->setBars(names, {{tr("weight rel RMSE"), QColor(0x2E86AB), weightErr},
+                              {tr("output rel error"), QColor(0xE07A5F), outErr}});
+    m_times->setBars(names, {{tr("time (ms)"), QColor(0x6C4AB6), times}});
+}
+
+QString MethodsTab::statusText() const {
+    return m_status->text();
+}
+
+} // namespace qs

@@ -1,0 +1,108 @@
+#pragma once
+// The "Methods" tab: beyond round-to-nearest on the selected layer. Tick methods (RTN, HQQ,
+// SINQ, GPTQ, AWQ, AutoRound, SmoothQuant) at one bit width and group size; each runs on this
+// one linear layer [out, in] with input activations [tokens, in] — synthetic (Gaussian with a
+// chosen number of outlier channels and their scale) or loaded from a file (Activations…) — and
+// a table and bar charts show weight error, output error (||XW^T - XW^^T|| / ||XW^T||), time
+// taken and bits per weight. Runs in the background, method by method, with progress and
+// cancel. GUI thread only.
+
+#include "io/checkpoint.h"
+#include "methods/calibration.h"
+#include "quant/scheme.h"
+
+#include <QFutureWatcher>
+#include <QWidget>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <vector>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTableWidget;
+class QToolButton;
+
+namespace qs {
+
+class MethodsChart;
+
+struct MethodResult {
+    QString spec;
+    QString error; // empty when it ran
+    double relRmse = 0, sqnrDb = 0, outRelErr = -1, bitsPerWeight = 0, millis = 0;
+};
+
+class MethodsTab : public QWidget {
+    Q_OBJECT
+public:
+    static QStringList methodNames(); // rtn, hqq, sinq, gptq, awq, autoround, smoothquant
+
+    explicit MethodsTab(QWidget* parent = nullptr);
+    ~MethodsTab() override;
+
+    void setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint);
+    void setTensor(const QString& name);
+    // The scheme each ticked method runs at the chosen bits and group size.
+    std::vector<Scheme> schemes() const;
+    void setMethodChecked(const QString& method, bool on);
+    void setBits(int bits);
+    void setGroupSize(int group);
+    void setSynthetic(const SyntheticCalibration& spec);
+    // Loads [tokens, in_features] activations from a file (its only 2-D tensor, or the one named
+    // `tensor`); false and the reason shown when it cannot.
+    bool loadActivations(const QString& path, const QString& tensor = {});
+    bool run();
+    void cancel();
+    void shutdown();
+    bool isBusy() const { return m_watcher != nullptr; }
+    QString ranTensor() const { return m_ranTensor; } // the tensor of the last run
+
+    const std::vector<MethodResult>& results() const { return m_results; }
+    QString statusText() const;
+
+Q_SIGNALS:
+    void finished(); // every ticked method has a result (or the run was cancelled)
+
+private:
+    void onResult(int index);
+    void onDone();
+    void showResults();
+    QString activationsText() const;
+
+    std::shared_ptr<const Checkpoint> m_checkpoint;
+    QString m_tensor;
+    QString m_ranTensor;
+    std::optional<SyntheticCalibration> m_synthetic = SyntheticCalibration{};
+    std::shared_ptr<const std::vector<float>> m_loaded; // activations from a file
+    std::int64_t m_loadedTokens = 0, m_loadedFeatures = 0;
+    QString m_loadedSource;
+    std::vector<MethodResult> m_results;
+    QFutureWatcher<MethodResult>* m_watcher = nullptr;
+    std::shared_ptr<std::atomic<bool>> m_cancel;
+
+    QLabel* m_caption;
+    std::vector<QCheckBox*> m_methods;
+    QSpinBox* m_bits;
+    QComboBox* m_group;
+    QComboBox* m_source;
+    QSpinBox* m_tokens;
+    QSpinBox* m_outliers;
+    QDoubleSpinBox* m_outlierScale;
+    QPushButton* m_load;
+    QPushButton* m_run;
+    QToolButton* m_cancelButton;
+    QProgressBar* m_progress;
+    QTableWidget* m_table;
+    MethodsChart* m_errors;
+    MethodsChart* m_times;
+    QLabel* m_status;
+};
+
+} // namespace qs
