@@ -107,9 +107,9 @@ def main():
           f"({min(times):.1f}-{max(times):.1f}), "
           f"{4 * params / statistics.median(times) / 1e6:.0f} M weight-schemes/s, "
           f"peak RSS {peak / 1024:.0f} MiB")
-    totals = doc.get("totals") or doc.get("summary")
-    if totals:
-        print("totals:", json.dumps(totals)[:400])
+    for t in doc.get("totals", []):
+        print(f"  {t['scheme']}: {t['tensors']} tensors, {t['bits_per_weight']:.3f} bpw, "
+              f"rel RMSE {t['rel_rmse']:.4f}, SQNR {t['sqnr_db']:.2f} dB")
     if "--gui" in args:
         gui = args[args.index("--gui") + 1]
         out = subprocess.run([gui, path, ", ".join(SCHEMES)], check=True, capture_output=True,
