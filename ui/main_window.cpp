@@ -109,6 +109,10 @@ MainWindow::~MainWindow() {
 }
 
 bool MainWindow::setCurrentTab(const QString& name) {
+    if (name.compare(QStringLiteral("methods-inside"), Qt::CaseInsensitive) == 0) {
+        m_methodsTab->showInsights(true);
+        return setCurrentTab(QStringLiteral("methods"));
+    }
     if (name.compare(QStringLiteral("compare-error"), Qt::CaseInsensitive) == 0) {
         m_compareTab->showErrorView(true);
         return setCurrentTab(QStringLiteral("compare"));

@@ -23,7 +23,8 @@ constexpr std::int64_t kAutoSweepParameters = 2'000'000'000;
 
 QStringList MainWindow::tabNames() {
     return {QStringLiteral("tensor"), QStringLiteral("compare"), QStringLiteral("compare-error"),
-            QStringLiteral("methods"), QStringLiteral("model"), QStringLiteral("plan"),
+            QStringLiteral("methods"), QStringLiteral("methods-inside"), QStringLiteral("model"),
+            QStringLiteral("plan"),
             QStringLiteral("memory")};
 }
 

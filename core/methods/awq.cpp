@@ -154,6 +154,28 @@ bool searchClip(RowMajorF& Ws, const RowMajorF& Xs, const Settings& st, std::int
 
 } // namespace
 
+Result<AwqScales> awqScaleSearch(const Scheme& s, MatrixView wv, MatrixView xv,
+                                 const ProgressFn& progress) {
+    auto settings = readSettings(s, wv.cols);
+    if (!settings)
+        return settings.error();
+    if (xv.cols != wv.cols || wv.size() == 0 || xv.rows == 0)
+        return makeError("AWQ needs activations with one column per weight column");
+    const RowMajorF W = Eigen::Map<const RowMajorF>(wv.data, wv.rows, wv.cols);
+    const Eigen::Map<const RowMajorF> X(xv.data, xv.rows, xv.cols);
+    AwqScales out;
+    bool cancelled = false;
+    const VecF scale = searchScale(W, X, *settings, out.ratio,
+                                   [&](double f) { return reportProgress(progress, 2 * f); },
+                                   cancelled);
+    if (cancelled)
+        return cancelledError();
+    const VecF meanAbs = X.cwiseAbs().colwise().mean().transpose();
+    out.scale.assign(scale.data(), scale.data() + scale.size());
+    out.meanAbs.assign(meanAbs.data(), meanAbs.data() + meanAbs.size());
+    return out;
+}
+
 Result<QuantOutput> quantizeAwq(const Scheme& s, MatrixView wv, MatrixView xv,
                                 const ProgressFn& progress) {
     auto settings = readSettings(s, wv.cols);

@@ -18,9 +18,21 @@
 
 #include "quant/registry.h"
 
+#include <vector>
+
 namespace qs {
 
 Result<QuantOutput> quantizeAwq(const Scheme& s, MatrixView weights, MatrixView activations,
                                 const ProgressFn& progress);
+
+// Step 1 alone, for showing what AWQ does: the per-input-channel scale it picks, the exponent
+// it chose, and the activations' mean |x| per channel that the scale follows.
+struct AwqScales {
+    std::vector<float> scale;   // one per input channel (column of W)
+    std::vector<float> meanAbs; // mean |x| per input channel
+    double ratio = 0;
+};
+Result<AwqScales> awqScaleSearch(const Scheme& s, MatrixView weights, MatrixView activations,
+                                 const ProgressFn& progress = {});
 
 } // namespace qs

@@ -2,6 +2,7 @@
 // llm-awq's auto_scale / auto_clip written here; lower output error than round-to-nearest on
 // activations with outlier channels; determinism; the error without activations.
 
+#include "methods/awq.h"
 #include "methods/calibration.h"
 #include "metrics/output_error.h"
 #include "quant/registry.h"
@@ -141,6 +142,7 @@ private slots:
     void beatsRoundToNearestOnOutlierActivations_data();
     void beatsRoundToNearestOnOutlierActivations();
     void isDeterministic();
+    void scaleSearchAloneMatchesTheQuantizer();
     void needsActivations();
 };
 
@@ -205,6 +207,32 @@ void TestAwq::isDeterministic() {
     QVERIFY(a.ok() && b.ok());
     QVERIFY(a->reconstruction == b->reconstruction);
     QCOMPARE(a->cost.bitsPerWeight(), 4.0 + (16.0 + 4.0) / 64);
+}
+
+void TestAwq::scaleSearchAloneMatchesTheQuantizer() {
+    const auto w = gaussian(48 * 128, 31);
+    const auto x = activations(300, 128, 32);
+    const MatrixView xv{x.data(), 300, 128}, wv{w.data(), 48, 128};
+    auto q = quantize(spec("awq4:g64"), wv, {}, &xv);
+    auto s = awqScaleSearch(spec("awq4:g64"), wv, xv);
+    QVERIFY(q.ok() && s.ok());
+    QCOMPARE(s->scale.size(), size_t(128));
+    QCOMPARE(s->meanAbs.size(), size_t(128));
+    double ratio = -1, spread = -1;
+    for (const auto& d : q->diagnostics) {
+        if (d.key == "awq_ratio")
+            ratio = d.value;
+        if (d.key == "awq_scale_spread")
+            spread = d.value;
+    }
+    QCOMPARE(s->ratio, ratio);
+    const auto [lo, hi] = std::minmax_element(s->scale.begin(), s->scale.end());
+    QCOMPARE(double(*hi / *lo), spread);
+    // The scale follows mean |x|: the outlier channels get the largest scales.
+    const auto loud = std::max_element(s->meanAbs.begin(), s->meanAbs.end()) - s->meanAbs.begin();
+    if (s->ratio > 0)
+        QCOMPARE(s->scale[size_t(loud)], *hi);
+    QVERIFY(!awqScaleSearch(spec("awq4:g64"), wv, MatrixView{x.data(), 300, 64}).ok());
 }
 
 void TestAwq::needsActivations() {

@@ -66,6 +66,16 @@ private slots:
                 r.spec.startsWith(QLatin1String("autoround")))
                 QVERIFY2(r.outRelErr < rtn, qPrintable(r.spec));
 
+        // Inside SINQ and AWQ: the first 64-column tile evens out; AWQ's scale per input.
+        const MethodInsights* in = tab->insights();
+        QVERIFY(in);
+        QCOMPARE(in->tileCols, std::int64_t(64));
+        QCOMPARE(in->rowStdBefore.size(), size_t(64));
+        QCOMPARE(in->colStdAfter.size(), size_t(64));
+        QVERIFY(in->imbalanceAfter < in->imbalanceBefore);
+        QCOMPARE(in->awqScale.size(), size_t(172));
+        QVERIFY(in->awqRatio >= 0);
+
         // Only GPTQ at 3 bits per channel: one row, the scheme the controls say.
         for (const QString& m : MethodsTab::methodNames())
             tab->setMethodChecked(m, m == QLatin1String("gptq"));

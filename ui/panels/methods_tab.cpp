@@ -2,6 +2,10 @@
 
 #include "analysis/tensor_analysis.h"
 #include "charts/methods_chart.h"
+#include "charts/profile_chart.h"
+#include "methods/awq.h"
+#include "methods/matrix_imbalance.h"
+#include "methods/sinq.h"
 #include "number_format.h"
 
 #include <QCheckBox>
@@ -18,6 +22,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -60,6 +65,46 @@ constexpr MethodDef kMethods[] = {
      false},
 };
 
+// SINQ's normalisation of the first tile and AWQ's scale search, for the "Inside" page.
+std::shared_ptr<const MethodInsights> computeInsights(MatrixView w, MatrixView x, int bits,
+                                                      int group) {
+    auto in = std::make_shared<MethodInsights>();
+    const std::int64_t cols = group > 0 ? std::min<std::int64_t>(group, w.cols) : w.cols;
+    std::vector<float> tile(static_cast<size_t>(w.rows * cols));
+    for (std::int64_t r = 0; r < w.rows; ++r)
+        std::copy_n(w.data + r * w.cols, cols, tile.begin() + r * cols);
+    const MatrixView before{tile.data(), w.rows, cols};
+    const SinkhornResult s = sinkhornNormalize(before);
+    const MatrixView after{s.normalized.data(), w.rows, cols};
+    in->tileCols = cols;
+    in->rowStdBefore = rowStdDevs(before);
+    in->rowStdAfter = rowStdDevs(after);
+    in->colStdBefore = columnStdDevs(before);
+    in->colStdAfter = columnStdDevs(after);
+    in->imbalanceBefore = s.imbalanceBefore;
+    in->imbalanceAfter = s.imbalanceAfter;
+    const QString spec = group > 0 ? QStringLiteral("awq%1:g%2").arg(bits).arg(group)
+                                   : QStringLiteral("awq%1:channel").arg(bits);
+    if (auto scheme = Scheme::parse(spec.toStdString()))
+        if (auto a = awqScaleSearch(*scheme, w, x)) {
+            // Both on one footing: divided by their geometric mean (AWQ's own normalisation).
+            auto normalise = [](const std::vector<float>& v) {
+                double logSum = 0;
+                for (float f : v)
+                    logSum += std::log(std::max(f, 1e-12f));
+                const double g = std::exp(logSum / double(std::max<size_t>(1, v.size())));
+                std::vector<double> out;
+                for (float f : v)
+                    out.push_back(double(f) / g);
+                return out;
+            };
+            in->awqScale = normalise(a->scale);
+            in->awqMeanAbs = normalise(a->meanAbs);
+            in->awqRatio = a->ratio;
+        }
+    return in;
+}
+
 QString specFor(const QString& method, int bits, int group) {
     const QString g = group > 0 ? QStringLiteral(":g%1").arg(group) : QStringLiteral(":channel");
     if (method == QLatin1String("rtn"))
@@ -85,7 +130,14 @@ MethodsTab::MethodsTab(QWidget* parent)
       m_run(new QPushButton(tr("Run"))), m_cancelButton(new QToolButton),
       m_progress(new QProgressBar), m_table(new QTableWidget),
       m_errors(new MethodsChart(tr("Weight and output error"), tr("relative error"))),
-      m_times(new MethodsChart(tr("Time taken"), tr("milliseconds"))), m_status(new QLabel) {
+      m_times(new MethodsChart(tr("Time taken"), tr("milliseconds"))),
+      m_sinqRows(new ProfileChart(tr("SINQ: row spread of the first tile"), tr("row"),
+                                  tr("standard deviation"), true)),
+      m_sinqCols(new ProfileChart(tr("SINQ: column spread of the first tile"), tr("column"),
+                                  tr("standard deviation"), true)),
+      m_awq(new ProfileChart(tr("AWQ: per-input-channel scale"), tr("input channel"),
+                             tr("relative to the geometric mean"), true)),
+      m_insightText(new QLabel), m_pages(new QTabWidget), m_status(new QLabel) {
     m_caption->setTextFormat(Qt::RichText);
     auto* methods = new QHBoxLayout;
     methods->addWidget(new QLabel(tr("Methods:")));
@@ -170,8 +222,22 @@ MethodsTab::MethodsTab(QWidget* parent)
     charts->addWidget(m_times);
     charts->setStretchFactor(0, 3);
     charts->setStretchFactor(1, 2);
+    auto* inside = new QWidget;
+    auto* insideLayout = new QGridLayout(inside);
+    insideLayout->setContentsMargins(0, 0, 0, 0);
+    insideLayout->addWidget(m_sinqRows, 0, 0);
+    insideLayout->addWidget(m_sinqCols, 0, 1);
+    insideLayout->addWidget(m_awq, 1, 0);
+    m_insightText->setWordWrap(true);
+    m_insightText->setTextFormat(Qt::RichText);
+    m_insightText->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    insideLayout->addWidget(m_insightText, 1, 1);
+    m_pages->setDocumentMode(true);
+    m_pages->setTabPosition(QTabWidget::South);
+    m_pages->addTab(charts, tr("Errors"));
+    m_pages->addTab(inside, tr("Inside SINQ and AWQ"));
     auto* body = new QSplitter(Qt::Vertical);
-    body->addWidget(charts);
+    body->addWidget(m_pages);
     body->addWidget(m_table);
     body->setStretchFactor(0, 3);
     body->setStretchFactor(1, 2);
@@ -324,7 +390,9 @@ bool MethodsTab::run() {
         m_watcher = nullptr;
     }
     m_results.clear();
+    m_insights.reset();
     showResults();
+    showInsightCharts();
     m_ranTensor = m_tensor;
     m_cancel = std::make_shared<std::atomic<bool>>(false);
     std::shared_ptr<const std::vector<float>> loaded =
@@ -337,7 +405,8 @@ bool MethodsTab::run() {
     auto checkpoint = m_checkpoint;
     const TensorInfo tensor = *info;
     auto cancelFlag = m_cancel;
-    m_watcher = new QFutureWatcher<MethodResult>(this);
+    const int bits = m_bits->value(), group = m_group->currentData().toInt();
+    m_watcher = new QFutureWatcher<MethodsUpdate>(this);
     connect(m_watcher, &QFutureWatcherBase::resultReadyAt, this, &MethodsTab::onResult);
     connect(m_watcher, &QFutureWatcherBase::progressValueChanged, m_progress,
             &QProgressBar::setValue);
@@ -348,11 +417,12 @@ bool MethodsTab::run() {
     m_run->setEnabled(false);
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
     m_status->setText(tr("Running %n method(s) on %1…", nullptr, int(schemes.size())).arg(m_tensor));
-    m_watcher->setFuture(QtConcurrent::run([=](QPromise<MethodResult>& promise) {
+    m_watcher->setFuture(QtConcurrent::run([=](QPromise<MethodsUpdate>& promise) {
         promise.setProgressRange(0, 1000);
         auto weights = checkpoint->readFloat(tensor);
         if (!weights) {
-            promise.addResult(MethodResult{QString(), QString::fromStdString(weights.message())});
+            promise.addResult(MethodsUpdate{
+                MethodResult{QString(), QString::fromStdString(weights.message())}, nullptr});
             return;
         }
         const MatrixView w = matrixView(tensor, *weights);
@@ -390,8 +460,10 @@ bool MethodsTab::run() {
                 r.outRelErr = a->outputRelError.value_or(-1);
                 r.bitsPerWeight = a->cost.bitsPerWeight();
             }
-            promise.addResult(std::move(r));
+            promise.addResult(MethodsUpdate{std::move(r), nullptr});
         }
+        if (!cancelFlag->load())
+            promise.addResult(MethodsUpdate{std::nullopt, computeInsights(w, x, bits, group)});
         promise.setProgressValue(1000);
     }));
     return true;
@@ -400,7 +472,13 @@ bool MethodsTab::run() {
 void MethodsTab::onResult(int index) {
     if (!m_watcher)
         return;
-    MethodResult r = m_watcher->resultAt(index);
+    const MethodsUpdate u = m_watcher->resultAt(index);
+    if (u.insights) {
+        m_insights = u.insights;
+        showInsightCharts();
+        return;
+    }
+    MethodResult r = *u.result;
     if (r.spec.isEmpty()) { // the tensor could not be read
         m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
         m_status->setText(r.error);
@@ -465,6 +543,44 @@ void MethodsTab::showResults() {
     m_errors->setBars(names, {{tr("weight rel RMSE"), QColor(0x2E86AB), weightErr},
                               {tr("output rel error"), QColor(0xE07A5F), outErr}});
     m_times->setBars(names, {{tr("time (ms)"), QColor(0x6C4AB6), times}});
+}
+
+void MethodsTab::showInsights(bool on) {
+    m_pages->setCurrentIndex(on ? 1 : 0);
+}
+
+void MethodsTab::showInsightCharts() {
+    const MethodInsights* in = m_insights.get();
+    if (!in) {
+        for (ProfileChart* c : {m_sinqRows, m_sinqCols, m_awq})
+            c->setSeries({});
+        m_insightText->clear();
+        return;
+    }
+    const QColor before(0x99, 0x99, 0x99), after(0x16, 0xA0, 0x85);
+    m_sinqRows->setSeries({{tr("before"), before, in->rowStdBefore},
+                           {tr("after normalisation"), after, in->rowStdAfter}});
+    m_sinqCols->setSeries({{tr("before"), before, in->colStdBefore},
+                           {tr("after normalisation"), after, in->colStdAfter}});
+    QString text = tr("<b>SINQ</b> scales the rows and columns of each tile (here the first, %1 "
+                      "columns wide) so their spreads even out before the groups are quantized: "
+                      "the matrix imbalance (largest row/column std over the smallest) falls "
+                      "from <b>%2</b> to <b>%3</b>.")
+                       .arg(in->tileCols)
+                       .arg(in->imbalanceBefore, 0, 'f', 2)
+                       .arg(in->imbalanceAfter, 0, 'f', 2);
+    if (!in->awqScale.empty()) {
+        m_awq->setSeries({{tr("AWQ scale"), QColor(0xE0, 0x7A, 0x5F), in->awqScale},
+                          {tr("mean |x| (scaled alike)"), QColor(0x2E, 0x86, 0xAB),
+                           in->awqMeanAbs}});
+        text += tr("<br><br><b>AWQ</b> multiplies each input channel of W by s = mean|x|<sup>α"
+                   "</sup> (α = %1 chosen from a grid of 20) before quantizing, and divides "
+                   "it out again: channels that carry large activations get finer steps.")
+                    .arg(in->awqRatio, 0, 'f', 2);
+    } else {
+        m_awq->setSeries({});
+    }
+    m_insightText->setText(text);
 }
 
 QString MethodsTab::statusText() const {

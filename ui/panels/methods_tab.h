@@ -12,6 +12,7 @@
 #include "quant/scheme.h"
 
 #include <QFutureWatcher>
+#include <QString>
 #include <QWidget>
 
 #include <atomic>
@@ -26,17 +27,34 @@ class QLabel;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QTabWidget;
 class QTableWidget;
 class QToolButton;
 
 namespace qs {
 
 class MethodsChart;
+class ProfileChart;
 
 struct MethodResult {
     QString spec;
     QString error; // empty when it ran
     double relRmse = 0, sqnrDb = 0, outRelErr = -1, bitsPerWeight = 0, millis = 0;
+};
+
+// What two methods do inside, on the same layer: SINQ's normalisation of the first tile (row and
+// column standard deviations before and after, the imbalance) and AWQ's per-channel scales.
+struct MethodInsights {
+    std::int64_t tileCols = 0;
+    std::vector<double> rowStdBefore, rowStdAfter, colStdBefore, colStdAfter;
+    double imbalanceBefore = 0, imbalanceAfter = 0;
+    std::vector<double> awqScale, awqMeanAbs; // empty when AWQ could not run
+    double awqRatio = -1;
+};
+
+struct MethodsUpdate {
+    std::optional<MethodResult> result;
+    std::shared_ptr<const MethodInsights> insights;
 };
 
 class MethodsTab : public QWidget {
@@ -65,6 +83,8 @@ public:
     QString ranTensor() const { return m_ranTensor; } // the tensor of the last run
 
     const std::vector<MethodResult>& results() const { return m_results; }
+    const MethodInsights* insights() const { return m_insights.get(); }
+    void showInsights(bool on); // the "Inside SINQ and AWQ" page instead of the error charts
     QString statusText() const;
 
 Q_SIGNALS:
@@ -74,6 +94,7 @@ private:
     void onResult(int index);
     void onDone();
     void showResults();
+    void showInsightCharts();
     QString activationsText() const;
 
     std::shared_ptr<const Checkpoint> m_checkpoint;
@@ -84,7 +105,8 @@ private:
     std::int64_t m_loadedTokens = 0, m_loadedFeatures = 0;
     QString m_loadedSource;
     std::vector<MethodResult> m_results;
-    QFutureWatcher<MethodResult>* m_watcher = nullptr;
+    std::shared_ptr<const MethodInsights> m_insights;
+    QFutureWatcher<MethodsUpdate>* m_watcher = nullptr;
     std::shared_ptr<std::atomic<bool>> m_cancel;
 
     QLabel* m_caption;
@@ -102,6 +124,11 @@ private:
     QTableWidget* m_table;
     MethodsChart* m_errors;
     MethodsChart* m_times;
+    ProfileChart* m_sinqRows;
+    ProfileChart* m_sinqCols;
+    ProfileChart* m_awq;
+    QLabel* m_insightText;
+    QTabWidget* m_pages;
     QLabel* m_status;
 };
 
