@@ -120,6 +120,18 @@ PlanKeepRule exactNameRule(const std::string& name, const std::string& spec) {
     return {pattern, spec};
 }
 
+std::pair<std::uint64_t, std::uint64_t> planBitsRange(const PlanMeasurements& m) {
+    std::uint64_t lo = 0, hi = 0;
+    for (const auto& t : m.tensors) {
+        std::uint64_t a = UINT64_MAX, b = 0;
+        for (const auto& o : t.options)
+            a = std::min(a, o.bits), b = std::max(b, o.bits);
+        lo += a;
+        hi += b;
+    }
+    return {lo, hi};
+}
+
 double optionSqnrDb(const TensorMeasurement& t, size_t k) {
     return sqnrDbFromSums(t.sumSqRef, t.options.at(k).sqErr);
 }

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace qs {
@@ -32,6 +33,9 @@ PlanKeepRule exactNameRule(const std::string& name, const std::string& spec);
 
 // The option of `t` that realises candidate `spec` (itself first, else its fallback).
 std::optional<size_t> optionFor(const TensorMeasurement& t, const std::string& spec);
+
+// The bits of the cheapest and of the richest mix of the measured options.
+std::pair<std::uint64_t, std::uint64_t> planBitsRange(const PlanMeasurements& m);
 
 // 10 log10(sum w^2 / sum err^2) of option k; +inf for an exact option.
 double optionSqnrDb(const TensorMeasurement& t, size_t k);

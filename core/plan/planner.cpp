@@ -2,6 +2,8 @@
 
 #include "plan/planner.h"
 
+#include "plan/plan_edit.h"
+
 #include "metrics/error_metrics.h"
 
 #include <algorithm>
@@ -144,17 +146,12 @@ bool lagrangian(const PlanMeasurements& m, std::uint64_t budget, Choice& c) {
     return true;
 }
 
-// The option realising candidate `spec` on tensor t: itself, or its llama.cpp fallback.
+// The option realising candidate `spec` on tensor t: itself, or its llama.cpp fallback; a
+// pinned tensor's only option.
 std::optional<size_t> uniformOption(const TensorMeasurement& t, const std::string& spec) {
     if (t.pinned)
         return 0;
-    for (size_t k = 0; k < t.options.size(); ++k)
-        if (t.options[k].fallbackFor.empty() && t.options[k].scheme.toString() == spec)
-            return k;
-    for (size_t k = 0; k < t.options.size(); ++k)
-        if (t.options[k].fallbackFor == spec)
-            return k;
-    return std::nullopt;
+    return optionFor(t, spec);
 }
 
 std::optional<Choice> uniformChoice(const PlanMeasurements& m, const Scheme& s) {
@@ -188,18 +185,6 @@ ParetoPoint pointOf(const PlanMeasurements& m, const Choice& c, std::string labe
     return p;
 }
 
-std::pair<std::uint64_t, std::uint64_t> bitsRange(const PlanMeasurements& m) {
-    std::uint64_t lo = 0, hi = 0;
-    for (const auto& t : m.tensors) {
-        std::uint64_t a = UINT64_MAX, b = 0;
-        for (const auto& o : t.options)
-            a = std::min(a, o.bits), b = std::max(b, o.bits);
-        lo += a;
-        hi += b;
-    }
-    return {lo, hi};
-}
-
 } // namespace
 
 Result<PlanSolution> solvePlan(const PlanMeasurements& m, const PlanBudget& budget) {
@@ -221,7 +206,7 @@ Result<PlanSolution> solvePlan(const PlanMeasurements& m, const PlanBudget& budg
     Choice best;
     if (!lagrangian(m, budgetBits, best)) {
         const double minBpw =
-            static_cast<double>(bitsRange(m).first) / static_cast<double>(m.elements);
+            static_cast<double>(planBitsRange(m).first) / static_cast<double>(m.elements);
         return makeError("the budget is below the cheapest mix of the candidates and keep rules (" +
                          std::to_string(minBpw) + " bits per weight)");
     }
@@ -280,7 +265,7 @@ std::vector<ParetoPoint> paretoCurve(const PlanMeasurements& m, int count) {
     std::vector<ParetoPoint> points;
     if (m.tensors.empty() || m.elements == 0 || count < 1)
         return points;
-    const auto [lo, hi] = bitsRange(m);
+    const auto [lo, hi] = planBitsRange(m);
     std::vector<double> budgets; // in bits: an even spread, plus each uniform candidate's size
     for (int k = 0; k < count; ++k) {
         const double f = count == 1 ? 1.0 : static_cast<double>(k) / (count - 1);

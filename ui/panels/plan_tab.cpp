@@ -223,14 +223,7 @@ void PlanTab::rebuild() {
     m_rulesError->setText(problems.join(QLatin1Char('\n')));
     m_rulesError->setVisible(!problems.isEmpty());
 
-    std::uint64_t lo = 0, hi = 0;
-    for (const auto& t : m_current.tensors) {
-        std::uint64_t a = UINT64_MAX, b = 0;
-        for (const auto& o : t.options)
-            a = std::min(a, o.bits), b = std::max(b, o.bits);
-        lo += a;
-        hi += b;
-    }
+    const auto [lo, hi] = planBitsRange(m_current);
     const double n = static_cast<double>(std::max<std::uint64_t>(1, m_current.elements));
     m_minBpw = static_cast<double>(lo) / n;
     m_maxBpw = static_cast<double>(hi) / n;

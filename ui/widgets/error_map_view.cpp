@@ -57,22 +57,24 @@ QRect ErrorMapView::gridRect() const {
     return {area.left(), area.top(), w, h};
 }
 
-double ErrorMapView::rowBand(int gridRow) const {
-    const std::int64_t r0 = gridRow * m_map.tileRows;
-    const std::int64_t r1 = std::min<std::int64_t>(m_map.rows, r0 + m_map.tileRows);
+namespace {
+// RMS of rmse[band * width, (band + 1) * width) (the last band may be short).
+double bandRms(const std::vector<double>& rmse, std::int64_t band, std::int64_t width) {
+    const std::int64_t i0 = band * width;
+    const std::int64_t i1 = std::min<std::int64_t>(std::int64_t(rmse.size()), i0 + width);
     double s = 0;
-    for (std::int64_t r = r0; r < r1; ++r)
-        s += m_map.rowRmse[size_t(r)] * m_map.rowRmse[size_t(r)];
-    return r1 > r0 ? std::sqrt(s / double(r1 - r0)) : 0;
+    for (std::int64_t i = i0; i < i1; ++i)
+        s += rmse[size_t(i)] * rmse[size_t(i)];
+    return i1 > i0 ? std::sqrt(s / double(i1 - i0)) : 0;
+}
+} // namespace
+
+double ErrorMapView::rowBand(int gridRow) const {
+    return bandRms(m_map.rowRmse, gridRow, m_map.tileRows);
 }
 
 double ErrorMapView::colBand(int gridCol) const {
-    const std::int64_t c0 = gridCol * m_map.tileCols;
-    const std::int64_t c1 = std::min<std::int64_t>(m_map.cols, c0 + m_map.tileCols);
-    double s = 0;
-    for (std::int64_t c = c0; c < c1; ++c)
-        s += m_map.colRmse[size_t(c)] * m_map.colRmse[size_t(c)];
-    return c1 > c0 ? std::sqrt(s / double(c1 - c0)) : 0;
+    return bandRms(m_map.colRmse, gridCol, m_map.tileCols);
 }
 
 std::pair<int, int> ErrorMapView::tileAt(const QPoint& pos) const {
