@@ -120,6 +120,7 @@ Result<HqqQuantized> quantizeHqqCodes(const Scheme& s, MatrixView m, const Progr
 
     // One solver step over all groups: updates the zero-points in place and returns the summed
     // |W - W^| of the zero-points it started from (HQQ measures the error before the update).
+    float beta = opts->beta; // grows by kappa after each step, as HQQ's solver does
     auto step = [&](bool update) {
         return tbb::parallel_reduce(
             tbb::blocked_range<std::int64_t>(0, l.groups), 0.0,
@@ -135,7 +136,7 @@ Result<HqqQuantized> quantizeHqqCodes(const Scheme& s, MatrixView m, const Progr
                         const float e = x - (wq - z) / sc;
                         acc += std::fabs(e);
                         if (update)
-                            zSum += wq - (x - shrinkLp(e, opts->beta, opts->lpNorm)) * sc;
+                            zSum += wq - (x - shrinkLp(e, beta, opts->lpNorm)) * sc;
                     }
                     if (update)
                         zero[static_cast<std::size_t>(j)] =
@@ -150,6 +151,7 @@ Result<HqqQuantized> quantizeHqqCodes(const Scheme& s, MatrixView m, const Progr
     double best = 1e4; // HQQ's initial best_error
     for (int i = 0; i < opts->iterations && l.groups > 0; ++i) {
         const double err = step(true) / n;
+        beta *= opts->kappa;
         if (i == 0)
             q.startMeanAbsError = err;
         q.iterationsRun = i + 1;

@@ -1,7 +1,8 @@
 #pragma once
 // HQQ (mobiusml/hqq, NUMERICS.md 6): affine b-bit quantization whose zero-points are refined by
 // the half-quadratic proximal solver that HQQ uses by default
-// (optimize_weights_proximal_legacy): lp-norm p = 0.7, beta = 10 held fixed, at most 20
+// (optimize_weights_proximal_legacy): lp-norm p = 0.7, beta = 10 growing by kappa = 1.01 after
+// every iteration (beta *= kappa, as the code does; NUMERICS.md §6 said otherwise), at most 20
 // iterations, stopping at the first iteration whose mean |W - W^| does not improve. Only the
 // zero-point moves; the scale stays at its min/max start. Arithmetic is float32 (HQQ's CPU path).
 //
@@ -29,6 +30,7 @@ struct HqqOptions {
     int iterations = 20;
     float lpNorm = 0.7f;
     float beta = 10.0f;
+    float kappa = 1.01f; // beta *= kappa after each iteration
 };
 
 struct HqqQuantized {

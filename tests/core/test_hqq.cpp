@@ -58,6 +58,7 @@ Reference referenceHqq(const std::vector<float>& w, int bits, int g, int axis, i
         for (auto i : members[j])
             ref.start[i] = (quant(j, i) - z[j]) / s[j];
     double best = 1e4;
+    float beta = 10.0f; // optimize_weights_proximal: beta *= kappa (1.01) after each iteration
     for (int it = 0; it < iters; ++it) {
         double err = 0;
         std::vector<float> next(groups);
@@ -68,13 +69,14 @@ Reference referenceHqq(const std::vector<float>& w, int bits, int g, int axis, i
                 const float e = w[i] - wr;
                 err += std::fabs(e);
                 const float mag =
-                    std::max(0.0f, std::fabs(e) - 0.1f * std::pow(std::fabs(e), -0.3f));
+                    std::max(0.0f, std::fabs(e) - (1.0f / beta) * std::pow(std::fabs(e), -0.3f));
                 const float we = e > 0 ? mag : e < 0 ? -mag : 0.0f;
                 acc += quant(j, i) - (w[i] - we) * s[j];
             }
             next[j] = float(acc / double(members[j].size()));
         }
         z = next;
+        beta *= 1.01f;
         err /= double(n);
         if (err < best)
             best = err;
