@@ -154,6 +154,28 @@ std::string readStringAttribute(hid_t obj, const char* name) {
     return out;
 }
 
+// A chunked dataset must have one chunk dimension per dataspace dimension (a scalar cannot be
+// chunked), each at least 1, and chunks of at most kMaxChunkElements: a fuzzed file whose 2-D
+// chunks describe a scalar made H5Dread spin for minutes and take 1.8 GB.
+constexpr std::uint64_t kMaxChunkElements = std::uint64_t{1} << 28;
+
+bool sensibleLayout(hid_t dcpl, int rank) {
+    if (H5Pget_layout(dcpl) != H5D_CHUNKED)
+        return true;
+    hsize_t chunk[32];
+    if (rank < 1 || H5Pget_chunk(dcpl, 32, chunk) != rank)
+        return false;
+    std::uint64_t elements = 1;
+    for (int k = 0; k < rank; ++k) {
+        if (chunk[k] < 1 || chunk[k] > kMaxChunkElements)
+            return false;
+        elements *= chunk[k];
+        if (elements > kMaxChunkElements)
+            return false;
+    }
+    return true;
+}
+
 struct VisitState {
     std::vector<std::string> datasets;
     std::size_t skipped = 0;
@@ -217,6 +239,10 @@ Result<Checkpoint> readImage(std::shared_ptr<const MappedFile> file, const std::
             return fail("dataset '" + path + "' has a shape that overflows");
         t.nbytes = numel * static_cast<std::uint64_t>(bitsOf(t.dtype) / 8);
         Handle dcpl(H5Dget_create_plist(d.get()), H5Pclose);
+        if (!dcpl.ok() || !sensibleLayout(dcpl.get(), rank)) {
+            ++st.skipped; // libhdf5 can spin for minutes reading such a dataset
+            continue;
+        }
         const haddr_t offset = H5Dget_offset(d.get());
         if (inPlace && H5Pget_layout(dcpl.get()) == H5D_CONTIGUOUS && offset != HADDR_UNDEF &&
             H5Dget_storage_size(d.get()) == t.nbytes && plainLittleEndian(type.get(), t.dtype) &&
@@ -234,7 +260,8 @@ Result<Checkpoint> readImage(std::shared_ptr<const MappedFile> file, const std::
                          "Keras kernels are stored [in, out]: groups run along out, the last axis");
     if (st.skipped)
         ckpt.setMetadata("skipped_datasets",
-                         std::to_string(st.skipped) + " non-numeric or unsupported");
+                         std::to_string(st.skipped) +
+                             " non-numeric, unsupported or with a broken chunk layout");
     if (ckpt.tensors().empty())
         return fail("an HDF5 file without numeric datasets");
     return ckpt;

@@ -538,6 +538,8 @@ bool Machine::step(std::uint8_t op) {
     }
 }
 
+constexpr std::size_t kMaxPickleNesting = 1000;
+
 Result<Ref> Machine::run() {
     std::vector<std::weak_ptr<Object>> created;
     t_created = &created;
@@ -552,6 +554,12 @@ Result<Ref> Machine::run() {
             alive.push_back(std::move(r));
     if (result.ok() && hasCycle(alive))
         result = makeError("the pickle holds a reference cycle (state dicts never do)");
+    // Freeing a graph nested 100000 deep recurses that deep and can overflow the stack; state
+    // dicts nest a handful of levels, so deep ones are refused (and emptied iteratively below).
+    if (result.ok() && nestingDepth(*result, kMaxPickleNesting) > kMaxPickleNesting)
+        result = makeError("the pickle nests containers more than " +
+                           std::to_string(kMaxPickleNesting) +
+                           " levels deep (state dicts nest a few)");
     if (!result.ok())
         emptyContainers(alive);
     m_stack.clear();

@@ -1,5 +1,6 @@
 #include "io/pickle_graph.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -49,6 +50,42 @@ bool hasCycleFrom(const Ref& root, std::map<const Object*, int>& state) {
     }
     return false;
 }
+
+} // namespace
+
+std::size_t nestingDepth(const Ref& root, std::size_t cap) {
+    if (!root)
+        return 0;
+    // Post-order with an explicit stack; each object's depth is memoised, so shared
+    // sub-objects are walked once. The graph is acyclic (hasCycle ran first).
+    std::map<const Object*, std::size_t> depth;
+    std::vector<std::pair<const Object*, std::vector<const Object*>>> path;
+    auto enter = [&](const Object* o) {
+        std::vector<const Object*> kids;
+        forEachChild(*o, [&](const Ref& c) { kids.push_back(c.get()); });
+        path.emplace_back(o, std::move(kids));
+    };
+    enter(root.get());
+    while (!path.empty()) {
+        if (path.size() > cap)
+            return cap + 1;
+        auto& [o, kids] = path.back();
+        if (kids.empty()) {
+            std::size_t d = 1;
+            forEachChild(*o, [&](const Ref& c) { d = std::max(d, depth[c.get()] + 1); });
+            depth[o] = d;
+            path.pop_back();
+            continue;
+        }
+        const Object* c = kids.back();
+        kids.pop_back();
+        if (!depth.count(c))
+            enter(c);
+    }
+    return depth[root.get()];
+}
+
+namespace {
 
 // Shared sub-objects are visited once per path (tied weights appear under each name), so a
 // budget bounds the walk of pathological graphs built from the memo.

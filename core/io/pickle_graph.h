@@ -5,12 +5,17 @@
 
 #include "io/pickle.h"
 
+#include <cstddef>
 #include <vector>
 
 namespace qs::pickle {
 
 // True when a container reachable from `roots` holds itself, directly or not.
 bool hasCycle(const std::vector<Ref>& roots);
+
+// How deeply containers nest below `root` (1 for a leaf), counting along the longest chain of
+// an acyclic graph; stops counting once it passes `cap` (and returns cap + 1).
+std::size_t nestingDepth(const Ref& root, std::size_t cap);
 
 // Empties every container in `objects`, so that any cycles among them no longer keep them alive.
 void emptyContainers(const std::vector<Ref>& objects);

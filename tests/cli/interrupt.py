@@ -11,6 +11,18 @@ import time
 import numpy as np
 
 
+def handler_installed(pid):
+    """True once the process catches SIGINT (Linux: bit 2 of SigCgt in /proc/PID/status)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    except OSError:
+        pass
+    return False
+
+
 def main():
     cli, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
@@ -21,6 +33,11 @@ def main():
         (["--scheme", s] for s in ["hqq4:g64", "sinq4:g64", "kmeans4:channel", "hqq3:g32",
                                    "sinq3:g32", "kmeans3:channel"]), [])
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Interrupt once the CLI is at work: its handler installed (a slow start, e.g. under the
+    # sanitizers on a busy machine, must not be mistaken for a failure), plus a moment.
+    deadline = time.monotonic() + 30
+    while not handler_installed(p.pid) and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     time.sleep(0.5)
     if p.poll() is not None:
         print("FAIL: analyze finished before the interrupt; the test needs more work")
