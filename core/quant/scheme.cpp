@@ -174,10 +174,14 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
         } else if (fam->acceptsDq() && opt == "dq") {
             s.doubleQuant = true;
         } else if (fam->acceptsClip() && key == "clip") {
+            // A later clip replaces an earlier one whole: the percentile too, or the printed
+            // spec would not parse back to the same scheme (found by fuzzing).
             if (val == "minmax") {
                 s.clip = Clip::MinMax;
+                s.clipPercentile = Scheme{}.clipPercentile;
             } else if (val == "mse") {
                 s.clip = Clip::Mse;
+                s.clipPercentile = Scheme{}.clipPercentile;
             } else if (val.size() > 1 && val[0] == 'p' && parseNumber(val.substr(1), x) && x > 0 &&
                        x <= 100) {
                 s.clip = x == 100 ? Clip::MinMax : Clip::Percentile;

@@ -85,6 +85,10 @@ void TestScheme::canonicalForm_data() {
                                    << "mulaw8:tensor:mu255";
     QTest::newRow("clip p100 is minmax") << "int4:g64:clip=p100"
                                          << "int4:g64";
+    QTest::newRow("last clip wins whole (fuzz)") << "int4:clip=p44:clip=mse"
+                                                 << "int4:channel:clip=mse";
+    QTest::newRow("last clip wins, minmax") << "int4:g64:clip=p9:clip=minmax"
+                                            << "int4:g64";
     QTest::newRow("fixed block formats") << "q4_k"
                                          << "q4_k";
     QTest::newRow("mx floor default") << "mxfp4:scale=floor"
@@ -101,6 +105,9 @@ void TestScheme::canonicalForm() {
     auto s = Scheme::parse(spec.toStdString());
     QVERIFY2(s.ok(), s.ok() ? "" : s.message().c_str());
     QCOMPARE(QString::fromStdString(s->toString()), canonical);
+    auto again = Scheme::parse(canonical.toStdString()); // parse(print(x)) == x
+    QVERIFY(again.ok());
+    QVERIFY(*again == *s);
 }
 
 void TestScheme::invalidSpecsNameWhatIsValid_data() {
