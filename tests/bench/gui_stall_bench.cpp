@@ -37,9 +37,15 @@ int main(int argc, char** argv) {
     QTimer tick;
     tick.setInterval(5);
     qint64 last = 0;
+    int measured = 0;
+    QObject::connect(window.sweepController(), &qs::SweepController::tensorMeasured,
+                     [&](const qs::TensorMeasurement&) { ++measured; });
     QObject::connect(&tick, &QTimer::timeout, [&] {
         const qint64 now = clock.nsecsElapsed();
         gaps.push_back(now - last);
+        if (now - last > 200'000'000) // where a long stall happened: time and sweep progress
+            std::printf("stall of %.0f ms ending at %.2f s, %d tensors measured\n",
+                        (now - last) / 1e6, now / 1e9, measured);
         last = now;
     });
     QObject::connect(window.sweepController(), &qs::SweepController::started,

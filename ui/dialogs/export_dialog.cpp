@@ -1,4 +1,5 @@
 #include "dialogs/export_dialog.h"
+#include "workers/work_pool.h"
 
 #include "dialogs/export_preview.h"
 #include "export/exporter.h"
@@ -324,7 +325,7 @@ void ExportDialog::startExport() {
     };
     showError({});
     setRunning(true);
-    m_watcher.setFuture(QtConcurrent::run(std::move(task)));
+    m_watcher.setFuture(QtConcurrent::run(workPool(), std::move(task)));
 }
 
 void ExportDialog::cancelExport() {

@@ -1,4 +1,5 @@
 #include "learn/lesson_view.h"
+#include "workers/work_pool.h"
 
 #include "charts/chart_style.h"
 #include "charts/error_histogram_chart.h"
@@ -268,7 +269,7 @@ void LessonView::readTensor() {
     m_reading = true;
     auto checkpoint = m_checkpoint;
     const QString name = m_tensorName;
-    m_tensorWatcher.setFuture(QtConcurrent::run([checkpoint, name]() -> std::optional<LessonData> {
+    m_tensorWatcher.setFuture(QtConcurrent::run(workPool(), [checkpoint, name]() -> std::optional<LessonData> {
         const TensorInfo* t = checkpoint->find(name.toStdString());
         if (!t)
             return std::nullopt;
@@ -293,7 +294,7 @@ void LessonView::start() {
     const std::optional<LessonData> tensor = settings.useTensor ? m_tensorData : std::nullopt;
     const ExtraChart extra = m_lesson->extra;
     m_computing = true;
-    m_watcher.setFuture(QtConcurrent::run([settings, tensor, extra] {
+    m_watcher.setFuture(QtConcurrent::run(workPool(), [settings, tensor, extra] {
         LessonData d = tensor ? *tensor : syntheticLessonData(settings);
         LessonResult r = computeLesson(d, settings, extra);
         return std::make_pair(std::move(d), std::move(r));

@@ -1,4 +1,5 @@
 #include "panels/memory_tab.h"
+#include "workers/work_pool.h"
 
 #include "charts/memory_breakdown_chart.h"
 #include "number_format.h"
@@ -270,7 +271,7 @@ void MemoryTab::compute() {
         if (m_pending)
             compute();
     });
-    watcher->setFuture(QtConcurrent::run([model, plan, o, stored] {
+    watcher->setFuture(QtConcurrent::run(workPool(), [model, plan, o, stored] {
         Estimates e;
         e.setup = estimateMemory(*model, o);
         e.stored = estimateMemory(*model, stored);

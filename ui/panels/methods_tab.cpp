@@ -1,4 +1,5 @@
 #include "panels/methods_tab.h"
+#include "workers/work_pool.h"
 
 #include "analysis/tensor_analysis.h"
 #include "charts/methods_chart.h"
@@ -417,7 +418,7 @@ bool MethodsTab::run() {
     m_run->setEnabled(false);
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
     m_status->setText(tr("Running %n method(s) on %1…", nullptr, int(schemes.size())).arg(m_tensor));
-    m_watcher->setFuture(QtConcurrent::run([=](QPromise<MethodsUpdate>& promise) {
+    m_watcher->setFuture(QtConcurrent::run(workPool(), [=](QPromise<MethodsUpdate>& promise) {
         promise.setProgressRange(0, 1000);
         auto weights = checkpoint->readFloat(tensor);
         if (!weights) {

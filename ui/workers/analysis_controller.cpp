@@ -1,4 +1,5 @@
 #include "workers/analysis_controller.h"
+#include "workers/work_pool.h"
 
 #include <QFutureWatcher>
 #include <QtConcurrent/QtConcurrentRun>
@@ -67,7 +68,7 @@ void AnalysisController::openCheckpoint(const QString& path) {
     });
     track(static_cast<int>(JobKind::Open), generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
-    watcher->setFuture(QtConcurrent::run([path, flag] { return openInBackground(path, *flag); }));
+    watcher->setFuture(QtConcurrent::run(workPool(), [path, flag] { return openInBackground(path, *flag); }));
     Q_EMIT progressChanged(-1.0);
 }
 
@@ -158,7 +159,7 @@ void AnalysisController::startAnalysis() {
             });
     track(static_cast<int>(JobKind::Tensor), generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> readOnlyFlag = cancelFlag;
-    watcher->setFuture(QtConcurrent::run([request, readOnlyFlag](QPromise<TensorUpdate>& promise) {
+    watcher->setFuture(QtConcurrent::run(workPool(), [request, readOnlyFlag](QPromise<TensorUpdate>& promise) {
         runTensorJob(promise, request, readOnlyFlag);
     }));
     Q_EMIT progressChanged(0.0);

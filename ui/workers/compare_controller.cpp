@@ -1,4 +1,5 @@
 #include "workers/compare_controller.h"
+#include "workers/work_pool.h"
 
 #include <QFutureWatcher>
 #include <QtConcurrent/QtConcurrentRun>
@@ -86,7 +87,7 @@ void CompareController::start() {
             });
     track(0, generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
-    watcher->setFuture(QtConcurrent::run([request, flag](QPromise<CompareUpdate>& promise) {
+    watcher->setFuture(QtConcurrent::run(workPool(), [request, flag](QPromise<CompareUpdate>& promise) {
         runCompareJob(promise, request, flag);
     }));
 }

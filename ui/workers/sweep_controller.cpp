@@ -1,4 +1,5 @@
 #include "workers/sweep_controller.h"
+#include "workers/work_pool.h"
 
 #include "plan/plan_edit.h"
 
@@ -87,7 +88,7 @@ void SweepController::start() {
     track(0, generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
     auto checkpoint = m_checkpoint;
-    watcher->setFuture(QtConcurrent::run([checkpoint, missing, flag](QPromise<Update>& promise) {
+    watcher->setFuture(QtConcurrent::run(workPool(), [checkpoint, missing, flag](QPromise<Update>& promise) {
         PlanRequest request;
         request.candidates = missing;
         request.cancel = flag.get();
