@@ -1,19 +1,29 @@
 #include "io/hdf5_reader.h"
 
+#include "io/isolated_call.h"
 #include "util/text.h"
 
 #include <hdf5.h>
 
 #include <cstring>
-#include <mutex>
+#include <stdexcept>
 
 namespace qs {
 namespace {
 
-// The Debian HDF5 build is not thread-safe: every call into the library holds this lock.
-std::mutex& hdf5Mutex() {
-    static std::mutex m;
-    return m;
+// libhdf5 is never called in this process: every open and read runs in a short-lived child
+// (io/isolated_call.h). libhdf5 1.10 dereferences NULL on some corrupt files (fuzz/known/), and
+// its Debian build is not thread-safe; a child per call answers both. Inside the child, failures
+// are thrown as std::runtime_error with the complete one-line message.
+[[noreturn]] void fail(const std::string& message) {
+    throw std::runtime_error(message);
+}
+
+// A real file's metadata walks in milliseconds and its data decodes at well over 50 MB/s; a
+// child slower than this is spinning on a crafted file and is stopped.
+constexpr double kListTimeoutSeconds = 10;
+double readTimeoutSeconds(std::size_t bytes) {
+    return 10.0 + static_cast<double>(bytes) / 50e6;
 }
 
 // Closes an HDF5 handle on scope exit.
@@ -51,26 +61,41 @@ public:
     Hdf5Source(std::string path, Image image, std::string dataset)
         : m_path(std::move(path)), m_image(std::move(image)), m_dataset(std::move(dataset)) {}
     Status read(const TensorInfo& t, std::span<float> out) const override {
-        std::lock_guard lock(hdf5Mutex());
-        Handle f(openFile(m_path, m_image), H5Fclose);
-        if (!f.ok())
-            return makeError("cannot reopen HDF5 file " + m_path);
-        Handle d(H5Dopen2(f.get(), m_dataset.c_str(), H5P_DEFAULT), H5Dclose);
-        if (!d.ok())
-            return makeError("HDF5 dataset '" + m_dataset + "' is gone");
-        Handle space(H5Dget_space(d.get()), H5Sclose);
-        if (!space.ok() ||
-            H5Sget_simple_extent_npoints(space.get()) != static_cast<hssize_t>(out.size()))
-            return makeError("HDF5 dataset '" + t.name + "' changed size");
         if (out.empty())
             return Ok{};
-        if (H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
-            return makeError("HDF5 cannot read dataset '" + t.name +
-                             "' (corrupt data or unsupported filter)");
+        auto shared = SharedBuffer::create(out.size_bytes());
+        if (!shared)
+            return shared.error();
+        float* dest = static_cast<float*>(shared->data());
+        auto done = runIsolated(
+            [&] {
+                readInto(t, dest, out.size());
+                return std::string();
+            },
+            m_path + ": libhdf5 reading dataset '" + t.name + "'", 0,
+            readTimeoutSeconds(out.size_bytes()));
+        if (!done)
+            return done.error();
+        std::memcpy(out.data(), dest, out.size_bytes());
         return Ok{};
     }
 
 private:
+    // Runs in the child.
+    void readInto(const TensorInfo& t, float* dest, std::size_t n) const {
+        Handle f(openFile(m_path, m_image), H5Fclose);
+        if (!f.ok())
+            fail("cannot reopen HDF5 file " + m_path);
+        Handle d(H5Dopen2(f.get(), m_dataset.c_str(), H5P_DEFAULT), H5Dclose);
+        if (!d.ok())
+            fail("HDF5 dataset '" + m_dataset + "' is gone");
+        Handle space(H5Dget_space(d.get()), H5Sclose);
+        if (!space.ok() || H5Sget_simple_extent_npoints(space.get()) != static_cast<hssize_t>(n))
+            fail("HDF5 dataset '" + t.name + "' changed size");
+        if (H5Dread(d.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, dest) < 0)
+            fail("HDF5 cannot read dataset '" + t.name + "' (corrupt data or unsupported filter)");
+    }
+
     std::string m_path;
     Image m_image;
     std::string m_dataset;
@@ -179,39 +204,61 @@ bool sensibleLayout(hid_t dcpl, int rank) {
 struct VisitState {
     std::vector<std::string> datasets;
     std::size_t skipped = 0;
+    std::size_t links = 0;
+    bool tooDeep = false;
 };
+
+// Real weight files nest a few groups deep; a corrupt B-tree can make a group contain itself,
+// and H5Lvisit then walks ever longer paths for ever (found by fuzzing).
+constexpr std::size_t kMaxPathLength = 4096;
+constexpr std::size_t kMaxLinks = 10'000'000;
 
 herr_t visitLink(hid_t group, const char* name, const H5L_info_t* info, void* data) {
     auto* st = static_cast<VisitState*>(data);
+    if (std::strlen(name) > kMaxPathLength || ++st->links > kMaxLinks) {
+        st->tooDeep = true;
+        return 1; // stops the walk
+    }
     if (info->type != H5L_TYPE_HARD)
         return 0; // soft and external links are not followed
     Handle obj(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
     if (obj.ok() && H5Iget_type(obj.get()) == H5I_DATASET)
         st->datasets.emplace_back(name);
-    return st->datasets.size() > 10'000'000 ? 1 : 0;
+    return 0;
 }
 
-Result<Checkpoint> readImage(std::shared_ptr<const MappedFile> file, const std::string& h5Path,
-                             Image image, std::uint64_t baseOffset, bool inPlace,
-                             const std::string& format) {
-    std::lock_guard lock(hdf5Mutex());
-    auto fail = [&](const std::string& what) {
-        return makeError(printableLine(file->path() + ": " + what));
-    };
+// What the child learns about one dataset; the parent builds the Checkpoint from these.
+struct Listed {
+    std::string path, name;
+    DType dtype = DType::F32;
+    std::vector<std::int64_t> shape;
+    std::uint64_t nbytes = 0;
+    std::uint64_t offset = 0; // absolute offset when read in place; 0: through libhdf5
+};
+
+// Runs in the child: walks the file and returns the encoded listing (see decodeListing).
+std::string listImage(const std::string& displayPath, const std::string& h5Path,
+                      const Image& image, std::uint64_t baseOffset, std::uint64_t fileSize,
+                      bool inPlace, const std::string& format) {
+    auto failHere = [&](const std::string& what) { fail(printableLine(displayPath + ": " + what)); };
     Handle f(openFile(h5Path, image), H5Fclose);
     if (!f.ok())
-        return fail("not a readable HDF5 file (corrupt or truncated)");
+        failHere("not a readable HDF5 file (corrupt or truncated)");
     VisitState st;
     if (H5Lvisit(f.get(), H5_INDEX_NAME, H5_ITER_INC, visitLink, &st) < 0)
-        return fail("corrupt HDF5 group structure");
+        failHere("corrupt HDF5 group structure");
+    if (st.tooDeep)
+        failHere("corrupt HDF5 group structure (paths longer than 4096 characters or more than "
+                 "10 million links: a group inside itself?)");
 
-    Checkpoint ckpt(file->path(), format);
-    const int index = ckpt.addFile(file);
+    ReplyWriter out;
+    std::vector<std::pair<std::string, std::string>> metadata;
     for (const char* key : {"keras_version", "backend"})
         if (auto v = readStringAttribute(f.get(), key); !v.empty())
-            ckpt.setMetadata(key, v);
+            metadata.emplace_back(key, v);
     const bool legacyKeras = H5Lexists(f.get(), "model_weights", H5P_DEFAULT) > 0;
     bool keras = legacyKeras || format == "keras";
+    std::vector<Listed> listed;
     for (const auto& path : st.datasets) {
         Handle d(H5Dopen2(f.get(), path.c_str(), H5P_DEFAULT), H5Dclose);
         Handle type(H5Dget_type(d.get()), H5Tclose);
@@ -226,17 +273,17 @@ Result<Checkpoint> readImage(std::shared_ptr<const MappedFile> file, const std::
             ++st.skipped;
             continue;
         }
-        TensorInfo t;
+        Listed t;
+        t.path = path;
         t.name = legacyKeras && path.rfind("model_weights/", 0) == 0 ? path.substr(14) : path;
         t.dtype = *dt;
-        t.file = index;
         hsize_t dims[32];
         H5Sget_simple_extent_dims(space.get(), dims, nullptr);
         for (int k = 0; k < rank; ++k)
             t.shape.push_back(static_cast<std::int64_t>(dims[k]));
         std::uint64_t numel = 0;
         if (!checkedNumel(t.shape, numel) || numel > UINT64_MAX / 8)
-            return fail("dataset '" + path + "' has a shape that overflows");
+            failHere("dataset '" + path + "' has a shape that overflows");
         t.nbytes = numel * static_cast<std::uint64_t>(bitsOf(t.dtype) / 8);
         Handle dcpl(H5Dget_create_plist(d.get()), H5Pclose);
         if (!dcpl.ok() || !sensibleLayout(dcpl.get(), rank)) {
@@ -246,24 +293,81 @@ Result<Checkpoint> readImage(std::shared_ptr<const MappedFile> file, const std::
         const haddr_t offset = H5Dget_offset(d.get());
         if (inPlace && H5Pget_layout(dcpl.get()) == H5D_CONTIGUOUS && offset != HADDR_UNDEF &&
             H5Dget_storage_size(d.get()) == t.nbytes && plainLittleEndian(type.get(), t.dtype) &&
-            baseOffset + offset <= file->size() && t.nbytes <= file->size() - baseOffset - offset) {
+            baseOffset + offset <= fileSize && t.nbytes <= fileSize - baseOffset - offset &&
+            t.nbytes > 0)
             t.offset = baseOffset + offset;
-        } else {
-            t.source = std::make_shared<Hdf5Source>(h5Path, image, path);
-        }
         if (path.find("kernel") != std::string::npos)
             keras = true;
-        ckpt.addTensor(std::move(t));
+        listed.push_back(std::move(t));
     }
-    if (keras)
-        ckpt.setMetadata("layout",
-                         "Keras kernels are stored [in, out]: groups run along out, the last axis");
-    if (st.skipped)
-        ckpt.setMetadata("skipped_datasets",
-                         std::to_string(st.skipped) +
-                             " non-numeric, unsupported or with a broken chunk layout");
+    out.u64(metadata.size());
+    for (const auto& [k, v] : metadata) {
+        out.str(k);
+        out.str(v);
+    }
+    out.u64(keras ? 1 : 0);
+    out.u64(st.skipped);
+    out.u64(listed.size());
+    for (const Listed& t : listed) {
+        out.str(t.path);
+        out.str(t.name);
+        out.u64(static_cast<std::uint64_t>(t.dtype));
+        out.u64(t.shape.size());
+        for (auto d : t.shape)
+            out.u64(static_cast<std::uint64_t>(d));
+        out.u64(t.nbytes);
+        out.u64(t.offset);
+    }
+    return out.take();
+}
+
+Result<Checkpoint> readImage(std::shared_ptr<const MappedFile> file, const std::string& h5Path,
+                             Image image, std::uint64_t baseOffset, bool inPlace,
+                             const std::string& format) {
+    auto reply = runIsolated(
+        [&] {
+            return listImage(file->path(), h5Path, image, baseOffset, file->size(), inPlace,
+                             format);
+        },
+        printableLine(file->path()) + ": libhdf5", std::size_t{1} << 30, kListTimeoutSeconds);
+    if (!reply)
+        return reply.error();
+    Checkpoint ckpt(file->path(), format);
+    const int index = ckpt.addFile(file);
+    try {
+        ReplyReader in(*reply);
+        for (auto n = in.u64(); n > 0; --n) {
+            auto key = in.str();
+            ckpt.setMetadata(std::move(key), in.str());
+        }
+        const bool keras = in.u64() != 0;
+        const std::uint64_t skipped = in.u64();
+        for (auto n = in.u64(); n > 0; --n) {
+            const std::string path = in.str();
+            TensorInfo t;
+            t.name = in.str();
+            t.dtype = static_cast<DType>(in.u64());
+            for (auto rank = in.u64(); rank > 0; --rank)
+                t.shape.push_back(static_cast<std::int64_t>(in.u64()));
+            t.nbytes = in.u64();
+            t.offset = in.u64();
+            t.file = index;
+            if (t.offset == 0)
+                t.source = std::make_shared<Hdf5Source>(h5Path, image, path);
+            ckpt.addTensor(std::move(t));
+        }
+        if (keras)
+            ckpt.setMetadata("layout", "Keras kernels are stored [in, out]: groups run along "
+                                       "out, the last axis");
+        if (skipped)
+            ckpt.setMetadata("skipped_datasets",
+                             std::to_string(skipped) +
+                                 " non-numeric, unsupported or with a broken chunk layout");
+    } catch (const std::runtime_error&) {
+        return makeError(file->path() + ": malformed reply from the HDF5 helper process");
+    }
     if (ckpt.tensors().empty())
-        return fail("an HDF5 file without numeric datasets");
+        return makeError(printableLine(file->path() + ": an HDF5 file without numeric datasets"));
     return ckpt;
 }
 

@@ -1,11 +1,15 @@
 #include "fixture_hdf5.h"
 #include "fixture_zip.h"
 #include "io/checkpoint.h"
+#include "io/isolated_call.h"
 #include "test_support.h"
 
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <csignal>
+#include <stdexcept>
 
 using namespace qs;
 using namespace qs::test;
@@ -20,6 +24,8 @@ private slots:
     void kerasArchive();
     void malformedFiles();
     void aChunkLayoutThatDoesNotFitIsSkipped();
+    void aCrashInsideLibhdf5IsAnError();
+    void isolatedCalls();
 
 private:
     std::string path(const char* n) { return m_dir.filePath(n).toStdString(); }
@@ -126,6 +132,60 @@ void TestHdf5::aChunkLayoutThatDoesNotFitIsSkipped() {
     QCOMPARE(c->tensors()[0].name, std::string("ints"));
     QVERIFY(c->readFloat(c->tensors()[0]).ok());
     QVERIFY(c->metadata().count("skipped_datasets"));
+}
+
+// Found by fuzzing: libhdf5 1.10.8 dereferences NULL in H5Lvisit on this file's corrupted local
+// heap. The library runs in a child process, so the crash is a one-line error and we live on.
+void TestHdf5::aCrashInsideLibhdf5IsAnError() {
+    const std::string file =
+        test::sourceDir() + "/fuzz/regressions/hdf5/crash-9624007bb4aaea54c87e7d08d4b023708e7d5df7";
+    auto c = Checkpoint::open(file);
+    QVERIFY(!c.ok());
+    const QString message = QString::fromStdString(c.message());
+    QVERIFY2(message.startsWith(QString::fromStdString(file) + ": libhdf5 "), qPrintable(message));
+    QVERIFY2(message.contains("file is corrupt"), qPrintable(message));
+    QVERIFY(!message.contains('\n'));
+}
+
+void TestHdf5::isolatedCalls() {
+    auto value = runIsolated([] { return std::string("reply\0bytes", 11); }, "echo");
+    QVERIFY(value.ok());
+    QCOMPARE(*value, std::string("reply\0bytes", 11));
+
+    auto thrown = runIsolated([]() -> std::string { throw std::runtime_error("x.h5: bad"); }, "t");
+    QVERIFY(!thrown.ok());
+    QCOMPARE(thrown.message(), std::string("x.h5: bad"));
+
+    auto crashed = runIsolated([]() -> std::string { std::raise(SIGABRT); return {}; }, "lib");
+    QVERIFY(!crashed.ok());
+    QCOMPARE(crashed.message(), std::string("lib crashed (SIGABRT): the file is corrupt"));
+
+    auto flood = runIsolated([] { return std::string(5000, 'x'); }, "lib", 100);
+    QVERIFY(!flood.ok());
+    QVERIFY(QString::fromStdString(flood.message()).contains("exceeded 100 bytes"));
+
+    auto shared = SharedBuffer::create(4096 * sizeof(float));
+    QVERIFY(shared.ok());
+    float* p = static_cast<float*>(shared->data());
+    auto filled = runIsolated(
+        [&] {
+            for (int i = 0; i < 4096; ++i)
+                p[i] = static_cast<float>(i) * 0.5f;
+            return std::string();
+        },
+        "fill");
+    QVERIFY(filled.ok());
+    QCOMPARE(p[4095], 2047.5f);
+
+    ReplyWriter w;
+    w.u64(42);
+    w.str("name");
+    const std::string encoded = w.take();
+    ReplyReader r(encoded);
+    QCOMPARE(r.u64(), std::uint64_t(42));
+    QCOMPARE(r.str(), std::string("name"));
+    QVERIFY(r.atEnd());
+    QVERIFY_THROWS_EXCEPTION(std::runtime_error, r.u64());
 }
 
 QTEST_APPLESS_MAIN(TestHdf5)
