@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     add(addExportCommand);
     add(addMemoryCommand);
     add(addPlanCommand);
+    add(addBenchCommand);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

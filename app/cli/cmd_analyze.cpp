@@ -1,3 +1,4 @@
+#include "analysis/stream_analysis.h"
 #include "analysis/tensor_analysis.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
@@ -123,6 +124,7 @@ Action addAnalyzeCommand(CLI::App& app) {
         if (calib)
             header.push_back("out_rel_err");
         TextTable table(header);
+        std::vector<const TensorInfo*> quantized;
         for (const TensorInfo* t : selected) {
             if (!o->all && !isQuantizable(*t)) {
                 kept.push_back({{"name", t->name},
@@ -132,60 +134,72 @@ Action addAnalyzeCommand(CLI::App& app) {
                 keptBytes += t->nbytes;
                 continue;
             }
-            const auto values = readTensor(ckpt, *t);
-            const MatrixView w = matrixView(*t, values);
-            for (const Scheme& s : schemes) {
-                AnalysisOptions opts;
-                if (calib)
-                    opts.activations = calib->activationsFor(w.cols);
-                auto a = analyzeTensor(w, s, opts, interruptProgress());
-                throwIfInterrupted();
-                nlohmann::json r = {
-                    {"name", t->name}, {"shape", shapeJson(*t)}, {"scheme", s.toString()}};
-                if (!a) {
-                    const bool na = a.error().kind == ErrorKind::NotApplicable;
-                    r["error"] = a.message();
-                    r["applicable"] = !na;
-                    results.push_back(r);
-                    table.addRow({t->name, t->shapeString(), s.toString(), na ? "n/a" : "error",
-                                  "-", "-", "-", "-"});
-                    problems.push_back(t->name + " under " + s.toString() + ": " + a.message());
-                    continue;
-                }
-                const auto& m = a->error;
-                r.update({{"mse", number(m.mse())},
-                          {"rmse", number(m.rmse())},
-                          {"rel_rmse", number(m.relRmse())},
-                          {"sqnr_db", number(m.sqnrDb())},
-                          {"max_abs_err", number(m.maxAbsErr)},
-                          {"cosine", number(m.cosine())},
-                          {"bits_per_weight", a->cost.bitsPerWeight()},
-                          {"bytes", a->cost.bytes()}});
-                if (!a->diagnostics.empty()) {
-                    auto& d = r["diagnostics"] = nlohmann::json::object();
-                    for (const auto& diag : a->diagnostics)
-                        d[diag.key] = number(diag.value);
-                }
-                if (a->outputRelError)
-                    r["out_rel_err"] = number(*a->outputRelError);
-                results.push_back(r);
-                auto& tot = totals[s.toString()];
-                tot.error.merge(m);
-                tot.cost.merge(a->cost);
-                ++tot.tensors;
-                std::vector<std::string> row{t->name,
-                                             t->shapeString(),
-                                             s.toString(),
-                                             fmt(a->cost.bitsPerWeight(), 5),
-                                             fmt(m.relRmse(), 4),
-                                             fmt(m.sqnrDb(), 4),
-                                             fmt(m.maxAbsErr, 4),
-                                             fmt(m.cosine(), 6)};
-                if (calib)
-                    row.push_back(a->outputRelError ? fmt(*a->outputRelError, 4) : "-");
-                table.addRow(row);
-            }
+            quantized.push_back(t);
         }
+        auto emit = [&](const TensorInfo* t, const Scheme& s, const Result<TensorAnalysis>& a) {
+            nlohmann::json r = {{"name", t->name}, {"shape", shapeJson(*t)}, {"scheme", s.toString()}};
+            if (!a) {
+                const bool na = a.error().kind == ErrorKind::NotApplicable;
+                r["error"] = a.message();
+                r["applicable"] = !na;
+                results.push_back(r);
+                table.addRow({t->name, t->shapeString(), s.toString(), na ? "n/a" : "error", "-",
+                              "-", "-", "-"});
+                problems.push_back(t->name + " under " + s.toString() + ": " + a.message());
+                return;
+            }
+            const auto& m = a->error;
+            r.update({{"mse", number(m.mse())},
+                      {"rmse", number(m.rmse())},
+                      {"rel_rmse", number(m.relRmse())},
+                      {"sqnr_db", number(m.sqnrDb())},
+                      {"max_abs_err", number(m.maxAbsErr)},
+                      {"cosine", number(m.cosine())},
+                      {"bits_per_weight", a->cost.bitsPerWeight()},
+                      {"bytes", a->cost.bytes()}});
+            if (!a->diagnostics.empty()) {
+                auto& d = r["diagnostics"] = nlohmann::json::object();
+                for (const auto& diag : a->diagnostics)
+                    d[diag.key] = number(diag.value);
+            }
+            if (a->outputRelError)
+                r["out_rel_err"] = number(*a->outputRelError);
+            results.push_back(r);
+            auto& tot = totals[s.toString()];
+            tot.error.merge(m);
+            tot.cost.merge(a->cost);
+            ++tot.tensors;
+            std::vector<std::string> row{t->name,
+                                         t->shapeString(),
+                                         s.toString(),
+                                         fmt(a->cost.bitsPerWeight(), 5),
+                                         fmt(m.relRmse(), 4),
+                                         fmt(m.sqnrDb(), 4),
+                                         fmt(m.maxAbsErr, 4),
+                                         fmt(m.cosine(), 6)};
+            if (calib)
+                row.push_back(a->outputRelError ? fmt(*a->outputRelError, 4) : "-");
+            table.addRow(row);
+        };
+        // Tensors stream through a bounded pipeline: big ones in chunks of rows where every
+        // scheme allows, the next piece decoded while the current one is analysed.
+        StreamOptions stream;
+        if (calib)
+            stream.activationsFor = [&](std::int64_t features) {
+                return calib->activationsFor(features);
+            };
+        auto done = analyzeStreamed(
+            ckpt, quantized, schemes, stream,
+            [&](StreamedTensor&& st) {
+                if (!st.read.ok())
+                    throw CliError{kBadFile, st.read.message()};
+                for (std::size_t k = 0; k < schemes.size(); ++k)
+                    emit(st.tensor, schemes[k], st.results[k]);
+            },
+            interruptProgress());
+        throwIfInterrupted();
+        if (!done)
+            throw CliError{kFailure, done.message()};
         nlohmann::json totalsJson = nlohmann::json::array();
         TextTable totalTable(
             {"scheme", "tensors", "bpw", "bytes", "model bytes", "rel_rmse", "sqnr_db"});

@@ -18,5 +18,6 @@ Action addLevelsCommand(CLI::App& app);
 Action addExportCommand(CLI::App& app);
 Action addMemoryCommand(CLI::App& app);
 Action addPlanCommand(CLI::App& app);
+Action addBenchCommand(CLI::App& app);
 
 } // namespace qs::cli

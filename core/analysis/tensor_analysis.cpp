@@ -1,5 +1,6 @@
 #include "analysis/tensor_analysis.h"
 
+#include "analysis/fused_analysis.h"
 #include "metrics/output_error.h"
 
 #include <algorithm>
@@ -10,34 +11,61 @@ MatrixView matrixView(const TensorInfo& t, const std::vector<float>& values) {
     return MatrixView{values.data(), t.rows(), t.cols()};
 }
 
+namespace {
+
+// The output error needs the reconstruction, so the fused path keeps it then.
+std::optional<Result<FusedResult>> tryFused(MatrixView w, const Scheme& scheme,
+                                            const AnalysisOptions& options,
+                                            const ProgressFn& progress) {
+    FusedRequest request;
+    request.errorHistogramBins = options.histogramBins;
+    request.keepReconstruction = options.keepReconstruction || options.activations != nullptr;
+    return analyzeFused(scheme, w, request,
+                        [&](double f) { return reportProgress(progress, 0.95 * f); });
+}
+
+} // namespace
+
 Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
                                      const AnalysisOptions& options, const ProgressFn& progress) {
-    auto q = quantize(
-        scheme, w, [&](double f) { return reportProgress(progress, 0.9 * f); },
-        options.activations);
-    if (!q)
-        return q.error();
     std::span<const float> orig(w.data, w.size());
+    FusedResult r;
+    if (auto fused = tryFused(w, scheme, options, progress)) {
+        if (!*fused)
+            return fused->error();
+        r = std::move(fused->value());
+    } else {
+        auto q = quantize(
+            scheme, w, [&](double f) { return reportProgress(progress, 0.9 * f); },
+            options.activations);
+        if (!q)
+            return q.error();
+        r.output = std::move(q.value());
+        r.error = computeErrorMetrics(orig, r.output.reconstruction);
+        if (options.histogramBins > 0)
+            r.errorHistogram =
+                computeDifferenceHistogram(orig, r.output.reconstruction, options.histogramBins);
+    }
     TensorAnalysis a;
     a.scheme = scheme;
-    a.cost = q->cost;
-    a.levels = std::move(q->levels);
+    a.cost = r.output.cost;
+    a.levels = std::move(r.output.levels);
     std::sort(a.levels.begin(), a.levels.end());
-    a.levelsNote = std::move(q->levelsNote);
-    a.diagnostics = std::move(q->diagnostics);
-    a.error = computeErrorMetrics(orig, q->reconstruction);
+    a.levelsNote = std::move(r.output.levelsNote);
+    a.diagnostics = std::move(r.output.diagnostics);
+    a.error = r.error;
     if (options.histogramBins > 0) {
-        a.weightHistogram = computeHistogram(orig, options.histogramBins);
-        a.errorHistogram =
-            computeDifferenceHistogram(orig, q->reconstruction, options.histogramBins);
+        if (options.weightHistogram)
+            a.weightHistogram = computeHistogram(orig, options.histogramBins);
+        a.errorHistogram = std::move(r.errorHistogram);
     }
     if (options.activations && options.activations->cols == w.cols) {
-        auto out = outputRelativeError(*options.activations, w, q->reconstruction.data());
+        auto out = outputRelativeError(*options.activations, w, r.output.reconstruction.data());
         if (out)
             a.outputRelError = *out;
     }
     if (options.keepReconstruction)
-        a.reconstruction = std::move(q->reconstruction);
+        a.reconstruction = std::move(r.output.reconstruction);
     if (!reportProgress(progress, 1.0))
         return cancelledError();
     return a;

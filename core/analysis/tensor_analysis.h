@@ -16,6 +16,7 @@ namespace qs {
 
 struct AnalysisOptions {
     int histogramBins = 0; // 0: no histograms
+    bool weightHistogram = true; // with histogramBins: also the weights' (false: error only)
     bool keepReconstruction = false;
     // The layer's input activations [tokens, in_features] (not owned; must outlive the call):
     // calibrated families need them, and with them every scheme also reports its output error.

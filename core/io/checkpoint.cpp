@@ -15,6 +15,9 @@
 #include <filesystem>
 #include <set>
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 namespace qs {
 
 bool checkedNumel(const std::vector<std::int64_t>& shape, std::uint64_t& out) {
@@ -146,12 +149,68 @@ Result<std::vector<float>> gatherStrided(const TensorInfo& t, std::span<const st
 
 } // namespace
 
+bool Checkpoint::canReadRows(const TensorInfo& t) const {
+    return !t.source && t.zipMember.empty() && t.strides.empty() && !t.fortranOrder &&
+           !t.byteSwapped && isNumeric(t.dtype) && bitsOf(t.dtype) % 8 == 0 && t.file >= 0 &&
+           t.file < static_cast<int>(m_files.size()) &&
+           t.offset <= m_files[static_cast<size_t>(t.file)]->size() &&
+           t.nbytes <= m_files[static_cast<size_t>(t.file)]->size() - t.offset &&
+           t.nbytes == static_cast<std::uint64_t>(t.numel()) *
+                           static_cast<std::uint64_t>(bitsOf(t.dtype) / 8);
+}
+
+Status Checkpoint::readRows(const TensorInfo& t, std::int64_t r0, std::int64_t r1,
+                            std::span<float> out) const {
+    if (!canReadRows(t))
+        return makeError("tensor '" + t.name + "' cannot be read by rows");
+    const std::int64_t cols = t.cols();
+    if (r0 < 0 || r1 < r0 || r1 > t.rows() ||
+        out.size() != static_cast<size_t>((r1 - r0) * cols))
+        return makeError("rows " + std::to_string(r0) + ".." + std::to_string(r1) +
+                         " do not fit tensor '" + t.name + "'");
+    const size_t es = static_cast<size_t>(bitsOf(t.dtype) / 8);
+    const auto src = m_files[static_cast<size_t>(t.file)]->bytes().subspan(
+        t.offset + static_cast<std::uint64_t>(r0 * cols) * es, out.size() * es);
+    constexpr size_t kChunk = size_t{1} << 18;
+    bool ok = true;
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, out.size(), kChunk),
+                      [&](const tbb::blocked_range<size_t>& r) {
+                          if (!decodeToFloat(t.dtype, src.subspan(r.begin() * es, r.size() * es),
+                                             out.subspan(r.begin(), r.size())))
+                              ok = false;
+                      });
+    if (!ok)
+        return makeError("cannot decode tensor '" + t.name + "'");
+    return Ok{};
+}
+
+void Checkpoint::releaseRows(const TensorInfo& t, std::int64_t r0, std::int64_t r1) const {
+    if (!canReadRows(t))
+        return;
+    const auto es = static_cast<std::uint64_t>(bitsOf(t.dtype) / 8);
+    const auto cols = static_cast<std::uint64_t>(t.cols());
+    m_files[static_cast<size_t>(t.file)]->release(
+        t.offset + static_cast<std::uint64_t>(r0) * cols * es,
+        static_cast<std::uint64_t>(r1 - r0) * cols * es);
+}
+
 Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
     if (t.file < 0 || t.file >= static_cast<int>(m_files.size()))
         return makeError("tensor '" + t.name + "' refers to a file that is not open");
     if (!isNumeric(t.dtype))
         return makeError("tensor '" + t.name + "' has dtype " + std::string(dtypeName(t.dtype)) +
                          ", which has no real values to analyse");
+    if (canReadRows(t)) { // plain bytes: decoded in parallel
+        std::vector<float> values;
+        try {
+            values.resize(static_cast<size_t>(t.numel()));
+        } catch (const std::bad_alloc&) {
+            return makeError("not enough memory to decode tensor '" + t.name + "'");
+        }
+        if (auto st = readRows(t, 0, t.rows(), values); !st)
+            return st.error();
+        return values;
+    }
     if (t.source) {
         std::vector<float> values;
         try {
@@ -182,6 +241,9 @@ Result<std::vector<float>> Checkpoint::readFloat(const TensorInfo& t) const {
     if (t.offset > src.size() || t.nbytes > src.size() - t.offset)
         return makeError("tensor '" + t.name + "' lies past the end of " + file.path());
     const auto n = static_cast<size_t>(t.numel());
+    if (t.strides.empty() && t.nbytes * 8 < static_cast<std::uint64_t>(n) *
+                                                 static_cast<std::uint64_t>(bitsOf(t.dtype)))
+        return makeError("tensor '" + t.name + "' has fewer bytes than its shape needs");
     std::vector<float> out;
     try {
         out.resize(n);

@@ -74,6 +74,16 @@ public:
     // The tensor's values as float32, row-major (Fortran-order data is transposed back).
     Result<std::vector<float>> readFloat(const TensorInfo& t) const;
 
+    // Streaming large tensors in row chunks ([dim0, rest] rows, see TensorInfo::rows()):
+    // possible when the tensor is plain whole-byte elements in a mapped file, row-major and
+    // native-endian (most safetensors, GGUF float, .npy and HDF5 contiguous tensors).
+    bool canReadRows(const TensorInfo& t) const;
+    // Decodes rows [r0, r1) into `out` ((r1 - r0) * cols floats), in parallel for big spans.
+    Status readRows(const TensorInfo& t, std::int64_t r0, std::int64_t r1,
+                    std::span<float> out) const;
+    // Gives back the mapped pages of rows [r0, r1) once they have been read (MappedFile::release).
+    void releaseRows(const TensorInfo& t, std::int64_t r0, std::int64_t r1) const;
+
     // Used by format readers.
     Checkpoint(std::string path, std::string format);
     int addFile(std::shared_ptr<const MappedFile> file);

@@ -1,5 +1,6 @@
 #include "io/mapped_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -36,6 +37,17 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& pa
     }
     ::close(fd);
     return std::shared_ptr<const MappedFile>(std::move(file));
+}
+
+void MappedFile::release(std::uint64_t offset, std::uint64_t length) const {
+    if (!m_data || offset >= m_size)
+        return;
+    length = std::min(length, m_size - offset);
+    const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+    const std::uint64_t begin = (offset + page - 1) / page * page;
+    const std::uint64_t end = (offset + length) / page * page;
+    if (end > begin)
+        ::madvise(const_cast<std::byte*>(m_data) + begin, end - begin, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

@@ -22,6 +22,10 @@ public:
     const std::string& path() const { return m_path; }
     std::uint64_t size() const { return m_size; }
     std::span<const std::byte> bytes() const { return {m_data, static_cast<size_t>(m_size)}; }
+    // Gives back the resident pages wholly inside [offset, offset + length) (madvise DONTNEED):
+    // streaming a checkpoint through then costs no more resident memory than its window. The
+    // bytes stay readable; a later access reads them from the page cache again.
+    void release(std::uint64_t offset, std::uint64_t length) const;
 
 private:
     MappedFile() = default;

@@ -1,4 +1,5 @@
 #include "quant/int_quant.h"
+#include "quant/int_params.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -8,49 +9,8 @@
 #include <cmath>
 
 namespace qs {
+using namespace intq;
 namespace {
-
-struct Range {
-    int qmin, qmax;
-};
-
-Range codeRange(const Scheme& s) {
-    const int b = s.bits;
-    if (!s.symmetric)
-        return {0, (1 << b) - 1};
-    if (s.fullRange)
-        return {-(1 << (b - 1)), (1 << (b - 1)) - 1};
-    return {-((1 << (b - 1)) - 1), (1 << (b - 1)) - 1};
-}
-
-struct GroupParams {
-    float scale;
-    std::int32_t zero;
-};
-
-GroupParams paramsFor(const Scheme& s, float mn, float mx) {
-    const int b = s.bits;
-    if (s.symmetric) {
-        const float absmax = std::max(std::fabs(mn), std::fabs(mx));
-        const float denom = s.fullRange ? static_cast<float>((1 << b) - 1) / 2.0f
-                                        : static_cast<float>((1 << (b - 1)) - 1);
-        const float scale = absmax / denom;
-        return {scale > 0.0f ? scale : 1.0f, 0};
-    }
-    const float lo = std::min(mn, 0.0f);
-    const float hi = std::max(mx, 0.0f);
-    const float scale = (hi - lo) / static_cast<float>((1 << b) - 1);
-    if (!(scale > 0.0f))
-        return {1.0f, 0};
-    const float z = std::nearbyint(-lo / scale);
-    return {scale, static_cast<std::int32_t>(z)};
-}
-
-inline std::int32_t quantizeOne(float x, GroupParams p, Range r) {
-    const float q = std::nearbyint(x / p.scale) + static_cast<float>(p.zero);
-    return static_cast<std::int32_t>(
-        std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
-}
 
 inline std::int32_t quantizeStochastic(float x, GroupParams p, Range r, float u) {
     const float q = std::floor(x / p.scale + u) + static_cast<float>(p.zero);
@@ -232,6 +192,30 @@ std::vector<float> dequantizeInt(const IntQuantized& q) {
     return out;
 }
 
+void setIntLevels(const Scheme& s, std::span<const float> scales, std::span<const std::int32_t> zeros,
+                  std::int64_t groupsPerRow, QuantOutput& out) {
+    if (scales.empty())
+        return;
+    const Range range = codeRange(s);
+    const auto widest = static_cast<std::size_t>(std::max_element(scales.begin(), scales.end()) -
+                                                 scales.begin());
+    const float scale = scales[widest];
+    const int zero = zeros[widest];
+    out.levels.clear();
+    for (int code = range.qmin; code <= range.qmax; ++code)
+        out.levels.push_back(scale * static_cast<float>(code - zero));
+    if (scales.size() > 1) {
+        const auto row = static_cast<std::int64_t>(widest) / std::max<std::int64_t>(1, groupsPerRow);
+        const auto grp = static_cast<std::int64_t>(widest) % std::max<std::int64_t>(1, groupsPerRow);
+        out.levelsNote = s.granularity == Granularity::Channel
+                             ? "levels of the widest row (" + std::to_string(row) + ")"
+                             : "levels of the widest group (row " + std::to_string(row) +
+                                   ", group " + std::to_string(grp) + ")";
+    } else {
+        out.levelsNote = "levels of the tensor scale";
+    }
+}
+
 Result<QuantOutput> quantizeInt(const Scheme& s, MatrixView m, const ProgressFn& progress) {
     auto q = quantizeIntCodes(s, m, progress);
     if (!q)
@@ -239,26 +223,7 @@ Result<QuantOutput> quantizeInt(const Scheme& s, MatrixView m, const ProgressFn&
     QuantOutput out;
     out.reconstruction = dequantizeInt(*q);
     out.cost = intStorageCost(s, m.rows, m.cols);
-    if (!q->scales.empty()) {
-        const auto widest = static_cast<std::size_t>(
-            std::max_element(q->scales.begin(), q->scales.end()) - q->scales.begin());
-        const float scale = q->scales[widest];
-        const int zero = q->zeros[widest];
-        for (int code = q->qmin; code <= q->qmax; ++code)
-            out.levels.push_back(scale * static_cast<float>(code - zero));
-        if (q->scales.size() > 1) {
-            const auto row =
-                static_cast<std::int64_t>(widest) / std::max<std::int64_t>(1, q->groupsPerRow);
-            const auto grp =
-                static_cast<std::int64_t>(widest) % std::max<std::int64_t>(1, q->groupsPerRow);
-            out.levelsNote = s.granularity == Granularity::Channel
-                                 ? "levels of the widest row (" + std::to_string(row) + ")"
-                                 : "levels of the widest group (row " + std::to_string(row) +
-                                       ", group " + std::to_string(grp) + ")";
-        } else {
-            out.levelsNote = "levels of the tensor scale";
-        }
-    }
+    setIntLevels(s, q->scales, q->zeros, q->groupsPerRow, out);
     return out;
 }
 

@@ -16,6 +16,7 @@
 #include "quant/registry.h"
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace qs {
@@ -36,6 +37,10 @@ Result<IntQuantized> quantizeIntCodes(const Scheme& s, MatrixView m,
                                       const ProgressFn& progress = {});
 std::vector<float> dequantizeInt(const IntQuantized& q);
 StorageCost intStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols);
+
+// The levels of the widest group (largest scale) and the note saying which group that is.
+void setIntLevels(const Scheme& s, std::span<const float> scales, std::span<const std::int32_t> zeros,
+                  std::int64_t groupsPerRow, QuantOutput& out);
 
 Result<QuantOutput> quantizeInt(const Scheme& s, MatrixView m, const ProgressFn& progress);
 std::vector<float> intUnitLevels(const Scheme& s);

@@ -177,6 +177,31 @@ Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& pr
     return f->quantizeCalibrated(s, m, *activations, progress);
 }
 
+bool rowSeparable(const Scheme& s) {
+    const FamilyInfo* f = findFamily(s.family);
+    if (!f || !f->implemented() || s.rounding == Rounding::Stochastic || s.doubleQuant)
+        return false;
+    const bool perRowScales =
+        s.granularity == Granularity::Group || s.granularity == Granularity::Channel;
+    switch (f->kind) {
+    case FamilyKind::Uniform:
+    case FamilyKind::Companding:
+    case FamilyKind::Codebook:
+    case FamilyKind::FloatElement:
+        return perRowScales;
+    case FamilyKind::Microscaling:
+        return s.family != "nvfp4";
+    case FamilyKind::GgmlBlock:
+    case FamilyKind::Cast:
+        return true;
+    case FamilyKind::Learned:
+    case FamilyKind::Optimized:
+    case FamilyKind::Calibrated:
+        return false;
+    }
+    return false;
+}
+
 Result<std::vector<float>> unitLevels(const Scheme& s) {
     const FamilyInfo* f = findFamily(s.family);
     if (!f)

@@ -104,6 +104,14 @@ std::string familyNamesList(); // "int, mulaw, ..." for error messages
 // every other family.
 Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& progress = {},
                              const MatrixView* activations = nullptr);
+// Whether quantizing any run of whole rows alone gives exactly those rows of the whole tensor's
+// result, its storage cost adding up and its diagnostics (counts) summing: scales per group or
+// per row, ggml and MX blocks, casts. Not: one tensor scale (tensor granularity, nvfp4's fp32
+// scale), double-quantized scales, stochastic rounding (its random stream runs
+// over the flat index), and families that look at the whole matrix (k-means, HQQ, SINQ, the
+// calibrated ones). Streaming analysis reads big tensors in row chunks when this holds.
+bool rowSeparable(const Scheme& s);
+
 // Reconstruction levels for a unit scale, sorted; an error if the family has none.
 Result<std::vector<float>> unitLevels(const Scheme& s);
 

@@ -44,6 +44,7 @@ private slots:
     void errorsAreOneLineWithExitCodes_data();
     void errorsAreOneLineWithExitCodes();
     void textOutputIsReadable();
+    void bench();
 
 private:
     QTemporaryDir m_dir;
@@ -215,6 +216,13 @@ void TestCli::errorsAreOneLineWithExitCodes_data() {
     QTest::newRow("bad regex") << QStringList{"stats", sample(), "--tensor", "("} << 2;
     QTest::newRow("unknown subcommand") << QStringList{"frobnicate"} << 2;
     QTest::newRow("missing argument") << QStringList{"analyze", sample()} << 2;
+    QTest::newRow("bench bad shape")
+        << QStringList{"bench", "--scheme", "int4", "--shape", "64by64"} << 2;
+    QTest::newRow("bench calibrated")
+        << QStringList{"bench", "--scheme", "gptq4:g64", "--shape", "64x64"} << 4;
+    QTest::newRow("bench quantize stage of a non-ggml scheme")
+        << QStringList{"bench", "--scheme", "int4", "--shape", "64x64", "--stage", "quantize"}
+        << 1;
 }
 
 void TestCli::errorsAreOneLineWithExitCodes() {
@@ -233,6 +241,37 @@ void TestCli::textOutputIsReadable() {
     QVERIFY(r.out.contains("model.layers.4.self_attn.q_proj.weight"));
     QVERIFY(r.out.contains("Totals"));
     QVERIFY(r.out.contains("4.3125"));
+}
+
+void TestCli::bench() {
+    const Run r = cli({"bench", "--scheme", "int4:g128", "--shape", "64x256", "--repeat", "3",
+                       "--warmup", "1", "--json"});
+    QCOMPARE(r.code, 0);
+    const auto j = r.json();
+    QCOMPARE(j["scheme"].toString(), QString("int4:g128"));
+    QCOMPARE(j["backend"].toString(), QString("cpu"));
+    QCOMPARE(j["path"].toString(), QString("fused"));
+    QCOMPARE(j["elements"].toInteger(), 64 * 256);
+    QCOMPARE(j["input_bytes"].toInteger(), 64 * 256 * 4);
+    QCOMPARE(j["times_ms"].toArray().size(), 3);
+    QVERIFY(j["median_ms"].toDouble() > 0);
+    QVERIFY(j["input_gbps"].toDouble() > 0);
+    QVERIFY(!j["device"].toString().isEmpty());
+    QVERIFY(j["sqnr_db"].toDouble() > 15 && j["sqnr_db"].toDouble() < 25); // int4 on Gaussian
+
+    // No CUDA kernels in this build: a note, and the CPU answers.
+    const Run cuda = cli({"bench", "--scheme", "q4_k", "--shape", "8x256", "--dtype", "bf16",
+                          "--backend", "cuda", "--repeat", "1", "--json"});
+    QCOMPARE(cuda.code, 0);
+    QVERIFY(cuda.err.contains("CPU"));
+    QCOMPARE(cuda.json()["backend"].toString(), QString("cpu"));
+    QCOMPARE(cuda.json()["input_bytes"].toInteger(), 8 * 256 * 2);
+
+    const Run q = cli({"bench", "--scheme", "q8_0", "--shape", "16x64", "--stage", "quantize",
+                       "--threads", "1", "--repeat", "2", "--json"});
+    QCOMPARE(q.code, 0);
+    QCOMPARE(q.json()["path"].toString(), QString("ggml quantizer"));
+    QCOMPARE(q.json()["threads"].toInt(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

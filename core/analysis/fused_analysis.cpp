@@ -1,0 +1,369 @@
+#include "analysis/fused_analysis.h"
+
+#include "quant/group_quant.h"
+#include "quant/int_params.h"
+#include "quant/int_quant.h"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+
+namespace qs {
+namespace {
+
+// GCC builds an AVX2 copy of each inner loop next to the baseline one and picks at load time.
+// The file is built with -ffp-contract=off: contracting a*b+c into an FMA (which AVX-512 has)
+// would change results against the plain path.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define QS_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define QS_SIMD_CLONES
+#endif
+
+struct Sums {
+    double se = 0, sr = 0, sq = 0, dot = 0, maxAbs = 0;
+    void add(const Sums& o) {
+        se += o.se;
+        sr += o.sr;
+        sq += o.sq;
+        dot += o.dot;
+        maxAbs = std::max(maxAbs, o.maxAbs);
+    }
+};
+
+// min and max of x[0, n); `finite` false when any value is NaN or +-Inf (x - x is then NaN).
+QS_SIMD_CLONES
+void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite) {
+    float lo = x[0], hi = x[0], z = 0.0f;
+#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : z)
+    for (std::int64_t k = 0; k < n; ++k) {
+        lo = x[k] < lo ? x[k] : lo;
+        hi = x[k] > hi ? x[k] : hi;
+        z += x[k] - x[k];
+    }
+    mn = lo;
+    mx = hi;
+    finite = z == 0.0f;
+}
+
+// out = scale * rne(clamp(x / scale, lo, hi)), lo = qmin - zero and hi = qmax - zero: the same
+// number as scale * (clamp(rne(x / scale) + zero, qmin, qmax) - zero), since clamping to integer
+// bounds commutes with rounding. Adding and subtracting 1.5 * 2^23 rounds half to even for
+// |t| < 2^22, which the clamp guarantees, and vectorises without SSE4.1.
+QS_SIMD_CLONES
+void intReconstruct(const float* x, std::int64_t n, float scale, float lo, float hi, float* out) {
+    constexpr float kMagic = 12582912.0f;
+#pragma omp simd
+    for (std::int64_t k = 0; k < n; ++k) {
+        float t = x[k] / scale;
+        t = t < lo ? lo : t;
+        t = t > hi ? hi : t;
+        out[k] = scale * ((t + kMagic) - kMagic);
+    }
+}
+
+// The sums of computeErrorMetrics over one stretch, in double.
+QS_SIMD_CLONES
+void accumulate(const float* x, const float* r, std::int64_t n, Sums& s) {
+    double se = 0, sr = 0, sq = 0, dot = 0, mx = 0;
+#pragma omp simd reduction(+ : se, sr, sq, dot) reduction(max : mx)
+    for (std::int64_t k = 0; k < n; ++k) {
+        const double a = x[k], b = r[k], e = a - b;
+        se += e * e;
+        sr += a * a;
+        sq += b * b;
+        dot += a * b;
+        const double ae = e < 0 ? -e : e;
+        mx = ae > mx ? ae : mx;
+    }
+    s.se += se;
+    s.sr += sr;
+    s.sq += sq;
+    s.dot += dot;
+    s.maxAbs = std::max(s.maxAbs, mx);
+}
+
+// Walks the matrix in fixed blocks of whole rows (so the partial sums, added in block order,
+// do not depend on the thread schedule); body(block, r0, r1) returns false to stop.
+template <class Body>
+bool forEachBlock(MatrixView w, double from, double to, const ProgressFn& progress, Body body) {
+    const std::int64_t rowsPerBlock = std::max<std::int64_t>(1, (std::int64_t{1} << 16) / w.cols);
+    const std::int64_t blocks = (w.rows + rowsPerBlock - 1) / rowsPerBlock;
+    std::atomic<bool> stop{false};
+    std::atomic<std::int64_t> done{0};
+    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, blocks, 1),
+                      [&](const tbb::blocked_range<std::int64_t>& br) {
+                          for (std::int64_t b = br.begin(); b != br.end(); ++b) {
+                              if (stop.load(std::memory_order_relaxed))
+                                  return;
+                              const std::int64_t r0 = b * rowsPerBlock;
+                              if (!body(b, r0, std::min(w.rows, r0 + rowsPerBlock))) {
+                                  stop = true;
+                                  return;
+                              }
+                              const double f = static_cast<double>(++done) /
+                                               static_cast<double>(blocks);
+                              if (!reportProgress(progress, from + (to - from) * f))
+                                  stop = true;
+                          }
+                      });
+    return !stop;
+}
+
+std::int64_t blockCount(MatrixView w) {
+    const std::int64_t rowsPerBlock = std::max<std::int64_t>(1, (std::int64_t{1} << 16) / w.cols);
+    return (w.rows + rowsPerBlock - 1) / rowsPerBlock;
+}
+
+// One int group's parameters and what bounds its error: |w - w^| <= scale * (1/2 + 2^-12) when
+// no element clamps (rounding to the nearest code, plus float rounding of x/scale and of the
+// product, far below 2^-12 for 8 bits), else <= 2 * scale.
+struct IntGroup {
+    intq::GroupParams p;
+    float lo = 0, hi = 0; // qmin - zero, qmax - zero
+    float bound = 0;
+};
+
+IntGroup intGroup(const Scheme& s, intq::Range range, float mn, float mx) {
+    IntGroup g;
+    g.p = intq::paramsFor(s, mn, mx);
+    g.lo = static_cast<float>(range.qmin - g.p.zero);
+    g.hi = static_cast<float>(range.qmax - g.p.zero);
+    const float tLo = std::nearbyint(mn / g.p.scale), tHi = std::nearbyint(mx / g.p.scale);
+    const bool clamps = tLo < g.lo || tHi > g.hi;
+    g.bound = g.p.scale * (clamps ? 2.0f : 0.5f + 1.0f / 4096.0f);
+    return g;
+}
+
+// max |x - w^| over one group.
+QS_SIMD_CLONES
+double groupMaxError(const float* x, const float* r, std::int64_t n) {
+    double mx = 0;
+#pragma omp simd reduction(max : mx)
+    for (std::int64_t k = 0; k < n; ++k) {
+        const double e = double(x[k]) - double(r[k]);
+        const double ae = e < 0 ? -e : e;
+        mx = ae > mx ? ae : mx;
+    }
+    return mx;
+}
+
+// accumulate() and binIndices() in one loop, for when the histogram's range is known up front.
+QS_SIMD_CLONES
+void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, double m,
+                      double perUnit, std::int32_t last, std::int32_t* idx) {
+    double se = 0, sr = 0, sq = 0, dot = 0, mx = 0;
+#pragma omp simd reduction(+ : se, sr, sq, dot) reduction(max : mx)
+    for (std::int64_t k = 0; k < n; ++k) {
+        const double a = x[k], b = r[k], e = a - b;
+        se += e * e;
+        sr += a * a;
+        sq += b * b;
+        dot += a * b;
+        const double ae = e < 0 ? -e : e;
+        mx = ae > mx ? ae : mx;
+        const auto i = static_cast<std::int32_t>((e + m) * perUnit);
+        idx[k] = i < last ? i : last;
+    }
+    s.se += se;
+    s.sr += sr;
+    s.sq += sq;
+    s.dot += dot;
+    s.maxAbs = std::max(s.maxAbs, mx);
+}
+
+void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::uint32_t* tables) {
+    std::int64_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        ++tables[idx[k]];
+        ++tables[bins + idx[k + 1]];
+        ++tables[2 * bins + idx[k + 2]];
+        ++tables[3 * bins + idx[k + 3]];
+    }
+    for (; k < n; ++k)
+        ++tables[idx[k]];
+}
+
+// The `int` family, fused. With a histogram, its range (the exact max |error|) must be known
+// before the main pass: a first pass finds every group's parameters and error bound, the
+// groups whose bound reaches past the best exact maximum so far are quantized alone (a handful:
+// the widest groups), and the main pass then reconstructs, sums and bins in one loop.
+std::optional<Result<FusedResult>> fusedInt(const Scheme& s, MatrixView w,
+                                            const FusedRequest& req, const ProgressFn& progress) {
+    const intq::Range range = intq::codeRange(s);
+    const GroupLayout layout = groupLayout(s, w.rows, w.cols);
+    FusedResult out;
+    out.output.cost = intStorageCost(s, w.rows, w.cols);
+    const std::int64_t groupCols = layout.wholeTensor ? w.cols : layout.groupCols;
+    const std::int64_t groupsPerRow = (w.cols + groupCols - 1) / groupCols;
+    const std::size_t groupCount =
+        layout.wholeTensor ? 1 : static_cast<std::size_t>(w.rows * groupsPerRow);
+    std::vector<IntGroup> groups(groupCount);
+    auto groupAt = [&](std::int64_t r, std::int64_t g) -> IntGroup& {
+        return groups[layout.wholeTensor ? 0 : static_cast<std::size_t>(r * groupsPerRow + g)];
+    };
+    auto span = [&](std::int64_t r, std::int64_t g) {
+        const std::int64_t c0 = g * groupCols;
+        return std::pair{w.data + r * w.cols + c0, std::min(w.cols - c0, groupCols)};
+    };
+    const bool histogram = req.errorHistogramBins > 0;
+    const double paramsEnd = 0.1, mainEnd = 1.0;
+
+    // Pass 1: min and max per group (per row for the whole-tensor scale), parameters, bounds.
+    std::vector<std::pair<float, float>> rowRange(layout.wholeTensor ? w.rows : 0);
+    std::atomic<bool> nonFinite{false};
+    bool ok = forEachBlock(w, 0.0, paramsEnd, progress,
+                           [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
+                               for (std::int64_t r = r0; r < r1; ++r)
+                                   for (std::int64_t g = 0; g < groupsPerRow; ++g) {
+                                       const auto [x, n] = span(r, g);
+                                       float mn, mx;
+                                       bool finite;
+                                       minMax(x, n, mn, mx, finite);
+                                       if (!finite) {
+                                           nonFinite = true;
+                                           return false;
+                                       }
+                                       if (layout.wholeTensor)
+                                           rowRange[static_cast<std::size_t>(r)] = {mn, mx};
+                                       else
+                                           groupAt(r, g) = intGroup(s, range, mn, mx);
+                                   }
+                               return true;
+                           });
+    if (nonFinite)
+        return std::nullopt;
+    if (!ok)
+        return Result<FusedResult>(cancelledError());
+    if (layout.wholeTensor) {
+        float mn = rowRange[0].first, mx = rowRange[0].second;
+        for (const auto& [a, b] : rowRange) {
+            mn = std::min(mn, a);
+            mx = std::max(mx, b);
+        }
+        groups[0] = intGroup(s, range, mn, mx);
+    }
+
+    // The exact max |error|: only groups whose bound exceeds the widest group's maximum can
+    // raise it. (The whole-tensor scale has one group: that is one extra pass.)
+    double m = 0;
+    if (histogram) {
+        std::vector<float> buf(static_cast<std::size_t>(groupCols));
+        auto exactMax = [&](std::size_t gi) {
+            double mx = 0;
+            const std::int64_t rows = layout.wholeTensor ? w.rows : 1;
+            for (std::int64_t k = 0; k < rows; ++k) {
+                const std::int64_t r = layout.wholeTensor ? k : static_cast<std::int64_t>(gi) / groupsPerRow;
+                const std::int64_t g = layout.wholeTensor ? 0 : static_cast<std::int64_t>(gi) % groupsPerRow;
+                const auto [x, n] = span(r, g);
+                const IntGroup& q = groups[gi];
+                intReconstruct(x, n, q.p.scale, q.lo, q.hi, buf.data());
+                mx = std::max(mx, groupMaxError(x, buf.data(), n));
+            }
+            return mx;
+        };
+        std::size_t widest = 0;
+        for (std::size_t gi = 1; gi < groupCount; ++gi)
+            if (groups[gi].bound > groups[widest].bound)
+                widest = gi;
+        m = exactMax(widest);
+        for (std::size_t gi = 0; gi < groupCount; ++gi)
+            if (gi != widest && groups[gi].bound > m)
+                m = std::max(m, exactMax(gi));
+    }
+    const double hm = m > 0 ? m : 1e-12;
+    const auto bins = static_cast<std::size_t>(std::max(req.errorHistogramBins, 1));
+    const double perUnit = static_cast<double>(bins) / (hm - -hm);
+
+    // Pass 2: reconstruction, error sums and histogram bins, one group at a time in L1.
+    if (req.keepReconstruction)
+        out.output.reconstruction.resize(w.size());
+    const auto blocks = static_cast<std::size_t>(blockCount(w));
+    std::vector<Sums> partial(blocks);
+    std::vector<std::uint64_t> counts(histogram ? blocks * bins : 0, 0);
+    ok = forEachBlock(
+        w, paramsEnd, mainEnd, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
+            std::vector<float> buf(req.keepReconstruction ? 0 : static_cast<std::size_t>(groupCols));
+            std::vector<std::int32_t> idx(histogram ? static_cast<std::size_t>(groupCols) : 0);
+            std::vector<std::uint32_t> tables(histogram ? 4 * bins : 0, 0);
+            std::uint64_t* c = counts.data() + static_cast<std::size_t>(b) * bins;
+            auto flush = [&] {
+                for (std::size_t i = 0; i < bins && histogram; ++i)
+                    c[i] += std::uint64_t{tables[i]} + tables[bins + i] + tables[2 * bins + i] +
+                            tables[3 * bins + i];
+                std::fill(tables.begin(), tables.end(), 0u);
+            };
+            Sums sums;
+            for (std::int64_t r = r0; r < r1; ++r) {
+                if (w.cols > (std::int64_t{1} << 30)) // 32-bit tables: flush per huge row
+                    flush();
+                for (std::int64_t g = 0; g < groupsPerRow; ++g) {
+                    const auto [x, n] = span(r, g);
+                    const IntGroup& q = groupAt(r, g);
+                    float* rec = req.keepReconstruction
+                                     ? out.output.reconstruction.data() + (x - w.data)
+                                     : buf.data();
+                    intReconstruct(x, n, q.p.scale, q.lo, q.hi, rec);
+                    if (histogram) {
+                        accumulateAndBin(x, rec, n, sums, hm, perUnit,
+                                         static_cast<std::int32_t>(bins - 1), idx.data());
+                        countBins(idx.data(), n, bins, tables.data());
+                    } else {
+                        accumulate(x, rec, n, sums);
+                    }
+                }
+            }
+            flush();
+            partial[static_cast<std::size_t>(b)] = sums;
+            return true;
+        });
+    if (!ok)
+        return Result<FusedResult>(cancelledError());
+    Sums total;
+    for (const Sums& p : partial)
+        total.add(p);
+    out.error.count = w.size();
+    out.error.sumSqErr = total.se;
+    out.error.sumSqRef = total.sr;
+    out.error.sumSqRec = total.sq;
+    out.error.dot = total.dot;
+    out.error.maxAbsErr = total.maxAbs;
+    if (histogram) {
+        Histogram h;
+        h.lo = -hm;
+        h.hi = hm;
+        h.counts.assign(bins, 0);
+        for (std::size_t b = 0; b < blocks; ++b)
+            for (std::size_t i = 0; i < bins; ++i)
+                h.counts[i] += counts[b * bins + i];
+        out.errorHistogram = std::move(h);
+    }
+    std::vector<float> scales(groupCount);
+    std::vector<std::int32_t> zeros(groupCount);
+    for (std::size_t gi = 0; gi < groupCount; ++gi) {
+        scales[gi] = groups[gi].p.scale;
+        zeros[gi] = groups[gi].p.zero;
+    }
+    setIntLevels(s, scales, zeros, groupsPerRow, out.output);
+    return Result<FusedResult>(std::move(out));
+}
+
+} // namespace
+
+bool fusedAnalysisCovers(const Scheme& s) {
+    return s.family == "int" && s.bits >= 2 && s.bits <= 8 && s.clip == Clip::MinMax &&
+           s.rounding == Rounding::Nearest;
+}
+
+std::optional<Result<FusedResult>> analyzeFused(const Scheme& s, MatrixView w,
+                                                const FusedRequest& request,
+                                                const ProgressFn& progress) {
+    if (!fusedAnalysisCovers(s) || w.cols <= 0 || w.rows <= 0)
+        return std::nullopt;
+    return fusedInt(s, w, request, progress);
+}
+
+} // namespace qs

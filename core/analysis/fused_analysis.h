@@ -1,0 +1,39 @@
+#pragma once
+// The CPU's fused path: quantize -> reconstruct -> error metrics (-> error histogram) in one
+// read of the weights per pass, group by group while the group is in L1, with no per-element
+// allocation and SIMD inner loops (AVX2 clones where the CPU has it). analyzeTensor() takes it
+// whenever it applies; its numbers equal the separate passes' (quantize(), computeErrorMetrics,
+// computeDifferenceHistogram) except for the order of the double sums (relative 1e-12).
+//
+// Families covered: `int` with round-to-nearest and the minmax clip, at every granularity.
+// A tensor holding NaN or +-Inf goes through the plain path (it defines what they become).
+
+#include "metrics/error_metrics.h"
+#include "metrics/histogram.h"
+#include "quant/registry.h"
+
+#include <optional>
+
+namespace qs {
+
+struct FusedRequest {
+    int errorHistogramBins = 0; // > 0: also the histogram of w - w^ over +-max|w - w^|
+    bool keepReconstruction = false;
+};
+
+struct FusedResult {
+    QuantOutput output; // reconstruction only with keepReconstruction
+    ErrorMetrics error;
+    std::optional<Histogram> errorHistogram;
+};
+
+// Whether the fused path covers this scheme (it may still decline a tensor with NaN/Inf).
+bool fusedAnalysisCovers(const Scheme& s);
+
+// nullopt: not covered here (the caller runs the separate passes). Otherwise the result, or an
+// error (cancelled through `progress`).
+std::optional<Result<FusedResult>> analyzeFused(const Scheme& s, MatrixView w,
+                                                const FusedRequest& request,
+                                                const ProgressFn& progress = {});
+
+} // namespace qs

@@ -1,0 +1,171 @@
+#include "analysis/stream_analysis.h"
+
+#include <tbb/task_group.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace qs {
+namespace {
+
+// A piece of work: rows [r0, r1) of one tensor, or the whole tensor.
+struct Piece {
+    std::size_t tensor = 0; // index into the tensor list
+    std::int64_t r0 = 0, r1 = 0;
+    bool whole = true;
+    bool last = true; // the tensor's last piece
+};
+
+std::vector<Piece> planPieces(const Checkpoint& ckpt, std::span<const TensorInfo* const> tensors,
+                              std::span<const Scheme> schemes, const StreamOptions& options) {
+    const bool separable =
+        !options.activationsFor &&
+        std::all_of(schemes.begin(), schemes.end(), [](const Scheme& s) { return rowSeparable(s); });
+    std::vector<Piece> pieces;
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        const TensorInfo& t = *tensors[i];
+        const std::int64_t rows = t.rows(), cols = std::max<std::int64_t>(1, t.cols());
+        const auto floatBytes = static_cast<std::uint64_t>(t.numel()) * sizeof(float);
+        if (!separable || !ckpt.canReadRows(t) || rows < 2 || floatBytes <= options.chunkBytes) {
+            pieces.push_back({i, 0, rows, true, true});
+            continue;
+        }
+        const std::int64_t step = std::max<std::int64_t>(
+            1, static_cast<std::int64_t>(options.chunkBytes / sizeof(float)) / cols);
+        for (std::int64_t r0 = 0; r0 < rows; r0 += step)
+            pieces.push_back({i, r0, std::min(rows, r0 + step), false, r0 + step >= rows});
+    }
+    return pieces;
+}
+
+Result<std::vector<float>> load(const Checkpoint& ckpt, const TensorInfo& t, const Piece& p) {
+    if (p.whole) {
+        auto values = ckpt.readFloat(t);
+        ckpt.releaseRows(t, 0, t.rows()); // no-op unless plain bytes
+        return values;
+    }
+    std::vector<float> values;
+    try {
+        values.resize(static_cast<std::size_t>((p.r1 - p.r0) * t.cols()));
+    } catch (const std::bad_alloc&) {
+        return makeError("not enough memory to decode rows of tensor '" + t.name + "'");
+    }
+    if (auto st = ckpt.readRows(t, p.r0, p.r1, values); !st)
+        return st.error();
+    ckpt.releaseRows(t, p.r0, p.r1);
+    return values;
+}
+
+double levelSpan(const TensorAnalysis& a) {
+    return a.levels.empty() ? 0.0 : static_cast<double>(a.levels.back() - a.levels.front());
+}
+
+// Folds one chunk's analysis into the tensor's.
+void mergeChunk(Result<TensorAnalysis>& into, Result<TensorAnalysis>&& chunk, const Piece& p) {
+    if (!into.ok())
+        return; // the first error stands
+    if (!chunk.ok()) {
+        into = chunk.error();
+        return;
+    }
+    TensorAnalysis& a = into.value();
+    TensorAnalysis& c = chunk.value();
+    const std::string rows =
+        "rows " + std::to_string(p.r0) + "-" + std::to_string(p.r1 - 1) + ": ";
+    if (a.error.count == 0) { // the first chunk
+        a = std::move(c);
+        if (!a.levelsNote.empty())
+            a.levelsNote = rows + a.levelsNote;
+        return;
+    }
+    a.error.merge(c.error);
+    a.cost.merge(c.cost);
+    for (const Diagnostic& d : c.diagnostics) {
+        auto it = std::find_if(a.diagnostics.begin(), a.diagnostics.end(),
+                               [&](const Diagnostic& x) { return x.key == d.key; });
+        if (it == a.diagnostics.end())
+            a.diagnostics.push_back(d);
+        else
+            it->value += d.value;
+    }
+    if (levelSpan(c) > levelSpan(a)) {
+        a.levels = std::move(c.levels);
+        a.levelsNote = c.levelsNote.empty() ? std::string() : rows + c.levelsNote;
+    }
+}
+
+} // namespace
+
+Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const> tensors,
+                       std::span<const Scheme> schemes, const StreamOptions& options,
+                       const std::function<void(StreamedTensor&&)>& onTensor,
+                       const ProgressFn& progress) {
+    const std::vector<Piece> pieces = planPieces(ckpt, tensors, schemes, options);
+    if (pieces.empty())
+        return Ok{};
+    double totalWork = 0;
+    for (const Piece& p : pieces)
+        totalWork += static_cast<double>((p.r1 - p.r0)) *
+                     static_cast<double>(std::max<std::int64_t>(1, tensors[p.tensor]->cols()));
+    double doneWork = 0;
+    bool cancelled = false;
+
+    tbb::task_group reader;
+    Result<std::vector<float>> current = load(ckpt, *tensors[pieces[0].tensor], pieces[0]);
+    StreamedTensor acc;
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+        const Piece& p = pieces[i];
+        const TensorInfo& t = *tensors[p.tensor];
+        Result<std::vector<float>> next = makeError("");
+        if (i + 1 < pieces.size())
+            reader.run([&, k = i + 1] { next = load(ckpt, *tensors[pieces[k].tensor], pieces[k]); });
+        if (acc.tensor != &t) {
+            acc = StreamedTensor{};
+            acc.tensor = &t;
+            acc.chunks = 0;
+            acc.results.assign(schemes.size(), TensorAnalysis{});
+        }
+        ++acc.chunks;
+        if (!current.ok() && acc.read.ok())
+            acc.read = current.error();
+        const double pieceWork = static_cast<double>(p.r1 - p.r0) *
+                                 static_cast<double>(std::max<std::int64_t>(1, t.cols()));
+        for (std::size_t k = 0; k < schemes.size() && !cancelled; ++k) {
+            Result<TensorAnalysis> r = current.ok() ? Result<TensorAnalysis>(TensorAnalysis{})
+                                                    : Result<TensorAnalysis>(current.error());
+            if (current.ok()) {
+                AnalysisOptions opts;
+                const MatrixView view{current->data(), p.r1 - p.r0, t.cols()};
+                if (options.activationsFor)
+                    opts.activations = options.activationsFor(view.cols);
+                const double base = doneWork + pieceWork * static_cast<double>(k) /
+                                                   static_cast<double>(schemes.size());
+                r = analyzeTensor(view, schemes[k], opts, [&](double f) {
+                    return reportProgress(progress,
+                                          (base + f * pieceWork / static_cast<double>(schemes.size())) /
+                                              totalWork);
+                });
+                if (!r && r.error().kind == ErrorKind::Cancelled)
+                    cancelled = true;
+            }
+            if (p.whole)
+                acc.results[k] = std::move(r);
+            else
+                mergeChunk(acc.results[k], std::move(r), p);
+        }
+        reader.wait();
+        if (cancelled)
+            return cancelledError();
+        doneWork += pieceWork;
+        if (p.last) {
+            onTensor(std::move(acc));
+            acc = StreamedTensor{};
+        }
+        current = std::move(next);
+    }
+    if (!reportProgress(progress, 1.0))
+        return cancelledError();
+    return Ok{};
+}
+
+} // namespace qs

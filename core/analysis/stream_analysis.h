@@ -1,0 +1,43 @@
+#pragma once
+// Whole-checkpoint analysis through a bounded pipeline: the tensors (and big tensors' chunks of
+// rows) are read and decoded one piece ahead while the current piece is analysed, and each
+// piece's mapped pages are given back once decoded. Memory stays within two pieces plus the
+// analysis' own buffers whatever the checkpoint's size: a piece is at most `chunkBytes` of
+// float32 when the tensor is stored plainly and every scheme is rowSeparable(), else the
+// tensor (so: twice the largest such tensor in float32).
+//
+// A chunked tensor's numbers are the whole tensor's (sums merged; the double sums' order
+// differs); its levels are those of the chunk with the widest levels, the note naming the rows.
+
+#include "analysis/tensor_analysis.h"
+
+#include <functional>
+#include <span>
+
+namespace qs {
+
+struct StreamOptions {
+    std::size_t chunkBytes = std::size_t{64} << 20; // float32 bytes per chunk of rows
+    // Activations [tokens, features] for a tensor with `features` input columns, or null; with
+    // activations a tensor is analysed whole (the output error needs every row).
+    std::function<const MatrixView*(std::int64_t features)> activationsFor;
+};
+
+// One tensor's results, one per scheme in the order given (an error where the scheme does not
+// apply or failed). `chunks` is 1 when the tensor was analysed whole.
+struct StreamedTensor {
+    const TensorInfo* tensor = nullptr;
+    std::vector<Result<TensorAnalysis>> results;
+    int chunks = 1;
+    Status read = Ok{}; // an error when (part of) the tensor could not be read or decoded
+};
+
+// Analyses `tensors` of `ckpt` under every scheme, calling `onTensor` in order on the calling
+// thread as each finishes (it may throw: the pipeline has no work in flight then). A tensor
+// that cannot be read has `read` set and the same error as every scheme's result. Cancelled (an error of kind Cancelled) when `progress` returns false.
+Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const> tensors,
+                       std::span<const Scheme> schemes, const StreamOptions& options,
+                       const std::function<void(StreamedTensor&&)>& onTensor,
+                       const ProgressFn& progress = {});
+
+} // namespace qs

@@ -1,0 +1,56 @@
+#pragma once
+// The `int` family's per-group arithmetic, shared by the plain quantizer (int_quant.cpp) and the
+// fused analysis kernel (int_fused.cpp) so both compute the very same scale, zero and code.
+// Internal to core/quant.
+
+#include "quant/scheme.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+namespace qs::intq {
+
+struct Range {
+    int qmin, qmax;
+};
+
+inline Range codeRange(const Scheme& s) {
+    const int b = s.bits;
+    if (!s.symmetric)
+        return {0, (1 << b) - 1};
+    if (s.fullRange)
+        return {-(1 << (b - 1)), (1 << (b - 1)) - 1};
+    return {-((1 << (b - 1)) - 1), (1 << (b - 1)) - 1};
+}
+
+struct GroupParams {
+    float scale;
+    std::int32_t zero;
+};
+
+inline GroupParams paramsFor(const Scheme& s, float mn, float mx) {
+    const int b = s.bits;
+    if (s.symmetric) {
+        const float absmax = std::max(std::fabs(mn), std::fabs(mx));
+        const float denom = s.fullRange ? static_cast<float>((1 << b) - 1) / 2.0f
+                                        : static_cast<float>((1 << (b - 1)) - 1);
+        const float scale = absmax / denom;
+        return {scale > 0.0f ? scale : 1.0f, 0};
+    }
+    const float lo = std::min(mn, 0.0f);
+    const float hi = std::max(mx, 0.0f);
+    const float scale = (hi - lo) / static_cast<float>((1 << b) - 1);
+    if (!(scale > 0.0f))
+        return {1.0f, 0};
+    const float z = std::nearbyint(-lo / scale);
+    return {scale, static_cast<std::int32_t>(z)};
+}
+
+inline std::int32_t quantizeOne(float x, GroupParams p, Range r) {
+    const float q = std::nearbyint(x / p.scale) + static_cast<float>(p.zero);
+    return static_cast<std::int32_t>(
+        std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
+}
+
+} // namespace qs::intq

@@ -1,0 +1,158 @@
+// The fused CPU path (quantize + metrics + error histogram in one pass per group) against the
+// plain passes it replaces: quantize(), computeErrorMetrics() and computeDifferenceHistogram().
+#include "analysis/fused_analysis.h"
+#include "analysis/tensor_analysis.h"
+
+#include "quant_helpers.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+using namespace qs;
+using namespace qs::test;
+
+namespace {
+
+std::vector<float> weights(std::int64_t rows, std::int64_t cols, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> n(0.0f, 0.02f);
+    std::vector<float> w(static_cast<std::size_t>(rows * cols));
+    for (auto& x : w)
+        x = n(rng);
+    // Hard cases: exact ties at half a step, a constant group, an all-zero row, an outlier.
+    if (cols >= 8) {
+        for (int k = 0; k < 8; ++k)
+            w[static_cast<std::size_t>(k)] = 0.25f * static_cast<float>(k) - 1.0f;
+        if (rows > 2)
+            for (std::int64_t c = 0; c < cols; ++c) {
+                w[static_cast<std::size_t>(cols + c)] = 0.0f;
+                w[static_cast<std::size_t>(2 * cols + c)] = c < 16 ? 0.5f : w[2 * cols + c];
+            }
+        w.back() = 0.4f;
+    }
+    return w;
+}
+
+void compareSums(double fused, double plain) {
+    QVERIFY2(std::fabs(fused - plain) <= 1e-12 * std::max(1e-300, std::fabs(plain)),
+             qPrintable(QString("fused %1 plain %2").arg(fused, 0, 'g', 17).arg(plain, 0, 'g', 17)));
+}
+
+} // namespace
+
+class TestFusedAnalysis : public QObject {
+    Q_OBJECT
+private slots:
+    void matchesThePlainPasses_data();
+    void matchesThePlainPasses();
+    void analyzeTensorTakesIt();
+    void nonFiniteGoesThroughThePlainPath();
+    void coversOnlyWhatItImplements();
+    void cancels();
+};
+
+void TestFusedAnalysis::matchesThePlainPasses_data() {
+    QTest::addColumn<QString>("spec");
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("cols");
+    for (const char* s : {"int4:g128", "int4:g128:sym", "int8:channel", "int3:g64:sym:range=full",
+                          "int2:g32", "int4", "int4:sym", "int8:g100", "int5:channel:sym"}) {
+        QTest::newRow(qPrintable(QString(s) + " 300x512")) << QString(s) << 300 << 512;
+        QTest::newRow(qPrintable(QString(s) + " 7x1000")) << QString(s) << 7 << 1000;
+    }
+    QTest::newRow("int4:g128 1x5") << "int4:g128" << 1 << 5;
+}
+
+void TestFusedAnalysis::matchesThePlainPasses() {
+    QFETCH(QString, spec);
+    QFETCH(int, rows);
+    QFETCH(int, cols);
+    const Scheme s = qs::test::spec(spec.toStdString());
+    const auto w = weights(rows, cols, 7u + static_cast<unsigned>(rows));
+    const MatrixView m{w.data(), rows, cols};
+
+    auto plain = quantize(s, m);
+    QVERIFY(plain.ok());
+    const auto plainError = computeErrorMetrics(w, plain->reconstruction);
+    const auto plainHist = computeDifferenceHistogram(w, plain->reconstruction, 256);
+
+    for (bool keep : {false, true}) {
+        FusedRequest req;
+        req.errorHistogramBins = 256;
+        req.keepReconstruction = keep;
+        auto fused = analyzeFused(s, m, req);
+        QVERIFY(fused.has_value());
+        QVERIFY(fused->ok());
+        const FusedResult& f = fused->value();
+        if (keep)
+            QVERIFY(f.output.reconstruction == plain->reconstruction); // bit for bit
+        else
+            QVERIFY(f.output.reconstruction.empty());
+        QCOMPARE(f.error.count, plainError.count);
+        compareSums(f.error.sumSqErr, plainError.sumSqErr);
+        compareSums(f.error.sumSqRef, plainError.sumSqRef);
+        compareSums(f.error.sumSqRec, plainError.sumSqRec);
+        compareSums(f.error.dot, plainError.dot);
+        QCOMPARE(f.error.maxAbsErr, plainError.maxAbsErr);
+        QVERIFY(f.errorHistogram.has_value());
+        QCOMPARE(f.errorHistogram->lo, plainHist.lo);
+        QCOMPARE(f.errorHistogram->hi, plainHist.hi);
+        QVERIFY(f.errorHistogram->counts == plainHist.counts);
+        QCOMPARE(f.errorHistogram->total(), std::uint64_t(w.size()));
+        QVERIFY(f.output.levels == plain->levels);
+        QCOMPARE(f.output.levelsNote, plain->levelsNote);
+        QCOMPARE(f.output.cost.bitsPerWeight(), plain->cost.bitsPerWeight());
+        QCOMPARE(f.output.cost.bytes(), plain->cost.bytes());
+    }
+}
+
+// analyzeTensor's answer is the fused one and agrees with the plain passes (sums aside).
+void TestFusedAnalysis::analyzeTensorTakesIt() {
+    const auto w = weights(64, 256, 3);
+    const MatrixView m{w.data(), 64, 256};
+    AnalysisOptions opts;
+    opts.histogramBins = 64;
+    opts.keepReconstruction = true;
+    auto a = analyzeTensor(m, spec("int4:g64"), opts);
+    QVERIFY(a.ok());
+    auto plain = quantize(spec("int4:g64"), m);
+    QVERIFY(a->reconstruction == plain->reconstruction);
+    QVERIFY(a->weightHistogram.has_value());
+    QVERIFY(a->errorHistogram->counts ==
+            computeDifferenceHistogram(w, plain->reconstruction, 64).counts);
+    compareSums(a->error.sqnrDb(), computeErrorMetrics(w, plain->reconstruction).sqnrDb());
+}
+
+void TestFusedAnalysis::nonFiniteGoesThroughThePlainPath() {
+    auto w = weights(16, 128, 5);
+    w[300] = std::numeric_limits<float>::quiet_NaN();
+    const MatrixView m{w.data(), 16, 128};
+    QVERIFY(!analyzeFused(spec("int4:g32"), m, {}).has_value());
+    w[300] = std::numeric_limits<float>::infinity();
+    QVERIFY(!analyzeFused(spec("int4"), m, {}).has_value());
+    QVERIFY(analyzeTensor(m, spec("int4:g32")).ok());
+}
+
+void TestFusedAnalysis::coversOnlyWhatItImplements() {
+    QVERIFY(fusedAnalysisCovers(spec("int4:g128")));
+    QVERIFY(!fusedAnalysisCovers(spec("int4:g128:clip=mse")));
+    QVERIFY(!fusedAnalysisCovers(spec("int4:g128:round=stochastic")));
+    QVERIFY(!fusedAnalysisCovers(spec("nf4:g64")));
+    const auto w = weights(4, 64, 1);
+    QVERIFY(!analyzeFused(spec("q4_0"), MatrixView{w.data(), 4, 64}, {}).has_value());
+}
+
+void TestFusedAnalysis::cancels() {
+    const auto w = weights(512, 512, 2);
+    auto r = analyzeFused(spec("int4:g128"), MatrixView{w.data(), 512, 512}, {},
+                          [](double f) { return f < 0.1; });
+    QVERIFY(r.has_value());
+    QVERIFY(!r->ok());
+    QVERIFY(r->error().kind == ErrorKind::Cancelled);
+}
+
+QTEST_APPLESS_MAIN(TestFusedAnalysis)
+#include "test_fused_analysis.moc"

@@ -1,0 +1,178 @@
+// Whole-checkpoint streaming: a tensor analysed in chunks of rows gives the whole tensor's
+// numbers, schemes that need the whole matrix get it, and read errors and cancel come through.
+#include "analysis/stream_analysis.h"
+#include "test_support.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+#include <random>
+
+using namespace qs;
+using namespace qs::test;
+
+namespace {
+
+std::vector<float> gaussian(std::size_t n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.0f, 0.02f);
+    std::vector<float> v(n);
+    for (auto& x : v)
+        x = d(rng);
+    return v;
+}
+
+Scheme parse(const char* spec) {
+    auto s = Scheme::parse(spec);
+    if (!s)
+        qFatal("%s", s.message().c_str());
+    return *s;
+}
+
+bool near(double a, double b) {
+    return std::fabs(a - b) <= 1e-12 * std::max(std::fabs(a), std::fabs(b));
+}
+
+} // namespace
+
+class TestStreamAnalysis : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void chunksGiveTheWholeTensorsNumbers_data();
+    void chunksGiveTheWholeTensorsNumbers();
+    void wholeMatrixSchemesAreNotChunked();
+    void aTensorThatCannotBeReadIsReported();
+    void cancels();
+    void rowSeparability();
+
+private:
+    std::string path(const char* name) { return (m_dir.path() + "/" + name).toStdString(); }
+    QTemporaryDir m_dir;
+    std::string m_file;
+    std::vector<float> m_big; // 96 x 256, stored f32
+};
+
+void TestStreamAnalysis::initTestCase() {
+    QVERIFY(m_dir.isValid());
+    m_big = gaussian(96 * 256, 1);
+    m_big[5 * 256 + 7] = 0.3f; // an outlier in the first chunk
+    const auto bf = gaussian(40 * 256, 2);
+    std::vector<std::uint8_t> bfBytes;
+    for (float x : bf) {
+        const std::uint16_t h = floatToBf16(x);
+        bfBytes.push_back(static_cast<std::uint8_t>(h & 0xFF));
+        bfBytes.push_back(static_cast<std::uint8_t>(h >> 8));
+    }
+    m_file = path("model.safetensors");
+    writeSafetensors(m_file, {{"big", "F32", {96, 256}, floatBytes(m_big)},
+                              {"norm", "F32", {256}, floatBytes(gaussian(256, 3))},
+                              {"bf", "BF16", {40, 256}, bfBytes}});
+}
+
+void TestStreamAnalysis::chunksGiveTheWholeTensorsNumbers_data() {
+    QTest::addColumn<QString>("spec");
+    for (const char* s : {"int4:g128", "int4:g64:clip=mse", "nf4:g64", "mxfp4", "q4_k", "q8_0",
+                          "fp8_e4m3:channel", "mulaw8:g32", "bf16"})
+        QTest::newRow(s) << QString(s);
+}
+
+void TestStreamAnalysis::chunksGiveTheWholeTensorsNumbers() {
+    QFETCH(QString, spec);
+    const Scheme s = parse(qPrintable(spec));
+    QVERIFY(rowSeparable(s));
+    auto ckpt = Checkpoint::open(m_file);
+    QVERIFY(ckpt.ok());
+    std::vector<const TensorInfo*> tensors{ckpt->find("big"), ckpt->find("bf")};
+    StreamOptions opts;
+    opts.chunkBytes = 10 * 256 * sizeof(float); // 10 rows of "big": 10 chunks, the last short
+    std::vector<StreamedTensor> got;
+    const std::vector<Scheme> schemes{s};
+    auto st = analyzeStreamed(*ckpt, tensors, schemes, opts,
+                              [&](StreamedTensor&& t) { got.push_back(std::move(t)); });
+    QVERIFY(st.ok());
+    QCOMPARE(got.size(), size_t(2));
+    QCOMPARE(got[0].tensor->name, std::string("big"));
+    QCOMPARE(got[0].chunks, 10);
+    QCOMPARE(got[1].chunks, 4);
+
+    for (const StreamedTensor& t : got) {
+        auto values = ckpt->readFloat(*t.tensor);
+        QVERIFY(values.ok());
+        auto whole = analyzeTensor(matrixView(*t.tensor, *values), s);
+        QVERIFY2(whole.ok(), whole.ok() ? "" : whole.message().c_str());
+        const auto& r = t.results[0];
+        QVERIFY2(r.ok(), r.ok() ? "" : r.message().c_str());
+        QCOMPARE(r->error.count, whole->error.count);
+        QVERIFY(near(r->error.sumSqErr, whole->error.sumSqErr));
+        QVERIFY(near(r->error.sumSqRef, whole->error.sumSqRef));
+        QVERIFY(near(r->error.dot, whole->error.dot));
+        QCOMPARE(r->error.maxAbsErr, whole->error.maxAbsErr);
+        QCOMPARE(r->cost.bytes(), whole->cost.bytes());
+        QCOMPARE(r->cost.bitsPerWeight(), whole->cost.bitsPerWeight());
+        QCOMPARE(r->diagnostics.size(), whole->diagnostics.size());
+        for (std::size_t k = 0; k < r->diagnostics.size(); ++k)
+            QCOMPARE(r->diagnostics[k].value, whole->diagnostics[k].value);
+    }
+}
+
+void TestStreamAnalysis::wholeMatrixSchemesAreNotChunked() {
+    auto ckpt = Checkpoint::open(m_file);
+    std::vector<const TensorInfo*> tensors{ckpt->find("big")};
+    StreamOptions opts;
+    opts.chunkBytes = 1024;
+    // One tensor scale needs every row; so does a mix with a separable scheme.
+    for (const auto& schemes : {std::vector<Scheme>{parse("int4:tensor")},
+                                std::vector<Scheme>{parse("int4:g128"), parse("hqq4:g64")}}) {
+        int chunks = 0;
+        auto st = analyzeStreamed(*ckpt, tensors, schemes, opts,
+                                  [&](StreamedTensor&& t) { chunks = t.chunks; });
+        QVERIFY(st.ok());
+        QCOMPARE(chunks, 1);
+    }
+}
+
+void TestStreamAnalysis::aTensorThatCannotBeReadIsReported() {
+    // A tensor whose bytes reach past the end of its file: every scheme's result is the error.
+    auto ckpt = Checkpoint::open(m_file);
+    TensorInfo broken = *ckpt->find("big");
+    broken.name = "broken";
+    broken.offset = 1u << 30;
+    std::vector<const TensorInfo*> tensors{&broken, ckpt->find("bf")};
+    std::vector<StreamedTensor> got;
+    const std::vector<Scheme> schemes{parse("int4:g64"), parse("q8_0")};
+    auto st = analyzeStreamed(*ckpt, tensors, schemes, {},
+                              [&](StreamedTensor&& t) { got.push_back(std::move(t)); });
+    QVERIFY(st.ok());
+    QCOMPARE(got.size(), size_t(2));
+    QVERIFY(!got[0].read.ok());
+    QVERIFY(!got[0].results[0].ok() && !got[0].results[1].ok());
+    QVERIFY(got[1].read.ok() && got[1].results[0].ok());
+}
+
+void TestStreamAnalysis::cancels() {
+    auto ckpt = Checkpoint::open(m_file);
+    std::vector<const TensorInfo*> tensors{ckpt->find("big"), ckpt->find("bf")};
+    StreamOptions opts;
+    opts.chunkBytes = 4096;
+    int calls = 0;
+    auto st = analyzeStreamed(
+        *ckpt, tensors, std::vector<Scheme>{parse("int4:g64")}, opts,
+        [&](StreamedTensor&&) { ++calls; }, [](double f) { return f < 0.3; });
+    QVERIFY(!st.ok());
+    QVERIFY(st.error().kind == ErrorKind::Cancelled);
+    QCOMPARE(calls, 0);
+}
+
+void TestStreamAnalysis::rowSeparability() {
+    for (const char* s : {"int4:g128", "int8:channel", "nf4:g64", "mxfp4", "mxfp8_e4m3", "q4_k",
+                          "iq4_nl", "f16", "fp8_e4m3:channel"})
+        QVERIFY2(rowSeparable(parse(s)), s);
+    for (const char* s : {"int4:tensor", "int4:g128:round=stochastic", "nf4:g64:dq", "nvfp4",
+                          "fp8_e4m3:tensor", "hqq4:g64", "sinq4:g64", "kmeans4", "gptq4:g128"})
+        QVERIFY2(!rowSeparable(parse(s)), s);
+}
+
+QTEST_APPLESS_MAIN(TestStreamAnalysis)
+#include "test_stream_analysis.moc"
