@@ -51,6 +51,15 @@ void minMax(const float* x, float& min, float& max) {
     }
 }
 
+// roundf (half away from zero) without a libm call, so the loop around it vectorises: truncate,
+// then step away from zero when the dropped part (exact: v - trunc(v)) is at least one half.
+// Equal to (int)roundf(v) for finite |v| < 2^31.
+inline int roundHalfAway(float v) {
+    const int i = static_cast<int>(v);
+    const float f = v - static_cast<float>(i);
+    return i + (f >= 0.5f ? 1 : 0) - (f <= -0.5f ? 1 : 0);
+}
+
 // sigma2 of the imatrix paths: mean square over the whole row.
 float rowSigma2(const float* x, std::int64_t n) {
     float sumX2 = 0;
@@ -208,7 +217,7 @@ void quantizeQ8_0(const float* x, void* dst, std::int64_t n, const float*) {
         BlockQ8_0 b{};
         b.d = toHalf(d);
         for (int j = 0; j < kQk; ++j)
-            b.qs[j] = static_cast<std::int8_t>(std::round(xb[j] * id)); // half away from zero
+            b.qs[j] = static_cast<std::int8_t>(roundHalfAway(xb[j] * id)); // roundf's rule
         storeBlock(dst, i, b);
     }
 }
