@@ -32,6 +32,10 @@ int main(int argc, char** argv) {
     if (argc > 2)
         window.modelTab()->setSchemesText(QString::fromLocal8Bit(argv[2]));
 
+    // Stalls longer than QS_STALL_MS (default 50) are printed as they happen.
+    const qint64 stallReportNs = qEnvironmentVariableIntValue("QS_STALL_MS") > 0
+                                     ? qEnvironmentVariableIntValue("QS_STALL_MS") * 1'000'000LL
+                                     : 50'000'000LL;
     std::vector<qint64> gaps;
     QElapsedTimer clock, sweep;
     QTimer tick;
@@ -43,9 +47,9 @@ int main(int argc, char** argv) {
     QObject::connect(&tick, &QTimer::timeout, [&] {
         const qint64 now = clock.nsecsElapsed();
         gaps.push_back(now - last);
-        if (now - last > 200'000'000) // where a long stall happened: time and sweep progress
+        if (now - last > stallReportNs) // where a long stall happened: time and sweep progress
             std::printf("stall of %.0f ms ending at %.2f s, %d tensors measured\n",
-                        (now - last) / 1e6, now / 1e9, measured);
+                        (now - last) / 1e6, now / 1e9, measured), std::fflush(stdout);
         last = now;
     });
     QObject::connect(window.sweepController(), &qs::SweepController::started,
