@@ -86,12 +86,20 @@ void accumulate(const float* x, const float* r, std::int64_t n, Sums& s) {
     s.maxAbs = std::max(s.maxAbs, mx);
 }
 
+// Whole rows per block: about 2^16 elements, at least one row.
+std::int64_t rowsPerBlock(MatrixView w) {
+    return std::max<std::int64_t>(1, (std::int64_t{1} << 16) / w.cols);
+}
+
+std::int64_t blockCount(MatrixView w) {
+    return (w.rows + rowsPerBlock(w) - 1) / rowsPerBlock(w);
+}
+
 // Walks the matrix in fixed blocks of whole rows (so the partial sums, added in block order,
 // do not depend on the thread schedule); body(block, r0, r1) returns false to stop.
 template <class Body>
 bool forEachBlock(MatrixView w, double from, double to, const ProgressFn& progress, Body body) {
-    const std::int64_t rowsPerBlock = std::max<std::int64_t>(1, (std::int64_t{1} << 16) / w.cols);
-    const std::int64_t blocks = (w.rows + rowsPerBlock - 1) / rowsPerBlock;
+    const std::int64_t step = rowsPerBlock(w), blocks = blockCount(w);
     std::atomic<bool> stop{false};
     std::atomic<std::int64_t> done{0};
     tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, blocks, 1),
@@ -99,8 +107,8 @@ bool forEachBlock(MatrixView w, double from, double to, const ProgressFn& progre
                           for (std::int64_t b = br.begin(); b != br.end(); ++b) {
                               if (stop.load(std::memory_order_relaxed))
                                   return;
-                              const std::int64_t r0 = b * rowsPerBlock;
-                              if (!body(b, r0, std::min(w.rows, r0 + rowsPerBlock))) {
+                              const std::int64_t r0 = b * step;
+                              if (!body(b, r0, std::min(w.rows, r0 + step))) {
                                   stop = true;
                                   return;
                               }
@@ -113,10 +121,6 @@ bool forEachBlock(MatrixView w, double from, double to, const ProgressFn& progre
     return !stop;
 }
 
-std::int64_t blockCount(MatrixView w) {
-    const std::int64_t rowsPerBlock = std::max<std::int64_t>(1, (std::int64_t{1} << 16) / w.cols);
-    return (w.rows + rowsPerBlock - 1) / rowsPerBlock;
-}
 
 // One int group's parameters and what bounds its error: |w - w^| <= scale * (1/2 + 2^-12) when
 // no element clamps (rounding to the nearest code, plus float rounding of x/scale and of the

@@ -9,7 +9,6 @@
 
 #include <cmath>
 #include <limits>
-#include <random>
 
 using namespace qs;
 using namespace qs::test;
@@ -17,11 +16,7 @@ using namespace qs::test;
 namespace {
 
 std::vector<float> weights(std::int64_t rows, std::int64_t cols, unsigned seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> n(0.0f, 0.02f);
-    std::vector<float> w(static_cast<std::size_t>(rows * cols));
-    for (auto& x : w)
-        x = n(rng);
+    auto w = gaussian(static_cast<std::size_t>(rows * cols), seed);
     // Hard cases: exact ties at half a step, a constant group, an all-zero row, an outlier.
     if (cols >= 8) {
         for (int k = 0; k < 8; ++k)

@@ -1,34 +1,18 @@
 // Whole-checkpoint streaming: a tensor analysed in chunks of rows gives the whole tensor's
 // numbers, schemes that need the whole matrix get it, and read errors and cancel come through.
 #include "analysis/stream_analysis.h"
+#include "quant_helpers.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
-#include <random>
 
 using namespace qs;
 using namespace qs::test;
 
 namespace {
-
-std::vector<float> gaussian(std::size_t n, unsigned seed) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.0f, 0.02f);
-    std::vector<float> v(n);
-    for (auto& x : v)
-        x = d(rng);
-    return v;
-}
-
-Scheme parse(const char* spec) {
-    auto s = Scheme::parse(spec);
-    if (!s)
-        qFatal("%s", s.message().c_str());
-    return *s;
-}
 
 bool near(double a, double b) {
     return std::fabs(a - b) <= 1e-12 * std::max(std::fabs(a), std::fabs(b));
@@ -80,7 +64,7 @@ void TestStreamAnalysis::chunksGiveTheWholeTensorsNumbers_data() {
 
 void TestStreamAnalysis::chunksGiveTheWholeTensorsNumbers() {
     QFETCH(QString, spec);
-    const Scheme s = parse(qPrintable(spec));
+    const Scheme s = qs::test::spec(spec.toStdString());
     QVERIFY(rowSeparable(s));
     auto ckpt = Checkpoint::open(m_file);
     QVERIFY(ckpt.ok());
@@ -123,8 +107,8 @@ void TestStreamAnalysis::wholeMatrixSchemesAreNotChunked() {
     StreamOptions opts;
     opts.chunkBytes = 1024;
     // One tensor scale needs every row; so does a mix with a separable scheme.
-    for (const auto& schemes : {std::vector<Scheme>{parse("int4:tensor")},
-                                std::vector<Scheme>{parse("int4:g128"), parse("hqq4:g64")}}) {
+    for (const auto& schemes : {std::vector<Scheme>{spec("int4:tensor")},
+                                std::vector<Scheme>{spec("int4:g128"), spec("hqq4:g64")}}) {
         int chunks = 0;
         auto st = analyzeStreamed(*ckpt, tensors, schemes, opts,
                                   [&](StreamedTensor&& t) { chunks = t.chunks; });
@@ -141,7 +125,7 @@ void TestStreamAnalysis::aTensorThatCannotBeReadIsReported() {
     broken.offset = 1u << 30;
     std::vector<const TensorInfo*> tensors{&broken, ckpt->find("bf")};
     std::vector<StreamedTensor> got;
-    const std::vector<Scheme> schemes{parse("int4:g64"), parse("q8_0")};
+    const std::vector<Scheme> schemes{spec("int4:g64"), spec("q8_0")};
     auto st = analyzeStreamed(*ckpt, tensors, schemes, {},
                               [&](StreamedTensor&& t) { got.push_back(std::move(t)); });
     QVERIFY(st.ok());
@@ -158,7 +142,7 @@ void TestStreamAnalysis::cancels() {
     opts.chunkBytes = 4096;
     int calls = 0;
     auto st = analyzeStreamed(
-        *ckpt, tensors, std::vector<Scheme>{parse("int4:g64")}, opts,
+        *ckpt, tensors, std::vector<Scheme>{spec("int4:g64")}, opts,
         [&](StreamedTensor&&) { ++calls; }, [](double f) { return f < 0.3; });
     QVERIFY(!st.ok());
     QVERIFY(st.error().kind == ErrorKind::Cancelled);
@@ -168,10 +152,10 @@ void TestStreamAnalysis::cancels() {
 void TestStreamAnalysis::rowSeparability() {
     for (const char* s : {"int4:g128", "int8:channel", "nf4:g64", "mxfp4", "mxfp8_e4m3", "q4_k",
                           "iq4_nl", "f16", "fp8_e4m3:channel"})
-        QVERIFY2(rowSeparable(parse(s)), s);
+        QVERIFY2(rowSeparable(spec(s)), s);
     for (const char* s : {"int4:tensor", "int4:g128:round=stochastic", "nf4:g64:dq", "nvfp4",
                           "fp8_e4m3:tensor", "hqq4:g64", "sinq4:g64", "kmeans4", "gptq4:g128"})
-        QVERIFY2(!rowSeparable(parse(s)), s);
+        QVERIFY2(!rowSeparable(spec(s)), s);
 }
 
 QTEST_APPLESS_MAIN(TestStreamAnalysis)
