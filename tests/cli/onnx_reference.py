@@ -5,9 +5,14 @@ Writes models with onnx.helper / onnx.save (raw_data, typed int32_data holding f
 bfloat16, int8, a Constant inside an If branch, and external data in a side file), reads the
 values back with onnx.numpy_helper (or plain NumPy on the bits for bfloat16), and checks that
 `quantscope-cli stats --json` equals NumPy's float64 statistics and `dequant` the exact values.
+Then, when REAL_DIR holds them, the same checks on real models exported by their authors: the
+Silero VAD models (MIT) shipped in the npm package @ricky0123/vad-web, which `scripts/quantscope
+test` fetches into build/real-models/ (torch.onnx's export with nested If subgraphs, and spox's
+with initializers inside subgraphs): every tensor named and its statistics as onnx itself walks
+them, and the exact values of every tensor of 256 values or more.
 Exits 77 (skipped) when the onnx package is missing.
 
-usage: onnx_reference.py CLI WORKDIR
+usage: onnx_reference.py CLI WORKDIR [REAL_DIR]
 """
 import json
 import os
@@ -101,8 +106,30 @@ def expected_values(path, bf16):
     return out
 
 
-def check_model(exe, path, bf16, work):
-    want = expected_values(path, bf16)
+def walk_graph(graph, prefix, out):
+    """Initializers and Constant tensors of a graph and of its subgraphs, at any depth, named
+    as Quantscope names them: node/attribute/ before everything inside a subgraph."""
+    for t in graph.initializer:
+        out[prefix + t.name] = numpy_helper.to_array(t).astype(np.float32)
+    for node in graph.node:
+        if node.op_type == "Constant":
+            value = [a for a in node.attribute if a.name == "value"]
+            if value:
+                out[prefix + node.output[0]] = numpy_helper.to_array(value[0].t).astype(np.float32)
+        for attr in node.attribute:
+            subgraphs = [attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs)
+            for sub in subgraphs:
+                walk_graph(sub, f"{prefix}{node.name}/{attr.name}/", out)
+
+
+def real_values(path):
+    out = {}
+    walk_graph(onnx.load(path).graph, "", out)
+    return out
+
+
+def check_model(exe, path, bf16, work, dequant_min=0):
+    want = expected_values(path, bf16) if bf16 is not None else real_values(path)
     stats = {r["name"]: r for r in cli(exe, "stats", path)["tensors"]}
     if sorted(stats) != sorted(want):
         failures.append(f"{path}: tensors {sorted(stats)} vs onnx {sorted(want)}")
@@ -121,6 +148,8 @@ def check_model(exe, path, bf16, work):
                 failures.append(f"{path} {name} {key}: quantscope {s[key]!r} vs numpy {ref!r}")
         if abs(s["mean"] - x.mean()) > 1e-5 * max(x.std(), abs(x.mean())):
             failures.append(f"{path} {name} mean: {s['mean']!r} vs {x.mean()!r}")
+        if w.size < dequant_min:
+            continue
         out = os.path.join(work, "onnx_dequant.npy")
         cli(exe, "dequant", path, "--tensor", name, "--out", out)
         got = np.load(out)
@@ -138,11 +167,17 @@ def main():
     stored = onnx.load(external, load_external_data=False).graph.initializer
     if [t.name for t in stored if t.data_location == TensorProto.EXTERNAL] != ["w_f32"]:
         failures.append("onnx.save did not put w_f32 (alone) in external data")
+    real = []
+    real_dir = sys.argv[3] if len(sys.argv) > 3 else ""
+    for name in ("silero_vad_legacy.onnx", "silero_vad_v5.onnx"):
+        path = os.path.join(real_dir, name)
+        if real_dir and os.path.exists(path):
+            real.append(f"{name} {check_model(exe, path, None, work, dequant_min=256)}")
     if failures:
         print("\n".join(failures))
         sys.exit(1)
     print(f"onnx reference: stats and dequant equal for {n} tensors inline and {m} with "
-          "external data")
+          f"external data; real models: {', '.join(real) or 'not fetched'}")
 
 
 if __name__ == "__main__":
