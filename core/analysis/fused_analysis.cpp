@@ -3,6 +3,7 @@
 #include "quant/group_quant.h"
 #include "quant/int_params.h"
 #include "quant/int_quant.h"
+#include "util/simd_clones.h"
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -13,15 +14,6 @@
 
 namespace qs {
 namespace {
-
-// GCC builds an AVX2 copy of each inner loop next to the baseline one and picks at load time.
-// The file is built with -ffp-contract=off: contracting a*b+c into an FMA (which AVX-512 has)
-// would change results against the plain path.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define QS_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define QS_SIMD_CLONES
-#endif
 
 struct Sums {
     double se = 0, sr = 0, sq = 0, dot = 0, maxAbs = 0;

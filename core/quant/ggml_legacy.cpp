@@ -4,7 +4,9 @@
 
 #include "quant/ggml_rows.h"
 #include "quant/ggml_search.h"
+#include "util/simd_clones.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 
@@ -60,6 +62,32 @@ inline int roundHalfAway(float v) {
     return i + (f >= 0.5f ? 1 : 0) - (f <= -0.5f ? 1 : 0);
 }
 
+// max |x| over a block and whether it holds a NaN (then ggml's scalar comparison order decides).
+inline float blockAbsMax(const float* x, bool& hasNan) {
+    float amax = 0.0f;
+    int nan = 0;
+#pragma omp simd reduction(max : amax) reduction(| : nan)
+    for (int j = 0; j < kQk; ++j) {
+        amax = std::max(amax, std::fabs(x[j]));
+        nan |= x[j] != x[j];
+    }
+    hasNan = nan != 0;
+    return amax;
+}
+
+// signedAbsMax for a block without NaN: the first element whose |x| is the maximum; +0 when
+// the block is all zeros (as ggml's loop, which never moves off its initial 0).
+inline float signedAbsMaxFinite(const float* x, float amax) {
+    if (amax == 0.0f)
+        return 0.0f;
+    int first = kQk;
+#pragma omp simd reduction(min : first)
+    for (int j = 0; j < kQk; ++j)
+        if (std::fabs(x[j]) == amax)
+            first = std::min(first, j);
+    return x[first];
+}
+
 // sigma2 of the imatrix paths: mean square over the whole row.
 float rowSigma2(const float* x, std::int64_t n) {
     float sumX2 = 0;
@@ -76,7 +104,7 @@ void importance(const float* xb, const float* qw, float sigma2, float* weight) {
 } // namespace
 
 // quantize_row_q4_0_ref / quantize_row_q4_0_impl
-void quantizeQ4_0(const float* x, void* dst, std::int64_t n, const float* qw) {
+QS_SIMD_CLONES void quantizeQ4_0(const float* x, void* dst, std::int64_t n, const float* qw) {
     const std::int64_t nb = n / kQk;
     const float sigma2 = qw ? rowSigma2(x, n) : 0.0f;
     for (std::int64_t i = 0; i < nb; ++i) {
@@ -91,12 +119,15 @@ void quantizeQ4_0(const float* x, void* dst, std::int64_t n, const float* qw) {
             for (int j = 0; j < kQk; ++j)
                 L[j] = static_cast<std::uint8_t>(Lq[j]);
         } else {
-            const float d = signedAbsMax(xb) / -8;
+            bool hasNan = false;
+            const float amax = blockAbsMax(xb, hasNan);
+            const float d = (hasNan ? signedAbsMax(xb) : signedAbsMaxFinite(xb, amax)) / -8;
             const float id = d != 0 ? 1.0f / d : 0.0f;
             b.d = toHalf(d);
+#pragma omp simd
             for (int j = 0; j < kQk; ++j) {
                 // truncation of a value >= 0.5: round half up; the extreme lands on 0
-                const auto q = static_cast<std::int8_t>(xb[j] * id + 8.5f);
+                const int q = static_cast<int>(xb[j] * id + 8.5f);
                 L[j] = static_cast<std::uint8_t>(q < 15 ? q : 15);
             }
         }
@@ -203,19 +234,24 @@ void quantizeQ5_1(const float* x, void* dst, std::int64_t n, const float* qw) {
 }
 
 // quantize_row_q8_0_ref (quantize_q8_0 ignores importance weights)
-void quantizeQ8_0(const float* x, void* dst, std::int64_t n, const float*) {
+QS_SIMD_CLONES void quantizeQ8_0(const float* x, void* dst, std::int64_t n, const float*) {
     const std::int64_t nb = n / kQk;
     for (std::int64_t i = 0; i < nb; ++i) {
         const float* xb = x + i * kQk;
-        float amax = 0.0f;
-        for (int j = 0; j < kQk; ++j) {
-            const float a = std::fabs(xb[j]);
-            amax = amax > a ? amax : a;
+        bool hasNan = false;
+        float amax = blockAbsMax(xb, hasNan);
+        if (hasNan) { // ggml's MAX(amax, |x|) in order: a NaN sticks until a number follows it
+            amax = 0.0f;
+            for (int j = 0; j < kQk; ++j) {
+                const float a = std::fabs(xb[j]);
+                amax = amax > a ? amax : a;
+            }
         }
         const float d = amax / ((1 << 7) - 1);
         const float id = d != 0 ? 1.0f / d : 0.0f;
-        BlockQ8_0 b{};
+        BlockQ8_0 b;
         b.d = toHalf(d);
+#pragma omp simd
         for (int j = 0; j < kQk; ++j)
             b.qs[j] = static_cast<std::int8_t>(roundHalfAway(xb[j] * id)); // roundf's rule
         storeBlock(dst, i, b);

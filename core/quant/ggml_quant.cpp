@@ -100,6 +100,16 @@ std::optional<std::size_t> ggmlRowBytes(GgmlType t, std::int64_t cols) {
 Result<std::vector<std::byte>> ggmlQuantizeRows(GgmlType t, MatrixView m,
                                                 std::span<const float> columnWeights,
                                                 GgmlQuantPath path, const ProgressFn& progress) {
+    const auto rowBytes = ggmlRowBytes(t, m.cols);
+    std::vector<std::byte> out(rowBytes ? *rowBytes * static_cast<std::size_t>(m.rows) : 0);
+    if (auto st = ggmlQuantizeRowsInto(t, m, out, columnWeights, path, progress); !st)
+        return st.error();
+    return out;
+}
+
+Status ggmlQuantizeRowsInto(GgmlType t, MatrixView m, std::span<std::byte> out,
+                            std::span<const float> columnWeights, GgmlQuantPath path,
+                            const ProgressFn& progress) {
     if (!ggmlCanQuantize(t))
         return makeError("no quantizer for " + typeName(t));
     const auto* tr = ggmlTypeTraits(t);
@@ -114,7 +124,10 @@ Result<std::vector<std::byte>> ggmlQuantizeRows(GgmlType t, MatrixView m,
             return makeError(typeName(t) + ": " + std::to_string(columnWeights.size()) +
                              " importance weights for rows of " + std::to_string(m.cols));
     }
-    std::vector<std::byte> out(*rowBytes * static_cast<std::size_t>(m.rows));
+    if (out.size() != *rowBytes * static_cast<std::size_t>(m.rows))
+        return makeError(typeName(t) + ": an output of " + std::to_string(out.size()) +
+                         " bytes for " + std::to_string(m.rows) + " rows of " +
+                         std::to_string(*rowBytes));
     const float* qw = columnWeights.empty() ? nullptr : columnWeights.data();
     std::atomic<bool> cancelled{false};
     std::atomic<std::int64_t> rowsDone{0};
@@ -142,7 +155,7 @@ Result<std::vector<std::byte>> ggmlQuantizeRows(GgmlType t, MatrixView m,
         });
     if (cancelled)
         return cancelledError();
-    return out;
+    return Ok{};
 }
 
 Status ggmlDequantize(GgmlType t, std::span<const std::byte> blocks, std::span<float> out) {

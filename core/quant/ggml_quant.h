@@ -46,6 +46,12 @@ Result<std::vector<std::byte>> ggmlQuantizeRows(GgmlType t, MatrixView m,
                                                 std::span<const float> columnWeights = {},
                                                 GgmlQuantPath path = GgmlQuantPath::Default,
                                                 const ProgressFn& progress = {});
+// The same into `out`, which must hold exactly m.rows * ggmlRowBytes bytes (a buffer reused
+// across calls, as ggml's own quantize_chunk is used).
+Status ggmlQuantizeRowsInto(GgmlType t, MatrixView m, std::span<std::byte> out,
+                            std::span<const float> columnWeights = {},
+                            GgmlQuantPath path = GgmlQuantPath::Default,
+                            const ProgressFn& progress = {});
 
 // Decodes blocks of type `t` into `out`; `out.size()` elements must be a multiple of the block
 // size and `blocks` exactly the bytes of out.size() elements. No alignment is required.

@@ -1,6 +1,10 @@
 #include "quant/ggml_search.h"
+#include "util/simd_clones.h"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
 // Each function mirrors the ggml function of the same name (ggml-quants.c). Expressions keep
 // ggml's operand order, e.g. w*x*l is (w*x)*l, because float sums are not associative and the
@@ -33,6 +37,14 @@ inline float qxWeight(const float* qw, int rmseType, const float* x, int i) {
 
 } // namespace
 
+// The 19 scales make_qx_quants tries (is = -9..9; is = 0 is the starting one) are evaluated
+// side by side: lane k holds is = k - 9, lanes past 18 repeat the start. Each lane sums in
+// ggml's element order with ggml's operand order, so every sum is the one ggml's loop computes;
+// the candidates are then compared in ggml's order.
+constexpr int kQxLanes = 24;
+constexpr int kQxStart = 9;
+
+QS_SIMD_CLONES
 float makeQxQuants(int n, int nmax, const float* x, std::int8_t* L, int rmseType, const float* qw) {
     float max = 0;
     float amax = 0;
@@ -48,55 +60,59 @@ float makeQxQuants(int n, int nmax, const float* x, std::int8_t* L, int rmseType
             L[i] = 0;
         return 0.f;
     }
-    float iscale = static_cast<float>(-nmax) / max;
+    const float startIscale = static_cast<float>(-nmax) / max;
     if (rmseType == 0) {
         for (int i = 0; i < n; ++i) {
-            const int l = nearestInt(iscale * x[i]);
+            const int l = nearestInt(startIscale * x[i]);
             L[i] = static_cast<std::int8_t>(nmax + maxOf(-nmax, minOf(nmax - 1, l)));
         }
-        return 1 / iscale;
+        return 1 / startIscale;
     }
     bool returnEarly = false;
     if (rmseType < 0) {
         rmseType = -rmseType;
         returnEarly = true;
     }
-    float sumlx = 0;
-    float suml2 = 0;
-    for (int i = 0; i < n; ++i) {
-        int l = nearestInt(iscale * x[i]);
-        l = maxOf(-nmax, minOf(nmax - 1, l));
-        L[i] = static_cast<std::int8_t>(l + nmax);
-        const float w = qxWeight(qw, rmseType, x, i);
-        const auto fl = static_cast<float>(l);
-        sumlx += w * x[i] * fl;
-        suml2 += w * fl * fl;
+    alignas(64) float iscales[kQxLanes];
+    for (int k = 0; k < kQxLanes; ++k) {
+        const int is = k < 2 * kQxStart + 1 ? k - kQxStart : 0;
+        iscales[k] = is == 0 ? startIscale
+                             : -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is)) / max;
     }
-    float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
-    if (returnEarly)
-        return suml2 > 0 ? 0.5f * (scale + 1 / iscale) : 1 / iscale;
-    float best = scale * sumlx;
-    for (int is = -9; is <= 9; ++is) {
-        if (is == 0)
-            continue;
-        iscale = -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is)) / max;
-        sumlx = suml2 = 0;
-        for (int i = 0; i < n; ++i) {
-            int l = nearestInt(iscale * x[i]);
+    alignas(64) float sumlx[kQxLanes] = {};
+    alignas(64) float suml2[kQxLanes] = {};
+    for (int i = 0; i < n; ++i) {
+        const float w = qxWeight(qw, rmseType, x, i);
+        const float wx = w * x[i];
+        const float xi = x[i];
+#pragma omp simd
+        for (int k = 0; k < kQxLanes; ++k) {
+            int l = nearestInt(iscales[k] * xi);
             l = maxOf(-nmax, minOf(nmax - 1, l));
-            const float w = qxWeight(qw, rmseType, x, i);
             const auto fl = static_cast<float>(l);
-            sumlx += w * x[i] * fl;
-            suml2 += w * fl * fl;
+            sumlx[k] += wx * fl;
+            suml2[k] += w * fl * fl;
         }
-        if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-            for (int i = 0; i < n; ++i) {
-                const int l = nearestInt(iscale * x[i]);
-                L[i] = static_cast<std::int8_t>(nmax + maxOf(-nmax, minOf(nmax - 1, l)));
+    }
+    float scale = suml2[kQxStart] != 0 ? sumlx[kQxStart] / suml2[kQxStart] : 0.0f;
+    int chosen = kQxStart;
+    if (returnEarly) {
+        scale = suml2[kQxStart] > 0 ? 0.5f * (scale + 1 / startIscale) : 1 / startIscale;
+    } else {
+        float best = scale * sumlx[kQxStart];
+        for (int k = 0; k < 2 * kQxStart + 1; ++k) {
+            if (k == kQxStart)
+                continue;
+            if (suml2[k] > 0 && sumlx[k] * sumlx[k] > best * suml2[k]) {
+                scale = sumlx[k] / suml2[k];
+                best = scale * sumlx[k];
+                chosen = k;
             }
-            scale = sumlx / suml2;
-            best = scale * sumlx;
         }
+    }
+    for (int i = 0; i < n; ++i) {
+        const int l = nearestInt(iscales[chosen] * x[i]);
+        L[i] = static_cast<std::int8_t>(nmax + maxOf(-nmax, minOf(nmax - 1, l)));
     }
     return scale;
 }
@@ -169,21 +185,30 @@ float makeQ3Quants(int n, int nmax, const float* x, std::int8_t* L, bool doRmse)
 
 namespace {
 
-// The shared body of make_qkx2_quants and make_qkx3_quants; `w(i)` gives the weight.
-template <class W>
-float makeQkxQuants(int n, int nmax, const float* x, W w, std::uint8_t* L, float* theMin,
-                    std::uint8_t* Laux, float rmin, float rdelta, int nstep, bool useMad,
-                    bool emptyIfMaxNotAboveMin) {
+// The candidate scales of make_qkx2/qkx3_quants side by side: at most 36 steps (37 lanes).
+constexpr int kQkxLanes = 40;
+constexpr int kQkxMaxN = 32;
+
+// The shared body of make_qkx2_quants and make_qkx3_quants; `w[i]` is element i's weight.
+// ggml tries iscale = (rmin + rdelta*is + nmax)/(max - min) for is = 0..nstep in turn, and a
+// better candidate replaces `min` for the candidates after it. Here the candidates from `from`
+// on are evaluated side by side, one lane each, with the current min; they are then compared in
+// ggml's order, and when one is taken whose min differs the ones after it are evaluated again
+// with the new min. Every lane sums in ggml's element and operand order, so each sum, scale,
+// min and error is the one ggml's loop computes.
+QS_SIMD_CLONES
+float makeQkxQuants(int n, int nmax, const float* x, const float* w, std::uint8_t* L, float* theMin,
+                    float rmin, float rdelta, int nstep, bool useMad, bool emptyIfMaxNotAboveMin) {
     float min = x[0];
     float max = x[0];
-    float sumW = w(0);
+    float sumW = w[0];
     float sumX = sumW * x[0];
     for (int i = 1; i < n; ++i) {
         if (x[i] < min)
             min = x[i];
         if (x[i] > max)
             max = x[i];
-        const float wi = w(i);
+        const float wi = w[i];
         sumW += wi;
         sumX += wi * x[i];
     }
@@ -204,47 +229,80 @@ float makeQkxQuants(int n, int nmax, const float* x, W w, std::uint8_t* L, float
         L[i] = static_cast<std::uint8_t>(maxOf(0, minOf(nmax, l)));
         float diff = scale * static_cast<float>(L[i]) + min - x[i];
         diff = useMad ? std::fabs(diff) : diff * diff;
-        bestError += w(i) * diff;
+        bestError += w[i] * diff;
     }
     if (nstep < 1) {
         *theMin = -min;
         return scale;
     }
-    for (int is = 0; is <= nstep; ++is) {
-        iscale = (rmin + rdelta * static_cast<float>(is) + static_cast<float>(nmax)) / (max - min);
-        float sumL = 0, sumL2 = 0, sumXl = 0;
+    alignas(64) float iscales[kQkxLanes];
+    alignas(64) float sumL[kQkxLanes], sumL2[kQkxLanes], sumXl[kQkxLanes];
+    alignas(64) float thisScale[kQkxLanes], thisMin[kQkxLanes], curError[kQkxLanes];
+    alignas(64) float laneL[kQkxMaxN][kQkxLanes];
+    int from = 0;
+    while (from <= nstep) {
+        // the candidates left, rounded up to whole 8-lane vectors
+        const int lanes = std::min(kQkxLanes, (nstep - from + 1 + 7) / 8 * 8);
+        for (int k = 0; k < lanes; ++k) {
+            const int is = std::min(from + k, nstep);
+            iscales[k] =
+                (rmin + rdelta * static_cast<float>(is) + static_cast<float>(nmax)) / (max - min);
+            sumL[k] = sumL2[k] = sumXl[k] = curError[k] = 0;
+        }
         for (int i = 0; i < n; ++i) {
-            int l = nearestInt(iscale * (x[i] - min));
-            l = maxOf(0, minOf(nmax, l));
-            Laux[i] = static_cast<std::uint8_t>(l);
-            const float wi = w(i);
-            const auto fl = static_cast<float>(l);
-            sumL += wi * fl;
-            sumL2 += wi * fl * fl;
-            sumXl += wi * fl * x[i];
-        }
-        const float D = sumW * sumL2 - sumL * sumL;
-        if (D > 0) {
-            float thisScale = (sumW * sumXl - sumX * sumL) / D;
-            float thisMin = (sumL2 * sumX - sumL * sumXl) / D;
-            if (thisMin > 0) {
-                thisMin = 0;
-                thisScale = sumXl / sumL2;
+            const float wi = w[i];
+            const float xi = x[i];
+            const float d = x[i] - min;
+#pragma omp simd
+            for (int k = 0; k < lanes; ++k) {
+                const int l = maxOf(0, minOf(nmax, nearestInt(iscales[k] * d)));
+                const auto fl = static_cast<float>(l);
+                laneL[i][k] = fl;
+                sumL[k] += wi * fl;
+                sumL2[k] += wi * fl * fl;
+                sumXl[k] += wi * fl * xi;
             }
-            float curError = 0;
-            for (int i = 0; i < n; ++i) {
-                float diff = thisScale * static_cast<float>(Laux[i]) + thisMin - x[i];
+        }
+#pragma omp simd
+        for (int k = 0; k < lanes; ++k) {
+            const float D = sumW * sumL2[k] - sumL[k] * sumL[k];
+            float sc = (sumW * sumXl[k] - sumX * sumL[k]) / D;
+            float mn = (sumL2[k] * sumX - sumL[k] * sumXl[k]) / D;
+            if (mn > 0) {
+                mn = 0;
+                sc = sumXl[k] / sumL2[k];
+            }
+            thisScale[k] = sc;
+            thisMin[k] = mn;
+        }
+        for (int i = 0; i < n; ++i) {
+            const float wi = w[i];
+            const float xi = x[i];
+#pragma omp simd
+            for (int k = 0; k < lanes; ++k) {
+                float diff = thisScale[k] * laneL[i][k] + thisMin[k] - xi;
                 diff = useMad ? std::fabs(diff) : diff * diff;
-                curError += w(i) * diff;
-            }
-            if (curError < bestError) {
-                for (int i = 0; i < n; ++i)
-                    L[i] = Laux[i];
-                bestError = curError;
-                scale = thisScale;
-                min = thisMin;
+                curError[k] += wi * diff;
             }
         }
+        int next = nstep + 1;
+        for (int k = 0; from + k <= nstep; ++k) {
+            const float D = sumW * sumL2[k] - sumL[k] * sumL[k];
+            if (!(D > 0) || !(curError[k] < bestError))
+                continue;
+            for (int i = 0; i < n; ++i)
+                L[i] = static_cast<std::uint8_t>(laneL[i][k]);
+            bestError = curError[k];
+            scale = thisScale[k];
+            const bool moved =
+                std::bit_cast<std::uint32_t>(thisMin[k]) != std::bit_cast<std::uint32_t>(min);
+            min = thisMin[k];
+            if (moved) { // the candidates after this one see the new min
+                next = from + k + 1;
+                break;
+            }
+        }
+        from = next;
     }
     *theMin = -min;
     return scale;
@@ -255,17 +313,18 @@ float makeQkxQuants(int n, int nmax, const float* x, W w, std::uint8_t* L, float
 float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, std::uint8_t* L,
                      float* theMin, std::uint8_t* Laux, float rmin, float rdelta, int nstep,
                      bool useMad) {
-    return makeQkxQuants(
-        n, nmax, x, [weights](int i) { return weights[i]; }, L, theMin, Laux, rmin, rdelta, nstep,
-        useMad, false);
+    (void)Laux; // ggml's scratch row; the candidates keep their own
+    return makeQkxQuants(n, nmax, x, weights, L, theMin, rmin, rdelta, nstep, useMad, false);
 }
 
 float makeQkx3Quants(int n, int nmax, const float* x, const float* weights, std::uint8_t* L,
                      float* theMin, std::uint8_t* Laux, float rmin, float rdelta, int nstep,
                      bool useMad) {
-    return makeQkxQuants(
-        n, nmax, x, [weights, x](int i) { return weights ? weights[i] : x[i] * x[i]; }, L, theMin,
-        Laux, rmin, rdelta, nstep, useMad, true);
+    (void)Laux;
+    float w[kQkxMaxN];
+    for (int i = 0; i < n; ++i)
+        w[i] = weights ? weights[i] : x[i] * x[i];
+    return makeQkxQuants(n, nmax, x, w, L, theMin, rmin, rdelta, nstep, useMad, true);
 }
 
 float makeQpQuants(int n, int nmax, const float* x, std::uint8_t* L, const float* quantWeights) {

@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 using namespace qs;
@@ -100,6 +101,8 @@ private slots:
     void cleanupTestCase();
     void matchesGgml_data();
     void matchesGgml();
+    void edgeBlocksMatchGgml_data();
+    void edgeBlocksMatchGgml();
 
 private:
     void* m_lib = nullptr;
@@ -194,6 +197,63 @@ void TestGgmlOracle::matchesGgml() {
     QVERIFY(std::memcmp(yTheirs.data(), yOurs.data(), yOurs.size() * sizeof(float)) == 0);
     if (exempt)
         qInfo("%lld all-zero IQ4_NL reference blocks compared by value only", (long long)exempt);
+}
+
+// Blocks the vectorised legacy quantizers decide apart from ggml's scalar loops: all -0, -0
+// with +0, the largest magnitude tied between signs at every position, NaN and Inf anywhere.
+void TestGgmlOracle::edgeBlocksMatchGgml_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<QString>("name");
+    const std::pair<GgmlType, const char*> types[] = {{GgmlType::Q4_0, "q4_0"},
+                                                      {GgmlType::Q4_1, "q4_1"},
+                                                      {GgmlType::Q5_0, "q5_0"},
+                                                      {GgmlType::Q5_1, "q5_1"},
+                                                      {GgmlType::Q8_0, "q8_0"}};
+    for (const auto& [t, n] : types)
+        QTest::newRow(n) << int(t) << QString(n);
+}
+
+void TestGgmlOracle::edgeBlocksMatchGgml() {
+    QFETCH(int, type);
+    QFETCH(QString, name);
+    const auto t = static_cast<GgmlType>(type);
+    auto refGgml = reinterpret_cast<GgmlRefFn>(
+        dlsym(m_lib, ("quantize_row_" + name + "_ref").toLatin1().constData()));
+    QVERIFY(refGgml);
+    constexpr int kBlock = 32;
+    std::vector<float> x;
+    auto block = [&](auto&& fill) {
+        for (int j = 0; j < kBlock; ++j)
+            x.push_back(fill(j));
+    };
+    block([](int) { return -0.0f; });
+    block([](int j) { return j % 2 ? -0.0f : 0.0f; });
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float inf = std::numeric_limits<float>::infinity();
+    for (int p = 0; p < kBlock; ++p) {
+        // +-0.75 tied for the largest magnitude, the negative one first at p
+        block([p](int j) {
+            return j == p ? -0.75f : j == (p + 7) % kBlock ? 0.75f : 0.01f * float(j - 16);
+        });
+        block([p, nan](int j) { return j == p ? nan : 0.02f * float(j - 10); });
+        block([p, inf](int j) { return j == p ? (p % 2 ? -inf : inf) : 0.03f * float(j - 20); });
+    }
+    const auto n = static_cast<std::int64_t>(x.size());
+    const std::size_t bytes = *ggmlRowBytes(t, n);
+    std::vector<std::byte> theirs(bytes);
+    refGgml(x.data(), theirs.data(), n);
+    auto ours = ggmlQuantizeRows(t, MatrixView{x.data(), 1, n}, {}, GgmlQuantPath::Reference);
+    QVERIFY(ours.ok());
+    const auto* tr = ggmlTypeTraits(t);
+    for (std::int64_t b = 0; b < n / kBlock; ++b) {
+        const auto off = static_cast<std::size_t>(b * tr->bytesPerBlock);
+        QVERIFY2(std::memcmp(theirs.data() + off, ours->data() + off,
+                             static_cast<std::size_t>(tr->bytesPerBlock)) == 0,
+                 qPrintable(QString("block %1 differs").arg(b)));
+    }
+    auto fast = ggmlQuantizeRows(t, MatrixView{x.data(), 1, n}); // the default path too
+    QVERIFY(fast.ok());
+    QVERIFY(*fast == *ours);
 }
 
 QTEST_APPLESS_MAIN(TestGgmlOracle)
