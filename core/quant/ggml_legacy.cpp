@@ -233,8 +233,9 @@ void quantizeQ5_1(const float* x, void* dst, std::int64_t n, const float* qw) {
     }
 }
 
-// quantize_row_q8_0_ref (quantize_q8_0 ignores importance weights)
-QS_SIMD_CLONES void quantizeQ8_0(const float* x, void* dst, std::int64_t n, const float*) {
+// quantize_row_q8_0_ref in portable code (quantizeQ8_0 in ggml_q8_0.cpp picks this or an
+// AVX2/AVX-512 copy of it)
+QS_SIMD_CLONES void quantizeQ8_0Portable(const float* x, void* dst, std::int64_t n) {
     const std::int64_t nb = n / kQk;
     for (std::int64_t i = 0; i < nb; ++i) {
         const float* xb = x + i * kQk;

@@ -30,6 +30,10 @@ void quantizeQ4_1(const float* x, void* dst, std::int64_t n, const float* qw);
 void quantizeQ5_0(const float* x, void* dst, std::int64_t n, const float* qw);
 void quantizeQ5_1(const float* x, void* dst, std::int64_t n, const float* qw);
 void quantizeQ8_0(const float* x, void* dst, std::int64_t n, const float* qw); // qw unused
+void quantizeQ8_0Portable(const float* x, void* dst, std::int64_t n);          // without intrinsics
+// The copies quantizeQ8_0 chooses from, for tests: false when this CPU (or build) lacks one.
+enum class Q8_0Kernel { Portable, Avx2, Avx512 };
+bool quantizeQ8_0With(Q8_0Kernel k, const float* x, void* dst, std::int64_t n);
 void quantizeQ2_K(const float* x, void* dst, std::int64_t n, const float* qw);
 void quantizeQ3_K(const float* x, void* dst, std::int64_t n, const float* qw);
 void quantizeQ4_K(const float* x, void* dst, std::int64_t n, const float* qw);

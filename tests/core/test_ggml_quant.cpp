@@ -3,6 +3,7 @@
 // Byte-exactness against ggml itself is test_ggml_oracle.
 
 #include "quant/ggml_quant.h"
+#include "quant/ggml_rows.h"
 #include "quant/registry.h"
 #include "tensor/dtype.h"
 
@@ -12,6 +13,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 using namespace qs;
@@ -34,7 +36,6 @@ template <class B> B asBlock(const std::vector<std::byte>& bytes) {
     return b;
 }
 
-
 double mse(const std::vector<float>& a, const std::vector<float>& b) {
     double s = 0;
     for (std::size_t i = 0; i < a.size(); ++i)
@@ -52,6 +53,7 @@ private slots:
     void allZeroBlocks_data();
     void allZeroBlocks();
     void q8_0RoundsHalfAwayFromZero();
+    void q8_0KernelsMatchThePortableLoop();
     void q5_0HighBitPlacement();
     void q4_1MinAndRoundHalfUp();
     void kQuantScalePackingRoundTrips();
@@ -314,6 +316,44 @@ void TestGgmlQuant::progressCanCancel() {
     auto q = quantize(spec("q4_k"), MatrixView{x.data(), 64, 256}, [](double) { return false; });
     QVERIFY(!q.ok());
     QCOMPARE(QString::fromStdString(q.message()), QString(kCancelledMessage));
+}
+
+// quantizeQ8_0's AVX2 and AVX-512 copies equal the portable loop byte for byte: Gaussian blocks
+// over 12 decades, exact halves after scaling, all-zero and -0 blocks, ties of sign, NaN and Inf.
+void TestGgmlQuant::q8_0KernelsMatchThePortableLoop() {
+    std::mt19937 rng(4242);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    std::uniform_real_distribution<float> decades(-10.0f, 2.0f);
+    std::vector<float> x;
+    for (int b = 0; b < 4000; ++b) {
+        const float scale = std::pow(10.0f, decades(rng));
+        for (int j = 0; j < 32; ++j)
+            x.push_back(nd(rng) * scale);
+    }
+    for (int b = 0; b < 64; ++b) // codes landing on k + 1/2: amax 127 makes d = 1
+        for (int j = 0; j < 32; ++j)
+            x.push_back(j == b % 32 ? (b % 2 ? -127.0f : 127.0f) : static_cast<float>(j) - 15.5f);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float inf = std::numeric_limits<float>::infinity();
+    for (int j = 0; j < 32; ++j)
+        x.push_back(-0.0f);
+    for (int p = 0; p < 32; ++p)
+        for (int j = 0; j < 32; ++j)
+            x.push_back(j == p ? (p % 3 == 0 ? nan : p % 3 == 1 ? inf : -inf) : 0.1f * j);
+    const auto n = static_cast<std::int64_t>(x.size());
+    std::vector<std::byte> want(*ggmlRowBytes(GgmlType::Q8_0, n));
+    QVERIFY(ggml::quantizeQ8_0With(ggml::Q8_0Kernel::Portable, x.data(), want.data(), n));
+    int ran = 0;
+    for (auto k : {ggml::Q8_0Kernel::Avx2, ggml::Q8_0Kernel::Avx512}) {
+        std::vector<std::byte> got(want.size());
+        if (!ggml::quantizeQ8_0With(k, x.data(), got.data(), n))
+            continue;
+        ++ran;
+        QVERIFY2(got == want, k == ggml::Q8_0Kernel::Avx2 ? "AVX2" : "AVX-512");
+    }
+    QVERIFY(quantizeOne(GgmlType::Q8_0, x) == want); // whichever copy this CPU runs
+    if (ran == 0)
+        qInfo("this CPU has neither AVX2 nor AVX-512: only the portable loop ran");
 }
 
 QTEST_APPLESS_MAIN(TestGgmlQuant)

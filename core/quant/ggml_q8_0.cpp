@@ -1,0 +1,216 @@
+// quantize_row_q8_0_ref at the speed of the hardware: AVX-512 and AVX2 copies of the portable
+// loop (ggml_legacy.cpp), chosen once at run time. Each does what the portable loop does, in
+// the same order for every value: max |x| over the block (exact in any order), d = amax/127,
+// id = 1/d, and each code rounded half away from zero as roundf does, by truncating and
+// stepping when the dropped part is at least one half. Blocks holding a NaN or an infinity go
+// through the portable loop, which keeps ggml's scalar comparison order for them.
+
+#include "quant/ggml_rows.h"
+#include "quant/ggml_search.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// GCC 12's AVX-512 headers start some intrinsics from _mm512_undefined_ps(), which its own
+// -Wmaybe-uninitialized reports (GCC bug 105593); nothing here reads an undefined value.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#define QS_Q8_0_X86 1
+#endif
+
+namespace qs::ggml {
+namespace {
+
+constexpr int kQk = 32;
+constexpr std::size_t kBlockBytes = sizeof(BlockQ8_0);
+
+// d then the 32 codes, as BlockQ8_0 lays them out.
+inline std::byte* blockAt(void* dst, std::int64_t i) {
+    return static_cast<std::byte*>(dst) + i * static_cast<std::int64_t>(kBlockBytes);
+}
+
+inline void storeScale(std::byte* block, float d) {
+    const std::uint16_t h = toHalf(d);
+    std::memcpy(block, &h, sizeof h);
+}
+
+#ifdef QS_Q8_0_X86
+
+__attribute__((target("avx512f"))) inline __m512i roundHalfAway512(__m512 v) {
+    const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m512 f = _mm512_sub_ps(v, t);
+    const __mmask16 up = _mm512_cmp_ps_mask(f, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+    const __mmask16 down = _mm512_cmp_ps_mask(f, _mm512_set1_ps(-0.5f), _CMP_LE_OQ);
+    __m512 r = _mm512_mask_add_ps(t, up, t, _mm512_set1_ps(1.0f));
+    r = _mm512_mask_sub_ps(r, down, r, _mm512_set1_ps(1.0f));
+    return _mm512_cvttps_epi32(r);
+}
+
+// One block whose max |x| is known and finite.
+__attribute__((target("avx512f"))) inline void storeCodes512(const float* xb, std::byte* block,
+                                                             float id) {
+    const __m512 vid = _mm512_set1_ps(id);
+    const __m512 a = _mm512_loadu_ps(xb);
+    const __m512 b = _mm512_loadu_ps(xb + 16);
+    const __m128i qa = _mm512_cvtepi32_epi8(roundHalfAway512(_mm512_mul_ps(a, vid)));
+    const __m128i qb = _mm512_cvtepi32_epi8(roundHalfAway512(_mm512_mul_ps(b, vid)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(block + 2), qa);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(block + 18), qb);
+}
+
+// Blocks go 16 at a time: their maxima first, then d = amax/127, id = 1/d and the f16 of d for
+// all 16 in vector lanes (the same IEEE divisions; F16C's conversion rounds to nearest even as
+// floatToHalf does), then the codes. A group holding a NaN or an infinity goes block by block
+// through the portable loop.
+__attribute__((target("avx512f,f16c"))) void quantizeQ8_0Avx512(const float* x, void* dst,
+                                                                std::int64_t nb) {
+    constexpr int kGroup = 16;
+    std::int64_t i = 0;
+    for (; i + kGroup <= nb; i += kGroup) {
+        alignas(64) float amax[kGroup];
+        __mmask16 bad = 0;
+        for (int g = 0; g < kGroup; ++g) {
+            const float* xb = x + (i + g) * kQk;
+            const __m512 a = _mm512_loadu_ps(xb);
+            const __m512 b = _mm512_loadu_ps(xb + 16);
+            // |x| = Inf or NaN: the exponent bits all set
+            const __m512 m = _mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b));
+            bad |= _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
+            amax[g] = _mm512_reduce_max_ps(m);
+        }
+        const __m512 vmax = _mm512_load_ps(amax);
+        bad |= _mm512_cmp_ps_mask(vmax, _mm512_set1_ps(std::numeric_limits<float>::infinity()),
+                                  _CMP_EQ_OQ);
+        if (bad) {
+            quantizeQ8_0Portable(x + i * kQk, blockAt(dst, i), kGroup * kQk);
+            continue;
+        }
+        const __m512 d = _mm512_div_ps(vmax, _mm512_set1_ps(static_cast<float>((1 << 7) - 1)));
+        const __mmask16 nonzero = _mm512_cmp_ps_mask(d, _mm512_setzero_ps(), _CMP_NEQ_OQ);
+        alignas(64) float id[kGroup];
+        _mm512_store_ps(id, _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), d));
+        alignas(32) std::uint16_t half[kGroup];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(half),
+                           _mm512_cvtps_ph(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        for (int g = 0; g < kGroup; ++g) {
+            std::byte* block = blockAt(dst, i + g);
+            std::memcpy(block, &half[g], sizeof half[g]);
+            storeCodes512(x + (i + g) * kQk, block, id[g]);
+        }
+    }
+    for (; i < nb; ++i) {
+        const float* xb = x + i * kQk;
+        std::byte* block = blockAt(dst, i);
+        const __m512 a = _mm512_loadu_ps(xb);
+        const __m512 b = _mm512_loadu_ps(xb + 16);
+        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
+        const __mmask16 nan =
+            _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q) | _mm512_cmp_ps_mask(b, b, _CMP_UNORD_Q);
+        if (nan || std::isinf(amax)) {
+            quantizeQ8_0Portable(xb, block, kQk);
+            continue;
+        }
+        const float d = amax / ((1 << 7) - 1);
+        storeScale(block, d);
+        storeCodes512(xb, block, d != 0 ? 1.0f / d : 0.0f);
+    }
+}
+
+__attribute__((target("avx2"))) inline __m256i roundHalfAway256(__m256 v) {
+    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 f = _mm256_sub_ps(v, t);
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 up = _mm256_and_ps(_mm256_cmp_ps(f, _mm256_set1_ps(0.5f), _CMP_GE_OQ), one);
+    const __m256 down = _mm256_and_ps(_mm256_cmp_ps(f, _mm256_set1_ps(-0.5f), _CMP_LE_OQ), one);
+    return _mm256_cvttps_epi32(_mm256_sub_ps(_mm256_add_ps(t, up), down));
+}
+
+__attribute__((target("avx2"))) void quantizeQ8_0Avx2(const float* x, void* dst, std::int64_t nb) {
+    const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+    // _mm256_packs_* interleave 128-bit halves; this puts the 32 codes back in order.
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (std::int64_t i = 0; i < nb; ++i) {
+        const float* xb = x + i * kQk;
+        __m256 v[4];
+        __m256 m = _mm256_setzero_ps();
+        __m256 nan = _mm256_setzero_ps();
+        for (int k = 0; k < 4; ++k) {
+            v[k] = _mm256_loadu_ps(xb + 8 * k);
+            m = _mm256_max_ps(m, _mm256_and_ps(v[k], absMask));
+            nan = _mm256_or_ps(nan, _mm256_cmp_ps(v[k], v[k], _CMP_UNORD_Q));
+        }
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_movehdup_ps(h));
+        const float amax = _mm_cvtss_f32(h);
+        std::byte* block = blockAt(dst, i);
+        if (_mm256_movemask_ps(nan) || std::isinf(amax)) {
+            quantizeQ8_0Portable(xb, block, kQk);
+            continue;
+        }
+        const float d = amax / ((1 << 7) - 1);
+        const float id = d != 0 ? 1.0f / d : 0.0f;
+        storeScale(block, d);
+        const __m256 vid = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int k = 0; k < 4; ++k)
+            q[k] = roundHalfAway256(_mm256_mul_ps(v[k], vid));
+        // |codes| <= 127 (amax * (1/(amax/127)) rounds to 127), so saturation never acts
+        const __m256i w01 = _mm256_packs_epi32(q[0], q[1]);
+        const __m256i w23 = _mm256_packs_epi32(q[2], q[3]);
+        const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w01, w23), order);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(block + 2), bytes);
+    }
+}
+
+using RowFn = void (*)(const float*, void*, std::int64_t);
+RowFn pickQ8_0() {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) // every AVX-512 CPU has F16C (clang cannot ask)
+        return quantizeQ8_0Avx512;
+    if (__builtin_cpu_supports("avx2"))
+        return quantizeQ8_0Avx2;
+    return
+        [](const float* x, void* dst, std::int64_t nb) { quantizeQ8_0Portable(x, dst, nb * kQk); };
+}
+
+#endif
+
+} // namespace
+
+bool quantizeQ8_0With(Q8_0Kernel k, const float* x, void* dst, std::int64_t n) {
+    switch (k) {
+    case Q8_0Kernel::Portable:
+        quantizeQ8_0Portable(x, dst, n);
+        return true;
+#ifdef QS_Q8_0_X86
+    case Q8_0Kernel::Avx2:
+        if (!__builtin_cpu_supports("avx2"))
+            return false;
+        quantizeQ8_0Avx2(x, dst, n / kQk);
+        return true;
+    case Q8_0Kernel::Avx512:
+        if (!__builtin_cpu_supports("avx512f"))
+            return false;
+        quantizeQ8_0Avx512(x, dst, n / kQk);
+        return true;
+#endif
+    default:
+        return false;
+    }
+}
+
+void quantizeQ8_0(const float* x, void* dst, std::int64_t n, const float*) {
+#ifdef QS_Q8_0_X86
+    static const RowFn row = pickQ8_0();
+    row(x, dst, n / kQk);
+#else
+    quantizeQ8_0Portable(x, dst, n);
+#endif
+}
+
+} // namespace qs::ggml
