@@ -8,8 +8,8 @@
 #include "number_format.h"
 #include "panels/compare_tab.h"
 #include "panels/memory_tab.h"
-#include "panels/methods_tab.h"
 #include "panels/metadata_pane.h"
+#include "panels/methods_tab.h"
 #include "panels/metrics_panel.h"
 #include "panels/scheme_panel.h"
 #include "panels/tensor_browser_panel.h"
@@ -161,9 +161,8 @@ void MainWindow::buildMenus() {
     file->addAction(tr("Open &Project…"), this, &MainWindow::chooseProjectToOpen);
     file->addAction(tr("&Save Project…"), QKeySequence::Save, this,
                     &MainWindow::chooseProjectToSave);
-    file->addAction(tr("&Export…"), QKeySequence(tr("Ctrl+E")), this, [this] {
-        showExportDialog();
-    });
+    file->addAction(tr("&Export…"), QKeySequence(tr("Ctrl+E")), this,
+                    [this] { showExportDialog(); });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -414,12 +413,20 @@ void MainWindow::onAnalysisReady(const QString& tensor,
     const TensorInfo* info = checkpoint ? checkpoint->find(tensor.toStdString()) : nullptr;
     if (!info || tensor != m_currentTensor)
         return;
-    showNote({});
-    TensorMetric metric;
-    metric.error = analysis->error;
-    metric.cost = analysis->cost;
-    m_browser->storeMetric(tensor, analysis->scheme, metric);
     m_metrics->setAnalysis(*info, *analysis);
+    if (plots->isPreview()) { // shown at once, replaced by the exact result; never stored
+        const QString note = tr("Preview from %1 of %2 rows; the exact result follows")
+                                 .arg(plots->previewRows)
+                                 .arg(plots->totalRows);
+        m_metrics->setPreview(note);
+        showNote(note);
+    } else {
+        showNote({});
+        TensorMetric metric;
+        metric.error = analysis->error;
+        metric.cost = analysis->cost;
+        m_browser->storeMetric(tensor, analysis->scheme, metric);
+    }
     m_tensorTab->setAnalysis(*plots, QString::fromStdString(analysis->scheme.family));
 }
 

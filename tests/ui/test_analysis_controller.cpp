@@ -9,6 +9,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+
 using namespace qs;
 
 namespace {
@@ -34,8 +36,15 @@ struct Recorder {
         QObject::connect(&c, &AnalysisController::statsReady,
                          [this](const QString&, const DistributionStats&) { ++stats; });
         QObject::connect(&c, &AnalysisController::analysisReady,
-                         [this](const QString&, std::shared_ptr<const TensorAnalysis> a, auto) {
+                         [this](const QString&, std::shared_ptr<const TensorAnalysis> a,
+                                std::shared_ptr<const AnalysisPlots> p) {
+                             if (p->isPreview()) {
+                                 previews.push_back(a);
+                                 previewPlots.push_back(p);
+                                 return;
+                             }
                              specs << QString::fromStdString(a->scheme.toString());
+                             exact.push_back(a);
                          });
         QObject::connect(&c, &AnalysisController::sweepReady,
                          [this](const QString&, auto) { ++sweeps; });
@@ -44,6 +53,8 @@ struct Recorder {
     }
     int opened = 0, stats = 0, sweeps = 0, cancels = 0, idles = 0;
     QStringList specs, errors;
+    std::vector<std::shared_ptr<const TensorAnalysis>> previews, exact;
+    std::vector<std::shared_ptr<const AnalysisPlots>> previewPlots;
 };
 
 } // namespace
@@ -58,6 +69,7 @@ private Q_SLOTS:
     void reportsAnUnknownTensorAsAnError();
     void reportsAFamilyNotImplementedYet();
     void cancelAbandonsTheWorkAndGoesIdle();
+    void previewsALargeTensorThenReplacesItWithTheExactResult();
 };
 
 void TestAnalysisController::analysesTheSelectedTensorThenGoesIdle() {
@@ -163,6 +175,56 @@ void TestAnalysisController::cancelAbandonsTheWorkAndGoesIdle() {
     QCOMPARE(r.specs.size(), 0);
     c.cancel(); // nothing running: no news
     QCOMPARE(r.cancels, 1);
+}
+
+// A tensor of more than kPreviewAbove elements: a preview from evenly spaced rows comes first
+// (about kPreviewElements values, its cost scaled to the whole tensor), then the exact result;
+// a small tensor gets no preview.
+void TestAnalysisController::previewsALargeTensorThenReplacesItWithTheExactResult() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    constexpr std::int64_t rows = 2048, cols = 1536; // 3.1 M values
+    std::vector<float> values(static_cast<std::size_t>(rows * cols));
+    for (std::size_t i = 0; i < values.size(); ++i) // a smooth, row-dependent pattern
+        values[i] = std::sin(0.001f * static_cast<float>(i)) * (1.0f + static_cast<float>(i % 7));
+    const QString path = dir.filePath(QStringLiteral("big.npy"));
+    test::writeNpy(path.toStdString(), "<f4", {rows, cols}, test::floatBytes(values));
+    QVERIFY(static_cast<std::int64_t>(values.size()) > kPreviewAbove);
+
+    AnalysisController c;
+    Recorder r(c);
+    c.setScheme(scheme("int4:g64"));
+    c.openCheckpoint(path);
+    QTRY_COMPARE_WITH_TIMEOUT(r.opened, 1, kTimeoutMs);
+    c.setTensor(QStringLiteral("big"));
+    QTRY_COMPARE_WITH_TIMEOUT(r.sweeps, 1, kTimeoutMs);
+    QCOMPARE(r.previews.size(), std::size_t{1});
+    QCOMPARE(r.exact.size(), std::size_t{1});
+    const auto& p = *r.previewPlots.front();
+    QCOMPARE(p.totalRows, rows);
+    QCOMPARE(p.previewRows, kPreviewElements / cols); // 170 rows, evenly spaced
+    const TensorAnalysis& preview = *r.previews.front();
+    const TensorAnalysis& exact = *r.exact.front();
+    // The same scheme, the whole tensor's element count and nearly its cost and error.
+    QCOMPARE(preview.scheme.toString(), exact.scheme.toString());
+    QCOMPARE(preview.cost.elements, exact.cost.elements);
+    QVERIFY(std::abs(preview.cost.bitsPerWeight() - exact.cost.bitsPerWeight()) < 1e-3);
+    QVERIFY(std::abs(preview.error.sqnrDb() - exact.error.sqnrDb()) < 1.0);
+    QVERIFY(preview.error.count < exact.error.count);
+
+    // A scheme change on the cached tensor previews again before the exact result.
+    c.setScheme(scheme("nf4:g64"));
+    QTRY_COMPARE_WITH_TIMEOUT(r.sweeps, 2, kTimeoutMs);
+    QCOMPARE(r.previews.size(), std::size_t{2});
+    QCOMPARE(QString::fromStdString(r.previews.back()->scheme.toString()),
+             QStringLiteral("nf4:g64"));
+
+    // The sample's small tensor: exact at once, no preview.
+    c.openCheckpoint(QString::fromStdString(test::samplePath()));
+    QTRY_COMPARE_WITH_TIMEOUT(r.opened, 2, kTimeoutMs);
+    c.setTensor(kQProj);
+    QTRY_COMPARE_WITH_TIMEOUT(r.sweeps, 3, kTimeoutMs);
+    QCOMPARE(r.previews.size(), std::size_t{2});
 }
 
 QTEST_MAIN(TestAnalysisController)

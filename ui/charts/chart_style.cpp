@@ -89,12 +89,22 @@ void setNiceRange(QValueAxis* axis, double lo, double hi, int ticks) {
         }
     }
     // The top is nudged up by twice the anchor offset below so its tick is still drawn.
-    axis->setRange(std::floor(lo / step) * step, std::ceil(hi / step) * step + step * 2e-6);
+    const double from = std::floor(lo / step) * step;
+    const double to = std::ceil(hi / step) * step + step * 2e-6;
+    // Each setter lays the axis out again with the ticks it has then: a wide new range under
+    // the old, fine interval would lay out thousands of ticks for a moment (0.2 s when counts
+    // grew from a preview's to the whole tensor's). The coarser interval goes first.
+    const bool coarser =
+        axis->tickType() != QValueAxis::TicksDynamic || step > axis->tickInterval();
+    if (coarser)
+        axis->setTickInterval(step);
+    axis->setRange(from, to);
     axis->setTickType(QValueAxis::TicksDynamic);
     // Qt accumulates tick values from the first one, so the zero tick can come out as -1e-17 and
     // print as "-0.0"; anchoring a hair above zero keeps it positive and moves no visible pixel.
     axis->setTickAnchor(step * 1e-6);
-    axis->setTickInterval(step);
+    if (!coarser)
+        axis->setTickInterval(step);
     if (step < 1e-4 || step >= 1e6) {
         axis->setLabelFormat(QStringLiteral("%.1e"));
     } else {

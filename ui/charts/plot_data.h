@@ -39,6 +39,9 @@ struct AnalysisPlots {
     QList<QPointF> levelLines; // x = level, y zig-zags 0 -> 1 -> 0 on a hidden [0, 1] axis
     QList<QPointF> staircase;  // x over [weights.lo, weights.hi] -> nearest level
     QList<QPointF> identity;   // y = x over the same range
+    // A preview from previewRows evenly spaced rows of totalRows (0: the exact analysis).
+    std::int64_t previewRows = 0, totalRows = 0;
+    bool isPreview() const { return previewRows > 0; }
 };
 
 struct SweepPlot {

@@ -182,6 +182,12 @@ void MetricsPanel::setAnalysis(const TensorInfo& tensor, const TensorAnalysis& a
     setStale(false);
 }
 
+void MetricsPanel::setPreview(const QString& note) {
+    m_note->setText(QStringLiteral("<span style='color:#8A5A00'>%1</span><br>%2")
+                        .arg(note.toHtmlEscaped(), m_note->text().toHtmlEscaped()));
+    setStale(true);
+}
+
 void MetricsPanel::setStale(bool stale) {
     setStyleSheet(stale ? QStringLiteral("QLabel { color: #9A9A9A; }") : QString());
 }

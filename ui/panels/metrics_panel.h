@@ -23,6 +23,8 @@ public:
     void setAnalysis(const TensorInfo& tensor, const TensorAnalysis& analysis);
     // Dims the values while a newer analysis is being computed.
     void setStale(bool stale);
+    // The values come from a sample of rows: dimmed, with `note` above the level note.
+    void setPreview(const QString& note);
     void clear(const QString& reason = {});
     // The scheme does not apply to the tensor: the scheme, "n/a" and why, in neutral colours.
     void setNotApplicable(const Scheme& scheme, const QString& message);

@@ -143,6 +143,7 @@ void TensorBrowserPanel::onCurrentChanged(const QModelIndex& current) {
     if (name.isEmpty())
         return;
     m_metadata->setTensor(m_model->tensorAt(m_proxy->mapToSource(current)));
+    m_metrics->setFocus(name); // the detail view analyses it: the tree measures it last
     Q_EMIT tensorSelected(name);
 }
 

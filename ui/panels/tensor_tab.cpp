@@ -9,7 +9,9 @@
 #include "quant/registry.h"
 
 #include <QGridLayout>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QLocale>
 #include <QStackedWidget>
 #include <QVBoxLayout>
 
@@ -47,10 +49,10 @@ QString layoutNote(const TensorInfo& t, const Scheme& s) {
 } // namespace
 
 TensorTab::TensorTab(QWidget* parent)
-    : QWidget(parent), m_caption(new QLabel(this)), m_pages(new QStackedWidget(this)),
-      m_message(new QLabel(this)), m_weights(new WeightHistogramChart(this)),
-      m_errors(new ErrorHistogramChart(this)), m_sweep(new SqnrSweepChart(this)),
-      m_transfer(new TransferChart(this)) {
+    : QWidget(parent), m_caption(new QLabel(this)), m_preview(new QLabel(this)),
+      m_pages(new QStackedWidget(this)), m_message(new QLabel(this)),
+      m_weights(new WeightHistogramChart(this)), m_errors(new ErrorHistogramChart(this)),
+      m_sweep(new SqnrSweepChart(this)), m_transfer(new TransferChart(this)) {
     m_caption->setTextFormat(Qt::RichText);
     m_caption->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_caption->setContentsMargins(4, 2, 4, 2);
@@ -79,7 +81,16 @@ TensorTab::TensorTab(QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->setSpacing(4);
-    layout->addWidget(m_caption);
+    m_preview->setObjectName(QStringLiteral("previewBadge"));
+    m_preview->setStyleSheet(QStringLiteral(
+        "QLabel#previewBadge { background: #FFF1D6; color: #8A5A00; border: 1px solid #E8C27A;"
+        " border-radius: 3px; padding: 1px 6px; }"));
+    m_preview->hide();
+    auto* top = new QHBoxLayout;
+    top->setContentsMargins(0, 0, 0, 0);
+    top->addWidget(m_caption, 1);
+    top->addWidget(m_preview);
+    layout->addLayout(top);
     layout->addWidget(m_pages, 1);
 }
 
@@ -113,8 +124,20 @@ QString TensorTab::caption() const {
     return m_caption->text();
 }
 
+QString TensorTab::previewText() const {
+    return m_preview->isVisibleTo(this) ? m_preview->text() : QString();
+}
+
 void TensorTab::setAnalysis(const AnalysisPlots& plots, const QString& family) {
     m_pages->setCurrentIndex(0);
+    if (plots.isPreview()) {
+        m_preview->setText(tr("Preview · %1 of %2 rows · exact result on its way")
+                               .arg(QLocale().toString(static_cast<qlonglong>(plots.previewRows)),
+                                    QLocale().toString(static_cast<qlonglong>(plots.totalRows))));
+        m_preview->show();
+    } else {
+        m_preview->hide();
+    }
     const QColor colour = schemeColor(family);
     m_weights->setPlots(plots.weights, plots.levels, plots.levelLines, colour);
     m_errors->setPlot(plots.errors, colour);
@@ -127,6 +150,7 @@ void TensorTab::setSweep(const SweepPlot& sweep) {
 
 void TensorTab::clear() {
     m_pages->setCurrentIndex(0);
+    m_preview->hide();
     m_weights->clear();
     m_errors->clear();
     m_sweep->clear();

@@ -35,6 +35,8 @@ public:
     // Replaces the charts by a calm note, e.g. why the scheme does not apply to this tensor.
     void showMessage(const QString& title, const QString& detail);
     QString message() const;
+    // The badge beside the caption while the charts show a preview ("" when exact).
+    QString previewText() const;
 
     WeightHistogramChart* weightChart() const { return m_weights; }
     ErrorHistogramChart* errorChart() const { return m_errors; }
@@ -43,6 +45,7 @@ public:
 
 private:
     QLabel* m_caption;
+    QLabel* m_preview;
     QStackedWidget* m_pages;
     QLabel* m_message;
     WeightHistogramChart* m_weights;

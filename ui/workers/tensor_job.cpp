@@ -1,6 +1,7 @@
 #include "workers/tensor_job.h"
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 
 namespace qs {
@@ -24,6 +25,38 @@ TensorUpdate failure(const QString& tensor, const Error& error) {
     u.notApplicable = isNotApplicable(error);
     u.error = QString::fromStdString(error.message);
     return u;
+}
+
+// The analysis of a sample of whole rows, handed out as a preview. Whatever goes wrong here
+// (a format that needs more rows, say) is left for the exact analysis to report.
+void runPreview(QPromise<TensorUpdate>& promise, const QString& name, MatrixView view,
+                const std::vector<std::int64_t>& rows, const Scheme& scheme,
+                const AnalysisOptions& options, const std::atomic<bool>& cancel) {
+    std::vector<float> sample(rows.size() * static_cast<std::size_t>(view.cols));
+    for (std::size_t k = 0; k < rows.size(); ++k)
+        std::copy_n(view.data + rows[k] * view.cols, view.cols,
+                    sample.begin() + static_cast<std::ptrdiff_t>(k) * view.cols);
+    const MatrixView part{sample.data(), static_cast<std::int64_t>(rows.size()), view.cols};
+    auto analysis = analyzeTensor(part, scheme, options, [&cancel](double) {
+        return !cancel.load(std::memory_order_relaxed);
+    });
+    if (!analysis || cancel.load())
+        return;
+    // The cost as the whole tensor's: every row costs what the sampled rows cost on average.
+    StorageCost& c = analysis->cost;
+    const double scale = static_cast<double>(view.rows) / static_cast<double>(part.rows);
+    for (std::uint64_t* bits : {&c.payloadBits, &c.scaleBits, &c.zeroBits, &c.extraBits})
+        *bits = static_cast<std::uint64_t>(std::llround(static_cast<double>(*bits) * scale));
+    c.elements = static_cast<std::uint64_t>(view.size());
+    AnalysisPlots plots = buildAnalysisPlots(analysis.value());
+    plots.previewRows = part.rows;
+    plots.totalRows = view.rows;
+    TensorUpdate a;
+    a.stage = TensorUpdate::Stage::Analysis;
+    a.tensor = name;
+    a.plots = std::make_shared<const AnalysisPlots>(std::move(plots));
+    a.analysis = std::make_shared<const TensorAnalysis>(std::move(analysis.value()));
+    promise.addResult(std::move(a));
 }
 
 void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
@@ -53,6 +86,8 @@ void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
     const MatrixView view = matrixView(req.tensor, *values);
     AnalysisOptions options;
     options.histogramBins = kHistogramBins;
+    if (const auto rows = previewRows(view); !rows.empty())
+        runPreview(promise, name, view, rows, req.scheme, options, cancel);
     auto analysis =
         analyzeTensor(view, req.scheme, options, stageProgress(promise, cancel, 0.1, 0.35));
     if (!analysis) {
@@ -81,6 +116,17 @@ void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
 }
 
 } // namespace
+
+std::vector<std::int64_t> previewRows(MatrixView view) {
+    if (static_cast<std::int64_t>(view.size()) <= kPreviewAbove || view.rows < 8)
+        return {};
+    const std::int64_t want = std::clamp<std::int64_t>(
+        kPreviewElements / std::max<std::int64_t>(view.cols, 1), 1, view.rows / 4);
+    std::vector<std::int64_t> rows(static_cast<std::size_t>(want));
+    for (std::int64_t k = 0; k < want; ++k)
+        rows[static_cast<std::size_t>(k)] = k * view.rows / want;
+    return rows;
+}
 
 bool isNotApplicable(const Error& error) {
     return error.kind == ErrorKind::NotApplicable;

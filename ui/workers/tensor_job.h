@@ -24,6 +24,15 @@ namespace qs {
 inline constexpr int kHistogramBins = 120;
 inline constexpr int kSweepMinBits = 2;
 inline constexpr int kSweepMaxBits = 8;
+// Tensors of more elements than this are previewed on a sample of whole rows of about
+// kPreviewElements before the exact analysis runs: a change answers at once, and the exact
+// result replaces the preview when it is ready.
+inline constexpr std::int64_t kPreviewAbove = std::int64_t{1} << 21;
+inline constexpr std::int64_t kPreviewElements = std::int64_t{1} << 18;
+
+// The rows a preview of `view` uses (evenly spaced, first row first), empty when the tensor is
+// small enough to answer exactly at once or too few rows to sample.
+std::vector<std::int64_t> previewRows(MatrixView view);
 
 struct TensorRequest {
     std::shared_ptr<const Checkpoint> checkpoint;
@@ -39,7 +48,7 @@ struct TensorUpdate {
     std::shared_ptr<const std::vector<float>> values; // Values
     DistributionStats stats;                          // Values
     std::shared_ptr<const TensorAnalysis> analysis;   // Analysis (no reconstruction)
-    std::shared_ptr<const AnalysisPlots> plots;       // Analysis
+    std::shared_ptr<const AnalysisPlots> plots;       // Analysis (plots->previewRows: a preview)
     std::shared_ptr<const SweepPlot> sweep;           // Sweep
     QString error;                                    // Failed
     bool cancelled = false;                           // Failed because the flag was set

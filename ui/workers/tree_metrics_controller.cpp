@@ -93,8 +93,13 @@ void TreeMetricsController::store(const QString& tensor, const Scheme& scheme,
                                   const TensorMetric& metric) {
     const QString spec = QString::fromStdString(scheme.toString());
     m_cache.insert(key(tensor, spec), metric);
-    if (spec == m_spec)
+    if (spec == m_spec) {
+        if (m_stored) {
+            std::lock_guard lock(m_stored->mutex);
+            m_stored->names.insert(tensor);
+        }
         Q_EMIT metricReady(tensor, metric);
+    }
 }
 
 void TreeMetricsController::cancel() {
@@ -135,6 +140,10 @@ void TreeMetricsController::start() {
     for (const TensorInfo& t : m_checkpoint->tensors())
         if (isQuantizable(t) && !m_cache.contains(key(QString::fromStdString(t.name), m_spec)))
             todo.push_back(t);
+    std::stable_partition(todo.begin(), todo.end(), [this](const TensorInfo& t) {
+        return QString::fromStdString(t.name) != m_focus;
+    });
+    m_stored = std::make_shared<Stored>();
     if (todo.empty()) {
         settle();
         return;
@@ -154,13 +163,15 @@ void TreeMetricsController::start() {
             });
     track(0, generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
-    watcher->setFuture(
-        QtConcurrent::run(&m_pool, [checkpoint = m_checkpoint, scheme = m_scheme,
-                                    todo = std::move(todo), flag](QPromise<MetricItem>& promise) {
+    watcher->setFuture(QtConcurrent::run(
+        &m_pool, [checkpoint = m_checkpoint, scheme = m_scheme, todo = std::move(todo), flag,
+                  stored = m_stored](QPromise<MetricItem>& promise) {
             for (const TensorInfo& t : todo) {
                 if (flag->load())
                     return;
                 MetricItem item{QString::fromStdString(t.name), {}};
+                if (stored->contains(item.tensor))
+                    continue; // measured by the detail view meanwhile
                 if (!measure(*checkpoint, t, scheme, *flag, item.metric))
                     return;
                 promise.addResult(std::move(item));

@@ -16,7 +16,10 @@
 #include <QString>
 #include <QThreadPool>
 
+#include <QSet>
+
 #include <memory>
+#include <mutex>
 
 namespace qs {
 
@@ -30,8 +33,12 @@ public:
 
     void setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint);
     void setScheme(const Scheme& scheme);
-    // A result computed elsewhere (the selected tensor's full analysis) for the cache.
+    // A result computed elsewhere (the selected tensor's full analysis) for the cache; a running
+    // job skips that tensor if it has not reached it yet.
     void store(const QString& tensor, const Scheme& scheme, const TensorMetric& metric);
+    // The tensor the detail view is analysing: measured last, so its own result usually arrives
+    // through store() first and the same analysis is not run twice.
+    void setFocus(const QString& tensor) { m_focus = tensor; }
     void cancel();
     void shutdown();
 
@@ -54,6 +61,17 @@ private:
     bool m_hasScheme = false;
     QString m_spec;
     QHash<QString, TensorMetric> m_cache; // key(tensor, spec)
+    QString m_focus;
+    // Tensors stored() while the current job runs (its spec), for the job to skip.
+    struct Stored {
+        std::mutex mutex;
+        QSet<QString> names;
+        bool contains(const QString& name) {
+            std::lock_guard lock(mutex);
+            return names.contains(name);
+        }
+    };
+    std::shared_ptr<Stored> m_stored;
     quint64 m_generation = 0;
     quint64 m_checkpointEpoch = 0; // results of an older checkpoint are not cached
 };
