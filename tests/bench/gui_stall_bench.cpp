@@ -10,6 +10,7 @@
 // prints the GUI thread's stack (glibc backtrace) while a stall is under way.
 
 #include "main_window.h"
+#include "stall_watchdog.h"
 #include "models/sensitivity_model.h"
 #include "panels/model_tab.h"
 #include "workers/sweep_controller.h"
@@ -21,26 +22,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <vector>
-
-#include <atomic>
-#include <csignal>
-#include <execinfo.h>
-#include <pthread.h>
-#include <thread>
-#include <unistd.h>
-
-// QS_STALL_STACKS=1: a watchdog thread signals the GUI thread once it has not ticked for 40 ms,
-// and the handler prints the GUI thread's stack to stderr (diagnosis only).
-namespace {
-std::atomic<long long> lastTickNs{0};
-void dumpStack(int) {
-    void* frames[64];
-    const int n = backtrace(frames, 64);
-    const char header[] = "--- GUI thread stack during a stall ---\n";
-    (void)!write(2, header, sizeof header - 1);
-    backtrace_symbols_fd(frames, n, 2);
-}
-} // namespace
 
 int main(int argc, char** argv) {
     qputenv("QT_QPA_PLATFORM", "offscreen");
@@ -67,20 +48,22 @@ int main(int argc, char** argv) {
     int measured = 0;
     QObject::connect(window.sweepController(), &qs::SweepController::tensorMeasured,
                      [&](const qs::TensorMeasurement&) { ++measured; });
+    qs::bench::StallWatchdog watchdog; // QS_STALL_STACKS=1: the GUI thread's stack in a stall
     QObject::connect(&tick, &QTimer::timeout, [&] {
+        watchdog.tick();
         const qint64 now = clock.nsecsElapsed();
         gaps.push_back(now - last);
         if (now - last > stallReportNs) // where a long stall happened: time and sweep progress
             std::printf("stall of %.0f ms ending at %.2f s, %d tensors measured\n",
                         (now - last) / 1e6, now / 1e9, measured), std::fflush(stdout);
         last = now;
-        lastTickNs = now;
     });
     QObject::connect(window.sweepController(), &qs::SweepController::started,
                      [&](const std::vector<qs::Scheme>&) {
                          sweep.start();
                          clock.start();
                          last = 0;
+                         watchdog.tick(); // a stall right after the start is caught too
                          tick.start();
                      });
     bool failed = false;
@@ -109,29 +92,8 @@ int main(int argc, char** argv) {
                              app.exit(0);
                          });
                      });
-    std::atomic<bool> quit{false};
-    std::thread watchdog;
-    if (qEnvironmentVariableIntValue("QS_STALL_STACKS") > 0) {
-        std::signal(SIGUSR2, dumpStack);
-        const pthread_t gui = pthread_self();
-        watchdog = std::thread([&] {
-            long long reported = -1;
-            while (!quit) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-                const long long t = lastTickNs.load();
-                if (t > 0 && t != reported && clock.isValid() &&
-                    clock.nsecsElapsed() - t > 40'000'000) {
-                    reported = t;
-                    pthread_kill(gui, SIGUSR2);
-                }
-            }
-        });
-    }
     window.openCheckpoint(QString::fromLocal8Bit(argv[1]));
     window.setCurrentTab(QStringLiteral("model"));
     const int rc = QApplication::exec();
-    quit = true;
-    if (watchdog.joinable())
-        watchdog.join();
     return failed ? 1 : rc;
 }
