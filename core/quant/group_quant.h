@@ -64,6 +64,10 @@ std::vector<float> levelMidpoints(std::span<const float> sortedLevels);
 // Index of the nearest level given the midpoints; a value exactly on a midpoint goes to the
 // LOWER index (bitsandbytes' rule). NaN gives index 0.
 std::size_t nearestLevelIndex(std::span<const float> midpoints, float x);
+// nearestLevelIndex for n values at once, branch-free and vectorised (level_index.cpp): the
+// number of midpoints below each value. At most 255 midpoints.
+void nearestLevelIndices(std::span<const float> midpoints, const float* x, std::int64_t n,
+                         std::uint8_t* out);
 // Stochastic rounding between the two levels around x: the upper one with probability
 // (x - lo)/(hi - lo), so the expectation is x; values outside the range clamp to the ends.
 std::size_t stochasticLevelIndex(std::span<const float> sortedLevels, float x, float u);

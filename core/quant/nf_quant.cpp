@@ -63,6 +63,34 @@ std::int64_t blockSizeOf(const Scheme& s, MatrixView m) {
     }
 }
 
+// encodeBlock's nearest path for a normal-float codebook (sorted == values): the same codes
+// from nearestLevelIndices, NaN to the zero code, and the same error sum in the same order.
+double encodeNearest(const Codebook& cb, const float* x, std::int64_t n, float a, float inv,
+                     std::uint8_t zero, std::uint8_t* codes) {
+    constexpr std::int64_t kStretch = 256;
+    float t[kStretch];
+    std::uint8_t q[kStretch];
+    double err = 0;
+    for (std::int64_t k0 = 0; k0 < n; k0 += kStretch) {
+        const std::int64_t m = std::min(kStretch, n - k0);
+        for (std::int64_t j = 0; j < m; ++j)
+            t[j] = std::clamp(x[k0 + j] * inv, -1.0f, 1.0f);
+        nearestLevelIndices(cb.midpoints, t, m, q);
+        for (std::int64_t j = 0; j < m; ++j) {
+            const float v = x[k0 + j];
+            if (std::isnan(v))
+                q[j] = zero;
+            if (codes)
+                codes[k0 + j] = q[j];
+            if (std::isfinite(v)) {
+                const double d = static_cast<double>(cb.values[q[j]] * a) - v;
+                err += d * d;
+            }
+        }
+    }
+    return err;
+}
+
 // Quantizes one block with absmax `a`; writes codes (may be null) and returns the squared error.
 double encodeBlock(const Codebook& cb, const Scheme& s, const float* x, std::int64_t n, float a,
                    std::uint64_t firstIndex, std::uint8_t* codes) {
@@ -71,6 +99,8 @@ double encodeBlock(const Codebook& cb, const Scheme& s, const float* x, std::int
     const bool stochastic = codes && s.rounding == Rounding::Stochastic;
     const std::uint64_t seed = stochastic ? stochasticSeed(s) : 0;
     double err = 0;
+    if (!stochastic && !cb.fp4 && a > 0.0f) // nearest NF codes, a stretch at a time
+        return encodeNearest(cb, x, n, a, inv, zero, codes);
     for (std::int64_t k = 0; k < n; ++k) {
         std::uint8_t q = zero;
         if (a > 0.0f && !std::isnan(x[k])) {

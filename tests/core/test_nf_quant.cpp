@@ -1,3 +1,4 @@
+#include "quant/group_quant.h"
 #include "quant/nf_quant.h"
 #include "quant/normal_float.h"
 
@@ -37,6 +38,7 @@ const std::vector<float> kNf4Literals{-1.0f,
 class TestNfQuant : public QObject {
     Q_OBJECT
 private slots:
+    void batchedNearestLevelEqualsTheSearch();
     void nf4IsTheBitsandbytesTable();
     void constructionReproducesNf4AndSinqNf3();
     void inverseNormalCdfKnownValues();
@@ -275,6 +277,36 @@ void TestNfQuant::nibblePackingRoundTrips() {
             v = static_cast<std::uint8_t>(rng() & 0xF);
         QCOMPARE(unpackNibblesHighFirst(packNibblesHighFirst(q), n), q);
         QCOMPARE(unpackNibblesLowFirst(packNibblesLowFirst(q), n), q);
+    }
+}
+
+// nearestLevelIndices (branch-free, vectorised) gives lower_bound's index for every value:
+// values on a midpoint and one float either side of it, NaN, +-Inf, random values, for the NF4
+// codebook and for a 256-level list.
+void TestNfQuant::batchedNearestLevelEqualsTheSearch() {
+    std::vector<float> wide(256);
+    for (std::size_t i = 0; i < wide.size(); ++i)
+        wide[i] = -1.0f + 2.0f * static_cast<float>(i) / 255.0f;
+    for (const auto& levels : {normalFloatCodebook(4), wide}) {
+        const std::vector<float> mids = levelMidpoints(levels);
+        std::vector<float> x{std::numeric_limits<float>::quiet_NaN(),
+                             std::numeric_limits<float>::infinity(),
+                             -std::numeric_limits<float>::infinity(),
+                             0.0f,
+                             -0.0f,
+                             2.0f,
+                             -2.0f};
+        for (float m : mids)
+            for (float v : {m, std::nextafter(m, -2.0f), std::nextafter(m, 2.0f)})
+                x.push_back(v);
+        std::mt19937 rng(17);
+        std::uniform_real_distribution<float> u(-1.1f, 1.1f);
+        for (int i = 0; i < 5000; ++i)
+            x.push_back(u(rng));
+        std::vector<std::uint8_t> got(x.size());
+        nearestLevelIndices(mids, x.data(), static_cast<std::int64_t>(x.size()), got.data());
+        for (std::size_t i = 0; i < x.size(); ++i)
+            QCOMPARE(static_cast<std::size_t>(got[i]), nearestLevelIndex(mids, x[i]));
     }
 }
 
