@@ -28,21 +28,24 @@ bool contiguous(const std::vector<std::int64_t>& size, const std::vector<std::in
 }
 
 // Wrapper dicts people save around a state dict: {"state_dict": {...}} or {"model": {...}}.
-void stripWrapper(
-    std::vector<std::pair<std::string, std::shared_ptr<const pickle::Tensor>>>& named) {
+// Only a real level of nesting is a wrapper: a flat state dict whose keys all start with
+// "model." (a Hugging Face LlamaModel, say) keeps its names.
+std::vector<std::pair<std::string, std::shared_ptr<const pickle::Tensor>>>
+tensorsInsideWrapper(const pickle::Ref& root) {
+    auto all = pickle::collectTensors(root);
+    if (!root || root->kind != pickle::Kind::Dict)
+        return all;
     static const char* kWrappers[] = {"state_dict", "model_state_dict", "model", "module",
                                       "net",        "network"};
-    for (const char* w : kWrappers) {
-        const std::string p = std::string(w) + ".";
-        const bool all =
-            !named.empty() && std::all_of(named.begin(), named.end(),
-                                          [&](const auto& n) { return n.first.rfind(p, 0) == 0; });
-        if (all) {
-            for (auto& n : named)
-                n.first.erase(0, p.size());
-            return;
-        }
-    }
+    for (const char* w : kWrappers)
+        for (const auto& [key, value] : root->entries)
+            if (key && key->kind == pickle::Kind::Str && key->s == w && value &&
+                value->kind == pickle::Kind::Dict) {
+                auto inner = pickle::collectTensors(value);
+                if (!inner.empty() && inner.size() == all.size()) // every tensor is inside it
+                    return inner;
+            }
+    return all;
 }
 
 } // namespace
@@ -84,8 +87,7 @@ Result<Checkpoint> readTorchZip(std::shared_ptr<const MappedFile> file, const Zi
             bigEndian = true;
     }
 
-    auto named = pickle::collectTensors(*root);
-    stripWrapper(named);
+    const auto named = tensorsInsideWrapper(*root);
     Checkpoint ckpt(path, "pytorch");
     const int index = ckpt.addFile(file);
     for (const auto& [name, t] : named) {

@@ -7,7 +7,14 @@ view, shared storage, a {"state_dict": ...} wrapper), h5py (a Keras-legacy layou
 np.savez_compressed). Statistics (to 1e-5) and the decoded values (exactly) must match. Each tool that is missing is skipped; with none available the test exits
 77 (skipped).
 
-usage: framework_reference.py CLI WORKDIR
+With SAMPLE (the bundled stories260K.safetensors, a real trained model), its 47 tensors are also
+read here with a plain NumPy reader of the format and written as a real checkpoint of each kind:
+a Hugging Face-style pytorch_model.bin by torch.save, an .npz by np.savez_compressed, a Keras 3
+.weights.h5 layout by h5py (kernels stored [in, out] as Keras does), and a sharded safetensors
+folder (two shards, model.safetensors.index.json, config.json) written by this script from the
+format's specification, independently of Quantscope's own writer.
+
+usage: framework_reference.py CLI WORKDIR [SAMPLE]
 """
 import json
 import os
@@ -133,11 +140,100 @@ def numpy_files(exe, work):
     return True
 
 
+def read_safetensors(path):
+    """name -> array, straight from the format: u64 header length, JSON header, raw data."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    header.pop("__metadata__", None)
+    dtypes = {"F32": "<f4", "F16": "<f2", "BF16": None}
+    out = {}
+    for name, info in header.items():
+        lo, hi = info["data_offsets"]
+        buf = raw[8 + n + lo:8 + n + hi]
+        if info["dtype"] == "BF16":
+            a = (np.frombuffer(buf, "<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            a = np.frombuffer(buf, dtypes[info["dtype"]])
+        out[name] = a.reshape(info["shape"]).copy()
+    return out
+
+
+def write_safetensors(path, tensors):
+    """The format as its specification (and the safetensors library) lays it out: the JSON
+    header padded with spaces to a multiple of 8, tensors in order, little-endian."""
+    header, offset, blobs = {"__metadata__": {"format": "pt"}}, 0, []
+    for name, a in tensors.items():
+        b = np.ascontiguousarray(a, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(a.shape),
+                        "data_offsets": [offset, offset + len(b)]}
+        offset += len(b)
+        blobs.append(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(len(h).to_bytes(8, "little") + h + b"".join(blobs))
+
+
+def real_model_files(exe, work, sample):
+    """stories260K's real weights in every kind of checkpoint people have."""
+    weights = read_safetensors(sample)
+    ran = []
+    try:
+        import torch
+        path = os.path.join(work, "pytorch_model.bin")
+        torch.save({k: torch.from_numpy(v) for k, v in weights.items()}, path)
+        compare(exe, path, weights)
+        ran.append("torch")
+    except ImportError:
+        pass
+    path = os.path.join(work, "stories.npz")
+    np.savez_compressed(path, **weights)
+    compare(exe, path, weights)
+    ran.append("npz")
+    try:
+        import h5py
+        path = os.path.join(work, "stories.weights.h5")
+        expected = {}
+        with h5py.File(path, "w") as f:
+            for i, (name, v) in enumerate(weights.items()):
+                key = f"layers/{name.replace('.', '_')}/vars/0"
+                stored = v.T if v.ndim == 2 else v  # Keras kernels are [in, out]
+                f.create_dataset(key, data=stored)
+                expected[key] = stored
+        compare(exe, path, expected)
+        ran.append("h5py")
+    except ImportError:
+        pass
+    folder = os.path.join(work, "stories-sharded")
+    os.makedirs(folder, exist_ok=True)
+    names = list(weights)
+    shards = [names[: len(names) // 2], names[len(names) // 2:]]
+    weight_map = {}
+    for i, part in enumerate(shards):
+        shard = f"model-{i + 1:05d}-of-{len(shards):05d}.safetensors"
+        write_safetensors(os.path.join(folder, shard), {k: weights[k] for k in part})
+        weight_map.update({k: shard for k in part})
+    total = sum(v.nbytes for v in weights.values())
+    with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f)
+    config = os.path.join(os.path.dirname(sample), "config.json")
+    if os.path.exists(config):
+        with open(config) as src, open(os.path.join(folder, "config.json"), "w") as dst:
+            dst.write(src.read())
+    compare(exe, folder, weights)
+    ran.append("sharded safetensors")
+    return ran
+
+
 def main():
     exe, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
     ran = [name for name, fn in (("torch", torch_files), ("h5py", h5py_files),
                                  ("numpy", numpy_files)) if fn(exe, work)]
+    if len(sys.argv) > 3:
+        ran += ["stories260K as " + kind for kind in real_model_files(exe, work, sys.argv[3])]
     if failures:
         print("\n".join(failures))
         print(f"{len(checked)} passed, {len(failures)} failed")

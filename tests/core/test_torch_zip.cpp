@@ -72,6 +72,26 @@ void TestTorchZip::wrappedStateDictIsUnwrapped() {
     auto c = Checkpoint::open(path("w.pth"));
     QVERIFY2(c.ok(), c.ok() ? "" : c.message().c_str());
     QVERIFY(c->find("layer.weight"));
+    QVERIFY(!c->find("state_dict.layer.weight"));
+    // {"model": {...}} is a wrapper too; a flat state dict whose keys all start with "model."
+    // (a Hugging Face LlamaModel's) is not: its names stay as saved.
+    writeTorchZip(
+        path("m.pth"),
+        torchStateDictPickle({{"layer.weight", "0", "FloatStorage", 2, 0, {2}, {1}}}, "model"),
+        {{"0", floatBytes({1, 2})}}, "m");
+    auto m = Checkpoint::open(path("m.pth"));
+    QVERIFY(m.ok());
+    QVERIFY(m->find("layer.weight"));
+    writeTorchZip(
+        path("flat.bin"),
+        torchStateDictPickle({{"model.embed.weight", "0", "FloatStorage", 2, 0, {2}, {1}},
+                              {"model.norm.weight", "1", "FloatStorage", 2, 0, {2}, {1}}}),
+        {{"0", floatBytes({1, 2})}, {"1", floatBytes({3, 4})}}, "flat");
+    auto f = Checkpoint::open(path("flat.bin"));
+    QVERIFY2(f.ok(), f.ok() ? "" : f.message().c_str());
+    QVERIFY(f->find("model.embed.weight"));
+    QVERIFY(f->find("model.norm.weight"));
+    QCOMPARE(f->readFloat(*f->find("model.norm.weight")).value(), (std::vector<float>{3, 4}));
 }
 
 void TestTorchZip::npzStoredAndDeflated_data() {
@@ -182,9 +202,11 @@ void TestTorchZip::brokenArchives() {
 }
 
 void TestTorchZip::randomCorruptionNeverCrashes() {
-    const std::vector<TorchTensorSpec> specs{{"a", "0", "FloatStorage", 6, 0, {2, 3}, {3, 1}},
-                                             {"t", "0", "FloatStorage", 6, 0, {3, 2}, {1, 3}, true}};
-    writeTorchZip(path("seed.pt"), torchStateDictPickle(specs, "model"), {{"0", floatBytes({0, 1, 2, 3, 4, 5})}});
+    const std::vector<TorchTensorSpec> specs{
+        {"a", "0", "FloatStorage", 6, 0, {2, 3}, {3, 1}},
+        {"t", "0", "FloatStorage", 6, 0, {3, 2}, {1, 3}, true}};
+    writeTorchZip(path("seed.pt"), torchStateDictPickle(specs, "model"),
+                  {{"0", floatBytes({0, 1, 2, 3, 4, 5})}});
     QFile f(QString::fromStdString(path("seed.pt")));
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QByteArray seed = f.readAll();
