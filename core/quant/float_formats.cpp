@@ -35,16 +35,20 @@ std::uint8_t encodeInt8(float x) {
     return static_cast<std::uint8_t>(static_cast<std::int8_t>(k));
 }
 
-// Code of a value already on the format's grid (|v| <= max, not NaN).
-std::uint8_t codeOfGridValue(const ElementFormatInfo& f, float v) {
+// |x| (finite, >= 0) rounded half to even onto the format's grid, ignoring the top of its range
+// (the caller compares with maxNormal). The grid step at the value's own exponent e, never
+// below the subnormal exponent emin, is read off the float's bits: t = a / 2^(e - mbits) lies
+// in [0, 2^(mbits+1)), so adding and subtracting 1.5 * 2^23 rounds it half to even, and the
+// division and the product by a power of two are exact. (A zero or fp32-subnormal `a` takes
+// e = emin.) `r` receives t rounded: the code's low bits when the result is subnormal.
+float roundToGrid(const ElementFormatInfo& f, float a, float& r) {
     const int emin = 1 - f.bias;
-    if (v < f.minNormal)
-        return static_cast<std::uint8_t>(std::ldexp(v, f.mbits - emin)); // subnormal: E = 0
-    int exp = 0;
-    std::frexp(v, &exp); // v = frac * 2^exp, frac in [0.5, 1)
-    const int e = exp - 1;
-    const auto man = static_cast<unsigned>(std::ldexp(v, f.mbits - e)) - (1u << f.mbits);
-    return static_cast<std::uint8_t>((static_cast<unsigned>(e + f.bias) << f.mbits) | man);
+    const auto bits = std::bit_cast<std::uint32_t>(a);
+    const int e = std::max(static_cast<int>(bits >> 23) - 127, emin);
+    const float quantum = std::bit_cast<float>(static_cast<std::uint32_t>(e - f.mbits + 127) << 23);
+    constexpr float kMagic = 12582912.0f;
+    r = (a / quantum + kMagic) - kMagic;
+    return r * quantum;
 }
 
 } // namespace
@@ -72,16 +76,16 @@ std::uint8_t encodeElement(ElementFormat fmt, float x, Overflow o) {
     };
     if (std::isinf(a))
         return overflow();
-    // Round to the grid at the value's own exponent (never below the subnormal exponent); the
-    // division and multiplication by a power of two are exact, nearbyint is half-to-even.
-    int exp = 0;
-    std::frexp(a, &exp);
-    const int e = std::max(exp - 1, 1 - f.bias);
-    const float quantum = std::ldexp(1.0f, e - f.mbits);
-    const float v = std::nearbyint(a / quantum) * quantum;
+    float r = 0;
+    const float v = roundToGrid(f, a, r);
     if (v > f.maxNormal)
         return overflow();
-    return static_cast<std::uint8_t>(sign | codeOfGridValue(f, v));
+    if (v < f.minNormal) // subnormal (E = 0): e = emin, so the code is r itself
+        return static_cast<std::uint8_t>(sign | static_cast<unsigned>(r));
+    const auto vb = std::bit_cast<std::uint32_t>(v); // on the grid: the low mantissa bits are 0
+    const unsigned exponent = static_cast<unsigned>(static_cast<int>(vb >> 23) - 127 + f.bias);
+    const unsigned mantissa = (vb >> (23 - f.mbits)) & ((1u << f.mbits) - 1u);
+    return static_cast<std::uint8_t>(sign | (exponent << f.mbits) | mantissa);
 }
 
 float decodeElement(ElementFormat f, std::uint8_t code) {
@@ -118,6 +122,13 @@ std::vector<float> elementValues(ElementFormat f) {
 }
 
 float roundTripElement(ElementFormat f, float x, Overflow o) {
+    if (f != ElementFormat::Int8 && std::isfinite(x)) { // in range: the grid value itself
+        const ElementFormatInfo& info = formatInfo(f);
+        float r = 0;
+        const float v = roundToGrid(info, std::fabs(x), r);
+        if (v <= info.maxNormal)
+            return std::copysign(v, x);
+    }
     return decodeElement(f, encodeElement(f, x, o));
 }
 

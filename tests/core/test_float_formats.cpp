@@ -82,6 +82,41 @@ float ctCastToFp4(float x) {
     return std::copysign(v, x);
 }
 
+// The encoder as first written, with frexp/ldexp (the library's now reads exponents off the
+// bits): round at the value's own exponent (never below emin), half to even, then the code of
+// the grid value. Kept as the reference the faster one must equal.
+std::uint8_t frexpEncode(ElementFormat fmt, float x, Overflow o) {
+    const ElementFormatInfo& f = formatInfo(fmt);
+    const unsigned sign = std::signbit(x) ? 1u << (f.ebits + f.mbits) : 0u;
+    const bool fp8 = fmt == ElementFormat::E4M3 || fmt == ElementFormat::E5M2;
+    if (std::isnan(x))
+        return static_cast<std::uint8_t>(fp8 ? sign | 0x7F : 0u);
+    const bool saturate = o == Overflow::Saturate || !fp8;
+    const unsigned maxCode = fmt == ElementFormat::E4M3   ? 0x7E
+                             : fmt == ElementFormat::E5M2 ? 0x7B
+                                                          : (1u << (f.ebits + f.mbits)) - 1u;
+    const auto overflow = static_cast<std::uint8_t>(
+        sign | (saturate ? maxCode : (fmt == ElementFormat::E5M2 ? 0x7Cu : 0x7Fu)));
+    const float a = std::fabs(x);
+    if (std::isinf(a))
+        return overflow;
+    int exp = 0;
+    std::frexp(a, &exp);
+    const int emin = 1 - f.bias;
+    const int e = std::max(exp - 1, emin);
+    const float quantum = std::ldexp(1.0f, e - f.mbits);
+    const float v = std::nearbyint(a / quantum) * quantum;
+    if (v > f.maxNormal)
+        return overflow;
+    if (v < f.minNormal)
+        return static_cast<std::uint8_t>(sign |
+                                         static_cast<unsigned>(std::ldexp(v, f.mbits - emin)));
+    std::frexp(v, &exp);
+    const int ev = exp - 1;
+    const auto man = static_cast<unsigned>(std::ldexp(v, f.mbits - ev)) - (1u << f.mbits);
+    return static_cast<std::uint8_t>(sign | (static_cast<unsigned>(ev + f.bias) << f.mbits) | man);
+}
+
 void addFormats() {
     QTest::addColumn<ElementFormat>("format");
     QTest::newRow("e2m1") << ElementFormat::E2M1;
@@ -97,6 +132,8 @@ void addFormats() {
 class TestFloatFormats : public QObject {
     Q_OBJECT
 private slots:
+    void bitEncoderEqualsFrexpEncoder_data() { addFormats(); }
+    void bitEncoderEqualsFrexpEncoder();
     void everyCodeReencodesToItself_data() { addFormats(); }
     void everyCodeReencodesToItself();
     void midpointsTieToEven_data() { addFormats(); }
@@ -111,6 +148,35 @@ private slots:
     void fp4MatchesCompressedTensorsIntervals();
     void e8m0FloorAndRoundUp();
 };
+
+// encodeElement and roundTripElement against the frexp encoder on 2^22 float bit patterns
+// spread over every exponent (both signs, zeros, subnormals, Inf, NaN, halves between codes).
+void TestFloatFormats::bitEncoderEqualsFrexpEncoder() {
+    QFETCH(ElementFormat, format);
+    if (format == ElementFormat::Int8)
+        QSKIP("int8 has its own encoder");
+    for (std::uint64_t u = 0; u <= 0xFFFFFFFFull; u += 1021) {
+        const float x = std::bit_cast<float>(static_cast<std::uint32_t>(u));
+        for (Overflow o : {Overflow::Saturate, Overflow::NonSaturating}) {
+            const std::uint8_t want = frexpEncode(format, x, o);
+            const std::uint8_t got = encodeElement(format, x, o);
+            if (got != want)
+                QFAIL(qPrintable(QString("%1 (0x%2): 0x%3, want 0x%4")
+                                     .arg(double(x))
+                                     .arg(static_cast<quint32>(u), 8, 16, QChar('0'))
+                                     .arg(got, 2, 16, QChar('0'))
+                                     .arg(want, 2, 16, QChar('0'))));
+            const float rt = roundTripElement(format, x, o);
+            const float ref = decodeElement(format, want);
+            if (std::bit_cast<std::uint32_t>(rt) != std::bit_cast<std::uint32_t>(ref) &&
+                !(std::isnan(rt) && std::isnan(ref)))
+                QFAIL(qPrintable(QString("round trip of %1: %2, want %3")
+                                     .arg(double(x))
+                                     .arg(double(rt))
+                                     .arg(double(ref))));
+        }
+    }
+}
 
 void TestFloatFormats::everyCodeReencodesToItself() {
     QFETCH(ElementFormat, format);
