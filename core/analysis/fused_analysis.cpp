@@ -3,6 +3,7 @@
 #include "quant/group_quant.h"
 #include "quant/int_params.h"
 #include "quant/int_quant.h"
+#include "quant/normal_float.h"
 #include "util/simd_clones.h"
 
 #include <tbb/blocked_range.h>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <type_traits>
 
 namespace qs {
 namespace {
@@ -104,15 +106,14 @@ bool forEachBlock(MatrixView w, double from, double to, const ProgressFn& progre
                                   stop = true;
                                   return;
                               }
-                              const double f = static_cast<double>(++done) /
-                                               static_cast<double>(blocks);
+                              const double f =
+                                  static_cast<double>(++done) / static_cast<double>(blocks);
                               if (!reportProgress(progress, from + (to - from) * f))
                                   stop = true;
                           }
                       });
     return !stop;
 }
-
 
 // One int group's parameters and what bounds its error: |w - w^| <= scale * (1/2 + 2^-12) when
 // no element clamps (rounding to the nearest code, plus float rounding of x/scale and of the
@@ -133,6 +134,116 @@ IntGroup intGroup(const Scheme& s, intq::Range range, float mn, float mx) {
     g.bound = g.p.scale * (clamps ? 2.0f : 0.5f + 1.0f / 4096.0f);
     return g;
 }
+
+// The int family: affine codes clamped to the code range.
+struct IntFamily {
+    const Scheme& s;
+    intq::Range range;
+    using Group = IntGroup;
+
+    explicit IntFamily(const Scheme& scheme) : s(scheme), range(intq::codeRange(scheme)) {}
+    Group group(float mn, float mx) const { return intGroup(s, range, mn, mx); }
+    void reconstruct(const Group& g, const float* x, std::int64_t n, float* out) const {
+        intReconstruct(x, n, g.p.scale, g.lo, g.hi, out);
+    }
+    StorageCost cost(std::int64_t rows, std::int64_t cols) const {
+        return intStorageCost(s, rows, cols);
+    }
+    void describe(const std::vector<Group>& groups, std::int64_t groupsPerRow,
+                  QuantOutput& out) const {
+        std::vector<float> scales(groups.size());
+        std::vector<std::int32_t> zeros(groups.size());
+        for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+            scales[gi] = groups[gi].p.scale;
+            zeros[gi] = groups[gi].p.zero;
+        }
+        setIntLevels(s, scales, zeros, groupsPerRow, out);
+    }
+};
+
+// NormalFloat codebooks (bitsandbytes' blockwise NF4 and its other widths), as
+// quantizeNormalFloat: per block the absmax a, each code the nearest level of x/a (ties to the
+// lower level), reconstructed as level * a. The blocks run over the flattened tensor; the fused
+// path takes the layouts where they are whole groups of rows (see fusedNfLayout).
+struct NfFamily {
+    const Scheme& s;
+    std::vector<float> levels, midpoints;
+    std::uint8_t zeroCode = 0;
+    float halfGap = 0; // the widest half gap between neighbouring levels
+    struct Group {
+        float a = 0;
+        float bound = 0;
+    };
+
+    explicit NfFamily(const Scheme& scheme)
+        : s(scheme), levels(normalFloatCodebook(scheme.bits)), midpoints(levelMidpoints(levels)) {
+        zeroCode = static_cast<std::uint8_t>(std::find(levels.begin(), levels.end(), 0.0f) -
+                                             levels.begin());
+        for (std::size_t i = 0; i + 1 < levels.size(); ++i)
+            halfGap = std::max(halfGap, 0.5f * (levels[i + 1] - levels[i]));
+    }
+    // |x - w^| <= a * halfGap for |x| <= a, plus the float rounding of x/a and of level * a,
+    // which may also pick the other level beside a midpoint: far below a * 2^-20.
+    Group group(float mn, float mx) const {
+        Group g;
+        g.a = std::max(std::fabs(mn), std::fabs(mx));
+        g.bound = g.a * (halfGap + 1.0f / 1048576.0f);
+        return g;
+    }
+    void reconstruct(const Group& g, const float* x, std::int64_t n, float* out) const {
+        if (!(g.a > 0.0f)) {
+            std::fill(out, out + n, levels[zeroCode] * g.a);
+            return;
+        }
+        const float inv = 1.0f / g.a;
+        constexpr std::int64_t kStretch = 256;
+        float t[kStretch];
+        std::uint8_t q[kStretch];
+        for (std::int64_t k0 = 0; k0 < n; k0 += kStretch) {
+            const std::int64_t m = std::min(kStretch, n - k0);
+            for (std::int64_t j = 0; j < m; ++j)
+                t[j] = std::clamp(x[k0 + j] * inv, -1.0f, 1.0f);
+            nearestLevelIndices(midpoints, t, m, q);
+            for (std::int64_t j = 0; j < m; ++j)
+                out[k0 + j] = levels[q[j]] * g.a;
+        }
+    }
+    StorageCost cost(std::int64_t rows, std::int64_t cols) const {
+        StorageCost c;
+        c.elements = static_cast<std::uint64_t>(rows * cols);
+        c.payloadBits = c.elements * static_cast<std::uint64_t>(s.bits);
+        c.scaleBits = static_cast<std::uint64_t>(blocks(rows, cols)) * 32;
+        return c;
+    }
+    std::int64_t blockSize(std::int64_t rows, std::int64_t cols) const {
+        return s.granularity == Granularity::Tensor    ? rows * cols
+               : s.granularity == Granularity::Channel ? cols
+                                                       : s.groupSize;
+    }
+    std::int64_t blocks(std::int64_t rows, std::int64_t cols) const {
+        const std::int64_t b = std::max<std::int64_t>(1, blockSize(rows, cols));
+        return (rows * cols + b - 1) / b;
+    }
+    // The levels of the widest block (the first of the widest), as quantizeNormalFloat says it.
+    void describe(const std::vector<Group>& groups, std::int64_t rows, std::int64_t cols,
+                  QuantOutput& out) const {
+        if (groups.empty())
+            return;
+        std::size_t w = 0;
+        for (std::size_t gi = 1; gi < groups.size(); ++gi)
+            if (groups[gi].a > groups[w].a)
+                w = gi;
+        for (float l : levels)
+            out.levels.push_back(l * groups[w].a);
+        const std::int64_t b = blockSize(rows, cols), n = rows * cols;
+        const auto first = static_cast<std::int64_t>(w) * b;
+        out.levelsNote = blocks(rows, cols) == 1
+                             ? "levels of the tensor absmax"
+                             : "levels of the widest block (" + std::to_string(w) + ", elements " +
+                                   std::to_string(first) + ".." +
+                                   std::to_string(std::min(first + b, n) - 1) + ")";
+    }
+};
 
 // max |x - w^| over one group.
 QS_SIMD_CLONES
@@ -187,18 +298,20 @@ void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::u
 // before the main pass: a first pass finds every group's parameters and error bound, the
 // groups whose bound reaches past the best exact maximum so far are quantized alone (a handful:
 // the widest groups), and the main pass then reconstructs, sums and bins in one loop.
-std::optional<Result<FusedResult>> fusedInt(const Scheme& s, MatrixView w,
-                                            const FusedRequest& req, const ProgressFn& progress) {
-    const intq::Range range = intq::codeRange(s);
+template <class Family>
+std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& s, MatrixView w,
+                                               const FusedRequest& req,
+                                               const ProgressFn& progress) {
+    using Group = typename Family::Group;
     const GroupLayout layout = groupLayout(s, w.rows, w.cols);
     FusedResult out;
-    out.output.cost = intStorageCost(s, w.rows, w.cols);
+    out.output.cost = fam.cost(w.rows, w.cols);
     const std::int64_t groupCols = layout.wholeTensor ? w.cols : layout.groupCols;
     const std::int64_t groupsPerRow = (w.cols + groupCols - 1) / groupCols;
     const std::size_t groupCount =
         layout.wholeTensor ? 1 : static_cast<std::size_t>(w.rows * groupsPerRow);
-    std::vector<IntGroup> groups(groupCount);
-    auto groupAt = [&](std::int64_t r, std::int64_t g) -> IntGroup& {
+    std::vector<Group> groups(groupCount);
+    auto groupAt = [&](std::int64_t r, std::int64_t g) -> Group& {
         return groups[layout.wholeTensor ? 0 : static_cast<std::size_t>(r * groupsPerRow + g)];
     };
     auto span = [&](std::int64_t r, std::int64_t g) {
@@ -226,7 +339,7 @@ std::optional<Result<FusedResult>> fusedInt(const Scheme& s, MatrixView w,
                                        if (layout.wholeTensor)
                                            rowRange[static_cast<std::size_t>(r)] = {mn, mx};
                                        else
-                                           groupAt(r, g) = intGroup(s, range, mn, mx);
+                                           groupAt(r, g) = fam.group(mn, mx);
                                    }
                                return true;
                            });
@@ -240,7 +353,7 @@ std::optional<Result<FusedResult>> fusedInt(const Scheme& s, MatrixView w,
             mn = std::min(mn, a);
             mx = std::max(mx, b);
         }
-        groups[0] = intGroup(s, range, mn, mx);
+        groups[0] = fam.group(mn, mx);
     }
 
     // The exact max |error|: only groups whose bound exceeds the widest group's maximum can
@@ -252,11 +365,12 @@ std::optional<Result<FusedResult>> fusedInt(const Scheme& s, MatrixView w,
             double mx = 0;
             const std::int64_t rows = layout.wholeTensor ? w.rows : 1;
             for (std::int64_t k = 0; k < rows; ++k) {
-                const std::int64_t r = layout.wholeTensor ? k : static_cast<std::int64_t>(gi) / groupsPerRow;
-                const std::int64_t g = layout.wholeTensor ? 0 : static_cast<std::int64_t>(gi) % groupsPerRow;
+                const std::int64_t r =
+                    layout.wholeTensor ? k : static_cast<std::int64_t>(gi) / groupsPerRow;
+                const std::int64_t g =
+                    layout.wholeTensor ? 0 : static_cast<std::int64_t>(gi) % groupsPerRow;
                 const auto [x, n] = span(r, g);
-                const IntGroup& q = groups[gi];
-                intReconstruct(x, n, q.p.scale, q.lo, q.hi, buf.data());
+                fam.reconstruct(groups[gi], x, n, buf.data());
                 mx = std::max(mx, groupMaxError(x, buf.data(), n));
             }
             return mx;
@@ -282,7 +396,8 @@ std::optional<Result<FusedResult>> fusedInt(const Scheme& s, MatrixView w,
     std::vector<std::uint64_t> counts(histogram ? blocks * bins : 0, 0);
     ok = forEachBlock(
         w, paramsEnd, mainEnd, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
-            std::vector<float> buf(req.keepReconstruction ? 0 : static_cast<std::size_t>(groupCols));
+            std::vector<float> buf(req.keepReconstruction ? 0
+                                                          : static_cast<std::size_t>(groupCols));
             std::vector<std::int32_t> idx(histogram ? static_cast<std::size_t>(groupCols) : 0);
             std::vector<std::uint32_t> tables(histogram ? 4 * bins : 0, 0);
             std::uint64_t* c = counts.data() + static_cast<std::size_t>(b) * bins;
@@ -298,11 +413,10 @@ std::optional<Result<FusedResult>> fusedInt(const Scheme& s, MatrixView w,
                     flush();
                 for (std::int64_t g = 0; g < groupsPerRow; ++g) {
                     const auto [x, n] = span(r, g);
-                    const IntGroup& q = groupAt(r, g);
                     float* rec = req.keepReconstruction
                                      ? out.output.reconstruction.data() + (x - w.data)
                                      : buf.data();
-                    intReconstruct(x, n, q.p.scale, q.lo, q.hi, rec);
+                    fam.reconstruct(groupAt(r, g), x, n, rec);
                     if (histogram) {
                         accumulateAndBin(x, rec, n, sums, hm, perUnit,
                                          static_cast<std::int32_t>(bins - 1), idx.data());
@@ -337,29 +451,41 @@ std::optional<Result<FusedResult>> fusedInt(const Scheme& s, MatrixView w,
                 h.counts[i] += counts[b * bins + i];
         out.errorHistogram = std::move(h);
     }
-    std::vector<float> scales(groupCount);
-    std::vector<std::int32_t> zeros(groupCount);
-    for (std::size_t gi = 0; gi < groupCount; ++gi) {
-        scales[gi] = groups[gi].p.scale;
-        zeros[gi] = groups[gi].p.zero;
-    }
-    setIntLevels(s, scales, zeros, groupsPerRow, out.output);
+    if constexpr (std::is_same_v<Family, NfFamily>)
+        fam.describe(groups, w.rows, w.cols, out.output);
+    else
+        fam.describe(groups, groupsPerRow, out.output);
     return Result<FusedResult>(std::move(out));
+}
+
+bool intCovered(const Scheme& s) {
+    return s.family == "int" && s.bits >= 2 && s.bits <= 8 && s.clip == Clip::MinMax &&
+           s.rounding == Rounding::Nearest;
+}
+
+bool nfCovered(const Scheme& s) {
+    return s.family == "nf" && s.bits >= 2 && s.bits <= 8 && !s.doubleQuant &&
+           s.clip == Clip::MinMax && s.rounding == Rounding::Nearest && s.extra.empty() &&
+           s.granularity != Granularity::Block;
 }
 
 } // namespace
 
 bool fusedAnalysisCovers(const Scheme& s) {
-    return s.family == "int" && s.bits >= 2 && s.bits <= 8 && s.clip == Clip::MinMax &&
-           s.rounding == Rounding::Nearest;
+    return intCovered(s) || nfCovered(s);
 }
 
 std::optional<Result<FusedResult>> analyzeFused(const Scheme& s, MatrixView w,
                                                 const FusedRequest& request,
                                                 const ProgressFn& progress) {
-    if (!fusedAnalysisCovers(s) || w.cols <= 0 || w.rows <= 0)
+    if (w.cols <= 0 || w.rows <= 0)
         return std::nullopt;
-    return fusedInt(s, w, request, progress);
+    if (intCovered(s))
+        return fusedGroups(IntFamily(s), s, w, request, progress);
+    // NF blocks run over the flattened tensor: fused where they are whole groups of a row.
+    if (nfCovered(s) && (s.granularity != Granularity::Group || w.cols % s.groupSize == 0))
+        return fusedGroups(NfFamily(s), s, w, request, progress);
+    return std::nullopt;
 }
 
 } // namespace qs

@@ -5,7 +5,9 @@
 // whenever it applies; its numbers equal the separate passes' (quantize(), computeErrorMetrics,
 // computeDifferenceHistogram) except for the order of the double sums (relative 1e-12).
 //
-// Families covered: `int` with round-to-nearest and the minmax clip, at every granularity.
+// Families covered: `int` with round-to-nearest and the minmax clip, at every granularity, and
+// `nf` (NormalFloat codebooks) likewise without double quantization, where its flat blocks are
+// whole groups of a row (the tensor, a row, or groups dividing the row).
 // A tensor holding NaN or +-Inf goes through the plain path (it defines what they become).
 
 #include "metrics/error_metrics.h"

@@ -64,7 +64,8 @@ std::int64_t blockSizeOf(const Scheme& s, MatrixView m) {
 }
 
 // encodeBlock's nearest path for a normal-float codebook (sorted == values): the same codes
-// from nearestLevelIndices, NaN to the zero code, and the same error sum in the same order.
+// from nearestLevelIndices, NaN to the zero code; with `codes` null (a clip search) the same
+// error sum in the same order, else only the codes (their error is not used).
 double encodeNearest(const Codebook& cb, const float* x, std::int64_t n, float a, float inv,
                      std::uint8_t zero, std::uint8_t* codes) {
     constexpr std::int64_t kStretch = 256;
@@ -76,12 +77,13 @@ double encodeNearest(const Codebook& cb, const float* x, std::int64_t n, float a
         for (std::int64_t j = 0; j < m; ++j)
             t[j] = std::clamp(x[k0 + j] * inv, -1.0f, 1.0f);
         nearestLevelIndices(cb.midpoints, t, m, q);
+        if (codes) { // the final encoding: its error is not used
+            for (std::int64_t j = 0; j < m; ++j)
+                codes[k0 + j] = std::isnan(x[k0 + j]) ? zero : q[j];
+            continue;
+        }
         for (std::int64_t j = 0; j < m; ++j) {
             const float v = x[k0 + j];
-            if (std::isnan(v))
-                q[j] = zero;
-            if (codes)
-                codes[k0 + j] = q[j];
             if (std::isfinite(v)) {
                 const double d = static_cast<double>(cb.values[q[j]] * a) - v;
                 err += d * d;
@@ -192,8 +194,13 @@ Result<BnbQuantized> quantizeBnbCodes(const Scheme& s, MatrixView m, const Progr
 
 std::vector<float> dequantizeBnb(const BnbQuantized& q) {
     std::vector<float> out(q.codes.size());
-    for (std::size_t i = 0; i < out.size(); ++i)
-        out[i] = q.codebook[q.codes[i]] * q.absmax[i / static_cast<std::size_t>(q.blockSize)];
+    const auto block = static_cast<std::size_t>(q.blockSize);
+    for (std::size_t b = 0, at = 0; at < out.size(); ++b, at += block) {
+        const float a = q.absmax[b];
+        const std::size_t end = std::min(out.size(), at + block);
+        for (std::size_t i = at; i < end; ++i)
+            out[i] = q.codebook[q.codes[i]] * a;
+    }
     return out;
 }
 

@@ -32,8 +32,9 @@ std::vector<float> weights(std::int64_t rows, std::int64_t cols, unsigned seed) 
 }
 
 void compareSums(double fused, double plain) {
-    QVERIFY2(std::fabs(fused - plain) <= 1e-12 * std::max(1e-300, std::fabs(plain)),
-             qPrintable(QString("fused %1 plain %2").arg(fused, 0, 'g', 17).arg(plain, 0, 'g', 17)));
+    QVERIFY2(
+        std::fabs(fused - plain) <= 1e-12 * std::max(1e-300, std::fabs(plain)),
+        qPrintable(QString("fused %1 plain %2").arg(fused, 0, 'g', 17).arg(plain, 0, 'g', 17)));
 }
 
 } // namespace
@@ -59,6 +60,13 @@ void TestFusedAnalysis::matchesThePlainPasses_data() {
         QTest::newRow(qPrintable(QString(s) + " 7x1000")) << QString(s) << 7 << 1000;
     }
     QTest::newRow("int4:g128 1x5") << "int4:g128" << 1 << 5;
+    // NormalFloat: flat blocks that are whole groups of a row.
+    for (const char* s : {"nf4:g64", "nf3:g32", "nf2:g16", "nf8:g128", "nf4:channel", "nf4:tensor"})
+        for (const auto& [rows, cols] : {std::pair{300, 512}, std::pair{7, 1024}})
+            QTest::newRow(qPrintable(QString("%1 %2x%3").arg(s).arg(rows).arg(cols)))
+                << QString(s) << rows << cols;
+    QTest::newRow("nf4:channel 7x1000") << "nf4:channel" << 7 << 1000;
+    QTest::newRow("nf4:tensor 3x1001") << "nf4:tensor" << 3 << 1001;
 }
 
 void TestFusedAnalysis::matchesThePlainPasses() {
@@ -135,9 +143,16 @@ void TestFusedAnalysis::coversOnlyWhatItImplements() {
     QVERIFY(fusedAnalysisCovers(spec("int4:g128")));
     QVERIFY(!fusedAnalysisCovers(spec("int4:g128:clip=mse")));
     QVERIFY(!fusedAnalysisCovers(spec("int4:g128:round=stochastic")));
-    QVERIFY(!fusedAnalysisCovers(spec("nf4:g64")));
+    QVERIFY(fusedAnalysisCovers(spec("nf4:g64")));
+    QVERIFY(!fusedAnalysisCovers(spec("nf4:g64:dq")));
+    QVERIFY(!fusedAnalysisCovers(spec("nf4:g64:clip=mse")));
+    QVERIFY(!fusedAnalysisCovers(spec("mxfp4")));
     const auto w = weights(4, 64, 1);
     QVERIFY(!analyzeFused(spec("q4_0"), MatrixView{w.data(), 4, 64}, {}).has_value());
+    // NF blocks that would straddle rows (rows of 100, blocks of 64) stay on the plain path.
+    const auto v = weights(4, 100, 1);
+    QVERIFY(!analyzeFused(spec("nf4:g64"), MatrixView{v.data(), 4, 100}, {}).has_value());
+    QVERIFY(analyzeFused(spec("nf4:g50"), MatrixView{v.data(), 4, 100}, {}).has_value());
 }
 
 void TestFusedAnalysis::cancels() {
