@@ -23,10 +23,12 @@ struct ScalesMins {
 };
 
 // quantize_row_q{4,5}_K_ref: scales by make_qkx2_quants, 6-bit scale codes against max/63.
+// The eight sub-blocks' searches run side by side (makeQkxQuantsBatch), on the transposed block.
 void refScales(const float* x, int nmax, float rmin, int nstep, std::uint8_t* L,
                std::uint8_t* scalesOut, std::uint16_t& d, std::uint16_t& dmin) {
-    std::uint8_t Laux[32];
-    float weights[32];
+    static_assert(kSub32 == kQkxBatch);
+    float xT[32 * kSub32], wT[32 * kSub32];
+    std::uint8_t LT[32 * kSub32];
     ScalesMins sm;
     float maxScale = 0, maxMin = 0;
     for (int j = 0; j < kSub32; ++j) {
@@ -34,10 +36,16 @@ void refScales(const float* x, int nmax, float rmin, int nstep, std::uint8_t* L,
         for (int l = 0; l < 32; ++l)
             sumX2 += x[32 * j + l] * x[32 * j + l];
         const float avX = std::sqrt(sumX2 / 32);
+        for (int l = 0; l < 32; ++l) {
+            xT[l * kSub32 + j] = x[32 * j + l];
+            wT[l * kSub32 + j] = avX + std::fabs(x[32 * j + l]);
+        }
+    }
+    makeQkxQuantsBatch(32, nmax, xT, wT, LT, sm.scales, sm.mins, rmin, 0.1f, nstep, false, false);
+    for (int j = 0; j < kSub32; ++j)
         for (int l = 0; l < 32; ++l)
-            weights[l] = avX + std::fabs(x[32 * j + l]);
-        sm.scales[j] = makeQkx2Quants(32, nmax, x + 32 * j, weights, L + 32 * j, &sm.mins[j], Laux,
-                                      rmin, 0.1f, nstep, false);
+            L[32 * j + l] = LT[l * kSub32 + j];
+    for (int j = 0; j < kSub32; ++j) {
         if (sm.scales[j] > maxScale)
             maxScale = sm.scales[j];
         if (sm.mins[j] > maxMin)
@@ -59,8 +67,8 @@ void refScales(const float* x, int nmax, float rmin, int nstep, std::uint8_t* L,
 // quantize_row_q{4,5}_K_impl: make_qkx3_quants per sub-block, make_qp_quants on the scales.
 void implScales(const float* x, const float* qw, int nmax, std::uint8_t* L, std::uint8_t* scalesOut,
                 std::uint16_t& d, std::uint16_t& dmin) {
-    std::uint8_t Laux[32], Ls[kSub32], Lm[kSub32];
-    float weights[32], sw[kSub32];
+    std::uint8_t Ls[kSub32], Lm[kSub32], LT[32 * kSub32];
+    float weights[32], sw[kSub32], xT[32 * kSub32], wT[32 * kSub32];
     ScalesMins sm;
     float sumX2 = 0;
     for (int l = 0; l < kQK_K; ++l)
@@ -73,9 +81,16 @@ void implScales(const float* x, const float* qw, int nmax, std::uint8_t* L, std:
         for (int l = 0; l < 32; ++l)
             sumw += weights[l];
         sw[j] = sumw;
-        sm.scales[j] = makeQkx3Quants(32, nmax, x + 32 * j, weights, L + 32 * j, &sm.mins[j], Laux,
-                                      -0.9f, 0.05f, 36, false);
+        for (int l = 0; l < 32; ++l) {
+            xT[l * kSub32 + j] = x[32 * j + l];
+            wT[l * kSub32 + j] = weights[l];
+        }
     }
+    // make_qkx3_quants for the eight sub-blocks side by side
+    makeQkxQuantsBatch(32, nmax, xT, wT, LT, sm.scales, sm.mins, -0.9f, 0.05f, 36, false, true);
+    for (int j = 0; j < kSub32; ++j)
+        for (int l = 0; l < 32; ++l)
+            L[32 * j + l] = LT[l * kSub32 + j];
     const float dBlock = makeQpQuants(kSub32, 63, sm.scales, Ls, sw);
     const float mBlock = makeQpQuants(kSub32, 63, sm.mins, Lm, sw);
     for (int j = 0; j < kSub32; ++j)

@@ -38,18 +38,27 @@ void requantizeQ2(const float* x, const BlockQ2_K& b, std::uint8_t* L) {
 // quantize_row_q2_K_ref, one super-block
 BlockQ2_K q2Ref(const float* x) {
     std::uint8_t L[kQK_K];
-    std::uint8_t Laux[16];
-    float weights[16];
     float mins[kSub];
     float scales[kSub];
     const float q4scale = 15.f;
     BlockQ2_K b{};
     float maxScale = 0, maxMin = 0;
+    // make_qkx2_quants for eight sub-blocks of 16 at a time, side by side (transposed)
+    static_assert(kSub % kQkxBatch == 0);
+    for (int j0 = 0; j0 < kSub; j0 += kQkxBatch) {
+        float xT[16 * kQkxBatch], wT[16 * kQkxBatch];
+        std::uint8_t LT[16 * kQkxBatch];
+        for (int j = 0; j < kQkxBatch; ++j)
+            for (int l = 0; l < 16; ++l) {
+                xT[l * kQkxBatch + j] = x[16 * (j0 + j) + l];
+                wT[l * kQkxBatch + j] = std::fabs(x[16 * (j0 + j) + l]);
+            }
+        makeQkxQuantsBatch(16, 3, xT, wT, LT, scales + j0, mins + j0, -0.5f, 0.1f, 15, true, false);
+        for (int j = 0; j < kQkxBatch; ++j)
+            for (int l = 0; l < 16; ++l)
+                L[16 * (j0 + j) + l] = LT[l * kQkxBatch + j];
+    }
     for (int j = 0; j < kSub; ++j) {
-        for (int l = 0; l < 16; ++l)
-            weights[l] = std::fabs(x[16 * j + l]);
-        scales[j] = makeQkx2Quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f,
-                                   0.1f, 15, true);
         if (scales[j] > maxScale)
             maxScale = scales[j];
         if (mins[j] > maxMin)

@@ -310,6 +310,128 @@ float makeQkxQuants(int n, int nmax, const float* x, const float* w, std::uint8_
 
 } // namespace
 
+// The scalar function's steps, each over the kQkxBatch lanes: a lane's accept only changes its
+// own state, so every lane follows its own sub-block's sequence of decisions.
+QS_SIMD_CLONES
+void makeQkxQuantsBatch(int n, int nmax, const float* x, const float* w, std::uint8_t* L,
+                        float* scaleOut, float* theMin, float rmin, float rdelta, int nstep,
+                        bool useMad, bool emptyIfMaxNotAboveMin) {
+    constexpr int B = kQkxBatch;
+    alignas(32) float mn[B], mx[B], sumW[B], sumX[B], scale[B], best[B];
+    alignas(32) float laneL[kQkxMaxN][B], aux[kQkxMaxN][B];
+#pragma omp simd
+    for (int b = 0; b < B; ++b) {
+        mn[b] = mx[b] = x[b];
+        sumW[b] = w[b];
+        sumX[b] = sumW[b] * x[b];
+    }
+    for (int i = 1; i < n; ++i) {
+#pragma omp simd
+        for (int b = 0; b < B; ++b) {
+            const float xi = x[i * B + b], wi = w[i * B + b];
+            mn[b] = xi < mn[b] ? xi : mn[b];
+            mx[b] = xi > mx[b] ? xi : mx[b];
+            sumW[b] += wi;
+            sumX[b] += wi * xi;
+        }
+    }
+#pragma omp simd
+    for (int b = 0; b < B; ++b) {
+        mn[b] = mn[b] > 0 ? 0 : mn[b];
+        const float iscale = static_cast<float>(nmax) / (mx[b] - mn[b]);
+        scale[b] = 1 / iscale;
+        best[b] = 0;
+    }
+    for (int i = 0; i < n; ++i) {
+#pragma omp simd
+        for (int b = 0; b < B; ++b) {
+            const float xi = x[i * B + b];
+            const float iscale = static_cast<float>(nmax) / (mx[b] - mn[b]);
+            const int l = maxOf(0, minOf(nmax, nearestInt(iscale * (xi - mn[b]))));
+            const auto fl = static_cast<float>(l);
+            laneL[i][b] = fl;
+            float diff = scale[b] * fl + mn[b] - xi;
+            diff = useMad ? std::fabs(diff) : diff * diff;
+            best[b] += w[i * B + b] * diff;
+        }
+    }
+    for (int is = 0; is <= nstep && nstep >= 1; ++is) {
+        alignas(32) float iscale[B], sumL[B], sumL2[B], sumXl[B], thisScale[B], thisMin[B], cur[B];
+        alignas(32) int take[B];
+#pragma omp simd
+        for (int b = 0; b < B; ++b) {
+            iscale[b] = (rmin + rdelta * static_cast<float>(is) + static_cast<float>(nmax)) /
+                        (mx[b] - mn[b]);
+            sumL[b] = sumL2[b] = sumXl[b] = cur[b] = 0;
+        }
+        for (int i = 0; i < n; ++i) {
+#pragma omp simd
+            for (int b = 0; b < B; ++b) {
+                const float xi = x[i * B + b], wi = w[i * B + b];
+                const int l = maxOf(0, minOf(nmax, nearestInt(iscale[b] * (xi - mn[b]))));
+                const auto fl = static_cast<float>(l);
+                aux[i][b] = fl;
+                sumL[b] += wi * fl;
+                sumL2[b] += wi * fl * fl;
+                sumXl[b] += wi * fl * xi;
+            }
+        }
+#pragma omp simd
+        for (int b = 0; b < B; ++b) {
+            const float D = sumW[b] * sumL2[b] - sumL[b] * sumL[b];
+            float sc = (sumW[b] * sumXl[b] - sumX[b] * sumL[b]) / D;
+            float m = (sumL2[b] * sumX[b] - sumL[b] * sumXl[b]) / D;
+            if (m > 0) {
+                m = 0;
+                sc = sumXl[b] / sumL2[b];
+            }
+            thisScale[b] = sc;
+            thisMin[b] = m;
+            take[b] = D > 0 ? 1 : 0;
+        }
+        for (int i = 0; i < n; ++i) {
+#pragma omp simd
+            for (int b = 0; b < B; ++b) {
+                float diff = thisScale[b] * aux[i][b] + thisMin[b] - x[i * B + b];
+                diff = useMad ? std::fabs(diff) : diff * diff;
+                cur[b] += w[i * B + b] * diff;
+            }
+        }
+#pragma omp simd
+        for (int b = 0; b < B; ++b) {
+            take[b] = take[b] && cur[b] < best[b];
+            if (take[b]) {
+                best[b] = cur[b];
+                scale[b] = thisScale[b];
+                mn[b] = thisMin[b];
+            }
+        }
+        for (int i = 0; i < n; ++i)
+#pragma omp simd
+            for (int b = 0; b < B; ++b)
+                laneL[i][b] = take[b] ? aux[i][b] : laneL[i][b];
+    }
+    // A sub-block with max == min (qkx3: max <= min) is all zeros, as the scalar function
+    // returns before any search; the min is the one clamped to <= 0 at the start.
+    alignas(32) float startMin[B];
+    alignas(32) int empty[B];
+    for (int b = 0; b < B; ++b) {
+        float lo = x[b], hi = x[b];
+        for (int i = 1; i < n; ++i) {
+            lo = x[i * B + b] < lo ? x[i * B + b] : lo;
+            hi = x[i * B + b] > hi ? x[i * B + b] : hi;
+        }
+        startMin[b] = lo > 0 ? 0 : lo;
+        empty[b] = emptyIfMaxNotAboveMin ? hi <= startMin[b] : hi == startMin[b];
+    }
+    for (int b = 0; b < B; ++b) {
+        scaleOut[b] = empty[b] ? 0.f : scale[b];
+        theMin[b] = -(empty[b] ? startMin[b] : mn[b]);
+        for (int i = 0; i < n; ++i)
+            L[i * B + b] = empty[b] ? 0 : static_cast<std::uint8_t>(laneL[i][b]);
+    }
+}
+
 float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, std::uint8_t* L,
                      float* theMin, std::uint8_t* Laux, float rmin, float rdelta, int nstep,
                      bool useMad) {

@@ -69,6 +69,14 @@ float makeQkx3Quants(int n, int nmax, const float* x, const float* weights, std:
                      float* theMin, std::uint8_t* Laux, float rmin, float rdelta, int nstep,
                      bool useMad);
 
+// make_qkx2_quants (qkx3: emptyIfMaxNotAboveMin) on kQkxBatch independent sub-blocks of n
+// values at once, one per vector lane, each computing exactly what the scalar function does.
+// x, w and L are transposed: element i of sub-block b at [i * kQkxBatch + b]; n <= 32.
+inline constexpr int kQkxBatch = 8;
+void makeQkxQuantsBatch(int n, int nmax, const float* x, const float* w, std::uint8_t* L,
+                        float* scale, float* theMin, float rmin, float rdelta, int nstep,
+                        bool useMad, bool emptyIfMaxNotAboveMin);
+
 // make_qp_quants: non-negative codes in [0, nmax] for the (positive) sub-block scales.
 float makeQpQuants(int n, int nmax, const float* x, std::uint8_t* L, const float* quantWeights);
 
