@@ -23,12 +23,9 @@ struct ScalesMins {
 };
 
 // quantize_row_q{4,5}_K_ref: scales by make_qkx2_quants, 6-bit scale codes against max/63.
-// The eight sub-blocks' searches run side by side (makeQkxQuantsBatch), on the transposed block.
 void refScales(const float* x, int nmax, float rmin, int nstep, std::uint8_t* L,
                std::uint8_t* scalesOut, std::uint16_t& d, std::uint16_t& dmin) {
-    static_assert(kSub32 == kQkxBatch);
-    float xT[32 * kSub32], wT[32 * kSub32];
-    std::uint8_t LT[32 * kSub32];
+    float weights[kQK_K];
     ScalesMins sm;
     float maxScale = 0, maxMin = 0;
     for (int j = 0; j < kSub32; ++j) {
@@ -36,15 +33,11 @@ void refScales(const float* x, int nmax, float rmin, int nstep, std::uint8_t* L,
         for (int l = 0; l < 32; ++l)
             sumX2 += x[32 * j + l] * x[32 * j + l];
         const float avX = std::sqrt(sumX2 / 32);
-        for (int l = 0; l < 32; ++l) {
-            xT[l * kSub32 + j] = x[32 * j + l];
-            wT[l * kSub32 + j] = avX + std::fabs(x[32 * j + l]);
-        }
-    }
-    makeQkxQuantsBatch(32, nmax, xT, wT, LT, sm.scales, sm.mins, rmin, 0.1f, nstep, false, false);
-    for (int j = 0; j < kSub32; ++j)
         for (int l = 0; l < 32; ++l)
-            L[32 * j + l] = LT[l * kSub32 + j];
+            weights[32 * j + l] = avX + std::fabs(x[32 * j + l]);
+    }
+    makeQkxQuantsBlocks(32, nmax, x, weights, kSub32, L, sm.scales, sm.mins, rmin, 0.1f, nstep,
+                        false, false);
     for (int j = 0; j < kSub32; ++j) {
         if (sm.scales[j] > maxScale)
             maxScale = sm.scales[j];
@@ -67,30 +60,24 @@ void refScales(const float* x, int nmax, float rmin, int nstep, std::uint8_t* L,
 // quantize_row_q{4,5}_K_impl: make_qkx3_quants per sub-block, make_qp_quants on the scales.
 void implScales(const float* x, const float* qw, int nmax, std::uint8_t* L, std::uint8_t* scalesOut,
                 std::uint16_t& d, std::uint16_t& dmin) {
-    std::uint8_t Ls[kSub32], Lm[kSub32], LT[32 * kSub32];
-    float weights[32], sw[kSub32], xT[32 * kSub32], wT[32 * kSub32];
+    std::uint8_t Ls[kSub32], Lm[kSub32];
+    float weights[kQK_K], sw[kSub32];
     ScalesMins sm;
     float sumX2 = 0;
     for (int l = 0; l < kQK_K; ++l)
         sumX2 += x[l] * x[l];
     const float sigma2 = 2 * sumX2 / kQK_K;
     for (int j = 0; j < kSub32; ++j) {
+        float* w = weights + 32 * j;
         for (int l = 0; l < 32; ++l)
-            weights[l] = qw[32 * j + l] * std::sqrt(sigma2 + x[32 * j + l] * x[32 * j + l]);
+            w[l] = qw[32 * j + l] * std::sqrt(sigma2 + x[32 * j + l] * x[32 * j + l]);
         float sumw = 0;
         for (int l = 0; l < 32; ++l)
-            sumw += weights[l];
+            sumw += w[l];
         sw[j] = sumw;
-        for (int l = 0; l < 32; ++l) {
-            xT[l * kSub32 + j] = x[32 * j + l];
-            wT[l * kSub32 + j] = weights[l];
-        }
     }
-    // make_qkx3_quants for the eight sub-blocks side by side
-    makeQkxQuantsBatch(32, nmax, xT, wT, LT, sm.scales, sm.mins, -0.9f, 0.05f, 36, false, true);
-    for (int j = 0; j < kSub32; ++j)
-        for (int l = 0; l < 32; ++l)
-            L[32 * j + l] = LT[l * kSub32 + j];
+    makeQkxQuantsBlocks(32, nmax, x, weights, kSub32, L, sm.scales, sm.mins, -0.9f, 0.05f, 36,
+                        false, true);
     const float dBlock = makeQpQuants(kSub32, 63, sm.scales, Ls, sw);
     const float mBlock = makeQpQuants(kSub32, 63, sm.mins, Lm, sw);
     for (int j = 0; j < kSub32; ++j)

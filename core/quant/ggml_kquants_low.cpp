@@ -43,21 +43,10 @@ BlockQ2_K q2Ref(const float* x) {
     const float q4scale = 15.f;
     BlockQ2_K b{};
     float maxScale = 0, maxMin = 0;
-    // make_qkx2_quants for eight sub-blocks of 16 at a time, side by side (transposed)
-    static_assert(kSub % kQkxBatch == 0);
-    for (int j0 = 0; j0 < kSub; j0 += kQkxBatch) {
-        float xT[16 * kQkxBatch], wT[16 * kQkxBatch];
-        std::uint8_t LT[16 * kQkxBatch];
-        for (int j = 0; j < kQkxBatch; ++j)
-            for (int l = 0; l < 16; ++l) {
-                xT[l * kQkxBatch + j] = x[16 * (j0 + j) + l];
-                wT[l * kQkxBatch + j] = std::fabs(x[16 * (j0 + j) + l]);
-            }
-        makeQkxQuantsBatch(16, 3, xT, wT, LT, scales + j0, mins + j0, -0.5f, 0.1f, 15, true, false);
-        for (int j = 0; j < kQkxBatch; ++j)
-            for (int l = 0; l < 16; ++l)
-                L[16 * (j0 + j) + l] = LT[l * kQkxBatch + j];
-    }
+    float weights[kQK_K];
+    for (int l = 0; l < kQK_K; ++l)
+        weights[l] = std::fabs(x[l]);
+    makeQkxQuantsBlocks(16, 3, x, weights, kSub, L, scales, mins, -0.5f, 0.1f, 15, true, false);
     for (int j = 0; j < kSub; ++j) {
         if (scales[j] > maxScale)
             maxScale = scales[j];
@@ -88,22 +77,21 @@ BlockQ2_K q2Ref(const float* x) {
 // quantize_row_q2_K_impl, one super-block; qw: the weights of this super-block
 BlockQ2_K q2Impl(const float* x, const float* qw) {
     std::uint8_t L[kQK_K];
-    std::uint8_t Laux[16];
     float mins[kSub], scales[kSub], sw[kSub] = {};
-    float weight[16];
+    float weights[kQK_K];
     std::uint8_t Ls[kSub], Lm[kSub];
     float sumx2 = 0;
     for (int j = 0; j < kQK_K; ++j)
         sumx2 += x[j] * x[j];
     const float sigma2 = sumx2 / kQK_K;
     for (int j = 0; j < kSub; ++j) {
+        float* weight = weights + 16 * j;
         for (int l = 0; l < 16; ++l)
             weight[l] = qw[16 * j + l] * std::sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
         for (int l = 0; l < 16; ++l)
             sw[j] += weight[l];
-        scales[j] = makeQkx3Quants(16, 3, x + 16 * j, weight, L + 16 * j, &mins[j], Laux, -0.9f,
-                                   0.05f, 36, false);
     }
+    makeQkxQuantsBlocks(16, 3, x, weights, kSub, L, scales, mins, -0.9f, 0.05f, 36, false, true);
     BlockQ2_K b{};
     const float dm = makeQpQuants(kSub, 15, scales, Ls, sw);
     const float mm = makeQpQuants(kSub, 15, mins, Lm, sw);

@@ -101,6 +101,48 @@ void importance(const float* xb, const float* qw, float sigma2, float* weight) {
         weight[j] = qw[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
 }
 
+// quantize_row_q{4,5}_1_impl's make_qkx3_quants, kQkxBatch blocks of the row at a time: at(i)
+// for the blocks in order (a batch is searched when its first block is asked for).
+struct ImatrixBlock {
+    std::uint8_t L[kQk];
+    float d = 0, theMin = 0;
+};
+class ImatrixSearch {
+public:
+    ImatrixSearch(const float* x, const float* qw, float sigma2, int nmax, std::int64_t blocks)
+        : m_x(x), m_qw(qw), m_sigma2(sigma2), m_nmax(nmax), m_count(blocks) {}
+    const ImatrixBlock& at(std::int64_t i) {
+        const std::int64_t first = i - i % kQkxBatch;
+        if (first != m_first) {
+            m_first = first;
+            const int count = static_cast<int>(std::min<std::int64_t>(kQkxBatch, m_count - first));
+            float x[kQk * kQkxBatch], w[kQk * kQkxBatch], d[kQkxBatch], mn[kQkxBatch];
+            std::uint8_t L[kQk * kQkxBatch];
+            for (int b = 0; b < count; ++b) {
+                const float* xb = m_x + (first + b) * kQk;
+                std::copy_n(xb, kQk, x + b * kQk);
+                importance(xb, m_qw + (first + b) * kQk, m_sigma2, w + b * kQk);
+            }
+            makeQkxQuantsBlocks(kQk, m_nmax, x, w, count, L, d, mn, -0.9f, 0.05f, 36, false, true);
+            for (int b = 0; b < count; ++b) {
+                std::copy_n(L + b * kQk, kQk, m_blocks[b].L);
+                m_blocks[b].d = d[b];
+                m_blocks[b].theMin = mn[b];
+            }
+        }
+        return m_blocks[i - first];
+    }
+
+private:
+    const float* m_x;
+    const float* m_qw;
+    float m_sigma2;
+    int m_nmax;
+    std::int64_t m_count;
+    std::int64_t m_first = -1;
+    ImatrixBlock m_blocks[kQkxBatch];
+};
+
 } // namespace
 
 // quantize_row_q4_0_ref / quantize_row_q4_0_impl
@@ -140,19 +182,16 @@ QS_SIMD_CLONES void quantizeQ4_0(const float* x, void* dst, std::int64_t n, cons
 void quantizeQ4_1(const float* x, void* dst, std::int64_t n, const float* qw) {
     const std::int64_t nb = n / kQk;
     const float sigma2 = qw ? rowSigma2(x, n) : 0.0f;
+    ImatrixSearch search(x, qw, sigma2, 15, nb);
     for (std::int64_t i = 0; i < nb; ++i) {
         const float* xb = x + i * kQk;
         BlockQ4_1 b{};
         std::uint8_t L[kQk];
         if (qw) {
-            float weight[kQk];
-            std::uint8_t Laux[kQk];
-            importance(xb, qw + i * kQk, sigma2, weight);
-            float min = 0;
-            const float d =
-                makeQkx3Quants(kQk, 15, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
-            b.d = toHalf(d);
-            b.m = toHalf(-min);
+            const ImatrixBlock& q = search.at(i);
+            std::copy_n(q.L, kQk, L);
+            b.d = toHalf(q.d);
+            b.m = toHalf(-q.theMin);
         } else {
             float min = 0, max = 0;
             minMax(xb, min, max);
@@ -204,19 +243,16 @@ void quantizeQ5_0(const float* x, void* dst, std::int64_t n, const float* qw) {
 void quantizeQ5_1(const float* x, void* dst, std::int64_t n, const float* qw) {
     const std::int64_t nb = n / kQk;
     const float sigma2 = qw ? rowSigma2(x, n) : 0.0f;
+    ImatrixSearch search(x, qw, sigma2, 31, nb);
     for (std::int64_t i = 0; i < nb; ++i) {
         const float* xb = x + i * kQk;
         BlockQ5_1 b{};
         std::uint8_t L[kQk];
         if (qw) {
-            float weight[kQk];
-            std::uint8_t Laux[kQk];
-            importance(xb, qw + i * kQk, sigma2, weight);
-            float min = 0;
-            const float d =
-                makeQkx3Quants(kQk, 31, xb, weight, L, &min, Laux, -0.9f, 0.05f, 36, false);
-            b.d = toHalf(d);
-            b.m = toHalf(-min);
+            const ImatrixBlock& q = search.at(i);
+            std::copy_n(q.L, kQk, L);
+            b.d = toHalf(q.d);
+            b.m = toHalf(-q.theMin);
         } else {
             float min = 0, max = 0;
             minMax(xb, min, max);

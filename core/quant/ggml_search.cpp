@@ -185,128 +185,7 @@ float makeQ3Quants(int n, int nmax, const float* x, std::int8_t* L, bool doRmse)
 
 namespace {
 
-// The candidate scales of make_qkx2/qkx3_quants side by side: at most 36 steps (37 lanes).
-constexpr int kQkxLanes = 40;
 constexpr int kQkxMaxN = 32;
-
-// The shared body of make_qkx2_quants and make_qkx3_quants; `w[i]` is element i's weight.
-// ggml tries iscale = (rmin + rdelta*is + nmax)/(max - min) for is = 0..nstep in turn, and a
-// better candidate replaces `min` for the candidates after it. Here the candidates from `from`
-// on are evaluated side by side, one lane each, with the current min; they are then compared in
-// ggml's order, and when one is taken whose min differs the ones after it are evaluated again
-// with the new min. Every lane sums in ggml's element and operand order, so each sum, scale,
-// min and error is the one ggml's loop computes.
-QS_SIMD_CLONES
-float makeQkxQuants(int n, int nmax, const float* x, const float* w, std::uint8_t* L, float* theMin,
-                    float rmin, float rdelta, int nstep, bool useMad, bool emptyIfMaxNotAboveMin) {
-    float min = x[0];
-    float max = x[0];
-    float sumW = w[0];
-    float sumX = sumW * x[0];
-    for (int i = 1; i < n; ++i) {
-        if (x[i] < min)
-            min = x[i];
-        if (x[i] > max)
-            max = x[i];
-        const float wi = w[i];
-        sumW += wi;
-        sumX += wi * x[i];
-    }
-    if (min > 0)
-        min = 0;
-    // qkx2 tests max == min, qkx3 max <= min: the same for finite input since min <= max.
-    if (emptyIfMaxNotAboveMin ? max <= min : max == min) {
-        for (int i = 0; i < n; ++i)
-            L[i] = 0;
-        *theMin = -min;
-        return 0.f;
-    }
-    float iscale = static_cast<float>(nmax) / (max - min);
-    float scale = 1 / iscale;
-    float bestError = 0;
-    for (int i = 0; i < n; ++i) {
-        const int l = nearestInt(iscale * (x[i] - min));
-        L[i] = static_cast<std::uint8_t>(maxOf(0, minOf(nmax, l)));
-        float diff = scale * static_cast<float>(L[i]) + min - x[i];
-        diff = useMad ? std::fabs(diff) : diff * diff;
-        bestError += w[i] * diff;
-    }
-    if (nstep < 1) {
-        *theMin = -min;
-        return scale;
-    }
-    alignas(64) float iscales[kQkxLanes];
-    alignas(64) float sumL[kQkxLanes], sumL2[kQkxLanes], sumXl[kQkxLanes];
-    alignas(64) float thisScale[kQkxLanes], thisMin[kQkxLanes], curError[kQkxLanes];
-    alignas(64) float laneL[kQkxMaxN][kQkxLanes];
-    int from = 0;
-    while (from <= nstep) {
-        // the candidates left, rounded up to whole 8-lane vectors
-        const int lanes = std::min(kQkxLanes, (nstep - from + 1 + 7) / 8 * 8);
-        for (int k = 0; k < lanes; ++k) {
-            const int is = std::min(from + k, nstep);
-            iscales[k] =
-                (rmin + rdelta * static_cast<float>(is) + static_cast<float>(nmax)) / (max - min);
-            sumL[k] = sumL2[k] = sumXl[k] = curError[k] = 0;
-        }
-        for (int i = 0; i < n; ++i) {
-            const float wi = w[i];
-            const float xi = x[i];
-            const float d = x[i] - min;
-#pragma omp simd
-            for (int k = 0; k < lanes; ++k) {
-                const int l = maxOf(0, minOf(nmax, nearestInt(iscales[k] * d)));
-                const auto fl = static_cast<float>(l);
-                laneL[i][k] = fl;
-                sumL[k] += wi * fl;
-                sumL2[k] += wi * fl * fl;
-                sumXl[k] += wi * fl * xi;
-            }
-        }
-#pragma omp simd
-        for (int k = 0; k < lanes; ++k) {
-            const float D = sumW * sumL2[k] - sumL[k] * sumL[k];
-            float sc = (sumW * sumXl[k] - sumX * sumL[k]) / D;
-            float mn = (sumL2[k] * sumX - sumL[k] * sumXl[k]) / D;
-            if (mn > 0) {
-                mn = 0;
-                sc = sumXl[k] / sumL2[k];
-            }
-            thisScale[k] = sc;
-            thisMin[k] = mn;
-        }
-        for (int i = 0; i < n; ++i) {
-            const float wi = w[i];
-            const float xi = x[i];
-#pragma omp simd
-            for (int k = 0; k < lanes; ++k) {
-                float diff = thisScale[k] * laneL[i][k] + thisMin[k] - xi;
-                diff = useMad ? std::fabs(diff) : diff * diff;
-                curError[k] += wi * diff;
-            }
-        }
-        int next = nstep + 1;
-        for (int k = 0; from + k <= nstep; ++k) {
-            const float D = sumW * sumL2[k] - sumL[k] * sumL[k];
-            if (!(D > 0) || !(curError[k] < bestError))
-                continue;
-            for (int i = 0; i < n; ++i)
-                L[i] = static_cast<std::uint8_t>(laneL[i][k]);
-            bestError = curError[k];
-            scale = thisScale[k];
-            const bool moved =
-                std::bit_cast<std::uint32_t>(thisMin[k]) != std::bit_cast<std::uint32_t>(min);
-            min = thisMin[k];
-            if (moved) { // the candidates after this one see the new min
-                next = from + k + 1;
-                break;
-            }
-        }
-        from = next;
-    }
-    *theMin = -min;
-    return scale;
-}
 
 } // namespace
 
@@ -432,21 +311,28 @@ void makeQkxQuantsBatch(int n, int nmax, const float* x, const float* w, std::ui
     }
 }
 
-float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, std::uint8_t* L,
-                     float* theMin, std::uint8_t* Laux, float rmin, float rdelta, int nstep,
-                     bool useMad) {
-    (void)Laux; // ggml's scratch row; the candidates keep their own
-    return makeQkxQuants(n, nmax, x, weights, L, theMin, rmin, rdelta, nstep, useMad, false);
-}
-
-float makeQkx3Quants(int n, int nmax, const float* x, const float* weights, std::uint8_t* L,
-                     float* theMin, std::uint8_t* Laux, float rmin, float rdelta, int nstep,
-                     bool useMad) {
-    (void)Laux;
-    float w[kQkxMaxN];
-    for (int i = 0; i < n; ++i)
-        w[i] = weights ? weights[i] : x[i] * x[i];
-    return makeQkxQuants(n, nmax, x, w, L, theMin, rmin, rdelta, nstep, useMad, true);
+void makeQkxQuantsBlocks(int n, int nmax, const float* x, const float* w, int count,
+                         std::uint8_t* L, float* scale, float* theMin, float rmin, float rdelta,
+                         int nstep, bool useMad, bool qkx3) {
+    constexpr int B = kQkxBatch;
+    for (int b0 = 0; b0 < count; b0 += B) {
+        float xT[kQkxMaxN * B], wT[kQkxMaxN * B], sc[B], mn[B];
+        std::uint8_t LT[kQkxMaxN * B];
+        for (int b = 0; b < B; ++b) {
+            const int src = std::min(b0 + b, count - 1); // spare lanes repeat the last block
+            for (int i = 0; i < n; ++i) {
+                xT[i * B + b] = x[src * n + i];
+                wT[i * B + b] = w[src * n + i];
+            }
+        }
+        makeQkxQuantsBatch(n, nmax, xT, wT, LT, sc, mn, rmin, rdelta, nstep, useMad, qkx3);
+        for (int b = 0; b < B && b0 + b < count; ++b) {
+            scale[b0 + b] = sc[b];
+            theMin[b0 + b] = mn[b];
+            for (int i = 0; i < n; ++i)
+                L[(b0 + b) * n + i] = LT[i * B + b];
+        }
+    }
 }
 
 float makeQpQuants(int n, int nmax, const float* x, std::uint8_t* L, const float* quantWeights) {

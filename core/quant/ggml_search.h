@@ -59,19 +59,15 @@ float makeQ3Quants(int n, int nmax, const float* x, std::int8_t* L, bool doRmse)
 
 // make_qkx2_quants: asymmetric codes in [0, nmax] with scale and min (min <= 0 returned as
 // theMin = -min); a grid of nstep+1 inverse scales rmin + rdelta*is + nmax over the range.
-float makeQkx2Quants(int n, int nmax, const float* x, const float* weights, std::uint8_t* L,
-                     float* theMin, std::uint8_t* Laux, float rmin, float rdelta, int nstep,
-                     bool useMad);
+// make_qkx3_quants is the same search that treats max <= min (not only max == min) as empty
+// (`qkx3`). Here for `count` consecutive blocks of n values (n <= 32): x and w hold them one
+// after another, L receives their codes the same way, scale and theMin one value per block.
+// The blocks are searched kQkxBatch at a time, one per vector lane (makeQkxQuantsBatch).
+void makeQkxQuantsBlocks(int n, int nmax, const float* x, const float* w, int count,
+                         std::uint8_t* L, float* scale, float* theMin, float rmin, float rdelta,
+                         int nstep, bool useMad, bool qkx3);
 
-// make_qkx3_quants: make_qkx2_quants with x^2 weights when `weights` is null (the imatrix
-// paths always pass weights).
-float makeQkx3Quants(int n, int nmax, const float* x, const float* weights, std::uint8_t* L,
-                     float* theMin, std::uint8_t* Laux, float rmin, float rdelta, int nstep,
-                     bool useMad);
-
-// make_qkx2_quants (qkx3: emptyIfMaxNotAboveMin) on kQkxBatch independent sub-blocks of n
-// values at once, one per vector lane, each computing exactly what the scalar function does.
-// x, w and L are transposed: element i of sub-block b at [i * kQkxBatch + b]; n <= 32.
+// The same on kQkxBatch blocks held transposed: element i of block b at [i * kQkxBatch + b].
 inline constexpr int kQkxBatch = 8;
 void makeQkxQuantsBatch(int n, int nmax, const float* x, const float* w, std::uint8_t* L,
                         float* scale, float* theMin, float rmin, float rdelta, int nstep,

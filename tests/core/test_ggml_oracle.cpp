@@ -103,6 +103,7 @@ private slots:
     void matchesGgml();
     void edgeBlocksMatchGgml_data();
     void edgeBlocksMatchGgml();
+    void shortRowsWithImatrixMatchGgml();
 
 private:
     void* m_lib = nullptr;
@@ -254,6 +255,26 @@ void TestGgmlOracle::edgeBlocksMatchGgml() {
     auto fast = ggmlQuantizeRows(t, MatrixView{x.data(), 1, n}); // the default path too
     QVERIFY(fast.ok());
     QVERIFY(*fast == *ours);
+}
+
+// Rows whose block count is not a multiple of the eight blocks searched side by side (q4_1 and
+// q5_1 with importance weights search eight blocks at a time; a row's last batch is shorter).
+void TestGgmlOracle::shortRowsWithImatrixMatchGgml() {
+    for (const auto& [t, name] :
+         {std::pair{GgmlType::Q4_1, "q4_1"}, std::pair{GgmlType::Q5_1, "q5_1"}})
+        for (std::int64_t cols : {32, 96, 352}) {
+            auto quantizeGgml = reinterpret_cast<GgmlQuantizeFn>(
+                dlsym(m_lib, (std::string("quantize_") + name).c_str()));
+            QVERIFY(quantizeGgml);
+            const std::int64_t rows = 3;
+            std::vector<float> x(m_x.begin(), m_x.begin() + rows * cols);
+            std::vector<float> w(m_imatrix.begin(), m_imatrix.begin() + cols);
+            std::vector<std::byte> theirs(*ggmlRowBytes(t, cols) * rows);
+            quantizeGgml(x.data(), theirs.data(), rows, cols, w.data());
+            auto ours = ggmlQuantizeRows(t, MatrixView{x.data(), rows, cols}, w);
+            QVERIFY(ours.ok());
+            QVERIFY2(*ours == theirs, qPrintable(QString("%1, rows of %2").arg(name).arg(cols)));
+        }
 }
 
 QTEST_APPLESS_MAIN(TestGgmlOracle)
