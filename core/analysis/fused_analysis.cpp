@@ -3,6 +3,7 @@
 #include "quant/group_quant.h"
 #include "quant/int_params.h"
 #include "quant/int_quant.h"
+#include "quant/nf_quant.h"
 #include "quant/normal_float.h"
 #include "util/simd_clones.h"
 
@@ -12,7 +13,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <type_traits>
 
 namespace qs {
 namespace {
@@ -149,8 +149,9 @@ struct IntFamily {
     StorageCost cost(std::int64_t rows, std::int64_t cols) const {
         return intStorageCost(s, rows, cols);
     }
-    void describe(const std::vector<Group>& groups, std::int64_t groupsPerRow,
+    void describe(const std::vector<Group>& groups, std::int64_t rows, std::int64_t cols,
                   QuantOutput& out) const {
+        const std::int64_t groupsPerRow = groupLayout(s, rows, cols).groupsPerRow;
         std::vector<float> scales(groups.size());
         std::vector<std::int32_t> zeros(groups.size());
         for (std::size_t gi = 0; gi < groups.size(); ++gi) {
@@ -216,9 +217,7 @@ struct NfFamily {
         return c;
     }
     std::int64_t blockSize(std::int64_t rows, std::int64_t cols) const {
-        return s.granularity == Granularity::Tensor    ? rows * cols
-               : s.granularity == Granularity::Channel ? cols
-                                                       : s.groupSize;
+        return nfBlockSize(s, MatrixView{nullptr, rows, cols});
     }
     std::int64_t blocks(std::int64_t rows, std::int64_t cols) const {
         const std::int64_t b = std::max<std::int64_t>(1, blockSize(rows, cols));
@@ -451,10 +450,7 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
                 h.counts[i] += counts[b * bins + i];
         out.errorHistogram = std::move(h);
     }
-    if constexpr (std::is_same_v<Family, NfFamily>)
-        fam.describe(groups, w.rows, w.cols, out.output);
-    else
-        fam.describe(groups, groupsPerRow, out.output);
+    fam.describe(groups, w.rows, w.cols, out.output);
     return Result<FusedResult>(std::move(out));
 }
 

@@ -52,17 +52,6 @@ struct Codebook {
     }
 };
 
-std::int64_t blockSizeOf(const Scheme& s, MatrixView m) {
-    switch (s.granularity) {
-    case Granularity::Tensor:
-        return std::max<std::int64_t>(1, static_cast<std::int64_t>(m.size()));
-    case Granularity::Channel:
-        return std::max<std::int64_t>(1, m.cols);
-    default:
-        return s.groupSize;
-    }
-}
-
 // encodeBlock's nearest path for a normal-float codebook (sorted == values): the same codes
 // from nearestLevelIndices, NaN to the zero code; with `codes` null (a clip search) the same
 // error sum in the same order, else only the codes (their error is not used).
@@ -158,7 +147,7 @@ Result<BnbQuantized> quantizeBnbCodes(const Scheme& s, MatrixView m, const Progr
     const Codebook cb(s);
     BnbQuantized q;
     q.codebook = cb.values;
-    q.blockSize = blockSizeOf(s, m);
+    q.blockSize = nfBlockSize(s, m);
     const auto n = static_cast<std::int64_t>(m.size());
     q.codes.assign(m.size(), 0);
     const std::int64_t blocks = (n + q.blockSize - 1) / q.blockSize;
@@ -190,6 +179,17 @@ Result<BnbQuantized> quantizeBnbCodes(const Scheme& s, MatrixView m, const Progr
     if (s.doubleQuant)
         doubleQuantize(q);
     return q;
+}
+
+std::int64_t nfBlockSize(const Scheme& s, MatrixView m) {
+    switch (s.granularity) {
+    case Granularity::Tensor:
+        return std::max<std::int64_t>(1, static_cast<std::int64_t>(m.size()));
+    case Granularity::Channel:
+        return std::max<std::int64_t>(1, m.cols);
+    default:
+        return s.groupSize;
+    }
 }
 
 std::vector<float> dequantizeBnb(const BnbQuantized& q) {

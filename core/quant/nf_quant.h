@@ -43,6 +43,8 @@ struct BnbQuantized {
 Result<BnbQuantized> quantizeBnbCodes(const Scheme& s, MatrixView m,
                                       const ProgressFn& progress = {});
 std::vector<float> dequantizeBnb(const BnbQuantized& q);
+// Elements per block of the flattened tensor: the group size, a row, or the whole tensor.
+std::int64_t nfBlockSize(const Scheme& s, MatrixView m);
 
 Result<QuantOutput> quantizeNormalFloat(const Scheme& s, MatrixView m, const ProgressFn& progress);
 std::vector<float> normalFloatUnitLevels(const Scheme& s);
