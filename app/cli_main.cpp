@@ -4,12 +4,19 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 
+#ifdef QS_HAVE_CUDA
+#include "cuda/cuda_engine.h"
+#endif
+
 #include <exception>
 #include <iostream>
 #include <vector>
 
 int main(int argc, char** argv) {
     using namespace qs::cli;
+#ifdef QS_HAVE_CUDA
+    qs::cuda::registerCudaEngine();
+#endif
     CLI::App app{"Quantscope: explore what quantization does to neural-network weights"};
     app.name("quantscope-cli");
     app.require_subcommand(1);

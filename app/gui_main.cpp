@@ -5,6 +5,7 @@
 // analysis has finished, writes the PNG and exits (works with QT_QPA_PLATFORM=offscreen).
 
 #include "learn/lesson_catalogue.h"
+#include "widgets/backend_selector.h"
 #include "main_window.h"
 #include "workers/analysis_controller.h"
 
@@ -16,6 +17,11 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <optional>
+
+#ifdef QS_HAVE_CUDA
+#include "cuda/cuda_engine.h"
+#endif
 
 namespace {
 
@@ -111,7 +117,12 @@ int main(int argc, char** argv) {
         QStringLiteral("Open lesson ID in Learn mode (see --list-lessons)."), QStringLiteral("ID"));
     const QCommandLineOption listLessonsOpt(QStringLiteral("list-lessons"),
                                             QStringLiteral("List the lessons."));
-    parser.addOptions({tensorOpt, schemeOpt, tabOpt, shotOpt, lessonOpt, listLessonsOpt});
+    const QCommandLineOption backendOpt(
+        QStringLiteral("backend"),
+        QStringLiteral("Compute backend: auto, cpu or cuda (default: the one chosen last)."),
+        QStringLiteral("NAME"));
+    parser.addOptions(
+        {tensorOpt, schemeOpt, tabOpt, shotOpt, lessonOpt, listLessonsOpt, backendOpt});
     parser.process(app);
 
     if (parser.isSet(listLessonsOpt)) {
@@ -139,7 +150,19 @@ int main(int argc, char** argv) {
     if (!path.isEmpty() && !QFileInfo::exists(path))
         return fail(kExitFailed, QStringLiteral("%1: no such file or directory").arg(path));
 
+    std::optional<qs::Backend> backend;
+    if (parser.isSet(backendOpt)) {
+        backend = qs::parseBackend(parser.value(backendOpt).toStdString());
+        if (!backend)
+            return fail(kExitUsage, QStringLiteral("--backend must be auto, cpu or cuda, not '%1'")
+                                        .arg(parser.value(backendOpt)));
+    }
+#ifdef QS_HAVE_CUDA
+    qs::cuda::registerCudaEngine();
+#endif
+
     qs::MainWindow window(!screenshot);
+    window.backendSelector()->apply(backend.value_or(qs::BackendSelector::remembered()));
     window.setScheme(scheme.value());
     if (!window.setCurrentTab(parser.value(tabOpt)))
         return fail(kExitUsage, QStringLiteral("unknown tab '%1'; valid tabs: %2")

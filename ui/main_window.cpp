@@ -16,6 +16,7 @@
 #include "panels/tensor_tab.h"
 #include "recent_files.h"
 #include "widgets/activity_indicator.h"
+#include "widgets/backend_selector.h"
 #include "workers/analysis_controller.h"
 #include "workers/sweep_controller.h"
 
@@ -209,6 +210,13 @@ void MainWindow::buildStatusBar() {
     statusBar()->addWidget(m_tensorLabel);
     statusBar()->addWidget(m_messageLabel, 1);
     statusBar()->addPermanentWidget(m_activity);
+    m_backend = new BackendSelector(this);
+    statusBar()->addPermanentWidget(m_backend);
+    connect(m_backend, &BackendSelector::backendChanged, this, [this](const QString& note) {
+        if (!note.isEmpty())
+            m_messageLabel->setText(note);
+        m_controller->rerun();
+    });
     connect(m_activity, &ActivityIndicator::cancelRequested, m_controller,
             &AnalysisController::cancel);
 }

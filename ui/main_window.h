@@ -21,6 +21,7 @@ class QTabWidget;
 namespace qs {
 
 class ActivityIndicator;
+class BackendSelector;
 class AnalysisController;
 class CompareTab;
 class ExportDialog;
@@ -50,6 +51,7 @@ public:
     void setScheme(const Scheme& scheme);
 
     AnalysisController* controller() const { return m_controller; }
+    BackendSelector* backendSelector() const { return m_backend; }
     TensorBrowserPanel* browser() const { return m_browser; }
     SchemePanel* schemePanel() const { return m_scheme; }
     MetricsPanel* metricsPanel() const { return m_metrics; }
@@ -133,6 +135,7 @@ private:
 
     bool m_persist;
     AnalysisController* m_controller;
+    BackendSelector* m_backend = nullptr;
     TensorBrowserPanel* m_browser;
     SchemePanel* m_scheme;
     MetricsPanel* m_metrics;

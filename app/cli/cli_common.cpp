@@ -55,6 +55,16 @@ Scheme parseScheme(const std::string& spec) {
     return s.value();
 }
 
+BackendStatus useBackend(const std::string& name) {
+    const auto b = parseBackend(name);
+    if (!b)
+        throw CliError{kUsage, "--backend must be auto, cpu or cuda, not '" + name + "'"};
+    BackendStatus st = selectBackend(*b);
+    if (*b == Backend::Cuda && !st.note.empty())
+        std::cerr << "quantscope-cli: note: " << st.note << "\n";
+    return st;
+}
+
 std::vector<const TensorInfo*> selectTensors(const Checkpoint& ckpt, const std::string& regex) {
     std::vector<const TensorInfo*> out;
     std::optional<std::regex> re;

@@ -2,6 +2,7 @@
 // Shared plumbing of quantscope-cli's subcommands: exit codes, the one-line error, opening a
 // checkpoint, selecting tensors, JSON numbers and readable tables.
 
+#include "analysis/compute_backend.h"
 #include "io/checkpoint.h"
 #include "quant/scheme.h"
 #include "util/progress.h"
@@ -42,6 +43,9 @@ struct CliError {
 
 Checkpoint openCheckpoint(const std::string& path); // interruptible
 Scheme parseScheme(const std::string& spec);
+// Selects the compute backend ("auto", "cpu" or "cuda"); where "cuda" was asked for and the
+// CPU is used instead, one note on stderr says why.
+BackendStatus useBackend(const std::string& name);
 // Tensors whose name matches the ECMAScript regex (search, not full match); all if empty.
 std::vector<const TensorInfo*> selectTensors(const Checkpoint& ckpt, const std::string& regex);
 std::vector<float> readTensor(const Checkpoint& ckpt, const TensorInfo& t);

@@ -108,9 +108,7 @@ Action addAnalyzeCommand(CLI::App& app) {
                 throw CliError{kBadScheme, s.toString() + " needs activations: pass --calib ACT"};
             schemes.push_back(std::move(s));
         }
-        if (o->backend == "cuda")
-            std::cerr << "quantscope-cli: note: the CUDA analysis backend is not available yet; "
-                         "using the CPU\n";
+        const BackendStatus backend = useBackend(o->backend);
         const Checkpoint ckpt = openCheckpoint(o->path);
         const auto selected = selectTensors(ckpt, o->regex);
         auto calib = loadCalibration(o->calib, o->calibTensor);
@@ -156,7 +154,8 @@ Action addAnalyzeCommand(CLI::App& app) {
                       {"max_abs_err", number(m.maxAbsErr)},
                       {"cosine", number(m.cosine())},
                       {"bits_per_weight", a->cost.bitsPerWeight()},
-                      {"bytes", a->cost.bytes()}});
+                      {"bytes", a->cost.bytes()},
+                      {"backend", a->backend}});
             if (!a->diagnostics.empty()) {
                 auto& d = r["diagnostics"] = nlohmann::json::object();
                 for (const auto& diag : a->diagnostics)
@@ -224,7 +223,8 @@ Action addAnalyzeCommand(CLI::App& app) {
         }
         if (o->json) {
             nlohmann::json j = {{"path", ckpt.path()},
-                                {"backend", "cpu"},
+                                {"backend", std::string(backendName(backend.active))},
+                                {"device", backend.device},
                                 {"results", results},
                                 {"totals", totalsJson},
                                 {"kept", kept}};

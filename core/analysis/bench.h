@@ -37,7 +37,10 @@ struct BenchResult {
     std::uint64_t inputBytes = 0;
     bool fused = false; // the fused CPU path ran (else the separate passes)
     ErrorMetrics error; // of the last repeat, so a run can be checked for sense
-    std::string device; // "AMD EPYC 7B13 (2 threads)"
+    std::string device; // "AMD EPYC 7B13 (2 threads)" or the GPU's name
+    std::string backend = "cpu"; // "cpu" or "cuda"
+    // CUDA: readMedianMs is a device-to-device copy of the input, copyGbps its bytes per second.
+    double copyGbps = 0;
     int threads = 0;    // worker threads used
     double inputGbps() const { return medianMs > 0 ? inputBytes / (medianMs * 1e6) : 0; }
     double readGbps() const { return readMedianMs > 0 ? inputBytes / (readMedianMs * 1e6) : 0; }

@@ -210,37 +210,26 @@ struct NfFamily {
         }
     }
     StorageCost cost(std::int64_t rows, std::int64_t cols) const {
-        StorageCost c;
-        c.elements = static_cast<std::uint64_t>(rows * cols);
-        c.payloadBits = c.elements * static_cast<std::uint64_t>(s.bits);
-        c.scaleBits = static_cast<std::uint64_t>(blocks(rows, cols)) * 32;
-        return c;
+        QuantOutput o;
+        describeNf(s, rows * cols, blockSize(rows, cols), blocks(rows, cols), 0, 0.0f, o);
+        return o.cost;
     }
     std::int64_t blockSize(std::int64_t rows, std::int64_t cols) const {
         return nfBlockSize(s, MatrixView{nullptr, rows, cols});
     }
-    std::int64_t blocks(std::int64_t rows, std::int64_t cols) const {
+    std::uint64_t blocks(std::int64_t rows, std::int64_t cols) const {
         const std::int64_t b = std::max<std::int64_t>(1, blockSize(rows, cols));
-        return (rows * cols + b - 1) / b;
+        return static_cast<std::uint64_t>((rows * cols + b - 1) / b);
     }
     // The levels of the widest block (the first of the widest), as quantizeNormalFloat says it.
     void describe(const std::vector<Group>& groups, std::int64_t rows, std::int64_t cols,
                   QuantOutput& out) const {
-        if (groups.empty())
-            return;
         std::size_t w = 0;
         for (std::size_t gi = 1; gi < groups.size(); ++gi)
             if (groups[gi].a > groups[w].a)
                 w = gi;
-        for (float l : levels)
-            out.levels.push_back(l * groups[w].a);
-        const std::int64_t b = blockSize(rows, cols), n = rows * cols;
-        const auto first = static_cast<std::int64_t>(w) * b;
-        out.levelsNote = blocks(rows, cols) == 1
-                             ? "levels of the tensor absmax"
-                             : "levels of the widest block (" + std::to_string(w) + ", elements " +
-                                   std::to_string(first) + ".." +
-                                   std::to_string(std::min(first + b, n) - 1) + ")";
+        describeNf(s, rows * cols, blockSize(rows, cols), blocks(rows, cols), w,
+                   groups.empty() ? 0.0f : groups[w].a, out);
     }
 };
 

@@ -1,5 +1,6 @@
 #include "analysis/tensor_analysis.h"
 
+#include "analysis/compute_backend.h"
 #include "analysis/fused_analysis.h"
 #include "metrics/output_error.h"
 
@@ -13,24 +14,40 @@ MatrixView matrixView(const TensorInfo& t, const std::vector<float>& values) {
 
 namespace {
 
-// The output error needs the reconstruction, so the fused path keeps it then.
+// The output error needs the reconstruction, so the fused paths keep it then. The device engine
+// runs what it covers; when it fails, the CPU does it and a diagnostic says so.
 std::optional<Result<FusedResult>> tryFused(MatrixView w, const Scheme& scheme,
                                             const AnalysisOptions& options,
-                                            const ProgressFn& progress) {
+                                            const ProgressFn& progress, std::string& backend,
+                                            std::optional<Diagnostic>& fallback) {
     FusedRequest request;
     request.errorHistogramBins = options.histogramBins;
     request.keepReconstruction = options.keepReconstruction || options.activations != nullptr;
-    return analyzeFused(scheme, w, request,
-                        [&](double f) { return reportProgress(progress, 0.95 * f); });
+    const ProgressFn scaled = [&](double f) { return reportProgress(progress, 0.95 * f); };
+    if (DeviceEngine* device = activeDeviceEngine();
+        device && device->covers(scheme, w.rows, w.cols)) {
+        auto r = device->analyze(scheme, w, request, scaled);
+        if (r && (*r || r->error().kind == ErrorKind::Cancelled)) {
+            backend = "cuda";
+            return r;
+        }
+        if (r)
+            fallback = Diagnostic{"cpu_fallback", 1,
+                                  "the CUDA engine failed (" + r->message() +
+                                      "); computed on the CPU"};
+    }
+    backend = "cpu";
+    return analyzeFused(scheme, w, request, scaled);
 }
-
 } // namespace
 
 Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
                                      const AnalysisOptions& options, const ProgressFn& progress) {
     std::span<const float> orig(w.data, w.size());
     FusedResult r;
-    if (auto fused = tryFused(w, scheme, options, progress)) {
+    std::string backend;
+    std::optional<Diagnostic> fallback;
+    if (auto fused = tryFused(w, scheme, options, progress, backend, fallback)) {
         if (!*fused)
             return fused->error();
         r = std::move(fused->value());
@@ -53,6 +70,9 @@ Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
     std::sort(a.levels.begin(), a.levels.end());
     a.levelsNote = std::move(r.output.levelsNote);
     a.diagnostics = std::move(r.output.diagnostics);
+    if (fallback)
+        a.diagnostics.push_back(*fallback);
+    a.backend = backend;
     a.error = r.error;
     if (options.histogramBins > 0) {
         if (options.weightHistogram)

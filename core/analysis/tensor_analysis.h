@@ -35,6 +35,7 @@ struct TensorAnalysis {
     std::vector<float> reconstruction;        // only with keepReconstruction
     // ||X W^T - X W^^T|| / ||X W^T|| when activations with the tensor's in_features were given.
     std::optional<double> outputRelError;
+    std::string backend = "cpu"; // what computed it: "cpu" or "cuda" (analysis/compute_backend.h)
 };
 
 // The 2-D view quantizers use: [dim0, rest]; 1-D tensors are one row.

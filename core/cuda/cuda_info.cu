@@ -21,7 +21,15 @@ bool check(cudaError_t err, std::string* why) {
 std::vector<DeviceInfo> devices(std::string* why) {
     std::vector<DeviceInfo> out;
     int count = 0;
-    if (!check(cudaGetDeviceCount(&count), why)) return out;
+    const cudaError_t err = cudaGetDeviceCount(&count);
+    if (err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice) {
+        if (why)
+            *why = err == cudaErrorNoDevice
+                       ? "no CUDA device"
+                       : std::string("no usable NVIDIA driver (") + cudaGetErrorString(err) + ")";
+        return out;
+    }
+    if (!check(err, why)) return out;
     for (int i = 0; i < count; ++i) {
         cudaDeviceProp prop{};
         if (!check(cudaGetDeviceProperties(&prop, i), why)) continue;

@@ -196,15 +196,18 @@ void setIntLevels(const Scheme& s, std::span<const float> scales, std::span<cons
                   std::int64_t groupsPerRow, QuantOutput& out) {
     if (scales.empty())
         return;
-    const Range range = codeRange(s);
     const auto widest = static_cast<std::size_t>(std::max_element(scales.begin(), scales.end()) -
                                                  scales.begin());
-    const float scale = scales[widest];
-    const int zero = zeros[widest];
+    setWidestIntLevels(s, scales[widest], zeros[widest], widest, scales.size(), groupsPerRow, out);
+}
+
+void setWidestIntLevels(const Scheme& s, float scale, std::int32_t zero, std::size_t widest,
+                        std::size_t groupCount, std::int64_t groupsPerRow, QuantOutput& out) {
+    const Range range = codeRange(s);
     out.levels.clear();
     for (int code = range.qmin; code <= range.qmax; ++code)
         out.levels.push_back(scale * static_cast<float>(code - zero));
-    if (scales.size() > 1) {
+    if (groupCount > 1) {
         const auto row = static_cast<std::int64_t>(widest) / std::max<std::int64_t>(1, groupsPerRow);
         const auto grp = static_cast<std::int64_t>(widest) % std::max<std::int64_t>(1, groupsPerRow);
         out.levelsNote = s.granularity == Granularity::Channel

@@ -41,6 +41,9 @@ StorageCost intStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols
 // The levels of the widest group (largest scale) and the note saying which group that is.
 void setIntLevels(const Scheme& s, std::span<const float> scales, std::span<const std::int32_t> zeros,
                   std::int64_t groupsPerRow, QuantOutput& out);
+// The same from the widest group alone: its scale and zero, its index among `groupCount`.
+void setWidestIntLevels(const Scheme& s, float scale, std::int32_t zero, std::size_t widest,
+                        std::size_t groupCount, std::int64_t groupsPerRow, QuantOutput& out);
 
 Result<QuantOutput> quantizeInt(const Scheme& s, MatrixView m, const ProgressFn& progress);
 std::vector<float> intUnitLevels(const Scheme& s);

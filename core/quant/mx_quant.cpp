@@ -113,12 +113,7 @@ Result<QuantOutput> quantizeMx(const Scheme& s, MatrixView m, const ProgressFn& 
     Mx mx(s);
     QuantOutput out;
     out.reconstruction.assign(m.size(), 0.0f);
-    const std::int64_t blocksPerRow = (m.cols + mx.block - 1) / mx.block;
-    const auto blocks = static_cast<std::uint64_t>(m.rows * blocksPerRow);
-    out.cost.elements = m.size();
-    out.cost.payloadBits = blocks * static_cast<std::uint64_t>(mx.block * mx.info.bits);
-    out.cost.scaleBits = blocks * 8;
-    out.cost.extraBits = mx.nv && blocks ? 32 : 0;
+    out.cost = mxStorageCost(s, m.rows, m.cols);
     if (m.size() == 0)
         return out;
 
@@ -147,20 +142,38 @@ Result<QuantOutput> quantizeMx(const Scheme& s, MatrixView m, const ProgressFn& 
         return cancelledError();
 
     const auto w = std::max_element(widestPerRow.begin(), widestPerRow.end());
-    if (*w > 0.0f) {
-        for (float v : mx.values)
-            out.levels.push_back(v * *w);
-        out.levelsNote = "levels of the widest block scale (row " +
-                         std::to_string(w - widestPerRow.begin()) + ")";
-    }
-    out.diagnostics.push_back({"saturated_blocks", static_cast<double>(counts.saturated.load()),
-                               "blocks with elements clipped to the largest element value"});
-    out.diagnostics.push_back({"flushed_blocks", static_cast<double>(counts.flushed.load()),
-                               "blocks with non-zero input quantized entirely to zero"});
-    if (counts.nan.load() > 0)
-        out.diagnostics.push_back({"nan_blocks", static_cast<double>(counts.nan.load()),
-                                   "blocks with NaN/Inf input: NaN scale, reconstructed as NaN"});
+    describeMxBlocks(s, *w, static_cast<std::int64_t>(w - widestPerRow.begin()),
+                     counts.saturated.load(), counts.flushed.load(), counts.nan.load(), out);
     return out;
+}
+
+StorageCost mxStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols) {
+    const std::int64_t block = s.groupSize;
+    const auto blocks = static_cast<std::uint64_t>(rows * ((cols + block - 1) / block));
+    StorageCost c;
+    c.elements = static_cast<std::uint64_t>(rows * cols);
+    c.payloadBits =
+        blocks * static_cast<std::uint64_t>(block * formatInfo(elementFormatOf(s.family)).bits);
+    c.scaleBits = blocks * 8;
+    c.extraBits = s.family == "nvfp4" && blocks ? 32 : 0;
+    return c;
+}
+
+void describeMxBlocks(const Scheme& s, float widestScale, std::int64_t widestRow,
+                      std::int64_t saturated, std::int64_t flushed, std::int64_t nanBlocks,
+                      QuantOutput& out) {
+    if (widestScale > 0.0f) {
+        for (float v : mxUnitLevels(s))
+            out.levels.push_back(v * widestScale);
+        out.levelsNote = "levels of the widest block scale (row " + std::to_string(widestRow) + ")";
+    }
+    out.diagnostics.push_back({"saturated_blocks", static_cast<double>(saturated),
+                               "blocks with elements clipped to the largest element value"});
+    out.diagnostics.push_back({"flushed_blocks", static_cast<double>(flushed),
+                               "blocks with non-zero input quantized entirely to zero"});
+    if (nanBlocks > 0)
+        out.diagnostics.push_back({"nan_blocks", static_cast<double>(nanBlocks),
+                                   "blocks with NaN/Inf input: NaN scale, reconstructed as NaN"});
 }
 
 std::vector<float> mxUnitLevels(const Scheme& s) {

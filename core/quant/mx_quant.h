@@ -35,6 +35,14 @@ namespace qs {
 // The biased E8M0 block exponent of a block with absolute maximum `amax` (MX families).
 std::uint8_t mxScaleExponent(const Scheme& s, float amax);
 
+// Storage cost of a [rows, cols] matrix (short last blocks paid as padded).
+StorageCost mxStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols);
+// Levels (the element values times the widest block scale, first row of the widest) and the
+// block counts, as quantizeMx reports them; the CUDA engine says them the same way.
+void describeMxBlocks(const Scheme& s, float widestScale, std::int64_t widestRow,
+                      std::int64_t saturated, std::int64_t flushed, std::int64_t nanBlocks,
+                      QuantOutput& out);
+
 Result<QuantOutput> quantizeMx(const Scheme& s, MatrixView m, const ProgressFn& progress);
 std::vector<float> mxUnitLevels(const Scheme& s);
 

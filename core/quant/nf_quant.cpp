@@ -214,32 +214,34 @@ Result<QuantOutput> quantizeNormalFloat(const Scheme& s, MatrixView m, const Pro
         if (std::isnan(m.data[i]))
             out.reconstruction[i] = m.data[i];
     const auto blocks = static_cast<std::uint64_t>(q->absmax.size());
-    out.cost.elements = m.size();
+    const auto w = static_cast<std::size_t>(
+        std::max_element(q->absmax.begin(), q->absmax.end()) - q->absmax.begin());
+    describeNf(s, static_cast<std::int64_t>(m.size()), q->blockSize, blocks, w,
+               blocks ? q->absmax[w] : 0.0f, out);
+    addNonFiniteDiagnostic(out.diagnostics, q->nonFinite);
+    return out;
+}
+
+void describeNf(const Scheme& s, std::int64_t numel, std::int64_t blockSize, std::uint64_t blocks,
+                std::size_t widest, float widestAbsmax, QuantOutput& out) {
+    out.cost.elements = static_cast<std::uint64_t>(numel);
     out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(s.bits);
     if (s.doubleQuant) {
         out.cost.scaleBits = blocks * 8;
-        out.cost.extraBits = q->nestedAbsmax.size() * 32 + (blocks ? 32 : 0);
+        out.cost.extraBits = (blocks + 255) / 256 * 32 + (blocks ? 32 : 0);
     } else {
         out.cost.scaleBits = blocks * 32;
     }
-    if (blocks) {
-        const auto w = static_cast<std::size_t>(
-            std::max_element(q->absmax.begin(), q->absmax.end()) - q->absmax.begin());
-        for (float l : normalFloatUnitLevels(s))
-            out.levels.push_back(l * q->absmax[w]);
-        const auto first = static_cast<std::int64_t>(w) * q->blockSize;
-        out.levelsNote =
-            blocks == 1
-                ? "levels of the tensor absmax"
-                : "levels of the widest block (" + std::to_string(w) + ", elements " +
-                      std::to_string(first) + ".." +
-                      std::to_string(std::min<std::int64_t>(first + q->blockSize,
-                                                            static_cast<std::int64_t>(m.size())) -
-                                     1) +
-                      ")";
-    }
-    addNonFiniteDiagnostic(out.diagnostics, q->nonFinite);
-    return out;
+    if (!blocks)
+        return;
+    for (float l : normalFloatUnitLevels(s))
+        out.levels.push_back(l * widestAbsmax);
+    const auto first = static_cast<std::int64_t>(widest) * blockSize;
+    out.levelsNote = blocks == 1 ? "levels of the tensor absmax"
+                                 : "levels of the widest block (" + std::to_string(widest) +
+                                       ", elements " + std::to_string(first) + ".." +
+                                       std::to_string(std::min(first + blockSize, numel) - 1) +
+                                       ")";
 }
 
 std::vector<float> normalFloatUnitLevels(const Scheme& s) {

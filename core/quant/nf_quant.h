@@ -46,6 +46,12 @@ std::vector<float> dequantizeBnb(const BnbQuantized& q);
 // Elements per block of the flattened tensor: the group size, a row, or the whole tensor.
 std::int64_t nfBlockSize(const Scheme& s, MatrixView m);
 
+// A result's storage cost, levels and note: `blocks` blocks of `blockSize` over `numel`
+// elements, the widest (the first of the largest absmax) block `widest` with absmax
+// `widestAbsmax`. quantizeNormalFloat, the fused CPU path and the CUDA engine all say it so.
+void describeNf(const Scheme& s, std::int64_t numel, std::int64_t blockSize, std::uint64_t blocks,
+                std::size_t widest, float widestAbsmax, QuantOutput& out);
+
 Result<QuantOutput> quantizeNormalFloat(const Scheme& s, MatrixView m, const ProgressFn& progress);
 std::vector<float> normalFloatUnitLevels(const Scheme& s);
 

@@ -1,0 +1,533 @@
+#include "cuda/cuda_engine.h"
+
+#include "cuda/cuda_info.h"
+#include "cuda/cuda_kernels.h"
+#include "cuda/device_plan.h"
+#include "tensor/dtype.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <mutex>
+
+namespace qs::cuda {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Error cudaFailure(cudaError_t e, const char* what) {
+    return makeError(std::string("CUDA ") + what + ": " + cudaGetErrorString(e));
+}
+
+// Device memory that grows on demand.
+struct DeviceBuffer {
+    void* p = nullptr;
+    std::size_t size = 0;
+    ~DeviceBuffer() { cudaFree(p); }
+    cudaError_t reserve(std::size_t bytes) {
+        if (bytes <= size)
+            return cudaSuccess;
+        cudaFree(p);
+        p = nullptr;
+        size = 0;
+        const cudaError_t e = cudaMalloc(&p, bytes);
+        if (e == cudaSuccess)
+            size = bytes;
+        return e;
+    }
+    template <class T> T* as() const { return static_cast<T*>(p); }
+};
+
+struct PinnedBuffer {
+    void* p = nullptr;
+    std::size_t size = 0;
+    ~PinnedBuffer() { cudaFreeHost(p); }
+    cudaError_t reserve(std::size_t bytes) {
+        if (bytes <= size)
+            return cudaSuccess;
+        cudaFreeHost(p);
+        p = nullptr;
+        size = 0;
+        const cudaError_t e = cudaMallocHost(&p, bytes);
+        if (e == cudaSuccess)
+            size = bytes;
+        return e;
+    }
+};
+
+// Where a run's chunks of whole rows come from: `device(c)` makes chunk c resident and returns
+// its device address.
+struct Source {
+    InType type = InType::F32;
+    long long rows = 0, cols = 0, chunkRows = 0;
+    std::function<Result<const void*>(long long chunk)> device;
+    long long chunks() const { return (rows + chunkRows - 1) / chunkRows; }
+    long long rowsOf(long long c) const { return std::min(chunkRows, rows - c * chunkRows); }
+};
+
+struct DeviceRun {
+    ErrorMetrics error;
+    std::optional<Histogram> histogram;
+    DeviceSummary summary;
+};
+
+class CudaEngine final : public DeviceEngine {
+public:
+    CudaEngine(int device, std::string name, int sms) : device_(device), name_(std::move(name)), sms_(sms) {}
+    ~CudaEngine() override {
+        for (auto& e : copyDone_)
+            cudaEventDestroy(e);
+        for (auto& e : computeDone_)
+            cudaEventDestroy(e);
+        cudaStreamDestroy(copyStream_);
+        cudaStreamDestroy(stream_);
+    }
+
+    cudaError_t init() {
+        cudaError_t e = cudaSetDevice(device_);
+        if (e == cudaSuccess)
+            e = cudaFree(nullptr); // creates the context: a driver mismatch shows here
+        if (e == cudaSuccess)
+            e = cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking);
+        if (e == cudaSuccess)
+            e = cudaStreamCreateWithFlags(&copyStream_, cudaStreamNonBlocking);
+        for (int i = 0; i < 2 && e == cudaSuccess; ++i) {
+            e = cudaEventCreateWithFlags(&copyDone_[i], cudaEventDisableTiming);
+            if (e == cudaSuccess)
+                e = cudaEventCreateWithFlags(&computeDone_[i], cudaEventDisableTiming);
+        }
+        if (e == cudaSuccess)
+            e = totals_.reserve(sizeof(Totals));
+        return e;
+    }
+
+    std::string deviceName() const override { return name_; }
+
+    bool covers(const Scheme& s, std::int64_t rows, std::int64_t cols) const override {
+        return devicePlanFor(s, rows, cols).has_value();
+    }
+
+    std::optional<Result<FusedResult>> analyze(const Scheme& s, MatrixView w,
+                                               const FusedRequest& req,
+                                               const ProgressFn& progress) override;
+    Result<BenchResult> bench(const BenchRequest& req, const ProgressFn& progress) override;
+
+private:
+    Result<FamArgs> famArgs(const DevicePlan& plan);
+    // Stats (where the plan needs them), pass 0, pass 1: nullopt when the tensor holds NaN/Inf.
+    Result<std::optional<DeviceRun>> run(DevicePlan plan, Source& src, int bins, float* hostRec,
+                                         const ProgressFn& progress);
+    Result<Totals> readTotals();
+    cudaError_t resetTotals(bool forStats);
+
+    int device_;
+    std::string name_;
+    int sms_;
+    std::mutex mutex_; // one analysis on the device at a time
+    cudaStream_t stream_ = nullptr, copyStream_ = nullptr;
+    cudaEvent_t copyDone_[2] = {nullptr, nullptr}, computeDone_[2] = {nullptr, nullptr};
+    DeviceBuffer totals_, hist_, tables_, input_[2], rec_[2], copy_;
+    PinnedBuffer staging_[2];
+};
+
+Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
+    FamArgs f;
+    f.intFam = plan.intFam;
+    f.mxFam = plan.mxFam;
+    f.fam = plan.family == DeviceFamily::Int  ? Fam::Int
+            : plan.family == DeviceFamily::Nf ? Fam::Nf
+                                              : Fam::Mx;
+    if (plan.family == DeviceFamily::Nf) {
+        const std::size_t n = plan.levels.size();
+        if (n > static_cast<std::size_t>(dev::kMaxLevels))
+            return makeError("codebook too large for the device kernels");
+        if (auto e = tables_.reserve(2 * dev::kMaxLevels * sizeof(float)); e != cudaSuccess)
+            return cudaFailure(e, "allocation");
+        float* lv = tables_.as<float>();
+        float* md = lv + dev::kMaxLevels;
+        cudaError_t e = cudaMemcpyAsync(lv, plan.levels.data(), n * sizeof(float),
+                                        cudaMemcpyHostToDevice, stream_);
+        if (e == cudaSuccess && n > 1)
+            e = cudaMemcpyAsync(md, plan.midpoints.data(), (n - 1) * sizeof(float),
+                                cudaMemcpyHostToDevice, stream_);
+        if (e != cudaSuccess)
+            return cudaFailure(e, "copy");
+        f.nfFam = plan.nfFam();
+        f.nfFam.levels = lv;
+        f.nfFam.midpoints = md;
+    }
+    return f;
+}
+
+cudaError_t CudaEngine::resetTotals(bool forStats) {
+    Totals t{};
+    t.tminKey = forStats ? 0xFFFFFFFFu : 0u;
+    t.tmaxKey = 0;
+    return cudaMemcpyAsync(totals_.p, &t, sizeof t, cudaMemcpyHostToDevice, stream_);
+}
+
+Result<Totals> CudaEngine::readTotals() {
+    Totals t{};
+    cudaError_t e = cudaMemcpyAsync(&t, totals_.p, sizeof t, cudaMemcpyDeviceToHost, stream_);
+    if (e == cudaSuccess)
+        e = cudaStreamSynchronize(stream_);
+    if (e != cudaSuccess)
+        return cudaFailure(e, "kernel");
+    return t;
+}
+
+Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, int bins,
+                                                 float* hostRec, const ProgressFn& progress) {
+    using Out = std::optional<DeviceRun>;
+    DeviceRun out;
+    DeviceSummary& sum = out.summary;
+    const long long chunks = src.chunks();
+    const double passes = (plan.needsTensorStats() ? 1 : 0) + 1 + (bins > 0 ? 1 : 0);
+    double done = 0;
+    auto step = [&](long long c) {
+        return reportProgress(progress, (done + static_cast<double>(c + 1) / chunks) / passes);
+    };
+
+    if (plan.needsTensorStats()) {
+        if (auto e = resetTotals(true); e != cudaSuccess)
+            return cudaFailure(e, "copy");
+        for (long long c = 0; c < chunks; ++c) {
+            auto x = src.device(c);
+            if (!x)
+                return x.error();
+            if (auto e = launchTensorStats(*x, src.type, src.rowsOf(c) * src.cols,
+                                           totals_.as<Totals>(), stream_);
+                e != cudaSuccess)
+                return cudaFailure(e, "launch");
+            if (!step(c))
+                return cancelledError();
+        }
+        auto t = readTotals();
+        if (!t)
+            return t.error();
+        if (t->nonFinite)
+            return Out{};
+        sum.tensorMin = fromOrderedKey(t->tminKey);
+        sum.tensorMax = fromOrderedKey(t->tmaxKey);
+        ++done;
+    }
+    if (plan.mxFam.nv) {
+        plan.mxFam.tensorScale = nvfp4TensorScale(sum.tensorMin, sum.tensorMax);
+        if (plan.mxFam.tensorScale == 0.0f) { // all zero: reconstructed as zero, error none
+            const auto n = static_cast<std::uint64_t>(src.rows * src.cols);
+            out.error.count = n;
+            if (hostRec)
+                std::fill(hostRec, hostRec + n, 0.0f);
+            if (bins > 0) {
+                Histogram h;
+                h.lo = -1e-12;
+                h.hi = 1e-12;
+                h.counts.assign(static_cast<std::size_t>(bins), 0);
+                h.counts[static_cast<std::size_t>(dev::errorBin(0.0, 1e-12, bins / 2e-12,
+                                                                bins - 1))] = n;
+                out.histogram = std::move(h);
+            }
+            return Out{std::move(out)};
+        }
+    }
+    auto fam = famArgs(plan);
+    if (!fam)
+        return fam.error();
+
+    GroupArgs a;
+    a.type = src.type;
+    a.cols = src.cols;
+    a.groupCols = plan.groupCols;
+    a.groupsPerRow = plan.groupsPerRow;
+    a.wholeTensor = plan.wholeTensor;
+    a.tmin = sum.tensorMin;
+    a.tmax = sum.tensorMax;
+    a.totals = totals_.as<Totals>();
+    if (auto e = resetTotals(false); e != cudaSuccess)
+        return cudaFailure(e, "copy");
+    for (long long c = 0; c < chunks; ++c) {
+        auto x = src.device(c);
+        if (!x)
+            return x.error();
+        a.x = *x;
+        a.rows = src.rowsOf(c);
+        a.rowOffset = c * src.chunkRows;
+        const std::size_t recBytes = static_cast<std::size_t>(a.rows * a.cols) * sizeof(float);
+        a.rec = nullptr;
+        if (hostRec) {
+            if (auto e = rec_[0].reserve(recBytes); e != cudaSuccess)
+                return cudaFailure(e, "allocation");
+            a.rec = rec_[0].as<float>();
+        }
+        if (auto e = launchGroups(*fam, a, 0, sms_, stream_); e != cudaSuccess)
+            return cudaFailure(e, "launch");
+        if (hostRec) {
+            cudaError_t e = cudaMemcpyAsync(hostRec + a.rowOffset * a.cols, a.rec, recBytes,
+                                            cudaMemcpyDeviceToHost, stream_);
+            if (e == cudaSuccess)
+                e = cudaStreamSynchronize(stream_);
+            if (e != cudaSuccess)
+                return cudaFailure(e, "copy");
+        }
+        if (!step(c))
+            return cancelledError();
+    }
+    auto t = readTotals();
+    if (!t)
+        return t.error();
+    if (t->nonFinite)
+        return Out{};
+    ++done;
+    double maxErr = 0;
+    std::memcpy(&maxErr, &t->maxAbsBits, sizeof maxErr);
+    out.error.count = static_cast<std::uint64_t>(src.rows * src.cols);
+    out.error.sumSqErr = t->se;
+    out.error.sumSqRef = t->sr;
+    out.error.sumSqRec = t->sq;
+    out.error.dot = t->dot;
+    out.error.maxAbsErr = maxErr;
+    sum.widestKey = t->widestKey;
+    sum.saturated = static_cast<std::int64_t>(t->saturated);
+    sum.flushed = static_cast<std::int64_t>(t->flushed);
+    sum.nanBlocks = static_cast<std::int64_t>(t->nanBlocks);
+
+    if (bins > 0) {
+        const double m = maxErr > 0 ? maxErr : 1e-12;
+        a.bins = bins;
+        a.m = m;
+        a.perUnit = static_cast<double>(bins) / (m - -m);
+        a.rec = nullptr;
+        const std::size_t histBytes = static_cast<std::size_t>(bins) * sizeof(unsigned long long);
+        if (auto e = hist_.reserve(histBytes); e != cudaSuccess)
+            return cudaFailure(e, "allocation");
+        a.hist = hist_.as<unsigned long long>();
+        if (auto e = cudaMemsetAsync(a.hist, 0, histBytes, stream_); e != cudaSuccess)
+            return cudaFailure(e, "memset");
+        for (long long c = chunks - 1; c >= 0; --c) { // the last chunk may still be resident
+            auto x = src.device(c);
+            if (!x)
+                return x.error();
+            a.x = *x;
+            a.rows = src.rowsOf(c);
+            a.rowOffset = c * src.chunkRows;
+            if (auto e = launchGroups(*fam, a, 1, sms_, stream_); e != cudaSuccess)
+                return cudaFailure(e, "launch");
+            if (!step(chunks - 1 - c))
+                return cancelledError();
+        }
+        Histogram h;
+        h.lo = -m;
+        h.hi = m;
+        h.counts.assign(static_cast<std::size_t>(bins), 0);
+        cudaError_t e = cudaMemcpyAsync(h.counts.data(), a.hist, histBytes,
+                                        cudaMemcpyDeviceToHost, stream_);
+        if (e == cudaSuccess)
+            e = cudaStreamSynchronize(stream_);
+        if (e != cudaSuccess)
+            return cudaFailure(e, "kernel");
+        out.histogram = std::move(h);
+    }
+    return Out{std::move(out)};
+}
+
+std::optional<Result<FusedResult>> CudaEngine::analyze(const Scheme& s, MatrixView w,
+                                                       const FusedRequest& req,
+                                                       const ProgressFn& progress) {
+    auto plan = devicePlanFor(s, w.rows, w.cols);
+    if (!plan)
+        return std::nullopt;
+    std::lock_guard lock(mutex_);
+    if (auto e = cudaSetDevice(device_); e != cudaSuccess)
+        return Result<FusedResult>(cudaFailure(e, "device"));
+    FusedResult result;
+    if (req.keepReconstruction)
+        result.output.reconstruction.resize(w.size());
+    float* hostRec = req.keepReconstruction ? result.output.reconstruction.data() : nullptr;
+
+    // The whole tensor when it fits in half the free memory; else chunks of whole rows, two
+    // in flight (one copying, one computing), within a fifth of it.
+    std::size_t freeBytes = 0, totalBytes = 0;
+    if (auto e = cudaMemGetInfo(&freeBytes, &totalBytes); e != cudaSuccess)
+        return Result<FusedResult>(cudaFailure(e, "memory query"));
+    const std::size_t rowBytes =
+        static_cast<std::size_t>(w.cols) * sizeof(float) * (hostRec ? 2 : 1);
+    Source src;
+    src.type = InType::F32;
+    src.rows = w.rows;
+    src.cols = w.cols;
+    // QS_CUDA_MAX_CHUNK_BYTES caps a chunk's input (tests make small tensors stream with it).
+    std::size_t cap = freeBytes / 10;
+    if (const char* env = std::getenv("QS_CUDA_MAX_CHUNK_BYTES"))
+        cap = std::min<std::size_t>(cap, std::strtoull(env, nullptr, 10));
+    const bool whole = rowBytes * static_cast<std::size_t>(w.rows) <= std::min(freeBytes / 2, cap);
+    src.chunkRows = whole ? w.rows
+                          : static_cast<long long>(std::min<std::size_t>(
+                                cap / rowBytes, static_cast<std::size_t>(w.rows)));
+    if (src.chunkRows < 1)
+        return Result<FusedResult>(makeError("not enough free device memory for one row"));
+    const std::size_t chunkBytes =
+        static_cast<std::size_t>(src.chunkRows * w.cols) * sizeof(float);
+    long long resident[2] = {-1, -1};
+    src.device = [&](long long c) -> Result<const void*> {
+        const int slot = whole ? 0 : static_cast<int>(c % 2);
+        if (resident[slot] == c)
+            return static_cast<const void*>(input_[slot].p);
+        if (auto e = input_[slot].reserve(chunkBytes); e != cudaSuccess)
+            return cudaFailure(e, "allocation");
+        const float* from = w.data + c * src.chunkRows * w.cols;
+        const std::size_t bytes = static_cast<std::size_t>(src.rowsOf(c) * w.cols) * sizeof(float);
+        cudaError_t e = cudaSuccess;
+        if (whole) {
+            e = cudaMemcpyAsync(input_[0].p, from, bytes, cudaMemcpyHostToDevice, stream_);
+        } else {
+            // The staging buffer is free once its last copy finished; the device buffer once the
+            // kernels that read it did.
+            e = staging_[slot].reserve(chunkBytes);
+            if (e == cudaSuccess)
+                e = cudaEventSynchronize(copyDone_[slot]);
+            if (e == cudaSuccess) {
+                std::memcpy(staging_[slot].p, from, bytes);
+                e = cudaStreamWaitEvent(copyStream_, computeDone_[slot], 0);
+            }
+            if (e == cudaSuccess)
+                e = cudaMemcpyAsync(input_[slot].p, staging_[slot].p, bytes,
+                                    cudaMemcpyHostToDevice, copyStream_);
+            if (e == cudaSuccess)
+                e = cudaEventRecord(copyDone_[slot], copyStream_);
+            if (e == cudaSuccess)
+                e = cudaStreamWaitEvent(stream_, copyDone_[slot], 0);
+            // Kernels launched after this on stream_ read the slot: mark it busy until then.
+            if (e == cudaSuccess)
+                e = cudaEventRecord(computeDone_[1 - slot], stream_);
+        }
+        if (e != cudaSuccess)
+            return cudaFailure(e, "copy");
+        resident[slot] = c;
+        return static_cast<const void*>(input_[slot].p);
+    };
+    auto r = run(*plan, src, req.errorHistogramBins, hostRec, progress);
+    if (!r)
+        return Result<FusedResult>(r.error());
+    if (!*r)
+        return std::nullopt; // NaN/Inf: the CPU's plain path says what they become
+    result.error = (*r)->error;
+    result.errorHistogram = std::move((*r)->histogram);
+    describeDeviceResult(s, *plan, w, (*r)->summary, result.output);
+    return Result<FusedResult>(std::move(result));
+}
+
+double median(std::vector<double> v) {
+    return medianOf(std::move(v));
+}
+
+Result<BenchResult> CudaEngine::bench(const BenchRequest& req, const ProgressFn& progress) {
+    if (req.quantizeOnly)
+        return makeError("--stage quantize runs on the CPU only", ErrorKind::NotApplicable);
+    auto plan = devicePlanFor(req.scheme, req.rows, req.cols);
+    if (!plan)
+        return makeError(req.scheme.toString() + " has no CUDA kernels yet; try --backend cpu",
+                         ErrorKind::NotApplicable);
+    std::lock_guard lock(mutex_);
+    const auto n = static_cast<std::uint64_t>(req.rows) * static_cast<std::uint64_t>(req.cols);
+    const std::vector<float> values = syntheticGaussian(n, 0.02f, req.seed);
+    InType type = InType::F32;
+    std::vector<std::uint16_t> half;
+    if (req.dtype != DType::F32) {
+        type = req.dtype == DType::BF16 ? InType::BF16 : InType::F16;
+        half.resize(n);
+        for (std::uint64_t i = 0; i < n; ++i)
+            half[i] = type == InType::BF16 ? floatToBf16(values[i]) : floatToHalf(values[i]);
+    }
+    const void* host = half.empty() ? static_cast<const void*>(values.data()) : half.data();
+    const std::size_t bytes = n * static_cast<std::size_t>(inBytes(type));
+    if (auto e = input_[0].reserve(bytes); e != cudaSuccess)
+        return cudaFailure(e, "allocation");
+    if (auto e = cudaMemcpy(input_[0].p, host, bytes, cudaMemcpyHostToDevice); e != cudaSuccess)
+        return cudaFailure(e, "copy");
+    Source src;
+    src.type = type;
+    src.rows = req.rows;
+    src.cols = req.cols;
+    src.chunkRows = req.rows;
+    src.device = [&](long long) -> Result<const void*> {
+        return static_cast<const void*>(input_[0].p);
+    };
+
+    BenchResult res;
+    res.elements = n;
+    res.inputBytes = bytes;
+    res.threads = 1;
+    res.fused = true;
+    res.device = name_;
+    res.backend = "cuda";
+    const int total = req.warmup + req.repeat;
+    for (int i = 0; i < total; ++i) {
+        const auto t0 = Clock::now();
+        auto r = run(*plan, src, req.histogramBins, nullptr, {});
+        const double ms =
+            std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        if (!r)
+            return r.error();
+        if (!*r)
+            return makeError("the synthetic tensor holds NaN/Inf");
+        res.error = (*r)->error;
+        if (i >= req.warmup)
+            res.timesMs.push_back(ms);
+        if (!reportProgress(progress, 0.9 * (i + 1) / total))
+            return cancelledError();
+    }
+    res.medianMs = median(res.timesMs);
+
+    // The device's copy bandwidth in the same run: device-to-device copies of the input.
+    if (auto e = copy_.reserve(bytes); e != cudaSuccess)
+        return cudaFailure(e, "allocation");
+    cudaEvent_t start = nullptr, stop = nullptr;
+    cudaEventCreate(&start);
+    cudaEventCreate(&stop);
+    std::vector<double> copies;
+    cudaError_t e = cudaSuccess;
+    for (int i = 0; i < total && e == cudaSuccess; ++i) {
+        cudaEventRecord(start, stream_);
+        e = cudaMemcpyAsync(copy_.p, input_[0].p, bytes, cudaMemcpyDeviceToDevice, stream_);
+        cudaEventRecord(stop, stream_);
+        if (e == cudaSuccess)
+            e = cudaEventSynchronize(stop);
+        float ms = 0;
+        cudaEventElapsedTime(&ms, start, stop);
+        if (i >= req.warmup)
+            copies.push_back(ms);
+    }
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    if (e != cudaSuccess)
+        return cudaFailure(e, "copy");
+    res.readMedianMs = median(copies);
+    res.copyGbps = res.readMedianMs > 0 ? static_cast<double>(bytes) / (res.readMedianMs * 1e6) : 0;
+    return res;
+}
+
+} // namespace
+
+std::unique_ptr<DeviceEngine> openCudaEngine(std::string& why) {
+    const auto devs = devices(&why);
+    if (devs.empty())
+        return nullptr;
+    int sms = 1;
+    cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, devs[0].index);
+    auto engine = std::make_unique<CudaEngine>(devs[0].index, devs[0].name, sms);
+    if (const cudaError_t e = engine->init(); e != cudaSuccess) {
+        why = std::string("CUDA start-up failed: ") + cudaGetErrorString(e);
+        return nullptr;
+    }
+    return engine;
+}
+
+void registerCudaEngine() {
+    registerDeviceEngine(&openCudaEngine);
+}
+
+} // namespace qs::cuda

@@ -1,0 +1,71 @@
+#pragma once
+// The CUDA analysis kernels' launchers (cuda_kernels.cu), called by the engine (cuda_engine.cpp).
+// A tensor (or a chunk of whole rows of it) on the device is analysed group by group with the
+// arithmetic of cuda/device_math.h:
+//   tensor stats: min, max and whether any value is NaN/Inf (the whole-tensor scales, nvfp4);
+//   pass 0: each group's parameters and reconstruction, the error sums (double), max |error|,
+//     the widest group, the MX block counts, optionally the reconstruction itself;
+//   pass 1: the same reconstruction again, binned into the error histogram over [-m, m].
+// Groups run along rows; a warp holds 32 / lanes groups, a lane a pack of 16 bytes of input where
+// the layout allows (else single elements). Each block reduces in shared memory and adds once
+// to the global totals.
+
+#include "cuda/device_math.h"
+
+#include <cuda_runtime_api.h>
+
+namespace qs::cuda {
+
+enum class InType { F32, BF16, F16 };
+
+inline int inBytes(InType t) {
+    return t == InType::F32 ? 4 : 2;
+}
+
+struct Totals {
+    double se, sr, sq, dot;
+    unsigned long long maxAbsBits; // the double max |error| (>= 0: its bits order as it does)
+    unsigned long long widestKey;  // dev::widestKey
+    unsigned long long saturated, flushed, nanBlocks;
+    unsigned int tminKey, tmaxKey; // order-preserving encodings of the float min and max
+    int nonFinite;
+};
+
+// The encoding Totals::tminKey/tmaxKey use (unsigned order = float order) and back.
+__host__ __device__ inline unsigned int orderedKey(float f) {
+    const unsigned int u = dev::asBits(f);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+__host__ __device__ inline float fromOrderedKey(unsigned int k) {
+    return dev::asFloat((k & 0x80000000u) ? (k & 0x7FFFFFFFu) : ~k);
+}
+
+struct GroupArgs {
+    const void* x = nullptr; // rows x cols, row-major
+    InType type = InType::F32;
+    long long rows = 0, cols = 0, groupCols = 0, groupsPerRow = 0;
+    long long rowOffset = 0; // this chunk's first row in the tensor
+    bool wholeTensor = false;
+    float tmin = 0, tmax = 0; // the tensor's, for wholeTensor
+    float* rec = nullptr;     // pass 0: the reconstruction, when wanted
+    int bins = 0;             // pass 1
+    double m = 0, perUnit = 0;
+    unsigned long long* hist = nullptr;
+    Totals* totals = nullptr;
+};
+
+enum class Fam { Int, Nf, Mx };
+
+struct FamArgs {
+    Fam fam = Fam::Int;
+    dev::IntFam intFam;
+    dev::NfFam nfFam; // levels and midpoints in device memory
+    dev::MxFam mxFam;
+};
+
+cudaError_t launchTensorStats(const void* x, InType type, long long n, Totals* totals,
+                              cudaStream_t stream);
+cudaError_t launchGroups(const FamArgs& fam, const GroupArgs& args, int pass, int smCount,
+                         cudaStream_t stream);
+
+} // namespace qs::cuda

@@ -1,0 +1,291 @@
+#pragma once
+// The per-group and per-element arithmetic of the CUDA analysis kernels, written once for both
+// sides: nvcc compiles it into the kernels (__host__ __device__), and the host compiler into
+// test_device_math, which runs it group by group on the CPU and requires every reconstruction
+// bit to equal what the CPU quantizers (int_quant, nf_quant, mx_quant) compute. So the numbers a
+// GPU gives are checked wherever the tests run; only the kernels' loops and reductions need a
+// device (test_cuda_engine).
+//
+// Every operation here is one IEEE float operation as the CPU path does it: divisions are
+// divisions, no product is fused into an add (the .cu files build with -fmad=false), rounding
+// is round-half-to-even. Plain C++ (no CUDA headers) outside nvcc; no Qt, no std containers.
+
+#include <cstdint>
+#include <cstring>
+
+#if defined(__CUDACC__)
+#define QS_HD __host__ __device__ __forceinline__
+#else
+#define QS_HD inline
+#endif
+
+namespace qs::dev {
+
+QS_HD float asFloat(std::uint32_t u) {
+#if defined(__CUDA_ARCH__)
+    return __uint_as_float(u);
+#else
+    float f;
+    std::memcpy(&f, &u, sizeof f);
+    return f;
+#endif
+}
+
+QS_HD std::uint32_t asBits(float f) {
+#if defined(__CUDA_ARCH__)
+    return __float_as_uint(f);
+#else
+    std::uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    return u;
+#endif
+}
+
+// Round half to even for |t| < 2^22 (the callers clamp first): 1.5 * 2^23 added and removed.
+QS_HD float rneSmall(float t) {
+    constexpr float kMagic = 12582912.0f;
+    return (t + kMagic) - kMagic;
+}
+
+// Round half to even for any float (std::nearbyint in the default rounding mode).
+QS_HD float rne(float t) {
+    const float a = t < 0 ? -t : t;
+    if (!(a < 8388608.0f)) // already an integer (or NaN/Inf)
+        return t;
+    const float r = rneSmall(a);
+    return t < 0 || (t == 0 && (asBits(t) >> 31)) ? -r : r;
+}
+
+QS_HD float clampf(float v, float lo, float hi) { // std::clamp's order of comparisons
+    return v < lo ? lo : hi < v ? hi : v;
+}
+
+QS_HD float absf(float v) {
+    return asFloat(asBits(v) & 0x7FFFFFFFu);
+}
+
+QS_HD float copySign(float mag, float sign) {
+    return asFloat((asBits(mag) & 0x7FFFFFFFu) | (asBits(sign) & 0x80000000u));
+}
+
+// 2^k for k in [-127, 127], exactly (2^-127 is the fp32 subnormal 0x00400000).
+QS_HD float pow2(int k) {
+    return k >= -126 ? asFloat(static_cast<std::uint32_t>(k + 127) << 23) : asFloat(0x00400000u);
+}
+
+// ---- stored inputs ------------------------------------------------------------------------
+
+QS_HD float bf16ToFloat(std::uint16_t b) {
+    return asFloat(static_cast<std::uint32_t>(b) << 16);
+}
+
+QS_HD float f16ToFloat(std::uint16_t h) {
+    const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+    const std::uint32_t e = (h >> 10) & 0x1Fu, m = h & 0x3FFu;
+    if (e == 0x1F) // Inf / NaN
+        return asFloat(sign | 0x7F800000u | (m << 13));
+    if (e != 0)
+        return asFloat(sign | ((e + 112) << 23) | (m << 13));
+    // zero or subnormal: m * 2^-24, exact in float
+    const float v = static_cast<float>(m) * 5.9604644775390625e-08f;
+    return copySign(v, asFloat(sign));
+}
+
+// ---- int: affine codes (quant/int_params.h) --------------------------------------------------
+
+struct IntFam {
+    int bits = 4;
+    bool symmetric = true, fullRange = false;
+    int qmin = 0, qmax = 0;
+
+    struct Group {
+        float scale = 1, lo = 0, hi = 0; // codes clamp to [qmin - zero, qmax - zero]
+        int zero = 0;
+        float key = 0; // what "widest" means: the scale
+    };
+
+    QS_HD Group group(float mn, float mx) const {
+        Group g;
+        if (symmetric) {
+            const float am = absf(mn), bm = absf(mx);
+            const float absmax = am < bm ? bm : am; // std::max(|mn|, |mx|)
+            const float denom = fullRange ? static_cast<float>((1 << bits) - 1) / 2.0f
+                                          : static_cast<float>((1 << (bits - 1)) - 1);
+            const float scale = absmax / denom;
+            g.scale = scale > 0.0f ? scale : 1.0f;
+        } else {
+            const float lo = mn < 0.0f ? mn : 0.0f; // std::min(mn, 0)
+            const float hi = 0.0f < mx ? mx : 0.0f; // std::max(mx, 0)
+            const float scale = (hi - lo) / static_cast<float>((1 << bits) - 1);
+            if (scale > 0.0f) {
+                g.scale = scale;
+                g.zero = static_cast<int>(rne(-lo / scale));
+            }
+        }
+        g.lo = static_cast<float>(qmin - g.zero);
+        g.hi = static_cast<float>(qmax - g.zero);
+        g.key = g.scale;
+        return g;
+    }
+    // scale * rne(clamp(x / scale, lo, hi)): as the CPU's fused and plain paths.
+    QS_HD float rec(const Group& g, float x, unsigned&) const {
+        return g.scale * rneSmall(clampf(x / g.scale, g.lo, g.hi));
+    }
+};
+
+// ---- nf: NormalFloat codebooks (quant/nf_quant.h) -------------------------------------------
+
+constexpr int kMaxLevels = 256;
+
+struct NfFam {
+    int count = 16;         // levels
+    const float* levels;    // sorted, `count`
+    const float* midpoints; // `count - 1`
+    float zeroLevel = 0;
+
+    struct Group {
+        float a = 0;
+        float inv = 0;
+        float key = 0;
+    };
+
+    QS_HD Group group(float mn, float mx) const {
+        Group g;
+        const float am = absf(mn), bm = absf(mx);
+        g.a = am < bm ? bm : am;
+        g.inv = g.a > 0.0f ? 1.0f / g.a : 0.0f;
+        g.key = g.a;
+        return g;
+    }
+    // The nearest level of clamp(x / a, -1, 1), a tie staying on the lower level; an all-zero
+    // block reconstructs as the zero level times a.
+    QS_HD float rec(const Group& g, float x, unsigned&) const {
+        if (!(g.a > 0.0f))
+            return zeroLevel * g.a;
+        const float t = clampf(x * g.inv, -1.0f, 1.0f);
+        int below = 0;
+        for (int i = 0; i + 1 < count; ++i)
+            below += t > midpoints[i] ? 1 : 0;
+        return levels[below] * g.a;
+    }
+};
+
+// ---- element formats and microscaling (quant/float_formats.h, quant/mx_quant.h) -------------
+
+enum : unsigned { kSaturated = 1u, kNonZero = 2u, kNanBlock = 4u };
+
+struct ElementSpec {
+    int mbits = 1, bias = 1; // Int8: unused
+    bool int8 = false;
+    float maxNormal = 6.0f;
+};
+
+// |x| <= maxNormal rounded half to even onto the format's grid (float_formats.cpp roundToGrid).
+QS_HD float roundToElement(const ElementSpec& f, float c) {
+    if (f.int8) {
+        const float k = clampf(rne(c * 64.0f), -127.0f, 127.0f);
+        return static_cast<float>(static_cast<int>(k)) / 64.0f; // the code keeps no -0
+
+    }
+    const float a = absf(c);
+    const int emin = 1 - f.bias;
+    int e = static_cast<int>(asBits(a) >> 23) - 127;
+    e = e < emin ? emin : e;
+    const float quantum = asFloat(static_cast<std::uint32_t>(e - f.mbits + 127) << 23);
+    const float r = rneSmall(a / quantum);
+    return copySign(r * quantum, c);
+}
+
+enum class MxRule { Floor, Ceil, Even, RCeil };
+
+struct MxFam {
+    ElementSpec elem;
+    MxRule rule = MxRule::Floor;
+    int emaxPow2 = 2;
+    int mantissaBits = 1; // Int8: 6
+    bool nv = false;      // nvfp4
+    float tensorScale = 0; // nvfp4: amax_tensor / 2688, set before the groups run
+
+    struct Group {
+        float scale = 0; // NaN for a non-finite block
+        float inv = 0;   // MX: the exact reciprocal power of two
+        float key = 0;   // the scale
+    };
+
+    // The biased E8M0 exponent of a block's absolute maximum (mxScaleExponent).
+    QS_HD int scaleExponent(float amax) const {
+        if (rule == MxRule::RCeil) {
+            const float x = amax * (1.0f / elem.maxNormal);
+            const std::uint32_t bits = asBits(absf(x));
+            const std::uint32_t biased = bits >> 23, mant = bits & 0x7FFFFFu;
+            if (biased >= 0xFF)
+                return 0xFF;
+            const std::uint32_t up = biased == 0 ? (mant > 0x400000u ? 1u : 0u) : (mant ? 1u : 0u);
+            return static_cast<int>(biased + up > 0xFF ? 0xFF : biased + up);
+        }
+        std::uint32_t bits = asBits(amax);
+        if (rule == MxRule::Even)
+            bits = (bits + (1u << (23 - mantissaBits - 1))) & 0xFF800000u;
+        if (((bits >> 23) & 0xFF) == 0xFF)
+            return 0xFF;
+        int unbiased = static_cast<int>((bits >> 23) & 0xFF) - 127;
+        if (rule == MxRule::Ceil && (bits & 0x7FFFFF) != 0)
+            ++unbiased;
+        unbiased -= emaxPow2;
+        unbiased = unbiased < -127 ? -127 : unbiased > 128 ? 128 : unbiased;
+        return unbiased + 127;
+    }
+
+    QS_HD Group group(float mn, float mx) const {
+        Group g;
+        const float am = absf(mn), bm = absf(mx);
+        const float amax = am < bm ? bm : am;
+        if (nv) {
+            const float scaled = (amax / 6.0f) / tensorScale;
+            const ElementSpec e4m3{3, 7, false, 448.0f};
+            const float s8 = roundToElement(e4m3, clampf(scaled, 0.015625f, 448.0f));
+            g.scale = tensorScale * s8;
+        } else {
+            const int e = scaleExponent(amax);
+            g.scale = e == 0xFF ? asFloat(0x7FC00000u) : pow2(e - 127);
+            g.inv = e == 0xFF ? 0.0f : pow2(127 - e);
+        }
+        g.key = g.scale;
+        return g;
+    }
+    QS_HD float rec(const Group& g, float x, unsigned& flags) const {
+        if (!(g.scale == g.scale)) { // the NaN scale (0xFF): the whole block is NaN
+            flags |= kNanBlock;
+            return g.scale;
+        }
+        const float t = nv ? x / g.scale : x * g.inv;
+        if (absf(t) > elem.maxNormal)
+            flags |= kSaturated;
+        const float e = roundToElement(elem, clampf(t, -elem.maxNormal, elem.maxNormal));
+        if (e != 0.0f)
+            flags |= kNonZero;
+        return e * g.scale;
+    }
+};
+
+// The "widest group" key: the larger metric wins, then the lower index (as std::max_element
+// picks the first of equals). The metric is >= 0, so its bits order as the value does.
+QS_HD unsigned long long widestKey(float metric, std::uint32_t index) {
+    return (static_cast<unsigned long long>(asBits(metric)) << 32) |
+           static_cast<unsigned long long>(0xFFFFFFFFu - index);
+}
+QS_HD std::uint32_t widestIndex(unsigned long long key) {
+    return 0xFFFFFFFFu - static_cast<std::uint32_t>(key & 0xFFFFFFFFull);
+}
+QS_HD float widestMetric(unsigned long long key) {
+    return asFloat(static_cast<std::uint32_t>(key >> 32));
+}
+
+// The error histogram's bin of e = x - x^ over [-m, m) (the last bin includes m), as
+// computeDifferenceHistogram and the fused CPU path compute it.
+QS_HD int errorBin(double e, double m, double perUnit, int last) {
+    const auto i = static_cast<long long>((e + m) * perUnit);
+    return i < last ? static_cast<int>(i) : last;
+}
+
+} // namespace qs::dev

@@ -1,0 +1,142 @@
+#include "cuda/device_plan.h"
+
+#include "quant/float_formats.h"
+#include "quant/float_quant.h"
+#include "quant/group_quant.h"
+#include "quant/int_params.h"
+#include "quant/int_quant.h"
+#include "quant/mx_quant.h"
+#include "quant/nf_quant.h"
+#include "quant/normal_float.h"
+
+#include <algorithm>
+
+namespace qs {
+namespace {
+
+bool intCovered(const Scheme& s) {
+    return s.family == "int" && s.bits >= 2 && s.bits <= 8 && s.clip == Clip::MinMax &&
+           s.rounding == Rounding::Nearest;
+}
+
+bool nfCovered(const Scheme& s, std::int64_t cols) {
+    return s.family == "nf" && s.bits >= 2 && s.bits <= 8 && !s.doubleQuant &&
+           s.clip == Clip::MinMax && s.rounding == Rounding::Nearest && s.extra.empty() &&
+           s.granularity != Granularity::Block &&
+           (s.granularity != Granularity::Group || (s.groupSize > 0 && cols % s.groupSize == 0));
+}
+
+bool mxCovered(const Scheme& s) {
+    const FamilyInfo* f = findFamily(s.family);
+    return f && f->kind == FamilyKind::Microscaling && s.rounding == Rounding::Nearest &&
+           s.groupSize > 0;
+}
+
+dev::MxRule mxRule(MxScaleRule r) {
+    switch (r) {
+    case MxScaleRule::Ceil:
+        return dev::MxRule::Ceil;
+    case MxScaleRule::Even:
+        return dev::MxRule::Even;
+    case MxScaleRule::RCeil:
+        return dev::MxRule::RCeil;
+    case MxScaleRule::Floor:
+        break;
+    }
+    return dev::MxRule::Floor;
+}
+
+} // namespace
+
+std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std::int64_t cols) {
+    if (rows <= 0 || cols <= 0)
+        return std::nullopt;
+    DevicePlan p;
+    p.rows = rows;
+    p.cols = cols;
+    if (intCovered(s) || nfCovered(s, cols)) {
+        const GroupLayout layout = groupLayout(s, rows, cols);
+        p.wholeTensor = layout.wholeTensor;
+        p.groupCols = layout.wholeTensor ? cols : layout.groupCols;
+    } else if (mxCovered(s)) {
+        p.groupCols = s.groupSize;
+    } else {
+        return std::nullopt;
+    }
+    p.groupsPerRow = (cols + p.groupCols - 1) / p.groupCols;
+    if (s.family == "int") {
+        p.family = DeviceFamily::Int;
+        const intq::Range r = intq::codeRange(s);
+        p.intFam.bits = s.bits;
+        p.intFam.symmetric = s.symmetric;
+        p.intFam.fullRange = s.fullRange;
+        p.intFam.qmin = r.qmin;
+        p.intFam.qmax = r.qmax;
+    } else if (s.family == "nf") {
+        p.family = DeviceFamily::Nf;
+        p.levels = normalFloatCodebook(s.bits);
+        p.midpoints = levelMidpoints(p.levels);
+        const auto z = std::find(p.levels.begin(), p.levels.end(), 0.0f);
+        p.zeroLevel = z != p.levels.end() ? *z : 0.0f;
+    } else {
+        p.family = DeviceFamily::Mx;
+        const ElementFormat fmt = elementFormatOf(s.family);
+        const ElementFormatInfo& info = formatInfo(fmt);
+        dev::MxFam& m = p.mxFam;
+        m.elem.int8 = fmt == ElementFormat::Int8;
+        m.elem.mbits = info.mbits;
+        m.elem.bias = info.bias;
+        m.elem.maxNormal = info.maxNormal;
+        m.rule = mxRule(s.scaleRule);
+        m.emaxPow2 = info.emaxPow2;
+        m.mantissaBits = m.elem.int8 ? 6 : info.mbits;
+        m.nv = s.family == "nvfp4";
+    }
+    return p;
+}
+
+float nvfp4TensorScale(float tensorMin, float tensorMax) {
+    const float amax = std::max(std::fabs(tensorMin), std::fabs(tensorMax));
+    return amax == 0.0f ? 0.0f : amax / 2688.0f;
+}
+
+void describeDeviceResult(const Scheme& s, const DevicePlan& plan, MatrixView w,
+                          const DeviceSummary& sum, QuantOutput& out) {
+    const std::uint32_t widest = dev::widestIndex(sum.widestKey);
+    const float metric = dev::widestMetric(sum.widestKey);
+    const auto groups = static_cast<std::size_t>(plan.wholeTensor ? 1 : plan.groupCount());
+    switch (plan.family) {
+    case DeviceFamily::Int: {
+        out.cost = intStorageCost(s, plan.rows, plan.cols);
+        float mn = sum.tensorMin, mx = sum.tensorMax;
+        if (!plan.wholeTensor) { // the widest group's own range, for its zero-point
+            const std::int64_t r = widest / plan.groupsPerRow, g = widest % plan.groupsPerRow;
+            const float* x = w.data + r * plan.cols + g * plan.groupCols;
+            const std::int64_t n = std::min(plan.groupCols, plan.cols - g * plan.groupCols);
+            mn = *std::min_element(x, x + n);
+            mx = *std::max_element(x, x + n);
+        }
+        const dev::IntFam::Group g = plan.intFam.group(mn, mx);
+        setWidestIntLevels(s, g.scale, g.zero, plan.wholeTensor ? 0 : widest, groups,
+                           plan.groupsPerRow, out);
+        break;
+    }
+    case DeviceFamily::Nf: {
+        const std::int64_t block = plan.wholeTensor ? plan.rows * plan.cols : plan.groupCols;
+        const float a = plan.wholeTensor
+                            ? std::max(std::fabs(sum.tensorMin), std::fabs(sum.tensorMax))
+                            : metric;
+        describeNf(s, plan.rows * plan.cols, block, groups, plan.wholeTensor ? 0 : widest, a, out);
+        break;
+    }
+    case DeviceFamily::Mx:
+        out.cost = mxStorageCost(s, plan.rows, plan.cols);
+        if (plan.mxFam.nv && nvfp4TensorScale(sum.tensorMin, sum.tensorMax) == 0.0f)
+            break; // an all-zero tensor: quantizeMx reports nothing more
+        describeMxBlocks(s, sum.widestKey ? metric : 0.0f, widest, sum.saturated, sum.flushed,
+                         sum.nanBlocks, out);
+        break;
+    }
+}
+
+} // namespace qs

@@ -1,0 +1,61 @@
+#pragma once
+// What a device runs for a scheme: the family's arithmetic (cuda/device_math.h) with its tables,
+// the group layout, and how the result is described afterwards (cost, levels and note,
+// diagnostics) in the very words of the CPU quantizers. Plain C++, built into qs_core whether or
+// not CUDA is, so test_device_math can run the device arithmetic against the CPU everywhere.
+//
+// Covered: `int` with round-to-nearest and the minmax clip, at every granularity; `nf` without
+// dq where its blocks are whole groups of a row (as the CPU's fused path); every microscaling
+// family (mxfp4/6/8, mxint8, nvfp4) with round-to-nearest, any scale rule.
+
+#include "cuda/device_math.h"
+#include "quant/registry.h"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace qs {
+
+enum class DeviceFamily { Int, Nf, Mx };
+
+struct DevicePlan {
+    DeviceFamily family = DeviceFamily::Int;
+    dev::IntFam intFam;
+    dev::MxFam mxFam;
+    std::vector<float> levels, midpoints; // nf's tables (dev::NfFam points into them)
+    float zeroLevel = 0;
+    std::int64_t rows = 0, cols = 0;
+    std::int64_t groupCols = 0, groupsPerRow = 0;
+    bool wholeTensor = false; // one group: its parameters come from the tensor's min and max
+    bool needsTensorStats() const { return wholeTensor || mxFam.nv; }
+    std::int64_t groupCount() const { return rows * groupsPerRow; }
+    dev::NfFam nfFam() const {
+        dev::NfFam f;
+        f.count = static_cast<int>(levels.size());
+        f.levels = levels.data();
+        f.midpoints = midpoints.data();
+        f.zeroLevel = zeroLevel;
+        return f;
+    }
+};
+
+// nullopt when the scheme (or its layout on this shape) is not covered.
+std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std::int64_t cols);
+
+// What a device run found besides the sums and the histogram.
+struct DeviceSummary {
+    float tensorMin = 0, tensorMax = 0;    // with needsTensorStats()
+    unsigned long long widestKey = 0;      // dev::widestKey of the widest group (MX: its row)
+    std::int64_t saturated = 0, flushed = 0, nanBlocks = 0; // MX block counts
+};
+
+// nvfp4's per-tensor scale from the tensor's min and max (0 for an all-zero tensor).
+float nvfp4TensorScale(float tensorMin, float tensorMax);
+
+// Cost, levels, note and diagnostics, as quantize() gives them. `w` is the input on the host
+// (int's widest group's zero-point is recomputed from it).
+void describeDeviceResult(const Scheme& s, const DevicePlan& plan, MatrixView w,
+                          const DeviceSummary& summary, QuantOutput& out);
+
+} // namespace qs

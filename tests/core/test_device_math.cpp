@@ -1,0 +1,245 @@
+// The CUDA kernels' arithmetic (cuda/device_math.h, cuda/device_plan.h), run group by group on
+// the host exactly as a kernel runs it, against the CPU quantizers: every reconstruction bit,
+// the levels, note, cost and diagnostics. This runs on every machine, with or without a GPU;
+// test_cuda_engine then checks the kernels' loops on a device.
+#include "cuda/device_plan.h"
+
+#include "quant_helpers.h"
+#include "tensor/dtype.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+using namespace qs;
+using namespace qs::test;
+
+namespace {
+
+struct Emulated {
+    std::vector<float> rec;
+    DeviceSummary summary;
+};
+
+// What the kernels do: the tensor's min/max where the plan needs them, then per group its
+// min/max, its parameters, each element's reconstruction and flags, and the widest group.
+Emulated emulate(DevicePlan plan, MatrixView w) {
+    Emulated e;
+    e.rec.assign(w.size(), 0.0f);
+    DeviceSummary& sum = e.summary;
+    sum.tensorMin = *std::min_element(w.data, w.data + w.size());
+    sum.tensorMax = *std::max_element(w.data, w.data + w.size());
+    if (plan.mxFam.nv) {
+        plan.mxFam.tensorScale = nvfp4TensorScale(sum.tensorMin, sum.tensorMax);
+        if (plan.mxFam.tensorScale == 0.0f)
+            return e;
+    }
+    const dev::NfFam nf = plan.nfFam();
+    for (std::int64_t r = 0; r < plan.rows; ++r)
+        for (std::int64_t g = 0; g < plan.groupsPerRow; ++g) {
+            const std::int64_t c0 = g * plan.groupCols;
+            const std::int64_t n = std::min(plan.groupCols, plan.cols - c0);
+            const float* x = w.data + r * plan.cols + c0;
+            float* out = e.rec.data() + r * plan.cols + c0;
+            float mn = sum.tensorMin, mx = sum.tensorMax;
+            if (!plan.wholeTensor) {
+                mn = *std::min_element(x, x + n);
+                mx = *std::max_element(x, x + n);
+            }
+            unsigned flags = 0;
+            float key = 0;
+            for (std::int64_t k = 0; k < n; ++k) {
+                switch (plan.family) {
+                case DeviceFamily::Int: {
+                    const auto p = plan.intFam.group(mn, mx);
+                    out[k] = plan.intFam.rec(p, x[k], flags);
+                    key = p.key;
+                    break;
+                }
+                case DeviceFamily::Nf: {
+                    const auto p = nf.group(mn, mx);
+                    out[k] = nf.rec(p, x[k], flags);
+                    key = p.key;
+                    break;
+                }
+                case DeviceFamily::Mx: {
+                    const auto p = plan.mxFam.group(mn, mx);
+                    out[k] = plan.mxFam.rec(p, x[k], flags);
+                    key = p.key;
+                    break;
+                }
+                }
+            }
+            const auto gi = static_cast<std::uint32_t>(r * plan.groupsPerRow + g);
+            const std::uint32_t index = plan.family == DeviceFamily::Mx ? static_cast<std::uint32_t>(r) : gi;
+            if (!std::isnan(key))
+                sum.widestKey = std::max(sum.widestKey, dev::widestKey(key, index));
+            if (plan.family == DeviceFamily::Mx) {
+                const float amax = std::max(std::fabs(mn), std::fabs(mx));
+                if (flags & dev::kNanBlock)
+                    ++sum.nanBlocks;
+                else {
+                    sum.saturated += (flags & dev::kSaturated) ? 1 : 0;
+                    sum.flushed += !(flags & dev::kNonZero) && amax > 0.0f ? 1 : 0;
+                }
+            }
+        }
+    return e;
+}
+
+std::vector<float> hardWeights(std::int64_t rows, std::int64_t cols, unsigned seed, float sd) {
+    auto w = gaussian(static_cast<std::size_t>(rows * cols), seed, sd);
+    // Ties at half steps, a zero row, a constant stretch, tiny and huge values, -0.
+    for (std::int64_t k = 0; k < std::min<std::int64_t>(cols, 16); ++k)
+        w[static_cast<std::size_t>(k)] = 0.25f * static_cast<float>(k) - 2.0f;
+    if (rows > 3) {
+        for (std::int64_t c = 0; c < cols; ++c) {
+            w[static_cast<std::size_t>(cols + c)] = 0.0f;
+            w[static_cast<std::size_t>(2 * cols + c)] = c % 2 ? 1e-30f : -0.0f;
+            w[static_cast<std::size_t>(3 * cols + c)] = c < 40 ? 0.5f : w[3 * cols + c];
+        }
+    }
+    w[w.size() / 2] = 37.0f * sd;
+    w.back() = -0.0f;
+    return w;
+}
+
+Scheme parseScheme(const std::string& spec) {
+    auto s = Scheme::parse(spec);
+    if (!s)
+        qFatal("bad spec %s: %s", spec.c_str(), s.message().c_str());
+    return *s;
+}
+
+bool sameBits(float a, float b) {
+    return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+} // namespace
+
+class TestDeviceMath : public QObject {
+    Q_OBJECT
+private slots:
+    void inputDecodersAreExact();
+    void roundingHelpers();
+    void matchesTheCpuQuantizers_data();
+    void matchesTheCpuQuantizers();
+    void allZeroTensors();
+    void coversWhatItClaims();
+};
+
+void TestDeviceMath::inputDecodersAreExact() {
+    for (std::uint32_t h = 0; h < 65536; ++h) {
+        const float a = dev::f16ToFloat(static_cast<std::uint16_t>(h));
+        const float b = halfToFloat(static_cast<std::uint16_t>(h));
+        QVERIFY2(sameBits(a, b) || (std::isnan(a) && std::isnan(b)), qPrintable(QString::number(h)));
+        const float c = dev::bf16ToFloat(static_cast<std::uint16_t>(h));
+        const float d = bf16ToFloat(static_cast<std::uint16_t>(h));
+        QVERIFY(sameBits(c, d) || (std::isnan(c) && std::isnan(d)));
+    }
+}
+
+void TestDeviceMath::roundingHelpers() {
+    for (float t : {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 0.49999997f, 1e7f, -3e9f, 8388607.5f,
+                    -0.0f, 0.0f, 4194303.5f})
+        QVERIFY2(sameBits(dev::rne(t), std::nearbyint(t)), qPrintable(QString::number(t)));
+    for (int k = -127; k <= 127; ++k)
+        QCOMPARE(dev::pow2(k), std::ldexp(1.0f, k));
+    QCOMPARE(dev::widestIndex(dev::widestKey(3.5f, 17)), 17u);
+    QVERIFY(dev::widestKey(2.0f, 5) > dev::widestKey(2.0f, 9)); // first of equals
+    QVERIFY(dev::widestKey(2.0f, 9) > dev::widestKey(1.0f, 0));
+}
+
+void TestDeviceMath::matchesTheCpuQuantizers_data() {
+    QTest::addColumn<QString>("spec");
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("cols");
+    QTest::addColumn<float>("sd");
+    const char* specs[] = {"int4:g128",     "int4:g128:sym", "int8:channel", "int3:g64:sym:range=full",
+                           "int2:g32",      "int4",          "int4:sym",     "int8:g100",
+                           "nf4:g64",       "nf4:channel",   "nf3:tensor",   "nf2:g32",
+                           "nf8:g128",      "mxfp4",         "mxfp6_e2m3",   "mxfp6_e3m2",
+                           "mxfp8_e4m3",    "mxfp8_e5m2",    "mxint8",       "nvfp4",
+                           "mxfp4:scale=ceil", "mxfp4:scale=even", "mxfp8_e4m3:scale=rceil",
+                           "mxint8:scale=even"};
+    for (const char* s : specs) {
+        QTest::newRow(qPrintable(QString(s) + " 37x512")) << QString(s) << 37 << 512 << 0.02f;
+        QTest::newRow(qPrintable(QString(s) + " 9x1000")) << QString(s) << 9 << 1000 << 1.0f;
+        QTest::newRow(qPrintable(QString(s) + " 6x80 tiny")) << QString(s) << 6 << 80 << 1e-36f;
+        QTest::newRow(qPrintable(QString(s) + " 5x33 huge")) << QString(s) << 5 << 33 << 1e35f;
+    }
+}
+
+void TestDeviceMath::matchesTheCpuQuantizers() {
+    QFETCH(QString, spec);
+    QFETCH(int, rows);
+    QFETCH(int, cols);
+    QFETCH(float, sd);
+    const Scheme s = parseScheme(spec.toStdString());
+    const auto w = hardWeights(rows, cols, 7u + static_cast<unsigned>(rows), sd);
+    const MatrixView m{w.data(), rows, cols};
+    const auto plan = devicePlanFor(s, rows, cols);
+    if (s.family == "nf" && s.granularity == Granularity::Group && cols % s.groupSize != 0) {
+        QVERIFY(!plan);
+        return;
+    }
+    QVERIFY2(plan, "not covered");
+    auto cpu = quantize(s, m);
+    QVERIFY2(cpu, qPrintable(QString::fromStdString(cpu ? "" : cpu.message())));
+    const Emulated dev = emulate(*plan, m);
+    for (std::size_t i = 0; i < w.size(); ++i)
+        QVERIFY2(sameBits(dev.rec[i], cpu->reconstruction[i]),
+                 qPrintable(QString("element %1: x %2 device %3 cpu %4")
+                                .arg(i)
+                                .arg(double(w[i]), 0, 'g', 9)
+                                .arg(double(dev.rec[i]), 0, 'g', 9)
+                                .arg(double(cpu->reconstruction[i]), 0, 'g', 9)));
+    QuantOutput described;
+    describeDeviceResult(s, *plan, m, dev.summary, described);
+    QCOMPARE(described.cost.elements, cpu->cost.elements);
+    QCOMPARE(described.cost.payloadBits, cpu->cost.payloadBits);
+    QCOMPARE(described.cost.scaleBits, cpu->cost.scaleBits);
+    QCOMPARE(described.cost.zeroBits, cpu->cost.zeroBits);
+    QCOMPARE(described.cost.extraBits, cpu->cost.extraBits);
+    QCOMPARE(described.levels, cpu->levels);
+    QCOMPARE(described.levelsNote, cpu->levelsNote);
+    QCOMPARE(described.diagnostics.size(), cpu->diagnostics.size());
+    for (std::size_t i = 0; i < described.diagnostics.size(); ++i) {
+        QCOMPARE(described.diagnostics[i].key, cpu->diagnostics[i].key);
+        QCOMPARE(described.diagnostics[i].value, cpu->diagnostics[i].value);
+    }
+}
+
+void TestDeviceMath::allZeroTensors() {
+    const std::vector<float> w(64 * 48, 0.0f);
+    const MatrixView m{w.data(), 64, 48};
+    for (const char* spec : {"int4:g16", "nf4:g16", "mxfp4", "nvfp4", "int4:tensor"}) {
+        const Scheme s = parseScheme(spec);
+        const auto plan = devicePlanFor(s, 64, 48);
+        QVERIFY(plan);
+        auto cpu = quantize(s, m);
+        QVERIFY(cpu);
+        const Emulated dev = emulate(*plan, m);
+        for (std::size_t i = 0; i < w.size(); ++i)
+            QVERIFY(sameBits(dev.rec[i], cpu->reconstruction[i]));
+        QuantOutput described;
+        describeDeviceResult(s, *plan, m, dev.summary, described);
+        QCOMPARE(described.levels, cpu->levels);
+        QCOMPARE(described.levelsNote, cpu->levelsNote);
+        QCOMPARE(described.diagnostics.size(), cpu->diagnostics.size());
+    }
+}
+
+void TestDeviceMath::coversWhatItClaims() {
+    for (const char* spec : {"int4:g128:clip=mse", "int4:g128:round=stochastic", "nf4:g64:dq",
+                             "q4_k", "hqq4:g64", "mxfp4:round=stochastic", "fp8_e4m3", "kmeans3"})
+        QVERIFY2(!devicePlanFor(parseScheme(spec), 64, 256), spec);
+    QVERIFY(!devicePlanFor(parseScheme("nf4:g64"), 3, 172)); // blocks straddle rows
+    QVERIFY(devicePlanFor(parseScheme("nf4:g64"), 3, 128));
+    QVERIFY(!devicePlanFor(parseScheme("int4"), 0, 128));
+}
+
+QTEST_APPLESS_MAIN(TestDeviceMath)
+#include "test_device_math.moc"

@@ -1,0 +1,69 @@
+#include "widgets/backend_selector.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSettings>
+#include <QSignalBlocker>
+
+namespace qs {
+namespace {
+
+const QString kSettingsKey = QStringLiteral("compute/backend");
+
+} // namespace
+
+BackendSelector::BackendSelector(QWidget* parent)
+    : QWidget(parent), m_combo(new QComboBox(this)), m_device(new QLabel(this)) {
+    setObjectName(QStringLiteral("backendSelector"));
+    m_combo->setObjectName(QStringLiteral("backendCombo"));
+    m_combo->addItem(tr("Auto"), QStringLiteral("auto"));
+    m_combo->addItem(tr("CPU"), QStringLiteral("cpu"));
+    m_combo->addItem(tr("CUDA"), QStringLiteral("cuda"));
+    m_combo->setToolTip(tr("Where analyses run: Auto takes the GPU when there is one"));
+    m_device->setObjectName(QStringLiteral("backendDevice"));
+    auto* layout = new QHBoxLayout(this);
+    layout->setContentsMargins(8, 0, 4, 0);
+    layout->setSpacing(6);
+    layout->addWidget(new QLabel(tr("Compute:"), this));
+    layout->addWidget(m_combo);
+    layout->addWidget(m_device);
+    connect(m_combo, &QComboBox::currentIndexChanged, this, [this] {
+        const auto b = parseBackend(m_combo->currentData().toString().toStdString());
+        const BackendStatus st = selectBackend(b.value_or(Backend::Auto));
+        QSettings().setValue(kSettingsKey, m_combo->currentData());
+        show(st);
+        Q_EMIT backendChanged(QString::fromStdString(st.note));
+    });
+}
+
+Backend BackendSelector::remembered() {
+    const QString v = QSettings().value(kSettingsKey, QStringLiteral("auto")).toString();
+    return parseBackend(v.toStdString()).value_or(Backend::Auto);
+}
+
+void BackendSelector::apply(Backend choice) {
+    const QSignalBlocker block(m_combo);
+    m_combo->setCurrentIndex(m_combo->findData(QString::fromUtf8(backendName(choice).data())));
+    show(selectBackend(choice));
+}
+
+void BackendSelector::show(const BackendStatus& st) {
+    const bool cuda = st.active == Backend::Cuda;
+    QString text = (cuda ? tr("CUDA · %1") : tr("CPU · %1")).arg(QString::fromStdString(st.device));
+    if (!st.note.empty())
+        text += tr(" — CUDA unavailable");
+    m_device->setText(text);
+    m_device->setStyleSheet(st.note.empty() ? QStringLiteral("QLabel { color: #505050; }")
+                                            : QStringLiteral("QLabel { color: #B45309; }"));
+    QString tip = cuda ? tr("Analyses the GPU has kernels for run on %1; the others on the CPU.")
+                             .arg(QString::fromStdString(st.device))
+                       : tr("Analyses run on the CPU (%1).").arg(QString::fromStdString(st.device));
+    if (!st.note.empty())
+        tip += QStringLiteral("\n") + QString::fromStdString(st.note);
+    else if (!deviceEngineBuilt())
+        tip += tr("\nThis build has no CUDA backend.");
+    m_device->setToolTip(tip);
+}
+
+} // namespace qs

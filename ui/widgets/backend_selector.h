@@ -1,0 +1,37 @@
+#pragma once
+// Status-bar selector of the compute backend (Auto / CPU / CUDA) beside the name of the device
+// that computes: "CUDA · NVIDIA H100 80GB HBM3" or "CPU · AMD EPYC 7B13 (2 threads)". Where CUDA
+// was asked for and cannot run, the CPU computes and the tooltip and a status note say why.
+// The choice is remembered. GUI thread only.
+
+#include "analysis/compute_backend.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+
+namespace qs {
+
+class BackendSelector : public QWidget {
+    Q_OBJECT
+public:
+    explicit BackendSelector(QWidget* parent = nullptr);
+
+    // Selects `choice` (and shows it in the combo box) without asking the user.
+    void apply(Backend choice);
+    // The remembered choice (Auto on first start).
+    static Backend remembered();
+
+Q_SIGNALS:
+    // The backend changed; `note` says why the CPU computes where CUDA was asked for (or empty).
+    void backendChanged(const QString& note);
+
+private:
+    void show(const BackendStatus& status);
+
+    QComboBox* m_combo;
+    QLabel* m_device;
+};
+
+} // namespace qs
