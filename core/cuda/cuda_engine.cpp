@@ -372,8 +372,13 @@ std::optional<Result<FusedResult>> CudaEngine::analyze(const Scheme& s, MatrixVi
     const std::size_t chunkBytes =
         static_cast<std::size_t>(src.chunkRows * w.cols) * sizeof(float);
     long long resident[2] = {-1, -1};
+    int lastSlot = -1; // the slot the kernels launched since the last call read
     src.device = [&](long long c) -> Result<const void*> {
         const int slot = whole ? 0 : static_cast<int>(c % 2);
+        if (!whole && lastSlot >= 0) // the kernels reading lastSlot are all launched by now
+            if (auto e = cudaEventRecord(computeDone_[lastSlot], stream_); e != cudaSuccess)
+                return cudaFailure(e, "event");
+        lastSlot = slot;
         if (resident[slot] == c)
             return static_cast<const void*>(input_[slot].p);
         if (auto e = input_[slot].reserve(chunkBytes); e != cudaSuccess)
@@ -400,9 +405,6 @@ std::optional<Result<FusedResult>> CudaEngine::analyze(const Scheme& s, MatrixVi
                 e = cudaEventRecord(copyDone_[slot], copyStream_);
             if (e == cudaSuccess)
                 e = cudaStreamWaitEvent(stream_, copyDone_[slot], 0);
-            // Kernels launched after this on stream_ read the slot: mark it busy until then.
-            if (e == cudaSuccess)
-                e = cudaEventRecord(computeDone_[1 - slot], stream_);
         }
         if (e != cudaSuccess)
             return cudaFailure(e, "copy");

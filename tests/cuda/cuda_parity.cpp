@@ -1,0 +1,194 @@
+#include "cuda_parity.h"
+
+#include "analysis/tensor_analysis.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <sstream>
+
+namespace qs::cudacheck {
+namespace {
+
+std::string num(double v) {
+    std::ostringstream o;
+    o.precision(17);
+    o << v;
+    return o.str();
+}
+
+void near(Failures& f, double device, double cpu, const std::string& what) {
+    if (!(std::fabs(device - cpu) <= 1e-9 * std::max(1e-300, std::fabs(cpu))))
+        f.push_back(what + ": device " + num(device) + " cpu " + num(cpu));
+}
+
+template <class T> void same(Failures& f, const T& device, const T& cpu, const std::string& what) {
+    if (!(device == cpu))
+        f.push_back(what + " differs");
+}
+
+} // namespace
+
+std::vector<ParityCase> parityCases() {
+    const char* specs[] = {"int4:g128", "int4:g128:sym", "int8:channel", "int3:tensor",
+                           "int2:g32:sym:range=full", "int5:g100", "nf4:g64", "nf4:channel",
+                           "nf2:tensor", "nf8:g128", "mxfp4", "mxfp6_e2m3", "mxfp6_e3m2",
+                           "mxfp8_e4m3", "mxfp8_e5m2", "mxint8", "nvfp4", "mxfp4:scale=rceil",
+                           "mxfp8_e4m3:scale=even"};
+    std::vector<ParityCase> out;
+    for (const char* s : specs)
+        for (auto [r, c] : {std::pair{96, 512}, {33, 1000}, {5, 16384}, {1, 7}})
+            out.push_back({s, r, c});
+    return out;
+}
+
+std::vector<float> testWeights(std::int64_t rows, std::int64_t cols, unsigned seed) {
+    std::mt19937 gen(seed);
+    std::normal_distribution<float> d(0.0f, 0.02f);
+    std::vector<float> w(static_cast<std::size_t>(rows * cols));
+    for (float& v : w)
+        v = d(gen);
+    for (std::int64_t k = 0; k < std::min<std::int64_t>(cols, 16); ++k)
+        w[static_cast<std::size_t>(k)] = 0.25f * static_cast<float>(k) - 2.0f;
+    if (rows > 2)
+        for (std::int64_t c = 0; c < cols; ++c)
+            w[static_cast<std::size_t>(cols + c)] = 0.0f;
+    w[w.size() / 3] = 0.9f;
+    return w;
+}
+
+Failures checkParity(DeviceEngine& engine, const std::string& spec, const std::vector<float>& w,
+                     std::int64_t rows, std::int64_t cols) {
+    Failures f;
+    auto parsed = Scheme::parse(spec);
+    if (!parsed)
+        return {"bad spec " + spec};
+    const Scheme& s = *parsed;
+    const MatrixView m{w.data(), rows, cols};
+    if (!engine.covers(s, rows, cols))
+        return {"skip: layout not covered"};
+    FusedRequest req;
+    req.errorHistogramBins = 256;
+    req.keepReconstruction = true;
+    auto dev = engine.analyze(s, m, req, {});
+    if (!dev)
+        return {"declined a finite tensor"};
+    if (!*dev)
+        return {"device error: " + dev->message()};
+    auto cpu = quantize(s, m);
+    if (!cpu)
+        return {"cpu error: " + cpu.message()};
+    const auto& rec = (*dev)->output.reconstruction;
+    if (rec.size() != w.size())
+        return {"reconstruction size differs"};
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < w.size(); ++i)
+        if (std::memcmp(&rec[i], &cpu->reconstruction[i], sizeof(float)) != 0 && wrong++ < 3)
+            f.push_back("element " + std::to_string(i) + " (row " +
+                        std::to_string(i / static_cast<std::size_t>(cols)) + "): x " + num(w[i]) +
+                        " device " + num(rec[i]) + " cpu " + num(cpu->reconstruction[i]));
+    if (wrong > 3)
+        f.push_back(std::to_string(wrong) + " elements differ in all");
+    const ErrorMetrics e = computeErrorMetrics(w, cpu->reconstruction);
+    const ErrorMetrics& d = (*dev)->error;
+    same(f, d.count, e.count, "count");
+    near(f, d.sumSqErr, e.sumSqErr, "sum sq err");
+    near(f, d.sumSqRef, e.sumSqRef, "sum sq ref");
+    near(f, d.sumSqRec, e.sumSqRec, "sum sq rec");
+    near(f, d.dot, e.dot, "dot");
+    if (d.maxAbsErr != e.maxAbsErr)
+        f.push_back("max |err|: device " + num(d.maxAbsErr) + " cpu " + num(e.maxAbsErr));
+    const Histogram h = computeDifferenceHistogram(w, cpu->reconstruction, 256);
+    if (!(*dev)->errorHistogram) {
+        f.push_back("no error histogram");
+    } else {
+        same(f, (*dev)->errorHistogram->lo, h.lo, "histogram lo");
+        same(f, (*dev)->errorHistogram->hi, h.hi, "histogram hi");
+        same(f, (*dev)->errorHistogram->counts, h.counts, "histogram counts");
+    }
+    const QuantOutput& o = (*dev)->output;
+    same(f, o.levels, cpu->levels, "levels");
+    same(f, o.levelsNote, cpu->levelsNote, "levels note (" + o.levelsNote + " vs " + cpu->levelsNote + ")");
+    same(f, o.cost.bytes(), cpu->cost.bytes(), "cost");
+    if (o.diagnostics.size() != cpu->diagnostics.size())
+        f.push_back("diagnostics count differs");
+    else
+        for (std::size_t i = 0; i < o.diagnostics.size(); ++i)
+            if (o.diagnostics[i].key != cpu->diagnostics[i].key ||
+                o.diagnostics[i].value != cpu->diagnostics[i].value)
+                f.push_back("diagnostic " + o.diagnostics[i].key + ": device " +
+                            num(o.diagnostics[i].value) + " cpu " + num(cpu->diagnostics[i].value));
+    return f;
+}
+
+Failures checkParity(DeviceEngine& engine, const ParityCase& c) {
+    return checkParity(engine, c.spec, testWeights(c.rows, c.cols, static_cast<unsigned>(c.rows * 7 + c.cols)),
+                       c.rows, c.cols);
+}
+
+Failures checkChunked(DeviceEngine& engine) {
+    Failures f;
+    setenv("QS_CUDA_MAX_CHUNK_BYTES", std::to_string(3 * 1024 * 4).c_str(), 1);
+    const auto w = testWeights(50, 1024, 11);
+    for (const char* spec : {"int4:g128", "nf4:tensor", "nvfp4", "int8:tensor", "mxfp4"})
+        for (const std::string& e : checkParity(engine, spec, w, 50, 1024))
+            f.push_back(std::string(spec) + " in chunks: " + e);
+    unsetenv("QS_CUDA_MAX_CHUNK_BYTES");
+    return f;
+}
+
+Failures checkHalfInputs(DeviceEngine& engine, const std::string& spec, const std::string& dtype) {
+    Failures f;
+    BenchRequest req;
+    req.scheme = *Scheme::parse(spec);
+    req.rows = 256;
+    req.cols = 1024;
+    req.dtype = dtype == "bf16" ? DType::BF16 : dtype == "f16" ? DType::F16 : DType::F32;
+    req.repeat = 2;
+    req.warmup = 1;
+    auto dev = engine.bench(req, {});
+    if (!dev)
+        return {"device bench: " + dev.message()};
+    same(f, dev->backend, std::string("cuda"), "backend");
+    if (!(dev->copyGbps > 0))
+        f.push_back("no copy bandwidth");
+    const BackendStatus before = backendStatus();
+    selectBackend(Backend::Cpu); // runCpuBench goes through analyzeTensor
+    auto cpu = runCpuBench(req, {});
+    selectBackend(before.active);
+    if (!cpu)
+        return {"cpu bench: " + cpu.message()};
+    near(f, dev->error.sumSqErr, cpu->error.sumSqErr, "sum sq err");
+    near(f, dev->error.sumSqRef, cpu->error.sumSqRef, "sum sq ref");
+    if (dev->error.maxAbsErr != cpu->error.maxAbsErr)
+        f.push_back("max |err| differs");
+    return f;
+}
+
+Failures checkNonFinite(DeviceEngine& engine) {
+    Failures f;
+    auto w = testWeights(8, 256, 3);
+    for (float bad : {std::nanf(""), INFINITY}) {
+        w[300] = bad;
+        for (const char* spec : {"int4:g128", "int4:tensor", "nf4:g64", "mxfp4", "nvfp4"}) {
+            auto r = engine.analyze(*Scheme::parse(spec), {w.data(), 8, 256}, {}, {});
+            if (r)
+                f.push_back(std::string(spec) + " did not decline " + num(bad));
+        }
+    }
+    return f;
+}
+
+Failures checkCancel(DeviceEngine& engine) {
+    const auto w = testWeights(64, 1024, 5);
+    FusedRequest req;
+    req.errorHistogramBins = 256;
+    auto r = engine.analyze(*Scheme::parse("int4:g128"), {w.data(), 64, 1024}, req,
+                            [](double) { return false; });
+    if (!r || *r || r->error().kind != ErrorKind::Cancelled)
+        return {"not cancelled"};
+    return {};
+}
+
+} // namespace qs::cudacheck
