@@ -138,9 +138,12 @@ Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
     FamArgs f;
     f.intFam = plan.intFam;
     f.mxFam = plan.mxFam;
+    f.fpFam = plan.fpFam;
     f.fam = plan.family == DeviceFamily::Int  ? Fam::Int
             : plan.family == DeviceFamily::Nf ? Fam::Nf
-                                              : Fam::Mx;
+            : plan.family == DeviceFamily::Fp ? Fam::Fp
+            : plan.family == DeviceFamily::Mx ? Fam::Mx
+                                              : Fam::Q8_0;
     if (plan.family == DeviceFamily::Nf) {
         const std::size_t n = plan.levels.size();
         if (n > static_cast<std::size_t>(dev::kMaxLevels))

@@ -427,8 +427,12 @@ cudaError_t launchGroups(const FamArgs& f, const GroupArgs& a, int pass, int smC
         return launchFam(f.intFam, a, pass, smCount, stream);
     case Fam::Nf:
         return launchFam(f.nfFam, a, pass, smCount, stream);
+    case Fam::Fp:
+        return launchFam(f.fpFam, a, pass, smCount, stream);
     case Fam::Mx:
         return launchFam(f.mxFam, a, pass, smCount, stream);
+    case Fam::Q8_0:
+        return launchFam(f.q8Fam, a, pass, smCount, stream);
     }
     return cudaErrorInvalidValue;
 }

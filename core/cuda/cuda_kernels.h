@@ -54,11 +54,13 @@ struct GroupArgs {
     Totals* totals = nullptr;
 };
 
-enum class Fam { Int, Nf, Mx };
+enum class Fam { Int, Nf, Fp, Mx, Q8_0 };
 
 struct FamArgs {
     Fam fam = Fam::Int;
     dev::IntFam intFam;
+    dev::FpFam fpFam;
+    dev::Q8Fam q8Fam;
     dev::NfFam nfFam; // levels and midpoints in device memory
     dev::MxFam mxFam;
 };

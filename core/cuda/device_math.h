@@ -91,6 +91,22 @@ QS_HD float f16ToFloat(std::uint16_t h) {
     return copySign(v, asFloat(sign));
 }
 
+// float -> IEEE half, round half to even, overflow to Inf (tensor/dtype.h floatToHalf).
+QS_HD std::uint16_t floatToHalf(float f) {
+    const std::uint32_t u = asBits(f);
+    const auto sign = static_cast<std::uint16_t>((u >> 16) & 0x8000u);
+    const std::uint32_t a = u & 0x7FFFFFFFu;
+    if (a > 0x7F800000u)
+        return sign | 0x7E00u;
+    if (a >= 0x477FF000u)
+        return sign | 0x7C00u;
+    if (a < 0x38800000u) // subnormal or zero: units of 2^-24, rounded half to even
+        return sign | static_cast<std::uint16_t>(rneSmall(asFloat(a) * 16777216.0f));
+    std::uint32_t v = a - (112u << 23);
+    v += 0xFFFu + ((v >> 13) & 1u);
+    return sign | static_cast<std::uint16_t>(v >> 13);
+}
+
 // ---- int: affine codes (quant/int_params.h) --------------------------------------------------
 
 struct IntFam {
@@ -195,6 +211,62 @@ QS_HD float roundToElement(const ElementSpec& f, float c) {
     const float r = rneSmall(a / quantum);
     return copySign(r * quantum, c);
 }
+
+// The float element families (fp4, fp6_*, fp8_*): scale = absmax / max_normal per group, the
+// element the saturating round-to-nearest-even cast of x / scale (quant/float_quant.h); an
+// all-zero group reconstructs as 0.
+struct FpFam {
+    ElementSpec elem;
+
+    struct Group {
+        float scale = 0;
+        float key = 0;
+    };
+
+    QS_HD Group group(float mn, float mx) const {
+        Group g;
+        const float am = absf(mn), bm = absf(mx);
+        g.scale = (am < bm ? bm : am) / elem.maxNormal;
+        g.key = g.scale;
+        return g;
+    }
+    QS_HD float rec(const Group& g, float x, unsigned&) const {
+        if (!(g.scale > 0.0f))
+            return 0.0f;
+        const float t = x / g.scale;
+        return roundToElement(elem, clampf(t, -elem.maxNormal, elem.maxNormal)) * g.scale;
+    }
+};
+
+// ggml's Q8_0 (quantize_row_q8_0_ref, dequantize_row_q8_0): per block of 32, d = amax / 127,
+// codes roundf(x / d) (half away from zero) through id = 1/d, d stored as f16; reconstruction
+// code * f16(d).
+struct Q8Fam {
+    struct Group {
+        float id = 0; // 1 / d (0 for an all-zero block)
+        float dh = 0; // d as stored (f16)
+        float key = 0;
+    };
+
+    QS_HD Group group(float mn, float mx) const {
+        Group g;
+        const float am = absf(mn), bm = absf(mx);
+        const float d = (am < bm ? bm : am) / 127.0f;
+        g.id = d != 0.0f ? 1.0f / d : 0.0f;
+        g.dh = f16ToFloat(floatToHalf(d));
+        g.key = absf(g.dh);
+        return g;
+    }
+    QS_HD float rec(const Group& g, float x, unsigned&) const {
+        const float v = x * g.id;
+        // roundf: truncate, then step away from zero when the dropped part is at least a half
+        const float t = v < 0.0f ? -static_cast<float>(static_cast<int>(-v))
+                                 : static_cast<float>(static_cast<int>(v));
+        const float f = v - t;
+        const float q = f >= 0.5f ? t + 1.0f : f <= -0.5f ? t - 1.0f : t;
+        return static_cast<float>(static_cast<signed char>(static_cast<int>(q))) * g.dh;
+    }
+};
 
 enum class MxRule { Floor, Ceil, Even, RCeil };
 

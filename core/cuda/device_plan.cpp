@@ -2,6 +2,8 @@
 
 #include "quant/float_formats.h"
 #include "quant/float_quant.h"
+#include "quant/ggml_family.h"
+#include "quant/ggml_quant.h"
 #include "quant/group_quant.h"
 #include "quant/int_params.h"
 #include "quant/int_quant.h"
@@ -24,6 +26,22 @@ bool nfCovered(const Scheme& s, std::int64_t cols) {
            s.clip == Clip::MinMax && s.rounding == Rounding::Nearest && s.extra.empty() &&
            s.granularity != Granularity::Block &&
            (s.granularity != Granularity::Group || (s.groupSize > 0 && cols % s.groupSize == 0));
+}
+
+bool fpCovered(const Scheme& s) {
+    const FamilyInfo* f = findFamily(s.family);
+    return f && f->kind == FamilyKind::FloatElement && s.clip == Clip::MinMax &&
+           s.rounding == Rounding::Nearest;
+}
+
+dev::ElementSpec elementSpec(ElementFormat fmt) {
+    const ElementFormatInfo& info = formatInfo(fmt);
+    dev::ElementSpec e;
+    e.int8 = fmt == ElementFormat::Int8;
+    e.mbits = info.mbits;
+    e.bias = info.bias;
+    e.maxNormal = info.maxNormal;
+    return e;
 }
 
 bool mxCovered(const Scheme& s) {
@@ -54,12 +72,14 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
     DevicePlan p;
     p.rows = rows;
     p.cols = cols;
-    if (intCovered(s) || nfCovered(s, cols)) {
+    if (intCovered(s) || nfCovered(s, cols) || fpCovered(s)) {
         const GroupLayout layout = groupLayout(s, rows, cols);
         p.wholeTensor = layout.wholeTensor;
         p.groupCols = layout.wholeTensor ? cols : layout.groupCols;
     } else if (mxCovered(s)) {
         p.groupCols = s.groupSize;
+    } else if (s.family == "q8_0" && cols % 32 == 0) {
+        p.groupCols = 32;
     } else {
         return std::nullopt;
     }
@@ -78,15 +98,17 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
         p.midpoints = levelMidpoints(p.levels);
         const auto z = std::find(p.levels.begin(), p.levels.end(), 0.0f);
         p.zeroLevel = z != p.levels.end() ? *z : 0.0f;
+    } else if (s.family == "q8_0") {
+        p.family = DeviceFamily::Q8_0;
+    } else if (fpCovered(s)) {
+        p.family = DeviceFamily::Fp;
+        p.fpFam.elem = elementSpec(elementFormatOf(s.family));
     } else {
         p.family = DeviceFamily::Mx;
         const ElementFormat fmt = elementFormatOf(s.family);
         const ElementFormatInfo& info = formatInfo(fmt);
         dev::MxFam& m = p.mxFam;
-        m.elem.int8 = fmt == ElementFormat::Int8;
-        m.elem.mbits = info.mbits;
-        m.elem.bias = info.bias;
-        m.elem.maxNormal = info.maxNormal;
+        m.elem = elementSpec(fmt);
         m.rule = mxRule(s.scaleRule);
         m.emaxPow2 = info.emaxPow2;
         m.mantissaBits = m.elem.int8 ? 6 : info.mbits;
@@ -127,6 +149,22 @@ void describeDeviceResult(const Scheme& s, const DevicePlan& plan, MatrixView w,
                             ? std::max(std::fabs(sum.tensorMin), std::fabs(sum.tensorMax))
                             : metric;
         describeNf(s, plan.rows * plan.cols, block, groups, plan.wholeTensor ? 0 : widest, a, out);
+        break;
+    }
+    case DeviceFamily::Fp: {
+        float scale = metric;
+        if (plan.wholeTensor)
+            scale = plan.fpFam.group(sum.tensorMin, sum.tensorMax).scale;
+        describeFloatElement(s, plan.rows, plan.cols, groups, plan.wholeTensor ? 0 : widest,
+                             scale, out);
+        break;
+    }
+    case DeviceFamily::Q8_0: {
+        // The widest block's bytes, from its values quantized again on the host.
+        const std::int64_t r = widest / plan.groupsPerRow, g = widest % plan.groupsPerRow;
+        auto bytes = ggmlQuantizeRows(GgmlType::Q8_0,
+                                      MatrixView{w.data + r * plan.cols + g * 32, 1, 32});
+        describeGgml(s, plan.rows, plan.cols, bytes ? bytes->data() : nullptr, widest, 0, out);
         break;
     }
     case DeviceFamily::Mx:

@@ -5,8 +5,10 @@
 // not CUDA is, so test_device_math can run the device arithmetic against the CPU everywhere.
 //
 // Covered: `int` with round-to-nearest and the minmax clip, at every granularity; `nf` without
-// dq where its blocks are whole groups of a row (as the CPU's fused path); every microscaling
-// family (mxfp4/6/8, mxint8, nvfp4) with round-to-nearest, any scale rule.
+// dq where its blocks are whole groups of a row (as the CPU's fused path); the float element
+// families (fp4, fp6_*, fp8_*) with the minmax clip and round-to-nearest; every microscaling
+// family (mxfp4/6/8, mxint8, nvfp4) with round-to-nearest, any scale rule; ggml's q8_0 on rows
+// of whole blocks.
 
 #include "cuda/device_math.h"
 #include "quant/registry.h"
@@ -17,11 +19,13 @@
 
 namespace qs {
 
-enum class DeviceFamily { Int, Nf, Mx };
+enum class DeviceFamily { Int, Nf, Fp, Mx, Q8_0 };
 
 struct DevicePlan {
     DeviceFamily family = DeviceFamily::Int;
     dev::IntFam intFam;
+    dev::FpFam fpFam;
+    dev::Q8Fam q8Fam;
     dev::MxFam mxFam;
     std::vector<float> levels, midpoints; // nf's tables (dev::NfFam points into them)
     float zeroLevel = 0;

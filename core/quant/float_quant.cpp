@@ -40,17 +40,25 @@ Result<QuantOutput> quantizeFloatElement(const Scheme& s, MatrixView m,
         return g.error();
     QuantOutput out;
     out.reconstruction = std::move(g->reconstruction);
-    out.cost.elements = m.size();
-    out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(info.bits);
-    out.cost.scaleBits = (m.size() ? g->scales.size() : 0) * 32;
-    if (!g->scales.empty()) {
-        const std::size_t w = g->widestGroup();
-        for (float v : values)
-            out.levels.push_back(v * g->scales[w]);
-        out.levelsNote = widestGroupNote(s, g->layout, w);
-    }
+    const std::size_t w = g->scales.empty() ? 0 : g->widestGroup();
+    describeFloatElement(s, m.rows, m.cols, g->scales.size(), w,
+                         g->scales.empty() ? 0.0f : g->scales[w], out);
     addNonFiniteDiagnostic(out.diagnostics, g->nonFinite);
     return out;
+}
+
+void describeFloatElement(const Scheme& s, std::int64_t rows, std::int64_t cols,
+                          std::size_t groups, std::size_t widest, float widestScale,
+                          QuantOutput& out) {
+    const ElementFormat fmt = elementFormatOf(s.family);
+    out.cost.elements = static_cast<std::uint64_t>(rows * cols);
+    out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(formatInfo(fmt).bits);
+    out.cost.scaleBits = (rows * cols > 0 ? groups : 0) * 32;
+    if (groups == 0)
+        return;
+    for (float v : elementValues(fmt))
+        out.levels.push_back(v * widestScale);
+    out.levelsNote = widestGroupNote(s, groupLayout(s, rows, cols), widest);
 }
 
 std::vector<float> floatElementUnitLevels(const Scheme& s) {

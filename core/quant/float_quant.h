@@ -21,5 +21,11 @@ ElementFormat elementFormatOf(std::string_view family);
 
 Result<QuantOutput> quantizeFloatElement(const Scheme& s, MatrixView m, const ProgressFn& progress);
 std::vector<float> floatElementUnitLevels(const Scheme& s);
+// Cost, levels (the element values times the widest group's scale) and note of a result with
+// `groups` scale groups, the widest (first of the largest scale) `widest`; the CUDA engine says
+// them the same way.
+void describeFloatElement(const Scheme& s, std::int64_t rows, std::int64_t cols,
+                          std::size_t groups, std::size_t widest, float widestScale,
+                          QuantOutput& out);
 
 } // namespace qs

@@ -149,15 +149,9 @@ Result<QuantOutput> quantizeGgml(const Scheme& s, MatrixView m, const ProgressFn
     if (auto st = ggmlDequantize(*type, *bytes, out.reconstruction); !st)
         return st.error();
 
+    // The widest scale group: the largest level range over all sub-blocks.
     const auto blocks =
         static_cast<std::uint64_t>(m.size()) / static_cast<std::uint64_t>(tr->blockSize);
-    out.cost.elements = m.size();
-    out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(lay->elementBits);
-    out.cost.scaleBits = blocks * static_cast<std::uint64_t>(lay->scaleBits);
-    out.cost.zeroBits = blocks * static_cast<std::uint64_t>(lay->zeroBits);
-    out.cost.extraBits = blocks * static_cast<std::uint64_t>(lay->extraBits);
-
-    // The widest scale group: the largest level range over all sub-blocks.
     float bestRange = -1;
     std::uint64_t bestBlock = 0;
     int bestGroup = 0;
@@ -172,21 +166,39 @@ Result<QuantOutput> quantizeGgml(const Scheme& s, MatrixView m, const ProgressFn
             }
         }
     }
-    if (blocks > 0) {
-        const std::byte* blk =
-            bytes->data() + bestBlock * static_cast<std::uint64_t>(tr->bytesPerBlock);
-        out.levels = levelsOf(*type, *lay, groupScale(*type, blk, bestGroup));
-        const std::uint64_t perRow = static_cast<std::uint64_t>(m.cols / tr->blockSize);
-        out.levelsNote =
-            "levels of the widest " + std::string(lay->groupsPerBlock > 1 ? "sub-block" : "block") +
-            " (row " + std::to_string(bestBlock / perRow) + ", block " +
-            std::to_string(bestBlock % perRow) +
-            (lay->groupsPerBlock > 1 ? ", sub-block " + std::to_string(bestGroup) : std::string()) +
-            ")";
-    }
+    describeGgml(s, m.rows, m.cols,
+                 blocks ? bytes->data() + bestBlock * static_cast<std::uint64_t>(tr->bytesPerBlock)
+                        : nullptr,
+                 bestBlock, bestGroup, out);
     if (!reportProgress(progress, 1.0))
         return cancelledError();
     return out;
+}
+
+void describeGgml(const Scheme& s, std::int64_t rows, std::int64_t cols,
+                  const std::byte* widestBlock, std::uint64_t blockIndex, int group,
+                  QuantOutput& out) {
+    const auto type = ggmlTypeForFamily(s.family);
+    const GgmlLayout* lay = type ? layoutFor(*type) : nullptr;
+    if (!lay)
+        return;
+    const auto* tr = ggmlTypeTraits(*type);
+    const auto n = static_cast<std::uint64_t>(rows * cols);
+    const std::uint64_t blocks = n / static_cast<std::uint64_t>(tr->blockSize);
+    out.cost.elements = n;
+    out.cost.payloadBits = n * static_cast<std::uint64_t>(lay->elementBits);
+    out.cost.scaleBits = blocks * static_cast<std::uint64_t>(lay->scaleBits);
+    out.cost.zeroBits = blocks * static_cast<std::uint64_t>(lay->zeroBits);
+    out.cost.extraBits = blocks * static_cast<std::uint64_t>(lay->extraBits);
+    if (blocks == 0 || !widestBlock)
+        return;
+    out.levels = levelsOf(*type, *lay, groupScale(*type, widestBlock, group));
+    const std::uint64_t perRow = static_cast<std::uint64_t>(cols / tr->blockSize);
+    out.levelsNote =
+        "levels of the widest " + std::string(lay->groupsPerBlock > 1 ? "sub-block" : "block") +
+        " (row " + std::to_string(blockIndex / perRow) + ", block " +
+        std::to_string(blockIndex % perRow) +
+        (lay->groupsPerBlock > 1 ? ", sub-block " + std::to_string(group) : std::string()) + ")";
 }
 
 std::vector<float> ggmlUnitLevels(const Scheme& s) {

@@ -14,9 +14,17 @@
 
 #include "quant/registry.h"
 
+#include <cstddef>
+#include <cstdint>
+
 namespace qs {
 
 Result<QuantOutput> quantizeGgml(const Scheme& s, MatrixView m, const ProgressFn& progress);
 std::vector<float> ggmlUnitLevels(const Scheme& s);
+// Cost, levels and note of a [rows, cols] result whose widest scale group is sub-block `group`
+// of block `blockIndex` (row-major), from that block's bytes as ggml writes them.
+void describeGgml(const Scheme& s, std::int64_t rows, std::int64_t cols,
+                  const std::byte* widestBlock, std::uint64_t blockIndex, int group,
+                  QuantOutput& out);
 
 } // namespace qs

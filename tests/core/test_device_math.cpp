@@ -64,6 +64,18 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
                     key = p.key;
                     break;
                 }
+                case DeviceFamily::Q8_0: {
+                    const auto p = plan.q8Fam.group(mn, mx);
+                    out[k] = plan.q8Fam.rec(p, x[k], flags);
+                    key = p.key;
+                    break;
+                }
+                case DeviceFamily::Fp: {
+                    const auto p = plan.fpFam.group(mn, mx);
+                    out[k] = plan.fpFam.rec(p, x[k], flags);
+                    key = p.key;
+                    break;
+                }
                 case DeviceFamily::Mx: {
                     const auto p = plan.mxFam.group(mn, mx);
                     out[k] = plan.mxFam.rec(p, x[k], flags);
@@ -123,6 +135,7 @@ class TestDeviceMath : public QObject {
     Q_OBJECT
 private slots:
     void inputDecodersAreExact();
+    void halfEncoderIsExact();
     void roundingHelpers();
     void matchesTheCpuQuantizers_data();
     void matchesTheCpuQuantizers();
@@ -139,6 +152,18 @@ void TestDeviceMath::inputDecodersAreExact() {
         const float d = bf16ToFloat(static_cast<std::uint16_t>(h));
         QVERIFY(sameBits(c, d) || (std::isnan(c) && std::isnan(d)));
     }
+}
+
+void TestDeviceMath::halfEncoderIsExact() {
+    std::uint32_t u = 0;
+    for (int i = 0; i < (1 << 22); ++i, u += 1021u) { // a stride through every exponent
+        float f;
+        std::memcpy(&f, &u, sizeof f);
+        QCOMPARE(dev::floatToHalf(f), floatToHalf(f));
+    }
+    for (float f : {65504.0f, 65519.99f, 65520.0f, 6.1035156e-05f, 5.9604645e-08f, 2.9802322e-08f,
+                    2.9802326e-08f, -0.0f, 0.0f})
+        QCOMPARE(dev::floatToHalf(f), floatToHalf(f));
 }
 
 void TestDeviceMath::roundingHelpers() {
@@ -163,7 +188,8 @@ void TestDeviceMath::matchesTheCpuQuantizers_data() {
                            "nf8:g128",      "mxfp4",         "mxfp6_e2m3",   "mxfp6_e3m2",
                            "mxfp8_e4m3",    "mxfp8_e5m2",    "mxint8",       "nvfp4",
                            "mxfp4:scale=ceil", "mxfp4:scale=even", "mxfp8_e4m3:scale=rceil",
-                           "mxint8:scale=even"};
+                           "mxint8:scale=even", "fp4",   "fp6_e2m3:g32",  "fp6_e3m2:tensor",
+                           "fp8_e4m3",      "fp8_e5m2:g64", "fp8_e4m3:tensor", "q8_0"};
     for (const char* s : specs) {
         QTest::newRow(qPrintable(QString(s) + " 37x512")) << QString(s) << 37 << 512 << 0.02f;
         QTest::newRow(qPrintable(QString(s) + " 9x1000")) << QString(s) << 9 << 1000 << 1.0f;
@@ -181,7 +207,8 @@ void TestDeviceMath::matchesTheCpuQuantizers() {
     const auto w = hardWeights(rows, cols, 7u + static_cast<unsigned>(rows), sd);
     const MatrixView m{w.data(), rows, cols};
     const auto plan = devicePlanFor(s, rows, cols);
-    if (s.family == "nf" && s.granularity == Granularity::Group && cols % s.groupSize != 0) {
+    if ((s.family == "nf" && s.granularity == Granularity::Group && cols % s.groupSize != 0) ||
+        (s.family == "q8_0" && cols % 32 != 0)) {
         QVERIFY(!plan);
         return;
     }
@@ -213,11 +240,12 @@ void TestDeviceMath::matchesTheCpuQuantizers() {
 }
 
 void TestDeviceMath::allZeroTensors() {
-    const std::vector<float> w(64 * 48, 0.0f);
-    const MatrixView m{w.data(), 64, 48};
-    for (const char* spec : {"int4:g16", "nf4:g16", "mxfp4", "nvfp4", "int4:tensor"}) {
+    const std::vector<float> w(64 * 64, 0.0f);
+    const MatrixView m{w.data(), 64, 64};
+    for (const char* spec :
+         {"int4:g16", "nf4:g16", "mxfp4", "nvfp4", "int4:tensor", "fp8_e4m3", "q8_0"}) {
         const Scheme s = parseScheme(spec);
-        const auto plan = devicePlanFor(s, 64, 48);
+        const auto plan = devicePlanFor(s, 64, 64);
         QVERIFY(plan);
         auto cpu = quantize(s, m);
         QVERIFY(cpu);
@@ -234,7 +262,8 @@ void TestDeviceMath::allZeroTensors() {
 
 void TestDeviceMath::coversWhatItClaims() {
     for (const char* spec : {"int4:g128:clip=mse", "int4:g128:round=stochastic", "nf4:g64:dq",
-                             "q4_k", "hqq4:g64", "mxfp4:round=stochastic", "fp8_e4m3", "kmeans3"})
+                             "q4_k", "hqq4:g64", "mxfp4:round=stochastic", "fp8_e4m3:clip=mse", "kmeans3",
+                             "fp4:round=stochastic", "mulaw4:g64"})
         QVERIFY2(!devicePlanFor(parseScheme(spec), 64, 256), spec);
     QVERIFY(!devicePlanFor(parseScheme("nf4:g64"), 3, 172)); // blocks straddle rows
     QVERIFY(devicePlanFor(parseScheme("nf4:g64"), 3, 128));

@@ -35,7 +35,8 @@ std::vector<ParityCase> parityCases() {
                            "int2:g32:sym:range=full", "int5:g100", "nf4:g64", "nf4:channel",
                            "nf2:tensor", "nf8:g128", "mxfp4", "mxfp6_e2m3", "mxfp6_e3m2",
                            "mxfp8_e4m3", "mxfp8_e5m2", "mxint8", "nvfp4", "mxfp4:scale=rceil",
-                           "mxfp8_e4m3:scale=even"};
+                           "mxfp8_e4m3:scale=even", "fp4", "fp6_e2m3:g32", "fp8_e4m3",
+                           "fp8_e5m2:g64", "fp8_e4m3:tensor", "q8_0"};
     std::vector<ParityCase> out;
     for (const char* s : specs)
         for (auto [r, c] : {std::pair{96, 512}, {33, 1000}, {5, 16384}, {1, 7}})
@@ -131,7 +132,7 @@ Failures checkChunked(DeviceEngine& engine) {
     Failures f;
     setenv("QS_CUDA_MAX_CHUNK_BYTES", std::to_string(3 * 1024 * 4).c_str(), 1);
     const auto w = testWeights(50, 1024, 11);
-    for (const char* spec : {"int4:g128", "nf4:tensor", "nvfp4", "int8:tensor", "mxfp4"})
+    for (const char* spec : {"int4:g128", "nf4:tensor", "nvfp4", "int8:tensor", "mxfp4", "q8_0"})
         for (const std::string& e : checkParity(engine, spec, w, 50, 1024))
             f.push_back(std::string(spec) + " in chunks: " + e);
     unsetenv("QS_CUDA_MAX_CHUNK_BYTES");

@@ -35,7 +35,7 @@ int main() {
         report("parity " + c.spec + " " + std::to_string(c.rows) + "x" + std::to_string(c.cols),
                checkParity(*engine, c));
     report("chunked", checkChunked(*engine));
-    for (const char* s : {"int4:g128", "nf4:g64", "mxfp4", "nvfp4", "int8:tensor"})
+    for (const char* s : {"int4:g128", "nf4:g64", "mxfp4", "nvfp4", "int8:tensor", "q8_0"})
         for (const char* t : {"bf16", "f16", "f32"})
             report(std::string("half inputs ") + s + " " + t, checkHalfInputs(*engine, s, t));
     report("non-finite", checkNonFinite(*engine));

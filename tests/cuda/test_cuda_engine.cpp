@@ -70,7 +70,7 @@ void TestCudaEngine::streamsInChunks() {
 void TestCudaEngine::halfInputsMatchTheCpuBench_data() {
     QTest::addColumn<QString>("spec");
     QTest::addColumn<QString>("dtype");
-    for (const char* s : {"int4:g128", "nf4:g64", "mxfp4", "nvfp4", "int8:tensor"})
+    for (const char* s : {"int4:g128", "nf4:g64", "mxfp4", "nvfp4", "int8:tensor", "q8_0"})
         for (const char* t : {"bf16", "f16", "f32"})
             QTest::newRow(qPrintable(QString(s) + " " + t)) << QString(s) << QString(t);
 }
