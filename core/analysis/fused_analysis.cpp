@@ -1,5 +1,9 @@
 #include "analysis/fused_analysis.h"
 
+#include "analysis/fused_plan.h"
+#include "analysis/fused_sums.h"
+#include "analysis/row_blocks.h"
+
 #include "quant/group_quant.h"
 #include "quant/int_params.h"
 #include "quant/int_quant.h"
@@ -7,41 +11,12 @@
 #include "quant/normal_float.h"
 #include "util/simd_clones.h"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 
 namespace qs {
 namespace {
-
-struct Sums {
-    double se = 0, sr = 0, sq = 0, dot = 0, maxAbs = 0;
-    void add(const Sums& o) {
-        se += o.se;
-        sr += o.sr;
-        sq += o.sq;
-        dot += o.dot;
-        maxAbs = std::max(maxAbs, o.maxAbs);
-    }
-};
-
-// min and max of x[0, n); `finite` false when any value is NaN or +-Inf (x - x is then NaN).
-QS_SIMD_CLONES
-void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite) {
-    float lo = x[0], hi = x[0], z = 0.0f;
-#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : z)
-    for (std::int64_t k = 0; k < n; ++k) {
-        lo = x[k] < lo ? x[k] : lo;
-        hi = x[k] > hi ? x[k] : hi;
-        z += x[k] - x[k];
-    }
-    mn = lo;
-    mx = hi;
-    finite = z == 0.0f;
-}
 
 // out = scale * rne(clamp(x / scale, lo, hi)), lo = qmin - zero and hi = qmax - zero: the same
 // number as scale * (clamp(rne(x / scale) + zero, qmin, qmax) - zero), since clamping to integer
@@ -59,61 +34,15 @@ void intReconstruct(const float* x, std::int64_t n, float scale, float lo, float
     }
 }
 
-// The sums of computeErrorMetrics over one stretch, in double.
-QS_SIMD_CLONES
-void accumulate(const float* x, const float* r, std::int64_t n, Sums& s) {
-    double se = 0, sr = 0, sq = 0, dot = 0, mx = 0;
-#pragma omp simd reduction(+ : se, sr, sq, dot) reduction(max : mx)
-    for (std::int64_t k = 0; k < n; ++k) {
-        const double a = x[k], b = r[k], e = a - b;
-        se += e * e;
-        sr += a * a;
-        sq += b * b;
-        dot += a * b;
-        const double ae = e < 0 ? -e : e;
-        mx = ae > mx ? ae : mx;
-    }
-    s.se += se;
-    s.sr += sr;
-    s.sq += sq;
-    s.dot += dot;
-    s.maxAbs = std::max(s.maxAbs, mx);
-}
-
-// Whole rows per block: about 2^16 elements, at least one row.
-std::int64_t rowsPerBlock(MatrixView w) {
-    return std::max<std::int64_t>(1, (std::int64_t{1} << 16) / w.cols);
-}
-
-std::int64_t blockCount(MatrixView w) {
-    return (w.rows + rowsPerBlock(w) - 1) / rowsPerBlock(w);
-}
-
-// Walks the matrix in fixed blocks of whole rows (so the partial sums, added in block order,
-// do not depend on the thread schedule); body(block, r0, r1) returns false to stop.
-template <class Body>
-bool forEachBlock(MatrixView w, double from, double to, const ProgressFn& progress, Body body) {
-    const std::int64_t step = rowsPerBlock(w), blocks = blockCount(w);
-    std::atomic<bool> stop{false};
-    std::atomic<std::int64_t> done{0};
-    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, blocks, 1),
-                      [&](const tbb::blocked_range<std::int64_t>& br) {
-                          for (std::int64_t b = br.begin(); b != br.end(); ++b) {
-                              if (stop.load(std::memory_order_relaxed))
-                                  return;
-                              const std::int64_t r0 = b * step;
-                              if (!body(b, r0, std::min(w.rows, r0 + step))) {
-                                  stop = true;
-                                  return;
-                              }
-                              const double f =
-                                  static_cast<double>(++done) / static_cast<double>(blocks);
-                              if (!reportProgress(progress, from + (to - from) * f))
-                                  stop = true;
-                          }
-                      });
-    return !stop;
-}
+using fused::accumulate;
+using fused::accumulateAndBin;
+using fused::blockCount;
+using fused::countBins;
+using fused::groupMaxError;
+using fused::minMax;
+using fused::Sums;
+using fused::forEachBlock;
+using fused::rowsPerBlock;
 
 // One int group's parameters and what bounds its error: |w - w^| <= scale * (1/2 + 2^-12) when
 // no element clamps (rounding to the nearest code, plus float rounding of x/scale and of the
@@ -232,55 +161,6 @@ struct NfFamily {
                    groups.empty() ? 0.0f : groups[w].a, out);
     }
 };
-
-// max |x - w^| over one group.
-QS_SIMD_CLONES
-double groupMaxError(const float* x, const float* r, std::int64_t n) {
-    double mx = 0;
-#pragma omp simd reduction(max : mx)
-    for (std::int64_t k = 0; k < n; ++k) {
-        const double e = double(x[k]) - double(r[k]);
-        const double ae = e < 0 ? -e : e;
-        mx = ae > mx ? ae : mx;
-    }
-    return mx;
-}
-
-// accumulate() and binIndices() in one loop, for when the histogram's range is known up front.
-QS_SIMD_CLONES
-void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, double m,
-                      double perUnit, std::int32_t last, std::int32_t* idx) {
-    double se = 0, sr = 0, sq = 0, dot = 0, mx = 0;
-#pragma omp simd reduction(+ : se, sr, sq, dot) reduction(max : mx)
-    for (std::int64_t k = 0; k < n; ++k) {
-        const double a = x[k], b = r[k], e = a - b;
-        se += e * e;
-        sr += a * a;
-        sq += b * b;
-        dot += a * b;
-        const double ae = e < 0 ? -e : e;
-        mx = ae > mx ? ae : mx;
-        const auto i = static_cast<std::int32_t>((e + m) * perUnit);
-        idx[k] = i < last ? i : last;
-    }
-    s.se += se;
-    s.sr += sr;
-    s.sq += sq;
-    s.dot += dot;
-    s.maxAbs = std::max(s.maxAbs, mx);
-}
-
-void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::uint32_t* tables) {
-    std::int64_t k = 0;
-    for (; k + 4 <= n; k += 4) {
-        ++tables[idx[k]];
-        ++tables[bins + idx[k + 1]];
-        ++tables[2 * bins + idx[k + 2]];
-        ++tables[3 * bins + idx[k + 3]];
-    }
-    for (; k < n; ++k)
-        ++tables[idx[k]];
-}
 
 // The `int` family, fused. With a histogram, its range (the exact max |error|) must be known
 // before the main pass: a first pass finds every group's parameters and error bound, the
@@ -457,7 +337,7 @@ bool nfCovered(const Scheme& s) {
 } // namespace
 
 bool fusedAnalysisCovers(const Scheme& s) {
-    return intCovered(s) || nfCovered(s);
+    return intCovered(s) || nfCovered(s) || planFusedCovers(s);
 }
 
 std::optional<Result<FusedResult>> analyzeFused(const Scheme& s, MatrixView w,
@@ -470,7 +350,7 @@ std::optional<Result<FusedResult>> analyzeFused(const Scheme& s, MatrixView w,
     // NF blocks run over the flattened tensor: fused where they are whole groups of a row.
     if (nfCovered(s) && (s.granularity != Granularity::Group || w.cols % s.groupSize == 0))
         return fusedGroups(NfFamily(s), s, w, request, progress);
-    return std::nullopt;
+    return analyzePlanFused(s, w, request, progress);
 }
 
 } // namespace qs

@@ -7,7 +7,8 @@
 //
 // Families covered: `int` with round-to-nearest and the minmax clip, at every granularity, and
 // `nf` (NormalFloat codebooks) likewise without double quantization, where its flat blocks are
-// whole groups of a row (the tensor, a row, or groups dividing the row).
+// whole groups of a row (the tensor, a row, or groups dividing the row); and through
+// fused_plan.h the float element families, microscaling (MX, nvfp4) and ggml's q8_0.
 // A tensor holding NaN or +-Inf goes through the plain path (it defines what they become).
 
 #include "metrics/error_metrics.h"

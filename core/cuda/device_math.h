@@ -198,18 +198,18 @@ struct ElementSpec {
 
 // |x| <= maxNormal rounded half to even onto the format's grid (float_formats.cpp roundToGrid).
 QS_HD float roundToElement(const ElementSpec& f, float c) {
-    if (f.int8) {
-        const float k = clampf(rne(c * 64.0f), -127.0f, 127.0f);
-        return static_cast<float>(static_cast<int>(k)) / 64.0f; // the code keeps no -0
-
-    }
+    // Branch-free (both forms computed, one selected) so the CPU's loops over it vectorise.
+    // MX INT8: k/64, k = rne(64c) in [-127, 127]; the code keeps no -0.
+    const float k = clampf(rneSmall(c * 64.0f), -127.0f, 127.0f);
+    const float asInt8 = static_cast<float>(static_cast<int>(k)) / 64.0f;
     const float a = absf(c);
     const int emin = 1 - f.bias;
     int e = static_cast<int>(asBits(a) >> 23) - 127;
     e = e < emin ? emin : e;
     const float quantum = asFloat(static_cast<std::uint32_t>(e - f.mbits + 127) << 23);
     const float r = rneSmall(a / quantum);
-    return copySign(r * quantum, c);
+    const float asFloatElement = copySign(r * quantum, c);
+    return f.int8 ? asInt8 : asFloatElement;
 }
 
 // The float element families (fp4, fp6_*, fp8_*): scale = absmax / max_normal per group, the
@@ -231,10 +231,9 @@ struct FpFam {
         return g;
     }
     QS_HD float rec(const Group& g, float x, unsigned&) const {
-        if (!(g.scale > 0.0f))
-            return 0.0f;
-        const float t = x / g.scale;
-        return roundToElement(elem, clampf(t, -elem.maxNormal, elem.maxNormal)) * g.scale;
+        const float t = x / g.scale; // an all-zero group: NaN, not selected
+        const float r = roundToElement(elem, clampf(t, -elem.maxNormal, elem.maxNormal)) * g.scale;
+        return g.scale > 0.0f ? r : 0.0f;
     }
 };
 
@@ -260,11 +259,10 @@ struct Q8Fam {
     QS_HD float rec(const Group& g, float x, unsigned&) const {
         const float v = x * g.id;
         // roundf: truncate, then step away from zero when the dropped part is at least a half
-        const float t = v < 0.0f ? -static_cast<float>(static_cast<int>(-v))
-                                 : static_cast<float>(static_cast<int>(v));
+        const float t = static_cast<float>(static_cast<int>(v)); // truncates toward zero
         const float f = v - t;
         const float q = f >= 0.5f ? t + 1.0f : f <= -0.5f ? t - 1.0f : t;
-        return static_cast<float>(static_cast<signed char>(static_cast<int>(q))) * g.dh;
+        return static_cast<float>(static_cast<int>(q)) * g.dh; // |q| <= 127; +0 for -0
     }
 };
 
@@ -325,18 +323,23 @@ struct MxFam {
         g.key = g.scale;
         return g;
     }
+    // A block with a finite scale; branch-free, as roundToElement.
+    QS_HD float recFinite(const Group& g, float x, unsigned& flags) const {
+        // both computed: a division on one arm only keeps the CPU's loop from vectorising
+        const float byDivision = x / g.scale, byReciprocal = x * g.inv;
+        const float t = nv ? byDivision : byReciprocal;
+        const float e = roundToElement(elem, clampf(t, -elem.maxNormal, elem.maxNormal));
+        flags |= static_cast<unsigned>(absf(t) > elem.maxNormal) * kSaturated |
+                 static_cast<unsigned>(e != 0.0f) * kNonZero;
+        return e * g.scale;
+    }
+    // The NaN scale (0xFF) makes the whole block NaN.
     QS_HD float rec(const Group& g, float x, unsigned& flags) const {
-        if (!(g.scale == g.scale)) { // the NaN scale (0xFF): the whole block is NaN
+        if (!(g.scale == g.scale)) {
             flags |= kNanBlock;
             return g.scale;
         }
-        const float t = nv ? x / g.scale : x * g.inv;
-        if (absf(t) > elem.maxNormal)
-            flags |= kSaturated;
-        const float e = roundToElement(elem, clampf(t, -elem.maxNormal, elem.maxNormal));
-        if (e != 0.0f)
-            flags |= kNonZero;
-        return e * g.scale;
+        return recFinite(g, x, flags);
     }
 };
 

@@ -66,6 +66,15 @@ void TestFusedAnalysis::matchesThePlainPasses_data() {
             QTest::newRow(qPrintable(QString("%1 %2x%3").arg(s).arg(rows).arg(cols)))
                 << QString(s) << rows << cols;
     QTest::newRow("nf4:channel 7x1000") << "nf4:channel" << 7 << 1000;
+    // Float elements, microscaling and q8_0 (fused_plan.cpp: the CUDA kernels' arithmetic).
+    for (const char* s : {"fp8_e4m3", "fp8_e5m2:g64", "fp4:tensor", "fp6_e2m3:g32", "mxfp4",
+                          "mxfp8_e4m3", "mxint8:scale=even", "mxfp6_e3m2:scale=rceil", "nvfp4",
+                          "q8_0"})
+        for (const auto& [rows, cols] : {std::pair{300, 512}, std::pair{7, 1024}, std::pair{5, 96}})
+            QTest::newRow(qPrintable(QString("%1 %2x%3").arg(s).arg(rows).arg(cols)))
+                << QString(s) << rows << cols;
+    QTest::newRow("mxfp4 3x1001") << "mxfp4" << 3 << 1001;
+    QTest::newRow("fp8_e4m3 3x1001") << "fp8_e4m3" << 3 << 1001;
     QTest::newRow("nf4:tensor 3x1001") << "nf4:tensor" << 3 << 1001;
 }
 
@@ -109,6 +118,11 @@ void TestFusedAnalysis::matchesThePlainPasses() {
         QCOMPARE(f.output.levelsNote, plain->levelsNote);
         QCOMPARE(f.output.cost.bitsPerWeight(), plain->cost.bitsPerWeight());
         QCOMPARE(f.output.cost.bytes(), plain->cost.bytes());
+        QCOMPARE(f.output.diagnostics.size(), plain->diagnostics.size());
+        for (std::size_t i = 0; i < f.output.diagnostics.size(); ++i) {
+            QCOMPARE(f.output.diagnostics[i].key, plain->diagnostics[i].key);
+            QCOMPARE(f.output.diagnostics[i].value, plain->diagnostics[i].value);
+        }
     }
 }
 
@@ -134,8 +148,12 @@ void TestFusedAnalysis::nonFiniteGoesThroughThePlainPath() {
     w[300] = std::numeric_limits<float>::quiet_NaN();
     const MatrixView m{w.data(), 16, 128};
     QVERIFY(!analyzeFused(spec("int4:g32"), m, {}).has_value());
+    QVERIFY(!analyzeFused(spec("mxfp4"), m, {}).has_value());
+    QVERIFY(!analyzeFused(spec("nvfp4"), m, {}).has_value());
     w[300] = std::numeric_limits<float>::infinity();
     QVERIFY(!analyzeFused(spec("int4"), m, {}).has_value());
+    QVERIFY(!analyzeFused(spec("fp8_e4m3:tensor"), m, {}).has_value());
+    QVERIFY(!analyzeFused(spec("q8_0"), m, {}).has_value());
     QVERIFY(analyzeTensor(m, spec("int4:g32")).ok());
 }
 
@@ -146,22 +164,33 @@ void TestFusedAnalysis::coversOnlyWhatItImplements() {
     QVERIFY(fusedAnalysisCovers(spec("nf4:g64")));
     QVERIFY(!fusedAnalysisCovers(spec("nf4:g64:dq")));
     QVERIFY(!fusedAnalysisCovers(spec("nf4:g64:clip=mse")));
-    QVERIFY(!fusedAnalysisCovers(spec("mxfp4")));
+    QVERIFY(fusedAnalysisCovers(spec("mxfp4")));
+    QVERIFY(fusedAnalysisCovers(spec("fp8_e4m3")));
+    QVERIFY(fusedAnalysisCovers(spec("q8_0")));
+    QVERIFY(!fusedAnalysisCovers(spec("mxfp4:round=stochastic")));
+    QVERIFY(!fusedAnalysisCovers(spec("fp8_e4m3:clip=mse")));
+    QVERIFY(!fusedAnalysisCovers(spec("q4_k")));
     const auto w = weights(4, 64, 1);
     QVERIFY(!analyzeFused(spec("q4_0"), MatrixView{w.data(), 4, 64}, {}).has_value());
     // NF blocks that would straddle rows (rows of 100, blocks of 64) stay on the plain path.
     const auto v = weights(4, 100, 1);
     QVERIFY(!analyzeFused(spec("nf4:g64"), MatrixView{v.data(), 4, 100}, {}).has_value());
     QVERIFY(analyzeFused(spec("nf4:g50"), MatrixView{v.data(), 4, 100}, {}).has_value());
+    // q8_0 needs whole blocks of 32: rows of 100 are not applicable (the plain path says so).
+    QVERIFY(!analyzeFused(spec("q8_0"), MatrixView{v.data(), 4, 100}, {}).has_value());
 }
 
 void TestFusedAnalysis::cancels() {
     const auto w = weights(512, 512, 2);
-    auto r = analyzeFused(spec("int4:g128"), MatrixView{w.data(), 512, 512}, {},
-                          [](double f) { return f < 0.1; });
-    QVERIFY(r.has_value());
-    QVERIFY(!r->ok());
-    QVERIFY(r->error().kind == ErrorKind::Cancelled);
+    for (const char* s : {"int4:g128", "mxfp4"}) {
+        FusedRequest req;
+        req.errorHistogramBins = 64;
+        auto r = analyzeFused(spec(s), MatrixView{w.data(), 512, 512}, req,
+                              [](double f) { return f < 0.1; });
+        QVERIFY(r.has_value());
+        QVERIFY(!r->ok());
+        QVERIFY(r->error().kind == ErrorKind::Cancelled);
+    }
 }
 
 QTEST_APPLESS_MAIN(TestFusedAnalysis)

@@ -1,0 +1,323 @@
+#include "analysis/fused_plan.h"
+
+#include "analysis/fused_sums.h"
+#include "analysis/row_blocks.h"
+#include "cuda/device_plan.h"
+#include "util/simd_clones.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <mutex>
+
+namespace qs {
+namespace {
+
+using namespace fused;
+
+// One group's reconstruction and flags: a plain loop over the family's element function, out of
+// line (with AVX2 clones) so it vectorises. `f` is a local copy, so no store changes it.
+template <class Fam>
+inline unsigned reconstructLoop(const Fam f, const typename Fam::Group g,
+                                const float* __restrict x, std::int64_t n, float* __restrict out) {
+    unsigned flags = 0;
+#pragma omp simd reduction(| : flags)
+    for (std::int64_t k = 0; k < n; ++k)
+        out[k] = f.rec(g, x[k], flags);
+    return flags;
+}
+
+QS_SIMD_CLONES
+unsigned reconstructGroup(const dev::FpFam& fam, const dev::FpFam::Group& p, const float* x,
+                          std::int64_t n, float* out) {
+    return reconstructLoop(fam, p, x, n, out);
+}
+
+QS_SIMD_CLONES
+unsigned reconstructGroup(const dev::Q8Fam& fam, const dev::Q8Fam::Group& p, const float* x,
+                          std::int64_t n, float* out) {
+    return reconstructLoop(fam, p, x, n, out);
+}
+
+// MX: a NaN scale (a block of NaN), else one loop per kind of element (nvfp4, MX INT8, MX
+// floats), the kind a constant in each, so each loop is branch-free.
+template <class Fam>
+inline unsigned finiteLoop(const Fam f, const typename Fam::Group g, const float* __restrict x,
+                           std::int64_t n, float* __restrict out) {
+    unsigned flags = 0;
+#pragma omp simd reduction(| : flags)
+    for (std::int64_t k = 0; k < n; ++k)
+        out[k] = f.recFinite(g, x[k], flags);
+    return flags;
+}
+
+QS_SIMD_CLONES
+unsigned reconstructGroup(const dev::MxFam& fam, const dev::MxFam::Group& p, const float* x,
+                          std::int64_t n, float* out) {
+    if (!(p.scale == p.scale)) {
+        std::fill(out, out + n, p.scale);
+        return dev::kNanBlock;
+    }
+    dev::MxFam f = fam;
+    if (fam.nv) {
+        f.nv = true;
+        f.elem.int8 = false;
+        return finiteLoop(f, p, x, n, out);
+    }
+    f.nv = false;
+    if (fam.elem.int8) {
+        f.elem.int8 = true;
+        return finiteLoop(f, p, x, n, out);
+    }
+    f.elem.int8 = false;
+    return finiteLoop(f, p, x, n, out);
+}
+
+bool covered(const DevicePlan& p) {
+    return p.family == DeviceFamily::Fp || p.family == DeviceFamily::Mx ||
+           p.family == DeviceFamily::Q8_0;
+}
+
+// Per group of rows [r0, r1): its min/max (or the tensor's), parameters, reconstruction.
+template <class Fam> struct Walker {
+    const Fam& fam;
+    const DevicePlan& plan;
+    MatrixView w;
+    float tmin, tmax;
+
+    // body(x, rec, n, group, row, gi, flags, mn, mx) after each group; false: NaN/Inf seen.
+    template <class Body>
+    bool run(std::int64_t r0, std::int64_t r1, float* out, std::vector<float>& buf, Body body) const {
+        for (std::int64_t r = r0; r < r1; ++r)
+            for (std::int64_t g = 0; g < plan.groupsPerRow; ++g) {
+                const std::int64_t c0 = g * plan.groupCols;
+                const std::int64_t n = std::min(plan.groupCols, plan.cols - c0);
+                const float* x = w.data + r * w.cols + c0;
+                float mn = tmin, mx = tmax;
+                if (!plan.wholeTensor) {
+                    bool finite = true;
+                    minMax(x, n, mn, mx, finite);
+                    if (!finite)
+                        return false;
+                }
+                const auto p = fam.group(mn, mx);
+                float* rec = out ? out + (x - w.data) : buf.data();
+                const unsigned flags = reconstructGroup(fam, p, x, n, rec);
+                body(x, rec, n, p, r, r * plan.groupsPerRow + g, flags, mn, mx);
+            }
+        return true;
+    }
+};
+
+struct BlockResult {
+    Sums sums;
+    unsigned long long widestKey = 0;
+    std::int64_t saturated = 0, flushed = 0, nanBlocks = 0;
+};
+
+template <class Fam>
+std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& plan,
+                                           const Scheme& s, MatrixView w, DeviceSummary summary,
+                                           const FusedRequest& req, const ProgressFn& progress) {
+    const Walker<Fam> walk{fam, plan, w, summary.tensorMin, summary.tensorMax};
+    const bool histogram = req.errorHistogramBins > 0;
+    const auto blocks = static_cast<std::size_t>(blockCount(w));
+    FusedResult out;
+    if (req.keepReconstruction)
+        out.output.reconstruction.resize(w.size());
+    float* keep = req.keepReconstruction ? out.output.reconstruction.data() : nullptr;
+    const bool isMx = plan.family == DeviceFamily::Mx;
+    std::atomic<bool> nonFinite{false};
+    auto note = [&](BlockResult& br, const auto& p, std::int64_t r, std::int64_t gi,
+                    unsigned flags, float mn, float mx) {
+        if (p.key == p.key) {
+            const auto index = static_cast<std::uint32_t>(isMx ? r : gi);
+            br.widestKey = std::max(br.widestKey, dev::widestKey(p.key, index));
+        }
+        if (isMx) {
+            if (flags & dev::kNanBlock) {
+                ++br.nanBlocks;
+            } else {
+                br.saturated += (flags & dev::kSaturated) ? 1 : 0;
+                br.flushed += !(flags & dev::kNonZero) &&
+                                      std::max(std::fabs(mn), std::fabs(mx)) > 0.0f
+                                  ? 1
+                                  : 0;
+            }
+        }
+    };
+
+    // Pass 1 (with a histogram): the exact max |error|, which sets the histogram's range.
+    double m = 0;
+    std::vector<double> maxima(blocks, 0.0);
+    const double firstEnd = histogram ? 0.5 : 0.0;
+    if (histogram) {
+        const bool ok = forEachBlock(w, 0.0, firstEnd, progress, [&](std::int64_t b, std::int64_t r0,
+                                                                     std::int64_t r1) {
+            std::vector<float> buf(static_cast<std::size_t>(plan.groupCols));
+            double mx = 0;
+            const bool finite =
+                walk.run(r0, r1, nullptr, buf, [&](const float* x, const float* rec, std::int64_t n,
+                                                   const auto&, std::int64_t, std::int64_t,
+                                                   unsigned, float, float) {
+                    mx = std::max(mx, groupMaxError(x, rec, n));
+                });
+            if (!finite) {
+                nonFinite = true;
+                return false;
+            }
+            maxima[static_cast<std::size_t>(b)] = mx;
+            return true;
+        });
+        if (nonFinite)
+            return std::nullopt;
+        if (!ok)
+            return Result<FusedResult>(cancelledError());
+        m = *std::max_element(maxima.begin(), maxima.end());
+    }
+    const double hm = m > 0 ? m : 1e-12;
+    const auto bins = static_cast<std::size_t>(std::max(req.errorHistogramBins, 1));
+    const double perUnit = static_cast<double>(bins) / (hm - -hm);
+
+    // Pass 2: reconstruction, sums, bins, the widest group and the block counts.
+    std::vector<BlockResult> partial(blocks);
+    std::vector<std::uint64_t> counts(histogram ? blocks * bins : 0, 0);
+    const bool ok = forEachBlock(w, firstEnd, 1.0, progress, [&](std::int64_t b, std::int64_t r0,
+                                                                 std::int64_t r1) {
+        std::vector<float> buf(keep ? 0 : static_cast<std::size_t>(plan.groupCols));
+        std::vector<std::int32_t> idx(histogram ? static_cast<std::size_t>(plan.groupCols) : 0);
+        std::vector<std::uint32_t> tables(histogram ? 4 * bins : 0, 0);
+        BlockResult& br = partial[static_cast<std::size_t>(b)];
+        const bool finite = walk.run(
+            r0, r1, keep, buf,
+            [&](const float* x, const float* rec, std::int64_t n, const auto& p, std::int64_t r,
+                std::int64_t gi, unsigned flags, float mn, float mx) {
+                if (histogram) {
+                    accumulateAndBin(x, rec, n, br.sums, hm, perUnit,
+                                     static_cast<std::int32_t>(bins - 1), idx.data());
+                    countBins(idx.data(), n, bins, tables.data());
+                } else {
+                    accumulate(x, rec, n, br.sums);
+                }
+                note(br, p, r, gi, flags, mn, mx);
+            });
+        if (!finite) {
+            nonFinite = true;
+            return false;
+        }
+        std::uint64_t* c = counts.data() + static_cast<std::size_t>(b) * bins;
+        for (std::size_t i = 0; i < bins && histogram; ++i)
+            c[i] = std::uint64_t{tables[i]} + tables[bins + i] + tables[2 * bins + i] +
+                   tables[3 * bins + i];
+        return true;
+    });
+    if (nonFinite)
+        return std::nullopt;
+    if (!ok)
+        return Result<FusedResult>(cancelledError());
+
+    BlockResult total;
+    for (const BlockResult& br : partial) {
+        total.sums.add(br.sums);
+        total.widestKey = std::max(total.widestKey, br.widestKey);
+        total.saturated += br.saturated;
+        total.flushed += br.flushed;
+        total.nanBlocks += br.nanBlocks;
+    }
+    out.error.count = w.size();
+    out.error.sumSqErr = total.sums.se;
+    out.error.sumSqRef = total.sums.sr;
+    out.error.sumSqRec = total.sums.sq;
+    out.error.dot = total.sums.dot;
+    out.error.maxAbsErr = total.sums.maxAbs;
+    if (histogram) {
+        Histogram h;
+        h.lo = -hm;
+        h.hi = hm;
+        h.counts.assign(bins, 0);
+        for (std::size_t b = 0; b < blocks; ++b)
+            for (std::size_t i = 0; i < bins; ++i)
+                h.counts[i] += counts[b * bins + i];
+        out.errorHistogram = std::move(h);
+    }
+    summary.widestKey = total.widestKey;
+    summary.saturated = total.saturated;
+    summary.flushed = total.flushed;
+    summary.nanBlocks = total.nanBlocks;
+    describeDeviceResult(s, plan, w, summary, out.output);
+    return Result<FusedResult>(std::move(out));
+}
+
+// An all-zero nvfp4 tensor: reconstructed as zero, no error (quantizeMx says nothing more).
+FusedResult allZero(const Scheme& s, const DevicePlan& plan, MatrixView w,
+                    const DeviceSummary& summary, const FusedRequest& req) {
+    FusedResult out;
+    if (req.keepReconstruction)
+        out.output.reconstruction.assign(w.size(), 0.0f);
+    out.error.count = w.size();
+    if (req.errorHistogramBins > 0) {
+        Histogram h;
+        const int bins = req.errorHistogramBins;
+        h.lo = -1e-12;
+        h.hi = 1e-12;
+        h.counts.assign(static_cast<std::size_t>(bins), 0);
+        h.counts[static_cast<std::size_t>(dev::errorBin(0.0, 1e-12, bins / (1e-12 - -1e-12),
+                                                        bins - 1))] = w.size();
+        out.errorHistogram = std::move(h);
+    }
+    describeDeviceResult(s, plan, w, summary, out.output);
+    return out;
+}
+
+} // namespace
+
+bool planFusedCovers(const Scheme& s) {
+    // Coverage does not depend on the shape for these families, except q8_0's whole blocks.
+    const auto plan = devicePlanFor(s, 1, s.family == "q8_0" ? 32 : 64);
+    return plan && covered(*plan);
+}
+
+std::optional<Result<FusedResult>> analyzePlanFused(const Scheme& s, MatrixView w,
+                                                    const FusedRequest& req,
+                                                    const ProgressFn& progress) {
+    auto plan = devicePlanFor(s, w.rows, w.cols);
+    if (!plan || !covered(*plan))
+        return std::nullopt;
+    DeviceSummary summary;
+    if (plan->needsTensorStats()) {
+        bool finite = true;
+        float mn = w.data[0], mx = w.data[0];
+        std::mutex mutex;
+        forEachBlock(w, 0.0, 0.0, {}, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
+            float a, b;
+            bool f;
+            minMax(w.data + r0 * w.cols, (r1 - r0) * w.cols, a, b, f);
+            std::lock_guard lock(mutex);
+            finite &= f;
+            mn = std::min(mn, a);
+            mx = std::max(mx, b);
+            return true;
+        });
+        if (!finite)
+            return std::nullopt;
+        summary.tensorMin = mn;
+        summary.tensorMax = mx;
+        if (plan->mxFam.nv) {
+            plan->mxFam.tensorScale = nvfp4TensorScale(mn, mx);
+            if (plan->mxFam.tensorScale == 0.0f)
+                return Result<FusedResult>(allZero(s, *plan, w, summary, req));
+        }
+    }
+    switch (plan->family) {
+    case DeviceFamily::Fp:
+        return runPlan(plan->fpFam, *plan, s, w, summary, req, progress);
+    case DeviceFamily::Mx:
+        return runPlan(plan->mxFam, *plan, s, w, summary, req, progress);
+    case DeviceFamily::Q8_0:
+        return runPlan(plan->q8Fam, *plan, s, w, summary, req, progress);
+    default:
+        return std::nullopt;
+    }
+}
+
+} // namespace qs
