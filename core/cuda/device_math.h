@@ -231,9 +231,10 @@ struct FpFam {
         return g;
     }
     QS_HD float rec(const Group& g, float x, unsigned&) const {
-        const float t = x / g.scale; // an all-zero group: NaN, not selected
+        const bool zero = !(g.scale > 0.0f); // an all-zero group reconstructs as 0
+        const float t = x / (zero ? 1.0f : g.scale);
         const float r = roundToElement(elem, clampf(t, -elem.maxNormal, elem.maxNormal)) * g.scale;
-        return g.scale > 0.0f ? r : 0.0f;
+        return zero ? 0.0f : r;
     }
 };
 
