@@ -71,6 +71,14 @@ void styleAxis(QAbstractAxis* axis, const QString& title) {
     axis->setLinePenColor(QColor(0xB0, 0xB0, 0xB0));
 }
 
+void quietAxesForNewSeries(QChart* chart) {
+    for (QAbstractAxis* a : chart->axes())
+        if (auto* v = qobject_cast<QValueAxis*>(a)) {
+            v->setTickType(QValueAxis::TicksFixed);
+            v->setTickCount(2);
+        }
+}
+
 void setNiceRange(QValueAxis* axis, double lo, double hi, int ticks) {
     if (!std::isfinite(lo) || !std::isfinite(hi))
         return;

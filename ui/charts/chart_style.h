@@ -22,5 +22,10 @@ void styleAxis(QAbstractAxis* axis, const QString& title);
 // Covers [lo, hi] with round ticks (1, 2, 2.5 or 5 times a power of ten, about `ticks` of them)
 // anchored at zero, so zero is labelled "0" and never "-1.1e-16"; labels get just enough digits.
 void setNiceRange(QValueAxis* axis, double lo, double hi, int ticks = 6);
+// Before series are attached afresh: attaching one sets each value axis's range to the data's
+// under the axis's current ticks, and a fine interval left from other data then lays out
+// thousands of tick labels for a moment (0.3 s: a curve chart going from int4's SQNR range to
+// fp8's). Two fixed ticks until setNiceRange sets the real ones.
+void quietAxesForNewSeries(QChart* chart);
 
 } // namespace qs

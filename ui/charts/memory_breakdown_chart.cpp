@@ -32,6 +32,7 @@ void MemoryBreakdownChart::setSegments(const std::vector<MemorySegment>& segment
                                        const QString& setupLabel) {
     m_segments = segments;
     chart()->removeAllSeries();
+    quietAxesForNewSeries(chart());
     m_category->clear();
     m_category->append({tr("weights as stored"), setupLabel});
     auto* series = new QHorizontalStackedBarSeries;

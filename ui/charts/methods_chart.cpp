@@ -29,6 +29,7 @@ void MethodsChart::setBars(const QStringList& categories, const std::vector<Meth
     m_categories = categories;
     m_sets = sets;
     chart()->removeAllSeries();
+    quietAxesForNewSeries(chart());
     m_x->clear();
     m_x->append(categories);
     auto* series = new QBarSeries;

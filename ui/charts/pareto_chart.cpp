@@ -75,6 +75,7 @@ void ParetoChart::setCurve(const std::vector<ParetoPoint>& plans,
         delete s;
     }
     m_uniformSeries.clear();
+    quietAxesForNewSeries(chart());
     for (const auto& u : uniform) {
         auto* s = new QScatterSeries;
         const QString spec = QString::fromStdString(u.label);

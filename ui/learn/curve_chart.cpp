@@ -33,6 +33,7 @@ void CurveChart::setCurves(const QString& title, const QString& xTitle, const QS
     m_x->setTitleText(xTitle);
     m_y->setTitleText(yTitle);
     chart()->removeAllSeries();
+    quietAxesForNewSeries(chart());
     m_curves = curves;
     m_highlight = highlight;
     for (const CurveSeries& c : curves) {

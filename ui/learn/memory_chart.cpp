@@ -67,6 +67,7 @@ void MemoryChart::setLines(const std::vector<MemoryLine>& lines, double referenc
     m_lines = lines;
     m_reference = referenceBytes;
     chart()->removeAllSeries();
+    quietAxesForNewSeries(chart());
     auto* series = new QHorizontalStackedBarSeries;
     for (const MemoryLine& l : lines) {
         auto* set = new QBarSet(itemName(l.item));

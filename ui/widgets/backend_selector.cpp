@@ -32,8 +32,8 @@ BackendSelector::BackendSelector(QWidget* parent)
         const auto b = parseBackend(m_combo->currentData().toString().toStdString());
         const BackendStatus st = selectBackend(b.value_or(Backend::Auto));
         QSettings().setValue(kSettingsKey, m_combo->currentData());
-        show(st);
-        Q_EMIT backendChanged(QString::fromStdString(st.note));
+        show(st, b.value_or(Backend::Auto));
+        Q_EMIT backendChanged(b == Backend::Cuda ? QString::fromStdString(st.note) : QString());
     });
 }
 
@@ -45,17 +45,19 @@ Backend BackendSelector::remembered() {
 void BackendSelector::apply(Backend choice) {
     const QSignalBlocker block(m_combo);
     m_combo->setCurrentIndex(m_combo->findData(QString::fromUtf8(backendName(choice).data())));
-    show(selectBackend(choice));
+    show(selectBackend(choice), choice);
 }
 
-void BackendSelector::show(const BackendStatus& st) {
+void BackendSelector::show(const BackendStatus& st, Backend requested) {
     const bool cuda = st.active == Backend::Cuda;
     QString text = (cuda ? tr("CUDA · %1") : tr("CPU · %1")).arg(QString::fromStdString(st.device));
-    if (!st.note.empty())
+    // Only a CUDA the user asked for by name and did not get is worth the warning colour.
+    const bool missed = requested == Backend::Cuda && !st.note.empty();
+    if (missed)
         text += tr(" — CUDA unavailable");
     m_device->setText(text);
-    m_device->setStyleSheet(st.note.empty() ? QStringLiteral("QLabel { color: #505050; }")
-                                            : QStringLiteral("QLabel { color: #B45309; }"));
+    m_device->setStyleSheet(missed ? QStringLiteral("QLabel { color: #B45309; }")
+                                   : QStringLiteral("QLabel { color: #505050; }"));
     QString tip = cuda ? tr("Analyses the GPU has kernels for run on %1; the others on the CPU.")
                              .arg(QString::fromStdString(st.device))
                        : tr("Analyses run on the CPU (%1).").arg(QString::fromStdString(st.device));

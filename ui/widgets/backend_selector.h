@@ -28,7 +28,7 @@ Q_SIGNALS:
     void backendChanged(const QString& note);
 
 private:
-    void show(const BackendStatus& status);
+    void show(const BackendStatus& status, Backend requested);
 
     QComboBox* m_combo;
     QLabel* m_device;
