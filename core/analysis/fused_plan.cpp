@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
+#include <type_traits>
 
 namespace qs {
 namespace {
@@ -31,6 +32,28 @@ QS_SIMD_CLONES
 unsigned reconstructGroup(const dev::FpFam& fam, const dev::FpFam::Group& p, const float* x,
                           std::int64_t n, float* out) {
     return reconstructLoop(fam, p, x, n, out);
+}
+
+// ggml's legacy types: one loop per kind, the kind a constant in each (as MX below).
+QS_SIMD_CLONES
+unsigned reconstructGroup(const dev::LegacyFam& fam, const dev::LegacyFam::Group& p,
+                          const float* x, std::int64_t n, float* out) {
+    dev::LegacyFam f = fam;
+    switch (fam.kind) {
+    case dev::LegacyKind::Q4_0:
+        f.kind = dev::LegacyKind::Q4_0;
+        return reconstructLoop(f, p, x, n, out);
+    case dev::LegacyKind::Q4_1:
+        f.kind = dev::LegacyKind::Q4_1;
+        return reconstructLoop(f, p, x, n, out);
+    case dev::LegacyKind::Q5_0:
+        f.kind = dev::LegacyKind::Q5_0;
+        return reconstructLoop(f, p, x, n, out);
+    case dev::LegacyKind::Q5_1:
+        break;
+    }
+    f.kind = dev::LegacyKind::Q5_1;
+    return reconstructLoop(f, p, x, n, out);
 }
 
 QS_SIMD_CLONES
@@ -75,7 +98,7 @@ unsigned reconstructGroup(const dev::MxFam& fam, const dev::MxFam::Group& p, con
 
 bool covered(const DevicePlan& p) {
     return p.family == DeviceFamily::Fp || p.family == DeviceFamily::Mx ||
-           p.family == DeviceFamily::Q8_0;
+           p.family == DeviceFamily::Q8_0 || p.family == DeviceFamily::Legacy;
 }
 
 // Per group of rows [r0, r1): its min/max (or the tensor's), parameters, reconstruction.
@@ -100,7 +123,13 @@ template <class Fam> struct Walker {
                     if (!finite)
                         return false;
                 }
-                const auto p = fam.group(mn, mx);
+                const auto p = [&] {
+                    if constexpr (std::is_same_v<Fam, dev::LegacyFam>)
+                        return fam.group(mn, mx,
+                                         firstOfMagnitude(x, n, std::max(std::fabs(mn), std::fabs(mx))));
+                    else
+                        return fam.group(mn, mx);
+                }();
                 float* rec = out ? out + (x - w.data) : buf.data();
                 const unsigned flags = reconstructGroup(fam, p, x, n, rec);
                 body(x, rec, n, p, r, r * plan.groupsPerRow + g, flags, mn, mx);
@@ -273,7 +302,7 @@ FusedResult allZero(const Scheme& s, const DevicePlan& plan, MatrixView w,
 
 bool planFusedCovers(const Scheme& s) {
     // Coverage does not depend on the shape for these families, except q8_0's whole blocks.
-    const auto plan = devicePlanFor(s, 1, s.family == "q8_0" ? 32 : 64);
+    const auto plan = devicePlanFor(s, 1, 64); // 64: whole blocks of 32 for the ggml types
     return plan && covered(*plan);
 }
 
@@ -315,6 +344,8 @@ std::optional<Result<FusedResult>> analyzePlanFused(const Scheme& s, MatrixView 
         return runPlan(plan->mxFam, *plan, s, w, summary, req, progress);
     case DeviceFamily::Q8_0:
         return runPlan(plan->q8Fam, *plan, s, w, summary, req, progress);
+    case DeviceFamily::Legacy:
+        return runPlan(plan->legacyFam, *plan, s, w, summary, req, progress);
     default:
         return std::nullopt;
     }

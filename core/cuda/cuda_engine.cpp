@@ -139,11 +139,14 @@ Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
     f.intFam = plan.intFam;
     f.mxFam = plan.mxFam;
     f.fpFam = plan.fpFam;
+    f.q8Fam = plan.q8Fam;
+    f.legacyFam = plan.legacyFam;
     f.fam = plan.family == DeviceFamily::Int  ? Fam::Int
             : plan.family == DeviceFamily::Nf ? Fam::Nf
             : plan.family == DeviceFamily::Fp ? Fam::Fp
             : plan.family == DeviceFamily::Mx ? Fam::Mx
-                                              : Fam::Q8_0;
+            : plan.family == DeviceFamily::Q8_0 ? Fam::Q8_0
+                                                : Fam::Legacy;
     if (plan.family == DeviceFamily::Nf) {
         const std::size_t n = plan.levels.size();
         if (n > static_cast<std::size_t>(dev::kMaxLevels))

@@ -179,7 +179,53 @@ __global__ void __launch_bounds__(kThreads)
             mn = a.tmin;
             mx = a.tmax;
         }
-        const auto p = fam.group(mn, mx);
+        // q4_0/q5_0 scale by the group's first element of largest magnitude.
+        float signedMax = 0.0f;
+        if constexpr (std::is_same_v<F, dev::LegacyFam>) {
+            const float amax = fmaxf(fabsf(mn), fabsf(mx));
+            int first = 0x7FFFFFFF;
+            float value = 0.0f;
+            auto consider = [&](float t, int idx) {
+                if (fabsf(t) == amax && idx < first) {
+                    first = idx;
+                    value = t;
+                }
+            };
+            if (lay.inRegs) {
+#pragma unroll
+                for (int k = 0; k < kMaxRegs / P; ++k) {
+                    const int pk = k * lanes + li;
+                    if (pk < packs) {
+#pragma unroll
+                        for (int j = 0; j < P; ++j)
+                            consider(v[k * P + j], pk * P + j);
+                    }
+                }
+            } else {
+                for (int pk = li; pk < packs; pk += lanes) {
+                    float t[P];
+                    loadPack<In, P>(xg + pk * P, t);
+#pragma unroll
+                    for (int j = 0; j < P; ++j)
+                        consider(t[j], pk * P + j);
+                }
+            }
+            for (int off = lanes / 2; off > 0; off /= 2) {
+                const int otherFirst = __shfl_xor_sync(0xFFFFFFFFu, first, off);
+                const float otherValue = __shfl_xor_sync(0xFFFFFFFFu, value, off);
+                if (otherFirst < first) {
+                    first = otherFirst;
+                    value = otherValue;
+                }
+            }
+            signedMax = amax == 0.0f ? 0.0f : value;
+        }
+        const auto p = [&] {
+            if constexpr (std::is_same_v<F, dev::LegacyFam>)
+                return fam.group(mn, mx, signedMax);
+            else
+                return fam.group(mn, mx);
+        }();
 
         unsigned flags = 0;
         auto each = [&](float xv, long long col) {
@@ -433,6 +479,8 @@ cudaError_t launchGroups(const FamArgs& f, const GroupArgs& a, int pass, int smC
         return launchFam(f.mxFam, a, pass, smCount, stream);
     case Fam::Q8_0:
         return launchFam(f.q8Fam, a, pass, smCount, stream);
+    case Fam::Legacy:
+        return launchFam(f.legacyFam, a, pass, smCount, stream);
     }
     return cudaErrorInvalidValue;
 }

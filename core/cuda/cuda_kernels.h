@@ -54,13 +54,14 @@ struct GroupArgs {
     Totals* totals = nullptr;
 };
 
-enum class Fam { Int, Nf, Fp, Mx, Q8_0 };
+enum class Fam { Int, Nf, Fp, Mx, Q8_0, Legacy };
 
 struct FamArgs {
     Fam fam = Fam::Int;
     dev::IntFam intFam;
     dev::FpFam fpFam;
     dev::Q8Fam q8Fam;
+    dev::LegacyFam legacyFam;
     dev::NfFam nfFam; // levels and midpoints in device memory
     dev::MxFam mxFam;
 };

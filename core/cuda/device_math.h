@@ -267,6 +267,63 @@ struct Q8Fam {
     }
 };
 
+// ggml's legacy blocks of 32 (quantize_row_q{4,5}_{0,1}_ref and their dequantizers):
+//   q4_0/q5_0: d = m / -8 (-16), m the block's first element of largest magnitude (0 for an
+//     all-zero block), codes min((int)(x/d + 8.5), 15) (16.5, 31), reconstruction
+//     (code - 8) * f16(d) (- 16);
+//   q4_1/q5_1: d = (max - min) / 15 (31), codes (int8)((x - min)/d + 0.5) capped at 15 (q5_1:
+//     uncapped, as ggml), reconstruction code * f16(d) + f16(min).
+// Divisions by d go through id = 1/d (0 when d is 0), as ggml does. group() takes the signed
+// maximum (only q4_0/q5_0 use it), which the callers find as the first element with |x| = amax.
+enum class LegacyKind { Q4_0, Q4_1, Q5_0, Q5_1 };
+
+struct LegacyFam {
+    LegacyKind kind = LegacyKind::Q4_0;
+
+    struct Group {
+        float id = 0, dh = 0, mh = 0, min = 0;
+        float key = 0;
+    };
+
+    QS_HD bool symmetric() const { return kind == LegacyKind::Q4_0 || kind == LegacyKind::Q5_0; }
+
+    QS_HD Group group(float mn, float mx, float signedMax) const {
+        Group g;
+        float d;
+        if (symmetric()) {
+            d = signedMax / (kind == LegacyKind::Q4_0 ? -8.0f : -16.0f);
+        } else {
+            d = (mx - mn) / (kind == LegacyKind::Q4_1 ? 15.0f : 31.0f);
+            g.min = mn;
+            g.mh = f16ToFloat(floatToHalf(mn));
+        }
+        g.id = d != 0.0f ? 1.0f / d : 0.0f;
+        g.dh = f16ToFloat(floatToHalf(d));
+        g.key = absf(g.dh);
+        return g;
+    }
+    QS_HD float rec(const Group& g, float x, unsigned&) const {
+        switch (kind) {
+        case LegacyKind::Q4_0: {
+            const int q = static_cast<int>(x * g.id + 8.5f);
+            return static_cast<float>((q < 15 ? q : 15) - 8) * g.dh;
+        }
+        case LegacyKind::Q5_0: {
+            const int q = static_cast<signed char>(static_cast<int>(x * g.id + 16.5f));
+            return static_cast<float>((q < 31 ? q : 31) - 16) * g.dh;
+        }
+        case LegacyKind::Q4_1: {
+            const int q = static_cast<signed char>(static_cast<int>((x - g.min) * g.id + 0.5f));
+            return static_cast<float>(q < 15 ? q : 15) * g.dh + g.mh;
+        }
+        case LegacyKind::Q5_1:
+            break;
+        }
+        const int q = static_cast<unsigned char>(static_cast<int>((x - g.min) * g.id + 0.5f));
+        return static_cast<float>(q) * g.dh + g.mh;
+    }
+};
+
 enum class MxRule { Floor, Ceil, Even, RCeil };
 
 struct MxFam {

@@ -78,7 +78,9 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
         p.groupCols = layout.wholeTensor ? cols : layout.groupCols;
     } else if (mxCovered(s)) {
         p.groupCols = s.groupSize;
-    } else if (s.family == "q8_0" && cols % 32 == 0) {
+    } else if ((s.family == "q8_0" || s.family == "q4_0" || s.family == "q4_1" ||
+                s.family == "q5_0" || s.family == "q5_1") &&
+               cols % 32 == 0) {
         p.groupCols = 32;
     } else {
         return std::nullopt;
@@ -100,6 +102,12 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
         p.zeroLevel = z != p.levels.end() ? *z : 0.0f;
     } else if (s.family == "q8_0") {
         p.family = DeviceFamily::Q8_0;
+    } else if (s.family.starts_with("q4_") || s.family.starts_with("q5_")) {
+        p.family = DeviceFamily::Legacy;
+        p.legacyFam.kind = s.family == "q4_0"   ? dev::LegacyKind::Q4_0
+                           : s.family == "q4_1" ? dev::LegacyKind::Q4_1
+                           : s.family == "q5_0" ? dev::LegacyKind::Q5_0
+                                                : dev::LegacyKind::Q5_1;
     } else if (fpCovered(s)) {
         p.family = DeviceFamily::Fp;
         p.fpFam.elem = elementSpec(elementFormatOf(s.family));
@@ -159,10 +167,11 @@ void describeDeviceResult(const Scheme& s, const DevicePlan& plan, MatrixView w,
                              scale, out);
         break;
     }
-    case DeviceFamily::Q8_0: {
+    case DeviceFamily::Q8_0:
+    case DeviceFamily::Legacy: {
         // The widest block's bytes, from its values quantized again on the host.
         const std::int64_t r = widest / plan.groupsPerRow, g = widest % plan.groupsPerRow;
-        auto bytes = ggmlQuantizeRows(GgmlType::Q8_0,
+        auto bytes = ggmlQuantizeRows(*ggmlTypeForFamily(s.family),
                                       MatrixView{w.data + r * plan.cols + g * 32, 1, 32});
         describeGgml(s, plan.rows, plan.cols, bytes ? bytes->data() : nullptr, widest, 0, out);
         break;

@@ -7,8 +7,8 @@
 // Covered: `int` with round-to-nearest and the minmax clip, at every granularity; `nf` without
 // dq where its blocks are whole groups of a row (as the CPU's fused path); the float element
 // families (fp4, fp6_*, fp8_*) with the minmax clip and round-to-nearest; every microscaling
-// family (mxfp4/6/8, mxint8, nvfp4) with round-to-nearest, any scale rule; ggml's q8_0 on rows
-// of whole blocks.
+// family (mxfp4/6/8, mxint8, nvfp4) with round-to-nearest, any scale rule; ggml's q8_0, q4_0,
+// q4_1, q5_0 and q5_1 on rows of whole blocks.
 
 #include "cuda/device_math.h"
 #include "quant/registry.h"
@@ -19,13 +19,14 @@
 
 namespace qs {
 
-enum class DeviceFamily { Int, Nf, Fp, Mx, Q8_0 };
+enum class DeviceFamily { Int, Nf, Fp, Mx, Q8_0, Legacy };
 
 struct DevicePlan {
     DeviceFamily family = DeviceFamily::Int;
     dev::IntFam intFam;
     dev::FpFam fpFam;
     dev::Q8Fam q8Fam;
+    dev::LegacyFam legacyFam; // q4_0, q4_1, q5_0, q5_1
     dev::MxFam mxFam;
     std::vector<float> levels, midpoints; // nf's tables (dev::NfFam points into them)
     float zeroLevel = 0;
@@ -46,6 +47,17 @@ struct DevicePlan {
 
 // nullopt when the scheme (or its layout on this shape) is not covered.
 std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std::int64_t cols);
+
+// The first element of x[0, n) whose magnitude is `amax` (0 when amax is 0): q4_0/q5_0's
+// signed maximum, as ggml's scan finds it.
+inline float firstOfMagnitude(const float* x, std::int64_t n, float amax) {
+    if (amax == 0.0f)
+        return 0.0f;
+    for (std::int64_t k = 0; k < n; ++k)
+        if (dev::absf(x[k]) == amax)
+            return x[k];
+    return 0.0f;
+}
 
 // What a device run found besides the sums and the histogram.
 struct DeviceSummary {

@@ -64,6 +64,13 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
                     key = p.key;
                     break;
                 }
+                case DeviceFamily::Legacy: {
+                    const auto p = plan.legacyFam.group(
+                        mn, mx, firstOfMagnitude(x, n, std::max(std::fabs(mn), std::fabs(mx))));
+                    out[k] = plan.legacyFam.rec(p, x[k], flags);
+                    key = p.key;
+                    break;
+                }
                 case DeviceFamily::Q8_0: {
                     const auto p = plan.q8Fam.group(mn, mx);
                     out[k] = plan.q8Fam.rec(p, x[k], flags);
@@ -189,7 +196,8 @@ void TestDeviceMath::matchesTheCpuQuantizers_data() {
                            "mxfp8_e4m3",    "mxfp8_e5m2",    "mxint8",       "nvfp4",
                            "mxfp4:scale=ceil", "mxfp4:scale=even", "mxfp8_e4m3:scale=rceil",
                            "mxint8:scale=even", "fp4",   "fp6_e2m3:g32",  "fp6_e3m2:tensor",
-                           "fp8_e4m3",      "fp8_e5m2:g64", "fp8_e4m3:tensor", "q8_0"};
+                           "fp8_e4m3",      "fp8_e5m2:g64", "fp8_e4m3:tensor", "q8_0",
+                           "q4_0",          "q4_1",         "q5_0",          "q5_1"};
     for (const char* s : specs) {
         QTest::newRow(qPrintable(QString(s) + " 37x512")) << QString(s) << 37 << 512 << 0.02f;
         QTest::newRow(qPrintable(QString(s) + " 9x1000")) << QString(s) << 9 << 1000 << 1.0f;
@@ -208,7 +216,7 @@ void TestDeviceMath::matchesTheCpuQuantizers() {
     const MatrixView m{w.data(), rows, cols};
     const auto plan = devicePlanFor(s, rows, cols);
     if ((s.family == "nf" && s.granularity == Granularity::Group && cols % s.groupSize != 0) ||
-        (s.family == "q8_0" && cols % 32 != 0)) {
+        (s.family.starts_with("q") && cols % 32 != 0)) {
         QVERIFY(!plan);
         return;
     }
@@ -243,7 +251,8 @@ void TestDeviceMath::allZeroTensors() {
     const std::vector<float> w(64 * 64, 0.0f);
     const MatrixView m{w.data(), 64, 64};
     for (const char* spec :
-         {"int4:g16", "nf4:g16", "mxfp4", "nvfp4", "int4:tensor", "fp8_e4m3", "q8_0"}) {
+         {"int4:g16", "nf4:g16", "mxfp4", "nvfp4", "int4:tensor", "fp8_e4m3", "q8_0", "q4_0",
+          "q4_1", "q5_0", "q5_1"}) {
         const Scheme s = parseScheme(spec);
         const auto plan = devicePlanFor(s, 64, 64);
         QVERIFY(plan);

@@ -69,7 +69,7 @@ void TestFusedAnalysis::matchesThePlainPasses_data() {
     // Float elements, microscaling and q8_0 (fused_plan.cpp: the CUDA kernels' arithmetic).
     for (const char* s : {"fp8_e4m3", "fp8_e5m2:g64", "fp4:tensor", "fp6_e2m3:g32", "mxfp4",
                           "mxfp8_e4m3", "mxint8:scale=even", "mxfp6_e3m2:scale=rceil", "nvfp4",
-                          "q8_0"})
+                          "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"})
         for (const auto& [rows, cols] : {std::pair{300, 512}, std::pair{7, 1024}, std::pair{5, 96}})
             QTest::newRow(qPrintable(QString("%1 %2x%3").arg(s).arg(rows).arg(cols)))
                 << QString(s) << rows << cols;
@@ -170,8 +170,9 @@ void TestFusedAnalysis::coversOnlyWhatItImplements() {
     QVERIFY(!fusedAnalysisCovers(spec("mxfp4:round=stochastic")));
     QVERIFY(!fusedAnalysisCovers(spec("fp8_e4m3:clip=mse")));
     QVERIFY(!fusedAnalysisCovers(spec("q4_k")));
-    const auto w = weights(4, 64, 1);
-    QVERIFY(!analyzeFused(spec("q4_0"), MatrixView{w.data(), 4, 64}, {}).has_value());
+    const auto w = weights(4, 256, 1);
+    QVERIFY(!analyzeFused(spec("q4_k"), MatrixView{w.data(), 4, 256}, {}).has_value());
+    QVERIFY(analyzeFused(spec("q4_0"), MatrixView{w.data(), 4, 256}, {}).has_value());
     // NF blocks that would straddle rows (rows of 100, blocks of 64) stay on the plain path.
     const auto v = weights(4, 100, 1);
     QVERIFY(!analyzeFused(spec("nf4:g64"), MatrixView{v.data(), 4, 100}, {}).has_value());
