@@ -38,6 +38,7 @@ using fused::accumulate;
 using fused::accumulateAndBin;
 using fused::blockCount;
 using fused::countBins;
+using fused::errorHistogramOf;
 using fused::groupMaxError;
 using fused::minMax;
 using fused::Sums;
@@ -310,14 +311,7 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
     out.error.dot = total.dot;
     out.error.maxAbsErr = total.maxAbs;
     if (histogram) {
-        Histogram h;
-        h.lo = -hm;
-        h.hi = hm;
-        h.counts.assign(bins, 0);
-        for (std::size_t b = 0; b < blocks; ++b)
-            for (std::size_t i = 0; i < bins; ++i)
-                h.counts[i] += counts[b * bins + i];
-        out.errorHistogram = std::move(h);
+        out.errorHistogram = errorHistogramOf(counts, blocks, bins, hm);
     }
     fam.describe(groups, w.rows, w.cols, out.output);
     return Result<FusedResult>(std::move(out));

@@ -18,14 +18,27 @@ using namespace fused;
 
 // One group's reconstruction and flags: a plain loop over the family's element function, out of
 // line (with AVX2 clones) so it vectorises. `f` is a local copy, so no store changes it.
-template <class Fam>
+// Finite: MX's recFinite (a block whose scale is known to be finite).
+template <bool Finite = false, class Fam>
 inline unsigned reconstructLoop(const Fam f, const typename Fam::Group g,
                                 const float* __restrict x, std::int64_t n, float* __restrict out) {
-    unsigned flags = 0;
+    if constexpr (!std::is_same_v<Fam, dev::MxFam>) { // no flags to gather
+        unsigned ignored = 0;
+#pragma omp simd
+        for (std::int64_t k = 0; k < n; ++k)
+            out[k] = f.rec(g, x[k], ignored);
+        return 0;
+    } else {
+        unsigned flags = 0;
 #pragma omp simd reduction(| : flags)
-    for (std::int64_t k = 0; k < n; ++k)
-        out[k] = f.rec(g, x[k], flags);
-    return flags;
+        for (std::int64_t k = 0; k < n; ++k) {
+            if constexpr (Finite)
+                out[k] = f.recFinite(g, x[k], flags);
+            else
+                out[k] = f.rec(g, x[k], flags);
+        }
+        return flags;
+    }
 }
 
 QS_SIMD_CLONES
@@ -64,16 +77,6 @@ unsigned reconstructGroup(const dev::Q8Fam& fam, const dev::Q8Fam::Group& p, con
 
 // MX: a NaN scale (a block of NaN), else one loop per kind of element (nvfp4, MX INT8, MX
 // floats), the kind a constant in each, so each loop is branch-free.
-template <class Fam>
-inline unsigned finiteLoop(const Fam f, const typename Fam::Group g, const float* __restrict x,
-                           std::int64_t n, float* __restrict out) {
-    unsigned flags = 0;
-#pragma omp simd reduction(| : flags)
-    for (std::int64_t k = 0; k < n; ++k)
-        out[k] = f.recFinite(g, x[k], flags);
-    return flags;
-}
-
 QS_SIMD_CLONES
 unsigned reconstructGroup(const dev::MxFam& fam, const dev::MxFam::Group& p, const float* x,
                           std::int64_t n, float* out) {
@@ -85,15 +88,15 @@ unsigned reconstructGroup(const dev::MxFam& fam, const dev::MxFam::Group& p, con
     if (fam.nv) {
         f.nv = true;
         f.elem.int8 = false;
-        return finiteLoop(f, p, x, n, out);
+        return reconstructLoop<true>(f, p, x, n, out);
     }
     f.nv = false;
     if (fam.elem.int8) {
         f.elem.int8 = true;
-        return finiteLoop(f, p, x, n, out);
+        return reconstructLoop<true>(f, p, x, n, out);
     }
     f.elem.int8 = false;
-    return finiteLoop(f, p, x, n, out);
+    return reconstructLoop<true>(f, p, x, n, out);
 }
 
 bool covered(const DevicePlan& p) {
@@ -260,14 +263,7 @@ std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& pla
     out.error.dot = total.sums.dot;
     out.error.maxAbsErr = total.sums.maxAbs;
     if (histogram) {
-        Histogram h;
-        h.lo = -hm;
-        h.hi = hm;
-        h.counts.assign(bins, 0);
-        for (std::size_t b = 0; b < blocks; ++b)
-            for (std::size_t i = 0; i < bins; ++i)
-                h.counts[i] += counts[b * bins + i];
-        out.errorHistogram = std::move(h);
+        out.errorHistogram = errorHistogramOf(counts, blocks, bins, hm);
     }
     summary.widestKey = total.widestKey;
     summary.saturated = total.saturated;

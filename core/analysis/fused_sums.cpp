@@ -100,4 +100,16 @@ void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::u
 }
 
 
+Histogram errorHistogramOf(const std::vector<std::uint64_t>& counts, std::size_t blocks,
+                           std::size_t bins, double m) {
+    Histogram h;
+    h.lo = -m;
+    h.hi = m;
+    h.counts.assign(bins, 0);
+    for (std::size_t b = 0; b < blocks; ++b)
+        for (std::size_t i = 0; i < bins; ++i)
+            h.counts[i] += counts[b * bins + i];
+    return h;
+}
+
 } // namespace qs::fused

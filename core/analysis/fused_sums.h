@@ -4,8 +4,11 @@
 // and a group's min/max with a NaN/Inf check. Vectorised (AVX2 clones where the CPU has it).
 // Internal to core/analysis.
 
+#include "metrics/histogram.h"
+
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace qs::fused {
 
@@ -26,5 +29,9 @@ void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, d
                       double perUnit, std::int32_t last, std::int32_t* idx);
 // Counts bins into four interleaved tables of `bins` (fewer store-to-load stalls).
 void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::uint32_t* tables);
+
+// The error histogram over [-m, m] from per-block counts (`blocks` rows of `bins`).
+Histogram errorHistogramOf(const std::vector<std::uint64_t>& counts, std::size_t blocks,
+                           std::size_t bins, double m);
 
 } // namespace qs::fused

@@ -23,41 +23,35 @@ Error cudaFailure(cudaError_t e, const char* what) {
     return makeError(std::string("CUDA ") + what + ": " + cudaGetErrorString(e));
 }
 
-// Device memory that grows on demand.
-struct DeviceBuffer {
+// Device (or pinned host) memory that grows on demand.
+template <bool Pinned> struct Buffer {
     void* p = nullptr;
     std::size_t size = 0;
-    ~DeviceBuffer() { cudaFree(p); }
+    Buffer() = default;
+    Buffer(const Buffer&) = delete;
+    Buffer& operator=(const Buffer&) = delete;
+    ~Buffer() { release(); }
+    void release() {
+        if (Pinned)
+            cudaFreeHost(p);
+        else
+            cudaFree(p);
+        p = nullptr;
+        size = 0;
+    }
     cudaError_t reserve(std::size_t bytes) {
         if (bytes <= size)
             return cudaSuccess;
-        cudaFree(p);
-        p = nullptr;
-        size = 0;
-        const cudaError_t e = cudaMalloc(&p, bytes);
+        release();
+        const cudaError_t e = Pinned ? cudaMallocHost(&p, bytes) : cudaMalloc(&p, bytes);
         if (e == cudaSuccess)
             size = bytes;
         return e;
     }
     template <class T> T* as() const { return static_cast<T*>(p); }
 };
-
-struct PinnedBuffer {
-    void* p = nullptr;
-    std::size_t size = 0;
-    ~PinnedBuffer() { cudaFreeHost(p); }
-    cudaError_t reserve(std::size_t bytes) {
-        if (bytes <= size)
-            return cudaSuccess;
-        cudaFreeHost(p);
-        p = nullptr;
-        size = 0;
-        const cudaError_t e = cudaMallocHost(&p, bytes);
-        if (e == cudaSuccess)
-            size = bytes;
-        return e;
-    }
-};
+using DeviceBuffer = Buffer<false>;
+using PinnedBuffer = Buffer<true>;
 
 // Where a run's chunks of whole rows come from: `device(c)` makes chunk c resident and returns
 // its device address.

@@ -179,6 +179,31 @@ __global__ void __launch_bounds__(kThreads)
             mn = a.tmin;
             mx = a.tmax;
         }
+        // f(value, index in the group) for this lane's elements of the group, in order: from
+        // registers, or read again when the group is too long to keep.
+        auto visit = [&](auto&& f) {
+            if (lay.inRegs) {
+#pragma unroll
+                for (int k = 0; k < kMaxRegs / P; ++k) {
+                    const int pk = k * lanes + li;
+                    if (pk < packs) {
+#pragma unroll
+                        for (int j = 0; j < P; ++j)
+                            if (pk * P + j < n)
+                                f(v[k * P + j], pk * P + j);
+                    }
+                }
+            } else {
+                for (int pk = li; pk < packs; pk += lanes) {
+                    float t[P];
+                    loadPack<In, P>(xg + pk * P, t);
+#pragma unroll
+                    for (int j = 0; j < P; ++j)
+                        if (pk * P + j < n)
+                            f(t[j], pk * P + j);
+                }
+            }
+        };
         // q4_0/q5_0 scale by the group's first element of largest magnitude.
         float signedMax = 0.0f;
         if constexpr (std::is_same_v<F, dev::LegacyFam>) {
@@ -191,25 +216,7 @@ __global__ void __launch_bounds__(kThreads)
                     value = t;
                 }
             };
-            if (lay.inRegs) {
-#pragma unroll
-                for (int k = 0; k < kMaxRegs / P; ++k) {
-                    const int pk = k * lanes + li;
-                    if (pk < packs) {
-#pragma unroll
-                        for (int j = 0; j < P; ++j)
-                            consider(v[k * P + j], pk * P + j);
-                    }
-                }
-            } else {
-                for (int pk = li; pk < packs; pk += lanes) {
-                    float t[P];
-                    loadPack<In, P>(xg + pk * P, t);
-#pragma unroll
-                    for (int j = 0; j < P; ++j)
-                        consider(t[j], pk * P + j);
-                }
-            }
+            visit(consider);
             for (int off = lanes / 2; off > 0; off /= 2) {
                 const int otherFirst = __shfl_xor_sync(0xFFFFFFFFu, first, off);
                 const float otherValue = __shfl_xor_sync(0xFFFFFFFFu, value, off);
@@ -247,27 +254,7 @@ __global__ void __launch_bounds__(kThreads)
                     a.rec[r * a.cols + col] = rv;
             }
         };
-        if (lay.inRegs) {
-#pragma unroll
-            for (int k = 0; k < kMaxRegs / P; ++k) {
-                const int pk = k * lanes + li;
-                if (pk < packs) {
-#pragma unroll
-                    for (int j = 0; j < P; ++j)
-                        if (pk * P + j < n)
-                            each(v[k * P + j], c0 + pk * P + j);
-                }
-            }
-        } else {
-            for (int pk = li; pk < packs; pk += lanes) {
-                float t[P];
-                loadPack<In, P>(xg + pk * P, t);
-#pragma unroll
-                for (int j = 0; j < P; ++j)
-                    if (pk * P + j < n)
-                        each(t[j], c0 + pk * P + j);
-            }
-        }
+        visit([&](float xv, int k) { each(xv, c0 + k); });
         if (binning)
             continue;
         for (int off = lanes / 2; off > 0; off /= 2)
