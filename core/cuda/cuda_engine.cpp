@@ -116,6 +116,11 @@ private:
     Result<std::optional<DeviceRun>> run(DevicePlan plan, Source& src, int bins, float* hostRec,
                                          const ProgressFn& progress);
     Result<Totals> readTotals();
+    // Device -> host on the analysis stream, waiting for it (and for everything before it).
+    cudaError_t copyToHost(void* dst, const void* src, std::size_t bytes) {
+        const cudaError_t e = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_);
+        return e == cudaSuccess ? cudaStreamSynchronize(stream_) : e;
+    }
     cudaError_t resetTotals(bool forStats);
 
     int device_;
@@ -172,10 +177,7 @@ cudaError_t CudaEngine::resetTotals(bool forStats) {
 
 Result<Totals> CudaEngine::readTotals() {
     Totals t{};
-    cudaError_t e = cudaMemcpyAsync(&t, totals_.p, sizeof t, cudaMemcpyDeviceToHost, stream_);
-    if (e == cudaSuccess)
-        e = cudaStreamSynchronize(stream_);
-    if (e != cudaSuccess)
+    if (const cudaError_t e = copyToHost(&t, totals_.p, sizeof t); e != cudaSuccess)
         return cudaFailure(e, "kernel");
     return t;
 }
@@ -266,11 +268,8 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
         if (auto e = launchGroups(*fam, a, 0, sms_, stream_); e != cudaSuccess)
             return cudaFailure(e, "launch");
         if (hostRec) {
-            cudaError_t e = cudaMemcpyAsync(hostRec + a.rowOffset * a.cols, a.rec, recBytes,
-                                            cudaMemcpyDeviceToHost, stream_);
-            if (e == cudaSuccess)
-                e = cudaStreamSynchronize(stream_);
-            if (e != cudaSuccess)
+            if (const cudaError_t e = copyToHost(hostRec + a.rowOffset * a.cols, a.rec, recBytes);
+                e != cudaSuccess)
                 return cudaFailure(e, "copy");
         }
         if (!step(c))
@@ -323,11 +322,7 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
         h.lo = -m;
         h.hi = m;
         h.counts.assign(static_cast<std::size_t>(bins), 0);
-        cudaError_t e = cudaMemcpyAsync(h.counts.data(), a.hist, histBytes,
-                                        cudaMemcpyDeviceToHost, stream_);
-        if (e == cudaSuccess)
-            e = cudaStreamSynchronize(stream_);
-        if (e != cudaSuccess)
+        if (const cudaError_t e = copyToHost(h.counts.data(), a.hist, histBytes); e != cudaSuccess)
             return cudaFailure(e, "kernel");
         out.histogram = std::move(h);
     }
