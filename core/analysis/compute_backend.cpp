@@ -68,20 +68,36 @@ bool deviceEngineBuilt() {
     return s.opener != nullptr;
 }
 
+namespace {
+
+// Opens the engine the first time it is wanted (under the state's lock).
+void tryOpen(State& s) {
+    if (s.tried)
+        return;
+    s.tried = true;
+    if (s.opener) {
+        s.engine = s.opener(s.why);
+        if (!s.engine && s.why.empty())
+            s.why = "the CUDA engine did not start";
+    } else {
+        s.why = "this build has no CUDA backend";
+    }
+}
+
+} // namespace
+
+void prepareDeviceEngine() {
+    State& s = state();
+    std::lock_guard lock(s.mutex);
+    tryOpen(s);
+}
+
 BackendStatus selectBackend(Backend requested) {
     State& s = state();
     std::lock_guard lock(s.mutex);
     BackendStatus st;
-    if (requested != Backend::Cpu && !s.tried) {
-        s.tried = true;
-        if (s.opener) {
-            s.engine = s.opener(s.why);
-            if (!s.engine && s.why.empty())
-                s.why = "the CUDA engine did not start";
-        } else {
-            s.why = "this build has no CUDA backend";
-        }
-    }
+    if (requested != Backend::Cpu)
+        tryOpen(s);
     st.deviceAvailable = s.engine != nullptr;
     if (requested != Backend::Cpu && s.engine) {
         st.active = Backend::Cuda;

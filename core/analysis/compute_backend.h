@@ -52,6 +52,9 @@ struct BackendStatus {
 // same, with a note that says why it fell back; Cpu: the CPU. The engine is opened once and
 // kept for the life of the process.
 BackendStatus selectBackend(Backend requested);
+// Opens the device engine now if it was not tried yet (a CUDA context takes a moment: the GUI
+// calls this off its thread, then selectBackend() returns at once). Changes no selection.
+void prepareDeviceEngine();
 BackendStatus backendStatus();
 DeviceEngine* activeDeviceEngine(); // null: the CPU
 

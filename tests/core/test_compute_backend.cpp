@@ -143,6 +143,9 @@ void TestComputeBackend::anEngineThatDoesNotOpen() {
     g_log = {};
     g_log.refuseToOpen = true;
     registerDeviceEngine(&openFake);
+    prepareDeviceEngine(); // as the GUI does, off its thread: tries, selects nothing
+    QCOMPARE(g_log.opened, 1);
+    QVERIFY(!activeDeviceEngine());
     BackendStatus st = selectBackend(Backend::Cuda);
     QCOMPARE(st.active, Backend::Cpu);
     QVERIFY2(st.note.find("no CUDA device") != std::string::npos, st.note.c_str());

@@ -21,14 +21,15 @@ private slots:
     }
     void showsTheCpuForAutoAndCpu();
     void cudaWithoutADeviceSaysSoAndUsesTheCpu();
+    void aLaterChoiceStands();
 };
 
 void TestBackendSelector::showsTheCpuForAutoAndCpu() {
     BackendSelector sel;
     auto* label = sel.findChild<QLabel*>(QStringLiteral("backendDevice"));
     QVERIFY(label);
-    sel.apply(Backend::Auto);
-    QVERIFY2(label->text().startsWith(QStringLiteral("CPU · ")), qPrintable(label->text()));
+    sel.apply(Backend::Auto); // the GPU is looked for off the GUI thread
+    QTRY_VERIFY2(label->text().startsWith(QStringLiteral("CPU · ")), qPrintable(label->text()));
     QVERIFY(!label->text().contains(QStringLiteral("unavailable")));
     sel.apply(Backend::Cpu);
     QVERIFY(label->text().startsWith(QStringLiteral("CPU · ")));
@@ -44,7 +45,7 @@ void TestBackendSelector::cudaWithoutADeviceSaysSoAndUsesTheCpu() {
     QVERIFY(combo && label);
     QSignalSpy changed(&sel, &BackendSelector::backendChanged);
     combo->setCurrentIndex(combo->findData(QStringLiteral("cuda")));
-    QCOMPARE(changed.count(), 1);
+    QTRY_COMPARE(changed.count(), 1);
     const QString note = changed.at(0).at(0).toString();
     QVERIFY2(note.contains(QStringLiteral("no CUDA backend")), qPrintable(note));
     QVERIFY(label->text().contains(QStringLiteral("CUDA unavailable")));
@@ -54,6 +55,23 @@ void TestBackendSelector::cudaWithoutADeviceSaysSoAndUsesTheCpu() {
     QCOMPARE(BackendSelector::remembered(), Backend::Cuda);
     combo->setCurrentIndex(combo->findData(QStringLiteral("auto")));
     QCOMPARE(BackendSelector::remembered(), Backend::Auto);
+    QTRY_COMPARE(changed.count(), 2);
+}
+
+// A choice made while an earlier one is still looking for the GPU stands: the earlier one,
+// finishing late, changes nothing.
+void TestBackendSelector::aLaterChoiceStands() {
+    BackendSelector sel;
+    auto* combo = sel.findChild<QComboBox*>(QStringLiteral("backendCombo"));
+    auto* label = sel.findChild<QLabel*>(QStringLiteral("backendDevice"));
+    QSignalSpy changed(&sel, &BackendSelector::backendChanged);
+    combo->setCurrentIndex(combo->findData(QStringLiteral("cuda")));
+    combo->setCurrentIndex(combo->findData(QStringLiteral("cpu"))); // at once, synchronous
+    QCOMPARE(changed.count(), 1);
+    QTest::qWait(100);
+    QCOMPARE(changed.count(), 1);
+    QVERIFY(!label->text().contains(QStringLiteral("unavailable")));
+    QCOMPARE(backendStatus().active, Backend::Cpu);
 }
 
 QTEST_MAIN(TestBackendSelector)

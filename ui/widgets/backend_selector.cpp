@@ -1,6 +1,10 @@
 #include "widgets/backend_selector.h"
 
+#include "workers/work_pool.h"
+
 #include <QComboBox>
+#include <QFutureWatcher>
+#include <QtConcurrent/QtConcurrentRun>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSettings>
@@ -29,12 +33,37 @@ BackendSelector::BackendSelector(QWidget* parent)
     layout->addWidget(m_combo);
     layout->addWidget(m_device);
     connect(m_combo, &QComboBox::currentIndexChanged, this, [this] {
-        const auto b = parseBackend(m_combo->currentData().toString().toStdString());
-        const BackendStatus st = selectBackend(b.value_or(Backend::Auto));
         QSettings().setValue(kSettingsKey, m_combo->currentData());
-        show(st, b.value_or(Backend::Auto));
-        Q_EMIT backendChanged(b == Backend::Cuda ? QString::fromStdString(st.note) : QString());
+        select(current(), true);
     });
+}
+
+Backend BackendSelector::current() const {
+    return parseBackend(m_combo->currentData().toString().toStdString()).value_or(Backend::Auto);
+}
+
+void BackendSelector::select(Backend choice, bool announce) {
+    const int generation = ++m_generation;
+    auto finish = [this, choice, announce] {
+        const BackendStatus st = selectBackend(choice);
+        show(st, choice);
+        if (announce)
+            Q_EMIT backendChanged(choice == Backend::Cuda ? QString::fromStdString(st.note)
+                                                          : QString());
+    };
+    if (choice == Backend::Cpu) {
+        finish();
+        return;
+    }
+    // Opening CUDA (its context) takes a moment: off the GUI thread, then select at once.
+    m_device->setText(tr("looking for a GPU…"));
+    auto* watcher = new QFutureWatcher<void>(this);
+    connect(watcher, &QFutureWatcher<void>::finished, this, [this, watcher, generation, finish] {
+        watcher->deleteLater();
+        if (generation == m_generation) // else a later choice stands
+            finish();
+    });
+    watcher->setFuture(QtConcurrent::run(workPool(), [] { prepareDeviceEngine(); }));
 }
 
 Backend BackendSelector::remembered() {
@@ -43,9 +72,12 @@ Backend BackendSelector::remembered() {
 }
 
 void BackendSelector::apply(Backend choice) {
-    const QSignalBlocker block(m_combo);
-    m_combo->setCurrentIndex(m_combo->findData(QString::fromUtf8(backendName(choice).data())));
-    show(selectBackend(choice), choice);
+    {
+        const QSignalBlocker block(m_combo);
+        m_combo->setCurrentIndex(
+            m_combo->findData(QString::fromUtf8(backendName(choice).data())));
+    }
+    select(choice, false);
 }
 
 void BackendSelector::show(const BackendStatus& st, Backend requested) {
