@@ -117,6 +117,7 @@ Action addAnalyzeCommand(CLI::App& app) {
         std::map<std::string, Totals> totals;
         std::uint64_t keptBytes = 0;
         std::vector<std::string> problems; // why a row has no numbers
+        std::size_t onDevice = 0;          // results the CUDA engine computed
         std::vector<std::string> header{"tensor",   "shape",   "scheme",      "bpw",
                                         "rel_rmse", "sqnr_db", "max_abs_err", "cosine"};
         if (calib)
@@ -156,6 +157,7 @@ Action addAnalyzeCommand(CLI::App& app) {
                       {"bits_per_weight", a->cost.bitsPerWeight()},
                       {"bytes", a->cost.bytes()},
                       {"backend", a->backend}});
+            onDevice += a->backend == "cuda" ? 1 : 0;
             if (!a->diagnostics.empty()) {
                 auto& d = r["diagnostics"] = nlohmann::json::object();
                 for (const auto& diag : a->diagnostics)
@@ -242,6 +244,11 @@ Action addAnalyzeCommand(CLI::App& app) {
                       << humanBytes(keptBytes) << ")";
         std::cout << ":\n";
         totalTable.print();
+        if (backend.active == Backend::Cuda)
+            std::cout << "\nComputed on CUDA (" << backend.device << "): " << onDevice << " of "
+                      << results.size() << " results; the rest on the CPU\n";
+        else
+            std::cout << "\nComputed on the CPU: " << backend.device << "\n";
     };
 }
 
