@@ -280,16 +280,8 @@ FusedResult allZero(const Scheme& s, const DevicePlan& plan, MatrixView w,
     if (req.keepReconstruction)
         out.output.reconstruction.assign(w.size(), 0.0f);
     out.error.count = w.size();
-    if (req.errorHistogramBins > 0) {
-        Histogram h;
-        const int bins = req.errorHistogramBins;
-        h.lo = -1e-12;
-        h.hi = 1e-12;
-        h.counts.assign(static_cast<std::size_t>(bins), 0);
-        h.counts[static_cast<std::size_t>(dev::errorBin(0.0, 1e-12, bins / (1e-12 - -1e-12),
-                                                        bins - 1))] = w.size();
-        out.errorHistogram = std::move(h);
-    }
+    if (req.errorHistogramBins > 0)
+        out.errorHistogram = zeroDifferenceHistogram(req.errorHistogramBins, w.size());
     describeDeviceResult(s, plan, w, summary, out.output);
     return out;
 }

@@ -224,15 +224,8 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
             out.error.count = n;
             if (hostRec)
                 std::fill(hostRec, hostRec + n, 0.0f);
-            if (bins > 0) {
-                Histogram h;
-                h.lo = -1e-12;
-                h.hi = 1e-12;
-                h.counts.assign(static_cast<std::size_t>(bins), 0);
-                h.counts[static_cast<std::size_t>(dev::errorBin(0.0, 1e-12, bins / 2e-12,
-                                                                bins - 1))] = n;
-                out.histogram = std::move(h);
-            }
+            if (bins > 0)
+                out.histogram = zeroDifferenceHistogram(bins, n);
             return Out{std::move(out)};
         }
     }
@@ -417,10 +410,6 @@ std::optional<Result<FusedResult>> CudaEngine::analyze(const Scheme& s, MatrixVi
     return Result<FusedResult>(std::move(result));
 }
 
-double median(std::vector<double> v) {
-    return medianOf(std::move(v));
-}
-
 Result<BenchResult> CudaEngine::bench(const BenchRequest& req, const ProgressFn& progress) {
     if (req.quantizeOnly)
         return makeError("--stage quantize runs on the CPU only", ErrorKind::NotApplicable);
@@ -477,7 +466,7 @@ Result<BenchResult> CudaEngine::bench(const BenchRequest& req, const ProgressFn&
         if (!reportProgress(progress, 0.9 * (i + 1) / total))
             return cancelledError();
     }
-    res.medianMs = median(res.timesMs);
+    res.medianMs = medianOf(res.timesMs);
 
     // The device's copy bandwidth in the same run: device-to-device copies of the input.
     if (auto e = copy_.reserve(bytes); e != cudaSuccess)
@@ -502,7 +491,7 @@ Result<BenchResult> CudaEngine::bench(const BenchRequest& req, const ProgressFn&
     cudaEventDestroy(stop);
     if (e != cudaSuccess)
         return cudaFailure(e, "copy");
-    res.readMedianMs = median(copies);
+    res.readMedianMs = medianOf(copies);
     res.copyGbps = res.readMedianMs > 0 ? static_cast<double>(bytes) / (res.readMedianMs * 1e6) : 0;
     return res;
 }

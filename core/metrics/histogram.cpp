@@ -12,6 +12,7 @@ namespace {
 
 using Range = tbb::blocked_range<std::size_t>;
 constexpr std::size_t kGrain = 1 << 16;
+constexpr double kZeroHalfWidth = 1e-12; // the range of a histogram of zeros: [-1e-12, 1e-12]
 
 template <class ValueAt> Histogram fill(std::size_t n, ValueAt at, int bins, double lo, double hi) {
     Histogram h;
@@ -95,8 +96,15 @@ Histogram computeDifferenceHistogram(std::span<const float> a, std::span<const f
     auto diff = [&](std::size_t i) { return double(a[i]) - double(b[i]); };
     auto [lo, hi] = finiteRange(n, diff);
     double m = std::max(std::fabs(lo), std::fabs(hi));
-    if (!(m > 0) || !std::isfinite(m)) m = 1e-12;
+    if (!(m > 0) || !std::isfinite(m)) m = kZeroHalfWidth;
     return fill(n, diff, bins, -m, m);
+}
+
+Histogram zeroDifferenceHistogram(int bins, std::uint64_t count) {
+    Histogram h = fill(0, [](std::size_t) { return 0.0; }, bins, -kZeroHalfWidth, kZeroHalfWidth);
+    const double scale = static_cast<double>(h.counts.size()) / (h.hi - h.lo);
+    h.counts[std::min(h.counts.size() - 1, static_cast<std::size_t>((0.0 - h.lo) * scale))] = count;
+    return h;
 }
 
 } // namespace qs

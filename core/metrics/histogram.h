@@ -27,5 +27,8 @@ Histogram computeHistogram(std::span<const float> values, int bins, double lo, d
 Histogram computeHistogram(std::span<const float> values, int bins);
 // Histogram of a - b, over a range symmetric about zero.
 Histogram computeDifferenceHistogram(std::span<const float> a, std::span<const float> b, int bins);
+// What computeDifferenceHistogram gives for `count` differences that are all 0 (an exact
+// reconstruction), without the values.
+Histogram zeroDifferenceHistogram(int bins, std::uint64_t count);
 
 } // namespace qs

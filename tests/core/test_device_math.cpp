@@ -50,46 +50,32 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
             }
             unsigned flags = 0;
             float key = 0;
-            for (std::int64_t k = 0; k < n; ++k) {
-                switch (plan.family) {
-                case DeviceFamily::Int: {
-                    const auto p = plan.intFam.group(mn, mx);
-                    out[k] = plan.intFam.rec(p, x[k], flags);
-                    key = p.key;
-                    break;
-                }
-                case DeviceFamily::Nf: {
-                    const auto p = nf.group(mn, mx);
-                    out[k] = nf.rec(p, x[k], flags);
-                    key = p.key;
-                    break;
-                }
-                case DeviceFamily::Legacy: {
-                    const auto p = plan.legacyFam.group(
-                        mn, mx, firstOfMagnitude(x, n, std::max(std::fabs(mn), std::fabs(mx))));
-                    out[k] = plan.legacyFam.rec(p, x[k], flags);
-                    key = p.key;
-                    break;
-                }
-                case DeviceFamily::Q8_0: {
-                    const auto p = plan.q8Fam.group(mn, mx);
-                    out[k] = plan.q8Fam.rec(p, x[k], flags);
-                    key = p.key;
-                    break;
-                }
-                case DeviceFamily::Fp: {
-                    const auto p = plan.fpFam.group(mn, mx);
-                    out[k] = plan.fpFam.rec(p, x[k], flags);
-                    key = p.key;
-                    break;
-                }
-                case DeviceFamily::Mx: {
-                    const auto p = plan.mxFam.group(mn, mx);
-                    out[k] = plan.mxFam.rec(p, x[k], flags);
-                    key = p.key;
-                    break;
-                }
-                }
+            auto run = [&](const auto& fam, const auto& p) {
+                for (std::int64_t k = 0; k < n; ++k)
+                    out[k] = fam.rec(p, x[k], flags);
+                key = p.key;
+            };
+            switch (plan.family) {
+            case DeviceFamily::Int:
+                run(plan.intFam, plan.intFam.group(mn, mx));
+                break;
+            case DeviceFamily::Nf:
+                run(nf, nf.group(mn, mx));
+                break;
+            case DeviceFamily::Legacy:
+                run(plan.legacyFam,
+                    plan.legacyFam.group(
+                        mn, mx, firstOfMagnitude(x, n, std::max(std::fabs(mn), std::fabs(mx)))));
+                break;
+            case DeviceFamily::Q8_0:
+                run(plan.q8Fam, plan.q8Fam.group(mn, mx));
+                break;
+            case DeviceFamily::Fp:
+                run(plan.fpFam, plan.fpFam.group(mn, mx));
+                break;
+            case DeviceFamily::Mx:
+                run(plan.mxFam, plan.mxFam.group(mn, mx));
+                break;
             }
             const auto gi = static_cast<std::uint32_t>(r * plan.groupsPerRow + g);
             const std::uint32_t index = plan.family == DeviceFamily::Mx ? static_cast<std::uint32_t>(r) : gi;

@@ -13,6 +13,7 @@ using namespace qs;
 class TestMetrics : public QObject {
     Q_OBJECT
 private slots:
+    void zeroDifferenceHistogramMatches();
     void errorMetricsKnownValues();
     void exactReconstructionHasInfiniteSqnr();
     void mergeEqualsWholeComputation();
@@ -133,6 +134,18 @@ void TestMetrics::outputErrorOfALinearLayer() {
     auto bad =
         outputRelativeError(MatrixView{x3.data(), 1, 3}, MatrixView{w.data(), 2, 2}, r.data());
     QVERIFY(!bad.ok());
+}
+
+// The histogram of an exact reconstruction, built without the values, is the one computed.
+void TestMetrics::zeroDifferenceHistogramMatches() {
+    for (int bins : {1, 64, 255, 256}) {
+        const std::vector<float> zeros(100, 0.0f);
+        const qs::Histogram a = qs::computeDifferenceHistogram(zeros, zeros, bins);
+        const qs::Histogram b = qs::zeroDifferenceHistogram(bins, 100);
+        QCOMPARE(b.lo, a.lo);
+        QCOMPARE(b.hi, a.hi);
+        QCOMPARE(b.counts, a.counts);
+    }
 }
 
 QTEST_APPLESS_MAIN(TestMetrics)
