@@ -34,16 +34,14 @@ void intReconstruct(const float* x, std::int64_t n, float scale, float lo, float
     }
 }
 
-using fused::accumulate;
-using fused::accumulateAndBin;
+using fused::Binner;
 using fused::blockCount;
-using fused::countBins;
 using fused::errorHistogramOf;
 using fused::groupMaxError;
 using fused::minMax;
 using fused::Sums;
 using fused::forEachBlock;
-using fused::rowsPerBlock;
+using fused::stretchCols;
 
 // One int group's parameters and what bounds its error: |w - w^| <= scale * (1/2 + 2^-12) when
 // no element clamps (rounding to the nearest code, plus float rounding of x/scale and of the
@@ -59,7 +57,7 @@ IntGroup intGroup(const Scheme& s, intq::Range range, float mn, float mx) {
     g.p = intq::paramsFor(s, mn, mx);
     g.lo = static_cast<float>(range.qmin - g.p.zero);
     g.hi = static_cast<float>(range.qmax - g.p.zero);
-    const float tLo = std::nearbyint(mn / g.p.scale), tHi = std::nearbyint(mx / g.p.scale);
+    const float tLo = intq::roundHalfEven(mn / g.p.scale), tHi = intq::roundHalfEven(mx / g.p.scale);
     const bool clamps = tLo < g.lo || tHi > g.hi;
     g.bound = g.p.scale * (clamps ? 2.0f : 0.5f + 1.0f / 4096.0f);
     return g;
@@ -254,48 +252,35 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
                 m = std::max(m, exactMax(gi));
     }
     const double hm = m > 0 ? m : 1e-12;
-    const auto bins = static_cast<std::size_t>(std::max(req.errorHistogramBins, 1));
-    const double perUnit = static_cast<double>(bins) / (hm - -hm);
+    const auto bins = static_cast<std::size_t>(histogram ? req.errorHistogramBins : 0);
 
-    // Pass 2: reconstruction, error sums and histogram bins, one group at a time in L1.
+    // Pass 2: reconstruction, error sums and histogram bins, a stretch of groups at a time in L1.
     if (req.keepReconstruction)
         out.output.reconstruction.resize(w.size());
     const auto blocks = static_cast<std::size_t>(blockCount(w));
+    const std::int64_t stretch = stretchCols(groupCols, w.cols);
     std::vector<Sums> partial(blocks);
-    std::vector<std::uint64_t> counts(histogram ? blocks * bins : 0, 0);
+    std::vector<std::uint64_t> counts(blocks * bins, 0);
     ok = forEachBlock(
         w, paramsEnd, mainEnd, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
-            std::vector<float> buf(req.keepReconstruction ? 0
-                                                          : static_cast<std::size_t>(groupCols));
-            std::vector<std::int32_t> idx(histogram ? static_cast<std::size_t>(groupCols) : 0);
-            std::vector<std::uint32_t> tables(histogram ? 4 * bins : 0, 0);
-            std::uint64_t* c = counts.data() + static_cast<std::size_t>(b) * bins;
-            auto flush = [&] {
-                for (std::size_t i = 0; i < bins && histogram; ++i)
-                    c[i] += std::uint64_t{tables[i]} + tables[bins + i] + tables[2 * bins + i] +
-                            tables[3 * bins + i];
-                std::fill(tables.begin(), tables.end(), 0u);
-            };
+            std::vector<float> buf(req.keepReconstruction ? 0 : static_cast<std::size_t>(stretch));
+            Binner binner(bins, hm, stretch);
             Sums sums;
             for (std::int64_t r = r0; r < r1; ++r) {
-                if (w.cols > (std::int64_t{1} << 30)) // 32-bit tables: flush per huge row
-                    flush();
-                for (std::int64_t g = 0; g < groupsPerRow; ++g) {
-                    const auto [x, n] = span(r, g);
-                    float* rec = req.keepReconstruction
-                                     ? out.output.reconstruction.data() + (x - w.data)
-                                     : buf.data();
-                    fam.reconstruct(groupAt(r, g), x, n, rec);
-                    if (histogram) {
-                        accumulateAndBin(x, rec, n, sums, hm, perUnit,
-                                         static_cast<std::int32_t>(bins - 1), idx.data());
-                        countBins(idx.data(), n, bins, tables.data());
-                    } else {
-                        accumulate(x, rec, n, sums);
+                const float* row = w.data + r * w.cols;
+                float* rec = req.keepReconstruction ? out.output.reconstruction.data() + r * w.cols
+                                                    : buf.data();
+                for (std::int64_t c0 = 0; c0 < w.cols; c0 += stretch) {
+                    const std::int64_t n = std::min(stretch, w.cols - c0);
+                    float* recStretch = req.keepReconstruction ? rec + c0 : rec;
+                    for (std::int64_t g = c0 / groupCols; g * groupCols < c0 + n; ++g) {
+                        const auto [x, len] = span(r, g);
+                        fam.reconstruct(groupAt(r, g), x, len, recStretch + (x - row - c0));
                     }
+                    binner.add(row + c0, recStretch, n, sums);
                 }
             }
-            flush();
+            binner.countsInto(counts.data() + static_cast<std::size_t>(b) * bins);
             partial[static_cast<std::size_t>(b)] = sums;
             return true;
         });
@@ -309,10 +294,9 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
     out.error.sumSqRef = total.sr;
     out.error.sumSqRec = total.sq;
     out.error.dot = total.dot;
-    out.error.maxAbsErr = total.maxAbs;
-    if (histogram) {
+    out.error.maxAbsErr = histogram ? m : total.maxAbs;
+    if (histogram)
         out.errorHistogram = errorHistogramOf(counts, blocks, bins, hm);
-    }
     fam.describe(groups, w.rows, w.cols, out.output);
     return Result<FusedResult>(std::move(out));
 }

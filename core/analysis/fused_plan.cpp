@@ -111,31 +111,43 @@ template <class Fam> struct Walker {
     MatrixView w;
     float tmin, tmax;
 
-    // body(x, rec, n, group, row, gi, flags, mn, mx) after each group; false: NaN/Inf seen.
-    template <class Body>
-    bool run(std::int64_t r0, std::int64_t r1, float* out, std::vector<float>& buf, Body body) const {
+    std::int64_t stretch() const { return stretchCols(plan.groupCols, plan.cols); }
+
+    // Per group, onGroup(group, row, gi, flags, mn, mx) once it is reconstructed; per stretch of
+    // groups (stretch() columns of a row at most), onStretch(x, rec, n). buf: stretch() floats,
+    // unless out (the whole reconstruction) is given. False: NaN/Inf seen.
+    template <class OnGroup, class OnStretch>
+    bool run(std::int64_t r0, std::int64_t r1, float* out, std::vector<float>& buf,
+             OnGroup onGroup, OnStretch onStretch) const {
+        const std::int64_t span = stretch();
         for (std::int64_t r = r0; r < r1; ++r)
-            for (std::int64_t g = 0; g < plan.groupsPerRow; ++g) {
-                const std::int64_t c0 = g * plan.groupCols;
-                const std::int64_t n = std::min(plan.groupCols, plan.cols - c0);
-                const float* x = w.data + r * w.cols + c0;
-                float mn = tmin, mx = tmax;
-                if (!plan.wholeTensor) {
-                    bool finite = true;
-                    minMax(x, n, mn, mx, finite);
-                    if (!finite)
-                        return false;
+            for (std::int64_t s0 = 0; s0 < plan.cols; s0 += span) {
+                const std::int64_t width = std::min(span, plan.cols - s0);
+                const float* xs = w.data + r * w.cols + s0;
+                float* recs = out ? out + (xs - w.data) : buf.data();
+                for (std::int64_t g = s0 / plan.groupCols; g * plan.groupCols < s0 + width; ++g) {
+                    const std::int64_t c0 = g * plan.groupCols;
+                    const std::int64_t n = std::min(plan.groupCols, plan.cols - c0);
+                    const float* x = w.data + r * w.cols + c0;
+                    float mn = tmin, mx = tmax;
+                    if (!plan.wholeTensor) {
+                        bool finite = true;
+                        minMax(x, n, mn, mx, finite);
+                        if (!finite)
+                            return false;
+                    }
+                    const auto p = [&] {
+                        if constexpr (std::is_same_v<Fam, dev::LegacyFam>)
+                            return fam.group(
+                                mn, mx,
+                                firstOfMagnitude(x, n, std::max(std::fabs(mn), std::fabs(mx))));
+                        else
+                            return fam.group(mn, mx);
+                    }();
+                    const unsigned flags = reconstructGroup(fam, p, x, n, recs + (c0 - s0));
+                    onGroup(p, r, r * plan.groupsPerRow + g, flags, mn, mx);
                 }
-                const auto p = [&] {
-                    if constexpr (std::is_same_v<Fam, dev::LegacyFam>)
-                        return fam.group(mn, mx,
-                                         firstOfMagnitude(x, n, std::max(std::fabs(mn), std::fabs(mx))));
-                    else
-                        return fam.group(mn, mx);
-                }();
-                float* rec = out ? out + (x - w.data) : buf.data();
-                const unsigned flags = reconstructGroup(fam, p, x, n, rec);
-                body(x, rec, n, p, r, r * plan.groupsPerRow + g, flags, mn, mx);
+                onStretch(xs, recs, width);
             }
         return true;
     }
@@ -186,12 +198,11 @@ std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& pla
     if (histogram) {
         const bool ok = forEachBlock(w, 0.0, firstEnd, progress, [&](std::int64_t b, std::int64_t r0,
                                                                      std::int64_t r1) {
-            std::vector<float> buf(static_cast<std::size_t>(plan.groupCols));
+            std::vector<float> buf(static_cast<std::size_t>(walk.stretch()));
             double mx = 0;
-            const bool finite =
-                walk.run(r0, r1, nullptr, buf, [&](const float* x, const float* rec, std::int64_t n,
-                                                   const auto&, std::int64_t, std::int64_t,
-                                                   unsigned, float, float) {
+            const bool finite = walk.run(
+                r0, r1, nullptr, buf, [](const auto&, std::int64_t, std::int64_t, unsigned, float, float) {},
+                [&](const float* x, const float* rec, std::int64_t n) {
                     mx = std::max(mx, groupMaxError(x, rec, n));
                 });
             if (!finite) {
@@ -208,39 +219,28 @@ std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& pla
         m = *std::max_element(maxima.begin(), maxima.end());
     }
     const double hm = m > 0 ? m : 1e-12;
-    const auto bins = static_cast<std::size_t>(std::max(req.errorHistogramBins, 1));
-    const double perUnit = static_cast<double>(bins) / (hm - -hm);
+    const auto bins = static_cast<std::size_t>(histogram ? req.errorHistogramBins : 0);
 
     // Pass 2: reconstruction, sums, bins, the widest group and the block counts.
     std::vector<BlockResult> partial(blocks);
-    std::vector<std::uint64_t> counts(histogram ? blocks * bins : 0, 0);
+    std::vector<std::uint64_t> counts(blocks * bins, 0);
     const bool ok = forEachBlock(w, firstEnd, 1.0, progress, [&](std::int64_t b, std::int64_t r0,
                                                                  std::int64_t r1) {
-        std::vector<float> buf(keep ? 0 : static_cast<std::size_t>(plan.groupCols));
-        std::vector<std::int32_t> idx(histogram ? static_cast<std::size_t>(plan.groupCols) : 0);
-        std::vector<std::uint32_t> tables(histogram ? 4 * bins : 0, 0);
+        std::vector<float> buf(keep ? 0 : static_cast<std::size_t>(walk.stretch()));
+        Binner binner(bins, hm, walk.stretch());
         BlockResult& br = partial[static_cast<std::size_t>(b)];
         const bool finite = walk.run(
             r0, r1, keep, buf,
-            [&](const float* x, const float* rec, std::int64_t n, const auto& p, std::int64_t r,
-                std::int64_t gi, unsigned flags, float mn, float mx) {
-                if (histogram) {
-                    accumulateAndBin(x, rec, n, br.sums, hm, perUnit,
-                                     static_cast<std::int32_t>(bins - 1), idx.data());
-                    countBins(idx.data(), n, bins, tables.data());
-                } else {
-                    accumulate(x, rec, n, br.sums);
-                }
-                note(br, p, r, gi, flags, mn, mx);
+            [&](const auto& p, std::int64_t r, std::int64_t gi, unsigned flags, float mn,
+                float mx) { note(br, p, r, gi, flags, mn, mx); },
+            [&](const float* x, const float* rec, std::int64_t n) {
+                binner.add(x, rec, n, br.sums);
             });
         if (!finite) {
             nonFinite = true;
             return false;
         }
-        std::uint64_t* c = counts.data() + static_cast<std::size_t>(b) * bins;
-        for (std::size_t i = 0; i < bins && histogram; ++i)
-            c[i] = std::uint64_t{tables[i]} + tables[bins + i] + tables[2 * bins + i] +
-                   tables[3 * bins + i];
+        binner.countsInto(counts.data() + static_cast<std::size_t>(b) * bins);
         return true;
     });
     if (nonFinite)
@@ -261,10 +261,9 @@ std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& pla
     out.error.sumSqRef = total.sums.sr;
     out.error.sumSqRec = total.sums.sq;
     out.error.dot = total.sums.dot;
-    out.error.maxAbsErr = total.sums.maxAbs;
-    if (histogram) {
+    out.error.maxAbsErr = histogram ? m : total.sums.maxAbs;
+    if (histogram)
         out.errorHistogram = errorHistogramOf(counts, blocks, bins, hm);
-    }
     summary.widestKey = total.widestKey;
     summary.saturated = total.saturated;
     summary.flushed = total.flushed;

@@ -3,6 +3,7 @@
 #include "util/simd_clones.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace qs::fused {
 
@@ -29,17 +30,17 @@ void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite) 
     finite = z == 0.0f;
 }
 
-// The sums of computeErrorMetrics over one stretch, in double.
-QS_SIMD_CLONES
+// The sums of computeErrorMetrics over one stretch, in double, each term fused into its sum.
+QS_SIMD_CLONES_FMA
 void accumulate(const float* x, const float* r, std::int64_t n, Sums& s) {
     double se = 0, sr = 0, sq = 0, dot = 0, mx = 0;
 #pragma omp simd reduction(+ : se, sr, sq, dot) reduction(max : mx)
     for (std::int64_t k = 0; k < n; ++k) {
         const double a = x[k], b = r[k], e = a - b;
-        se += e * e;
-        sr += a * a;
-        sq += b * b;
-        dot += a * b;
+        se = std::fma(e, e, se);
+        sr = std::fma(a, a, sr);
+        sq = std::fma(b, b, sq);
+        dot = std::fma(a, b, dot);
         const double ae = e < 0 ? -e : e;
         mx = ae > mx ? ae : mx;
     }
@@ -63,20 +64,19 @@ double groupMaxError(const float* x, const float* r, std::int64_t n) {
     return mx;
 }
 
-// accumulate() and binIndices() in one loop, for when the histogram's range is known up front.
-QS_SIMD_CLONES
+// accumulate()'s sums and each error's bin in one loop, for when the histogram's range, the
+// exact max |error|, is known up front (so no max here).
+QS_SIMD_CLONES_FMA
 void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, double m,
                       double perUnit, std::int32_t last, std::int32_t* idx) {
-    double se = 0, sr = 0, sq = 0, dot = 0, mx = 0;
-#pragma omp simd reduction(+ : se, sr, sq, dot) reduction(max : mx)
+    double se = 0, sr = 0, sq = 0, dot = 0;
+#pragma omp simd reduction(+ : se, sr, sq, dot)
     for (std::int64_t k = 0; k < n; ++k) {
         const double a = x[k], b = r[k], e = a - b;
-        se += e * e;
-        sr += a * a;
-        sq += b * b;
-        dot += a * b;
-        const double ae = e < 0 ? -e : e;
-        mx = ae > mx ? ae : mx;
+        se = std::fma(e, e, se);
+        sr = std::fma(a, a, sr);
+        sq = std::fma(b, b, sq);
+        dot = std::fma(a, b, dot);
         const auto i = static_cast<std::int32_t>((e + m) * perUnit);
         idx[k] = i < last ? i : last;
     }
@@ -84,7 +84,6 @@ void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, d
     s.sr += sr;
     s.sq += sq;
     s.dot += dot;
-    s.maxAbs = std::max(s.maxAbs, mx);
 }
 
 void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::uint32_t* tables) {
@@ -99,6 +98,45 @@ void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::u
         ++tables[idx[k]];
 }
 
+Binner::Binner(std::size_t bins, double m, std::int64_t stretch)
+    : bins_(bins), m_(m), perUnit_(static_cast<double>(bins) / (m - -m)) {
+    if (bins_ == 0)
+        return;
+    idx_.resize(static_cast<std::size_t>(stretch));
+    tables_.assign(4 * bins_, 0);
+    counts_.assign(bins_, 0);
+}
+
+void Binner::add(const float* x, const float* rec, std::int64_t n, Sums& s) {
+    if (bins_ == 0) {
+        accumulate(x, rec, n, s);
+        return;
+    }
+    if (pending_ + static_cast<std::uint64_t>(n) > (std::uint64_t{1} << 31))
+        flushTables();
+    pending_ += static_cast<std::uint64_t>(n);
+    if (static_cast<std::size_t>(n) > idx_.size())
+        idx_.resize(static_cast<std::size_t>(n));
+    accumulateAndBin(x, rec, n, s, m_, perUnit_, static_cast<std::int32_t>(bins_ - 1),
+                     idx_.data());
+    countBins(idx_.data(), n, bins_, tables_.data());
+}
+
+void Binner::flushTables() {
+    for (std::size_t i = 0; i < bins_; ++i)
+        counts_[i] += std::uint64_t{tables_[i]} + tables_[bins_ + i] + tables_[2 * bins_ + i] +
+                      tables_[3 * bins_ + i];
+    std::fill(tables_.begin(), tables_.end(), 0u);
+    pending_ = 0;
+}
+
+void Binner::countsInto(std::uint64_t* counts) {
+    if (bins_ == 0)
+        return;
+    flushTables();
+    for (std::size_t i = 0; i < bins_; ++i)
+        counts[i] += counts_[i];
+}
 
 Histogram errorHistogramOf(const std::vector<std::uint64_t>& counts, std::size_t blocks,
                            std::size_t bins, double m) {

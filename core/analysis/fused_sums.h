@@ -7,6 +7,7 @@
 #include "metrics/histogram.h"
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -23,12 +24,38 @@ void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite);
 void accumulate(const float* x, const float* r, std::int64_t n, Sums& s);
 // max |x - w^| over one stretch.
 double groupMaxError(const float* x, const float* r, std::int64_t n);
-// accumulate() and each error's histogram bin over [-m, m] (perUnit = bins / 2m; the last bin
-// takes m) in one loop, for when the histogram's range is known up front.
+// accumulate()'s sums (all but maxAbs) and each error's histogram bin over [-m, m] (perUnit =
+// bins / 2m; the last bin takes m) in one loop, for when the histogram's range, the exact max
+// |error|, is known up front: that m is then the max, so it is not taken again.
 void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, double m,
                       double perUnit, std::int32_t last, std::int32_t* idx);
 // Counts bins into four interleaved tables of `bins` (fewer store-to-load stalls).
 void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::uint32_t* tables);
+
+// Consecutive groups of a row are summed and binned together, up to this many values (fewer
+// reductions of the vector sums): the columns of one stretch for groups of groupCols.
+inline std::int64_t stretchCols(std::int64_t groupCols, std::int64_t cols) {
+    constexpr std::int64_t kStretch = 4096;
+    const std::int64_t groups = std::max<std::int64_t>(1, kStretch / std::max<std::int64_t>(1, groupCols));
+    return std::min(cols, groups * groupCols);
+}
+
+// The sums of one block of rows and, with bins, its error histogram's counts: add() each stretch
+// (x and its reconstruction), then countsInto() once.
+class Binner {
+public:
+    Binner(std::size_t bins, double m, std::int64_t stretch);
+    void add(const float* x, const float* rec, std::int64_t n, Sums& s);
+    void countsInto(std::uint64_t* counts); // adds this block's counts to `bins` counters
+private:
+    void flushTables();
+    std::size_t bins_;
+    double m_, perUnit_;
+    std::vector<std::int32_t> idx_;
+    std::vector<std::uint32_t> tables_; // four interleaved tables
+    std::vector<std::uint64_t> counts_;
+    std::uint64_t pending_ = 0;         // values in the 32-bit tables
+};
 
 // The error histogram over [-m, m] from per-block counts (`blocks` rows of `bins`).
 Histogram errorHistogramOf(const std::vector<std::uint64_t>& counts, std::size_t blocks,

@@ -29,6 +29,13 @@ struct GroupParams {
     std::int32_t zero;
 };
 
+// std::nearbyint under the default rounding mode (half to even), inline: adding and subtracting
+// 1.5 * 2^23 rounds |v| < 2^22 so; larger values are integers already (and NaN passes through).
+inline float roundHalfEven(float v) {
+    constexpr float kMagic = 12582912.0f;
+    return std::fabs(v) < 4194304.0f ? (v + kMagic) - kMagic : v;
+}
+
 inline GroupParams paramsFor(const Scheme& s, float mn, float mx) {
     const int b = s.bits;
     if (s.symmetric) {
@@ -43,7 +50,7 @@ inline GroupParams paramsFor(const Scheme& s, float mn, float mx) {
     const float scale = (hi - lo) / static_cast<float>((1 << b) - 1);
     if (!(scale > 0.0f))
         return {1.0f, 0};
-    const float z = std::nearbyint(-lo / scale);
+    const float z = roundHalfEven(-lo / scale);
     return {scale, static_cast<std::int32_t>(z)};
 }
 

@@ -4,8 +4,15 @@
 // (`#pragma omp simd` loops and reductions; no OpenMP runtime) and -ffp-contract=off, because
 // contracting a*b+c into an FMA would change results against the plain path and the references.
 
+//
+// QS_SIMD_CLONES_FMA: the same with the middle copy x86-64-v3 (AVX2 with FMA), for sums that
+// call std::fma explicitly (one rounding per term instead of two; not a change of result that
+// contraction would make behind the code's back). The baseline copy calls libm's fma.
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define QS_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define QS_SIMD_CLONES_FMA __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #else
 #define QS_SIMD_CLONES
+#define QS_SIMD_CLONES_FMA
 #endif
