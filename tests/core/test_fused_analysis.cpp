@@ -76,6 +76,10 @@ void TestFusedAnalysis::matchesThePlainPasses_data() {
     QTest::newRow("mxfp4 3x1001") << "mxfp4" << 3 << 1001;
     QTest::newRow("fp8_e4m3 3x1001") << "fp8_e4m3" << 3 << 1001;
     QTest::newRow("nf4:tensor 3x1001") << "nf4:tensor" << 3 << 1001;
+    // Rows wider than one stretch of sums and bins (4096 values), ending in part of a stretch
+    // and, for int4:g128, in part of a group.
+    for (const char* s : {"int4:g128", "int8:g100", "nf4:g64", "mxfp4", "q4_1", "fp8_e4m3"})
+        QTest::newRow(qPrintable(QString(s) + " 3x9024")) << QString(s) << 3 << 9024;
 }
 
 void TestFusedAnalysis::matchesThePlainPasses() {
