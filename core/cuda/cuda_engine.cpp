@@ -140,11 +140,13 @@ Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
     f.fpFam = plan.fpFam;
     f.q8Fam = plan.q8Fam;
     f.legacyFam = plan.legacyFam;
+    f.kFam = plan.kFam;
     f.fam = plan.family == DeviceFamily::Int  ? Fam::Int
             : plan.family == DeviceFamily::Nf ? Fam::Nf
             : plan.family == DeviceFamily::Fp ? Fam::Fp
             : plan.family == DeviceFamily::Mx ? Fam::Mx
             : plan.family == DeviceFamily::Q8_0 ? Fam::Q8_0
+            : plan.family == DeviceFamily::KQuant ? Fam::KQuant
                                                 : Fam::Legacy;
     if (plan.family == DeviceFamily::Nf) {
         const std::size_t n = plan.levels.size();

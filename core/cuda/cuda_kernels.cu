@@ -1,88 +1,13 @@
 #include "cuda/cuda_kernels.h"
-
-#include <cuda_runtime.h>
+#include "cuda/kernel_common.cuh"
 
 #include <type_traits>
 
 namespace qs::cuda {
 namespace {
 
-constexpr int kThreads = 256;
-constexpr int kWarps = kThreads / 32;
-constexpr int kMaxRegs = 16;          // elements a lane keeps in registers between the two loops
-constexpr int kSharedHistBytes = 40960; // block (or per-warp) histograms up to this size
+constexpr int kMaxRegs = 16; // elements a lane keeps in registers between the two loops
 constexpr int kTableFloats = 2 * dev::kMaxLevels;
-
-struct Bf16 {
-    unsigned short v;
-};
-struct F16 {
-    unsigned short v;
-};
-
-__device__ __forceinline__ float decodeHalf(unsigned short h, Bf16*) {
-    return dev::bf16ToFloat(h);
-}
-__device__ __forceinline__ float decodeHalf(unsigned short h, F16*) {
-    return dev::f16ToFloat(h);
-}
-
-__device__ __forceinline__ float loadOne(const float* p) {
-    return __ldg(p);
-}
-template <class H> __device__ __forceinline__ float loadOne(const H* p) {
-    return decodeHalf(__ldg(&p->v), static_cast<H*>(nullptr));
-}
-
-// P consecutive elements; P > 1 loads 16 bytes at once (the caller guarantees the alignment).
-template <class In, int P> __device__ __forceinline__ void loadPack(const In* p, float* out) {
-    if constexpr (P == 1) {
-        out[0] = loadOne(p);
-    } else {
-        const uint4 u = __ldg(reinterpret_cast<const uint4*>(p));
-        const unsigned int w[4] = {u.x, u.y, u.z, u.w};
-        if constexpr (std::is_same_v<In, float>) {
-#pragma unroll
-            for (int i = 0; i < 4; ++i)
-                out[i] = __uint_as_float(w[i]);
-        } else {
-#pragma unroll
-            for (int i = 0; i < 4; ++i) { // little-endian: the lower half is the earlier element
-                out[2 * i] = decodeHalf(static_cast<unsigned short>(w[i] & 0xFFFFu),
-                                        static_cast<In*>(nullptr));
-                out[2 * i + 1] =
-                    decodeHalf(static_cast<unsigned short>(w[i] >> 16), static_cast<In*>(nullptr));
-            }
-        }
-    }
-}
-
-__device__ __forceinline__ double warpSum(double v) {
-#pragma unroll
-    for (int off = 16; off > 0; off /= 2)
-        v += __shfl_down_sync(0xFFFFFFFFu, v, off);
-    return v;
-}
-__device__ __forceinline__ double warpMax(double v) {
-#pragma unroll
-    for (int off = 16; off > 0; off /= 2)
-        v = fmax(v, __shfl_down_sync(0xFFFFFFFFu, v, off));
-    return v;
-}
-__device__ __forceinline__ unsigned long long warpMaxU(unsigned long long v) {
-#pragma unroll
-    for (int off = 16; off > 0; off /= 2) {
-        const unsigned long long o = __shfl_down_sync(0xFFFFFFFFu, v, off);
-        v = o > v ? o : v;
-    }
-    return v;
-}
-__device__ __forceinline__ unsigned long long warpSumU(unsigned long long v) {
-#pragma unroll
-    for (int off = 16; off > 0; off /= 2)
-        v += __shfl_down_sync(0xFFFFFFFFu, v, off);
-    return v;
-}
 
 struct Layout {
     int lanes;     // lanes per group (a power of two, 1..32)
@@ -94,8 +19,6 @@ template <class F, class In, int P>
 __global__ void __launch_bounds__(kThreads)
     groupKernel(F fam, GroupArgs a, Layout lay, int pass) {
     extern __shared__ float smem[];
-    __shared__ double red[5][kWarps];
-    __shared__ unsigned long long redU[4][kWarps];
     if constexpr (std::is_same_v<F, dev::NfFam>) { // the codebook in shared memory
         float* lv = smem;
         float* md = smem + dev::kMaxLevels;
@@ -281,65 +204,11 @@ __global__ void __launch_bounds__(kThreads)
     }
 
     if (binning) {
-        if (!lay.histShared)
-            return;
-        __syncthreads();
-        const int copies = lay.histPerWarp ? kWarps : 1;
-        for (int i = threadIdx.x; i < a.bins; i += kThreads) {
-            unsigned long long c = 0;
-            for (int w = 0; w < copies; ++w)
-                c += hist[w * a.bins + i];
-            if (c)
-                atomicAdd(&a.hist[i], c);
-        }
+        if (lay.histShared)
+            flushBlockHist(hist, a.bins, lay.histPerWarp ? kWarps : 1, a.hist);
         return;
     }
-    se = warpSum(se);
-    sr = warpSum(sr);
-    sq = warpSum(sq);
-    dot = warpSum(dot);
-    maxErr = warpMax(maxErr);
-    key = warpMaxU(key);
-    sat = warpSumU(sat);
-    flushed = warpSumU(flushed);
-    nanBlocks = warpSumU(nanBlocks);
-    if (lane == 0) {
-        red[0][warp] = se;
-        red[1][warp] = sr;
-        red[2][warp] = sq;
-        red[3][warp] = dot;
-        red[4][warp] = maxErr;
-        redU[0][warp] = key;
-        redU[1][warp] = sat;
-        redU[2][warp] = flushed;
-        redU[3][warp] = nanBlocks;
-    }
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        double s[5] = {0, 0, 0, 0, 0};
-        unsigned long long u[4] = {0, 0, 0, 0};
-        for (int w = 0; w < kWarps; ++w) {
-            for (int i = 0; i < 4; ++i)
-                s[i] += red[i][w];
-            s[4] = fmax(s[4], red[4][w]);
-            u[0] = redU[0][w] > u[0] ? redU[0][w] : u[0];
-            for (int i = 1; i < 4; ++i)
-                u[i] += redU[i][w];
-        }
-        Totals* t = a.totals;
-        atomicAdd(&t->se, s[0]);
-        atomicAdd(&t->sr, s[1]);
-        atomicAdd(&t->sq, s[2]);
-        atomicAdd(&t->dot, s[3]);
-        atomicMax(&t->maxAbsBits, static_cast<unsigned long long>(__double_as_longlong(s[4])));
-        atomicMax(&t->widestKey, u[0]);
-        if (u[1])
-            atomicAdd(&t->saturated, u[1]);
-        if (u[2])
-            atomicAdd(&t->flushed, u[2]);
-        if (u[3])
-            atomicAdd(&t->nanBlocks, u[3]);
-    }
+    addBlockTotals(a.totals, se, sr, sq, dot, maxErr, key, sat, flushed, nanBlocks);
 }
 
 template <class In>
@@ -380,12 +249,6 @@ __global__ void __launch_bounds__(kThreads)
         if (b)
             atomicOr(&totals->nonFinite, 1);
     }
-}
-
-int gridFor(long long work, long long perBlock, int smCount) {
-    const long long blocks = (work + perBlock - 1) / perBlock;
-    const long long cap = static_cast<long long>(smCount > 0 ? smCount : 1) * 8;
-    return static_cast<int>(blocks < 1 ? 1 : blocks < cap ? blocks : cap);
 }
 
 template <class F, class In, int P>
@@ -468,6 +331,8 @@ cudaError_t launchGroups(const FamArgs& f, const GroupArgs& a, int pass, int smC
         return launchFam(f.q8Fam, a, pass, smCount, stream);
     case Fam::Legacy:
         return launchFam(f.legacyFam, a, pass, smCount, stream);
+    case Fam::KQuant:
+        return launchKQuants(f.kFam, a, pass, smCount, stream);
     }
     return cudaErrorInvalidValue;
 }

@@ -6,10 +6,11 @@
 //   pass 0: each group's parameters and reconstruction, the error sums (double), max |error|,
 //     the widest group, the MX block counts, optionally the reconstruction itself;
 //   pass 1: the same reconstruction again, binned into the error histogram over [-m, m].
-// Groups run along rows; a warp holds 32 / lanes groups, a lane a pack of 16 bytes of input where
+// Groups run along rows (the K-quants: see launchKQuants); a warp holds 32 / lanes groups, a lane a pack of 16 bytes of input where
 // the layout allows (else single elements). Each block reduces in shared memory and adds once
 // to the global totals.
 
+#include "cuda/device_kquants.h"
 #include "cuda/device_math.h"
 
 #include <cuda_runtime_api.h>
@@ -54,7 +55,7 @@ struct GroupArgs {
     Totals* totals = nullptr;
 };
 
-enum class Fam { Int, Nf, Fp, Mx, Q8_0, Legacy };
+enum class Fam { Int, Nf, Fp, Mx, Q8_0, Legacy, KQuant };
 
 struct FamArgs {
     Fam fam = Fam::Int;
@@ -64,11 +65,16 @@ struct FamArgs {
     dev::LegacyFam legacyFam;
     dev::NfFam nfFam; // levels and midpoints in device memory
     dev::MxFam mxFam;
+    dev::KFam kFam;
 };
 
 cudaError_t launchTensorStats(const void* x, InType type, long long n, Totals* totals,
                               cudaStream_t stream);
 cudaError_t launchGroups(const FamArgs& fam, const GroupArgs& args, int pass, int smCount,
                          cudaStream_t stream);
+// The K-quants (kquant_kernels.cu): groups are super-blocks of 256, one per thread, searched in
+// ggml's order; the widest key is over sub-blocks. Same passes and totals as launchGroups.
+cudaError_t launchKQuants(const dev::KFam& fam, const GroupArgs& args, int pass, int smCount,
+                          cudaStream_t stream);
 
 } // namespace qs::cuda

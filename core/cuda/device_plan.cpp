@@ -82,11 +82,17 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
                 s.family == "q5_0" || s.family == "q5_1") &&
                cols % 32 == 0) {
         p.groupCols = 32;
+    } else if ((s.family == "q4_k" || s.family == "q6_k") && cols % dev::kSuperBlock == 0) {
+        p.groupCols = dev::kSuperBlock;
+        p.family = DeviceFamily::KQuant;
+        p.kFam.kind = s.family == "q4_k" ? dev::KKind::Q4K : dev::KKind::Q6K;
     } else {
         return std::nullopt;
     }
     p.groupsPerRow = (cols + p.groupCols - 1) / p.groupCols;
-    if (s.family == "int") {
+    if (p.family == DeviceFamily::KQuant) {
+        // set above
+    } else if (s.family == "int") {
         p.family = DeviceFamily::Int;
         const intq::Range r = intq::codeRange(s);
         p.intFam.bits = s.bits;
@@ -174,6 +180,18 @@ void describeDeviceResult(const Scheme& s, const DevicePlan& plan, MatrixView w,
         auto bytes = ggmlQuantizeRows(*ggmlTypeForFamily(s.family),
                                       MatrixView{w.data + r * plan.cols + g * 32, 1, 32});
         describeGgml(s, plan.rows, plan.cols, bytes ? bytes->data() : nullptr, widest, 0, out);
+        break;
+    }
+    case DeviceFamily::KQuant: {
+        // The widest sub-block's super-block, quantized again on the host.
+        const int subs = plan.kFam.subBlocks();
+        const std::uint32_t block = widest / static_cast<std::uint32_t>(subs);
+        const std::int64_t r = block / plan.groupsPerRow, g = block % plan.groupsPerRow;
+        auto bytes = ggmlQuantizeRows(
+            *ggmlTypeForFamily(s.family),
+            MatrixView{w.data + r * plan.cols + g * dev::kSuperBlock, 1, dev::kSuperBlock});
+        describeGgml(s, plan.rows, plan.cols, bytes ? bytes->data() : nullptr, block,
+                     static_cast<int>(widest % static_cast<std::uint32_t>(subs)), out);
         break;
     }
     case DeviceFamily::Mx:

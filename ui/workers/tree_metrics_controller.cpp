@@ -1,5 +1,7 @@
 #include "workers/tree_metrics_controller.h"
 
+#include "workers/work_pool.h"
+
 #include "analysis/tensor_analysis.h"
 #include "workers/tensor_job.h"
 
@@ -60,8 +62,7 @@ bool measure(const Checkpoint& checkpoint, const TensorInfo& t, const Scheme& sc
 
 TreeMetricsController::TreeMetricsController(QObject* parent)
     : BackgroundController(kCoalesceMs, parent) {
-    m_pool.setMaxThreadCount(1);
-    m_pool.setThreadPriority(QThread::LowPriority);
+    makeBackgroundPool(m_pool, 1); // its own: one tensor at a time, behind the work pool's jobs
     connect(&m_coalesce, &QTimer::timeout, this, &TreeMetricsController::start);
 }
 

@@ -28,19 +28,23 @@ void lowerThisThreadsPriority() {
 
 } // namespace
 
+void makeBackgroundPool(QThreadPool& pool, int threads) {
+    pool.setMaxThreadCount(threads);
+    pool.setExpiryTimeout(-1); // threads are kept, with their priority
+    // `threads` tasks that wait for each other take that many distinct threads: each lowers
+    // its own.
+    auto all = std::make_shared<std::latch>(threads);
+    for (int i = 0; i < threads; ++i)
+        pool.start([all] {
+            lowerThisThreadsPriority();
+            all->arrive_and_wait();
+        });
+}
+
 QThreadPool* workPool() {
     static QThreadPool* pool = [] {
         auto* p = new QThreadPool; // leaked on purpose: jobs may outlive static destruction order
-        const int n = std::max(2, QThread::idealThreadCount());
-        p->setMaxThreadCount(n);
-        p->setExpiryTimeout(-1); // threads are kept, with their priority
-        // n tasks that wait for each other take n distinct threads: each lowers its own.
-        auto all = std::make_shared<std::latch>(n);
-        for (int i = 0; i < n; ++i)
-            p->start([all] {
-                lowerThisThreadsPriority();
-                all->arrive_and_wait();
-            });
+        makeBackgroundPool(*p, std::max(2, QThread::idealThreadCount()));
         return p;
     }();
     return pool;

@@ -13,4 +13,8 @@ namespace qs {
 
 QThreadPool* workPool();
 
+// Makes `pool` a background pool like workPool(): `threads` threads, kept, each at the lower
+// priority. (QThreadPool::setThreadPriority does nothing under Linux's normal scheduler.)
+void makeBackgroundPool(QThreadPool& pool, int threads);
+
 } // namespace qs

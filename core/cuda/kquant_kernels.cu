@@ -1,0 +1,113 @@
+#include "cuda/cuda_kernels.h"
+#include "cuda/kernel_common.cuh"
+
+namespace qs::cuda {
+namespace {
+
+// One thread per super-block of 256 values along the rows: its scale search is sequential by
+// nature (ggml's order decides ties), and 2^19 super-blocks of a 16384 x 8192 tensor are ample
+// parallelism. The values sit in the thread's local memory (16-byte loads, L1-cached), the
+// super-block is quantized (cuda/device_kquants.h), then each value's reconstruction feeds the
+// sums (pass 0) or the histogram (pass 1, the search run again).
+template <class In, int P>
+__global__ void __launch_bounds__(kThreads)
+    kquantKernel(dev::KFam fam, GroupArgs a, int pass, bool histShared) {
+    extern __shared__ unsigned int hist[];
+    const bool binning = pass == 1;
+    if (binning && histShared)
+        for (int i = threadIdx.x; i < a.bins; i += kThreads)
+            hist[i] = 0;
+    __syncthreads();
+    const long long perRow = a.groupsPerRow, blocks = a.rows * perRow;
+    const int subs = fam.subBlocks();
+    double se = 0, sr = 0, sq = 0, dot = 0, maxErr = 0;
+    unsigned long long key = 0;
+    for (long long sb = static_cast<long long>(blockIdx.x) * kThreads + threadIdx.x; sb < blocks;
+         sb += static_cast<long long>(gridDim.x) * kThreads) {
+        const long long r = sb / perRow, c0 = (sb % perRow) * dev::kSuperBlock;
+        const In* xs = static_cast<const In*>(a.x) + r * a.cols + c0;
+        float x[dev::kSuperBlock];
+        float z = 0.0f;
+        for (int k = 0; k < dev::kSuperBlock; k += P) {
+            loadPack<In, P>(xs + k, x + k);
+#pragma unroll
+            for (int j = 0; j < P; ++j)
+                z += x[k + j] - x[k + j];
+        }
+        if (!(z == 0.0f)) { // NaN or Inf: the engine leaves such a tensor to the CPU
+            atomicOr(&a.totals->nonFinite, 1);
+            continue;
+        }
+        dev::KBlock b;
+        fam.quantize(x, b);
+        for (int k = 0; k < dev::kSuperBlock; ++k) {
+            const float rv = fam.rec(b, k);
+            const double xd = x[k], rd = rv, e = xd - rd;
+            if (binning) {
+                const int bin = dev::errorBin(e, a.m, a.perUnit, a.bins - 1);
+                if (histShared)
+                    atomicAdd(&hist[bin], 1u);
+                else
+                    atomicAdd(&a.hist[bin], 1ull);
+            } else {
+                se += e * e;
+                sr += xd * xd;
+                sq += rd * rd;
+                dot += xd * rd;
+                maxErr = fmax(maxErr, fabs(e));
+                if (a.rec)
+                    a.rec[r * a.cols + c0 + k] = rv;
+            }
+        }
+        if (binning)
+            continue;
+        const long long first = (a.rowOffset * perRow + sb) * subs;
+        for (int j = 0; j < subs; ++j) {
+            const float step = fabsf(b.step[j]);
+            if (step == step) {
+                const unsigned long long k =
+                    dev::widestKey(step, static_cast<std::uint32_t>(first + j));
+                key = k > key ? k : key;
+            }
+        }
+    }
+    if (binning) {
+        if (histShared)
+            flushBlockHist(hist, a.bins, 1, a.hist);
+        return;
+    }
+    addBlockTotals(a.totals, se, sr, sq, dot, maxErr, key, 0, 0, 0);
+}
+
+template <class In, int P>
+cudaError_t launchTyped(const dev::KFam& fam, const GroupArgs& a, int pass, int smCount,
+                        cudaStream_t stream) {
+    const long long histBytes = static_cast<long long>(a.bins) * 4;
+    const bool histShared = pass == 1 && histBytes <= kSharedHistBytes;
+    const size_t shared = histShared ? static_cast<size_t>(histBytes) : 0;
+    const int grid = gridFor(a.rows * a.groupsPerRow, kThreads, smCount);
+    kquantKernel<In, P><<<grid, kThreads, shared, stream>>>(fam, a, pass, histShared);
+    return cudaGetLastError();
+}
+
+} // namespace
+
+cudaError_t launchKQuants(const dev::KFam& fam, const GroupArgs& a, int pass, int smCount,
+                          cudaStream_t stream) {
+    // Rows of whole super-blocks: 16-byte loads wherever the chunk's base is aligned.
+    const bool aligned = reinterpret_cast<unsigned long long>(a.x) % 16 == 0;
+    switch (a.type) {
+    case InType::F32:
+        return aligned ? launchTyped<float, 4>(fam, a, pass, smCount, stream)
+                       : launchTyped<float, 1>(fam, a, pass, smCount, stream);
+    case InType::BF16:
+        return aligned ? launchTyped<Bf16, 8>(fam, a, pass, smCount, stream)
+                       : launchTyped<Bf16, 1>(fam, a, pass, smCount, stream);
+    case InType::F16:
+        return aligned ? launchTyped<F16, 8>(fam, a, pass, smCount, stream)
+                       : launchTyped<F16, 1>(fam, a, pass, smCount, stream);
+    }
+    return cudaErrorInvalidValue;
+}
+
+} // namespace qs::cuda
