@@ -1,7 +1,7 @@
 #pragma once
 // ggml's Q4_K and Q6_K reference quantizers (quantize_row_q4_K_ref, quantize_row_q6_K_ref: what
-// llama-quantize runs without an imatrix) and their dequantizers, one super-block of 256 values
-// at a time, in scalar arithmetic for the host and the device (cuda/kquant_kernels.cu). The same
+// llama-quantize runs without an imatrix) and IQ4_NL's (quantize_iq4_nl, ntry 7, no imatrix),
+// with their dequantizers, one block (a super-block of 256; IQ4_NL: 32 values) at a time, in scalar arithmetic for the host and the device (cuda/kquant_kernels.cu). The same
 // float operations in the same order as core/quant/ggml_kquants_high.cpp and ggml_search.cpp
 // (there vectorised across sub-blocks), so the codes, scales and reconstruction are bit for bit
 // the CPU's and ggml's; test_device_math runs them against the CPU quantizers on every machine.
@@ -24,7 +24,7 @@ QS_HD float sqrtF(float v) {
 #endif
 }
 
-enum class KKind { Q4K, Q6K };
+enum class KKind { Q4K, Q6K, IQ4NL };
 
 // ggml's nearest_int: round half to even through the 1.5 * 2^23 bit trick.
 QS_HD int nearestIntBits(float f) {
@@ -157,6 +157,23 @@ QS_HD float makeQx(int n, int nmax, const float* x, unsigned char* L) {
     return scale;
 }
 
+// best_index_int8: index of the nearest of `n` sorted values; ties go to the upper one.
+QS_HD int bestIndexInt8(int n, const signed char* val, float x) {
+    if (x <= val[0])
+        return 0;
+    if (x >= val[n - 1])
+        return n - 1;
+    int ml = 0, mu = n - 1;
+    while (mu - ml > 1) {
+        const int mav = (ml + mu) / 2;
+        if (x < val[mav])
+            mu = mav;
+        else
+            ml = mav;
+    }
+    return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
+}
+
 // One quantized super-block, unpacked: per sub-block the dequantizer's step (d * sc) and offset
 // (dmin * m; 0 for Q6_K), per element its code (Q6_K: already less 32).
 struct KBlock {
@@ -248,17 +265,74 @@ QS_HD void quantizeQ6K(const float* x, KBlock& b) {
     }
 }
 
+// quantize_iq4_nl on one block of 32 (quantize_row_iq4_nl_impl with ntry 7 and x^2 weights):
+// per block the best of 15 trial inverse scales by weighted least squares, codes the nearest of
+// kvalues_iq4nl; the dequantizer's value d * kvalue, kept here as step d and code kvalue.
+QS_HD void quantizeIq4Nl(const float* x, KBlock& b) {
+    const signed char values[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                    1,    13,   25,  38,  53,  69,  89,  113};
+    constexpr int ntry = 7;
+    float weight[32];
+    for (int j = 0; j < 32; ++j)
+        weight[j] = x[j] * x[j];
+    float amax = 0, max = 0;
+    for (int j = 0; j < 32; ++j) {
+        const float ax = absf(x[j]);
+        if (ax > amax) {
+            amax = ax;
+            max = x[j];
+        }
+    }
+    float scale = 0;
+    if (!(amax < 1e-15f)) {
+        const auto v0 = static_cast<float>(values[0]);
+        float d = -max / v0;
+        float id = 1 / d;
+        float sumqx = 0, sumq2 = 0;
+        for (int j = 0; j < 32; ++j) {
+            const auto q = static_cast<float>(values[bestIndexInt8(16, values, id * x[j])]);
+            sumqx += weight[j] * q * x[j];
+            sumq2 += weight[j] * q * q;
+        }
+        d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
+        float best = d * sumqx;
+        for (int itry = -ntry; itry <= ntry; ++itry) {
+            id = static_cast<float>(itry + values[0]) / max;
+            sumqx = sumq2 = 0;
+            for (int j = 0; j < 32; ++j) {
+                const auto q = static_cast<float>(values[bestIndexInt8(16, values, id * x[j])]);
+                sumqx += weight[j] * q * x[j];
+                sumq2 += weight[j] * q * q;
+            }
+            if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                d = sumqx / sumq2;
+                best = d * sumqx;
+            }
+        }
+        scale = d;
+    }
+    b.step[0] = f16ToFloat(floatToHalf(scale));
+    b.offset[0] = 0;
+    const float id = scale != 0 ? 1 / scale : 0;
+    for (int j = 0; j < 32; ++j)
+        b.q[j] = values[bestIndexInt8(16, values, id * x[j])];
+}
+
 struct KFam {
     KKind kind = KKind::Q4K;
-    QS_HD int subBlocks() const { return kind == KKind::Q4K ? 8 : 16; }
-    QS_HD int subSize() const { return kind == KKind::Q4K ? 32 : 16; }
+    QS_HD int blockSize() const { return kind == KKind::IQ4NL ? 32 : kSuperBlock; }
+    QS_HD int subBlocks() const { return kind == KKind::Q4K ? 8 : kind == KKind::Q6K ? 16 : 1; }
+    QS_HD int subSize() const { return kind == KKind::Q4K ? 32 : kind == KKind::Q6K ? 16 : 32; }
     QS_HD void quantize(const float* x, KBlock& b) const {
         if (kind == KKind::Q4K)
             quantizeQ4K(x, b);
-        else
+        else if (kind == KKind::Q6K)
             quantizeQ6K(x, b);
+        else
+            quantizeIq4Nl(x, b);
     }
-    // The dequantizer's value of element k: (d * sc) * q - dmin * m (Q4_K), (d * sc) * q (Q6_K).
+    // The dequantizer's value of element k: (d * sc) * q - dmin * m (Q4_K), (d * sc) * q (Q6_K),
+    // d * kvalue (IQ4_NL).
     QS_HD float rec(const KBlock& b, int k) const {
         const int j = k / subSize();
         const float v = b.step[j] * static_cast<float>(b.q[k]);

@@ -82,10 +82,15 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
                 s.family == "q5_0" || s.family == "q5_1") &&
                cols % 32 == 0) {
         p.groupCols = 32;
-    } else if ((s.family == "q4_k" || s.family == "q6_k") && cols % dev::kSuperBlock == 0) {
-        p.groupCols = dev::kSuperBlock;
+    } else if ((s.family == "q4_k" || s.family == "q6_k" || s.family == "iq4_nl") &&
+               cols % 32 == 0) {
         p.family = DeviceFamily::KQuant;
-        p.kFam.kind = s.family == "q4_k" ? dev::KKind::Q4K : dev::KKind::Q6K;
+        p.kFam.kind = s.family == "q4_k"   ? dev::KKind::Q4K
+                      : s.family == "q6_k" ? dev::KKind::Q6K
+                                           : dev::KKind::IQ4NL;
+        p.groupCols = p.kFam.blockSize();
+        if (cols % p.groupCols != 0)
+            return std::nullopt;
     } else {
         return std::nullopt;
     }
@@ -183,13 +188,13 @@ void describeDeviceResult(const Scheme& s, const DevicePlan& plan, MatrixView w,
         break;
     }
     case DeviceFamily::KQuant: {
-        // The widest sub-block's super-block, quantized again on the host.
+        // The widest sub-block's block, quantized again on the host.
         const int subs = plan.kFam.subBlocks();
         const std::uint32_t block = widest / static_cast<std::uint32_t>(subs);
         const std::int64_t r = block / plan.groupsPerRow, g = block % plan.groupsPerRow;
         auto bytes = ggmlQuantizeRows(
             *ggmlTypeForFamily(s.family),
-            MatrixView{w.data + r * plan.cols + g * dev::kSuperBlock, 1, dev::kSuperBlock});
+            MatrixView{w.data + r * plan.cols + g * plan.groupCols, 1, plan.groupCols});
         describeGgml(s, plan.rows, plan.cols, bytes ? bytes->data() : nullptr, block,
                      static_cast<int>(widest % static_cast<std::uint32_t>(subs)), out);
         break;

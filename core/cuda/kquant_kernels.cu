@@ -4,7 +4,7 @@
 namespace qs::cuda {
 namespace {
 
-// One thread per super-block of 256 values along the rows: its scale search is sequential by
+// One thread per block (a super-block of 256 values; IQ4_NL: 32) along the rows: its scale search is sequential by
 // nature (ggml's order decides ties), and 2^19 super-blocks of a 16384 x 8192 tensor are ample
 // parallelism. The values sit in the thread's local memory (16-byte loads, L1-cached), the
 // super-block is quantized (cuda/device_kquants.h), then each value's reconstruction feeds the
@@ -19,16 +19,16 @@ __global__ void __launch_bounds__(kThreads)
             hist[i] = 0;
     __syncthreads();
     const long long perRow = a.groupsPerRow, blocks = a.rows * perRow;
-    const int subs = fam.subBlocks();
+    const int subs = fam.subBlocks(), size = fam.blockSize();
     double se = 0, sr = 0, sq = 0, dot = 0, maxErr = 0;
     unsigned long long key = 0;
     for (long long sb = static_cast<long long>(blockIdx.x) * kThreads + threadIdx.x; sb < blocks;
          sb += static_cast<long long>(gridDim.x) * kThreads) {
-        const long long r = sb / perRow, c0 = (sb % perRow) * dev::kSuperBlock;
+        const long long r = sb / perRow, c0 = (sb % perRow) * size;
         const In* xs = static_cast<const In*>(a.x) + r * a.cols + c0;
         float x[dev::kSuperBlock];
         float z = 0.0f;
-        for (int k = 0; k < dev::kSuperBlock; k += P) {
+        for (int k = 0; k < size; k += P) {
             loadPack<In, P>(xs + k, x + k);
 #pragma unroll
             for (int j = 0; j < P; ++j)
@@ -40,7 +40,7 @@ __global__ void __launch_bounds__(kThreads)
         }
         dev::KBlock b;
         fam.quantize(x, b);
-        for (int k = 0; k < dev::kSuperBlock; ++k) {
+        for (int k = 0; k < size; ++k) {
             const float rv = fam.rec(b, k);
             const double xd = x[k], rd = rv, e = xd - rd;
             if (binning) {
@@ -94,7 +94,7 @@ cudaError_t launchTyped(const dev::KFam& fam, const GroupArgs& a, int pass, int 
 
 cudaError_t launchKQuants(const dev::KFam& fam, const GroupArgs& a, int pass, int smCount,
                           cudaStream_t stream) {
-    // Rows of whole super-blocks: 16-byte loads wherever the chunk's base is aligned.
+    // Rows of whole blocks (of 32 values at least): 16-byte loads wherever the chunk's base is aligned.
     const bool aligned = reinterpret_cast<unsigned long long>(a.x) % 16 == 0;
     switch (a.type) {
     case InType::F32:

@@ -3,6 +3,8 @@
 // the levels, note, cost and diagnostics. This runs on every machine, with or without a GPU;
 // test_cuda_engine then checks the kernels' loops on a device.
 #include "cuda/device_plan.h"
+#include "quant/ggml_blocks.h"
+#include "quant/ggml_search.h"
 
 #include "quant_helpers.h"
 #include "tensor/dtype.h"
@@ -48,10 +50,10 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
                 mn = *std::min_element(x, x + n);
                 mx = *std::max_element(x, x + n);
             }
-            if (plan.family == DeviceFamily::KQuant) { // a super-block; keys per sub-block
+            if (plan.family == DeviceFamily::KQuant) { // a (super-)block; keys per sub-block
                 dev::KBlock b;
                 plan.kFam.quantize(x, b);
-                for (int k = 0; k < dev::kSuperBlock; ++k)
+                for (int k = 0; k < plan.kFam.blockSize(); ++k)
                     out[k] = plan.kFam.rec(b, k);
                 const int subs = plan.kFam.subBlocks();
                 for (int j = 0; j < subs; ++j) {
@@ -156,6 +158,7 @@ private slots:
     void inputDecodersAreExact();
     void halfEncoderIsExact();
     void roundingHelpers();
+    void searchHelpersMatchGgml();
     void matchesTheCpuQuantizers_data();
     void matchesTheCpuQuantizers();
     void allZeroTensors();
@@ -196,6 +199,25 @@ void TestDeviceMath::roundingHelpers() {
     QVERIFY(dev::widestKey(2.0f, 9) > dev::widestKey(1.0f, 0));
 }
 
+// The K-quant and IQ4 searches' helpers against the CPU's (ggml's): nearest_int on halves and
+// large values, best_index_int8 on every value and midpoint of the IQ4 code book (ties go up).
+void TestDeviceMath::searchHelpersMatchGgml() {
+    for (float f : {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 4194303.0f, -4194303.0f, 3.49999976f, 0.0f,
+                    -0.0f, 1e-30f, 123456.5f})
+        QCOMPARE(dev::nearestIntBits(f), ggml::nearestInt(f));
+    const auto* v = reinterpret_cast<const signed char*>(qs::kIq4nlValues);
+    std::vector<float> xs{-1e9f, 1e9f, 0.0f};
+    for (int i = 0; i < 16; ++i) {
+        xs.push_back(v[i]);
+        if (i + 1 < 16) {
+            xs.push_back(0.5f * static_cast<float>(v[i] + v[i + 1]));
+            xs.push_back(std::nextafter(0.5f * static_cast<float>(v[i] + v[i + 1]), 0.0f));
+        }
+    }
+    for (float x : xs)
+        QCOMPARE(dev::bestIndexInt8(16, v, x), ggml::bestIndexInt8(16, qs::kIq4nlValues, x));
+}
+
 void TestDeviceMath::matchesTheCpuQuantizers_data() {
     QTest::addColumn<QString>("spec");
     QTest::addColumn<int>("rows");
@@ -210,15 +232,15 @@ void TestDeviceMath::matchesTheCpuQuantizers_data() {
                            "mxint8:scale=even", "fp4",   "fp6_e2m3:g32",  "fp6_e3m2:tensor",
                            "fp8_e4m3",      "fp8_e5m2:g64", "fp8_e4m3:tensor", "q8_0",
                            "q4_0",          "q4_1",         "q5_0",          "q5_1",
-                           "q4_k",          "q6_k"};
+                           "q4_k",          "q6_k",         "iq4_nl"};
     for (const char* s : specs) {
         QTest::newRow(qPrintable(QString(s) + " 37x512")) << QString(s) << 37 << 512 << 0.02f;
         QTest::newRow(qPrintable(QString(s) + " 9x1000")) << QString(s) << 9 << 1000 << 1.0f;
         QTest::newRow(qPrintable(QString(s) + " 6x80 tiny")) << QString(s) << 6 << 80 << 1e-36f;
         QTest::newRow(qPrintable(QString(s) + " 5x33 huge")) << QString(s) << 5 << 33 << 1e35f;
     }
-    // The K-quants need rows of whole super-blocks of 256.
-    for (const char* s : {"q4_k", "q6_k"}) {
+    // The K-quants need rows of whole super-blocks of 256 (and iq4_nl blocks of 32).
+    for (const char* s : {"q4_k", "q6_k", "iq4_nl"}) {
         QTest::newRow(qPrintable(QString(s) + " 9x1024")) << QString(s) << 9 << 1024 << 1.0f;
         QTest::newRow(qPrintable(QString(s) + " 6x256 tiny")) << QString(s) << 6 << 256 << 1e-36f;
         QTest::newRow(qPrintable(QString(s) + " 5x768 huge")) << QString(s) << 5 << 768 << 1e35f;
@@ -235,7 +257,7 @@ void TestDeviceMath::matchesTheCpuQuantizers() {
     const MatrixView m{w.data(), rows, cols};
     const auto plan = devicePlanFor(s, rows, cols);
     if ((s.family == "nf" && s.granularity == Granularity::Group && cols % s.groupSize != 0) ||
-        (s.family.starts_with("q") && cols % 32 != 0) ||
+        ((s.family.starts_with("q") || s.family == "iq4_nl") && cols % 32 != 0) ||
         (s.family.ends_with("_k") && cols % 256 != 0)) {
         QVERIFY(!plan);
         return;
@@ -272,7 +294,7 @@ void TestDeviceMath::allZeroTensors() {
     const MatrixView m{w.data(), 16, 256};
     for (const char* spec :
          {"int4:g16", "nf4:g16", "mxfp4", "nvfp4", "int4:tensor", "fp8_e4m3", "q8_0", "q4_0",
-          "q4_1", "q5_0", "q5_1", "q4_k", "q6_k"}) {
+          "q4_1", "q5_0", "q5_1", "q4_k", "q6_k", "iq4_nl"}) {
         const Scheme s = parseScheme(spec);
         const auto plan = devicePlanFor(s, 16, 256);
         QVERIFY(plan);
@@ -291,7 +313,7 @@ void TestDeviceMath::allZeroTensors() {
 
 void TestDeviceMath::coversWhatItClaims() {
     for (const char* spec : {"int4:g128:clip=mse", "int4:g128:round=stochastic", "nf4:g64:dq",
-                             "q5_k", "q3_k", "iq4_nl", "hqq4:g64", "mxfp4:round=stochastic", "fp8_e4m3:clip=mse", "kmeans3",
+                             "q5_k", "q3_k", "iq4_xs", "hqq4:g64", "mxfp4:round=stochastic", "fp8_e4m3:clip=mse", "kmeans3",
                              "fp4:round=stochastic", "mulaw4:g64"})
         QVERIFY2(!devicePlanFor(parseScheme(spec), 64, 256), spec);
     QVERIFY(!devicePlanFor(parseScheme("nf4:g64"), 3, 172)); // blocks straddle rows
