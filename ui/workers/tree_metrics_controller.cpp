@@ -2,6 +2,7 @@
 
 #include "workers/work_pool.h"
 
+#include "analysis/stream_analysis.h"
 #include "analysis/tensor_analysis.h"
 #include "workers/tensor_job.h"
 
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 
 namespace qs {
 namespace {
@@ -28,28 +30,41 @@ TensorMetric failedMetric(const Error& error) {
     return m;
 }
 
-// One tensor; never throws. Returns false (and nothing) when cancelled.
+// One tensor; never throws. Returns false (and nothing) when cancelled. Streamed in chunks of
+// rows (core/analysis/stream_analysis.h) where the scheme allows, so a 128256 x 4096 embedding
+// costs 64 MiB of floats at a time rather than 2 GiB at once.
 bool measure(const Checkpoint& checkpoint, const TensorInfo& t, const Scheme& scheme,
              const std::atomic<bool>& cancel, TensorMetric& out) {
     try {
-        auto values = checkpoint.readFloat(t);
-        if (!values) {
-            out = failedMetric(values.error());
+        const TensorInfo* one[] = {&t};
+        const Scheme schemes[] = {scheme};
+        std::optional<Result<TensorAnalysis>> result;
+        const Status st = analyzeStreamed(
+            checkpoint, one, schemes, StreamOptions{},
+            [&result](StreamedTensor&& done) { result = std::move(done.results.front()); },
+            [&cancel](double) { return !cancel.load(std::memory_order_relaxed); });
+        const auto cancelled = [&](const Error& e) {
+            return e.kind == ErrorKind::Cancelled || cancel.load();
+        };
+        if (!st) {
+            if (cancelled(st.error()))
+                return false;
+            out = failedMetric(st.error());
             return true;
         }
-        const auto keepGoing = [&cancel](double) {
-            return !cancel.load(std::memory_order_relaxed);
-        };
-        auto a = analyzeTensor(matrixView(t, *values), scheme, {}, keepGoing);
-        if (!a) {
-            if (a.error().kind == ErrorKind::Cancelled || cancel.load())
+        if (!result) {
+            out = failedMetric(makeError("no analysis of " + t.name));
+            return true;
+        }
+        if (!*result) {
+            if (cancelled(result->error()))
                 return false;
-            out = failedMetric(a.error());
+            out = failedMetric(result->error());
             return true;
         }
         out.status = TensorMetric::Status::Ok;
-        out.error = a->error;
-        out.cost = a->cost;
+        out.error = (*result)->error;
+        out.cost = (*result)->cost;
     } catch (const std::exception& e) {
         out = failedMetric(makeError(std::string("analysis failed: ") + e.what()));
     } catch (...) {
