@@ -44,7 +44,7 @@ __global__ void __launch_bounds__(kThreads)
     const long long warpStride = static_cast<long long>(gridDim.x) * kWarps * groupsPerWarp;
     const In* x0 = static_cast<const In*>(a.x);
 
-    double se = 0, sr = 0, sq = 0, dot = 0, maxErr = 0;
+    ThreadSums sums;
     unsigned long long sat = 0, flushed = 0, nanBlocks = 0, key = 0;
 
     for (long long base = (static_cast<long long>(blockIdx.x) * kWarps + warp) * groupsPerWarp;
@@ -158,24 +158,12 @@ __global__ void __launch_bounds__(kThreads)
         }();
 
         unsigned flags = 0;
+        unsigned int* sharedHist = lay.histShared ? myHist : nullptr;
         auto each = [&](float xv, long long col) {
             const float rv = fam.rec(p, xv, flags);
-            const double xd = xv, rd = rv, e = xd - rd;
-            if (binning) {
-                const int b = dev::errorBin(e, a.m, a.perUnit, a.bins - 1);
-                if (lay.histShared)
-                    atomicAdd(&myHist[b], 1u);
-                else
-                    atomicAdd(&a.hist[b], 1ull);
-            } else {
-                se += e * e;
-                sr += xd * xd;
-                sq += rd * rd;
-                dot += xd * rd;
-                maxErr = fmax(maxErr, fabs(e));
-                if (a.rec)
-                    a.rec[r * a.cols + col] = rv;
-            }
+            addOrBin(a, binning, sharedHist, xv, rv, sums);
+            if (!binning && a.rec)
+                a.rec[r * a.cols + col] = rv;
         };
         visit([&](float xv, int k) { each(xv, c0 + k); });
         if (binning)
@@ -208,7 +196,7 @@ __global__ void __launch_bounds__(kThreads)
             flushBlockHist(hist, a.bins, lay.histPerWarp ? kWarps : 1, a.hist);
         return;
     }
-    addBlockTotals(a.totals, se, sr, sq, dot, maxErr, key, sat, flushed, nanBlocks);
+    addBlockTotals(a.totals, sums, key, sat, flushed, nanBlocks);
 }
 
 template <class In>

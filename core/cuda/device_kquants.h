@@ -265,6 +265,19 @@ QS_HD void quantizeQ6K(const float* x, KBlock& b) {
     }
 }
 
+// One trial inverse scale `id` of the IQ4 search: sums of w * q * x and w * q * q over the
+// values' nearest codes q (kvalues_iq4nl), as quantize_row_iq4_nl_impl adds them.
+QS_HD void iq4TrialSums(const signed char* values, float id, const float* x, const float* w,
+                        int n, float& sumqx, float& sumq2) {
+    sumqx = 0;
+    sumq2 = 0;
+    for (int j = 0; j < n; ++j) {
+        const auto q = static_cast<float>(values[bestIndexInt8(16, values, id * x[j])]);
+        sumqx += w[j] * q * x[j];
+        sumq2 += w[j] * q * q;
+    }
+}
+
 // quantize_iq4_nl on one block of 32 (quantize_row_iq4_nl_impl with ntry 7 and x^2 weights):
 // per block the best of 15 trial inverse scales by weighted least squares, codes the nearest of
 // kvalues_iq4nl; the dequantizer's value d * kvalue, kept here as step d and code kvalue.
@@ -287,23 +300,13 @@ QS_HD void quantizeIq4Nl(const float* x, KBlock& b) {
     if (!(amax < 1e-15f)) {
         const auto v0 = static_cast<float>(values[0]);
         float d = -max / v0;
-        float id = 1 / d;
-        float sumqx = 0, sumq2 = 0;
-        for (int j = 0; j < 32; ++j) {
-            const auto q = static_cast<float>(values[bestIndexInt8(16, values, id * x[j])]);
-            sumqx += weight[j] * q * x[j];
-            sumq2 += weight[j] * q * q;
-        }
+        float sumqx, sumq2;
+        iq4TrialSums(values, 1 / d, x, weight, 32, sumqx, sumq2);
         d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
         float best = d * sumqx;
         for (int itry = -ntry; itry <= ntry; ++itry) {
-            id = static_cast<float>(itry + values[0]) / max;
-            sumqx = sumq2 = 0;
-            for (int j = 0; j < 32; ++j) {
-                const auto q = static_cast<float>(values[bestIndexInt8(16, values, id * x[j])]);
-                sumqx += weight[j] * q * x[j];
-                sumq2 += weight[j] * q * q;
-            }
+            iq4TrialSums(values, static_cast<float>(itry + values[0]) / max, x, weight, 32, sumqx,
+                         sumq2);
             if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
                 d = sumqx / sumq2;
                 best = d * sumqx;

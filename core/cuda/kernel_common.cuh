@@ -95,21 +95,45 @@ inline int gridFor(long long work, long long perBlock, int smCount) {
     return static_cast<int>(blocks < 1 ? 1 : blocks < cap ? blocks : cap);
 }
 
+// A thread's share of the error sums, in double.
+struct ThreadSums {
+    double se = 0, sr = 0, sq = 0, dot = 0, maxErr = 0;
+};
+
+// One value and its reconstruction: binned into the error histogram (pass 1: into `shared`, the
+// block's copy, where there is one, else the global one) or added to the sums (pass 0).
+__device__ __forceinline__ void addOrBin(const GroupArgs& a, bool binning, unsigned int* shared,
+                                         float xv, float rv, ThreadSums& s) {
+    const double xd = xv, rd = rv, e = xd - rd;
+    if (binning) {
+        const int b = dev::errorBin(e, a.m, a.perUnit, a.bins - 1);
+        if (shared)
+            atomicAdd(&shared[b], 1u);
+        else
+            atomicAdd(&a.hist[b], 1ull);
+        return;
+    }
+    s.se += e * e;
+    s.sr += xd * xd;
+    s.sq += rd * rd;
+    s.dot += xd * rd;
+    s.maxErr = fmax(s.maxErr, fabs(e));
+}
+
 // Adds a block's sums to the global totals: each warp's through shuffles, the warps' in shared
 // memory, one atomic per total from thread 0. Every thread of the block calls it.
-__device__ __forceinline__ void addBlockTotals(Totals* t, double se, double sr, double sq,
-                                               double dot, double maxErr, unsigned long long key,
-                                               unsigned long long sat,
+__device__ __forceinline__ void addBlockTotals(Totals* t, const ThreadSums& mine,
+                                               unsigned long long key, unsigned long long sat,
                                                unsigned long long flushed,
                                                unsigned long long nanBlocks) {
     __shared__ double red[5][kWarps];
     __shared__ unsigned long long redU[4][kWarps];
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    se = warpSum(se);
-    sr = warpSum(sr);
-    sq = warpSum(sq);
-    dot = warpSum(dot);
-    maxErr = warpMax(maxErr);
+    const double se = warpSum(mine.se);
+    const double sr = warpSum(mine.sr);
+    const double sq = warpSum(mine.sq);
+    const double dot = warpSum(mine.dot);
+    const double maxErr = warpMax(mine.maxErr);
     key = warpMaxU(key);
     sat = warpSumU(sat);
     flushed = warpSumU(flushed);

@@ -20,7 +20,7 @@ __global__ void __launch_bounds__(kThreads)
     __syncthreads();
     const long long perRow = a.groupsPerRow, blocks = a.rows * perRow;
     const int subs = fam.subBlocks(), size = fam.blockSize();
-    double se = 0, sr = 0, sq = 0, dot = 0, maxErr = 0;
+    ThreadSums sums;
     unsigned long long key = 0;
     for (long long sb = static_cast<long long>(blockIdx.x) * kThreads + threadIdx.x; sb < blocks;
          sb += static_cast<long long>(gridDim.x) * kThreads) {
@@ -42,22 +42,9 @@ __global__ void __launch_bounds__(kThreads)
         fam.quantize(x, b);
         for (int k = 0; k < size; ++k) {
             const float rv = fam.rec(b, k);
-            const double xd = x[k], rd = rv, e = xd - rd;
-            if (binning) {
-                const int bin = dev::errorBin(e, a.m, a.perUnit, a.bins - 1);
-                if (histShared)
-                    atomicAdd(&hist[bin], 1u);
-                else
-                    atomicAdd(&a.hist[bin], 1ull);
-            } else {
-                se += e * e;
-                sr += xd * xd;
-                sq += rd * rd;
-                dot += xd * rd;
-                maxErr = fmax(maxErr, fabs(e));
-                if (a.rec)
-                    a.rec[r * a.cols + c0 + k] = rv;
-            }
+            addOrBin(a, binning, histShared ? hist : nullptr, x[k], rv, sums);
+            if (!binning && a.rec)
+                a.rec[r * a.cols + c0 + k] = rv;
         }
         if (binning)
             continue;
@@ -76,7 +63,7 @@ __global__ void __launch_bounds__(kThreads)
             flushBlockHist(hist, a.bins, 1, a.hist);
         return;
     }
-    addBlockTotals(a.totals, se, sr, sq, dot, maxErr, key, 0, 0, 0);
+    addBlockTotals(a.totals, sums, key, 0, 0, 0);
 }
 
 template <class In, int P>

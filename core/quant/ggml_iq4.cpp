@@ -6,6 +6,8 @@
 #include "quant/ggml_rows.h"
 #include "quant/ggml_search.h"
 
+#include "cuda/device_kquants.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -77,13 +79,7 @@ void iq4Impl(int superBlockSize, const float* x, Iq4Out out, float* scales, std:
         float best = d * sumqx;
         for (int itry = -ntry; itry <= ntry; ++itry) {
             id = static_cast<float>(itry + values[0]) / max;
-            sumqx = sumq2 = 0;
-            for (int j = 0; j < kBlock; ++j) {
-                const float al = id * xb[j];
-                const auto q = static_cast<float>(values[bestIndexInt8(16, values, al)]);
-                sumqx += weight[j] * q * xb[j];
-                sumq2 += weight[j] * q * q;
-            }
+            dev::iq4TrialSums(values, id, xb, weight, kBlock, sumqx, sumq2);
             if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
                 d = sumqx / sumq2;
                 best = d * sumqx;

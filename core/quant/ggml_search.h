@@ -6,6 +6,7 @@
 // Compile with -ffp-contract=off (see core/CMakeLists.txt): a fused multiply-add would change
 // the last bit of a sum and with it the chosen scale.
 
+#include "cuda/device_kquants.h"
 #include "tensor/dtype.h"
 
 #include <cstdint>
@@ -33,21 +34,10 @@ inline float fromHalf(std::uint16_t h) {
     return halfToFloat(h);
 }
 
-// best_index_int8: index of the nearest of `n` sorted values; ties go to the upper one.
+// best_index_int8: index of the nearest of `n` sorted values; ties go to the upper one. (The
+// CUDA kernels' copy, plain C++ on the host: cuda/device_kquants.h.)
 inline int bestIndexInt8(int n, const std::int8_t* val, float x) {
-    if (x <= val[0])
-        return 0;
-    if (x >= val[n - 1])
-        return n - 1;
-    int ml = 0, mu = n - 1;
-    while (mu - ml > 1) {
-        const int mav = (ml + mu) / 2;
-        if (x < val[mav])
-            mu = mav;
-        else
-            ml = mav;
-    }
-    return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
+    return dev::bestIndexInt8(n, val, x);
 }
 
 // make_qx_quants: symmetric codes L in [0, 2*nmax) around nmax with a weighted least-squares
