@@ -1,8 +1,7 @@
 #include "cuda/cuda_engine.h"
 
+#include "cuda/cuda_engine_impl.h"
 #include "cuda/cuda_info.h"
-#include "cuda/cuda_kernels.h"
-#include "cuda/device_plan.h"
 #include "tensor/dtype.h"
 
 #include <cuda_runtime.h>
@@ -15,123 +14,7 @@
 #include <mutex>
 
 namespace qs::cuda {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-Error cudaFailure(cudaError_t e, const char* what) {
-    return makeError(std::string("CUDA ") + what + ": " + cudaGetErrorString(e));
-}
-
-// Device (or pinned host) memory that grows on demand.
-template <bool Pinned> struct Buffer {
-    void* p = nullptr;
-    std::size_t size = 0;
-    Buffer() = default;
-    Buffer(const Buffer&) = delete;
-    Buffer& operator=(const Buffer&) = delete;
-    ~Buffer() { release(); }
-    void release() {
-        if (Pinned)
-            cudaFreeHost(p);
-        else
-            cudaFree(p);
-        p = nullptr;
-        size = 0;
-    }
-    cudaError_t reserve(std::size_t bytes) {
-        if (bytes <= size)
-            return cudaSuccess;
-        release();
-        const cudaError_t e = Pinned ? cudaMallocHost(&p, bytes) : cudaMalloc(&p, bytes);
-        if (e == cudaSuccess)
-            size = bytes;
-        return e;
-    }
-    template <class T> T* as() const { return static_cast<T*>(p); }
-};
-using DeviceBuffer = Buffer<false>;
-using PinnedBuffer = Buffer<true>;
-
-// Where a run's chunks of whole rows come from: `device(c)` makes chunk c resident and returns
-// its device address.
-struct Source {
-    InType type = InType::F32;
-    long long rows = 0, cols = 0, chunkRows = 0;
-    std::function<Result<const void*>(long long chunk)> device;
-    long long chunks() const { return (rows + chunkRows - 1) / chunkRows; }
-    long long rowsOf(long long c) const { return std::min(chunkRows, rows - c * chunkRows); }
-};
-
-struct DeviceRun {
-    ErrorMetrics error;
-    std::optional<Histogram> histogram;
-    DeviceSummary summary;
-};
-
-class CudaEngine final : public DeviceEngine {
-public:
-    CudaEngine(int device, std::string name, int sms) : device_(device), name_(std::move(name)), sms_(sms) {}
-    ~CudaEngine() override {
-        for (auto& e : copyDone_)
-            cudaEventDestroy(e);
-        for (auto& e : computeDone_)
-            cudaEventDestroy(e);
-        cudaStreamDestroy(copyStream_);
-        cudaStreamDestroy(stream_);
-    }
-
-    cudaError_t init() {
-        cudaError_t e = cudaSetDevice(device_);
-        if (e == cudaSuccess)
-            e = cudaFree(nullptr); // creates the context: a driver mismatch shows here
-        if (e == cudaSuccess)
-            e = cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking);
-        if (e == cudaSuccess)
-            e = cudaStreamCreateWithFlags(&copyStream_, cudaStreamNonBlocking);
-        for (int i = 0; i < 2 && e == cudaSuccess; ++i) {
-            e = cudaEventCreateWithFlags(&copyDone_[i], cudaEventDisableTiming);
-            if (e == cudaSuccess)
-                e = cudaEventCreateWithFlags(&computeDone_[i], cudaEventDisableTiming);
-        }
-        if (e == cudaSuccess)
-            e = totals_.reserve(sizeof(Totals));
-        return e;
-    }
-
-    std::string deviceName() const override { return name_; }
-
-    bool covers(const Scheme& s, std::int64_t rows, std::int64_t cols) const override {
-        return devicePlanFor(s, rows, cols).has_value();
-    }
-
-    std::optional<Result<FusedResult>> analyze(const Scheme& s, MatrixView w,
-                                               const FusedRequest& req,
-                                               const ProgressFn& progress) override;
-    Result<BenchResult> bench(const BenchRequest& req, const ProgressFn& progress) override;
-
-private:
-    Result<FamArgs> famArgs(const DevicePlan& plan);
-    // Stats (where the plan needs them), pass 0, pass 1: nullopt when the tensor holds NaN/Inf.
-    Result<std::optional<DeviceRun>> run(DevicePlan plan, Source& src, int bins, float* hostRec,
-                                         const ProgressFn& progress);
-    Result<Totals> readTotals();
-    // Device -> host on the analysis stream, waiting for it (and for everything before it).
-    cudaError_t copyToHost(void* dst, const void* src, std::size_t bytes) {
-        const cudaError_t e = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_);
-        return e == cudaSuccess ? cudaStreamSynchronize(stream_) : e;
-    }
-    cudaError_t resetTotals(bool forStats);
-
-    int device_;
-    std::string name_;
-    int sms_;
-    std::mutex mutex_; // one analysis on the device at a time
-    cudaStream_t stream_ = nullptr, copyStream_ = nullptr;
-    cudaEvent_t copyDone_[2] = {nullptr, nullptr}, computeDone_[2] = {nullptr, nullptr};
-    DeviceBuffer totals_, hist_, tables_, input_[2], rec_[2], copy_;
-    PinnedBuffer staging_[2];
-};
+namespace detail {
 
 Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
     FamArgs f;
@@ -412,93 +295,7 @@ std::optional<Result<FusedResult>> CudaEngine::analyze(const Scheme& s, MatrixVi
     return Result<FusedResult>(std::move(result));
 }
 
-Result<BenchResult> CudaEngine::bench(const BenchRequest& req, const ProgressFn& progress) {
-    if (req.quantizeOnly)
-        return makeError("--stage quantize runs on the CPU only", ErrorKind::NotApplicable);
-    auto plan = devicePlanFor(req.scheme, req.rows, req.cols);
-    if (!plan)
-        return makeError(req.scheme.toString() + " has no CUDA kernels yet; try --backend cpu",
-                         ErrorKind::NotApplicable);
-    std::lock_guard lock(mutex_);
-    const auto n = static_cast<std::uint64_t>(req.rows) * static_cast<std::uint64_t>(req.cols);
-    const std::vector<float> values = syntheticGaussian(n, 0.02f, req.seed);
-    InType type = InType::F32;
-    std::vector<std::uint16_t> half;
-    if (req.dtype != DType::F32) {
-        type = req.dtype == DType::BF16 ? InType::BF16 : InType::F16;
-        half.resize(n);
-        for (std::uint64_t i = 0; i < n; ++i)
-            half[i] = type == InType::BF16 ? floatToBf16(values[i]) : floatToHalf(values[i]);
-    }
-    const void* host = half.empty() ? static_cast<const void*>(values.data()) : half.data();
-    const std::size_t bytes = n * static_cast<std::size_t>(inBytes(type));
-    if (auto e = input_[0].reserve(bytes); e != cudaSuccess)
-        return cudaFailure(e, "allocation");
-    if (auto e = cudaMemcpy(input_[0].p, host, bytes, cudaMemcpyHostToDevice); e != cudaSuccess)
-        return cudaFailure(e, "copy");
-    Source src;
-    src.type = type;
-    src.rows = req.rows;
-    src.cols = req.cols;
-    src.chunkRows = req.rows;
-    src.device = [&](long long) -> Result<const void*> {
-        return static_cast<const void*>(input_[0].p);
-    };
-
-    BenchResult res;
-    res.elements = n;
-    res.inputBytes = bytes;
-    res.threads = 1;
-    res.fused = true;
-    res.device = name_;
-    res.backend = "cuda";
-    const int total = req.warmup + req.repeat;
-    for (int i = 0; i < total; ++i) {
-        const auto t0 = Clock::now();
-        auto r = run(*plan, src, req.histogramBins, nullptr, {});
-        const double ms =
-            std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-        if (!r)
-            return r.error();
-        if (!*r)
-            return makeError("the synthetic tensor holds NaN/Inf");
-        res.error = (*r)->error;
-        if (i >= req.warmup)
-            res.timesMs.push_back(ms);
-        if (!reportProgress(progress, 0.9 * (i + 1) / total))
-            return cancelledError();
-    }
-    res.medianMs = medianOf(res.timesMs);
-
-    // The device's copy bandwidth in the same run: device-to-device copies of the input.
-    if (auto e = copy_.reserve(bytes); e != cudaSuccess)
-        return cudaFailure(e, "allocation");
-    cudaEvent_t start = nullptr, stop = nullptr;
-    cudaEventCreate(&start);
-    cudaEventCreate(&stop);
-    std::vector<double> copies;
-    cudaError_t e = cudaSuccess;
-    for (int i = 0; i < total && e == cudaSuccess; ++i) {
-        cudaEventRecord(start, stream_);
-        e = cudaMemcpyAsync(copy_.p, input_[0].p, bytes, cudaMemcpyDeviceToDevice, stream_);
-        cudaEventRecord(stop, stream_);
-        if (e == cudaSuccess)
-            e = cudaEventSynchronize(stop);
-        float ms = 0;
-        cudaEventElapsedTime(&ms, start, stop);
-        if (i >= req.warmup)
-            copies.push_back(ms);
-    }
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
-    if (e != cudaSuccess)
-        return cudaFailure(e, "copy");
-    res.readMedianMs = medianOf(copies);
-    res.copyGbps = res.readMedianMs > 0 ? static_cast<double>(bytes) / (res.readMedianMs * 1e6) : 0;
-    return res;
-}
-
-} // namespace
+} // namespace detail
 
 std::unique_ptr<DeviceEngine> openCudaEngine(std::string& why) {
     const auto devs = devices(&why);
@@ -506,7 +303,7 @@ std::unique_ptr<DeviceEngine> openCudaEngine(std::string& why) {
         return nullptr;
     int sms = 1;
     cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, devs[0].index);
-    auto engine = std::make_unique<CudaEngine>(devs[0].index, devs[0].name, sms);
+    auto engine = std::make_unique<detail::CudaEngine>(devs[0].index, devs[0].name, sms);
     if (const cudaError_t e = engine->init(); e != cudaSuccess) {
         why = std::string("CUDA start-up failed: ") + cudaGetErrorString(e);
         return nullptr;
