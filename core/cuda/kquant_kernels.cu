@@ -4,11 +4,11 @@
 namespace qs::cuda {
 namespace {
 
-// One thread per block (a super-block of 256 values; IQ4_NL: 32) along the rows: its scale search is sequential by
-// nature (ggml's order decides ties), and 2^19 super-blocks of a 16384 x 8192 tensor are ample
-// parallelism. The values sit in the thread's local memory (16-byte loads, L1-cached), the
-// super-block is quantized (cuda/device_kquants.h), then each value's reconstruction feeds the
-// sums (pass 0) or the histogram (pass 1, the search run again).
+// One thread per block (a super-block of 256 values; IQ4_NL: 32) along the rows: its scale
+// search is sequential by nature (ggml's order decides ties), and the 2^19 super-blocks of a
+// 16384 x 8192 tensor are ample parallelism. The values sit in the thread's local memory
+// (16-byte loads, L1-cached), the block is quantized (cuda/device_kquants.h), then each value's
+// reconstruction feeds the sums (pass 0) or the histogram (pass 1, the search run again).
 template <class In, int P>
 __global__ void __launch_bounds__(kThreads)
     kquantKernel(dev::KFam fam, GroupArgs a, int pass, bool histShared) {
