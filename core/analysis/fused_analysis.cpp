@@ -37,11 +37,11 @@ void intReconstruct(const float* x, std::int64_t n, float scale, float lo, float
 using fused::Binner;
 using fused::blockCount;
 using fused::errorHistogramOf;
+using fused::forEachBlock;
 using fused::groupMaxError;
 using fused::minMax;
-using fused::Sums;
-using fused::forEachBlock;
 using fused::stretchCols;
+using fused::Sums;
 
 // One int group's parameters and what bounds its error: |w - w^| <= scale * (1/2 + 2^-12) when
 // no element clamps (rounding to the nearest code, plus float rounding of x/scale and of the
@@ -57,7 +57,8 @@ IntGroup intGroup(const Scheme& s, intq::Range range, float mn, float mx) {
     g.p = intq::paramsFor(s, mn, mx);
     g.lo = static_cast<float>(range.qmin - g.p.zero);
     g.hi = static_cast<float>(range.qmax - g.p.zero);
-    const float tLo = intq::roundHalfEven(mn / g.p.scale), tHi = intq::roundHalfEven(mx / g.p.scale);
+    const float tLo = intq::roundHalfEven(mn / g.p.scale),
+                tHi = intq::roundHalfEven(mx / g.p.scale);
     const bool clamps = tLo < g.lo || tHi > g.hi;
     g.bound = g.p.scale * (clamps ? 2.0f : 0.5f + 1.0f / 4096.0f);
     return g;

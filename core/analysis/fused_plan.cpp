@@ -200,9 +200,10 @@ std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& pla
                                                                      std::int64_t r1) {
             std::vector<float> buf(static_cast<std::size_t>(walk.stretch()));
             double mx = 0;
+            const auto noNote = [](const auto&, std::int64_t, std::int64_t, unsigned, float,
+                                   float) {};
             const bool finite = walk.run(
-                r0, r1, nullptr, buf, [](const auto&, std::int64_t, std::int64_t, unsigned, float, float) {},
-                [&](const float* x, const float* rec, std::int64_t n) {
+                r0, r1, nullptr, buf, noNote, [&](const float* x, const float* rec, std::int64_t n) {
                     mx = std::max(mx, groupMaxError(x, rec, n));
                 });
             if (!finite) {

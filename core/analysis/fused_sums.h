@@ -6,8 +6,8 @@
 
 #include "metrics/histogram.h"
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -36,7 +36,8 @@ void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::u
 // reductions of the vector sums): the columns of one stretch for groups of groupCols.
 inline std::int64_t stretchCols(std::int64_t groupCols, std::int64_t cols) {
     constexpr std::int64_t kStretch = 4096;
-    const std::int64_t groups = std::max<std::int64_t>(1, kStretch / std::max<std::int64_t>(1, groupCols));
+    const std::int64_t groups =
+        std::max<std::int64_t>(1, kStretch / std::max<std::int64_t>(1, groupCols));
     return std::min(cols, groups * groupCols);
 }
 
@@ -54,7 +55,7 @@ private:
     std::vector<std::int32_t> idx_;
     std::vector<std::uint32_t> tables_; // four interleaved tables
     std::vector<std::uint64_t> counts_;
-    std::uint64_t pending_ = 0;         // values in the 32-bit tables
+    std::uint64_t pending_ = 0; // values in the 32-bit tables
 };
 
 // The error histogram over [-m, m] from per-block counts (`blocks` rows of `bins`).

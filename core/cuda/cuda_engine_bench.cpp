@@ -53,8 +53,7 @@ Result<BenchResult> CudaEngine::bench(const BenchRequest& req, const ProgressFn&
     for (int i = 0; i < total; ++i) {
         const auto t0 = Clock::now();
         auto r = run(*plan, src, req.histogramBins, nullptr, {});
-        const double ms =
-            std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         if (!r)
             return r.error();
         if (!*r)

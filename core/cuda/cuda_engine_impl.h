@@ -70,7 +70,8 @@ struct DeviceRun {
 
 class CudaEngine final : public DeviceEngine {
 public:
-    CudaEngine(int device, std::string name, int sms) : device_(device), name_(std::move(name)), sms_(sms) {}
+    CudaEngine(int device, std::string name, int sms)
+        : device_(device), name_(std::move(name)), sms_(sms) {}
     ~CudaEngine() override {
         for (auto& e : copyDone_)
             cudaEventDestroy(e);

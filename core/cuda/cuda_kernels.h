@@ -6,9 +6,9 @@
 //   pass 0: each group's parameters and reconstruction, the error sums (double), max |error|,
 //     the widest group, the MX block counts, optionally the reconstruction itself;
 //   pass 1: the same reconstruction again, binned into the error histogram over [-m, m].
-// Groups run along rows (the K-quants: see launchKQuants); a warp holds 32 / lanes groups, a lane a pack of 16 bytes of input where
-// the layout allows (else single elements). Each block reduces in shared memory and adds once
-// to the global totals.
+// Groups run along rows (the K-quants: see launchKQuants); a warp holds 32 / lanes groups, a lane a
+// pack of 16 bytes of input where the layout allows (else single elements). Each block reduces in
+// shared memory and adds once to the global totals.
 
 #include "cuda/device_kquants.h"
 #include "cuda/device_math.h"

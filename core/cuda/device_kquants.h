@@ -1,11 +1,12 @@
 #pragma once
 // ggml's Q4_K and Q6_K reference quantizers (quantize_row_q4_K_ref, quantize_row_q6_K_ref: what
 // llama-quantize runs without an imatrix) and IQ4_NL's (quantize_iq4_nl, ntry 7, no imatrix),
-// with their dequantizers, one block (a super-block of 256; IQ4_NL: 32 values) at a time, in scalar arithmetic for the host and the device (cuda/kquant_kernels.cu). The same
-// float operations in the same order as core/quant/ggml_kquants_high.cpp and ggml_search.cpp
-// (there vectorised across sub-blocks), so the codes, scales and reconstruction are bit for bit
-// the CPU's and ggml's; test_device_math runs them against the CPU quantizers on every machine.
-// Needs IEEE division and square root (nvcc's defaults) and -fmad=false.
+// with their dequantizers, one block (a super-block of 256; IQ4_NL: 32 values) at a time, in scalar
+// arithmetic for the host and the device (cuda/kquant_kernels.cu). The same float operations in the
+// same order as core/quant/ggml_kquants_high.cpp and ggml_search.cpp (there vectorised across
+// sub-blocks), so the codes, scales and reconstruction are bit for bit the CPU's and ggml's;
+// test_device_math runs them against the CPU quantizers on every machine. Needs IEEE division and
+// square root (nvcc's defaults) and -fmad=false.
 
 #include "cuda/device_math.h"
 
@@ -267,8 +268,8 @@ QS_HD void quantizeQ6K(const float* x, KBlock& b) {
 
 // One trial inverse scale `id` of the IQ4 search: sums of w * q * x and w * q * q over the
 // values' nearest codes q (kvalues_iq4nl), as quantize_row_iq4_nl_impl adds them.
-QS_HD void iq4TrialSums(const signed char* values, float id, const float* x, const float* w,
-                        int n, float& sumqx, float& sumq2) {
+QS_HD void iq4TrialSums(const signed char* values, float id, const float* x, const float* w, int n,
+                        float& sumqx, float& sumq2) {
     sumqx = 0;
     sumq2 = 0;
     for (int j = 0; j < n; ++j) {

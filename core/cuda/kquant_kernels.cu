@@ -81,7 +81,8 @@ cudaError_t launchTyped(const dev::KFam& fam, const GroupArgs& a, int pass, int 
 
 cudaError_t launchKQuants(const dev::KFam& fam, const GroupArgs& a, int pass, int smCount,
                           cudaStream_t stream) {
-    // Rows of whole blocks (of 32 values at least): 16-byte loads wherever the chunk's base is aligned.
+    // Rows of whole blocks (of 32 values at least): 16-byte loads wherever the chunk's base is
+    // aligned.
     const bool aligned = reinterpret_cast<unsigned long long>(a.x) % 16 == 0;
     switch (a.type) {
     case InType::F32:
