@@ -30,41 +30,51 @@ TensorMetric failedMetric(const Error& error) {
     return m;
 }
 
-// One tensor; never throws. Returns false (and nothing) when cancelled. Streamed in chunks of
-// rows (core/analysis/stream_analysis.h) where the scheme allows, so a 128256 x 4096 embedding
-// costs 64 MiB of floats at a time rather than 2 GiB at once.
+// Tensors up to this many bytes of float32 are read whole; larger ones stream.
+constexpr std::int64_t kWholeReadBytes = std::int64_t{256} << 20;
+
+// One tensor's analysis: read whole as floats when it is small (one read, no pipeline: what an
+// interactive edit wants), else streamed in chunks of rows (core/analysis/stream_analysis.h) so a
+// 128256 x 4096 embedding costs 64 MiB of floats at a time rather than 2 GiB at once.
+Result<TensorAnalysis> analyse(const Checkpoint& checkpoint, const TensorInfo& t,
+                               const Scheme& scheme, const ProgressFn& keepGoing) {
+    if (t.numel() * 4 <= kWholeReadBytes) {
+        auto values = checkpoint.readFloat(t);
+        if (!values)
+            return values.error();
+        return analyzeTensor(matrixView(t, *values), scheme, {}, keepGoing);
+    }
+    const TensorInfo* one[] = {&t};
+    const Scheme schemes[] = {scheme};
+    std::optional<Result<TensorAnalysis>> result;
+    const Status st = analyzeStreamed(
+        checkpoint, one, schemes, StreamOptions{},
+        [&result](StreamedTensor&& done) { result = std::move(done.results.front()); },
+        keepGoing);
+    if (!st)
+        return st.error();
+    if (!result)
+        return makeError("no analysis of " + t.name);
+    return std::move(*result);
+}
+
+// One tensor; never throws. Returns false (and nothing) when cancelled.
 bool measure(const Checkpoint& checkpoint, const TensorInfo& t, const Scheme& scheme,
              const std::atomic<bool>& cancel, TensorMetric& out) {
     try {
-        const TensorInfo* one[] = {&t};
-        const Scheme schemes[] = {scheme};
-        std::optional<Result<TensorAnalysis>> result;
-        const Status st = analyzeStreamed(
-            checkpoint, one, schemes, StreamOptions{},
-            [&result](StreamedTensor&& done) { result = std::move(done.results.front()); },
-            [&cancel](double) { return !cancel.load(std::memory_order_relaxed); });
-        const auto cancelled = [&](const Error& e) {
-            return e.kind == ErrorKind::Cancelled || cancel.load();
+        const auto keepGoing = [&cancel](double) {
+            return !cancel.load(std::memory_order_relaxed);
         };
-        if (!st) {
-            if (cancelled(st.error()))
+        auto a = analyse(checkpoint, t, scheme, keepGoing);
+        if (!a) {
+            if (a.error().kind == ErrorKind::Cancelled || cancel.load())
                 return false;
-            out = failedMetric(st.error());
-            return true;
-        }
-        if (!result) {
-            out = failedMetric(makeError("no analysis of " + t.name));
-            return true;
-        }
-        if (!*result) {
-            if (cancelled(result->error()))
-                return false;
-            out = failedMetric(result->error());
+            out = failedMetric(a.error());
             return true;
         }
         out.status = TensorMetric::Status::Ok;
-        out.error = (*result)->error;
-        out.cost = (*result)->cost;
+        out.error = a->error;
+        out.cost = a->cost;
     } catch (const std::exception& e) {
         out = failedMetric(makeError(std::string("analysis failed: ") + e.what()));
     } catch (...) {
