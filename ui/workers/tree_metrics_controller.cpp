@@ -36,8 +36,8 @@ constexpr std::int64_t kWholeReadBytes = std::int64_t{256} << 20;
 // One tensor's analysis: read whole as floats when it is small (one read, no pipeline: what an
 // interactive edit wants), else streamed in chunks of rows (core/analysis/stream_analysis.h) so a
 // 128256 x 4096 embedding costs 64 MiB of floats at a time rather than 2 GiB at once.
-Result<TensorAnalysis> analyse(const Checkpoint& checkpoint, const TensorInfo& t,
-                               const Scheme& scheme, const ProgressFn& keepGoing) {
+Result<TensorAnalysis> analyzeOne(const Checkpoint& checkpoint, const TensorInfo& t,
+                                  const Scheme& scheme, const ProgressFn& keepGoing) {
     if (t.numel() * 4 <= kWholeReadBytes) {
         auto values = checkpoint.readFloat(t);
         if (!values)
@@ -65,7 +65,7 @@ bool measure(const Checkpoint& checkpoint, const TensorInfo& t, const Scheme& sc
         const auto keepGoing = [&cancel](double) {
             return !cancel.load(std::memory_order_relaxed);
         };
-        auto a = analyse(checkpoint, t, scheme, keepGoing);
+        auto a = analyzeOne(checkpoint, t, scheme, keepGoing);
         if (!a) {
             if (a.error().kind == ErrorKind::Cancelled || cancel.load())
                 return false;
