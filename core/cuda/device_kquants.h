@@ -1,5 +1,5 @@
 #pragma once
-// ggml's Q4_K and Q6_K reference quantizers (quantize_row_q4_K_ref, quantize_row_q6_K_ref: what
+// ggml's Q4_K, Q5_K and Q6_K reference quantizers (quantize_row_q{4,5,6}_K_ref: what
 // llama-quantize runs without an imatrix) and IQ4_NL's (quantize_iq4_nl, ntry 7, no imatrix),
 // with their dequantizers, one block (a super-block of 256; IQ4_NL: 32 values) at a time, in scalar
 // arithmetic for the host and the device (cuda/kquant_kernels.cu). The same float operations in the
@@ -25,7 +25,7 @@ QS_HD float sqrtF(float v) {
 #endif
 }
 
-enum class KKind { Q4K, Q6K, IQ4NL };
+enum class KKind { Q4K, Q5K, Q6K, IQ4NL };
 
 // ggml's nearest_int: round half to even through the 1.5 * 2^23 bit trick.
 QS_HD int nearestIntBits(float f) {
@@ -183,8 +183,9 @@ struct KBlock {
     signed char q[kSuperBlock];
 };
 
-// quantize_row_q4_K_ref on one super-block.
-QS_HD void quantizeQ4K(const float* x, KBlock& b) {
+// quantize_row_q4_K_ref (nmax 15, rmin -1, 20 steps) and quantize_row_q5_K_ref (nmax 31, rmin
+// -0.5, 15 steps) on one super-block.
+QS_HD void quantizeQ45K(const float* x, KBlock& b, int nmax, float rmin, int nstep) {
     float weights[32];
     float scales[8], mins[8];
     unsigned char L[kSuperBlock];
@@ -196,7 +197,7 @@ QS_HD void quantizeQ4K(const float* x, KBlock& b) {
         const float avX = sqrtF(sumX2 / 32);
         for (int l = 0; l < 32; ++l)
             weights[l] = avX + absf(xs[l]);
-        scales[j] = makeQkx2(32, 15, xs, weights, L + 32 * j, mins[j], -1.f, 0.1f, 20);
+        scales[j] = makeQkx2(32, nmax, xs, weights, L + 32 * j, mins[j], rmin, 0.1f, nstep);
     }
     float maxScale = 0, maxMin = 0;
     for (int j = 0; j < 8; ++j) {
@@ -220,7 +221,7 @@ QS_HD void quantizeQ4K(const float* x, KBlock& b) {
             int l = L[32 * j + ii];
             if (dj != 0) { // a zero scale keeps the search's codes
                 l = nearestIntBits((x[32 * j + ii] + dm) / dj);
-                l = l < 0 ? 0 : l > 15 ? 15 : l;
+                l = l < 0 ? 0 : l > nmax ? nmax : l;
             }
             b.q[32 * j + ii] = static_cast<signed char>(l);
         }
@@ -325,22 +326,25 @@ QS_HD void quantizeIq4Nl(const float* x, KBlock& b) {
 struct KFam {
     KKind kind = KKind::Q4K;
     QS_HD int blockSize() const { return kind == KKind::IQ4NL ? 32 : kSuperBlock; }
-    QS_HD int subBlocks() const { return kind == KKind::Q4K ? 8 : kind == KKind::Q6K ? 16 : 1; }
-    QS_HD int subSize() const { return kind == KKind::Q4K ? 32 : kind == KKind::Q6K ? 16 : 32; }
+    QS_HD bool affine() const { return kind == KKind::Q4K || kind == KKind::Q5K; }
+    QS_HD int subBlocks() const { return affine() ? 8 : kind == KKind::Q6K ? 16 : 1; }
+    QS_HD int subSize() const { return kind == KKind::Q6K ? 16 : 32; }
     QS_HD void quantize(const float* x, KBlock& b) const {
         if (kind == KKind::Q4K)
-            quantizeQ4K(x, b);
+            quantizeQ45K(x, b, 15, -1.f, 20);
+        else if (kind == KKind::Q5K)
+            quantizeQ45K(x, b, 31, -0.5f, 15);
         else if (kind == KKind::Q6K)
             quantizeQ6K(x, b);
         else
             quantizeIq4Nl(x, b);
     }
-    // The dequantizer's value of element k: (d * sc) * q - dmin * m (Q4_K), (d * sc) * q (Q6_K),
-    // d * kvalue (IQ4_NL).
+    // The dequantizer's value of element k: (d * sc) * q - dmin * m (Q4_K, Q5_K), (d * sc) * q
+    // (Q6_K), d * kvalue (IQ4_NL).
     QS_HD float rec(const KBlock& b, int k) const {
         const int j = k / subSize();
         const float v = b.step[j] * static_cast<float>(b.q[k]);
-        return kind == KKind::Q4K ? v - b.offset[j] : v;
+        return affine() ? v - b.offset[j] : v;
     }
 };
 

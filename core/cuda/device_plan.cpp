@@ -82,10 +82,12 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
                 s.family == "q5_0" || s.family == "q5_1") &&
                cols % 32 == 0) {
         p.groupCols = 32;
-    } else if ((s.family == "q4_k" || s.family == "q6_k" || s.family == "iq4_nl") &&
+    } else if ((s.family == "q4_k" || s.family == "q5_k" || s.family == "q6_k" ||
+                s.family == "iq4_nl") &&
                cols % 32 == 0) {
         p.family = DeviceFamily::KQuant;
         p.kFam.kind = s.family == "q4_k"   ? dev::KKind::Q4K
+                      : s.family == "q5_k" ? dev::KKind::Q5K
                       : s.family == "q6_k" ? dev::KKind::Q6K
                                            : dev::KKind::IQ4NL;
         p.groupCols = p.kFam.blockSize();
