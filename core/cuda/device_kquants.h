@@ -1,5 +1,5 @@
 #pragma once
-// ggml's Q4_K, Q5_K and Q6_K reference quantizers (quantize_row_q{4,5,6}_K_ref: what
+// ggml's Q2_K, Q4_K, Q5_K and Q6_K reference quantizers (quantize_row_q{2,4,5,6}_K_ref: what
 // llama-quantize runs without an imatrix) and IQ4_NL's (quantize_iq4_nl, ntry 7, no imatrix),
 // with their dequantizers, one block (a super-block of 256; IQ4_NL: 32 values) at a time, in scalar
 // arithmetic for the host and the device (cuda/kquant_kernels.cu). The same float operations in the
@@ -25,7 +25,7 @@ QS_HD float sqrtF(float v) {
 #endif
 }
 
-enum class KKind { Q4K, Q5K, Q6K, IQ4NL };
+enum class KKind { Q2K, Q4K, Q5K, Q6K, IQ4NL };
 
 // ggml's nearest_int: round half to even through the 1.5 * 2^23 bit trick.
 QS_HD int nearestIntBits(float f) {
@@ -33,10 +33,11 @@ QS_HD int nearestIntBits(float f) {
     return static_cast<int>(asBits(v) & 0x007fffffu) - 0x00400000;
 }
 
-// make_qkx2_quants on one sub-block of n <= 32 with weights w (use_mad false): codes L in
-// [0, nmax], the scale returned and -min in theMin. A sub-block with max == min is all zero.
+// make_qkx2_quants on one sub-block of n <= 32 with weights w (use_mad: absolute rather than
+// squared errors): codes L in [0, nmax], the scale returned and -min in theMin. A sub-block with
+// max == min is all zero.
 QS_HD float makeQkx2(int n, int nmax, const float* x, const float* w, unsigned char* L,
-                     float& theMin, float rmin, float rdelta, int nstep) {
+                     float& theMin, float rmin, float rdelta, int nstep, bool useMad = false) {
     float mn = x[0], mx = x[0];
     float sumW = w[0];
     float sumX = sumW * x[0];
@@ -61,7 +62,7 @@ QS_HD float makeQkx2(int n, int nmax, const float* x, const float* w, unsigned c
         l = l < 0 ? 0 : l > nmax ? nmax : l;
         L[i] = static_cast<unsigned char>(l);
         float diff = scale * static_cast<float>(l) + mn - x[i];
-        diff = diff * diff;
+        diff = useMad ? absf(diff) : diff * diff;
         best += w[i] * diff;
     }
     unsigned char aux[32];
@@ -90,7 +91,7 @@ QS_HD float makeQkx2(int n, int nmax, const float* x, const float* w, unsigned c
         float cur = 0;
         for (int i = 0; i < n; ++i) {
             float diff = thisScale * static_cast<float>(aux[i]) + thisMin - x[i];
-            diff = diff * diff;
+            diff = useMad ? absf(diff) : diff * diff;
             cur += w[i] * diff;
         }
         if (cur < best) {
@@ -228,6 +229,53 @@ QS_HD void quantizeQ45K(const float* x, KBlock& b, int nmax, float rmin, int nst
     }
 }
 
+// quantize_row_q2_K_ref on one super-block: make_qkx2_quants on 16 sub-blocks of 16 with |x|
+// weights and absolute errors, 4-bit scales and mins against max/15.
+QS_HD void quantizeQ2K(const float* x, KBlock& b) {
+    float weights[16];
+    float scales[16], mins[16];
+    unsigned char L[kSuperBlock];
+    for (int j = 0; j < 16; ++j) {
+        const float* xs = x + 16 * j;
+        for (int l = 0; l < 16; ++l)
+            weights[l] = absf(xs[l]);
+        scales[j] = makeQkx2(16, 3, xs, weights, L + 16 * j, mins[j], -0.5f, 0.1f, 15, true);
+    }
+    float maxScale = 0, maxMin = 0;
+    for (int j = 0; j < 16; ++j) {
+        maxScale = scales[j] > maxScale ? scales[j] : maxScale;
+        maxMin = mins[j] > maxMin ? mins[j] : maxMin;
+    }
+    unsigned char sc[16] = {};
+    float d = 0, dmin = 0;
+    if (maxScale > 0) {
+        const float iscale = 15.f / maxScale;
+        for (int j = 0; j < 16; ++j)
+            sc[j] = static_cast<unsigned char>(nearestIntBits(iscale * scales[j]));
+        d = f16ToFloat(floatToHalf(maxScale / 15.f));
+    }
+    if (maxMin > 0) {
+        const float iscale = 15.f / maxMin;
+        for (int j = 0; j < 16; ++j)
+            sc[j] |= static_cast<unsigned char>(nearestIntBits(iscale * mins[j]) << 4);
+        dmin = f16ToFloat(floatToHalf(maxMin / 15.f));
+    }
+    for (int j = 0; j < 16; ++j) {
+        const float dj = d * static_cast<float>(sc[j] & 0xF);
+        const float dm = dmin * static_cast<float>(sc[j] >> 4);
+        b.step[j] = dj;
+        b.offset[j] = dm;
+        for (int ii = 0; ii < 16; ++ii) {
+            int l = L[16 * j + ii];
+            if (dj != 0) { // a zero scale keeps the search's codes
+                l = nearestIntBits((x[16 * j + ii] + dm) / dj);
+                l = l < 0 ? 0 : l > 3 ? 3 : l;
+            }
+            b.q[16 * j + ii] = static_cast<signed char>(l);
+        }
+    }
+}
+
 // quantize_row_q6_K_ref on one super-block.
 QS_HD void quantizeQ6K(const float* x, KBlock& b) {
     float scales[16];
@@ -326,11 +374,17 @@ QS_HD void quantizeIq4Nl(const float* x, KBlock& b) {
 struct KFam {
     KKind kind = KKind::Q4K;
     QS_HD int blockSize() const { return kind == KKind::IQ4NL ? 32 : kSuperBlock; }
-    QS_HD bool affine() const { return kind == KKind::Q4K || kind == KKind::Q5K; }
-    QS_HD int subBlocks() const { return affine() ? 8 : kind == KKind::Q6K ? 16 : 1; }
-    QS_HD int subSize() const { return kind == KKind::Q6K ? 16 : 32; }
+    QS_HD bool affine() const {
+        return kind == KKind::Q2K || kind == KKind::Q4K || kind == KKind::Q5K;
+    }
+    QS_HD int subBlocks() const {
+        return kind == KKind::IQ4NL ? 1 : kind == KKind::Q4K || kind == KKind::Q5K ? 8 : 16;
+    }
+    QS_HD int subSize() const { return kind == KKind::Q2K || kind == KKind::Q6K ? 16 : 32; }
     QS_HD void quantize(const float* x, KBlock& b) const {
-        if (kind == KKind::Q4K)
+        if (kind == KKind::Q2K)
+            quantizeQ2K(x, b);
+        else if (kind == KKind::Q4K)
             quantizeQ45K(x, b, 15, -1.f, 20);
         else if (kind == KKind::Q5K)
             quantizeQ45K(x, b, 31, -0.5f, 15);

@@ -82,11 +82,12 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
                 s.family == "q5_0" || s.family == "q5_1") &&
                cols % 32 == 0) {
         p.groupCols = 32;
-    } else if ((s.family == "q4_k" || s.family == "q5_k" || s.family == "q6_k" ||
-                s.family == "iq4_nl") &&
+    } else if ((s.family == "q2_k" || s.family == "q4_k" || s.family == "q5_k" ||
+                s.family == "q6_k" || s.family == "iq4_nl") &&
                cols % 32 == 0) {
         p.family = DeviceFamily::KQuant;
-        p.kFam.kind = s.family == "q4_k"   ? dev::KKind::Q4K
+        p.kFam.kind = s.family == "q2_k"   ? dev::KKind::Q2K
+                      : s.family == "q4_k" ? dev::KKind::Q4K
                       : s.family == "q5_k" ? dev::KKind::Q5K
                       : s.family == "q6_k" ? dev::KKind::Q6K
                                            : dev::KKind::IQ4NL;
@@ -176,8 +177,8 @@ void describeDeviceResult(const Scheme& s, const DevicePlan& plan, MatrixView w,
         float scale = metric;
         if (plan.wholeTensor)
             scale = plan.fpFam.group(sum.tensorMin, sum.tensorMax).scale;
-        describeFloatElement(s, plan.rows, plan.cols, groups, plan.wholeTensor ? 0 : widest,
-                             scale, out);
+        describeFloatElement(s, plan.rows, plan.cols, groups, plan.wholeTensor ? 0 : widest, scale,
+                             out);
         break;
     }
     case DeviceFamily::Q8_0:

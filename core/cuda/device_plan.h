@@ -8,7 +8,7 @@
 // dq where its blocks are whole groups of a row (as the CPU's fused path); the float element
 // families (fp4, fp6_*, fp8_*) with the minmax clip and round-to-nearest; every microscaling
 // family (mxfp4/6/8, mxint8, nvfp4) with round-to-nearest, any scale rule; ggml's q8_0, q4_0,
-// q4_1, q5_0 and q5_1 on rows of whole blocks; q4_k, q5_k, q6_k and iq4_nl (the reference
+// q4_1, q5_0 and q5_1 on rows of whole blocks; q2_k, q4_k, q5_k, q6_k and iq4_nl (the reference
 // quantizers, without an imatrix) on rows of whole (super-)blocks, whose widest key is over
 // sub-blocks (index block * sub-blocks + sub-block).
 
@@ -31,7 +31,7 @@ struct DevicePlan {
     dev::Q8Fam q8Fam;
     dev::LegacyFam legacyFam; // q4_0, q4_1, q5_0, q5_1
     dev::MxFam mxFam;
-    dev::KFam kFam;                       // q4_k, q5_k, q6_k, iq4_nl: groups are its blocks
+    dev::KFam kFam;                       // q2_k, q4_k, q5_k, q6_k, iq4_nl: its blocks
     std::vector<float> levels, midpoints; // nf's tables (dev::NfFam points into them)
     float zeroLevel = 0;
     std::int64_t rows = 0, cols = 0;

@@ -23,7 +23,7 @@ echo "exit $?" >> "$out/cuda-check.txt"
 tail -3 "$out/cuda-check.txt" | tee -a "$out/summary.txt"
 
 log "bench 16384x8192 bf16, CUDA then CPU"
-for scheme in int4:g128 nf4:g64 mxfp4 nvfp4 fp8_e4m3 q8_0 int8:channel q4_k q5_k q6_k iq4_nl; do
+for scheme in int4:g128 nf4:g64 mxfp4 nvfp4 fp8_e4m3 q8_0 int8:channel q2_k q4_k q5_k q6_k iq4_nl; do
     for backend in cuda cpu; do
         f="$out/bench-$backend-${scheme//:/_}.json"
         $run quantscope-cli bench --scheme "$scheme" --shape 16384x8192 --dtype bf16 \

@@ -232,7 +232,8 @@ void TestDeviceMath::matchesTheCpuQuantizers_data() {
                            "mxint8:scale=even", "fp4",   "fp6_e2m3:g32",  "fp6_e3m2:tensor",
                            "fp8_e4m3",      "fp8_e5m2:g64", "fp8_e4m3:tensor", "q8_0",
                            "q4_0",          "q4_1",         "q5_0",          "q5_1",
-                           "q4_k",          "q5_k",         "q6_k",          "iq4_nl"};
+                           "q2_k",          "q4_k",         "q5_k",          "q6_k",
+                           "iq4_nl"};
     for (const char* s : specs) {
         QTest::newRow(qPrintable(QString(s) + " 37x512")) << QString(s) << 37 << 512 << 0.02f;
         QTest::newRow(qPrintable(QString(s) + " 9x1000")) << QString(s) << 9 << 1000 << 1.0f;
@@ -240,7 +241,7 @@ void TestDeviceMath::matchesTheCpuQuantizers_data() {
         QTest::newRow(qPrintable(QString(s) + " 5x33 huge")) << QString(s) << 5 << 33 << 1e35f;
     }
     // The K-quants need rows of whole super-blocks of 256 (and iq4_nl blocks of 32).
-    for (const char* s : {"q4_k", "q5_k", "q6_k", "iq4_nl"}) {
+    for (const char* s : {"q2_k", "q4_k", "q5_k", "q6_k", "iq4_nl"}) {
         QTest::newRow(qPrintable(QString(s) + " 9x1024")) << QString(s) << 9 << 1024 << 1.0f;
         QTest::newRow(qPrintable(QString(s) + " 6x256 tiny")) << QString(s) << 6 << 256 << 1e-36f;
         QTest::newRow(qPrintable(QString(s) + " 5x768 huge")) << QString(s) << 5 << 768 << 1e35f;
@@ -294,7 +295,7 @@ void TestDeviceMath::allZeroTensors() {
     const MatrixView m{w.data(), 16, 256};
     for (const char* spec :
          {"int4:g16", "nf4:g16", "mxfp4", "nvfp4", "int4:tensor", "fp8_e4m3", "q8_0", "q4_0",
-          "q4_1", "q5_0", "q5_1", "q4_k", "q5_k", "q6_k", "iq4_nl"}) {
+          "q4_1", "q5_0", "q5_1", "q2_k", "q4_k", "q5_k", "q6_k", "iq4_nl"}) {
         const Scheme s = parseScheme(spec);
         const auto plan = devicePlanFor(s, 16, 256);
         QVERIFY(plan);
@@ -313,7 +314,7 @@ void TestDeviceMath::allZeroTensors() {
 
 void TestDeviceMath::coversWhatItClaims() {
     for (const char* spec : {"int4:g128:clip=mse", "int4:g128:round=stochastic", "nf4:g64:dq",
-                             "q2_k", "q3_k", "iq4_xs", "hqq4:g64", "mxfp4:round=stochastic", "fp8_e4m3:clip=mse", "kmeans3",
+                             "q3_k", "iq4_xs", "hqq4:g64", "mxfp4:round=stochastic", "fp8_e4m3:clip=mse", "kmeans3",
                              "fp4:round=stochastic", "mulaw4:g64"})
         QVERIFY2(!devicePlanFor(parseScheme(spec), 64, 256), spec);
     QVERIFY(!devicePlanFor(parseScheme("nf4:g64"), 3, 172)); // blocks straddle rows

@@ -37,7 +37,7 @@ std::vector<ParityCase> parityCases() {
                            "mxfp8_e4m3", "mxfp8_e5m2", "mxint8", "nvfp4", "mxfp4:scale=rceil",
                            "mxfp8_e4m3:scale=even", "fp4", "fp6_e2m3:g32", "fp8_e4m3",
                            "fp8_e5m2:g64", "fp8_e4m3:tensor", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
-                           "q4_k", "q5_k", "q6_k", "iq4_nl"};
+                           "q2_k", "q4_k", "q5_k", "q6_k", "iq4_nl"};
     std::vector<ParityCase> out;
     for (const char* s : specs)
         for (auto [r, c] : {std::pair{96, 512}, {33, 1000}, {5, 16384}, {1, 7}})
