@@ -184,6 +184,23 @@ struct KBlock {
     signed char q[kSuperBlock];
 };
 
+// Sub-block j of an affine K-quant (Q2_K, Q4_K, Q5_K) against its stored step dj and offset dm:
+// codes nearest (x + dm) / dj in [0, nmax]; a zero step keeps the search's codes L, as ggml does.
+QS_HD void requantizeAffine(const float* x, const unsigned char* L, int n, int nmax, float dj,
+                            float dm, KBlock& b, int j) {
+    b.step[j] = dj;
+    b.offset[j] = dm;
+    signed char* q = b.q + j * n;
+    for (int ii = 0; ii < n; ++ii) {
+        int l = L[ii];
+        if (dj != 0) {
+            l = nearestIntBits((x[ii] + dm) / dj);
+            l = l < 0 ? 0 : l > nmax ? nmax : l;
+        }
+        q[ii] = static_cast<signed char>(l);
+    }
+}
+
 // quantize_row_q4_K_ref (nmax 15, rmin -1, 20 steps) and quantize_row_q5_K_ref (nmax 31, rmin
 // -0.5, 15 steps) on one super-block.
 QS_HD void quantizeQ45K(const float* x, KBlock& b, int nmax, float rmin, int nstep) {
@@ -216,16 +233,7 @@ QS_HD void quantizeQ45K(const float* x, KBlock& b, int nmax, float rmin, int nst
         lm = lm < 63 ? lm : 63;
         const float dj = d * static_cast<float>(ls);
         const float dm = dmin * static_cast<float>(lm);
-        b.step[j] = dj;
-        b.offset[j] = dm;
-        for (int ii = 0; ii < 32; ++ii) {
-            int l = L[32 * j + ii];
-            if (dj != 0) { // a zero scale keeps the search's codes
-                l = nearestIntBits((x[32 * j + ii] + dm) / dj);
-                l = l < 0 ? 0 : l > nmax ? nmax : l;
-            }
-            b.q[32 * j + ii] = static_cast<signed char>(l);
-        }
+        requantizeAffine(x + 32 * j, L + 32 * j, 32, nmax, dj, dm, b, j);
     }
 }
 
@@ -263,16 +271,7 @@ QS_HD void quantizeQ2K(const float* x, KBlock& b) {
     for (int j = 0; j < 16; ++j) {
         const float dj = d * static_cast<float>(sc[j] & 0xF);
         const float dm = dmin * static_cast<float>(sc[j] >> 4);
-        b.step[j] = dj;
-        b.offset[j] = dm;
-        for (int ii = 0; ii < 16; ++ii) {
-            int l = L[16 * j + ii];
-            if (dj != 0) { // a zero scale keeps the search's codes
-                l = nearestIntBits((x[16 * j + ii] + dm) / dj);
-                l = l < 0 ? 0 : l > 3 ? 3 : l;
-            }
-            b.q[16 * j + ii] = static_cast<signed char>(l);
-        }
+        requantizeAffine(x + 16 * j, L + 16 * j, 16, 3, dj, dm, b, j);
     }
 }
 
