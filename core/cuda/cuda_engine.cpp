@@ -2,15 +2,12 @@
 
 #include "cuda/cuda_engine_impl.h"
 #include "cuda/cuda_info.h"
-#include "tensor/dtype.h"
 
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <mutex>
 
 namespace qs::cuda {

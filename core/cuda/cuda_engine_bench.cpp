@@ -3,11 +3,14 @@
 #include "analysis/bench.h"
 #include "tensor/dtype.h"
 
+#include <chrono>
 #include <vector>
 
 // `quantscope-cli bench --backend cuda`: the analysis of a synthetic tensor already on the
 // device, timed, then device-to-device copies of it in the same run for the copy bandwidth.
 namespace qs::cuda::detail {
+
+using Clock = std::chrono::steady_clock;
 
 Result<BenchResult> CudaEngine::bench(const BenchRequest& req, const ProgressFn& progress) {
     if (req.quantizeOnly)

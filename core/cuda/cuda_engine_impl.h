@@ -8,15 +8,12 @@
 
 #include <cuda_runtime.h>
 
-#include <chrono>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 
 namespace qs::cuda::detail {
-
-using Clock = std::chrono::steady_clock;
 
 inline Error cudaFailure(cudaError_t e, const char* what) {
     return makeError(std::string("CUDA ") + what + ": " + cudaGetErrorString(e));
