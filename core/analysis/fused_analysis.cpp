@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <memory>
 
 namespace qs {
 namespace {
@@ -22,8 +23,8 @@ namespace {
 // number as scale * (clamp(rne(x / scale) + zero, qmin, qmax) - zero), since clamping to integer
 // bounds commutes with rounding. Adding and subtracting 1.5 * 2^23 rounds half to even for
 // |t| < 2^22, which the clamp guarantees, and vectorises without SSE4.1.
-QS_SIMD_CLONES
-void intReconstruct(const float* x, std::int64_t n, float scale, float lo, float hi, float* out) {
+inline void intReconstruct(const float* x, std::int64_t n, float scale, float lo, float hi,
+                           float* out) {
     constexpr float kMagic = 12582912.0f;
 #pragma omp simd
     for (std::int64_t k = 0; k < n; ++k) {
@@ -39,22 +40,25 @@ using fused::blockCount;
 using fused::errorHistogramOf;
 using fused::forEachBlock;
 using fused::groupMaxError;
-using fused::minMax;
+using fused::groupMinMax;
+using fused::rowsPerBlock;
 using fused::stretchCols;
 using fused::Sums;
 
 // One int group's parameters and what bounds its error: |w - w^| <= scale * (1/2 + 2^-12) when
 // no element clamps (rounding to the nearest code, plus float rounding of x/scale and of the
 // product, far below 2^-12 for 8 bits), else <= 2 * scale.
+// No member initialisers: fusedGroups allocates one per group without zeroing them first.
 struct IntGroup {
     intq::GroupParams p;
-    float lo = 0, hi = 0; // qmin - zero, qmax - zero
-    float bound = 0;
+    float lo, hi; // qmin - zero, qmax - zero
+    float bound;
+    float width() const { return p.scale; } // the widest group's levels are shown
 };
 
-IntGroup intGroup(const Scheme& s, intq::Range range, float mn, float mx) {
-    IntGroup g;
-    g.p = intq::paramsFor(s, mn, mx);
+IntGroup intGroup(intq::GroupParams p, intq::Range range, float mn, float mx) {
+    IntGroup g{};
+    g.p = p;
     g.lo = static_cast<float>(range.qmin - g.p.zero);
     g.hi = static_cast<float>(range.qmax - g.p.zero);
     const float tLo = intq::roundHalfEven(mn / g.p.scale),
@@ -64,6 +68,48 @@ IntGroup intGroup(const Scheme& s, intq::Range range, float mn, float mx) {
     return g;
 }
 
+// intGroup of each group's min and max, vectorised through structure-of-arrays scratch.
+QS_SIMD_CLONES
+void intGroups(const Scheme& s, intq::Range range, const float* mn, const float* mx,
+               std::int64_t count, IntGroup* out) {
+    constexpr std::int64_t kChunk = 64;
+    float scale[kChunk], lo[kChunk], hi[kChunk], bound[kChunk];
+    std::int32_t zero[kChunk];
+    // The scheme's branch outside the loops: each loop is straight-line code.
+    auto chunk = [&](const float* a, const float* b, std::int64_t n, auto params) {
+#pragma omp simd
+        for (std::int64_t k = 0; k < n; ++k) {
+            const IntGroup g = intGroup(params(a[k], b[k]), range, a[k], b[k]);
+            scale[k] = g.p.scale;
+            zero[k] = g.p.zero;
+            lo[k] = g.lo;
+            hi[k] = g.hi;
+            bound[k] = g.bound;
+        }
+    };
+    const float symDenom = intq::symmetricDenominator(s), affDenom = intq::affineDenominator(s);
+    for (std::int64_t g0 = 0; g0 < count; g0 += kChunk) {
+        const std::int64_t n = std::min(kChunk, count - g0);
+        if (s.symmetric)
+            chunk(mn + g0, mx + g0, n,
+                  [=](float a, float b) { return intq::symmetricParams(symDenom, a, b); });
+        else
+            chunk(mn + g0, mx + g0, n,
+                  [=](float a, float b) { return intq::affineParams(affDenom, a, b); });
+        for (std::int64_t k = 0; k < n; ++k)
+            out[g0 + k] = IntGroup{{scale[k], zero[k]}, lo[k], hi[k], bound[k]};
+    }
+}
+
+// intReconstruct of consecutive groups of groupCols values (the last may be shorter), g[i] the
+// parameters of the i-th: one call per stretch of a row.
+QS_SIMD_CLONES
+void intReconstructGroups(const IntGroup* g, const float* x, std::int64_t n, std::int64_t groupCols,
+                          float* out) {
+    for (std::int64_t c0 = 0; c0 < n; c0 += groupCols, ++g)
+        intReconstruct(x + c0, std::min(groupCols, n - c0), g->p.scale, g->lo, g->hi, out + c0);
+}
+
 // The int family: affine codes clamped to the code range.
 struct IntFamily {
     const Scheme& s;
@@ -71,23 +117,27 @@ struct IntFamily {
     using Group = IntGroup;
 
     explicit IntFamily(const Scheme& scheme) : s(scheme), range(intq::codeRange(scheme)) {}
-    Group group(float mn, float mx) const { return intGroup(s, range, mn, mx); }
+    Group group(float mn, float mx) const {
+        return intGroup(intq::paramsFor(s, mn, mx), range, mn, mx);
+    }
+    void groups(const float* mn, const float* mx, std::int64_t count, Group* out) const {
+        intGroups(s, range, mn, mx, count, out);
+    }
     void reconstruct(const Group& g, const float* x, std::int64_t n, float* out) const {
-        intReconstruct(x, n, g.p.scale, g.lo, g.hi, out);
+        intReconstructGroups(&g, x, n, n, out);
+    }
+    void reconstruct(const Group* g, const float* x, std::int64_t n, std::int64_t groupCols,
+                     float* out) const {
+        intReconstructGroups(g, x, n, groupCols, out);
     }
     StorageCost cost(std::int64_t rows, std::int64_t cols) const {
         return intStorageCost(s, rows, cols);
     }
-    void describe(const std::vector<Group>& groups, std::int64_t rows, std::int64_t cols,
-                  QuantOutput& out) const {
-        const std::int64_t groupsPerRow = groupLayout(s, rows, cols).groupsPerRow;
-        std::vector<float> scales(groups.size());
-        std::vector<std::int32_t> zeros(groups.size());
-        for (std::size_t gi = 0; gi < groups.size(); ++gi) {
-            scales[gi] = groups[gi].p.scale;
-            zeros[gi] = groups[gi].p.zero;
-        }
-        setIntLevels(s, scales, zeros, groupsPerRow, out);
+    // The levels of the widest group (the first with the largest scale), as quantizeInt.
+    void describe(const Group& widest, std::size_t index, std::size_t groupCount, std::int64_t rows,
+                  std::int64_t cols, QuantOutput& out) const {
+        setWidestIntLevels(s, widest.p.scale, widest.p.zero, index, groupCount,
+                           groupLayout(s, rows, cols).groupsPerRow, out);
     }
 };
 
@@ -100,9 +150,10 @@ struct NfFamily {
     std::vector<float> levels, midpoints;
     std::uint8_t zeroCode = 0;
     float halfGap = 0; // the widest half gap between neighbouring levels
-    struct Group {
-        float a = 0;
-        float bound = 0;
+    struct Group {     // no member initialisers, as IntGroup
+        float a;
+        float bound;
+        float width() const { return a; }
     };
 
     explicit NfFamily(const Scheme& scheme)
@@ -115,10 +166,14 @@ struct NfFamily {
     // |x - w^| <= a * halfGap for |x| <= a, plus the float rounding of x/a and of level * a,
     // which may also pick the other level beside a midpoint: far below a * 2^-20.
     Group group(float mn, float mx) const {
-        Group g;
+        Group g{};
         g.a = std::max(std::fabs(mn), std::fabs(mx));
         g.bound = g.a * (halfGap + 1.0f / 1048576.0f);
         return g;
+    }
+    void groups(const float* mn, const float* mx, std::int64_t count, Group* out) const {
+        for (std::int64_t k = 0; k < count; ++k)
+            out[k] = group(mn[k], mx[k]);
     }
     void reconstruct(const Group& g, const float* x, std::int64_t n, float* out) const {
         if (!(g.a > 0.0f)) {
@@ -138,6 +193,11 @@ struct NfFamily {
                 out[k0 + j] = levels[q[j]] * g.a;
         }
     }
+    void reconstruct(const Group* g, const float* x, std::int64_t n, std::int64_t groupCols,
+                     float* out) const {
+        for (std::int64_t c0 = 0; c0 < n; c0 += groupCols, ++g)
+            reconstruct(*g, x + c0, std::min(groupCols, n - c0), out + c0);
+    }
     StorageCost cost(std::int64_t rows, std::int64_t cols) const {
         QuantOutput o;
         describeNf(s, rows * cols, blockSize(rows, cols), blocks(rows, cols), 0, 0.0f, o);
@@ -151,14 +211,30 @@ struct NfFamily {
         return static_cast<std::uint64_t>((rows * cols + b - 1) / b);
     }
     // The levels of the widest block (the first of the widest), as quantizeNormalFloat says it.
-    void describe(const std::vector<Group>& groups, std::int64_t rows, std::int64_t cols,
-                  QuantOutput& out) const {
-        std::size_t w = 0;
-        for (std::size_t gi = 1; gi < groups.size(); ++gi)
-            if (groups[gi].a > groups[w].a)
-                w = gi;
-        describeNf(s, rows * cols, blockSize(rows, cols), blocks(rows, cols), w,
-                   groups.empty() ? 0.0f : groups[w].a, out);
+    void describe(const Group& widest, std::size_t index, std::size_t, std::int64_t rows,
+                  std::int64_t cols, QuantOutput& out) const {
+        describeNf(s, rows * cols, blockSize(rows, cols), blocks(rows, cols), index, widest.a, out);
+    }
+};
+
+// The first group of the largest error bound and of the largest width, over the groups note()d
+// in order (or blocks of them, in order).
+struct Widest {
+    float bound = -1, width = -1;
+    std::size_t boundAt = 0, widthAt = 0;
+    void note(float b, float wd, std::size_t at) { note(b, at, wd, at); }
+    void note(const Widest& o) { note(o.bound, o.boundAt, o.width, o.widthAt); }
+
+private:
+    void note(float b, std::size_t bAt, float wd, std::size_t wdAt) {
+        if (b > bound) {
+            bound = b;
+            boundAt = bAt;
+        }
+        if (wd > width) {
+            width = wd;
+            widthAt = wdAt;
+        }
     }
 };
 
@@ -178,7 +254,8 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
     const std::int64_t groupsPerRow = (w.cols + groupCols - 1) / groupCols;
     const std::size_t groupCount =
         layout.wholeTensor ? 1 : static_cast<std::size_t>(w.rows * groupsPerRow);
-    std::vector<Group> groups(groupCount);
+    // Every group is written in pass 1 (default-initialised: no pass to zero them first).
+    const auto groups = std::make_unique_for_overwrite<Group[]>(groupCount);
     auto groupAt = [&](std::int64_t r, std::int64_t g) -> Group& {
         return groups[layout.wholeTensor ? 0 : static_cast<std::size_t>(r * groupsPerRow + g)];
     };
@@ -189,28 +266,32 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
     const bool histogram = req.errorHistogramBins > 0;
     const double paramsEnd = 0.1, mainEnd = 1.0;
 
-    // Pass 1: min and max per group (per row for the whole-tensor scale), parameters, bounds.
+    // Pass 1: min and max per group (per row for the whole-tensor scale), parameters, bounds,
+    // and per block of rows its first group of the largest bound and of the largest width.
     std::vector<std::pair<float, float>> rowRange(layout.wholeTensor ? w.rows : 0);
+    std::vector<Widest> widest(static_cast<std::size_t>(blockCount(w)));
     std::atomic<bool> nonFinite{false};
-    bool ok = forEachBlock(w, 0.0, paramsEnd, progress,
-                           [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-                               for (std::int64_t r = r0; r < r1; ++r)
-                                   for (std::int64_t g = 0; g < groupsPerRow; ++g) {
-                                       const auto [x, n] = span(r, g);
-                                       float mn, mx;
-                                       bool finite;
-                                       minMax(x, n, mn, mx, finite);
-                                       if (!finite) {
-                                           nonFinite = true;
-                                           return false;
-                                       }
-                                       if (layout.wholeTensor)
-                                           rowRange[static_cast<std::size_t>(r)] = {mn, mx};
-                                       else
-                                           groupAt(r, g) = fam.group(mn, mx);
-                                   }
-                               return true;
-                           });
+    bool ok = forEachBlock(
+        w, 0.0, paramsEnd, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
+            Widest& bw = widest[static_cast<std::size_t>(b)];
+            std::vector<float> mn(static_cast<std::size_t>(groupsPerRow)), mx(mn.size());
+            for (std::int64_t r = r0; r < r1; ++r) {
+                if (!groupMinMax(w.data + r * w.cols, w.cols, groupCols, mn.data(), mx.data())) {
+                    nonFinite = true;
+                    return false;
+                }
+                if (layout.wholeTensor) {
+                    rowRange[static_cast<std::size_t>(r)] = {mn[0], mx[0]};
+                    continue;
+                }
+                Group* row = &groupAt(r, 0);
+                fam.groups(mn.data(), mx.data(), groupsPerRow, row);
+                for (std::int64_t g = 0; g < groupsPerRow; ++g)
+                    bw.note(row[g].bound, row[g].width(),
+                            static_cast<std::size_t>(r * groupsPerRow + g));
+            }
+            return true;
+        });
     if (nonFinite)
         return std::nullopt;
     if (!ok)
@@ -222,7 +303,12 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
             mx = std::max(mx, b);
         }
         groups[0] = fam.group(mn, mx);
+        widest.assign(1, Widest{});
+        widest[0].note(groups[0].bound, groups[0].width(), 0);
     }
+    Widest top;
+    for (const Widest& bw : widest)
+        top.note(bw);
 
     // The exact max |error|: only groups whose bound exceeds the widest group's maximum can
     // raise it. (The whole-tensor scale has one group: that is one extra pass.)
@@ -243,14 +329,16 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
             }
             return mx;
         };
-        std::size_t widest = 0;
-        for (std::size_t gi = 1; gi < groupCount; ++gi)
-            if (groups[gi].bound > groups[widest].bound)
-                widest = gi;
-        m = exactMax(widest);
-        for (std::size_t gi = 0; gi < groupCount; ++gi)
-            if (gi != widest && groups[gi].bound > m)
-                m = std::max(m, exactMax(gi));
+        // Any order gives the same maximum: a group skipped has exact max <= bound <= m.
+        m = exactMax(top.boundAt);
+        const auto perBlock = static_cast<std::size_t>(rowsPerBlock(w) * groupsPerRow);
+        for (std::size_t b = 0; b < widest.size(); ++b) {
+            if (!(widest[b].bound > m))
+                continue;
+            for (std::size_t gi = b * perBlock; gi < std::min(groupCount, (b + 1) * perBlock); ++gi)
+                if (gi != top.boundAt && groups[gi].bound > m)
+                    m = std::max(m, exactMax(gi));
+        }
     }
     const double hm = m > 0 ? m : 1e-12;
     const auto bins = static_cast<std::size_t>(histogram ? req.errorHistogramBins : 0);
@@ -274,10 +362,9 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
                 for (std::int64_t c0 = 0; c0 < w.cols; c0 += stretch) {
                     const std::int64_t n = std::min(stretch, w.cols - c0);
                     float* recStretch = req.keepReconstruction ? rec + c0 : rec;
-                    for (std::int64_t g = c0 / groupCols; g * groupCols < c0 + n; ++g) {
-                        const auto [x, len] = span(r, g);
-                        fam.reconstruct(groupAt(r, g), x, len, recStretch + (x - row - c0));
-                    }
+                    // A stretch starts on a group boundary (it is whole groups but the last).
+                    fam.reconstruct(&groupAt(r, c0 / groupCols), row + c0, n, groupCols,
+                                    recStretch);
                     binner.add(row + c0, recStretch, n, sums);
                 }
             }
@@ -298,7 +385,7 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
     out.error.maxAbsErr = histogram ? m : total.maxAbs;
     if (histogram)
         out.errorHistogram = errorHistogramOf(counts, blocks, bins, hm);
-    fam.describe(groups, w.rows, w.cols, out.output);
+    fam.describe(groups[top.widthAt], top.widthAt, groupCount, w.rows, w.cols, out.output);
     return Result<FusedResult>(std::move(out));
 }
 

@@ -15,9 +15,10 @@ void Sums::add(const Sums& o) {
     maxAbs = std::max(maxAbs, o.maxAbs);
 }
 
-// min and max of x[0, n); `finite` false when any value is NaN or +-Inf (x - x is then NaN).
-QS_SIMD_CLONES
-void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite) {
+namespace {
+
+// min and max of x[0, n), and 0 unless some value is NaN or +-Inf (x - x is then NaN).
+inline float minMaxLoop(const float* x, std::int64_t n, float& mn, float& mx) {
     float lo = x[0], hi = x[0], z = 0.0f;
 #pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : z)
     for (std::int64_t k = 0; k < n; ++k) {
@@ -27,7 +28,22 @@ void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite) 
     }
     mn = lo;
     mx = hi;
-    finite = z == 0.0f;
+    return z;
+}
+
+} // namespace
+
+QS_SIMD_CLONES
+void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite) {
+    finite = minMaxLoop(x, n, mn, mx) == 0.0f;
+}
+
+QS_SIMD_CLONES
+bool groupMinMax(const float* x, std::int64_t n, std::int64_t groupCols, float* mn, float* mx) {
+    float z = 0.0f;
+    for (std::int64_t g = 0; g * groupCols < n; ++g)
+        z += minMaxLoop(x + g * groupCols, std::min(groupCols, n - g * groupCols), mn[g], mx[g]);
+    return z == 0.0f;
 }
 
 // The sums of computeErrorMetrics over one stretch, in double, each term fused into its sum.
@@ -117,8 +133,7 @@ void Binner::add(const float* x, const float* rec, std::int64_t n, Sums& s) {
     pending_ += static_cast<std::uint64_t>(n);
     if (static_cast<std::size_t>(n) > idx_.size())
         idx_.resize(static_cast<std::size_t>(n));
-    accumulateAndBin(x, rec, n, s, m_, perUnit_, static_cast<std::int32_t>(bins_ - 1),
-                     idx_.data());
+    accumulateAndBin(x, rec, n, s, m_, perUnit_, static_cast<std::int32_t>(bins_ - 1), idx_.data());
     countBins(idx_.data(), n, bins_, tables_.data());
 }
 

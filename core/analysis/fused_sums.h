@@ -20,6 +20,9 @@ struct Sums {
 
 // min and max of x[0, n); `finite` false when any value is NaN or +-Inf (x - x is then NaN).
 void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite);
+// minMax of each group of groupCols values of x[0, n) (the last may be shorter) into mn[g] and
+// mx[g]; false when any value is NaN or +-Inf.
+bool groupMinMax(const float* x, std::int64_t n, std::int64_t groupCols, float* mn, float* mx);
 // The sums of computeErrorMetrics over one stretch, in double.
 void accumulate(const float* x, const float* r, std::int64_t n, Sums& s);
 // max |x - w^| over one stretch.

@@ -36,22 +36,36 @@ inline float roundHalfEven(float v) {
     return std::fabs(v) < 4194304.0f ? (v + kMagic) - kMagic : v;
 }
 
-inline GroupParams paramsFor(const Scheme& s, float mn, float mx) {
+// The scale of a symmetric group (1 for an all-zero group) and of an affine one with its
+// zero-point, apart (no branch on the scheme inside) so that loops over groups vectorise.
+inline float symmetricDenominator(const Scheme& s) {
     const int b = s.bits;
-    if (s.symmetric) {
-        const float absmax = std::max(std::fabs(mn), std::fabs(mx));
-        const float denom = s.fullRange ? static_cast<float>((1 << b) - 1) / 2.0f
-                                        : static_cast<float>((1 << (b - 1)) - 1);
-        const float scale = absmax / denom;
-        return {scale > 0.0f ? scale : 1.0f, 0};
-    }
+    return s.fullRange ? static_cast<float>((1 << b) - 1) / 2.0f
+                       : static_cast<float>((1 << (b - 1)) - 1);
+}
+
+inline GroupParams symmetricParams(float denom, float mn, float mx) {
+    const float absmax = std::max(std::fabs(mn), std::fabs(mx));
+    const float scale = absmax / denom;
+    return {scale > 0.0f ? scale : 1.0f, 0};
+}
+
+inline float affineDenominator(const Scheme& s) {
+    return static_cast<float>((1 << s.bits) - 1);
+}
+
+inline GroupParams affineParams(float denom, float mn, float mx) {
     const float lo = std::min(mn, 0.0f);
     const float hi = std::max(mx, 0.0f);
-    const float scale = (hi - lo) / static_cast<float>((1 << b) - 1);
-    if (!(scale > 0.0f))
-        return {1.0f, 0};
-    const float z = roundHalfEven(-lo / scale);
-    return {scale, static_cast<std::int32_t>(z)};
+    const float scale = (hi - lo) / denom;
+    const bool used = scale > 0.0f; // else an all-zero group: scale 1, zero-point 0
+    const float z = roundHalfEven(-lo / (used ? scale : 1.0f));
+    return {used ? scale : 1.0f, used ? static_cast<std::int32_t>(z) : 0};
+}
+
+inline GroupParams paramsFor(const Scheme& s, float mn, float mx) {
+    return s.symmetric ? symmetricParams(symmetricDenominator(s), mn, mx)
+                       : affineParams(affineDenominator(s), mn, mx);
 }
 
 inline std::int32_t quantizeOne(float x, GroupParams p, Range r) {

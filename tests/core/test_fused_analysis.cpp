@@ -7,6 +7,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -27,6 +28,11 @@ std::vector<float> weights(std::int64_t rows, std::int64_t cols, unsigned seed) 
                 w[static_cast<std::size_t>(2 * cols + c)] = c < 16 ? 0.5f : w[2 * cols + c];
             }
         w.back() = 0.4f;
+    }
+    // The widest group twice, in different blocks of rows: the first one must be named.
+    if (rows > 250) {
+        w[static_cast<std::size_t>(3 * cols)] = 9.0f;
+        std::copy_n(w.begin() + 3 * cols, cols, w.begin() + 250 * cols);
     }
     return w;
 }
