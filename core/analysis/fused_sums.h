@@ -32,8 +32,12 @@ double groupMaxError(const float* x, const float* r, std::int64_t n);
 // |error|, is known up front: that m is then the max, so it is not taken again.
 void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, double m,
                       double perUnit, std::int32_t last, std::int32_t* idx);
-// Counts bins into four interleaved tables of `bins` (fewer store-to-load stalls).
-void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::uint32_t* tables);
+// Counts bins into four interleaved tables of `bins` (fewer store-to-load stalls). Meanwhile it
+// prefetches next[0, n), the input read after this stretch: counting leaves the memory bus idle,
+// and the hardware prefetcher does not run a whole stretch ahead (a pass of 4096x4096 f32 with a
+// histogram took 5.5 one-read times without this, 4.8 with it).
+void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::uint32_t* tables,
+               const float* next);
 
 // Consecutive groups of a row are summed and binned together, up to this many values (fewer
 // reductions of the vector sums): the columns of one stretch for groups of groupCols.
