@@ -17,8 +17,8 @@ namespace {
 // number as scale * (clamp(rne(x / scale) + zero, qmin, qmax) - zero), since clamping to integer
 // bounds commutes with rounding. Adding and subtracting 1.5 * 2^23 rounds half to even for
 // |t| < 2^22, which the clamp guarantees, and vectorises without SSE4.1.
-inline void intReconstruct(const float* x, std::int64_t n, float scale, float lo, float hi,
-                           float* out) {
+QS_CLONE_INLINE void intReconstruct(const float* x, std::int64_t n, float scale, float lo, float hi,
+                                    float* out) {
     constexpr float kMagic = 12582912.0f;
 #pragma omp simd
     for (std::int64_t k = 0; k < n; ++k) {
@@ -29,7 +29,7 @@ inline void intReconstruct(const float* x, std::int64_t n, float scale, float lo
     }
 }
 
-IntGroup intGroup(intq::GroupParams p, intq::Range range, float mn, float mx) {
+QS_CLONE_INLINE IntGroup intGroup(intq::GroupParams p, intq::Range range, float mn, float mx) {
     IntGroup g{};
     g.p = p;
     g.lo = static_cast<float>(range.qmin - g.p.zero);
@@ -85,8 +85,8 @@ void intReconstructGroups(const IntGroup* g, const float* x, std::int64_t n, std
 // nearestLevelIndices: ties and NaN to the lower level), picked by selects over Count midpoints
 // padded with +inf, so the loop over values vectorises.
 template <int Count>
-inline void nfLevelsTimesA(const float* mid, const float* lev, float a, const float* x,
-                           std::int64_t n, float* out) {
+QS_CLONE_INLINE void nfLevelsTimesA(const float* mid, const float* lev, float a, const float* x,
+                                    std::int64_t n, float* out) {
     const float inv = 1.0f / a;
 #pragma omp simd
     for (std::int64_t k = 0; k < n; ++k) {

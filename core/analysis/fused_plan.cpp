@@ -16,12 +16,14 @@ namespace {
 
 using namespace fused;
 
-// One group's reconstruction and flags: a plain loop over the family's element function, out of
-// line (with AVX2 clones) so it vectorises. `f` is a local copy, so no store changes it.
+// One group's reconstruction and flags: a plain loop over the family's element function, which
+// vectorises (inlined into the cloned per-stretch functions below). `f` is a local copy, so no
+// store changes it.
 // Finite: MX's recFinite (a block whose scale is known to be finite).
 template <bool Finite = false, class Fam>
-inline unsigned reconstructLoop(const Fam f, const typename Fam::Group g,
-                                const float* __restrict x, std::int64_t n, float* __restrict out) {
+QS_CLONE_INLINE unsigned reconstructLoop(const Fam f, const typename Fam::Group g,
+                                         const float* __restrict x, std::int64_t n,
+                                         float* __restrict out) {
     if constexpr (!std::is_same_v<Fam, dev::MxFam>) { // no flags to gather
         unsigned ignored = 0;
 #pragma omp simd
@@ -41,16 +43,14 @@ inline unsigned reconstructLoop(const Fam f, const typename Fam::Group g,
     }
 }
 
-QS_SIMD_CLONES
-unsigned reconstructGroup(const dev::FpFam& fam, const dev::FpFam::Group& p, const float* x,
-                          std::int64_t n, float* out) {
+QS_CLONE_INLINE unsigned reconstructGroup(const dev::FpFam& fam, const dev::FpFam::Group& p,
+                                          const float* x, std::int64_t n, float* out) {
     return reconstructLoop(fam, p, x, n, out);
 }
 
 // ggml's legacy types: one loop per kind, the kind a constant in each (as MX below).
-QS_SIMD_CLONES
-unsigned reconstructGroup(const dev::LegacyFam& fam, const dev::LegacyFam::Group& p,
-                          const float* x, std::int64_t n, float* out) {
+QS_CLONE_INLINE unsigned reconstructGroup(const dev::LegacyFam& fam, const dev::LegacyFam::Group& p,
+                                          const float* x, std::int64_t n, float* out) {
     dev::LegacyFam f = fam;
     switch (fam.kind) {
     case dev::LegacyKind::Q4_0:
@@ -69,17 +69,15 @@ unsigned reconstructGroup(const dev::LegacyFam& fam, const dev::LegacyFam::Group
     return reconstructLoop(f, p, x, n, out);
 }
 
-QS_SIMD_CLONES
-unsigned reconstructGroup(const dev::Q8Fam& fam, const dev::Q8Fam::Group& p, const float* x,
-                          std::int64_t n, float* out) {
+QS_CLONE_INLINE unsigned reconstructGroup(const dev::Q8Fam& fam, const dev::Q8Fam::Group& p,
+                                          const float* x, std::int64_t n, float* out) {
     return reconstructLoop(fam, p, x, n, out);
 }
 
 // MX: a NaN scale (a block of NaN), else one loop per kind of element (nvfp4, MX INT8, MX
 // floats), the kind a constant in each, so each loop is branch-free.
-QS_SIMD_CLONES
-unsigned reconstructGroup(const dev::MxFam& fam, const dev::MxFam::Group& p, const float* x,
-                          std::int64_t n, float* out) {
+QS_CLONE_INLINE unsigned reconstructGroup(const dev::MxFam& fam, const dev::MxFam::Group& p,
+                                          const float* x, std::int64_t n, float* out) {
     if (!(p.scale == p.scale)) {
         std::fill(out, out + n, p.scale);
         return dev::kNanBlock;
@@ -99,6 +97,50 @@ unsigned reconstructGroup(const dev::MxFam& fam, const dev::MxFam::Group& p, con
     return reconstructLoop<true>(f, p, x, n, out);
 }
 
+// What the walk notes of each group of a stretch.
+template <class Fam> struct GroupInfo {
+    typename Fam::Group p;
+    unsigned flags;
+    float mn, mx;
+};
+
+// The groups of one stretch (whole groups of groupCols but the last): min/max (or the tensor's),
+// parameters, reconstruction into out, and info[i] for the i-th. False: NaN/Inf seen.
+template <class Fam>
+QS_CLONE_INLINE bool stretchGroups(const Fam& fam, const float* x, std::int64_t n,
+                                   std::int64_t groupCols, bool wholeTensor, float tmin, float tmax,
+                                   GroupInfo<Fam>* info, float* out) {
+    for (std::int64_t c0 = 0; c0 < n; c0 += groupCols, ++info) {
+        const std::int64_t len = std::min(groupCols, n - c0);
+        float mn = tmin, mx = tmax;
+        if (!wholeTensor && minMaxLoop(x + c0, len, mn, mx) != 0.0f)
+            return false;
+        const auto p = [&] {
+            if constexpr (std::is_same_v<Fam, dev::LegacyFam>)
+                return fam.group(
+                    mn, mx, firstOfMagnitude(x + c0, len, std::max(std::fabs(mn), std::fabs(mx))));
+            else
+                return fam.group(mn, mx);
+        }();
+        *info = {p, reconstructGroup(fam, p, x + c0, len, out + c0), mn, mx};
+    }
+    return true;
+}
+
+// stretchGroups per family, one call per stretch (cloned for AVX2/AVX-512 as a whole).
+#define QS_STRETCH_GROUPS(Fam)                                                                     \
+    QS_SIMD_CLONES                                                                                 \
+    bool reconstructStretch(const Fam& fam, const float* x, std::int64_t n,                        \
+                            std::int64_t groupCols, bool wholeTensor, float tmin, float tmax,      \
+                            GroupInfo<Fam>* info, float* out) {                                    \
+        return stretchGroups(fam, x, n, groupCols, wholeTensor, tmin, tmax, info, out);            \
+    }
+QS_STRETCH_GROUPS(dev::FpFam)
+QS_STRETCH_GROUPS(dev::LegacyFam)
+QS_STRETCH_GROUPS(dev::Q8Fam)
+QS_STRETCH_GROUPS(dev::MxFam)
+#undef QS_STRETCH_GROUPS
+
 bool covered(const DevicePlan& p) {
     return p.family == DeviceFamily::Fp || p.family == DeviceFamily::Mx ||
            p.family == DeviceFamily::Q8_0 || p.family == DeviceFamily::Legacy;
@@ -117,35 +159,22 @@ template <class Fam> struct Walker {
     // groups (stretch() columns of a row at most), onStretch(x, rec, n). buf: stretch() floats,
     // unless out (the whole reconstruction) is given. False: NaN/Inf seen.
     template <class OnGroup, class OnStretch>
-    bool run(std::int64_t r0, std::int64_t r1, float* out, std::vector<float>& buf,
-             OnGroup onGroup, OnStretch onStretch) const {
+    bool run(std::int64_t r0, std::int64_t r1, float* out, std::vector<float>& buf, OnGroup onGroup,
+             OnStretch onStretch) const {
         const std::int64_t span = stretch();
+        std::vector<GroupInfo<Fam>> info(static_cast<std::size_t>(span / plan.groupCols + 1));
         for (std::int64_t r = r0; r < r1; ++r)
             for (std::int64_t s0 = 0; s0 < plan.cols; s0 += span) {
                 const std::int64_t width = std::min(span, plan.cols - s0);
                 const float* xs = w.data + r * w.cols + s0;
                 float* recs = out ? out + (xs - w.data) : buf.data();
-                for (std::int64_t g = s0 / plan.groupCols; g * plan.groupCols < s0 + width; ++g) {
-                    const std::int64_t c0 = g * plan.groupCols;
-                    const std::int64_t n = std::min(plan.groupCols, plan.cols - c0);
-                    const float* x = w.data + r * w.cols + c0;
-                    float mn = tmin, mx = tmax;
-                    if (!plan.wholeTensor) {
-                        bool finite = true;
-                        minMax(x, n, mn, mx, finite);
-                        if (!finite)
-                            return false;
-                    }
-                    const auto p = [&] {
-                        if constexpr (std::is_same_v<Fam, dev::LegacyFam>)
-                            return fam.group(
-                                mn, mx,
-                                firstOfMagnitude(x, n, std::max(std::fabs(mn), std::fabs(mx))));
-                        else
-                            return fam.group(mn, mx);
-                    }();
-                    const unsigned flags = reconstructGroup(fam, p, x, n, recs + (c0 - s0));
-                    onGroup(p, r, r * plan.groupsPerRow + g, flags, mn, mx);
+                if (!reconstructStretch(fam, xs, width, plan.groupCols, plan.wholeTensor, tmin,
+                                        tmax, info.data(), recs))
+                    return false;
+                const std::int64_t g0 = s0 / plan.groupCols;
+                for (std::int64_t g = g0; g * plan.groupCols < s0 + width; ++g) {
+                    const GroupInfo<Fam>& i = info[static_cast<std::size_t>(g - g0)];
+                    onGroup(i.p, r, r * plan.groupsPerRow + g, i.flags, i.mn, i.mx);
                 }
                 onStretch(xs, recs, width);
             }
@@ -160,8 +189,8 @@ struct BlockResult {
 };
 
 template <class Fam>
-std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& plan,
-                                           const Scheme& s, MatrixView w, DeviceSummary summary,
+std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& plan, const Scheme& s,
+                                           MatrixView w, DeviceSummary summary,
                                            const FusedRequest& req, const ProgressFn& progress) {
     const Walker<Fam> walk{fam, plan, w, summary.tensorMin, summary.tensorMax};
     const bool histogram = req.errorHistogramBins > 0;
@@ -172,8 +201,8 @@ std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& pla
     float* keep = req.keepReconstruction ? out.output.reconstruction.data() : nullptr;
     const bool isMx = plan.family == DeviceFamily::Mx;
     std::atomic<bool> nonFinite{false};
-    auto note = [&](BlockResult& br, const auto& p, std::int64_t r, std::int64_t gi,
-                    unsigned flags, float mn, float mx) {
+    auto note = [&](BlockResult& br, const auto& p, std::int64_t r, std::int64_t gi, unsigned flags,
+                    float mn, float mx) {
         if (p.key == p.key) {
             const auto index = static_cast<std::uint32_t>(isMx ? r : gi);
             br.widestKey = std::max(br.widestKey, dev::widestKey(p.key, index));
@@ -183,10 +212,9 @@ std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& pla
                 ++br.nanBlocks;
             } else {
                 br.saturated += (flags & dev::kSaturated) ? 1 : 0;
-                br.flushed += !(flags & dev::kNonZero) &&
-                                      std::max(std::fabs(mn), std::fabs(mx)) > 0.0f
-                                  ? 1
-                                  : 0;
+                br.flushed +=
+                    !(flags & dev::kNonZero) && std::max(std::fabs(mn), std::fabs(mx)) > 0.0f ? 1
+                                                                                              : 0;
             }
         }
     };
@@ -196,23 +224,23 @@ std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& pla
     std::vector<double> maxima(blocks, 0.0);
     const double firstEnd = histogram ? 0.5 : 0.0;
     if (histogram) {
-        const bool ok = forEachBlock(w, 0.0, firstEnd, progress, [&](std::int64_t b, std::int64_t r0,
-                                                                     std::int64_t r1) {
-            std::vector<float> buf(static_cast<std::size_t>(walk.stretch()));
-            double mx = 0;
-            const auto noNote = [](const auto&, std::int64_t, std::int64_t, unsigned, float,
-                                   float) {};
-            const bool finite = walk.run(
-                r0, r1, nullptr, buf, noNote, [&](const float* x, const float* rec, std::int64_t n) {
-                    mx = std::max(mx, groupMaxError(x, rec, n));
-                });
-            if (!finite) {
-                nonFinite = true;
-                return false;
-            }
-            maxima[static_cast<std::size_t>(b)] = mx;
-            return true;
-        });
+        const bool ok = forEachBlock(
+            w, 0.0, firstEnd, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
+                std::vector<float> buf(static_cast<std::size_t>(walk.stretch()));
+                double mx = 0;
+                const auto noNote = [](const auto&, std::int64_t, std::int64_t, unsigned, float,
+                                       float) {};
+                const bool finite = walk.run(r0, r1, nullptr, buf, noNote,
+                                             [&](const float* x, const float* rec, std::int64_t n) {
+                                                 mx = std::max(mx, groupMaxError(x, rec, n));
+                                             });
+                if (!finite) {
+                    nonFinite = true;
+                    return false;
+                }
+                maxima[static_cast<std::size_t>(b)] = mx;
+                return true;
+            });
         if (nonFinite)
             return std::nullopt;
         if (!ok)
@@ -225,25 +253,25 @@ std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& pla
     // Pass 2: reconstruction, sums, bins, the widest group and the block counts.
     std::vector<BlockResult> partial(blocks);
     std::vector<std::uint64_t> counts(blocks * bins, 0);
-    const bool ok = forEachBlock(w, firstEnd, 1.0, progress, [&](std::int64_t b, std::int64_t r0,
-                                                                 std::int64_t r1) {
-        std::vector<float> buf(keep ? 0 : static_cast<std::size_t>(walk.stretch()));
-        Binner binner(bins, hm, walk.stretch());
-        BlockResult& br = partial[static_cast<std::size_t>(b)];
-        const bool finite = walk.run(
-            r0, r1, keep, buf,
-            [&](const auto& p, std::int64_t r, std::int64_t gi, unsigned flags, float mn,
-                float mx) { note(br, p, r, gi, flags, mn, mx); },
-            [&](const float* x, const float* rec, std::int64_t n) {
-                binner.add(x, rec, n, br.sums);
-            });
-        if (!finite) {
-            nonFinite = true;
-            return false;
-        }
-        binner.countsInto(counts.data() + static_cast<std::size_t>(b) * bins);
-        return true;
-    });
+    const bool ok = forEachBlock(
+        w, firstEnd, 1.0, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
+            std::vector<float> buf(keep ? 0 : static_cast<std::size_t>(walk.stretch()));
+            Binner binner(bins, hm, walk.stretch());
+            BlockResult& br = partial[static_cast<std::size_t>(b)];
+            const bool finite = walk.run(
+                r0, r1, keep, buf,
+                [&](const auto& p, std::int64_t r, std::int64_t gi, unsigned flags, float mn,
+                    float mx) { note(br, p, r, gi, flags, mn, mx); },
+                [&](const float* x, const float* rec, std::int64_t n) {
+                    binner.add(x, rec, n, br.sums);
+                });
+            if (!finite) {
+                nonFinite = true;
+                return false;
+            }
+            binner.countsInto(counts.data() + static_cast<std::size_t>(b) * bins);
+            return true;
+        });
     if (nonFinite)
         return std::nullopt;
     if (!ok)

@@ -15,24 +15,6 @@ void Sums::add(const Sums& o) {
     maxAbs = std::max(maxAbs, o.maxAbs);
 }
 
-namespace {
-
-// min and max of x[0, n), and 0 unless some value is NaN or +-Inf (x - x is then NaN).
-inline float minMaxLoop(const float* x, std::int64_t n, float& mn, float& mx) {
-    float lo = x[0], hi = x[0], z = 0.0f;
-#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : z)
-    for (std::int64_t k = 0; k < n; ++k) {
-        lo = x[k] < lo ? x[k] : lo;
-        hi = x[k] > hi ? x[k] : hi;
-        z += x[k] - x[k];
-    }
-    mn = lo;
-    mx = hi;
-    return z;
-}
-
-} // namespace
-
 QS_SIMD_CLONES
 void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite) {
     finite = minMaxLoop(x, n, mn, mx) == 0.0f;

@@ -5,6 +5,7 @@
 // Internal to core/analysis.
 
 #include "metrics/histogram.h"
+#include "util/simd_clones.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -17,6 +18,21 @@ struct Sums {
     double se = 0, sr = 0, sq = 0, dot = 0, maxAbs = 0;
     void add(const Sums& o);
 };
+
+// min and max of x[0, n), and 0 unless some value is NaN or +-Inf (x - x is then NaN); inline,
+// for loops in functions that are cloned for AVX2/AVX-512 themselves.
+QS_CLONE_INLINE float minMaxLoop(const float* x, std::int64_t n, float& mn, float& mx) {
+    float lo = x[0], hi = x[0], z = 0.0f;
+#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : z)
+    for (std::int64_t k = 0; k < n; ++k) {
+        lo = x[k] < lo ? x[k] : lo;
+        hi = x[k] > hi ? x[k] : hi;
+        z += x[k] - x[k];
+    }
+    mn = lo;
+    mx = hi;
+    return z;
+}
 
 // min and max of x[0, n); `finite` false when any value is NaN or +-Inf (x - x is then NaN).
 void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite);

@@ -14,7 +14,8 @@ namespace {
 // them unrolls.
 
 template <int Count>
-inline void countBelow(const float* mid, const float* x, std::int64_t n, std::uint8_t* out) {
+QS_CLONE_INLINE void countBelow(const float* mid, const float* x, std::int64_t n,
+                                std::uint8_t* out) {
 #pragma omp simd
     for (std::int64_t k = 0; k < n; ++k) {
         int below = 0;
@@ -26,8 +27,8 @@ inline void countBelow(const float* mid, const float* x, std::int64_t n, std::ui
 }
 
 // More (5 bits and up): the same count, the loop over midpoints the vectorised one.
-inline void countBelowMany(const float* mid, int count, const float* x, std::int64_t n,
-                           std::uint8_t* out) {
+QS_CLONE_INLINE void countBelowMany(const float* mid, int count, const float* x, std::int64_t n,
+                                    std::uint8_t* out) {
     for (std::int64_t k = 0; k < n; ++k) {
         int below = 0;
         for (int i = 0; i < count; ++i)

@@ -9,6 +9,16 @@
 // call std::fma explicitly (one rounding per term instead of two; not a change of result that
 // contraction would make behind the code's back). The baseline copy calls libm's fma.
 
+//
+// QS_CLONE_INLINE before a helper that such functions call in their hot loops: always inlined, so
+// each clone compiles it for its own instruction set (an out-of-line copy would be baseline code).
+
+#if defined(__GNUC__)
+#define QS_CLONE_INLINE [[gnu::always_inline]] inline
+#else
+#define QS_CLONE_INLINE inline
+#endif
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define QS_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #define QS_SIMD_CLONES_FMA __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
