@@ -23,6 +23,19 @@ struct Iq4Out {
     std::uint8_t* scalesL;  // IQ4_XS only
 };
 
+// One trial's sums of w * q * x and w * q * q over the codes L (dev::iq4TrialSums, with the codes
+// found beforehand for the whole block), in ggml's order.
+void trialSums(const std::int8_t* values, const std::uint8_t* L, const float* x, const float* w,
+               float& sumqx, float& sumq2) {
+    sumqx = 0;
+    sumq2 = 0;
+    for (int j = 0; j < kBlock; ++j) {
+        const auto q = static_cast<float>(values[L[j]]);
+        sumqx += w[j] * q * x[j];
+        sumq2 += w[j] * q * q;
+    }
+}
+
 // quantize_row_iq4_nl_impl(superBlockSize, 32, ...). `L` must hold superBlockSize codes and
 // persists across calls like ggml's caller-owned buffer (it matters only for all-zero blocks of
 // the ntry <= 0 reference path, whose codes ggml leaves as they were).
@@ -65,21 +78,15 @@ void iq4Impl(int superBlockSize, const float* x, Iq4Out out, float* scales, std:
         }
         const auto v0 = static_cast<float>(values[0]);
         float d = ntry > 0 ? -max / v0 : max / v0;
-        float id = 1 / d;
         float sumqx = 0, sumq2 = 0;
-        for (int j = 0; j < kBlock; ++j) {
-            const float al = id * xb[j];
-            const int l = bestIndexInt8(16, values, al);
-            Lb[j] = static_cast<std::uint8_t>(l);
-            const auto q = static_cast<float>(values[l]);
-            sumqx += weight[j] * q * xb[j];
-            sumq2 += weight[j] * q * q;
-        }
+        bestIndicesInt8(values, 1 / d, xb, kBlock, Lb);
+        trialSums(values, Lb, xb, weight, sumqx, sumq2);
         d = sumq2 > 0 ? sumqx / sumq2 : 0.f;
         float best = d * sumqx;
         for (int itry = -ntry; itry <= ntry; ++itry) {
-            id = static_cast<float>(itry + values[0]) / max;
-            dev::iq4TrialSums(values, id, xb, weight, kBlock, sumqx, sumq2);
+            std::uint8_t trial[kBlock];
+            bestIndicesInt8(values, static_cast<float>(itry + values[0]) / max, xb, kBlock, trial);
+            trialSums(values, trial, xb, weight, sumqx, sumq2);
             if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
                 d = sumqx / sumq2;
                 best = d * sumqx;
@@ -103,10 +110,7 @@ void iq4Impl(int superBlockSize, const float* x, Iq4Out out, float* scales, std:
             l = l < -32 ? -32 : l > 31 ? 31 : l;
             const float dl = d * static_cast<float>(l);
             const float idl = dl != 0 ? 1 / dl : 0.f;
-            std::uint8_t* Lb = L + ib * kBlock;
-            const float* xb = x + ib * kBlock;
-            for (int j = 0; j < kBlock; ++j)
-                Lb[j] = static_cast<std::uint8_t>(bestIndexInt8(16, values, idl * xb[j]));
+            bestIndicesInt8(values, idl, x + ib * kBlock, kBlock, L + ib * kBlock);
             l += 32;
             const auto lLow = static_cast<std::uint8_t>(l & 0xf);
             const auto lHigh = static_cast<std::uint16_t>(l >> 4);
@@ -119,9 +123,7 @@ void iq4Impl(int superBlockSize, const float* x, Iq4Out out, float* scales, std:
     } else {
         out.dh[0] = toHalf(scales[0]);
         if (ntry > 0) {
-            const float id = scales[0] != 0 ? 1 / scales[0] : 0;
-            for (int j = 0; j < superBlockSize; ++j)
-                L[j] = static_cast<std::uint8_t>(bestIndexInt8(16, values, id * x[j]));
+            bestIndicesInt8(values, scales[0] != 0 ? 1 / scales[0] : 0, x, superBlockSize, L);
         }
     }
 

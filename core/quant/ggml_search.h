@@ -39,6 +39,9 @@ inline float fromHalf(std::uint16_t h) {
 inline int bestIndexInt8(int n, const std::int8_t* val, float x) {
     return dev::bestIndexInt8(n, val, x);
 }
+// out[j] = bestIndexInt8(16, values, id * x[j]) for j < n, branch-free and vectorised
+// (ggml_best_index.cpp): the IQ4 searches' inner loop.
+void bestIndicesInt8(const std::int8_t* values, float id, const float* x, int n, std::uint8_t* out);
 
 // make_qx_quants: symmetric codes L in [0, 2*nmax) around nmax with a weighted least-squares
 // scale, trying 18 perturbed inverse scales. rmseType 1 weighs by x^2 (or by qw when given).

@@ -59,8 +59,10 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
                 for (int j = 0; j < subs; ++j) {
                     if (std::isnan(b.step[j]))
                         continue;
-                    const auto index = static_cast<std::uint32_t>((r * plan.groupsPerRow + g) * subs + j);
-                    sum.widestKey = std::max(sum.widestKey, dev::widestKey(std::fabs(b.step[j]), index));
+                    const auto index =
+                        static_cast<std::uint32_t>((r * plan.groupsPerRow + g) * subs + j);
+                    sum.widestKey =
+                        std::max(sum.widestKey, dev::widestKey(std::fabs(b.step[j]), index));
                 }
                 continue;
             }
@@ -96,7 +98,8 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
                 break;
             }
             const auto gi = static_cast<std::uint32_t>(r * plan.groupsPerRow + g);
-            const std::uint32_t index = plan.family == DeviceFamily::Mx ? static_cast<std::uint32_t>(r) : gi;
+            const std::uint32_t index =
+                plan.family == DeviceFamily::Mx ? static_cast<std::uint32_t>(r) : gi;
             if (!std::isnan(key))
                 sum.widestKey = std::max(sum.widestKey, dev::widestKey(key, index));
             if (plan.family == DeviceFamily::Mx) {
@@ -169,7 +172,8 @@ void TestDeviceMath::inputDecodersAreExact() {
     for (std::uint32_t h = 0; h < 65536; ++h) {
         const float a = dev::f16ToFloat(static_cast<std::uint16_t>(h));
         const float b = halfToFloat(static_cast<std::uint16_t>(h));
-        QVERIFY2(sameBits(a, b) || (std::isnan(a) && std::isnan(b)), qPrintable(QString::number(h)));
+        QVERIFY2(sameBits(a, b) || (std::isnan(a) && std::isnan(b)),
+                 qPrintable(QString::number(h)));
         const float c = dev::bf16ToFloat(static_cast<std::uint16_t>(h));
         const float d = bf16ToFloat(static_cast<std::uint16_t>(h));
         QVERIFY(sameBits(c, d) || (std::isnan(c) && std::isnan(d)));
@@ -216,6 +220,26 @@ void TestDeviceMath::searchHelpersMatchGgml() {
     }
     for (float x : xs)
         QCOMPARE(dev::bestIndexInt8(16, v, x), ggml::bestIndexInt8(16, qs::kIq4nlValues, x));
+    // The vectorised form, on the same values (each side of every midpoint too), beyond the
+    // ends, NaN and infinities, with a scale that is not 1.
+    const std::size_t plain = xs.size();
+    for (std::size_t i = 0; i < plain; ++i) {
+        xs.push_back(std::nextafter(xs[i], 1e30f));
+        xs.push_back(std::nextafter(xs[i], -1e30f));
+    }
+    for (float x : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                    -std::numeric_limits<float>::infinity(), -128.0f, 127.0f, 114.0f})
+        xs.push_back(x);
+    for (float id : {1.0f, 0.37f, -2.5f}) {
+        std::vector<float> x(xs.size());
+        for (std::size_t i = 0; i < xs.size(); ++i)
+            x[i] = xs[i] / id;
+        std::vector<std::uint8_t> got(xs.size());
+        ggml::bestIndicesInt8(qs::kIq4nlValues, id, x.data(), static_cast<int>(x.size()),
+                              got.data());
+        for (std::size_t i = 0; i < x.size(); ++i)
+            QCOMPARE(int(got[i]), ggml::bestIndexInt8(16, qs::kIq4nlValues, id * x[i]));
+    }
 }
 
 void TestDeviceMath::matchesTheCpuQuantizers_data() {
@@ -223,16 +247,45 @@ void TestDeviceMath::matchesTheCpuQuantizers_data() {
     QTest::addColumn<int>("rows");
     QTest::addColumn<int>("cols");
     QTest::addColumn<float>("sd");
-    const char* specs[] = {"int4:g128",     "int4:g128:sym", "int8:channel", "int3:g64:sym:range=full",
-                           "int2:g32",      "int4",          "int4:sym",     "int8:g100",
-                           "nf4:g64",       "nf4:channel",   "nf3:tensor",   "nf2:g32",
-                           "nf8:g128",      "mxfp4",         "mxfp6_e2m3",   "mxfp6_e3m2",
-                           "mxfp8_e4m3",    "mxfp8_e5m2",    "mxint8",       "nvfp4",
-                           "mxfp4:scale=ceil", "mxfp4:scale=even", "mxfp8_e4m3:scale=rceil",
-                           "mxint8:scale=even", "fp4",   "fp6_e2m3:g32",  "fp6_e3m2:tensor",
-                           "fp8_e4m3",      "fp8_e5m2:g64", "fp8_e4m3:tensor", "q8_0",
-                           "q4_0",          "q4_1",         "q5_0",          "q5_1",
-                           "q2_k",          "q4_k",         "q5_k",          "q6_k",
+    const char* specs[] = {"int4:g128",
+                           "int4:g128:sym",
+                           "int8:channel",
+                           "int3:g64:sym:range=full",
+                           "int2:g32",
+                           "int4",
+                           "int4:sym",
+                           "int8:g100",
+                           "nf4:g64",
+                           "nf4:channel",
+                           "nf3:tensor",
+                           "nf2:g32",
+                           "nf8:g128",
+                           "mxfp4",
+                           "mxfp6_e2m3",
+                           "mxfp6_e3m2",
+                           "mxfp8_e4m3",
+                           "mxfp8_e5m2",
+                           "mxint8",
+                           "nvfp4",
+                           "mxfp4:scale=ceil",
+                           "mxfp4:scale=even",
+                           "mxfp8_e4m3:scale=rceil",
+                           "mxint8:scale=even",
+                           "fp4",
+                           "fp6_e2m3:g32",
+                           "fp6_e3m2:tensor",
+                           "fp8_e4m3",
+                           "fp8_e5m2:g64",
+                           "fp8_e4m3:tensor",
+                           "q8_0",
+                           "q4_0",
+                           "q4_1",
+                           "q5_0",
+                           "q5_1",
+                           "q2_k",
+                           "q4_k",
+                           "q5_k",
+                           "q6_k",
                            "iq4_nl"};
     for (const char* s : specs) {
         QTest::newRow(qPrintable(QString(s) + " 37x512")) << QString(s) << 37 << 512 << 0.02f;
@@ -314,8 +367,8 @@ void TestDeviceMath::allZeroTensors() {
 
 void TestDeviceMath::coversWhatItClaims() {
     for (const char* spec : {"int4:g128:clip=mse", "int4:g128:round=stochastic", "nf4:g64:dq",
-                             "q3_k", "iq4_xs", "hqq4:g64", "mxfp4:round=stochastic", "fp8_e4m3:clip=mse", "kmeans3",
-                             "fp4:round=stochastic", "mulaw4:g64"})
+                             "q3_k", "iq4_xs", "hqq4:g64", "mxfp4:round=stochastic",
+                             "fp8_e4m3:clip=mse", "kmeans3", "fp4:round=stochastic", "mulaw4:g64"})
         QVERIFY2(!devicePlanFor(parseScheme(spec), 64, 256), spec);
     QVERIFY(!devicePlanFor(parseScheme("nf4:g64"), 3, 172)); // blocks straddle rows
     QVERIFY(devicePlanFor(parseScheme("nf4:g64"), 3, 128));
