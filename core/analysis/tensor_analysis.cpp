@@ -110,12 +110,21 @@ Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme,
         Scheme s = scheme;
         s.bits = widths[i];
         const double base = static_cast<double>(i) / static_cast<double>(widths.size());
-        auto q = quantize(
-            s, w,
-            [&](double frac) {
-                return reportProgress(progress, base + frac / static_cast<double>(widths.size()));
-            },
-            activations);
+        const ProgressFn step = [&](double frac) {
+            return reportProgress(progress, base + frac / static_cast<double>(widths.size()));
+        };
+        // The fused paths (device or CPU) where they cover the width: the sums without a
+        // reconstruction in memory (a 33 M-weight tensor's is 128 MiB per width).
+        std::string backend;
+        std::optional<Diagnostic> fallback;
+        if (auto fused = tryFused(w, s, AnalysisOptions{}, step, backend, fallback)) {
+            if (!*fused)
+                return fused->error();
+            points.push_back({widths[i], fused->value().error.sqnrDb(),
+                              fused->value().output.cost.bitsPerWeight()});
+            continue;
+        }
+        auto q = quantize(s, w, step, activations);
         if (!q)
             return q.error();
         const auto m = computeErrorMetrics(orig, q->reconstruction);

@@ -51,6 +51,7 @@ private slots:
     void matchesThePlainPasses_data();
     void matchesThePlainPasses();
     void analyzeTensorTakesIt();
+    void sweepBitsMatchesThePlainPasses();
     void nonFiniteGoesThroughThePlainPath();
     void coversOnlyWhatItImplements();
     void cancels();
@@ -151,6 +152,34 @@ void TestFusedAnalysis::analyzeTensorTakesIt() {
     QVERIFY(a->errorHistogram->counts ==
             computeDifferenceHistogram(w, plain->reconstruction, 64).counts);
     compareSums(a->error.sqnrDb(), computeErrorMetrics(w, plain->reconstruction).sqnrDb());
+}
+
+// The SNR-versus-bits sweep takes the fused path where it covers a width and the plain passes
+// elsewhere (here: a width the fused NF path does not take, a family it does not cover, NaN);
+// either way each point is the plain quantizer's SQNR and bits per weight.
+void TestFusedAnalysis::sweepBitsMatchesThePlainPasses() {
+    auto w = weights(40, 256, 9);
+    const MatrixView m{w.data(), 40, 256};
+    for (const char* name : {"int4:g64", "nf4:g32", "mulaw4:g64", "mxfp4", "q4_k"}) {
+        const Scheme s = spec(name);
+        auto sweep = sweepBits(m, s, 2, 8);
+        QVERIFY2(sweep.ok(), name);
+        QVERIFY(!sweep->empty());
+        for (const BitSweepPoint& p : *sweep) {
+            Scheme at = s;
+            at.bits = p.bits;
+            auto plain = quantize(at, m);
+            QVERIFY(plain.ok());
+            compareSums(p.sqnrDb, computeErrorMetrics(w, plain->reconstruction).sqnrDb());
+            QCOMPARE(p.bitsPerWeight, plain->cost.bitsPerWeight());
+        }
+    }
+    QCOMPARE(sweepBits(m, spec("int4:g64"), 2, 8)->size(), std::size_t(7));
+    QCOMPARE(sweepBits(m, spec("q4_k"), 2, 8)->size(), std::size_t(1));
+    w[77] = std::numeric_limits<float>::quiet_NaN();
+    auto withNan = sweepBits(m, spec("int4:g64"), 3, 4);
+    QVERIFY(withNan.ok());
+    QCOMPARE(withNan->size(), std::size_t(2));
 }
 
 void TestFusedAnalysis::nonFiniteGoesThroughThePlainPath() {

@@ -5,8 +5,10 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 
 using namespace qs;
 
@@ -22,6 +24,7 @@ private slots:
     void nonFiniteValuesAreCountedApart();
     void histogramBinsAndEdges();
     void differenceHistogramIsSymmetric();
+    void histogramsMatchANaiveCount();
     void outputErrorOfALinearLayer();
 };
 
@@ -120,6 +123,76 @@ void TestMetrics::differenceHistogramIsSymmetric() {
     QCOMPARE(h.lo, -1.0);
     QCOMPARE(h.hi, 1.0);
     QCOMPARE(h.counts, (std::vector<std::uint64_t>{0, 1, 1, 1}));
+}
+
+// The vectorised binning against a plain loop over the values: more than one parallel chunk,
+// values on the edges, outside the range, NaN and infinities, several bin counts.
+void TestMetrics::histogramsMatchANaiveCount() {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> a(200003), b(a.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        a[i] = normal(rng);
+        b[i] = normal(rng) * 0.1f;
+    }
+    const float inf = std::numeric_limits<float>::infinity();
+    std::size_t at = 13;
+    for (float x : {std::numeric_limits<float>::quiet_NaN(), inf, -inf, -1.0f, 1.0f, 0.0f, -0.0f,
+                    1.5f, -3.0f, 7.0f, std::nextafter(1.0f, 2.0f), std::nextafter(-1.0f, -2.0f)})
+        for (int k = 0; k < 7; ++k, at += 2371)
+            a[at] = x;
+    b[5] = inf;
+    auto naive = [](const std::vector<double>& v, int bins, double lo, double hi) {
+        Histogram h;
+        h.counts.assign(static_cast<std::size_t>(bins), 0);
+        const double scale = bins / (hi - lo);
+        for (double x : v) {
+            if (!std::isfinite(x))
+                ++h.nonFinite;
+            else if (x < lo)
+                ++h.below;
+            else if (x > hi)
+                ++h.above;
+            else
+                ++h.counts[std::min<std::size_t>(bins - 1,
+                                                 static_cast<std::size_t>((x - lo) * scale))];
+        }
+        return h;
+    };
+    std::vector<double> values(a.begin(), a.end()), diffs(a.size());
+    for (std::size_t i = 0; i < a.size(); ++i)
+        diffs[i] = double(a[i]) - double(b[i]);
+    for (int bins : {1, 3, 120, 256}) {
+        const Histogram ranged = computeHistogram(a, bins, -1.0, 1.0);
+        const Histogram want = naive(values, bins, -1.0, 1.0);
+        QCOMPARE(ranged.counts, want.counts);
+        QCOMPARE(ranged.below, want.below);
+        QCOMPARE(ranged.above, want.above);
+        QCOMPARE(ranged.nonFinite, want.nonFinite);
+
+        double lo = inf, hi = -inf;
+        for (double x : values)
+            if (std::isfinite(x)) {
+                lo = std::min(lo, x);
+                hi = std::max(hi, x);
+            }
+        const Histogram full = computeHistogram(a, bins);
+        QCOMPARE(full.lo, lo);
+        QCOMPARE(full.hi, hi);
+        QCOMPARE(full.counts, naive(values, bins, lo, hi).counts);
+        QCOMPARE(full.nonFinite, std::uint64_t(21));
+
+        const Histogram d = computeDifferenceHistogram(a, b, bins);
+        double m = 0;
+        for (double x : diffs)
+            if (std::isfinite(x))
+                m = std::max(m, std::fabs(x));
+        QCOMPARE(d.hi, m);
+        const Histogram dw = naive(diffs, bins, -m, m);
+        QCOMPARE(d.counts, dw.counts);
+        QCOMPARE(d.nonFinite, dw.nonFinite);
+        QCOMPARE(d.total() + d.nonFinite, std::uint64_t(a.size()));
+    }
 }
 
 void TestMetrics::outputErrorOfALinearLayer() {
