@@ -11,6 +11,7 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
+#include <chrono>
 #include <exception>
 #include <optional>
 
@@ -49,8 +50,7 @@ Result<TensorAnalysis> analyzeOne(const Checkpoint& checkpoint, const TensorInfo
     std::optional<Result<TensorAnalysis>> result;
     const Status st = analyzeStreamed(
         checkpoint, one, schemes, StreamOptions{},
-        [&result](StreamedTensor&& done) { result = std::move(done.results.front()); },
-        keepGoing);
+        [&result](StreamedTensor&& done) { result = std::move(done.results.front()); }, keepGoing);
     if (!st)
         return st.error();
     if (!result)
@@ -84,6 +84,15 @@ bool measure(const Checkpoint& checkpoint, const TensorInfo& t, const Scheme& sc
 }
 
 } // namespace
+
+bool TreeMetricsController::Stored::waitFor(const QString& name, const std::atomic<bool>& cancel,
+                                            int ms) {
+    std::unique_lock lock(mutex);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (!names.contains(name) && !cancel.load() && std::chrono::steady_clock::now() < until)
+        changed.wait_for(lock, std::chrono::milliseconds(50));
+    return names.contains(name);
+}
 
 TreeMetricsController::TreeMetricsController(QObject* parent)
     : BackgroundController(kCoalesceMs, parent) {
@@ -123,6 +132,7 @@ void TreeMetricsController::store(const QString& tensor, const Scheme& scheme,
         if (m_stored) {
             std::lock_guard lock(m_stored->mutex);
             m_stored->names.insert(tensor);
+            m_stored->changed.notify_all();
         }
         Q_EMIT metricReady(tensor, metric);
     }
@@ -189,20 +199,22 @@ void TreeMetricsController::start() {
             });
     track(0, generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
-    watcher->setFuture(QtConcurrent::run(
-        &m_pool, [checkpoint = m_checkpoint, scheme = m_scheme, todo = std::move(todo), flag,
-                  stored = m_stored](QPromise<MetricItem>& promise) {
-            for (const TensorInfo& t : todo) {
-                if (flag->load())
-                    return;
-                MetricItem item{QString::fromStdString(t.name), {}};
-                if (stored->contains(item.tensor))
-                    continue; // measured by the detail view meanwhile
-                if (!measure(*checkpoint, t, scheme, *flag, item.metric))
-                    return;
-                promise.addResult(std::move(item));
-            }
-        }));
+    watcher->setFuture(QtConcurrent::run(&m_pool, [checkpoint = m_checkpoint, scheme = m_scheme,
+                                                   todo = std::move(todo), flag, stored = m_stored,
+                                                   focus = m_focus](QPromise<MetricItem>& promise) {
+        for (const TensorInfo& t : todo) {
+            if (flag->load())
+                return;
+            MetricItem item{QString::fromStdString(t.name), {}};
+            if (item.tensor == focus && stored->waitFor(focus, *flag, kFocusWaitMs))
+                continue; // the detail view's result arrived
+            if (stored->contains(item.tensor))
+                continue; // measured by the detail view meanwhile
+            if (!measure(*checkpoint, t, scheme, *flag, item.metric))
+                return;
+            promise.addResult(std::move(item));
+        }
+    }));
     updateBusy();
 }
 

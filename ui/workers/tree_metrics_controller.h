@@ -18,6 +18,8 @@
 
 #include <QSet>
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 
@@ -36,9 +38,11 @@ public:
     // A result computed elsewhere (the selected tensor's full analysis) for the cache; a running
     // job skips that tensor if it has not reached it yet.
     void store(const QString& tensor, const Scheme& scheme, const TensorMetric& metric);
-    // The tensor the detail view is analysing: measured last, so its own result usually arrives
-    // through store() first and the same analysis is not run twice.
+    // The tensor the detail view is analysing: measured last, and only after waiting a while
+    // (kFocusWaitMs) for the detail view's own result through store(), so the same analysis is
+    // not run twice at once (a file of one tensor would otherwise be analysed twice per edit).
     void setFocus(const QString& tensor) { m_focus = tensor; }
+    static constexpr int kFocusWaitMs = 10000;
     void cancel();
     void shutdown();
 
@@ -65,11 +69,14 @@ private:
     // Tensors stored() while the current job runs (its spec), for the job to skip.
     struct Stored {
         std::mutex mutex;
+        std::condition_variable changed;
         QSet<QString> names;
         bool contains(const QString& name) {
             std::lock_guard lock(mutex);
             return names.contains(name);
         }
+        // Waits until `name` is stored, `cancel` is set (seen within 50 ms) or `ms` pass.
+        bool waitFor(const QString& name, const std::atomic<bool>& cancel, int ms);
     };
     std::shared_ptr<Stored> m_stored;
     quint64 m_generation = 0;
