@@ -3,6 +3,7 @@
 
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "util/huge_pages.h"
 
 #ifdef QS_HAVE_CUDA
 #include "cuda/cuda_engine.h"
@@ -48,10 +49,17 @@ int main(int argc, char** argv) {
         std::cerr << "quantscope-cli: " << msg << " (see --help)\n";
         return kUsage;
     }
+    // The commands that analyse tensors allocate large buffers: with huge pages (re-executes).
+    for (const char* heavy : {"stats", "analyze", "dequant", "export", "plan", "bench"})
+        if (app.got_subcommand(heavy)) {
+            qs::runWithHugePages(argv);
+            break;
+        }
     installInterruptHandler();
     try {
         for (auto& [sub, action] : commands)
-            if (sub->parsed()) action();
+            if (sub->parsed())
+                action();
     } catch (const CliError& e) {
         std::cerr << "quantscope-cli: " << e.message << "\n";
         return e.code;

@@ -5,8 +5,9 @@
 // analysis has finished, writes the PNG and exits (works with QT_QPA_PLATFORM=offscreen).
 
 #include "learn/lesson_catalogue.h"
-#include "widgets/backend_selector.h"
 #include "main_window.h"
+#include "util/huge_pages.h"
+#include "widgets/backend_selector.h"
 #include "workers/analysis_controller.h"
 
 #include <QApplication>
@@ -84,6 +85,7 @@ int lessonArguments(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
+    qs::runWithHugePages(argv); // large tensors' buffers on huge pages (re-executes once)
     if (const int rc = lessonArguments(argc, argv); rc >= 0)
         return rc;
     QApplication app(argc, argv);
@@ -108,10 +110,11 @@ int main(int argc, char** argv) {
         QStringLiteral("screenshot"),
         QStringLiteral("Render the window to PNG after the analysis, then exit."),
         QStringLiteral("PNG"));
-    const QCommandLineOption tabOpt(QStringLiteral("tab"),
-                                    QStringLiteral("Centre tab to show: tensor, compare, model, plan "
-                                                   "or memory."),
-                                    QStringLiteral("NAME"), QStringLiteral("tensor"));
+    const QCommandLineOption tabOpt(
+        QStringLiteral("tab"),
+        QStringLiteral("Centre tab to show: tensor, compare, model, plan "
+                       "or memory."),
+        QStringLiteral("NAME"), QStringLiteral("tensor"));
     const QCommandLineOption lessonOpt(
         QStringLiteral("lesson"),
         QStringLiteral("Open lesson ID in Learn mode (see --list-lessons)."), QStringLiteral("ID"));

@@ -11,6 +11,7 @@
 #include "main_window.h"
 #include "quant/scheme.h"
 #include "stall_watchdog.h"
+#include "util/huge_pages.h"
 #include "workers/analysis_controller.h"
 
 #include <QApplication>
@@ -31,6 +32,7 @@ double median(std::vector<double> v) {
 } // namespace
 
 int main(int argc, char** argv) {
+    qs::runWithHugePages(argv); // as the application does
     qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
     if (argc < 4) {

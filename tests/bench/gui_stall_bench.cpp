@@ -10,9 +10,10 @@
 // prints the GUI thread's stack (glibc backtrace) while a stall is under way.
 
 #include "main_window.h"
-#include "stall_watchdog.h"
 #include "models/sensitivity_model.h"
 #include "panels/model_tab.h"
+#include "stall_watchdog.h"
+#include "util/huge_pages.h"
 #include "workers/sweep_controller.h"
 
 #include <QApplication>
@@ -24,6 +25,7 @@
 #include <vector>
 
 int main(int argc, char** argv) {
+    qs::runWithHugePages(argv); // as the application does
     qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
     if (argc < 2) {
@@ -55,7 +57,8 @@ int main(int argc, char** argv) {
         gaps.push_back(now - last);
         if (now - last > stallReportNs) // where a long stall happened: time and sweep progress
             std::printf("stall of %.0f ms ending at %.2f s, %d tensors measured\n",
-                        (now - last) / 1e6, now / 1e9, measured), std::fflush(stdout);
+                        (now - last) / 1e6, now / 1e9, measured),
+                std::fflush(stdout);
         last = now;
     });
     QObject::connect(window.sweepController(), &qs::SweepController::started,
@@ -67,31 +70,29 @@ int main(int argc, char** argv) {
                          tick.start();
                      });
     bool failed = false;
-    QObject::connect(window.sweepController(), &qs::SweepController::failed,
-                     [&](const QString& m) {
-                         std::fprintf(stderr, "sweep failed: %s\n", qPrintable(m));
-                         failed = true;
-                         app.exit(1);
-                     });
-    QObject::connect(window.sweepController(), &qs::SweepController::finished,
-                     [&](const std::shared_ptr<const qs::PlanMeasurements>& m) {
-                         const double seconds = static_cast<double>(sweep.nsecsElapsed()) / 1e9;
-                         // Let the tabs draw what arrived, then stop measuring.
-                         QTimer::singleShot(500, [&, seconds, m] {
-                             tick.stop();
-                             std::sort(gaps.begin(), gaps.end());
-                             const double maxMs = gaps.empty() ? 0 : gaps.back() / 1e6;
-                             const double p99 =
-                                 gaps.empty() ? 0 : gaps[gaps.size() * 99 / 100] / 1e6;
-                             std::printf("tensors %zu, schemes %zu, weights %llu\n",
-                                         m->tensors.size(), m->candidates.size(),
-                                         static_cast<unsigned long long>(m->elements));
-                             std::printf("sweep %.2f s; event loop: %zu ticks, largest gap %.1f ms, "
-                                         "p99 %.1f ms (timer interval 5 ms)\n",
-                                         seconds, gaps.size(), maxMs, p99);
-                             app.exit(0);
-                         });
-                     });
+    QObject::connect(window.sweepController(), &qs::SweepController::failed, [&](const QString& m) {
+        std::fprintf(stderr, "sweep failed: %s\n", qPrintable(m));
+        failed = true;
+        app.exit(1);
+    });
+    QObject::connect(
+        window.sweepController(), &qs::SweepController::finished,
+        [&](const std::shared_ptr<const qs::PlanMeasurements>& m) {
+            const double seconds = static_cast<double>(sweep.nsecsElapsed()) / 1e9;
+            // Let the tabs draw what arrived, then stop measuring.
+            QTimer::singleShot(500, [&, seconds, m] {
+                tick.stop();
+                std::sort(gaps.begin(), gaps.end());
+                const double maxMs = gaps.empty() ? 0 : gaps.back() / 1e6;
+                const double p99 = gaps.empty() ? 0 : gaps[gaps.size() * 99 / 100] / 1e6;
+                std::printf("tensors %zu, schemes %zu, weights %llu\n", m->tensors.size(),
+                            m->candidates.size(), static_cast<unsigned long long>(m->elements));
+                std::printf("sweep %.2f s; event loop: %zu ticks, largest gap %.1f ms, "
+                            "p99 %.1f ms (timer interval 5 ms)\n",
+                            seconds, gaps.size(), maxMs, p99);
+                app.exit(0);
+            });
+        });
     // The window first paints itself once, as it does at start-up before anyone can open a
     // file (its first paint loads the font's glyphs: 70-90 ms here); then the checkpoint opens
     // and the Model tab is shown, which starts the sweep.
