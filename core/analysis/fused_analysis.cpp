@@ -17,6 +17,7 @@ namespace {
 
 using fused::Binner;
 using fused::blockCount;
+using fused::CompandFamily;
 using fused::errorHistogramOf;
 using fused::forEachBlock;
 using fused::groupMaxError;
@@ -204,6 +205,12 @@ bool intCovered(const Scheme& s) {
            s.rounding == Rounding::Nearest;
 }
 
+bool compandCovered(const Scheme& s) {
+    return (s.family == "mulaw" || s.family == "alaw") && s.bits >= 2 && s.bits <= 8 &&
+           !s.doubleQuant && s.clip == Clip::MinMax && s.rounding == Rounding::Nearest &&
+           s.extra.empty();
+}
+
 bool nfCovered(const Scheme& s) {
     return s.family == "nf" && s.bits >= 2 && s.bits <= 8 && !s.doubleQuant &&
            s.clip == Clip::MinMax && s.rounding == Rounding::Nearest && s.extra.empty() &&
@@ -213,7 +220,7 @@ bool nfCovered(const Scheme& s) {
 } // namespace
 
 bool fusedAnalysisCovers(const Scheme& s) {
-    return intCovered(s) || nfCovered(s) || planFusedCovers(s);
+    return intCovered(s) || nfCovered(s) || compandCovered(s) || planFusedCovers(s);
 }
 
 std::optional<Result<FusedResult>> analyzeFused(const Scheme& s, MatrixView w,
@@ -223,6 +230,8 @@ std::optional<Result<FusedResult>> analyzeFused(const Scheme& s, MatrixView w,
         return std::nullopt;
     if (intCovered(s))
         return fusedGroups(IntFamily(s), s, w, request, progress);
+    if (compandCovered(s))
+        return fusedGroups(CompandFamily(s), s, w, request, progress);
     // NF blocks run over the flattened tensor: fused where they are whole groups of a row.
     if (nfCovered(s) && (s.granularity != Granularity::Group || w.cols % s.groupSize == 0))
         return fusedGroups(NfFamily(s), s, w, request, progress);

@@ -1,5 +1,6 @@
 #include "analysis/fused_families.h"
 
+#include "quant/companding_quant.h"
 #include "quant/group_quant.h"
 #include "quant/int_quant.h"
 #include "quant/nf_quant.h"
@@ -143,6 +144,59 @@ void nfReconstructWide(const NfFamily& f, const NfFamily::Group& g, const float*
     }
 }
 
+// levels[code] * a for t = clamp(x / a, -1, 1) in double, the code the number of thresholds <= t:
+// for up to Count (15) thresholds padded with +inf, by selects, so the loop over values
+// vectorises; for more (padded to 255), by a branch-free binary search.
+template <int Count>
+QS_CLONE_INLINE void compandCounted(const double* thr, const float* lev, float a, const float* x,
+                                    std::int64_t n, float* out) {
+#pragma omp simd
+    for (std::int64_t k = 0; k < n; ++k) {
+        double t = static_cast<double>(x[k]) / static_cast<double>(a);
+        t = t < -1.0 ? -1.0 : t;
+        t = t > 1.0 ? 1.0 : t;
+        float level = lev[0];
+#pragma GCC unroll 16
+        for (int i = 0; i < Count; ++i)
+            level = t >= thr[i] ? lev[i + 1] : level;
+        out[k] = level * a;
+    }
+}
+
+QS_CLONE_INLINE void compandSearched(const double* thr, const float* lev, float a, const float* x,
+                                     std::int64_t n, float* out) {
+    for (std::int64_t k = 0; k < n; ++k) {
+        double t = static_cast<double>(x[k]) / static_cast<double>(a);
+        t = t < -1.0 ? -1.0 : t;
+        t = t > 1.0 ? 1.0 : t;
+        int code = 0;
+        for (int step = 128; step > 0; step >>= 1)
+            code = t >= thr[code + step - 1] ? code + step : code;
+        out[k] = lev[code] * a;
+    }
+}
+
+QS_SIMD_CLONES
+void compandReconstructGroups(const CompandFamily& f, const CompandFamily::Group* g, const float* x,
+                              std::int64_t n, std::int64_t groupCols, float* out) {
+    const bool counted = f.thresholds.size() == 15;
+    double thr[15];
+    float lev[16]; // copies: no store to `out` can change them
+    if (counted) {
+        std::copy(f.thresholds.begin(), f.thresholds.end(), thr);
+        std::copy(f.lev16.begin(), f.lev16.end(), lev);
+    }
+    for (std::int64_t c0 = 0; c0 < n; c0 += groupCols, ++g) {
+        const std::int64_t len = std::min(groupCols, n - c0);
+        if (!(g->a > 0.0f))
+            std::fill(out + c0, out + c0 + len, 0.0f);
+        else if (counted)
+            compandCounted<15>(thr, lev, g->a, x + c0, len, out + c0);
+        else
+            compandSearched(f.thresholds.data(), f.levels.data(), g->a, x + c0, len, out + c0);
+    }
+}
+
 } // namespace
 
 IntFamily::IntFamily(const Scheme& scheme) : s(scheme), range(intq::codeRange(scheme)) {}
@@ -222,6 +276,54 @@ std::uint64_t NfFamily::blocks(std::int64_t rows, std::int64_t cols) const {
 void NfFamily::describe(const Group& widest, std::size_t index, std::size_t, std::int64_t rows,
                         std::int64_t cols, QuantOutput& out) const {
     describeNf(s, rows * cols, blockSize(rows, cols), blocks(rows, cols), index, widest.a, out);
+}
+
+CompandFamily::CompandFamily(const Scheme& scheme) : s(scheme) {
+    CompandingTable table = *compandingTable(scheme); // compandCovered: mulaw / alaw only
+    levels = std::move(table.levels);
+    thresholds = std::move(table.thresholds);
+    thresholds.resize(thresholds.size() <= 15 ? 15 : 255, std::numeric_limits<double>::infinity());
+    lev16.fill(levels.back());
+    std::copy_n(levels.begin(), std::min(levels.size(), lev16.size()), lev16.begin());
+    for (std::size_t i = 0; i + 1 < levels.size(); ++i)
+        maxGap = std::max(maxGap, levels[i + 1] - levels[i]);
+}
+
+// A value's level is never further from it (in units of a) than the widest gap: each level lies
+// in its own interval of t; plus float rounding, far below a * 2^-20.
+CompandFamily::Group CompandFamily::group(float mn, float mx) const {
+    Group g{};
+    g.a = std::max(std::fabs(mn), std::fabs(mx));
+    g.bound = g.a * (maxGap + 1.0f / 1048576.0f);
+    return g;
+}
+
+void CompandFamily::groups(const float* mn, const float* mx, std::int64_t count, Group* out) const {
+    for (std::int64_t k = 0; k < count; ++k)
+        out[k] = group(mn[k], mx[k]);
+}
+
+void CompandFamily::reconstruct(const Group* g, const float* x, std::int64_t n,
+                                std::int64_t groupCols, float* out) const {
+    compandReconstructGroups(*this, g, x, n, groupCols, out);
+}
+
+StorageCost CompandFamily::cost(std::int64_t rows, std::int64_t cols) const {
+    const GroupLayout layout = groupLayout(s, rows, cols);
+    StorageCost c;
+    c.elements = static_cast<std::uint64_t>(rows * cols);
+    c.payloadBits = c.elements * static_cast<std::uint64_t>(s.bits);
+    const auto groups =
+        static_cast<std::uint64_t>(layout.wholeTensor ? 1 : layout.groupCount(rows));
+    c.scaleBits = c.elements ? groups * 16 : 0;
+    return c;
+}
+
+void CompandFamily::describe(const Group& widest, std::size_t index, std::size_t, std::int64_t rows,
+                             std::int64_t cols, QuantOutput& out) const {
+    for (float l : levels)
+        out.levels.push_back(l * widest.a);
+    out.levelsNote = widestGroupNote(s, groupLayout(s, rows, cols), index);
 }
 
 } // namespace qs::fused

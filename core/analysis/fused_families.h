@@ -76,4 +76,33 @@ struct NfFamily {
                   std::int64_t cols, QuantOutput& out) const;
 };
 
+// mu-law and A-law (quantizeCompanding, rounding to nearest) through its threshold table: per
+// group the absmax a; t = clamp(x / a, -1, 1) in double, its code the number of thresholds <= t,
+// reconstructed as levels[code] * a; an all-zero group as 0.
+struct CompandFamily {
+    struct Group { // no member initialisers, as IntGroup
+        float a;
+        float bound;
+        float width() const { return a; }
+    };
+    const Scheme& s;
+    std::vector<float> levels;
+    // The thresholds padded with +inf to 15 (4 bits and fewer: counted) or to 255 (more: a
+    // binary search), and the levels to 16.
+    std::vector<double> thresholds;
+    std::array<float, 16> lev16{};
+    float maxGap = 0; // the widest gap between neighbouring levels
+
+    explicit CompandFamily(const Scheme& scheme);
+    Group group(float mn, float mx) const;
+    void groups(const float* mn, const float* mx, std::int64_t count, Group* out) const;
+    void reconstruct(const Group* g, const float* x, std::int64_t n, std::int64_t groupCols,
+                     float* out) const;
+    StorageCost cost(std::int64_t rows, std::int64_t cols) const;
+    // The unit levels times the widest group's absmax (the first of the widest), as
+    // quantizeCompanding.
+    void describe(const Group& widest, std::size_t index, std::size_t groupCount, std::int64_t rows,
+                  std::int64_t cols, QuantOutput& out) const;
+};
+
 } // namespace qs::fused

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 
 namespace qs {
 namespace {
@@ -72,9 +75,14 @@ struct Companding {
                 u < 0.0f ? nearestLevelIndex(midpoints, a) : stochasticLevelIndex(magnitudes, a, u);
             return std::copysign(magnitudes[i], static_cast<float>(t)) * scale;
         }
-        const double v = (compress(law, param, t) + 1.0) / 2.0 * q;
-        const double idx = std::clamp(std::floor(v + (u < 0.0f ? 0.5 : u)), 0.0, q);
+        const double idx = code(t, u < 0.0f ? 0.5 : u);
         return static_cast<float>(expand(law, param, idx / q * 2.0 - 1.0)) * scale;
+    }
+
+    // mulaw / alaw: the index of t in [-1, 1], rounding by floor(v + r) in the index domain.
+    double code(double t, double r) const {
+        const double v = (compress(law, param, t) + 1.0) / 2.0 * q;
+        return std::clamp(std::floor(v + r), 0.0, q);
     }
 
     std::vector<float> unitLevels() const {
@@ -91,7 +99,54 @@ struct Companding {
     }
 };
 
+// Doubles in their order as integers (-0 and +0 the same), for a bisection over them.
+std::int64_t orderKey(double x) {
+    std::int64_t b;
+    std::memcpy(&b, &x, sizeof b);
+    return b >= 0 ? b : std::numeric_limits<std::int64_t>::min() - b;
+}
+
+double fromOrderKey(std::int64_t k) {
+    const std::int64_t b = k >= 0 ? k : std::numeric_limits<std::int64_t>::min() - k;
+    double x;
+    std::memcpy(&x, &b, sizeof x);
+    return x;
+}
+
 } // namespace
+
+int compandingCode(const Scheme& s, double t) {
+    return static_cast<int>(Companding(s).code(t, 0.5));
+}
+
+std::optional<CompandingTable> compandingTable(const Scheme& s) {
+    if (lawOf(s) == Law::Log || s.bits < 2 || s.bits > 8)
+        return std::nullopt;
+    const Companding c(s);
+    const int q = (1 << s.bits) - 1;
+    CompandingTable t;
+    for (int k = 0; k <= q; ++k)
+        t.levels.push_back(static_cast<float>(expand(c.law, c.param, k / c.q * 2.0 - 1.0)));
+    const std::int64_t first = orderKey(-1.0), last = orderKey(1.0);
+    for (int k = 1; k <= q; ++k) {
+        const auto reaches = [&](std::int64_t key) { return c.code(fromOrderKey(key), 0.5) >= k; };
+        if (!reaches(last)) { // never: no t in [-1, 1] gets code k
+            t.thresholds.push_back(std::numeric_limits<double>::infinity());
+            continue;
+        }
+        std::int64_t lo = first, hi = last; // the smallest key in [lo, hi] that reaches k
+        if (reaches(lo)) {
+            t.thresholds.push_back(-1.0);
+            continue;
+        }
+        while (hi - lo > 1) { // reaches(hi), !reaches(lo)
+            const std::int64_t mid = lo + (hi - lo) / 2;
+            (reaches(mid) ? hi : lo) = mid;
+        }
+        t.thresholds.push_back(fromOrderKey(hi));
+    }
+    return t;
+}
 
 Result<QuantOutput> quantizeCompanding(const Scheme& s, MatrixView m, const ProgressFn& progress) {
     if (s.bits < 2 || s.bits > 8)

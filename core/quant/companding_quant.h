@@ -23,9 +23,26 @@
 
 #include "quant/registry.h"
 
+#include <optional>
+#include <vector>
+
 namespace qs {
 
 Result<QuantOutput> quantizeCompanding(const Scheme& s, MatrixView m, const ProgressFn& progress);
 std::vector<float> compandingUnitLevels(const Scheme& s);
+
+// mulaw / alaw as a table, for loops without the law's log and exp per value: the code of
+// t = clamp(x / absmax, -1, 1) (in double, as quantizeCompanding forms it) is the number of
+// thresholds <= t, and the reconstruction is levels[code] * absmax. thresholds[k - 1] is the
+// smallest double whose code is k or more, found by bisection over the doubles of [-1, 1] with
+// quantizeCompanding's own code function (which is monotone); levels are its float levels.
+struct CompandingTable {
+    std::vector<double> thresholds; // 2^b - 1 of them, ascending
+    std::vector<float> levels;      // 2^b
+};
+// Empty for the log family (its levels go by |t| in float and keep the sign of zero).
+std::optional<CompandingTable> compandingTable(const Scheme& s);
+// quantizeCompanding's code (round to nearest) of t in [-1, 1]: mulaw / alaw only.
+int compandingCode(const Scheme& s, double t);
 
 } // namespace qs

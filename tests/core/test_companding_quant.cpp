@@ -4,6 +4,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -47,6 +48,7 @@ private slots:
     void clipMseNeverLosesToMinMax();
     void stochasticRoundingIsSeededAndUnbiased();
     void nanStaysNanAndIsCounted();
+    void tableGivesTheSameReconstruction();
 };
 
 void TestCompandingQuant::mulawEqualsTorchaudioWhenMuIsTheLevelCount() {
@@ -186,6 +188,52 @@ void TestCompandingQuant::nanStaysNanAndIsCounted() {
     QCOMPARE(out.diagnostics.size(), std::size_t(1));
     QCOMPARE(out.diagnostics[0].key, std::string("nonfinite_inputs"));
     QCOMPARE(out.diagnostics[0].value, 2.0);
+}
+
+// The threshold table reconstructs what the law does, on every float within a few ulps of each
+// threshold (t = x / absmax, absmax 1.7) and on random values; levels are the unit levels.
+void TestCompandingQuant::tableGivesTheSameReconstruction() {
+    QVERIFY(!compandingTable(spec("log4")).has_value());
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> uniform(-1.7f, 1.7f);
+    for (const char* name :
+         {"mulaw2", "mulaw4", "mulaw8", "mulaw4:mu15", "alaw3", "alaw4", "alaw8"}) {
+        const Scheme s = spec(name);
+        const auto table = compandingTable(s);
+        QVERIFY(table.has_value());
+        const std::size_t q = (std::size_t{1} << s.bits) - 1;
+        QCOMPARE(table->thresholds.size(), q);
+        QCOMPARE(table->levels.size(), q + 1);
+        QVERIFY(std::is_sorted(table->thresholds.begin(), table->thresholds.end()));
+        QVERIFY(table->levels == compandingUnitLevels(s));
+        for (std::size_t k = 1; k <= q; ++k) { // each threshold the first double of its code
+            const double th = table->thresholds[k - 1];
+            QVERIFY(compandingCode(s, th) >= static_cast<int>(k));
+            if (th > -1.0)
+                QVERIFY(compandingCode(s, std::nextafter(th, -2.0)) < static_cast<int>(k));
+        }
+        const float absmax = 1.7f;
+        std::vector<float> x{absmax};
+        for (double th : table->thresholds) {
+            float f = static_cast<float>(th * absmax);
+            for (int i = 0; i < 4; ++i)
+                f = std::nextafter(f, -2.0f);
+            for (int i = 0; i < 9; ++i, f = std::nextafter(f, 2.0f))
+                if (std::fabs(f) <= absmax)
+                    x.push_back(f);
+        }
+        for (int i = 0; i < 20000; ++i)
+            x.push_back(uniform(rng));
+        auto plain = quantize(s, MatrixView{x.data(), 1, static_cast<std::int64_t>(x.size())});
+        QVERIFY(plain.ok());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const double t = std::clamp(static_cast<double>(x[i]) / absmax, -1.0, 1.0);
+            const auto code = static_cast<std::size_t>(
+                std::upper_bound(table->thresholds.begin(), table->thresholds.end(), t) -
+                table->thresholds.begin());
+            QCOMPARE(table->levels[code] * absmax, plain->reconstruction[i]);
+        }
+    }
 }
 
 QTEST_APPLESS_MAIN(TestCompandingQuant)

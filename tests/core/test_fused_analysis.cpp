@@ -2,6 +2,7 @@
 // plain passes it replaces: quantize(), computeErrorMetrics() and computeDifferenceHistogram().
 #include "analysis/fused_analysis.h"
 #include "analysis/tensor_analysis.h"
+#include "quant/companding_quant.h"
 
 #include "quant_helpers.h"
 
@@ -52,6 +53,7 @@ private slots:
     void matchesThePlainPasses();
     void analyzeTensorTakesIt();
     void sweepBitsMatchesThePlainPasses();
+    void errorRangeFromANarrowerGroup();
     void nonFiniteGoesThroughThePlainPath();
     void coversOnlyWhatItImplements();
     void cancels();
@@ -73,6 +75,12 @@ void TestFusedAnalysis::matchesThePlainPasses_data() {
             QTest::newRow(qPrintable(QString("%1 %2x%3").arg(s).arg(rows).arg(cols)))
                 << QString(s) << rows << cols;
     QTest::newRow("nf4:channel 7x1000") << "nf4:channel" << 7 << 1000;
+    // mu-law and A-law through the threshold table (counted up to 4 bits, searched above).
+    for (const char* s : {"mulaw4", "mulaw8:g64", "mulaw2:g32", "mulaw4:mu15:channel", "alaw4:g128",
+                          "alaw8:channel", "alaw3"})
+        for (const auto& [rows, cols] : {std::pair{300, 512}, std::pair{7, 1000}})
+            QTest::newRow(qPrintable(QString("%1 %2x%3").arg(s).arg(rows).arg(cols)))
+                << QString(s) << rows << cols;
     // Float elements, microscaling and q8_0 (fused_plan.cpp: the CUDA kernels' arithmetic).
     for (const char* s : {"fp8_e4m3", "fp8_e5m2:g64", "fp4:tensor", "fp6_e2m3:g32", "mxfp4",
                           "mxfp8_e4m3", "mxint8:scale=even", "mxfp6_e3m2:scale=rceil", "nvfp4",
@@ -182,6 +190,32 @@ void TestFusedAnalysis::sweepBitsMatchesThePlainPasses() {
     QCOMPARE(withNan->size(), std::size_t(2));
 }
 
+// The histogram's range is the exact max |error|, here in a group narrower than the widest: its
+// error bound must let it be measured (mu-law: the widest gap between levels, near +-1).
+void TestFusedAnalysis::errorRangeFromANarrowerGroup() {
+    const Scheme s = spec("mulaw4:g64");
+    const auto table = compandingTable(s);
+    QVERIFY(table.has_value());
+    const float lev14 = table->levels[14], th15 = static_cast<float>(table->thresholds[14]);
+    std::vector<float> w(128, 0.0f);
+    w[0] = 1.0f; // group 0, the widest: an error of th15 - 0.01 - lev14
+    w[1] = th15 - 0.01f;
+    w[64] = 0.99f; // group 1: 0.99 (th15 - 1e-4 - lev14), larger
+    w[65] = 0.99f * (th15 - 1e-4f);
+    const MatrixView m{w.data(), 1, 128};
+    auto plain = quantize(s, m);
+    QVERIFY(plain.ok());
+    const ErrorMetrics want = computeErrorMetrics(w, plain->reconstruction);
+    QVERIFY(want.maxAbsErr > static_cast<double>(th15 - 0.01f - lev14) + 1e-3);
+    FusedRequest req;
+    req.errorHistogramBins = 32;
+    auto fused = analyzeFused(s, m, req);
+    QVERIFY(fused && fused->ok());
+    QCOMPARE(fused->value().error.maxAbsErr, want.maxAbsErr);
+    QVERIFY(fused->value().errorHistogram->counts ==
+            computeDifferenceHistogram(w, plain->reconstruction, 32).counts);
+}
+
 void TestFusedAnalysis::nonFiniteGoesThroughThePlainPath() {
     auto w = weights(16, 128, 5);
     w[300] = std::numeric_limits<float>::quiet_NaN();
@@ -201,6 +235,11 @@ void TestFusedAnalysis::coversOnlyWhatItImplements() {
     QVERIFY(!fusedAnalysisCovers(spec("int4:g128:clip=mse")));
     QVERIFY(!fusedAnalysisCovers(spec("int4:g128:round=stochastic")));
     QVERIFY(fusedAnalysisCovers(spec("nf4:g64")));
+    QVERIFY(fusedAnalysisCovers(spec("mulaw4")));
+    QVERIFY(fusedAnalysisCovers(spec("alaw8:g64")));
+    QVERIFY(!fusedAnalysisCovers(spec("log4")));
+    QVERIFY(!fusedAnalysisCovers(spec("mulaw4:clip=mse")));
+    QVERIFY(!fusedAnalysisCovers(spec("mulaw4:round=stochastic")));
     QVERIFY(!fusedAnalysisCovers(spec("nf4:g64:dq")));
     QVERIFY(!fusedAnalysisCovers(spec("nf4:g64:clip=mse")));
     QVERIFY(fusedAnalysisCovers(spec("mxfp4")));
