@@ -163,16 +163,19 @@ QS_CLONE_INLINE void compandCounted(const double* thr, const float* lev, float a
     }
 }
 
-QS_CLONE_INLINE void compandSearched(const double* thr, const float* lev, float a, const float* x,
+// More thresholds: the code is the number below t's bucket plus those in the bucket up to t
+// (bucketOf is monotone, so a threshold in a lower bucket is below t and one in a higher above).
+QS_CLONE_INLINE void compandBucketed(const CompandFamily& f, float a, const float* x,
                                      std::int64_t n, float* out) {
+    const double* thr = f.thresholds.data();
     for (std::int64_t k = 0; k < n; ++k) {
         double t = static_cast<double>(x[k]) / static_cast<double>(a);
         t = t < -1.0 ? -1.0 : t;
         t = t > 1.0 ? 1.0 : t;
-        int code = 0;
-        for (int step = 128; step > 0; step >>= 1)
-            code = t >= thr[code + step - 1] ? code + step : code;
-        out[k] = lev[code] * a;
+        int code = f.below[static_cast<std::size_t>(CompandFamily::bucketOf(t))];
+        for (int j = 0; j < f.perBucket; ++j)
+            code += t >= thr[code] ? 1 : 0;
+        out[k] = f.levels[static_cast<std::size_t>(code)] * a;
     }
 }
 
@@ -193,7 +196,7 @@ void compandReconstructGroups(const CompandFamily& f, const CompandFamily::Group
         else if (counted)
             compandCounted<15>(thr, lev, g->a, x + c0, len, out + c0);
         else
-            compandSearched(f.thresholds.data(), f.levels.data(), g->a, x + c0, len, out + c0);
+            compandBucketed(f, g->a, x + c0, len, out + c0);
     }
 }
 
@@ -282,7 +285,21 @@ CompandFamily::CompandFamily(const Scheme& scheme) : s(scheme) {
     CompandingTable table = *compandingTable(scheme); // compandCovered: mulaw / alaw only
     levels = std::move(table.levels);
     thresholds = std::move(table.thresholds);
-    thresholds.resize(thresholds.size() <= 15 ? 15 : 255, std::numeric_limits<double>::infinity());
+    const std::size_t count = thresholds.size();
+    thresholds.resize(count <= 15 ? 15 : 256, std::numeric_limits<double>::infinity());
+    if (count > 15) {
+        std::vector<int> in(kBuckets, 0); // thresholds per bucket
+        for (std::size_t i = 0; i < count; ++i)
+            if (thresholds[i] <= 1.0)
+                ++in[static_cast<std::size_t>(bucketOf(thresholds[i]))];
+        below.assign(kBuckets, 0);
+        int sum = 0;
+        for (int b = 0; b < kBuckets; ++b) {
+            below[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(sum);
+            sum += in[static_cast<std::size_t>(b)];
+            perBucket = std::max(perBucket, in[static_cast<std::size_t>(b)]);
+        }
+    }
     lev16.fill(levels.back());
     std::copy_n(levels.begin(), std::min(levels.size(), lev16.size()), lev16.begin());
     for (std::size_t i = 0; i + 1 < levels.size(); ++i)

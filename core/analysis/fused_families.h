@@ -87,11 +87,22 @@ struct CompandFamily {
     };
     const Scheme& s;
     std::vector<float> levels;
-    // The thresholds padded with +inf to 15 (4 bits and fewer: counted) or to 255 (more: a
-    // binary search), and the levels to 16.
+    // The thresholds padded with +inf to 15 (4 bits and fewer: counted) or to 256 (more), and
+    // the levels to 16.
     std::vector<double> thresholds;
     std::array<float, 16> lev16{};
     float maxGap = 0; // the widest gap between neighbouring levels
+    // More than 4 bits: t's bucket of 2^16 over [-1, 1] gives the number of thresholds in the
+    // buckets below it, and at most `perBucket` compares the thresholds in its own.
+    static constexpr int kBuckets = 1 << 16;
+    std::vector<std::uint8_t> below; // per bucket
+    int perBucket = 0;
+    static int bucketOf(double t) {
+        double u = (t + 1.0) * (kBuckets / 2);
+        u = u < 0.0 ? 0.0 : u;
+        u = u > kBuckets - 1 ? kBuckets - 1 : u;
+        return static_cast<int>(u);
+    }
 
     explicit CompandFamily(const Scheme& scheme);
     Group group(float mn, float mx) const;
