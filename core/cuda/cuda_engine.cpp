@@ -21,13 +21,14 @@ Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
     f.q8Fam = plan.q8Fam;
     f.legacyFam = plan.legacyFam;
     f.kFam = plan.kFam;
-    f.fam = plan.family == DeviceFamily::Int  ? Fam::Int
-            : plan.family == DeviceFamily::Nf ? Fam::Nf
-            : plan.family == DeviceFamily::Fp ? Fam::Fp
-            : plan.family == DeviceFamily::Mx ? Fam::Mx
-            : plan.family == DeviceFamily::Q8_0 ? Fam::Q8_0
-            : plan.family == DeviceFamily::KQuant ? Fam::KQuant
-                                                : Fam::Legacy;
+    f.fam = plan.family == DeviceFamily::Int       ? Fam::Int
+            : plan.family == DeviceFamily::Nf      ? Fam::Nf
+            : plan.family == DeviceFamily::Compand ? Fam::Compand
+            : plan.family == DeviceFamily::Fp      ? Fam::Fp
+            : plan.family == DeviceFamily::Mx      ? Fam::Mx
+            : plan.family == DeviceFamily::Q8_0    ? Fam::Q8_0
+            : plan.family == DeviceFamily::KQuant  ? Fam::KQuant
+                                                   : Fam::Legacy;
     if (plan.family == DeviceFamily::Nf) {
         const std::size_t n = plan.levels.size();
         if (n > static_cast<std::size_t>(dev::kMaxLevels))
@@ -46,6 +47,24 @@ Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
         f.nfFam = plan.nfFam();
         f.nfFam.levels = lv;
         f.nfFam.midpoints = md;
+    }
+    if (plan.family == DeviceFamily::Compand) { // 255 thresholds and 256 levels at most
+        const std::size_t n = plan.thresholds.size();
+        const std::size_t bytes = dev::kMaxLevels * (sizeof(double) + sizeof(float));
+        if (auto e = tables_.reserve(bytes); e != cudaSuccess)
+            return cudaFailure(e, "allocation");
+        auto* th = tables_.as<double>();
+        auto* lv = reinterpret_cast<float*>(th + dev::kMaxLevels);
+        cudaError_t e = cudaMemcpyAsync(th, plan.thresholds.data(), n * sizeof(double),
+                                        cudaMemcpyHostToDevice, stream_);
+        if (e == cudaSuccess)
+            e = cudaMemcpyAsync(lv, plan.levels.data(), plan.levels.size() * sizeof(float),
+                                cudaMemcpyHostToDevice, stream_);
+        if (e != cudaSuccess)
+            return cudaFailure(e, "copy");
+        f.compandFam = plan.compandFam();
+        f.compandFam.thresholds = th;
+        f.compandFam.levels = lv;
     }
     return f;
 }
@@ -239,8 +258,7 @@ std::optional<Result<FusedResult>> CudaEngine::analyze(const Scheme& s, MatrixVi
                                 cap / rowBytes, static_cast<std::size_t>(w.rows)));
     if (src.chunkRows < 1)
         return Result<FusedResult>(makeError("not enough free device memory for one row"));
-    const std::size_t chunkBytes =
-        static_cast<std::size_t>(src.chunkRows * w.cols) * sizeof(float);
+    const std::size_t chunkBytes = static_cast<std::size_t>(src.chunkRows * w.cols) * sizeof(float);
     long long resident[2] = {-1, -1};
     int lastSlot = -1; // the slot the kernels launched since the last call read
     src.device = [&](long long c) -> Result<const void*> {
@@ -269,8 +287,8 @@ std::optional<Result<FusedResult>> CudaEngine::analyze(const Scheme& s, MatrixVi
                 e = cudaStreamWaitEvent(copyStream_, computeDone_[slot], 0);
             }
             if (e == cudaSuccess)
-                e = cudaMemcpyAsync(input_[slot].p, staging_[slot].p, bytes,
-                                    cudaMemcpyHostToDevice, copyStream_);
+                e = cudaMemcpyAsync(input_[slot].p, staging_[slot].p, bytes, cudaMemcpyHostToDevice,
+                                    copyStream_);
             if (e == cudaSuccess)
                 e = cudaEventRecord(copyDone_[slot], copyStream_);
             if (e == cudaSuccess)

@@ -311,6 +311,8 @@ cudaError_t launchGroups(const FamArgs& f, const GroupArgs& a, int pass, int smC
         return launchFam(f.intFam, a, pass, smCount, stream);
     case Fam::Nf:
         return launchFam(f.nfFam, a, pass, smCount, stream);
+    case Fam::Compand:
+        return launchFam(f.compandFam, a, pass, smCount, stream);
     case Fam::Fp:
         return launchFam(f.fpFam, a, pass, smCount, stream);
     case Fam::Mx:

@@ -55,7 +55,7 @@ struct GroupArgs {
     Totals* totals = nullptr;
 };
 
-enum class Fam { Int, Nf, Fp, Mx, Q8_0, Legacy, KQuant };
+enum class Fam { Int, Nf, Compand, Fp, Mx, Q8_0, Legacy, KQuant };
 
 struct FamArgs {
     Fam fam = Fam::Int;
@@ -63,7 +63,8 @@ struct FamArgs {
     dev::FpFam fpFam;
     dev::Q8Fam q8Fam;
     dev::LegacyFam legacyFam;
-    dev::NfFam nfFam; // levels and midpoints in device memory
+    dev::NfFam nfFam;           // levels and midpoints in device memory
+    dev::CompandFam compandFam; // thresholds and levels in device memory
     dev::MxFam mxFam;
     dev::KFam kFam;
 };

@@ -186,6 +186,41 @@ struct NfFam {
     }
 };
 
+// ---- mulaw / alaw through their threshold table (quant/companding_quant.h) -----------------
+
+// Per group the absmax a; t = clamp(x / a, -1, 1) in double, its code the number of thresholds
+// <= t (a binary search over the 2^bits - 1 ascending thresholds), the reconstruction
+// levels[code] * a; an all-zero group reconstructs as 0. No log or exp: the table holds them.
+struct CompandFam {
+    int bits = 4;
+    const double* thresholds; // 2^bits - 1
+    const float* levels;      // 2^bits
+
+    struct Group {
+        float a = 0;
+        float key = 0;
+    };
+
+    QS_HD Group group(float mn, float mx) const {
+        Group g;
+        const float am = absf(mn), bm = absf(mx);
+        g.a = am < bm ? bm : am;
+        g.key = g.a;
+        return g;
+    }
+    QS_HD float rec(const Group& g, float x, unsigned&) const {
+        if (!(g.a > 0.0f))
+            return 0.0f;
+        double t = static_cast<double>(x) / static_cast<double>(g.a);
+        t = t < -1.0 ? -1.0 : t;
+        t = t > 1.0 ? 1.0 : t;
+        int code = 0;
+        for (int step = 1 << (bits - 1); step > 0; step >>= 1)
+            code = t >= thresholds[code + step - 1] ? code + step : code;
+        return levels[code] * g.a;
+    }
+};
+
 // ---- element formats and microscaling (quant/float_formats.h, quant/mx_quant.h) -------------
 
 enum : unsigned { kSaturated = 1u, kNonZero = 2u, kNanBlock = 4u };
@@ -330,8 +365,8 @@ struct MxFam {
     ElementSpec elem;
     MxRule rule = MxRule::Floor;
     int emaxPow2 = 2;
-    int mantissaBits = 1; // Int8: 6
-    bool nv = false;      // nvfp4
+    int mantissaBits = 1;  // Int8: 6
+    bool nv = false;       // nvfp4
     float tensorScale = 0; // nvfp4: amax_tensor / 2688, set before the groups run
 
     struct Group {

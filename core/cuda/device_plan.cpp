@@ -1,5 +1,6 @@
 #include "cuda/device_plan.h"
 
+#include "quant/companding_quant.h"
 #include "quant/float_formats.h"
 #include "quant/float_quant.h"
 #include "quant/ggml_family.h"
@@ -26,6 +27,12 @@ bool nfCovered(const Scheme& s, std::int64_t cols) {
            s.clip == Clip::MinMax && s.rounding == Rounding::Nearest && s.extra.empty() &&
            s.granularity != Granularity::Block &&
            (s.granularity != Granularity::Group || (s.groupSize > 0 && cols % s.groupSize == 0));
+}
+
+bool compandCovered(const Scheme& s) {
+    return (s.family == "mulaw" || s.family == "alaw") && s.bits >= 2 && s.bits <= 8 &&
+           !s.doubleQuant && s.clip == Clip::MinMax && s.rounding == Rounding::Nearest &&
+           s.extra.empty();
 }
 
 bool fpCovered(const Scheme& s) {
@@ -72,7 +79,7 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
     DevicePlan p;
     p.rows = rows;
     p.cols = cols;
-    if (intCovered(s) || nfCovered(s, cols) || fpCovered(s)) {
+    if (intCovered(s) || nfCovered(s, cols) || compandCovered(s) || fpCovered(s)) {
         const GroupLayout layout = groupLayout(s, rows, cols);
         p.wholeTensor = layout.wholeTensor;
         p.groupCols = layout.wholeTensor ? cols : layout.groupCols;
@@ -114,6 +121,12 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
         p.midpoints = levelMidpoints(p.levels);
         const auto z = std::find(p.levels.begin(), p.levels.end(), 0.0f);
         p.zeroLevel = z != p.levels.end() ? *z : 0.0f;
+    } else if (compandCovered(s)) {
+        p.family = DeviceFamily::Compand;
+        auto table = compandingTable(s);
+        p.thresholds = std::move(table->thresholds);
+        p.levels = std::move(table->levels);
+        p.compandBits = s.bits;
     } else if (s.family == "q8_0") {
         p.family = DeviceFamily::Q8_0;
     } else if (s.family.starts_with("q4_") || s.family.starts_with("q5_")) {
@@ -171,6 +184,19 @@ void describeDeviceResult(const Scheme& s, const DevicePlan& plan, MatrixView w,
                             ? std::max(std::fabs(sum.tensorMin), std::fabs(sum.tensorMax))
                             : metric;
         describeNf(s, plan.rows * plan.cols, block, groups, plan.wholeTensor ? 0 : widest, a, out);
+        break;
+    }
+    case DeviceFamily::Compand: { // as quantizeCompanding: unit levels times the widest absmax
+        const float a = plan.wholeTensor
+                            ? std::max(std::fabs(sum.tensorMin), std::fabs(sum.tensorMax))
+                            : metric;
+        out.cost.elements = static_cast<std::uint64_t>(plan.rows * plan.cols);
+        out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(s.bits);
+        out.cost.scaleBits = static_cast<std::uint64_t>(groups) * 16;
+        for (float l : plan.levels)
+            out.levels.push_back(l * a);
+        out.levelsNote =
+            widestGroupNote(s, groupLayout(s, plan.rows, plan.cols), plan.wholeTensor ? 0 : widest);
         break;
     }
     case DeviceFamily::Fp: {

@@ -22,7 +22,7 @@
 
 namespace qs {
 
-enum class DeviceFamily { Int, Nf, Fp, Mx, Q8_0, Legacy, KQuant };
+enum class DeviceFamily { Int, Nf, Compand, Fp, Mx, Q8_0, Legacy, KQuant };
 
 struct DevicePlan {
     DeviceFamily family = DeviceFamily::Int;
@@ -33,12 +33,21 @@ struct DevicePlan {
     dev::MxFam mxFam;
     dev::KFam kFam;                       // q2_k, q4_k, q5_k, q6_k, iq4_nl: its blocks
     std::vector<float> levels, midpoints; // nf's tables (dev::NfFam points into them)
+    std::vector<double> thresholds;       // mulaw / alaw's, with `levels` (dev::CompandFam)
     float zeroLevel = 0;
     std::int64_t rows = 0, cols = 0;
     std::int64_t groupCols = 0, groupsPerRow = 0;
     bool wholeTensor = false; // one group: its parameters come from the tensor's min and max
     bool needsTensorStats() const { return wholeTensor || mxFam.nv; }
     std::int64_t groupCount() const { return rows * groupsPerRow; }
+    dev::CompandFam compandFam() const {
+        dev::CompandFam f;
+        f.bits = compandBits;
+        f.thresholds = thresholds.data();
+        f.levels = levels.data();
+        return f;
+    }
+    int compandBits = 0;
     dev::NfFam nfFam() const {
         dev::NfFam f;
         f.count = static_cast<int>(levels.size());

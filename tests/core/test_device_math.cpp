@@ -39,6 +39,7 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
             return e;
     }
     const dev::NfFam nf = plan.nfFam();
+    const dev::CompandFam compand = plan.compandFam();
     for (std::int64_t r = 0; r < plan.rows; ++r)
         for (std::int64_t g = 0; g < plan.groupsPerRow; ++g) {
             const std::int64_t c0 = g * plan.groupCols;
@@ -79,6 +80,9 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
                 break;
             case DeviceFamily::Nf:
                 run(nf, nf.group(mn, mx));
+                break;
+            case DeviceFamily::Compand:
+                run(compand, compand.group(mn, mx));
                 break;
             case DeviceFamily::Legacy:
                 run(plan.legacyFam,
@@ -260,6 +264,11 @@ void TestDeviceMath::matchesTheCpuQuantizers_data() {
                            "nf3:tensor",
                            "nf2:g32",
                            "nf8:g128",
+                           "mulaw4",
+                           "mulaw8:g64",
+                           "mulaw2:g32",
+                           "alaw4:g128",
+                           "alaw6:channel",
                            "mxfp4",
                            "mxfp6_e2m3",
                            "mxfp6_e3m2",
@@ -366,13 +375,15 @@ void TestDeviceMath::allZeroTensors() {
 }
 
 void TestDeviceMath::coversWhatItClaims() {
-    for (const char* spec : {"int4:g128:clip=mse", "int4:g128:round=stochastic", "nf4:g64:dq",
-                             "q3_k", "iq4_xs", "hqq4:g64", "mxfp4:round=stochastic",
-                             "fp8_e4m3:clip=mse", "kmeans3", "fp4:round=stochastic", "mulaw4:g64"})
+    for (const char* spec :
+         {"int4:g128:clip=mse", "int4:g128:round=stochastic", "nf4:g64:dq", "q3_k", "iq4_xs",
+          "hqq4:g64", "mxfp4:round=stochastic", "fp8_e4m3:clip=mse", "kmeans3",
+          "fp4:round=stochastic", "mulaw4:clip=mse", "log4:g64"})
         QVERIFY2(!devicePlanFor(parseScheme(spec), 64, 256), spec);
     QVERIFY(!devicePlanFor(parseScheme("nf4:g64"), 3, 172)); // blocks straddle rows
     QVERIFY(devicePlanFor(parseScheme("nf4:g64"), 3, 128));
     QVERIFY(!devicePlanFor(parseScheme("int4"), 0, 128));
+    QVERIFY(devicePlanFor(parseScheme("mulaw4:g64"), 3, 128)); // through its threshold table
 }
 
 QTEST_APPLESS_MAIN(TestDeviceMath)

@@ -31,13 +31,43 @@ template <class T> void same(Failures& f, const T& device, const T& cpu, const s
 } // namespace
 
 std::vector<ParityCase> parityCases() {
-    const char* specs[] = {"int4:g128", "int4:g128:sym", "int8:channel", "int3:tensor",
-                           "int2:g32:sym:range=full", "int5:g100", "nf4:g64", "nf4:channel",
-                           "nf2:tensor", "nf8:g128", "mxfp4", "mxfp6_e2m3", "mxfp6_e3m2",
-                           "mxfp8_e4m3", "mxfp8_e5m2", "mxint8", "nvfp4", "mxfp4:scale=rceil",
-                           "mxfp8_e4m3:scale=even", "fp4", "fp6_e2m3:g32", "fp8_e4m3",
-                           "fp8_e5m2:g64", "fp8_e4m3:tensor", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1",
-                           "q2_k", "q4_k", "q5_k", "q6_k", "iq4_nl"};
+    const char* specs[] = {"int4:g128",
+                           "int4:g128:sym",
+                           "int8:channel",
+                           "int3:tensor",
+                           "int2:g32:sym:range=full",
+                           "int5:g100",
+                           "nf4:g64",
+                           "nf4:channel",
+                           "nf2:tensor",
+                           "nf8:g128",
+                           "mxfp4",
+                           "mxfp6_e2m3",
+                           "mxfp6_e3m2",
+                           "mxfp8_e4m3",
+                           "mxfp8_e5m2",
+                           "mxint8",
+                           "nvfp4",
+                           "mxfp4:scale=rceil",
+                           "mxfp8_e4m3:scale=even",
+                           "fp4",
+                           "fp6_e2m3:g32",
+                           "fp8_e4m3",
+                           "fp8_e5m2:g64",
+                           "fp8_e4m3:tensor",
+                           "q8_0",
+                           "q4_0",
+                           "q4_1",
+                           "q5_0",
+                           "q5_1",
+                           "q2_k",
+                           "q4_k",
+                           "q5_k",
+                           "q6_k",
+                           "iq4_nl",
+                           "mulaw4",
+                           "mulaw8:g64",
+                           "alaw4:g128"};
     std::vector<ParityCase> out;
     for (const char* s : specs)
         for (auto [r, c] : {std::pair{96, 512}, {33, 1000}, {5, 16384}, {1, 7}})
@@ -111,7 +141,8 @@ Failures checkParity(DeviceEngine& engine, const std::string& spec, const std::v
     }
     const QuantOutput& o = (*dev)->output;
     same(f, o.levels, cpu->levels, "levels");
-    same(f, o.levelsNote, cpu->levelsNote, "levels note (" + o.levelsNote + " vs " + cpu->levelsNote + ")");
+    same(f, o.levelsNote, cpu->levelsNote,
+         "levels note (" + o.levelsNote + " vs " + cpu->levelsNote + ")");
     same(f, o.cost.bytes(), cpu->cost.bytes(), "cost");
     if (o.diagnostics.size() != cpu->diagnostics.size())
         f.push_back("diagnostics count differs");
@@ -125,7 +156,8 @@ Failures checkParity(DeviceEngine& engine, const std::string& spec, const std::v
 }
 
 Failures checkParity(DeviceEngine& engine, const ParityCase& c) {
-    return checkParity(engine, c.spec, testWeights(c.rows, c.cols, static_cast<unsigned>(c.rows * 7 + c.cols)),
+    return checkParity(engine, c.spec,
+                       testWeights(c.rows, c.cols, static_cast<unsigned>(c.rows * 7 + c.cols)),
                        c.rows, c.cols);
 }
 
