@@ -64,6 +64,12 @@ QS_HD float absf(float v) {
     return asFloat(asBits(v) & 0x7FFFFFFFu);
 }
 
+// std::max(|mn|, |mx|): a group's absmax from its min and max.
+QS_HD float absMaxOf(float mn, float mx) {
+    const float am = absf(mn), bm = absf(mx);
+    return am < bm ? bm : am;
+}
+
 QS_HD float copySign(float mag, float sign) {
     return asFloat((asBits(mag) & 0x7FFFFFFFu) | (asBits(sign) & 0x80000000u));
 }
@@ -123,8 +129,7 @@ struct IntFam {
     QS_HD Group group(float mn, float mx) const {
         Group g;
         if (symmetric) {
-            const float am = absf(mn), bm = absf(mx);
-            const float absmax = am < bm ? bm : am; // std::max(|mn|, |mx|)
+            const float absmax = absMaxOf(mn, mx);
             const float denom = fullRange ? static_cast<float>((1 << bits) - 1) / 2.0f
                                           : static_cast<float>((1 << (bits - 1)) - 1);
             const float scale = absmax / denom;
@@ -167,8 +172,7 @@ struct NfFam {
 
     QS_HD Group group(float mn, float mx) const {
         Group g;
-        const float am = absf(mn), bm = absf(mx);
-        g.a = am < bm ? bm : am;
+        g.a = absMaxOf(mn, mx);
         g.inv = g.a > 0.0f ? 1.0f / g.a : 0.0f;
         g.key = g.a;
         return g;
@@ -203,8 +207,7 @@ struct CompandFam {
 
     QS_HD Group group(float mn, float mx) const {
         Group g;
-        const float am = absf(mn), bm = absf(mx);
-        g.a = am < bm ? bm : am;
+        g.a = absMaxOf(mn, mx);
         g.key = g.a;
         return g;
     }
@@ -260,8 +263,7 @@ struct FpFam {
 
     QS_HD Group group(float mn, float mx) const {
         Group g;
-        const float am = absf(mn), bm = absf(mx);
-        g.scale = (am < bm ? bm : am) / elem.maxNormal;
+        g.scale = absMaxOf(mn, mx) / elem.maxNormal;
         g.key = g.scale;
         return g;
     }
@@ -285,8 +287,7 @@ struct Q8Fam {
 
     QS_HD Group group(float mn, float mx) const {
         Group g;
-        const float am = absf(mn), bm = absf(mx);
-        const float d = (am < bm ? bm : am) / 127.0f;
+        const float d = absMaxOf(mn, mx) / 127.0f;
         g.id = d != 0.0f ? 1.0f / d : 0.0f;
         g.dh = f16ToFloat(floatToHalf(d));
         g.key = absf(g.dh);
@@ -401,8 +402,7 @@ struct MxFam {
 
     QS_HD Group group(float mn, float mx) const {
         Group g;
-        const float am = absf(mn), bm = absf(mx);
-        const float amax = am < bm ? bm : am;
+        const float amax = absMaxOf(mn, mx);
         if (nv) {
             const float scaled = (amax / 6.0f) / tensorScale;
             const ElementSpec e4m3{3, 7, false, 448.0f};
