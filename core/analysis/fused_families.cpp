@@ -326,21 +326,12 @@ void CompandFamily::reconstruct(const Group* g, const float* x, std::int64_t n,
 }
 
 StorageCost CompandFamily::cost(std::int64_t rows, std::int64_t cols) const {
-    const GroupLayout layout = groupLayout(s, rows, cols);
-    StorageCost c;
-    c.elements = static_cast<std::uint64_t>(rows * cols);
-    c.payloadBits = c.elements * static_cast<std::uint64_t>(s.bits);
-    const auto groups =
-        static_cast<std::uint64_t>(layout.wholeTensor ? 1 : layout.groupCount(rows));
-    c.scaleBits = c.elements ? groups * 16 : 0;
-    return c;
+    return compandingStorageCost(s, rows, cols);
 }
 
 void CompandFamily::describe(const Group& widest, std::size_t index, std::size_t, std::int64_t rows,
                              std::int64_t cols, QuantOutput& out) const {
-    for (float l : levels)
-        out.levels.push_back(l * widest.a);
-    out.levelsNote = widestGroupNote(s, groupLayout(s, rows, cols), index);
+    setCompandingLevels(s, rows, cols, index, widest.a, out);
 }
 
 } // namespace qs::fused

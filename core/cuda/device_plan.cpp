@@ -190,13 +190,8 @@ void describeDeviceResult(const Scheme& s, const DevicePlan& plan, MatrixView w,
         const float a = plan.wholeTensor
                             ? std::max(std::fabs(sum.tensorMin), std::fabs(sum.tensorMax))
                             : metric;
-        out.cost.elements = static_cast<std::uint64_t>(plan.rows * plan.cols);
-        out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(s.bits);
-        out.cost.scaleBits = static_cast<std::uint64_t>(groups) * 16;
-        for (float l : plan.levels)
-            out.levels.push_back(l * a);
-        out.levelsNote =
-            widestGroupNote(s, groupLayout(s, plan.rows, plan.cols), plan.wholeTensor ? 0 : widest);
+        out.cost = compandingStorageCost(s, plan.rows, plan.cols);
+        setCompandingLevels(s, plan.rows, plan.cols, plan.wholeTensor ? 0 : widest, a, out);
         break;
     }
     case DeviceFamily::Fp: {

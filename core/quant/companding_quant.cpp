@@ -158,15 +158,10 @@ Result<QuantOutput> quantizeCompanding(const Scheme& s, MatrixView m, const Prog
         return g.error();
     QuantOutput out;
     out.reconstruction = std::move(g->reconstruction);
-    const auto groups = static_cast<std::uint64_t>(m.size() ? g->scales.size() : 0);
-    out.cost.elements = m.size();
-    out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(s.bits);
-    out.cost.scaleBits = groups * 16;
+    out.cost = compandingStorageCost(s, m.rows, m.cols);
     if (!g->scales.empty()) {
         const std::size_t w = g->widestGroup();
-        for (float l : c.unitLevels())
-            out.levels.push_back(l * g->scales[w]);
-        out.levelsNote = widestGroupNote(s, g->layout, w);
+        setCompandingLevels(s, m.rows, m.cols, w, g->scales[w], out);
     }
     addNonFiniteDiagnostic(out.diagnostics, g->nonFinite);
     return out;
@@ -174,6 +169,25 @@ Result<QuantOutput> quantizeCompanding(const Scheme& s, MatrixView m, const Prog
 
 std::vector<float> compandingUnitLevels(const Scheme& s) {
     return Companding(s).unitLevels();
+}
+
+StorageCost compandingStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols) {
+    const GroupLayout layout = groupLayout(s, rows, cols);
+    StorageCost c;
+    c.elements = static_cast<std::uint64_t>(rows * cols);
+    c.payloadBits = c.elements * static_cast<std::uint64_t>(s.bits);
+    const auto groups =
+        static_cast<std::uint64_t>(layout.wholeTensor ? 1 : layout.groupCount(rows));
+    c.scaleBits = c.elements ? groups * 16 : 0; // an fp16 scale per group
+    return c;
+}
+
+void setCompandingLevels(const Scheme& s, std::int64_t rows, std::int64_t cols, std::size_t widest,
+                         float absmax, QuantOutput& out) {
+    out.levels.clear();
+    for (float l : compandingUnitLevels(s))
+        out.levels.push_back(l * absmax);
+    out.levelsNote = widestGroupNote(s, groupLayout(s, rows, cols), widest);
 }
 
 } // namespace qs

@@ -30,6 +30,12 @@ namespace qs {
 
 Result<QuantOutput> quantizeCompanding(const Scheme& s, MatrixView m, const ProgressFn& progress);
 std::vector<float> compandingUnitLevels(const Scheme& s);
+// What quantizeCompanding reports of a rows x cols tensor: its storage cost, and the levels of
+// its widest group (group `widest`, absmax `absmax`) with their note. The fused and device
+// paths report the same through these.
+StorageCost compandingStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols);
+void setCompandingLevels(const Scheme& s, std::int64_t rows, std::int64_t cols, std::size_t widest,
+                         float absmax, QuantOutput& out);
 
 // mulaw / alaw as a table, for loops without the law's log and exp per value: the code of
 // t = clamp(x / absmax, -1, 1) (in double, as quantizeCompanding forms it) is the number of
