@@ -6,6 +6,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -33,20 +34,27 @@ Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
         const std::size_t n = plan.levels.size();
         if (n > static_cast<std::size_t>(dev::kMaxLevels))
             return makeError("codebook too large for the device kernels");
-        if (auto e = tables_.reserve(2 * dev::kMaxLevels * sizeof(float)); e != cudaSuccess)
+        if (auto e = tables_.reserve((dev::kMaxLevels + dev::kNfMidpoints) * sizeof(float) +
+                                     dev::kNfBuckets);
+            e != cudaSuccess)
             return cudaFailure(e, "allocation");
         float* lv = tables_.as<float>();
         float* md = lv + dev::kMaxLevels;
+        auto* bk = reinterpret_cast<unsigned char*>(md + dev::kNfMidpoints);
         cudaError_t e = cudaMemcpyAsync(lv, plan.levels.data(), n * sizeof(float),
                                         cudaMemcpyHostToDevice, stream_);
-        if (e == cudaSuccess && n > 1)
-            e = cudaMemcpyAsync(md, plan.midpoints.data(), (n - 1) * sizeof(float),
+        if (e == cudaSuccess) // with its +inf padding
+            e = cudaMemcpyAsync(md, plan.nfMidpoints.data(), (n + 1) * sizeof(float),
                                 cudaMemcpyHostToDevice, stream_);
+        if (e == cudaSuccess)
+            e = cudaMemcpyAsync(bk, plan.nfBuckets.data(), dev::kNfBuckets, cudaMemcpyHostToDevice,
+                                stream_);
         if (e != cudaSuccess)
             return cudaFailure(e, "copy");
         f.nfFam = plan.nfFam();
         f.nfFam.levels = lv;
         f.nfFam.midpoints = md;
+        f.nfFam.buckets = bk;
     }
     if (plan.family == DeviceFamily::Compand) { // 255 thresholds and 256 levels at most
         const std::size_t n = plan.thresholds.size();
@@ -70,16 +78,25 @@ Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
 }
 
 cudaError_t CudaEngine::resetTotals(bool forStats) {
-    Totals t{};
-    t.tminKey = forStats ? 0xFFFFFFFFu : 0u;
-    t.tmaxKey = 0;
-    return cudaMemcpyAsync(totals_.p, &t, sizeof t, cudaMemcpyHostToDevice, stream_);
+    return launchResetTotals(totals_.as<Totals>(), forStats, stream_);
 }
 
-Result<Totals> CudaEngine::readTotals() {
-    Totals t{};
-    if (const cudaError_t e = copyToHost(&t, totals_.p, sizeof t); e != cudaSuccess)
+// The totals and, when `histBytes`, the histogram after them in `readBack_` (pinned: the copies
+// are plain DMA), with one wait for everything before.
+Result<Totals> CudaEngine::readTotals(std::size_t histBytes) {
+    if (auto e = readBack_.reserve(sizeof(Totals) + histBytes); e != cudaSuccess)
+        return cudaFailure(e, "allocation");
+    cudaError_t e =
+        cudaMemcpyAsync(readBack_.p, totals_.p, sizeof(Totals), cudaMemcpyDeviceToHost, stream_);
+    if (e == cudaSuccess && histBytes)
+        e = cudaMemcpyAsync(readBack_.as<char>() + sizeof(Totals), hist_.p, histBytes,
+                            cudaMemcpyDeviceToHost, stream_);
+    if (e == cudaSuccess)
+        e = cudaStreamSynchronize(stream_);
+    if (e != cudaSuccess)
         return cudaFailure(e, "kernel");
+    Totals t;
+    std::memcpy(&t, readBack_.p, sizeof t);
     return t;
 }
 
@@ -169,32 +186,13 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
         if (!step(c))
             return cancelledError();
     }
-    auto t = readTotals();
-    if (!t)
-        return t.error();
-    if (t->nonFinite)
-        return Out{};
     ++done;
-    double maxErr = 0;
-    std::memcpy(&maxErr, &t->maxAbsBits, sizeof maxErr);
-    out.error.count = static_cast<std::uint64_t>(src.rows * src.cols);
-    out.error.sumSqErr = t->se;
-    out.error.sumSqRef = t->sr;
-    out.error.sumSqRec = t->sq;
-    out.error.dot = t->dot;
-    out.error.maxAbsErr = maxErr;
-    sum.widestKey = t->widestKey;
-    sum.saturated = static_cast<std::int64_t>(t->saturated);
-    sum.flushed = static_cast<std::int64_t>(t->flushed);
-    sum.nanBlocks = static_cast<std::int64_t>(t->nanBlocks);
-
+    // Pass 1 right behind pass 0 on the stream: the kernels read the range from the totals.
+    const std::size_t histBytes =
+        bins > 0 ? static_cast<std::size_t>(bins) * sizeof(unsigned long long) : 0;
     if (bins > 0) {
-        const double m = maxErr > 0 ? maxErr : 1e-12;
         a.bins = bins;
-        a.m = m;
-        a.perUnit = static_cast<double>(bins) / (m - -m);
         a.rec = nullptr;
-        const std::size_t histBytes = static_cast<std::size_t>(bins) * sizeof(unsigned long long);
         if (auto e = hist_.reserve(histBytes); e != cudaSuccess)
             return cudaFailure(e, "allocation");
         a.hist = hist_.as<unsigned long long>();
@@ -212,12 +210,31 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
             if (!step(chunks - 1 - c))
                 return cancelledError();
         }
+    }
+    auto t = readTotals(histBytes);
+    if (!t)
+        return t.error();
+    if (t->nonFinite || !std::isfinite(t->sr)) // NaN/Inf: see kernel_common.cuh sawNonFinite
+        return Out{};
+    double maxErr = 0;
+    std::memcpy(&maxErr, &t->maxAbsBits, sizeof maxErr);
+    out.error.count = static_cast<std::uint64_t>(src.rows * src.cols);
+    out.error.sumSqErr = t->se;
+    out.error.sumSqRef = t->sr;
+    out.error.sumSqRec = t->sq;
+    out.error.dot = t->dot;
+    out.error.maxAbsErr = maxErr;
+    sum.widestKey = t->widestKey;
+    sum.saturated = static_cast<std::int64_t>(t->saturated);
+    sum.flushed = static_cast<std::int64_t>(t->flushed);
+    sum.nanBlocks = static_cast<std::int64_t>(t->nanBlocks);
+    if (bins > 0) { // the range the kernels used (kernel_common.cuh binRange)
+        const double m = maxErr > 0 ? maxErr : 1e-12;
         Histogram h;
         h.lo = -m;
         h.hi = m;
         h.counts.assign(static_cast<std::size_t>(bins), 0);
-        if (const cudaError_t e = copyToHost(h.counts.data(), a.hist, histBytes); e != cudaSuccess)
-            return cudaFailure(e, "kernel");
+        std::memcpy(h.counts.data(), readBack_.as<char>() + sizeof(Totals), histBytes);
         out.histogram = std::move(h);
     }
     return Out{std::move(out)};

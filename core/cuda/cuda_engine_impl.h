@@ -112,7 +112,7 @@ private:
     // Stats (where the plan needs them), pass 0, pass 1: nullopt when the tensor holds NaN/Inf.
     Result<std::optional<DeviceRun>> run(DevicePlan plan, Source& src, int bins, float* hostRec,
                                          const ProgressFn& progress);
-    Result<Totals> readTotals();
+    Result<Totals> readTotals(std::size_t histBytes = 0);
     // Device -> host on the analysis stream, waiting for it (and for everything before it).
     cudaError_t copyToHost(void* dst, const void* src, std::size_t bytes) {
         const cudaError_t e = cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_);
@@ -127,7 +127,7 @@ private:
     cudaStream_t stream_ = nullptr, copyStream_ = nullptr;
     cudaEvent_t copyDone_[2] = {nullptr, nullptr}, computeDone_[2] = {nullptr, nullptr};
     DeviceBuffer totals_, hist_, tables_, input_[2], rec_[2], copy_;
-    PinnedBuffer staging_[2];
+    PinnedBuffer staging_[2], readBack_;
 };
 
 } // namespace qs::cuda::detail

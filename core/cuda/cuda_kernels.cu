@@ -6,64 +6,111 @@
 namespace qs::cuda {
 namespace {
 
-constexpr int kMaxRegs = 16; // elements a lane keeps in registers between the two loops
-constexpr int kTableFloats = 2 * dev::kMaxLevels;
+// Elements a lane keeps in registers between reading a group and reconstructing it: a group
+// gets the fewest lanes that hold it in this many (int4:g128 in bf16: 4 lanes of 32), so each
+// lane's share of a group's set-up (its min/max reduction, its parameters) is small.
+constexpr int kMaxRegs = 32;
+// nf's levels, padded midpoints and bucket table in shared memory, ahead of the histogram.
+constexpr int kTableFloats = dev::kMaxLevels + dev::kNfMidpoints + dev::kNfBuckets / 4;
 
 struct Layout {
-    int lanes;     // lanes per group (a power of two, 1..32)
-    bool inRegs;   // a lane's share of a group fits kMaxRegs
-    bool histShared, histPerWarp;
+    int lanes;   // lanes per group (a power of two, 1..32)
+    bool inRegs; // a lane's share of a group fits kMaxRegs
+    HistMode hist;
 };
 
-template <class F, class In, int P>
-__global__ void __launch_bounds__(kThreads)
-    groupKernel(F fam, GroupArgs a, Layout lay, int pass) {
+// Pass 0's end of a group: the lanes' flags combined; the group's lead lane notes its widest
+// key and MX's block counts (saturated, flushed, NaN).
+template <class F, class G>
+__device__ __forceinline__ void
+finishGroup(const F&, const G& p, unsigned flags, bool lead, int lanes, float mn, float mx,
+            long long index, unsigned long long& key, unsigned long long& sat,
+            unsigned long long& flushed, unsigned long long& nanBlocks) {
+    for (int off = lanes / 2; off > 0; off /= 2)
+        flags |= __shfl_xor_sync(0xFFFFFFFFu, flags, off);
+    if (!lead)
+        return;
+    if (p.key == p.key) {
+        const unsigned long long k = dev::widestKey(p.key, static_cast<std::uint32_t>(index));
+        key = k > key ? k : key;
+    }
+    if constexpr (std::is_same_v<F, dev::MxFam>) {
+        const float amax = fmaxf(fabsf(mn), fabsf(mx));
+        if (flags & dev::kNanBlock) {
+            ++nanBlocks;
+        } else {
+            sat += (flags & dev::kSaturated) ? 1 : 0;
+            flushed += !(flags & dev::kNonZero) && amax > 0.0f ? 1 : 0;
+        }
+    }
+}
+
+// Pass 0 (Bin false): sums, flags, widest group, the reconstruction when asked. Pass 1 (Bin
+// true): the same reconstruction binned over the range pass 0 found, read on the device.
+// Every group is a whole number of packs (launchFam picks P so). The common case (the group in
+// registers, no reconstruction kept, a divisor divRn takes) runs unrolled without a branch per
+// element; the rest re-reads the group in a plain loop.
+template <class F, class In, int P, bool Bin>
+__global__ void __launch_bounds__(kThreads, Bin ? 3 : 2)
+    groupKernel(F fam, GroupArgs a, Layout lay) {
     extern __shared__ float smem[];
     if constexpr (std::is_same_v<F, dev::NfFam>) { // the codebook in shared memory
         float* lv = smem;
         float* md = smem + dev::kMaxLevels;
+        auto* bk = reinterpret_cast<unsigned char*>(md + dev::kNfMidpoints);
         for (int i = threadIdx.x; i < fam.count; i += kThreads)
             lv[i] = fam.levels[i];
-        for (int i = threadIdx.x; i + 1 < fam.count; i += kThreads)
+        for (int i = threadIdx.x; i < fam.count + 1; i += kThreads)
             md[i] = fam.midpoints[i];
+        for (int i = threadIdx.x; i < dev::kNfBuckets; i += kThreads)
+            bk[i] = fam.buckets[i];
         fam.levels = lv;
         fam.midpoints = md;
+        fam.buckets = bk;
     }
-    unsigned int* hist = reinterpret_cast<unsigned int*>(smem + kTableFloats);
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    const bool binning = pass == 1;
-    if (binning && lay.histShared)
-        for (int i = threadIdx.x; i < a.bins * (lay.histPerWarp ? kWarps : 1); i += kThreads)
-            hist[i] = 0;
+    BinRange range;
+    BlockHist bins;
+    if constexpr (Bin) {
+        if (sawNonFinite(a.totals)) // the host declines the tensor; nothing to count
+            return;
+        range = binRange(a.totals, a.bins);
+        bins = startBlockHist(reinterpret_cast<unsigned int*>(smem + kTableFloats), lay.hist,
+                              a.bins, a.hist);
+    }
     __syncthreads();
-    unsigned int* myHist = hist + (lay.histPerWarp ? warp * a.bins : 0);
 
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
     const int lanes = lay.lanes, li = lane % lanes, sub = lane / lanes;
     const int groupsPerWarp = 32 / lanes;
     const long long groups = a.rows * a.groupsPerRow;
     const long long warpStride = static_cast<long long>(gridDim.x) * kWarps * groupsPerWarp;
     const In* x0 = static_cast<const In*>(a.x);
+    const bool keepRec = !Bin && a.rec != nullptr;
+    // This lane's group gi as (row r, group g in the row), advanced by warpStride without a
+    // division per step.
+    const long long first = (static_cast<long long>(blockIdx.x) * kWarps + warp) * groupsPerWarp;
+    long long gi = first + sub, r = gi / a.groupsPerRow, g = gi % a.groupsPerRow;
+    const long long strideRows = warpStride / a.groupsPerRow;
+    const long long strideGroups = warpStride % a.groupsPerRow;
 
     ThreadSums sums;
     unsigned long long sat = 0, flushed = 0, nanBlocks = 0, key = 0;
 
-    for (long long base = (static_cast<long long>(blockIdx.x) * kWarps + warp) * groupsPerWarp;
-         base < groups; base += warpStride) {
-        const long long gi = base + sub;
+    for (long long base = first; base < groups; base += warpStride) {
         const bool active = gi < groups;
-        long long r = 0, c0 = 0;
-        int n = 0;
-        if (active) {
-            r = gi / a.groupsPerRow;
-            c0 = (gi % a.groupsPerRow) * a.groupCols;
-            n = static_cast<int>(a.cols - c0 < a.groupCols ? a.cols - c0 : a.groupCols);
-        }
+        const long long c0 = g * a.groupCols;
+        const int n =
+            active ? static_cast<int>(a.cols - c0 < a.groupCols ? a.cols - c0 : a.groupCols) : 0;
         const In* xg = x0 + r * a.cols + c0;
-        const int packs = (n + P - 1) / P;
+        const int packs = n / P;
 
-        // The group's min and max (and whether it holds NaN/Inf: x - x is then NaN).
+        // The group's min and max (NaN/Inf shows in pass 0's sum of x^2: sawNonFinite).
         float v[kMaxRegs];
-        float mn = __int_as_float(0x7F800000), mx = -mn, z = 0.0f;
+        float mn = __int_as_float(0x7F800000), mx = -mn;
+        auto extend = [&](float t) {
+            mn = fminf(mn, t);
+            mx = fmaxf(mx, t);
+        };
         if (lay.inRegs) {
 #pragma unroll
             for (int k = 0; k < kMaxRegs / P; ++k) {
@@ -71,12 +118,8 @@ __global__ void __launch_bounds__(kThreads)
                 if (pk < packs) {
                     loadPack<In, P>(xg + pk * P, v + k * P);
 #pragma unroll
-                    for (int j = 0; j < P; ++j) {
-                        const float t = v[k * P + j];
-                        mn = fminf(mn, t);
-                        mx = fmaxf(mx, t);
-                        z += t - t;
-                    }
+                    for (int j = 0; j < P; ++j)
+                        extend(v[k * P + j]);
                 }
             }
         } else {
@@ -84,67 +127,61 @@ __global__ void __launch_bounds__(kThreads)
                 float t[P];
                 loadPack<In, P>(xg + pk * P, t);
 #pragma unroll
-                for (int j = 0; j < P; ++j) {
-                    mn = fminf(mn, t[j]);
-                    mx = fmaxf(mx, t[j]);
-                    z += t[j] - t[j];
-                }
+                for (int j = 0; j < P; ++j)
+                    extend(t[j]);
             }
         }
         for (int off = lanes / 2; off > 0; off /= 2) {
             mn = fminf(mn, __shfl_xor_sync(0xFFFFFFFFu, mn, off));
             mx = fmaxf(mx, __shfl_xor_sync(0xFFFFFFFFu, mx, off));
-            z += __shfl_xor_sync(0xFFFFFFFFu, z, off);
         }
-        if (active && li == 0 && !(z == 0.0f))
-            atomicOr(&a.totals->nonFinite, 1);
         if (a.wholeTensor) {
             mn = a.tmin;
             mx = a.tmax;
         }
         // f(value, index in the group) for this lane's elements of the group, in order: from
-        // registers, or read again when the group is too long to keep.
-        auto visit = [&](auto&& f) {
-            if (lay.inRegs) {
+        // registers (unrolled), or read again.
+        auto visitRegs = [&](auto&& f) {
 #pragma unroll
-                for (int k = 0; k < kMaxRegs / P; ++k) {
-                    const int pk = k * lanes + li;
-                    if (pk < packs) {
-#pragma unroll
-                        for (int j = 0; j < P; ++j)
-                            if (pk * P + j < n)
-                                f(v[k * P + j], pk * P + j);
-                    }
-                }
-            } else {
-                for (int pk = li; pk < packs; pk += lanes) {
-                    float t[P];
-                    loadPack<In, P>(xg + pk * P, t);
+            for (int k = 0; k < kMaxRegs / P; ++k) {
+                const int pk = k * lanes + li;
+                if (pk < packs) {
 #pragma unroll
                     for (int j = 0; j < P; ++j)
-                        if (pk * P + j < n)
-                            f(t[j], pk * P + j);
+                        f(v[k * P + j], pk * P + j);
                 }
+            }
+        };
+        auto visitMemory = [&](auto&& f) {
+            for (int pk = li; pk < packs; pk += lanes) {
+                float t[P];
+                loadPack<In, P>(xg + pk * P, t);
+#pragma unroll
+                for (int j = 0; j < P; ++j)
+                    f(t[j], pk * P + j);
             }
         };
         // q4_0/q5_0 scale by the group's first element of largest magnitude.
         float signedMax = 0.0f;
         if constexpr (std::is_same_v<F, dev::LegacyFam>) {
             const float amax = fmaxf(fabsf(mn), fabsf(mx));
-            int first = 0x7FFFFFFF;
+            int firstIdx = 0x7FFFFFFF;
             float value = 0.0f;
             auto consider = [&](float t, int idx) {
-                if (fabsf(t) == amax && idx < first) {
-                    first = idx;
+                if (fabsf(t) == amax && idx < firstIdx) {
+                    firstIdx = idx;
                     value = t;
                 }
             };
-            visit(consider);
+            if (lay.inRegs)
+                visitRegs(consider);
+            else
+                visitMemory(consider);
             for (int off = lanes / 2; off > 0; off /= 2) {
-                const int otherFirst = __shfl_xor_sync(0xFFFFFFFFu, first, off);
+                const int otherFirst = __shfl_xor_sync(0xFFFFFFFFu, firstIdx, off);
                 const float otherValue = __shfl_xor_sync(0xFFFFFFFFu, value, off);
-                if (otherFirst < first) {
-                    first = otherFirst;
+                if (otherFirst < firstIdx) {
+                    firstIdx = otherFirst;
                     value = otherValue;
                 }
             }
@@ -158,50 +195,74 @@ __global__ void __launch_bounds__(kThreads)
         }();
 
         unsigned flags = 0;
-        unsigned int* sharedHist = lay.histShared ? myHist : nullptr;
-        auto each = [&](float xv, long long col) {
-            const float rv = fam.rec(p, xv, flags);
-            addOrBin(a, binning, sharedHist, xv, rv, sums);
-            if (!binning && a.rec)
-                a.rec[r * a.cols + col] = rv;
-        };
-        visit([&](float xv, int k) { each(xv, c0 + k); });
-        if (binning)
-            continue;
-        for (int off = lanes / 2; off > 0; off /= 2)
-            flags |= __shfl_xor_sync(0xFFFFFFFFu, flags, off);
-        if (active && li == 0) {
-            if (p.key == p.key) {
-                const long long index = std::is_same_v<F, dev::MxFam>
-                                            ? a.rowOffset + r
-                                            : a.rowOffset * a.groupsPerRow + gi;
-                const unsigned long long k =
-                    dev::widestKey(p.key, static_cast<std::uint32_t>(index));
-                key = k > key ? k : key;
-            }
-            if constexpr (std::is_same_v<F, dev::MxFam>) {
-                const float amax = fmaxf(fabsf(mn), fabsf(mx));
-                if (flags & dev::kNanBlock) {
-                    ++nanBlocks;
-                } else {
-                    sat += (flags & dev::kSaturated) ? 1 : 0;
-                    flushed += !(flags & dev::kNonZero) && amax > 0.0f ? 1 : 0;
+        if (lay.inRegs && !keepRec && !dev::dividesOf(fam, p) && (!Bin || bins.shared)) {
+            if constexpr (Bin) {
+                // Values near a bin edge are noted (bit k * P + j) and placed exactly afterwards,
+                // so the unrolled loop has no branch.
+                unsigned exact = 0;
+#pragma unroll
+                for (int k = 0; k < kMaxRegs / P; ++k) {
+                    const int pk = k * lanes + li;
+                    if (pk < packs) {
+#pragma unroll
+                        for (int j = 0; j < P; ++j) {
+                            const float xv = v[k * P + j];
+                            const float rv = dev::deviceRecAs<false>(fam, p, xv, flags);
+                            int bin;
+                            if (fastBin(xv, rv, range, bin))
+                                bins.countShared(bin);
+                            else
+                                exact |= 1u << (k * P + j);
+                        }
+                    }
                 }
+                while (exact) {
+                    const int bit = __ffs(exact) - 1;
+                    exact &= exact - 1;
+                    const float xv = loadOne(xg + ((bit / P) * lanes + li) * P + bit % P);
+                    const float rv = dev::deviceRecAs<false>(fam, p, xv, flags);
+                    bins.countShared(binOfExact(xv, rv, range));
+                }
+            } else {
+                visitRegs([&](float xv, int) {
+                    addSums(sums, xv, dev::deviceRecAs<false>(fam, p, xv, flags));
+                });
             }
+        } else {
+            visitMemory([&](float xv, int k) {
+                const float rv = dev::deviceRec(fam, p, xv, flags);
+                if constexpr (Bin) {
+                    bins.count(binOf(xv, rv, range));
+                } else {
+                    addSums(sums, xv, rv);
+                    if (keepRec)
+                        a.rec[r * a.cols + c0 + k] = rv;
+                }
+            });
+        }
+        if constexpr (!Bin)
+            finishGroup(fam, p, flags, active && li == 0, lanes, mn, mx,
+                        std::is_same_v<F, dev::MxFam> ? a.rowOffset + r
+                                                      : a.rowOffset * a.groupsPerRow + gi,
+                        key, sat, flushed, nanBlocks);
+        gi += warpStride;
+        g += strideGroups;
+        r += strideRows;
+        if (g >= a.groupsPerRow) {
+            g -= a.groupsPerRow;
+            ++r;
         }
     }
 
-    if (binning) {
-        if (lay.histShared)
-            flushBlockHist(hist, a.bins, lay.histPerWarp ? kWarps : 1, a.hist);
-        return;
-    }
-    addBlockTotals(a.totals, sums, key, sat, flushed, nanBlocks);
+    if constexpr (Bin)
+        flushBlockHist(reinterpret_cast<const unsigned int*>(smem + kTableFloats), lay.hist, a.bins,
+                       a.hist);
+    else
+        addBlockTotals(a.totals, sums, key, sat, flushed, nanBlocks);
 }
 
 template <class In>
-__global__ void __launch_bounds__(kThreads)
-    statsKernel(const In* x, long long n, Totals* totals) {
+__global__ void __launch_bounds__(kThreads) statsKernel(const In* x, long long n, Totals* totals) {
     __shared__ unsigned int lo[kWarps], hi[kWarps];
     __shared__ int bad[kWarps];
     float mn = __int_as_float(0x7F800000), mx = -mn, z = 0.0f;
@@ -244,20 +305,19 @@ cudaError_t launchTyped(const F& fam, const GroupArgs& a, int pass, int smCount,
                         cudaStream_t stream) {
     Layout lay;
     const long long packsPerGroup = (a.groupCols + P - 1) / P;
-    lay.lanes = 1;
-    while (lay.lanes < 32 && lay.lanes < packsPerGroup)
+    lay.lanes = 1; // the fewest lanes (a power of two) that hold the group in kMaxRegs each
+    while (lay.lanes < 32 && (packsPerGroup + lay.lanes - 1) / lay.lanes * P > kMaxRegs)
         lay.lanes *= 2;
     lay.inRegs = (packsPerGroup + lay.lanes - 1) / lay.lanes * P <= kMaxRegs;
-    const long long histBytes = static_cast<long long>(a.bins) * 4;
-    lay.histShared = pass == 1 && histBytes <= kSharedHistBytes;
-    lay.histPerWarp = lay.histShared && histBytes * kWarps <= kSharedHistBytes;
-    const size_t shared = kTableFloats * sizeof(float) +
-                          (lay.histShared ? static_cast<size_t>(histBytes) *
-                                                (lay.histPerWarp ? kWarps : 1)
-                                          : 0);
+    lay.hist = histModeFor(a.bins);
+    const size_t shared =
+        kTableFloats * sizeof(float) + (pass == 1 ? histSharedBytes(lay.hist, a.bins) : 0);
     const long long groups = a.rows * a.groupsPerRow;
     const int grid = gridFor(groups, static_cast<long long>(kWarps) * (32 / lay.lanes), smCount);
-    groupKernel<F, In, P><<<grid, kThreads, shared, stream>>>(fam, a, lay, pass);
+    if (pass == 1)
+        groupKernel<F, In, P, true><<<grid, kThreads, shared, stream>>>(fam, a, lay);
+    else
+        groupKernel<F, In, P, false><<<grid, kThreads, shared, stream>>>(fam, a, lay);
     return cudaGetLastError();
 }
 
@@ -282,7 +342,17 @@ cudaError_t launchFam(const F& fam, const GroupArgs& a, int pass, int smCount,
     return cudaErrorInvalidValue;
 }
 
+__global__ void resetTotalsKernel(Totals* t, bool forStats) {
+    *t = Totals{};
+    t->tminKey = forStats ? 0xFFFFFFFFu : 0u;
+}
+
 } // namespace
+
+cudaError_t launchResetTotals(Totals* totals, bool forStats, cudaStream_t stream) {
+    resetTotalsKernel<<<1, 1, 0, stream>>>(totals, forStats);
+    return cudaGetLastError();
+}
 
 cudaError_t launchTensorStats(const void* x, InType type, long long n, Totals* totals,
                               cudaStream_t stream) {

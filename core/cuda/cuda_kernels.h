@@ -5,7 +5,8 @@
 //   tensor stats: min, max and whether any value is NaN/Inf (the whole-tensor scales, nvfp4);
 //   pass 0: each group's parameters and reconstruction, the error sums (double), max |error|,
 //     the widest group, the MX block counts, optionally the reconstruction itself;
-//   pass 1: the same reconstruction again, binned into the error histogram over [-m, m].
+//   pass 1: the same reconstruction again, binned into the error histogram over [-m, m], m the
+//     max |error| pass 0 left in the totals (read on the device: no host round trip between).
 // Groups run along rows (the K-quants: see launchKQuants); a warp holds 32 / lanes groups, a lane a
 // pack of 16 bytes of input where the layout allows (else single elements). Each block reduces in
 // shared memory and adds once to the global totals.
@@ -49,8 +50,7 @@ struct GroupArgs {
     bool wholeTensor = false;
     float tmin = 0, tmax = 0; // the tensor's, for wholeTensor
     float* rec = nullptr;     // pass 0: the reconstruction, when wanted
-    int bins = 0;             // pass 1
-    double m = 0, perUnit = 0;
+    int bins = 0;             // pass 1 (its range comes from pass 0's totals, on the device)
     unsigned long long* hist = nullptr;
     Totals* totals = nullptr;
 };
@@ -69,6 +69,8 @@ struct FamArgs {
     dev::KFam kFam;
 };
 
+// Clears the totals on the device before a run (the min/max keys set for the stats pass).
+cudaError_t launchResetTotals(Totals* totals, bool forStats, cudaStream_t stream);
 cudaError_t launchTensorStats(const void* x, InType type, long long n, Totals* totals,
                               cudaStream_t stream);
 cudaError_t launchGroups(const FamArgs& fam, const GroupArgs& args, int pass, int smCount,

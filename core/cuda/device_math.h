@@ -10,6 +10,7 @@
 // divisions, no product is fused into an add (the .cu files build with -fmad=false), rounding
 // is round-half-to-even. Plain C++ (no CUDA headers) outside nvcc; no Qt, no std containers.
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -79,6 +80,71 @@ QS_HD float pow2(int k) {
     return k >= -126 ? asFloat(static_cast<std::uint32_t>(k + 127) << 23) : asFloat(0x00400000u);
 }
 
+QS_HD float fmaOf(float a, float b, float c) {
+#if defined(__CUDA_ARCH__)
+    return __fmaf_rn(a, b, c);
+#else
+    return std::fma(a, b, c);
+#endif
+}
+
+// x / s rounded to nearest, as the division gives it, from inv = 1 / s (rounded to nearest):
+// the quotient through the reciprocal, then two Markstein corrections, each exact remainder
+// (one fma) times inv added back. The first brings the quotient within an ulp, the second rounds
+// it correctly. Five float operations in place of a division (a reciprocal approximation and a
+// range check on the GPU's special-function unit). Equal to the division where the remainders
+// are exact: divisorIsSafe(s), |x / s| < 2^64 and |x| >= 2^-100 (or x = 0). Below that the
+// quotient (under 2^-40) may be one ulp off, and every family's code for it is 0 all the same.
+// s > 0, so the quotient has x's sign: for x = -0 the corrections would give +0.
+QS_HD float divRnUnsignedZero(float x, float s, float inv) { // divRn but +0 for x = -0
+    float q = x * inv;
+    float r = fmaOf(-q, s, x);
+    q = fmaOf(r, inv, q);
+    r = fmaOf(-q, s, x);
+    return fmaOf(r, inv, q);
+}
+QS_HD float divRn(float x, float s, float inv) {
+    return copySign(divRnUnsignedZero(x, s, inv), x);
+}
+// 2^-60 <= s <= 2^60, where divRn is exact for every x that can get a nonzero code. Outside it
+// the families divide.
+QS_HD bool divisorIsSafe(float s) {
+    return s >= 8.67361737988403547e-19f && s <= 1.15292150460684698e+18f;
+}
+// The reciprocal divRn takes, or 0 where the division must run as a division.
+QS_HD float safeReciprocal(float s) {
+    return divisorIsSafe(s) ? 1.0f / s : 0.0f;
+}
+// clampf for a value that is not NaN, as two min/max instructions on the GPU; the two can differ
+// only in the sign of a zero v at a zero bound, which the callers round away (rneSmall) or never
+// meet (nonzero bounds).
+QS_HD float clampFast(float v, float lo, float hi) {
+#if defined(__CUDA_ARCH__)
+    return fminf(fmaxf(v, lo), hi);
+#else
+    return clampf(v, lo, hi);
+#endif
+}
+
+// floor(u) for 0 <= u < 2^23 (on the GPU one add rounding down, no conversion unit).
+QS_HD float floorSmall(float u) {
+#if defined(__CUDA_ARCH__)
+    return __fadd_rd(u, 8388608.0f) - 8388608.0f;
+#else
+    return std::floor(u);
+#endif
+}
+
+// floor(a + 1/2) exactly, for 0 <= a < 2^22 (roundf of a non-negative value).
+QS_HD float floorHalfUp(float a) {
+#if defined(__CUDA_ARCH__)
+    // The sum rounded down has the same floor as the exact sum: floor(s) <= RD(s) <= s.
+    return floorSmall(__fadd_rd(a, 0.5f));
+#else
+    return static_cast<float>(std::floor(static_cast<double>(a) + 0.5));
+#endif
+}
+
 // ---- stored inputs ------------------------------------------------------------------------
 
 QS_HD float bf16ToFloat(std::uint16_t b) {
@@ -122,6 +188,7 @@ struct IntFam {
 
     struct Group {
         float scale = 1, lo = 0, hi = 0; // codes clamp to [qmin - zero, qmax - zero]
+        float inv = 1;                   // safeReciprocal(scale)
         int zero = 0;
         float key = 0; // what "widest" means: the scale
     };
@@ -145,23 +212,37 @@ struct IntFam {
         }
         g.lo = static_cast<float>(qmin - g.zero);
         g.hi = static_cast<float>(qmax - g.zero);
+        g.inv = safeReciprocal(g.scale);
         g.key = g.scale;
         return g;
     }
-    // scale * rne(clamp(x / scale, lo, hi)): as the CPU's fused and plain paths.
-    QS_HD float rec(const Group& g, float x, unsigned&) const {
-        return g.scale * rneSmall(clampf(x / g.scale, g.lo, g.hi));
+    // scale * rne(clamp(x / scale, lo, hi)): as the CPU's fused and plain paths. The kernels
+    // take recAs<false> (the quotient through divRn, equal to the division; no sign of zero
+    // survives rneSmall) unless divides(g): a divisor outside divRn's range.
+    QS_HD bool divides(const Group& g) const { return g.inv == 0.0f; }
+    template <bool Divide> QS_HD float recAs(const Group& g, float x, unsigned&) const {
+        const float q = Divide ? x / g.scale : divRnUnsignedZero(x, g.scale, g.inv);
+        return g.scale * rneSmall(clampFast(q, g.lo, g.hi));
+    }
+    QS_HD float rec(const Group& g, float x, unsigned& f) const {
+        return divides(g) ? recAs<true>(g, x, f) : recAs<false>(g, x, f);
     }
 };
 
 // ---- nf: NormalFloat codebooks (quant/nf_quant.h) -------------------------------------------
 
 constexpr int kMaxLevels = 256;
+// The level search starts from a table over [-1, 1] in this many equal buckets: the number of
+// midpoints below each bucket (less a margin), so a value's level is at most a compare or two
+// further (NF4: 16 levels at least 0.08 apart, buckets 1/256 wide).
+constexpr int kNfBuckets = 512;
+constexpr int kNfMidpoints = kMaxLevels + 2; // room for the +inf padding
 
 struct NfFam {
-    int count = 16;         // levels
-    const float* levels;    // sorted, `count`
-    const float* midpoints; // `count - 1`
+    int count = 16;               // levels
+    const float* levels;          // sorted, `count`
+    const float* midpoints;       // `count - 1`, then two +inf (nfPaddedMidpoints)
+    const unsigned char* buckets; // kNfBuckets (nfBucketTable)
     float zeroLevel = 0;
 
     struct Group {
@@ -179,16 +260,42 @@ struct NfFam {
     }
     // The nearest level of clamp(x / a, -1, 1), a tie staying on the lower level; an all-zero
     // block reconstructs as the zero level times a.
+    // Branch-free but for the rare third step: an all-zero block (inv 0, so t = 0) looks up a
+    // level and then takes zeroLevel * a instead.
     QS_HD float rec(const Group& g, float x, unsigned&) const {
-        if (!(g.a > 0.0f))
-            return zeroLevel * g.a;
-        const float t = clampf(x * g.inv, -1.0f, 1.0f);
-        int below = 0;
-        for (int i = 0; i + 1 < count; ++i)
-            below += t > midpoints[i] ? 1 : 0;
-        return levels[below] * g.a;
+        const float t = clampFast(x * g.inv, -1.0f, 1.0f);
+        // The number of midpoints below t: from the bucket's count, which never exceeds it and
+        // is at most two short in NF codebooks; the +inf padding ends every search.
+        const int b = static_cast<int>(floorSmall((t + 1.0f) * (kNfBuckets / 2)));
+        int below = buckets[b < kNfBuckets - 1 ? b : kNfBuckets - 1];
+        below += t > midpoints[below] ? 1 : 0;
+        below += t > midpoints[below] ? 1 : 0;
+        while (t > midpoints[below])
+            ++below;
+        const float r = levels[below] * g.a;
+        return g.a > 0.0f ? r : zeroLevel * g.a;
     }
 };
+
+// The midpoints NfFam reads: `sorted` levels' midpoints, then two +inf.
+inline void nfPaddedMidpoints(const float* midpoints, int count, float* out) {
+    for (int i = 0; i + 1 < count; ++i)
+        out[i] = midpoints[i];
+    out[count - 1] = out[count] = __builtin_inff();
+}
+
+// NfFam::buckets for `count - 1` ascending midpoints: bucket b (values from -1 + 2b/kNfBuckets)
+// holds how many midpoints lie below its lower edge less 2^-16. The margin covers the rounding of
+// the bucket's index (about 2^-22 in t), so the count never passes a midpoint t does not.
+inline void nfBucketTable(const float* midpoints, int count, unsigned char* out) {
+    for (int b = 0; b < kNfBuckets; ++b) {
+        const double edge = -1.0 + 2.0 * b / kNfBuckets - 1.0 / 65536.0;
+        int below = 0;
+        while (below + 1 < count && static_cast<double>(midpoints[below]) < edge)
+            ++below;
+        out[b] = static_cast<unsigned char>(below);
+    }
+}
 
 // ---- mulaw / alaw through their threshold table (quant/companding_quant.h) -----------------
 
@@ -250,6 +357,23 @@ QS_HD float roundToElement(const ElementSpec& f, float c) {
     return f.int8 ? asInt8 : asFloatElement;
 }
 
+// roundToElement with one arm computed and no division (the kernels' form; equal for every
+// input): the format's arm only, and a / quantum as a times the exact reciprocal power of two
+// (a division by 2^k and a product with 2^-k round the same real number).
+QS_HD float roundToElementLean(const ElementSpec& f, float c) {
+    if (f.int8) {
+        const float k = clampf(rneSmall(c * 64.0f), -127.0f, 127.0f);
+        return (k + 0.0f) * 0.015625f; // + 0 turns -0 into +0, as the int round trip
+    }
+    const float a = absf(c);
+    const int emin = 1 - f.bias;
+    int e = static_cast<int>(asBits(a) >> 23) - 127;
+    e = e < emin ? emin : e;
+    const float quantum = asFloat(static_cast<std::uint32_t>(e - f.mbits + 127) << 23);
+    const float inverse = asFloat(static_cast<std::uint32_t>(127 - (e - f.mbits)) << 23);
+    return copySign(rneSmall(a * inverse) * quantum, c);
+}
+
 // The float element families (fp4, fp6_*, fp8_*): scale = absmax / max_normal per group, the
 // element the saturating round-to-nearest-even cast of x / scale (quant/float_quant.h); an
 // all-zero group reconstructs as 0.
@@ -258,12 +382,14 @@ struct FpFam {
 
     struct Group {
         float scale = 0;
+        float inv = 0; // safeReciprocal(scale)
         float key = 0;
     };
 
     QS_HD Group group(float mn, float mx) const {
         Group g;
         g.scale = absMaxOf(mn, mx) / elem.maxNormal;
+        g.inv = safeReciprocal(g.scale);
         g.key = g.scale;
         return g;
     }
@@ -272,6 +398,15 @@ struct FpFam {
         const float t = x / (zero ? 1.0f : g.scale);
         const float r = roundToElement(elem, clampf(t, -elem.maxNormal, elem.maxNormal)) * g.scale;
         return zero ? 0.0f : r;
+    }
+    // rec as the kernels run it (deviceRecAs): the same value. recAs<false> has no branch (an
+    // all-zero group computes through inv 0 and selects 0); divides(g) takes the division.
+    QS_HD bool divides(const Group& g) const { return g.scale > 0.0f && g.inv == 0.0f; }
+    template <bool Divide> QS_HD float recAs(const Group& g, float x, unsigned&) const {
+        const float t = Divide ? x / g.scale : divRn(x, g.scale, g.inv);
+        const float r =
+            roundToElementLean(elem, clampFast(t, -elem.maxNormal, elem.maxNormal)) * g.scale;
+        return g.scale > 0.0f ? r : 0.0f;
     }
 };
 
@@ -300,6 +435,12 @@ struct Q8Fam {
         const float f = v - t;
         const float q = f >= 0.5f ? t + 1.0f : f <= -0.5f ? t - 1.0f : t;
         return static_cast<float>(static_cast<int>(q)) * g.dh; // |q| <= 127; +0 for -0
+    }
+    // rec without conversions (deviceRecAs): roundf(v) = sign(v) floor(|v| + 1/2).
+    QS_HD bool divides(const Group&) const { return false; }
+    template <bool> QS_HD float recAs(const Group& g, float x, unsigned&) const {
+        const float v = x * g.id;
+        return (copySign(floorHalfUp(absf(v)), v) + 0.0f) * g.dh;
     }
 };
 
@@ -372,7 +513,7 @@ struct MxFam {
 
     struct Group {
         float scale = 0; // NaN for a non-finite block
-        float inv = 0;   // MX: the exact reciprocal power of two
+        float inv = 0;   // MX: the exact reciprocal power of two; nvfp4: safeReciprocal(scale)
         float key = 0;   // the scale
     };
 
@@ -408,6 +549,7 @@ struct MxFam {
             const ElementSpec e4m3{3, 7, false, 448.0f};
             const float s8 = roundToElement(e4m3, clampf(scaled, 0.015625f, 448.0f));
             g.scale = tensorScale * s8;
+            g.inv = safeReciprocal(g.scale);
         } else {
             const int e = scaleExponent(amax);
             g.scale = e == 0xFF ? asFloat(0x7FC00000u) : pow2(e - 127);
@@ -434,7 +576,49 @@ struct MxFam {
         }
         return recFinite(g, x, flags);
     }
+    // rec as the kernels run it (deviceRecAs): one arm, divRn for nvfp4's division. divides(g):
+    // a NaN block or an nvfp4 divisor outside divRn's range, which recAs<true> handles.
+    QS_HD bool divides(const Group& g) const {
+        return !(g.scale == g.scale) || (nv && g.inv == 0.0f);
+    }
+    template <bool Divide> QS_HD float recAs(const Group& g, float x, unsigned& flags) const {
+        if (Divide && !(g.scale == g.scale)) {
+            flags |= kNanBlock;
+            return g.scale;
+        }
+        const float t = nv ? (Divide ? x / g.scale : divRn(x, g.scale, g.inv)) : x * g.inv;
+        const float e = roundToElementLean(elem, clampFast(t, -elem.maxNormal, elem.maxNormal));
+        flags |= static_cast<unsigned>(absf(t) > elem.maxNormal) * kSaturated |
+                 static_cast<unsigned>(e != 0.0f) * kNonZero;
+        return e * g.scale;
+    }
 };
+
+// A family's reconstruction as the kernels compute it: recAs<Divide> where a family has one (the
+// same values as rec, which the CPU's vectorised loops use), else rec. Divide must be
+// dividesOf(f, g): the kernels run recAs<false> in their unrolled loops and the rest apart.
+template <bool Divide, class F>
+QS_HD auto deviceRecAs(const F& f, const typename F::Group& g, float x, unsigned& flags)
+    -> decltype(f.template recAs<Divide>(g, x, flags)) {
+    return f.template recAs<Divide>(g, x, flags);
+}
+template <bool Divide, class F, class... Ignored>
+QS_HD float deviceRecAs(const F& f, const typename F::Group& g, float x, unsigned& flags,
+                        Ignored...) {
+    return f.rec(g, x, flags);
+}
+template <class F>
+QS_HD auto dividesOf(const F& f, const typename F::Group& g) -> decltype(f.divides(g)) {
+    return f.divides(g);
+}
+template <class F, class... Ignored>
+QS_HD bool dividesOf(const F&, const typename F::Group&, Ignored...) {
+    return false;
+}
+template <class F>
+QS_HD float deviceRec(const F& f, const typename F::Group& g, float x, unsigned& flags) {
+    return dividesOf(f, g) ? deviceRecAs<true>(f, g, x, flags) : deviceRecAs<false>(f, g, x, flags);
+}
 
 // The "widest group" key: the larger metric wins, then the lower index (as std::max_element
 // picks the first of equals). The metric is >= 0, so its bits order as the value does.

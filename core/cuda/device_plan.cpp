@@ -119,6 +119,12 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
         p.family = DeviceFamily::Nf;
         p.levels = normalFloatCodebook(s.bits);
         p.midpoints = levelMidpoints(p.levels);
+        p.nfBuckets.resize(dev::kNfBuckets);
+        dev::nfBucketTable(p.midpoints.data(), static_cast<int>(p.levels.size()),
+                           p.nfBuckets.data());
+        p.nfMidpoints.resize(p.levels.size() + 1);
+        dev::nfPaddedMidpoints(p.midpoints.data(), static_cast<int>(p.levels.size()),
+                               p.nfMidpoints.data());
         const auto z = std::find(p.levels.begin(), p.levels.end(), 0.0f);
         p.zeroLevel = z != p.levels.end() ? *z : 0.0f;
     } else if (compandCovered(s)) {

@@ -33,6 +33,8 @@ struct DevicePlan {
     dev::MxFam mxFam;
     dev::KFam kFam;                       // q2_k, q4_k, q5_k, q6_k, iq4_nl: its blocks
     std::vector<float> levels, midpoints; // nf's tables (dev::NfFam points into them)
+    std::vector<unsigned char> nfBuckets; // nf: dev::nfBucketTable of the midpoints
+    std::vector<float> nfMidpoints;       // nf: dev::nfPaddedMidpoints (what NfFam reads)
     std::vector<double> thresholds;       // mulaw / alaw's, with `levels` (dev::CompandFam)
     float zeroLevel = 0;
     std::int64_t rows = 0, cols = 0;
@@ -52,7 +54,8 @@ struct DevicePlan {
         dev::NfFam f;
         f.count = static_cast<int>(levels.size());
         f.levels = levels.data();
-        f.midpoints = midpoints.data();
+        f.midpoints = nfMidpoints.data();
+        f.buckets = nfBuckets.data();
         f.zeroLevel = zeroLevel;
         return f;
     }

@@ -100,24 +100,129 @@ struct ThreadSums {
     double se = 0, sr = 0, sq = 0, dot = 0, maxErr = 0;
 };
 
-// One value and its reconstruction: binned into the error histogram (pass 1: into `shared`, the
-// block's copy, where there is one, else the global one) or added to the sums (pass 0).
-__device__ __forceinline__ void addOrBin(const GroupArgs& a, bool binning, unsigned int* shared,
-                                         float xv, float rv, ThreadSums& s) {
-    const double xd = xv, rd = rv, e = xd - rd;
-    if (binning) {
-        const int b = dev::errorBin(e, a.m, a.perUnit, a.bins - 1);
-        if (shared)
-            atomicAdd(&shared[b], 1u);
-        else
-            atomicAdd(&a.hist[b], 1ull);
-        return;
-    }
-    s.se += e * e;
-    s.sr += xd * xd;
-    s.sq += rd * rd;
-    s.dot += xd * rd;
+// Pass 0: one value and its reconstruction added to the sums. The products are fused into the
+// adds (the CPU rounds them apart: the sums agree to about 1e-15 relative, the maximum exactly).
+__device__ __forceinline__ void addSums(ThreadSums& s, float xv, float rv) {
+    const double xd = xv, rd = rv, e = xd - rd; // exact
+    s.se = fma(e, e, s.se);
+    s.sr = fma(xd, xd, s.sr);
+    s.sq = fma(rd, rd, s.sq);
+    s.dot = fma(xd, rd, s.dot);
     s.maxErr = fmax(s.maxErr, fabs(e));
+}
+
+// Where pass 1 counts: a column per lane (bin * 32 + lane: a warp's atomics never share a bank),
+// a copy per warp, one per block (all in shared memory), or the global histogram.
+enum class HistMode { PerLane, PerWarp, PerBlock, Global };
+
+inline HistMode histModeFor(int bins) {
+    const long long bytes = static_cast<long long>(bins) * 4;
+    return bytes * 32 <= kSharedHistBytes       ? HistMode::PerLane
+           : bytes * kWarps <= kSharedHistBytes ? HistMode::PerWarp
+           : bytes <= kSharedHistBytes          ? HistMode::PerBlock
+                                                : HistMode::Global;
+}
+inline size_t histSharedBytes(HistMode mode, int bins) {
+    const size_t bytes = static_cast<size_t>(bins) * 4;
+    return mode == HistMode::PerLane    ? bytes * 32
+           : mode == HistMode::PerWarp  ? bytes * kWarps
+           : mode == HistMode::PerBlock ? bytes
+                                        : 0;
+}
+
+// Pass 1's range [-m, m], read on the device from pass 0's totals (no trip to the host between
+// the passes): m = max |error| (1e-12 when there is none), bins / 2m per unit, as the host's
+// computeDifferenceHistogram. The float forms serve the fast path of binOf.
+struct BinRange {
+    double m = 0, perUnit = 0;
+    float pf = 0, mpf = 0, eps = 0;
+    unsigned last = 0;
+    int zeroBin = 0; // the bin of e = 0 exactly (MX and FP leave many errors exactly 0)
+};
+
+__device__ __forceinline__ BinRange binRange(const Totals* t, int bins) {
+    BinRange r;
+    const double maxErr = __longlong_as_double(static_cast<long long>(t->maxAbsBits));
+    r.m = maxErr > 0 ? maxErr : 1e-12;
+    r.perUnit = static_cast<double>(bins) / (r.m - -r.m);
+    r.pf = static_cast<float>(r.perUnit);
+    r.mpf = static_cast<float>(r.m * r.perUnit);
+    // The float position below is within 2.5 * 2^-24 * bins of the double one; a twelvefold
+    // margin decides which values take the exact path.
+    r.eps = static_cast<float>(bins) * (1.0f / 524288.0f);
+    r.last = static_cast<unsigned>(bins - 1);
+    const long long z = static_cast<long long>((0.0 + r.m) * r.perUnit);
+    r.zeroBin = z < bins - 1 ? static_cast<int>(z) : bins - 1;
+    return r;
+}
+
+// The bin of e = x - r: floor((e + m) * perUnit) in double, the last bin taking e = m, exactly as
+// dev::errorBin. In float first (a few adds, no conversion unit); only values within eps of a bin
+// edge, or outside the bins, are placed again in double.
+// The float placement alone: true when `bin` is certain (binOfExact otherwise).
+__device__ __forceinline__ bool fastBin(float xv, float rv, const BinRange& b, int& bin) {
+    const float u = __fmaf_rn(xv - rv, b.pf, b.mpf);
+    const float s = __fadd_rd(u, 8388608.0f); // 2^23 + floor(u) for 0 <= u < 2^23
+    const float frac = u - (s - 8388608.0f);
+    const unsigned i = static_cast<unsigned>(__float_as_int(s) - 0x4B000000);
+    const bool zero = xv == rv;
+    bin = zero ? b.zeroBin : static_cast<int>(i);
+    return zero || (fabsf(frac - 0.5f) < 0.5f - b.eps && i <= b.last);
+}
+__device__ __forceinline__ int binOfExact(float xv, float rv, const BinRange& b) {
+    const double e = static_cast<double>(xv) - static_cast<double>(rv);
+    const double pos = (e + b.m) * b.perUnit;
+    if (!(pos >= 0)) // NaN never reaches here (such tensors stop after pass 0); kept in range
+        return 0;
+    const long long k = static_cast<long long>(pos);
+    return k < static_cast<long long>(b.last) ? static_cast<int>(k) : static_cast<int>(b.last);
+}
+__device__ __forceinline__ int binOf(float xv, float rv, const BinRange& b) {
+    int bin;
+    return fastBin(xv, rv, b, bin) ? bin : binOfExact(xv, rv, b);
+}
+
+// Whether pass 0 met NaN/Inf: its sum of x^2 is then not finite (for finite inputs it is at most
+// 2^256 per element in double), or a kernel flagged it.
+__device__ __forceinline__ bool sawNonFinite(const Totals* t) {
+    return t->nonFinite || !isfinite(t->sr);
+}
+
+// A block's pass-1 histogram in shared memory (or the global one).
+struct BlockHist {
+    unsigned int* shared = nullptr; // null: count into the global histogram
+    int stride = 1, offset = 0;     // shared[bin * stride + offset]
+    unsigned long long* global = nullptr;
+
+    __device__ __forceinline__ void count(int bin) const {
+        if (shared)
+            atomicAdd(&shared[bin * stride + offset], 1u);
+        else
+            atomicAdd(&global[bin], 1ull);
+    }
+    __device__ __forceinline__ void countShared(int bin) const { // shared != nullptr
+        atomicAdd(&shared[bin * stride + offset], 1u);
+    }
+};
+
+// Zeroes the block's shared histogram; every thread calls it, a __syncthreads must follow.
+__device__ __forceinline__ BlockHist startBlockHist(unsigned int* smem, HistMode mode, int bins,
+                                                    unsigned long long* global) {
+    BlockHist h;
+    h.global = global;
+    if (mode == HistMode::Global)
+        return h;
+    const int copies = mode == HistMode::PerLane ? 32 : mode == HistMode::PerWarp ? kWarps : 1;
+    for (int i = threadIdx.x; i < bins * copies; i += kThreads)
+        smem[i] = 0;
+    h.shared = smem;
+    if (mode == HistMode::PerLane) {
+        h.stride = 32;
+        h.offset = threadIdx.x % 32;
+    } else if (mode == HistMode::PerWarp) {
+        h.offset = (threadIdx.x / 32) * bins;
+    }
+    return h;
 }
 
 // Adds a block's sums to the global totals: each warp's through shuffles, the warps' in shared
@@ -176,10 +281,22 @@ __device__ __forceinline__ void addBlockTotals(Totals* t, const ThreadSums& mine
     }
 }
 
-// Adds `copies` shared-memory histograms of `bins` to the global one. Every thread calls it.
-__device__ __forceinline__ void flushBlockHist(const unsigned int* hist, int bins, int copies,
+// Adds the block's shared histogram to the global one. Every thread calls it.
+__device__ __forceinline__ void flushBlockHist(const unsigned int* hist, HistMode mode, int bins,
                                                unsigned long long* out) {
+    if (mode == HistMode::Global)
+        return;
     __syncthreads();
+    if (mode == HistMode::PerLane) { // a warp per bin: lane j reads column j, then a warp sum
+        const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+        for (int b = warp; b < bins; b += kWarps) {
+            const unsigned long long c = warpSumU(hist[b * 32 + lane]);
+            if (lane == 0 && c)
+                atomicAdd(&out[b], c);
+        }
+        return;
+    }
+    const int copies = mode == HistMode::PerWarp ? kWarps : 1;
     for (int i = threadIdx.x; i < bins; i += kThreads) {
         unsigned long long c = 0;
         for (int w = 0; w < copies; ++w)

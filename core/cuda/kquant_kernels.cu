@@ -9,14 +9,18 @@ namespace {
 // 16384 x 8192 tensor are ample parallelism. The values sit in the thread's local memory
 // (16-byte loads, L1-cached), the block is quantized (cuda/device_kquants.h), then each value's
 // reconstruction feeds the sums (pass 0) or the histogram (pass 1, the search run again).
-template <class In, int P>
+template <class In, int P, bool Bin>
 __global__ void __launch_bounds__(kThreads)
-    kquantKernel(dev::KFam fam, GroupArgs a, int pass, bool histShared) {
+    kquantKernel(dev::KFam fam, GroupArgs a, HistMode mode) {
     extern __shared__ unsigned int hist[];
-    const bool binning = pass == 1;
-    if (binning && histShared)
-        for (int i = threadIdx.x; i < a.bins; i += kThreads)
-            hist[i] = 0;
+    BinRange range;
+    BlockHist bins;
+    if constexpr (Bin) {
+        if (sawNonFinite(a.totals)) // the host declines the tensor; nothing to count
+            return;
+        range = binRange(a.totals, a.bins);
+        bins = startBlockHist(hist, mode, a.bins, a.hist);
+    }
     __syncthreads();
     const long long perRow = a.groupsPerRow, blocks = a.rows * perRow;
     const int subs = fam.subBlocks(), size = fam.blockSize();
@@ -42,11 +46,15 @@ __global__ void __launch_bounds__(kThreads)
         fam.quantize(x, b);
         for (int k = 0; k < size; ++k) {
             const float rv = fam.rec(b, k);
-            addOrBin(a, binning, histShared ? hist : nullptr, x[k], rv, sums);
-            if (!binning && a.rec)
-                a.rec[r * a.cols + c0 + k] = rv;
+            if constexpr (Bin) {
+                bins.count(binOf(x[k], rv, range));
+            } else {
+                addSums(sums, x[k], rv);
+                if (a.rec)
+                    a.rec[r * a.cols + c0 + k] = rv;
+            }
         }
-        if (binning)
+        if constexpr (Bin)
             continue;
         const long long first = (a.rowOffset * perRow + sb) * subs;
         for (int j = 0; j < subs; ++j) {
@@ -58,22 +66,22 @@ __global__ void __launch_bounds__(kThreads)
             }
         }
     }
-    if (binning) {
-        if (histShared)
-            flushBlockHist(hist, a.bins, 1, a.hist);
-        return;
-    }
-    addBlockTotals(a.totals, sums, key, 0, 0, 0);
+    if constexpr (Bin)
+        flushBlockHist(hist, mode, a.bins, a.hist);
+    else
+        addBlockTotals(a.totals, sums, key, 0, 0, 0);
 }
 
 template <class In, int P>
 cudaError_t launchTyped(const dev::KFam& fam, const GroupArgs& a, int pass, int smCount,
                         cudaStream_t stream) {
-    const long long histBytes = static_cast<long long>(a.bins) * 4;
-    const bool histShared = pass == 1 && histBytes <= kSharedHistBytes;
-    const size_t shared = histShared ? static_cast<size_t>(histBytes) : 0;
+    const HistMode mode = histModeFor(a.bins);
     const int grid = gridFor(a.rows * a.groupsPerRow, kThreads, smCount);
-    kquantKernel<In, P><<<grid, kThreads, shared, stream>>>(fam, a, pass, histShared);
+    if (pass == 1)
+        kquantKernel<In, P, true>
+            <<<grid, kThreads, histSharedBytes(mode, a.bins), stream>>>(fam, a, mode);
+    else
+        kquantKernel<In, P, false><<<grid, kThreads, 0, stream>>>(fam, a, mode);
     return cudaGetLastError();
 }
 

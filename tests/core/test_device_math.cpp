@@ -5,6 +5,8 @@
 #include "cuda/device_plan.h"
 #include "quant/ggml_blocks.h"
 #include "quant/ggml_search.h"
+#include "quant/group_quant.h"
+#include "quant/normal_float.h"
 
 #include "quant_helpers.h"
 #include "tensor/dtype.h"
@@ -14,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <random>
 
 using namespace qs;
 using namespace qs::test;
@@ -71,7 +74,7 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
             float key = 0;
             auto run = [&](const auto& fam, const auto& p) {
                 for (std::int64_t k = 0; k < n; ++k)
-                    out[k] = fam.rec(p, x[k], flags);
+                    out[k] = dev::deviceRec(fam, p, x[k], flags);
                 key = p.key;
             };
             switch (plan.family) {
@@ -165,6 +168,9 @@ private slots:
     void inputDecodersAreExact();
     void halfEncoderIsExact();
     void roundingHelpers();
+    void divisionThroughTheReciprocal();
+    void nfBucketsFindTheNearestLevel();
+    void leanFormsEqualTheCpuForms();
     void searchHelpersMatchGgml();
     void matchesTheCpuQuantizers_data();
     void matchesTheCpuQuantizers();
@@ -205,6 +211,146 @@ void TestDeviceMath::roundingHelpers() {
     QCOMPARE(dev::widestIndex(dev::widestKey(3.5f, 17)), 17u);
     QVERIFY(dev::widestKey(2.0f, 5) > dev::widestKey(2.0f, 9)); // first of equals
     QVERIFY(dev::widestKey(2.0f, 9) > dev::widestKey(1.0f, 0));
+}
+
+// divRn (a product with the reciprocal and two Markstein corrections, the kernels' division)
+// against the division, bit for bit: random quotients over the whole safe range of divisors,
+// quotients next to every half-integer code boundary (where a last-bit error would change a
+// code), signed zeros. Numerators under 2^-100 may be an ulp off, with a quotient under 2^-40:
+// checked to be within that ulp, and so coded 0.
+void TestDeviceMath::divisionThroughTheReciprocal() {
+    std::mt19937 gen(12345);
+    std::uniform_int_distribution<std::uint32_t> mant(0, 0x7FFFFF);
+    std::uniform_int_distribution<int> expo(-60, 59);
+    std::uniform_real_distribution<float> code(-300.0f, 300.0f);
+    auto randomDivisor = [&] {
+        return std::ldexp(1.0f + static_cast<float>(mant(gen)) * 0x1p-23f, expo(gen));
+    };
+    auto check = [&](float x, float s) {
+        const float inv = dev::safeReciprocal(s);
+        QVERIFY(inv != 0.0f);
+        const float got = dev::divRn(x, s, inv), want = x / s;
+        if (!sameBits(got, want))
+            QFAIL(qPrintable(QString("%1 / %2: %3, division %4")
+                                 .arg(double(x), 0, 'g', 9)
+                                 .arg(double(s), 0, 'g', 9)
+                                 .arg(double(got), 0, 'g', 9)
+                                 .arg(double(want), 0, 'g', 9)));
+    };
+    for (int i = 0; i < 2000000; ++i) {
+        const float s = randomDivisor();
+        check(code(gen) * s, s);
+        // anything else whose quotient stays below 2^64 and numerator above 2^-100
+        check(std::ldexp(1.0f + static_cast<float>(mant(gen)) * 0x1p-23f,
+                         std::clamp(expo(gen) + std::ilogb(s), -100, 127)) *
+                  (i % 2 ? 1.0f : -1.0f),
+              s);
+        // numerators below 2^-100 (subnormals too)
+        const float tiny = std::ldexp(static_cast<float>(mant(gen)) * 0x1p-23f, -100 - (i % 50)) *
+                           (i % 3 ? 1.0f : -1.0f);
+        const float q = dev::divRn(tiny, s, dev::safeReciprocal(s)), want = tiny / s;
+        QVERIFY(std::fabs(q) < 0x1p-40f && std::signbit(q) == std::signbit(want));
+        QVERIFY(q == want || std::nextafter(q, INFINITY) == want ||
+                std::nextafter(q, -INFINITY) == want);
+    }
+    for (int k = -260; k <= 260; ++k)
+        for (int j = 0; j < 200; ++j) {
+            const float s = randomDivisor();
+            float x = (static_cast<float>(k) + 0.5f) * s; // the nearest float to the boundary
+            for (int u = 0; u < 3; ++u)
+                x = std::nextafter(x, -INFINITY);
+            for (int u = 0; u < 7; ++u, x = std::nextafter(x, INFINITY))
+                check(x, s);
+        }
+    for (float s : {1.0f, 3.0f, 0x1p-60f, 0x1p60f, 7.1e-3f})
+        for (float x : {0.0f, -0.0f, 0x1p-100f, -0x1p-100f, 1.5f * s, -3.4e38f / 0x1p70f})
+            check(x, s);
+    QVERIFY(!dev::divisorIsSafe(0x1p-61f) && !dev::divisorIsSafe(0x1p61f) &&
+            !dev::divisorIsSafe(0.0f));
+    QVERIFY(dev::divisorIsSafe(0x1p-60f) && dev::divisorIsSafe(0x1p60f));
+    QCOMPARE(dev::safeReciprocal(0x1p-61f), 0.0f); // the families then divide
+}
+
+// NfFam::rec's bucket table against counting every midpoint below t, for each NF codebook: at
+// every midpoint and bucket edge and a few ulps around them, and at random.
+void TestDeviceMath::nfBucketsFindTheNearestLevel() {
+    std::mt19937 gen(7);
+    std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
+    for (int k = 2; k <= 8; ++k) {
+        const std::vector<float> levels = normalFloatCodebook(k);
+        const std::vector<float> mids = levelMidpoints(levels);
+        std::vector<unsigned char> table(dev::kNfBuckets);
+        const int count = static_cast<int>(levels.size());
+        dev::nfBucketTable(mids.data(), count, table.data());
+        dev::NfFam nf;
+        nf.count = count;
+        nf.levels = levels.data();
+        std::vector<float> padded(levels.size() + 1);
+        dev::nfPaddedMidpoints(mids.data(), count, padded.data());
+        nf.midpoints = padded.data();
+        nf.buckets = table.data();
+        const auto g = nf.group(-1.0f, 1.0f);
+        QCOMPARE(g.inv, 1.0f);
+        auto check = [&](float t) {
+            t = std::clamp(t, -1.0f, 1.0f);
+            int below = 0;
+            for (float m : mids)
+                below += t > m ? 1 : 0;
+            unsigned flags = 0;
+            if (!sameBits(nf.rec(g, t, flags), levels[static_cast<std::size_t>(below)]))
+                QFAIL(qPrintable(QString("nf%1 at %2").arg(k).arg(double(t), 0, 'g', 9)));
+        };
+        std::vector<float> points(mids);
+        for (int b = 0; b <= dev::kNfBuckets; ++b)
+            points.push_back(-1.0f + 2.0f * static_cast<float>(b) / dev::kNfBuckets);
+        for (float p : points) {
+            float t = p;
+            for (int u = 0; u < 4; ++u)
+                t = std::nextafter(t, -INFINITY);
+            for (int u = 0; u < 9; ++u, t = std::nextafter(t, INFINITY))
+                check(t);
+        }
+        for (int i = 0; i < 200000; ++i)
+            check(uni(gen));
+        check(0.0f);
+        check(-0.0f);
+    }
+}
+
+// The kernels' forms (deviceRecAs: recAs) against the forms the CPU's vectorised loops use:
+// element rounding for every element format on a stride through all floats up to its largest
+// normal, and Q8_0's roundf without conversions at every half code.
+void TestDeviceMath::leanFormsEqualTheCpuForms() {
+    for (const char* spec : {"fp4", "fp6_e2m3", "fp6_e3m2", "fp8_e4m3", "fp8_e5m2", "mxint8"}) {
+        const auto plan = devicePlanFor(*Scheme::parse(spec), 1, 32);
+        QVERIFY(plan);
+        const dev::ElementSpec e =
+            plan->family == DeviceFamily::Fp ? plan->fpFam.elem : plan->mxFam.elem;
+        const std::uint32_t top = dev::asBits(e.maxNormal);
+        for (std::uint32_t u = 0; u <= top; u += (u < 0x800000u ? 4099u : 97u))
+            for (std::uint32_t sign : {0u, 0x80000000u}) {
+                const float c = dev::asFloat(u | sign);
+                if (!sameBits(dev::roundToElementLean(e, c), dev::roundToElement(e, c)))
+                    QFAIL(qPrintable(QString("%1 at %2").arg(spec).arg(double(c), 0, 'g', 9)));
+            }
+    }
+    dev::Q8Fam q8;
+    const auto g = q8.group(-127.0f, 1.0f); // d = 1: the value is its own code
+    QCOMPARE(g.id, 1.0f);
+    for (int k = -128; k <= 127; ++k) {
+        float x = static_cast<float>(k) + 0.5f;
+        for (int u = 0; u < 3; ++u)
+            x = std::nextafter(x, -INFINITY);
+        for (int u = 0; u < 7; ++u, x = std::nextafter(x, INFINITY)) {
+            unsigned f = 0;
+            QVERIFY2(sameBits(q8.recAs<false>(g, x, f), q8.rec(g, x, f)),
+                     qPrintable(QString::number(double(x), 'g', 9)));
+        }
+    }
+    for (float x : {0.0f, -0.0f, 1e-45f, -1e-45f, 0.49999997f, -0.49999997f}) {
+        unsigned f = 0;
+        QVERIFY(sameBits(q8.recAs<false>(g, x, f), q8.rec(g, x, f)));
+    }
 }
 
 // The K-quant and IQ4 searches' helpers against the CPU's (ggml's): nearest_int on halves and
