@@ -633,11 +633,4 @@ QS_HD float widestMetric(unsigned long long key) {
     return asFloat(static_cast<std::uint32_t>(key >> 32));
 }
 
-// The error histogram's bin of e = x - x^ over [-m, m) (the last bin includes m), as
-// computeDifferenceHistogram and the fused CPU path compute it.
-QS_HD int errorBin(double e, double m, double perUnit, int last) {
-    const auto i = static_cast<long long>((e + m) * perUnit);
-    return i < last ? static_cast<int>(i) : last;
-}
-
 } // namespace qs::dev

@@ -157,9 +157,9 @@ __device__ __forceinline__ BinRange binRange(const Totals* t, int bins) {
 }
 
 // The bin of e = x - r: floor((e + m) * perUnit) in double, the last bin taking e = m, exactly as
-// dev::errorBin. In float first (a few adds, no conversion unit); only values within eps of a bin
-// edge, or outside the bins, are placed again in double.
-// The float placement alone: true when `bin` is certain (binOfExact otherwise).
+// computeDifferenceHistogram. In float first (a few adds, no conversion unit); only values within
+// eps of a bin edge, or outside the bins, are placed again in double (binOfExact).
+// fastBin: the float placement; true when `bin` is certain (e = 0 has its bin precomputed).
 __device__ __forceinline__ bool fastBin(float xv, float rv, const BinRange& b, int& bin) {
     const float u = __fmaf_rn(xv - rv, b.pf, b.mpf);
     const float s = __fadd_rd(u, 8388608.0f); // 2^23 + floor(u) for 0 <= u < 2^23
