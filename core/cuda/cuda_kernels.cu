@@ -70,13 +70,10 @@ __global__ void __launch_bounds__(kThreads, Bin ? 3 : 2)
     }
     BinRange range;
     BlockHist bins;
-    if constexpr (Bin) {
-        if (sawNonFinite(a.totals)) // the host declines the tensor; nothing to count
+    if constexpr (Bin)
+        if (!beginBinning(a, reinterpret_cast<unsigned int*>(smem + kTableFloats), lay.hist, range,
+                          bins))
             return;
-        range = binRange(a.totals, a.bins);
-        bins = startBlockHist(reinterpret_cast<unsigned int*>(smem + kTableFloats), lay.hist,
-                              a.bins, a.hist);
-    }
     __syncthreads();
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;

@@ -281,6 +281,18 @@ __device__ __forceinline__ void addBlockTotals(Totals* t, const ThreadSums& mine
     }
 }
 
+// Pass 1's start in a block: false when pass 0 met NaN/Inf (the host declines the tensor, nothing
+// to count; the kernel returns, all its threads alike), else the range and the zeroed shared
+// histogram. A __syncthreads must follow.
+__device__ __forceinline__ bool beginBinning(const GroupArgs& a, unsigned int* smem, HistMode mode,
+                                             BinRange& range, BlockHist& bins) {
+    if (sawNonFinite(a.totals))
+        return false;
+    range = binRange(a.totals, a.bins);
+    bins = startBlockHist(smem, mode, a.bins, a.hist);
+    return true;
+}
+
 // Adds the block's shared histogram to the global one. Every thread calls it.
 __device__ __forceinline__ void flushBlockHist(const unsigned int* hist, HistMode mode, int bins,
                                                unsigned long long* out) {

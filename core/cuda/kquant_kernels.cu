@@ -15,12 +15,9 @@ __global__ void __launch_bounds__(kThreads)
     extern __shared__ unsigned int hist[];
     BinRange range;
     BlockHist bins;
-    if constexpr (Bin) {
-        if (sawNonFinite(a.totals)) // the host declines the tensor; nothing to count
+    if constexpr (Bin)
+        if (!beginBinning(a, hist, mode, range, bins))
             return;
-        range = binRange(a.totals, a.bins);
-        bins = startBlockHist(hist, mode, a.bins, a.hist);
-    }
     __syncthreads();
     const long long perRow = a.groupsPerRow, blocks = a.rows * perRow;
     const int subs = fam.subBlocks(), size = fam.blockSize();
