@@ -4,6 +4,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "util/huge_pages.h"
+#include "util/malloc_tuning.h"
 
 #ifdef QS_HAVE_CUDA
 #include "cuda/cuda_engine.h"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
     for (const char* heavy : {"stats", "analyze", "dequant", "export", "plan", "bench"})
         if (app.got_subcommand(heavy)) {
             qs::runWithHugePages(argv);
+            qs::keepLargeBuffersMapped();
             break;
         }
     installInterruptHandler();

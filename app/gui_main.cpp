@@ -7,6 +7,7 @@
 #include "learn/lesson_catalogue.h"
 #include "main_window.h"
 #include "util/huge_pages.h"
+#include "util/malloc_tuning.h"
 #include "widgets/backend_selector.h"
 #include "workers/analysis_controller.h"
 
@@ -86,6 +87,7 @@ int lessonArguments(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     qs::runWithHugePages(argv); // large tensors' buffers on huge pages (re-executes once)
+    qs::keepLargeBuffersMapped();
     if (const int rc = lessonArguments(argc, argv); rc >= 0)
         return rc;
     QApplication app(argc, argv);

@@ -1,5 +1,8 @@
 #include "cli/cli_common.h"
 
+#include <tbb/global_control.h>
+#include <tbb/task_arena.h>
+
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -89,6 +92,17 @@ std::vector<float> readTensor(const Checkpoint& ckpt, const TensorInfo& t) {
     if (!v)
         throw CliError{kBadFile, v.message()};
     return std::move(v).value();
+}
+
+void withThreads(int threads, const std::function<void()>& body) {
+    if (threads <= 0) {
+        body();
+        return;
+    }
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                              static_cast<std::size_t>(threads));
+    tbb::task_arena arena(threads);
+    arena.execute(body);
 }
 
 nlohmann::json number(double v) {

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,9 @@ BackendStatus useBackend(const std::string& name);
 // Tensors whose name matches the ECMAScript regex (search, not full match); all if empty.
 std::vector<const TensorInfo*> selectTensors(const Checkpoint& ckpt, const std::string& regex);
 std::vector<float> readTensor(const Checkpoint& ckpt, const TensorInfo& t);
+// Runs `body` with `threads` CPU worker threads (more than the cores is allowed: oversubscribed),
+// or with the default of all cores when `threads` is 0.
+void withThreads(int threads, const std::function<void()>& body);
 
 // JSON has no Inf/NaN: non-finite numbers are written as null.
 nlohmann::json number(double v);

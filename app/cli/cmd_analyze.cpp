@@ -81,6 +81,7 @@ Action addAnalyzeCommand(CLI::App& app) {
         std::string path, regex, calib, calibTensor, backend = "auto";
         std::vector<std::string> schemes;
         bool json = false, all = false;
+        int threads = 0;
     };
     auto o = std::make_shared<Opts>();
     cmd->add_option("PATH", o->path, "checkpoint file")->required();
@@ -96,159 +97,165 @@ Action addAnalyzeCommand(CLI::App& app) {
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     cmd->add_flag("--all", o->all, "also quantize 1-D tensors (norms, biases)");
     cmd->add_flag("--json", o->json, "print one JSON document");
+    cmd->add_option("--threads", o->threads, "CPU worker threads (default: all cores)")
+        ->check(CLI::Range(1, 1024));
     return [=] {
-        std::vector<Scheme> schemes;
-        for (const auto& spec : o->schemes) {
-            Scheme s = parseScheme(spec);
-            const FamilyInfo* f = findFamily(s.family);
-            if (!f->implemented())
-                throw CliError{kBadScheme, "scheme " + s.toString() + ": the " + s.family +
-                                               " family is not implemented yet"};
-            if (f->needsActivations() && o->calib.empty())
-                throw CliError{kBadScheme, s.toString() + " needs activations: pass --calib ACT"};
-            schemes.push_back(std::move(s));
-        }
-        const BackendStatus backend = useBackend(o->backend);
-        const Checkpoint ckpt = openCheckpoint(o->path);
-        const auto selected = selectTensors(ckpt, o->regex);
-        auto calib = loadCalibration(o->calib, o->calibTensor);
-
-        nlohmann::json results = nlohmann::json::array(), kept = nlohmann::json::array();
-        std::map<std::string, Totals> totals;
-        std::uint64_t keptBytes = 0;
-        std::vector<std::string> problems; // why a row has no numbers
-        std::size_t onDevice = 0;          // results the CUDA engine computed
-        std::vector<std::string> header{"tensor",   "shape",   "scheme",      "bpw",
-                                        "rel_rmse", "sqnr_db", "max_abs_err", "cosine"};
-        if (calib)
-            header.push_back("out_rel_err");
-        TextTable table(header);
-        std::vector<const TensorInfo*> quantized;
-        for (const TensorInfo* t : selected) {
-            if (!o->all && !isQuantizable(*t)) {
-                kept.push_back({{"name", t->name},
-                                {"shape", shapeJson(*t)},
-                                {"dtype", t->typeName()},
-                                {"bytes", t->nbytes}});
-                keptBytes += t->nbytes;
-                continue;
+        withThreads(o->threads, [&] {
+            std::vector<Scheme> schemes;
+            for (const auto& spec : o->schemes) {
+                Scheme s = parseScheme(spec);
+                const FamilyInfo* f = findFamily(s.family);
+                if (!f->implemented())
+                    throw CliError{kBadScheme, "scheme " + s.toString() + ": the " + s.family +
+                                                   " family is not implemented yet"};
+                if (f->needsActivations() && o->calib.empty())
+                    throw CliError{kBadScheme,
+                                   s.toString() + " needs activations: pass --calib ACT"};
+                schemes.push_back(std::move(s));
             }
-            quantized.push_back(t);
-        }
-        auto emit = [&](const TensorInfo* t, const Scheme& s, const Result<TensorAnalysis>& a) {
-            nlohmann::json r = {{"name", t->name}, {"shape", shapeJson(*t)}, {"scheme", s.toString()}};
-            if (!a) {
-                const bool na = a.error().kind == ErrorKind::NotApplicable;
-                r["error"] = a.message();
-                r["applicable"] = !na;
+            const BackendStatus backend = useBackend(o->backend);
+            const Checkpoint ckpt = openCheckpoint(o->path);
+            const auto selected = selectTensors(ckpt, o->regex);
+            auto calib = loadCalibration(o->calib, o->calibTensor);
+
+            nlohmann::json results = nlohmann::json::array(), kept = nlohmann::json::array();
+            std::map<std::string, Totals> totals;
+            std::uint64_t keptBytes = 0;
+            std::vector<std::string> problems; // why a row has no numbers
+            std::size_t onDevice = 0;          // results the CUDA engine computed
+            std::vector<std::string> header{"tensor",   "shape",   "scheme",      "bpw",
+                                            "rel_rmse", "sqnr_db", "max_abs_err", "cosine"};
+            if (calib)
+                header.push_back("out_rel_err");
+            TextTable table(header);
+            std::vector<const TensorInfo*> quantized;
+            for (const TensorInfo* t : selected) {
+                if (!o->all && !isQuantizable(*t)) {
+                    kept.push_back({{"name", t->name},
+                                    {"shape", shapeJson(*t)},
+                                    {"dtype", t->typeName()},
+                                    {"bytes", t->nbytes}});
+                    keptBytes += t->nbytes;
+                    continue;
+                }
+                quantized.push_back(t);
+            }
+            auto emit = [&](const TensorInfo* t, const Scheme& s, const Result<TensorAnalysis>& a) {
+                nlohmann::json r = {
+                    {"name", t->name}, {"shape", shapeJson(*t)}, {"scheme", s.toString()}};
+                if (!a) {
+                    const bool na = a.error().kind == ErrorKind::NotApplicable;
+                    r["error"] = a.message();
+                    r["applicable"] = !na;
+                    results.push_back(r);
+                    table.addRow({t->name, t->shapeString(), s.toString(), na ? "n/a" : "error",
+                                  "-", "-", "-", "-"});
+                    problems.push_back(t->name + " under " + s.toString() + ": " + a.message());
+                    return;
+                }
+                const auto& m = a->error;
+                r.update({{"mse", number(m.mse())},
+                          {"rmse", number(m.rmse())},
+                          {"rel_rmse", number(m.relRmse())},
+                          {"sqnr_db", number(m.sqnrDb())},
+                          {"max_abs_err", number(m.maxAbsErr)},
+                          {"cosine", number(m.cosine())},
+                          {"bits_per_weight", a->cost.bitsPerWeight()},
+                          {"bytes", a->cost.bytes()},
+                          {"backend", a->backend}});
+                onDevice += a->backend == "cuda" ? 1 : 0;
+                if (!a->diagnostics.empty()) {
+                    auto& d = r["diagnostics"] = nlohmann::json::object();
+                    for (const auto& diag : a->diagnostics)
+                        d[diag.key] = number(diag.value);
+                }
+                if (a->outputRelError)
+                    r["out_rel_err"] = number(*a->outputRelError);
                 results.push_back(r);
-                table.addRow({t->name, t->shapeString(), s.toString(), na ? "n/a" : "error", "-",
-                              "-", "-", "-"});
-                problems.push_back(t->name + " under " + s.toString() + ": " + a.message());
+                auto& tot = totals[s.toString()];
+                tot.error.merge(m);
+                tot.cost.merge(a->cost);
+                ++tot.tensors;
+                std::vector<std::string> row{t->name,
+                                             t->shapeString(),
+                                             s.toString(),
+                                             fmt(a->cost.bitsPerWeight(), 5),
+                                             fmt(m.relRmse(), 4),
+                                             fmt(m.sqnrDb(), 4),
+                                             fmt(m.maxAbsErr, 4),
+                                             fmt(m.cosine(), 6)};
+                if (calib)
+                    row.push_back(a->outputRelError ? fmt(*a->outputRelError, 4) : "-");
+                table.addRow(row);
+            };
+            // Tensors stream through a bounded pipeline: big ones in chunks of rows where every
+            // scheme allows, the next piece decoded while the current one is analysed.
+            StreamOptions stream;
+            if (calib)
+                stream.activationsFor = [&](std::int64_t features) {
+                    return calib->activationsFor(features);
+                };
+            auto done = analyzeStreamed(
+                ckpt, quantized, schemes, stream,
+                [&](StreamedTensor&& st) {
+                    if (!st.read.ok())
+                        throw CliError{kBadFile, st.read.message()};
+                    for (std::size_t k = 0; k < schemes.size(); ++k)
+                        emit(st.tensor, schemes[k], st.results[k]);
+                },
+                interruptProgress());
+            throwIfInterrupted();
+            if (!done)
+                throw CliError{kFailure, done.message()};
+            nlohmann::json totalsJson = nlohmann::json::array();
+            TextTable totalTable(
+                {"scheme", "tensors", "bpw", "bytes", "model bytes", "rel_rmse", "sqnr_db"});
+            for (const Scheme& s : schemes) {
+                const auto it = totals.find(s.toString());
+                if (it == totals.end())
+                    continue;
+                const Totals& tot = it->second;
+                totalsJson.push_back({{"scheme", s.toString()},
+                                      {"tensors", tot.tensors},
+                                      {"elements", tot.cost.elements},
+                                      {"bits_per_weight", tot.cost.bitsPerWeight()},
+                                      {"bytes", tot.cost.bytes()},
+                                      {"model_bytes", tot.cost.bytes() + keptBytes},
+                                      {"rel_rmse", number(tot.error.relRmse())},
+                                      {"sqnr_db", number(tot.error.sqnrDb())}});
+                totalTable.addRow({s.toString(), std::to_string(tot.tensors),
+                                   fmt(tot.cost.bitsPerWeight(), 5), humanBytes(tot.cost.bytes()),
+                                   humanBytes(tot.cost.bytes() + keptBytes),
+                                   fmt(tot.error.relRmse(), 4), fmt(tot.error.sqnrDb(), 4)});
+                totals.erase(it);
+            }
+            if (o->json) {
+                nlohmann::json j = {{"path", ckpt.path()},
+                                    {"backend", std::string(backendName(backend.active))},
+                                    {"device", backend.device},
+                                    {"results", results},
+                                    {"totals", totalsJson},
+                                    {"kept", kept}};
+                if (calib)
+                    j["calib"] = calib->source;
+                printJson(j);
                 return;
             }
-            const auto& m = a->error;
-            r.update({{"mse", number(m.mse())},
-                      {"rmse", number(m.rmse())},
-                      {"rel_rmse", number(m.relRmse())},
-                      {"sqnr_db", number(m.sqnrDb())},
-                      {"max_abs_err", number(m.maxAbsErr)},
-                      {"cosine", number(m.cosine())},
-                      {"bits_per_weight", a->cost.bitsPerWeight()},
-                      {"bytes", a->cost.bytes()},
-                      {"backend", a->backend}});
-            onDevice += a->backend == "cuda" ? 1 : 0;
-            if (!a->diagnostics.empty()) {
-                auto& d = r["diagnostics"] = nlohmann::json::object();
-                for (const auto& diag : a->diagnostics)
-                    d[diag.key] = number(diag.value);
-            }
-            if (a->outputRelError)
-                r["out_rel_err"] = number(*a->outputRelError);
-            results.push_back(r);
-            auto& tot = totals[s.toString()];
-            tot.error.merge(m);
-            tot.cost.merge(a->cost);
-            ++tot.tensors;
-            std::vector<std::string> row{t->name,
-                                         t->shapeString(),
-                                         s.toString(),
-                                         fmt(a->cost.bitsPerWeight(), 5),
-                                         fmt(m.relRmse(), 4),
-                                         fmt(m.sqnrDb(), 4),
-                                         fmt(m.maxAbsErr, 4),
-                                         fmt(m.cosine(), 6)};
-            if (calib)
-                row.push_back(a->outputRelError ? fmt(*a->outputRelError, 4) : "-");
-            table.addRow(row);
-        };
-        // Tensors stream through a bounded pipeline: big ones in chunks of rows where every
-        // scheme allows, the next piece decoded while the current one is analysed.
-        StreamOptions stream;
-        if (calib)
-            stream.activationsFor = [&](std::int64_t features) {
-                return calib->activationsFor(features);
-            };
-        auto done = analyzeStreamed(
-            ckpt, quantized, schemes, stream,
-            [&](StreamedTensor&& st) {
-                if (!st.read.ok())
-                    throw CliError{kBadFile, st.read.message()};
-                for (std::size_t k = 0; k < schemes.size(); ++k)
-                    emit(st.tensor, schemes[k], st.results[k]);
-            },
-            interruptProgress());
-        throwIfInterrupted();
-        if (!done)
-            throw CliError{kFailure, done.message()};
-        nlohmann::json totalsJson = nlohmann::json::array();
-        TextTable totalTable(
-            {"scheme", "tensors", "bpw", "bytes", "model bytes", "rel_rmse", "sqnr_db"});
-        for (const Scheme& s : schemes) {
-            const auto it = totals.find(s.toString());
-            if (it == totals.end())
-                continue;
-            const Totals& tot = it->second;
-            totalsJson.push_back({{"scheme", s.toString()},
-                                  {"tensors", tot.tensors},
-                                  {"elements", tot.cost.elements},
-                                  {"bits_per_weight", tot.cost.bitsPerWeight()},
-                                  {"bytes", tot.cost.bytes()},
-                                  {"model_bytes", tot.cost.bytes() + keptBytes},
-                                  {"rel_rmse", number(tot.error.relRmse())},
-                                  {"sqnr_db", number(tot.error.sqnrDb())}});
-            totalTable.addRow({s.toString(), std::to_string(tot.tensors),
-                               fmt(tot.cost.bitsPerWeight(), 5), humanBytes(tot.cost.bytes()),
-                               humanBytes(tot.cost.bytes() + keptBytes),
-                               fmt(tot.error.relRmse(), 4), fmt(tot.error.sqnrDb(), 4)});
-            totals.erase(it);
-        }
-        if (o->json) {
-            nlohmann::json j = {{"path", ckpt.path()},
-                                {"backend", std::string(backendName(backend.active))},
-                                {"device", backend.device},
-                                {"results", results},
-                                {"totals", totalsJson},
-                                {"kept", kept}};
-            if (calib)
-                j["calib"] = calib->source;
-            printJson(j);
-            return;
-        }
-        table.print();
-        for (const auto& p : problems)
-            std::cout << "  " << p << "\n";
-        std::cout << "\nTotals over the quantized tensors";
-        if (!kept.empty())
-            std::cout << " (" << kept.size() << " 1-D tensors kept as stored, "
-                      << humanBytes(keptBytes) << ")";
-        std::cout << ":\n";
-        totalTable.print();
-        if (backend.active == Backend::Cuda)
-            std::cout << "\nComputed on CUDA (" << backend.device << "): " << onDevice << " of "
-                      << results.size() << " results; the rest on the CPU\n";
-        else
-            std::cout << "\nComputed on the CPU: " << backend.device << "\n";
+            table.print();
+            for (const auto& p : problems)
+                std::cout << "  " << p << "\n";
+            std::cout << "\nTotals over the quantized tensors";
+            if (!kept.empty())
+                std::cout << " (" << kept.size() << " 1-D tensors kept as stored, "
+                          << humanBytes(keptBytes) << ")";
+            std::cout << ":\n";
+            totalTable.print();
+            if (backend.active == Backend::Cuda)
+                std::cout << "\nComputed on CUDA (" << backend.device << "): " << onDevice << " of "
+                          << results.size() << " results; the rest on the CPU\n";
+            else
+                std::cout << "\nComputed on the CPU: " << backend.device << "\n";
+        });
     };
 }
 

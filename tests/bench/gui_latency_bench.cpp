@@ -12,6 +12,7 @@
 #include "quant/scheme.h"
 #include "stall_watchdog.h"
 #include "util/huge_pages.h"
+#include "util/malloc_tuning.h"
 #include "workers/analysis_controller.h"
 
 #include <QApplication>
@@ -33,6 +34,7 @@ double median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
     qs::runWithHugePages(argv); // as the application does
+    qs::keepLargeBuffersMapped();
     qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
     if (argc < 4) {

@@ -14,6 +14,7 @@
 #include "panels/model_tab.h"
 #include "stall_watchdog.h"
 #include "util/huge_pages.h"
+#include "util/malloc_tuning.h"
 #include "workers/sweep_controller.h"
 
 #include <QApplication>
@@ -26,6 +27,7 @@
 
 int main(int argc, char** argv) {
     qs::runWithHugePages(argv); // as the application does
+    qs::keepLargeBuffersMapped();
     qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
     if (argc < 2) {

@@ -37,6 +37,7 @@ private slots:
     void infoListsTensors();
     void statsRows();
     void analyzeResultsAndTotals();
+    void analyzeGivesTheSameNumbersOnAnyNumberOfThreads();
     void analyzeWithActivationsReportsOutputError();
     void calibratedSchemesBeatRoundToNearestOnSyntheticActivations();
     void levels();
@@ -120,6 +121,21 @@ void TestCli::analyzeResultsAndTotals() {
     QCOMPARE(t4["elements"].toDouble(), elements);
     QVERIFY(t4["sqnr_db"].toDouble() < totals[1].toObject()["sqnr_db"].toDouble());
     QVERIFY(t4["bits_per_weight"].toDouble() > 4.3 && t4["bits_per_weight"].toDouble() < 4.36);
+}
+
+void TestCli::analyzeGivesTheSameNumbersOnAnyNumberOfThreads() {
+    const QStringList args{"analyze", sample(),    "--scheme", "int4:g64", "--scheme",
+                           "q4_k",    "--backend", "cpu",      "--json"};
+    const Run all = cli(args);
+    QCOMPARE(all.code, 0);
+    const auto expected = all.json()["results"].toArray();
+    QCOMPARE(expected.size(), 2 * 36);
+    for (const char* threads : {"1", "8"}) { // 8: more workers than this machine's cores
+        const Run r = cli(args + QStringList{"--threads", threads});
+        QCOMPARE(r.code, 0);
+        QCOMPARE(r.json()["results"].toArray(), expected);
+    }
+    QCOMPARE(cli(args + QStringList{"--threads", "0"}).code, 2);
 }
 
 void TestCli::analyzeWithActivationsReportsOutputError() {
@@ -221,8 +237,7 @@ void TestCli::errorsAreOneLineWithExitCodes_data() {
     QTest::newRow("bench calibrated")
         << QStringList{"bench", "--scheme", "gptq4:g64", "--shape", "64x64"} << 4;
     QTest::newRow("bench quantize stage of a non-ggml scheme")
-        << QStringList{"bench", "--scheme", "int4", "--shape", "64x64", "--stage", "quantize"}
-        << 1;
+        << QStringList{"bench", "--scheme", "int4", "--shape", "64x64", "--stage", "quantize"} << 1;
 }
 
 void TestCli::errorsAreOneLineWithExitCodes() {
