@@ -23,7 +23,30 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
 #include <vector>
+
+namespace {
+
+// Milliseconds the hypervisor ran something else while this machine wanted its vCPUs ("steal"
+// in /proc/stat, all CPUs summed); -1 where there is no such figure. In the 2-vCPU VM these
+// benchmarks ran on, steal comes as pauses of both vCPUs at once, about 40 ms every 2 s while
+// both are busy (probes pinned to each vCPU see them together, with any busy load).
+double stealMs() {
+    std::ifstream stat("/proc/stat");
+    std::string cpu;
+    long long v[8] = {};
+    if (!(stat >> cpu) || cpu != "cpu")
+        return -1;
+    for (long long& x : v)
+        if (!(stat >> x))
+            return -1;
+    return static_cast<double>(v[7]) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
     qs::runWithHugePages(argv); // as the application does
@@ -46,6 +69,7 @@ int main(int argc, char** argv) {
                                      : 50'000'000LL;
     std::vector<qint64> gaps;
     QElapsedTimer clock, sweep;
+    double stealAtStart = 0;
     QTimer tick;
     tick.setInterval(5);
     qint64 last = 0;
@@ -58,14 +82,18 @@ int main(int argc, char** argv) {
         const qint64 now = clock.nsecsElapsed();
         gaps.push_back(now - last);
         if (now - last > stallReportNs) // where a long stall happened: time and sweep progress
-            std::printf("stall of %.0f ms ending at %.2f s, %d tensors measured\n",
-                        (now - last) / 1e6, now / 1e9, measured),
+            std::printf("stall of %.0f ms ending at %.2f s (CLOCK_MONOTONIC %.3f s), %d tensors "
+                        "measured\n",
+                        (now - last) / 1e6, now / 1e9,
+                        static_cast<double>(clock.msecsSinceReference()) / 1e3 + now / 1e9,
+                        measured),
                 std::fflush(stdout);
         last = now;
     });
     QObject::connect(window.sweepController(), &qs::SweepController::started,
                      [&](const std::vector<qs::Scheme>&) {
                          sweep.start();
+                         stealAtStart = stealMs();
                          clock.start();
                          last = 0;
                          watchdog.tick(); // a stall right after the start is caught too
@@ -90,8 +118,8 @@ int main(int argc, char** argv) {
                 std::printf("tensors %zu, schemes %zu, weights %llu\n", m->tensors.size(),
                             m->candidates.size(), static_cast<unsigned long long>(m->elements));
                 std::printf("sweep %.2f s; event loop: %zu ticks, largest gap %.1f ms, "
-                            "p99 %.1f ms (timer interval 5 ms)\n",
-                            seconds, gaps.size(), maxMs, p99);
+                            "p99 %.1f ms (timer interval 5 ms); steal %.0f ms\n",
+                            seconds, gaps.size(), maxMs, p99, stealMs() - stealAtStart);
                 app.exit(0);
             });
         });

@@ -1,7 +1,8 @@
 #pragma once
 // For the GUI benchmarks (diagnosis only): with QS_STALL_STACKS=1, a watchdog thread signals the
-// GUI thread once its timer has not ticked for 40 ms, and the handler prints the GUI thread's
-// stack (glibc backtrace) to stderr. tick(ns) is called from the GUI thread's timer.
+// GUI thread once its timer has not ticked for 40 ms (and every 60 ms while that lasts), and the
+// handler prints the GUI thread's stack (glibc backtrace) to stderr. tick(ns) is called from the
+// GUI thread's timer.
 
 #include <atomic>
 #include <chrono>
@@ -23,12 +24,15 @@ public:
         std::signal(SIGUSR2, dumpStack);
         const pthread_t gui = pthread_self();
         m_thread = std::thread([this, gui] {
-            long long reported = -1;
+            long long reported = -1, reportedAt = 0;
             while (!m_quit) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
-                const long long t = m_lastTickNs.load();
-                if (t > 0 && t != reported && nowNs() - t > 40'000'000) {
+                const long long t = m_lastTickNs.load(), now = nowNs();
+                // At 40 ms into a stall, then every 60 ms while it lasts.
+                if (t > 0 && now - t > 40'000'000 &&
+                    (t != reported || now - reportedAt > 60'000'000)) {
                     reported = t;
+                    reportedAt = now;
                     pthread_kill(gui, SIGUSR2);
                 }
             }
