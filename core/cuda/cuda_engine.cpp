@@ -29,7 +29,13 @@ Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
             : plan.family == DeviceFamily::Mx      ? Fam::Mx
             : plan.family == DeviceFamily::Q8_0    ? Fam::Q8_0
             : plan.family == DeviceFamily::KQuant  ? Fam::KQuant
+            : plan.family == DeviceFamily::Hqq     ? Fam::Hqq
                                                    : Fam::Legacy;
+    if (plan.family == DeviceFamily::Hqq) { // solveHqq filled the arrays
+        f.hqqFam.maxq = static_cast<float>((1 << plan.hqqBits) - 1);
+        f.hqqFam.params = hqqParams_.as<dev::HqqParams>();
+        f.hqqFam.stored = hqqStored_.as<dev::HqqStored>();
+    }
     if (plan.family == DeviceFamily::Nf) {
         const std::size_t n = plan.levels.size();
         if (n > static_cast<std::size_t>(dev::kMaxLevels))
@@ -100,13 +106,64 @@ Result<Totals> CudaEngine::readTotals(std::size_t histBytes) {
     return t;
 }
 
+Status CudaEngine::solveHqq(const DevicePlan& plan, const void* x, InType type, DeviceSummary& sum,
+                            const ProgressFn& progress) {
+    const long long groups = plan.groupCount();
+    cudaError_t e = hqqParams_.reserve(static_cast<std::size_t>(groups) * sizeof(dev::HqqParams));
+    if (e == cudaSuccess)
+        e = hqqStored_.reserve(static_cast<std::size_t>(groups) * sizeof(dev::HqqStored));
+    if (e == cudaSuccess)
+        e = hqqSum_.reserve(sizeof(double));
+    if (e != cudaSuccess)
+        return cudaFailure(e, "allocation");
+    auto* params = hqqParams_.as<dev::HqqParams>();
+    if (e = launchHqqStart(x, type, groups, plan.groupCols, plan.hqqBits, params, sms_, stream_);
+        e != cudaSuccess)
+        return cudaFailure(e, "launch");
+    // As quantizeHqqCodes: beta grows by kappa after each step; the solver stops at the first
+    // step whose mean |error| (before its update) does not improve, keeping that update.
+    const auto maxq = static_cast<float>((1 << plan.hqqBits) - 1);
+    const double n = static_cast<double>(std::max<long long>(plan.rows * plan.cols, 1));
+    float beta = plan.hqq.beta;
+    double best = 1e4;
+    for (int i = 0; i < plan.hqq.iterations; ++i) {
+        e = cudaMemsetAsync(hqqSum_.p, 0, sizeof(double), stream_);
+        if (e == cudaSuccess)
+            e = launchHqqStep(x, type, groups, plan.groupCols, maxq, beta, plan.hqq.lpNorm, params,
+                              hqqSum_.as<double>(), sms_, stream_);
+        double absSum = 0;
+        if (e == cudaSuccess)
+            e = copyToHost(&absSum, hqqSum_.p, sizeof absSum);
+        if (e != cudaSuccess)
+            return cudaFailure(e, "kernel");
+        const double err = absSum / n;
+        beta *= plan.hqq.kappa;
+        if (i == 0)
+            sum.hqqStartMeanAbsError = err;
+        sum.hqqIterations = i + 1;
+        if (!reportProgress(progress, static_cast<double>(i + 1) / plan.hqq.iterations))
+            return cancelledError();
+        if (err < best)
+            best = err;
+        else
+            break;
+    }
+    sum.hqqBestMeanAbsError = best;
+    if (e = launchHqqStore(params, groups, hqqStored_.as<dev::HqqStored>(), sms_, stream_);
+        e != cudaSuccess)
+        return cudaFailure(e, "launch");
+    return Ok{};
+}
+
 Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, int bins,
                                                  float* hostRec, const ProgressFn& progress) {
     using Out = std::optional<DeviceRun>;
     DeviceRun out;
     DeviceSummary& sum = out.summary;
     const long long chunks = src.chunks();
-    const double passes = (plan.needsTensorStats() ? 1 : 0) + 1 + (bins > 0 ? 1 : 0);
+    const bool hqq = plan.family == DeviceFamily::Hqq;
+    const double passes =
+        (plan.needsTensorStats() ? 1 : 0) + (hqq ? 1 : 0) + 1 + (bins > 0 ? 1 : 0);
     double done = 0;
     auto step = [&](long long c) {
         return reportProgress(progress, (done + static_cast<double>(c + 1) / chunks) / passes);
@@ -146,6 +203,19 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
                 out.histogram = zeroDifferenceHistogram(bins, n);
             return Out{std::move(out)};
         }
+    }
+    if (hqq) { // the solver needs every group at once: the tensor whole on the device
+        if (chunks != 1)
+            return Out{};
+        auto x = src.device(0);
+        if (!x)
+            return x.error();
+        if (auto st =
+                solveHqq(plan, *x, src.type, sum,
+                         [&](double f) { return reportProgress(progress, (done + f) / passes); });
+            !st)
+            return st.error();
+        ++done;
     }
     auto fam = famArgs(plan);
     if (!fam)
@@ -228,6 +298,13 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
     sum.saturated = static_cast<std::int64_t>(t->saturated);
     sum.flushed = static_cast<std::int64_t>(t->flushed);
     sum.nanBlocks = static_cast<std::int64_t>(t->nanBlocks);
+    if (const std::uint32_t w = dev::widestIndex(t->widestKey); hqq && w < plan.groupCount()) {
+        dev::HqqStored widest; // its stored zero-point, for the levels
+        if (auto e = copyToHost(&widest, hqqStored_.as<dev::HqqStored>() + w, sizeof widest);
+            e != cudaSuccess)
+            return cudaFailure(e, "copy");
+        sum.hqqWidestZero = widest.zero;
+    }
     if (bins > 0) { // the range the kernels used (kernel_common.cuh binRange)
         const double m = maxErr > 0 ? maxErr : 1e-12;
         Histogram h;

@@ -119,6 +119,10 @@ private:
         return e == cudaSuccess ? cudaStreamSynchronize(stream_) : e;
     }
     cudaError_t resetTotals(bool forStats);
+    // HQQ's solver on the tensor at `x` (whole on the device): the groups' parameters in
+    // hqqParams_/hqqStored_, the run's figures in `sum`.
+    Status solveHqq(const DevicePlan& plan, const void* x, InType type, DeviceSummary& sum,
+                    const ProgressFn& progress);
 
     int device_;
     std::string name_;
@@ -127,6 +131,7 @@ private:
     cudaStream_t stream_ = nullptr, copyStream_ = nullptr;
     cudaEvent_t copyDone_[2] = {nullptr, nullptr}, computeDone_[2] = {nullptr, nullptr};
     DeviceBuffer totals_, hist_, tables_, input_[2], rec_[2], copy_;
+    DeviceBuffer hqqParams_, hqqStored_, hqqSum_;
     PinnedBuffer staging_[2], readBack_;
 };
 

@@ -187,6 +187,8 @@ __global__ void __launch_bounds__(kThreads, Bin ? 3 : 2)
         const auto p = [&] {
             if constexpr (std::is_same_v<F, dev::LegacyFam>)
                 return fam.group(mn, mx, signedMax);
+            else if constexpr (std::is_same_v<F, dev::HqqFam>) // the solver's parameters
+                return fam.groupAt(active ? a.rowOffset * a.groupsPerRow + gi : 0);
             else
                 return fam.group(mn, mx);
         }();
@@ -390,6 +392,8 @@ cudaError_t launchGroups(const FamArgs& f, const GroupArgs& a, int pass, int smC
         return launchFam(f.legacyFam, a, pass, smCount, stream);
     case Fam::KQuant:
         return launchKQuants(f.kFam, a, pass, smCount, stream);
+    case Fam::Hqq:
+        return launchFam(f.hqqFam, a, pass, smCount, stream);
     }
     return cudaErrorInvalidValue;
 }

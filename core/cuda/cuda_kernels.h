@@ -11,6 +11,7 @@
 // pack of 16 bytes of input where the layout allows (else single elements). Each block reduces in
 // shared memory and adds once to the global totals.
 
+#include "cuda/device_hqq.h"
 #include "cuda/device_kquants.h"
 #include "cuda/device_math.h"
 
@@ -55,7 +56,7 @@ struct GroupArgs {
     Totals* totals = nullptr;
 };
 
-enum class Fam { Int, Nf, Compand, Fp, Mx, Q8_0, Legacy, KQuant };
+enum class Fam { Int, Nf, Compand, Fp, Mx, Q8_0, Legacy, KQuant, Hqq };
 
 struct FamArgs {
     Fam fam = Fam::Int;
@@ -67,6 +68,7 @@ struct FamArgs {
     dev::CompandFam compandFam; // thresholds and levels in device memory
     dev::MxFam mxFam;
     dev::KFam kFam;
+    dev::HqqFam hqqFam; // its parameter arrays in device memory
 };
 
 // Clears the totals on the device before a run (the min/max keys set for the stats pass).
@@ -79,5 +81,17 @@ cudaError_t launchGroups(const FamArgs& fam, const GroupArgs& args, int pass, in
 // ggml's order; the widest key is over sub-blocks. Same passes and totals as launchGroups.
 cudaError_t launchKQuants(const dev::KFam& fam, const GroupArgs& args, int pass, int smCount,
                           cudaStream_t stream);
+
+// HQQ's solver (hqq_kernels.cu), before the passes with Fam::Hqq: the min/max start of each
+// group (groups of `groupCols` values along whole rows, the group size dividing the row), one
+// solver step (adds sum |x - x^| before the update to *absSum), and the fp16 parameters the
+// reconstruction uses.
+cudaError_t launchHqqStart(const void* x, InType type, long long groups, long long groupCols,
+                           int bits, dev::HqqParams* params, int smCount, cudaStream_t stream);
+cudaError_t launchHqqStep(const void* x, InType type, long long groups, long long groupCols,
+                          float maxq, float beta, float lp, dev::HqqParams* params, double* absSum,
+                          int smCount, cudaStream_t stream);
+cudaError_t launchHqqStore(const dev::HqqParams* params, long long groups, dev::HqqStored* stored,
+                           int smCount, cudaStream_t stream);
 
 } // namespace qs::cuda

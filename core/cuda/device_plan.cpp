@@ -41,6 +41,23 @@ bool fpCovered(const Scheme& s) {
            s.rounding == Rounding::Nearest;
 }
 
+// HQQ along rows: axis=1 with groups within rows (a group size dividing the row, or one group
+// per row); the solver's settings the CPU's (hqqOptions).
+std::optional<HqqOptions> hqqCovered(const Scheme& s, std::int64_t cols) {
+    if (s.family != "hqq" || s.bits < 2 || s.bits > 8)
+        return std::nullopt;
+    for (const auto& [k, v] : s.extra)
+        if (k != "axis" && k != "iters")
+            return std::nullopt;
+    auto o = hqqOptions(s);
+    if (!o || o->axis != 1)
+        return std::nullopt;
+    if (s.granularity == Granularity::Channel ||
+        (s.granularity == Granularity::Group && s.groupSize > 0 && cols % s.groupSize == 0))
+        return *o;
+    return std::nullopt;
+}
+
 dev::ElementSpec elementSpec(ElementFormat fmt) {
     const ElementFormatInfo& info = formatInfo(fmt);
     dev::ElementSpec e;
@@ -101,11 +118,16 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
         p.groupCols = p.kFam.blockSize();
         if (cols % p.groupCols != 0)
             return std::nullopt;
+    } else if (auto hqq = hqqCovered(s, cols)) {
+        p.family = DeviceFamily::Hqq;
+        p.hqq = *hqq;
+        p.hqqBits = s.bits;
+        p.groupCols = s.granularity == Granularity::Channel ? cols : s.groupSize;
     } else {
         return std::nullopt;
     }
     p.groupsPerRow = (cols + p.groupCols - 1) / p.groupCols;
-    if (p.family == DeviceFamily::KQuant) {
+    if (p.family == DeviceFamily::KQuant || p.family == DeviceFamily::Hqq) {
         // set above
     } else if (s.family == "int") {
         p.family = DeviceFamily::Int;
@@ -229,6 +251,11 @@ void describeDeviceResult(const Scheme& s, const DevicePlan& plan, MatrixView w,
                      static_cast<int>(widest % static_cast<std::uint32_t>(subs)), out);
         break;
     }
+    case DeviceFamily::Hqq:
+        describeHqq(s, static_cast<std::uint64_t>(plan.rows * plan.cols), plan.groupCount(), 1,
+                    widest, metric, sum.hqqWidestZero, sum.hqqIterations, sum.hqqStartMeanAbsError,
+                    sum.hqqBestMeanAbsError, out);
+        break;
     case DeviceFamily::Mx:
         out.cost = mxStorageCost(s, plan.rows, plan.cols);
         if (plan.mxFam.nv && nvfp4TensorScale(sum.tensorMin, sum.tensorMax) == 0.0f)

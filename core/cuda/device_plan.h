@@ -10,10 +10,13 @@
 // family (mxfp4/6/8, mxint8, nvfp4) with round-to-nearest, any scale rule; ggml's q8_0, q4_0,
 // q4_1, q5_0 and q5_1 on rows of whole blocks; q2_k, q4_k, q5_k, q6_k and iq4_nl (the reference
 // quantizers, without an imatrix) on rows of whole (super-)blocks, whose widest key is over
-// sub-blocks (index block * sub-blocks + sub-block).
+// sub-blocks (index block * sub-blocks + sub-block); hqq (methods/hqq.h) with axis=1 where the
+// group size divides the row (or per channel), its solver run on the device first.
 
+#include "cuda/device_hqq.h"
 #include "cuda/device_kquants.h"
 #include "cuda/device_math.h"
+#include "methods/hqq.h"
 #include "quant/registry.h"
 
 #include <cstdint>
@@ -22,7 +25,7 @@
 
 namespace qs {
 
-enum class DeviceFamily { Int, Nf, Compand, Fp, Mx, Q8_0, Legacy, KQuant };
+enum class DeviceFamily { Int, Nf, Compand, Fp, Mx, Q8_0, Legacy, KQuant, Hqq };
 
 struct DevicePlan {
     DeviceFamily family = DeviceFamily::Int;
@@ -31,7 +34,9 @@ struct DevicePlan {
     dev::Q8Fam q8Fam;
     dev::LegacyFam legacyFam; // q4_0, q4_1, q5_0, q5_1
     dev::MxFam mxFam;
-    dev::KFam kFam;                       // q2_k, q4_k, q5_k, q6_k, iq4_nl: its blocks
+    dev::KFam kFam; // q2_k, q4_k, q5_k, q6_k, iq4_nl: its blocks
+    HqqOptions hqq; // hqq: the solver's settings
+    int hqqBits = 4;
     std::vector<float> levels, midpoints; // nf's tables (dev::NfFam points into them)
     std::vector<unsigned char> nfBuckets; // nf: dev::nfBucketTable of the midpoints
     std::vector<float> nfMidpoints;       // nf: dev::nfPaddedMidpoints (what NfFam reads)
@@ -80,6 +85,9 @@ struct DeviceSummary {
     float tensorMin = 0, tensorMax = 0; // with needsTensorStats()
     unsigned long long widestKey = 0;   // dev::widestKey of the widest group (MX: its row)
     std::int64_t saturated = 0, flushed = 0, nanBlocks = 0; // MX block counts
+    int hqqIterations = 0;                                  // hqq: the solver's run
+    double hqqStartMeanAbsError = 0, hqqBestMeanAbsError = 0;
+    float hqqWidestZero = 0; // hqq: the widest group's stored zero-point
 };
 
 // nvfp4's per-tensor scale from the tensor's min and max (0 for an all-zero tensor).

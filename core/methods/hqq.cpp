@@ -1,5 +1,7 @@
 #include "methods/hqq.h"
 
+#include "cuda/device_hqq.h"
+
 #include "quant/group_quant.h"
 #include "tensor/dtype.h"
 
@@ -13,20 +15,6 @@
 
 namespace qs {
 namespace {
-
-float toHalf(float x) {
-    return halfToFloat(floatToHalf(std::clamp(x, -65504.0f, 65504.0f)));
-}
-
-// HQQ's shrink operator for the lp-norm (p < 1): sign(x) relu(|x| - |x|^(p-1)/beta). At x = 0
-// torch gives sign(0) * relu(-inf) = 0; written out so no inf appears.
-float shrinkLp(float x, float beta, float p) {
-    const float a = std::fabs(x);
-    if (a == 0.0f)
-        return 0.0f;
-    const float t = a - (1.0f / beta) * std::pow(a, p - 1.0f);
-    return t > 0.0f ? std::copysign(t, x) : 0.0f;
-}
 
 struct Layout {
     std::int64_t n = 0, groupSize = 0, groups = 0;
@@ -98,8 +86,7 @@ Result<HqqQuantized> quantizeHqqCodes(const Scheme& s, MatrixView m, const Progr
     q.groups = l.groups;
     q.axis = l.axis;
     q.codes.assign(static_cast<std::size_t>(l.n), 0);
-    std::vector<float> invScale(static_cast<std::size_t>(l.groups)),
-        zero(static_cast<std::size_t>(l.groups));
+    std::vector<dev::HqqParams> params(static_cast<std::size_t>(l.groups));
     const float* w = m.data;
 
     for (std::int64_t j = 0; j < l.groups; ++j) {
@@ -108,14 +95,7 @@ Result<HqqQuantized> quantizeHqqCodes(const Scheme& s, MatrixView m, const Progr
             lo = std::min(lo, w[l.index(j, k)]);
             hi = std::max(hi, w[l.index(j, k)]);
         }
-        const float denom = hi - lo;
-        float sc = std::fabs(denom) <= 1e-4f ? 1.0f : maxq / denom;
-        sc = std::min(sc, 2e4f); // HQQ's guard for half precision, kept for identical results
-        float z = -lo * sc;
-        if (s.bits == 4)
-            z = std::nearbyint(z);
-        invScale[static_cast<std::size_t>(j)] = sc;
-        zero[static_cast<std::size_t>(j)] = z;
+        params[static_cast<std::size_t>(j)] = dev::hqqStart(lo, hi, s.bits);
     }
 
     // One solver step over all groups: updates the zero-points in place and returns the summed
@@ -126,21 +106,9 @@ Result<HqqQuantized> quantizeHqqCodes(const Scheme& s, MatrixView m, const Progr
             tbb::blocked_range<std::int64_t>(0, l.groups), 0.0,
             [&](const tbb::blocked_range<std::int64_t>& r, double acc) {
                 for (std::int64_t j = r.begin(); j != r.end(); ++j) {
-                    const float sc = invScale[static_cast<std::size_t>(j)];
-                    const float z = zero[static_cast<std::size_t>(j)];
-                    double zSum = 0;
-                    const std::int64_t n = l.members(j);
-                    for (std::int64_t k = 0; k < n; ++k) {
-                        const float x = w[l.index(j, k)];
-                        const float wq = std::clamp(std::nearbyint(x * sc + z), 0.0f, maxq);
-                        const float e = x - (wq - z) / sc;
-                        acc += std::fabs(e);
-                        if (update)
-                            zSum += wq - (x - shrinkLp(e, beta, opts->lpNorm)) * sc;
-                    }
-                    if (update)
-                        zero[static_cast<std::size_t>(j)] =
-                            static_cast<float>(zSum / static_cast<double>(n));
+                    dev::HqqParams& p = params[static_cast<std::size_t>(j)];
+                    p.z = dev::hqqStep([&](std::int64_t k) { return w[l.index(j, k)]; },
+                                       l.members(j), p, maxq, beta, opts->lpNorm, update, acc);
                 }
                 return acc;
             },
@@ -167,15 +135,15 @@ Result<HqqQuantized> quantizeHqqCodes(const Scheme& s, MatrixView m, const Progr
     q.scales.resize(static_cast<std::size_t>(l.groups));
     q.zeros.resize(static_cast<std::size_t>(l.groups));
     for (std::int64_t j = 0; j < l.groups; ++j) {
-        const float sc = invScale[static_cast<std::size_t>(j)];
-        const float z = zero[static_cast<std::size_t>(j)];
+        const dev::HqqParams p = params[static_cast<std::size_t>(j)];
         for (std::int64_t k = 0; k < l.members(j); ++k) {
             const std::int64_t idx = l.index(j, k);
             q.codes[static_cast<std::size_t>(idx)] =
-                static_cast<std::uint8_t>(std::clamp(std::nearbyint(w[idx] * sc + z), 0.0f, maxq));
+                static_cast<std::uint8_t>(dev::hqqCode(w[idx], p, maxq));
         }
-        q.scales[static_cast<std::size_t>(j)] = toHalf(1.0f / sc);
-        q.zeros[static_cast<std::size_t>(j)] = toHalf(z);
+        const dev::HqqStored stored = dev::hqqStored(p);
+        q.scales[static_cast<std::size_t>(j)] = stored.scale;
+        q.zeros[static_cast<std::size_t>(j)] = stored.zero;
     }
     return q;
 }
@@ -194,31 +162,42 @@ std::vector<float> dequantizeHqq(const HqqQuantized& q, std::size_t elements) {
     return out;
 }
 
+void describeHqq(const Scheme& s, std::uint64_t elements, std::int64_t groups, int axis,
+                 std::int64_t widest, float widestScale, float widestZero, int iterationsRun,
+                 double startMeanAbsError, double bestMeanAbsError, QuantOutput& out) {
+    out.cost.elements = elements;
+    out.cost.payloadBits = elements * static_cast<std::uint64_t>(s.bits);
+    out.cost.scaleBits = static_cast<std::uint64_t>(groups) * 16;
+    out.cost.zeroBits = static_cast<std::uint64_t>(groups) * 16;
+    if (groups > 0) {
+        out.levels.clear();
+        for (int c = 0; c < (1 << s.bits); ++c)
+            out.levels.push_back((static_cast<float>(c) - widestZero) * widestScale);
+        out.levelsNote = "levels of the widest group (" + std::to_string(widest) +
+                         ", axis=" + std::to_string(axis) + ")";
+    }
+    out.diagnostics.push_back(
+        {"hqq_iterations", static_cast<double>(iterationsRun),
+         "solver iterations run (early stop when mean |error| stops falling)"});
+    out.diagnostics.push_back(
+        {"hqq_start_mean_abs_err", startMeanAbsError, "mean |W - W^| of the min/max start"});
+    out.diagnostics.push_back(
+        {"hqq_best_mean_abs_err", bestMeanAbsError, "best mean |W - W^| seen by the solver"});
+}
+
 Result<QuantOutput> quantizeHqq(const Scheme& s, MatrixView m, const ProgressFn& progress) {
     auto q = quantizeHqqCodes(s, m, progress);
     if (!q)
         return q.error();
     QuantOutput out;
     out.reconstruction = dequantizeHqq(*q, m.size());
-    out.cost.elements = m.size();
-    out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(s.bits);
-    out.cost.scaleBits = static_cast<std::uint64_t>(q->groups) * 16;
-    out.cost.zeroBits = static_cast<std::uint64_t>(q->groups) * 16;
-    if (q->groups > 0) {
-        const auto widest = static_cast<std::size_t>(
-            std::max_element(q->scales.begin(), q->scales.end()) - q->scales.begin());
-        for (int c = 0; c < (1 << s.bits); ++c)
-            out.levels.push_back((static_cast<float>(c) - q->zeros[widest]) * q->scales[widest]);
-        out.levelsNote = "levels of the widest group (" + std::to_string(widest) +
-                         ", axis=" + std::to_string(q->axis) + ")";
-    }
-    out.diagnostics.push_back(
-        {"hqq_iterations", static_cast<double>(q->iterationsRun),
-         "solver iterations run (early stop when mean |error| stops falling)"});
-    out.diagnostics.push_back(
-        {"hqq_start_mean_abs_err", q->startMeanAbsError, "mean |W - W^| of the min/max start"});
-    out.diagnostics.push_back(
-        {"hqq_best_mean_abs_err", q->bestMeanAbsError, "best mean |W - W^| seen by the solver"});
+    std::size_t widest = 0;
+    if (q->groups > 0)
+        widest = static_cast<std::size_t>(std::max_element(q->scales.begin(), q->scales.end()) -
+                                          q->scales.begin());
+    describeHqq(s, m.size(), q->groups, q->axis, static_cast<std::int64_t>(widest),
+                q->groups > 0 ? q->scales[widest] : 0.0f, q->groups > 0 ? q->zeros[widest] : 0.0f,
+                q->iterationsRun, q->startMeanAbsError, q->bestMeanAbsError, out);
     return out;
 }
 

@@ -51,4 +51,11 @@ std::vector<float> dequantizeHqq(const HqqQuantized& q, std::size_t elements);
 
 Result<QuantOutput> quantizeHqq(const Scheme& s, MatrixView m, const ProgressFn& progress);
 
+// What quantizeHqq reports besides the reconstruction (also for the CUDA engine's result): the
+// cost, the levels of the widest group (largest stored scale, the first of equals) with their
+// note, and the solver's diagnostics.
+void describeHqq(const Scheme& s, std::uint64_t elements, std::int64_t groups, int axis,
+                 std::int64_t widest, float widestScale, float widestZero, int iterationsRun,
+                 double startMeanAbsError, double bestMeanAbsError, QuantOutput& out);
+
 } // namespace qs

@@ -1,6 +1,6 @@
-// The CUDA kernels' arithmetic (cuda/device_math.h, cuda/device_plan.h), run group by group on
-// the host exactly as a kernel runs it, against the CPU quantizers: every reconstruction bit,
-// the levels, note, cost and diagnostics. This runs on every machine, with or without a GPU;
+// The CUDA kernels' arithmetic (cuda/device_math.h, device_hqq.h, device_plan.h), run group by
+// group on the host exactly as a kernel runs it, against the CPU quantizers: every reconstruction
+// bit, the levels, note, cost and diagnostics. This runs on every machine, with or without a GPU;
 // test_cuda_engine then checks the kernels' loops on a device.
 #include "cuda/device_plan.h"
 #include "quant/ggml_blocks.h"
@@ -43,6 +43,52 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
     }
     const dev::NfFam nf = plan.nfFam();
     const dev::CompandFam compand = plan.compandFam();
+    // HQQ: the solver first, as the engine runs it (hqq_kernels.cu): a group per thread, the
+    // error summed over the groups, early stop; then the passes read its stored parameters.
+    std::vector<dev::HqqParams> hqqParams;
+    std::vector<dev::HqqStored> hqqStored;
+    dev::HqqFam hqq;
+    if (plan.family == DeviceFamily::Hqq) {
+        const std::int64_t groups = plan.groupCount();
+        hqqParams.resize(static_cast<std::size_t>(groups));
+        for (std::int64_t j = 0; j < groups; ++j) {
+            const float* x = w.data + j * plan.groupCols;
+            float lo = x[0], hi = lo;
+            for (std::int64_t k = 1; k < plan.groupCols; ++k) {
+                lo = x[k] < lo ? x[k] : lo;
+                hi = hi < x[k] ? x[k] : hi;
+            }
+            hqqParams[static_cast<std::size_t>(j)] = dev::hqqStart(lo, hi, plan.hqqBits);
+        }
+        hqq.maxq = static_cast<float>((1 << plan.hqqBits) - 1);
+        float beta = plan.hqq.beta;
+        double best = 1e4;
+        for (int i = 0; i < plan.hqq.iterations; ++i) {
+            double absSum = 0;
+            for (std::int64_t j = 0; j < groups; ++j) {
+                const float* x = w.data + j * plan.groupCols;
+                double acc = 0;
+                dev::HqqParams& p = hqqParams[static_cast<std::size_t>(j)];
+                p.z = dev::hqqStep([&](long long k) { return x[k]; }, plan.groupCols, p, hqq.maxq,
+                                   beta, plan.hqq.lpNorm, true, acc);
+                absSum += acc;
+            }
+            const double err = absSum / static_cast<double>(w.size());
+            beta *= plan.hqq.kappa;
+            if (i == 0)
+                sum.hqqStartMeanAbsError = err;
+            sum.hqqIterations = i + 1;
+            if (err < best)
+                best = err;
+            else
+                break;
+        }
+        sum.hqqBestMeanAbsError = best;
+        for (const dev::HqqParams& p : hqqParams)
+            hqqStored.push_back(dev::hqqStored(p));
+        hqq.params = hqqParams.data();
+        hqq.stored = hqqStored.data();
+    }
     for (std::int64_t r = 0; r < plan.rows; ++r)
         for (std::int64_t g = 0; g < plan.groupsPerRow; ++g) {
             const std::int64_t c0 = g * plan.groupCols;
@@ -101,6 +147,9 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
             case DeviceFamily::Mx:
                 run(plan.mxFam, plan.mxFam.group(mn, mx));
                 break;
+            case DeviceFamily::Hqq:
+                run(hqq, hqq.groupAt(r * plan.groupsPerRow + g));
+                break;
             case DeviceFamily::KQuant:
                 break;
             }
@@ -119,6 +168,8 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
                 }
             }
         }
+    if (plan.family == DeviceFamily::Hqq && sum.widestKey)
+        sum.hqqWidestZero = hqqStored[dev::widestIndex(sum.widestKey)].zero;
     return e;
 }
 
@@ -441,7 +492,13 @@ void TestDeviceMath::matchesTheCpuQuantizers_data() {
                            "q4_k",
                            "q5_k",
                            "q6_k",
-                           "iq4_nl"};
+                           "iq4_nl",
+                           "hqq4:g64",
+                           "hqq3:g128",
+                           "hqq8:channel",
+                           "hqq2:g32:iters=5",
+                           "hqq5:g8",
+                           "hqq4:g16:iters=1"};
     for (const char* s : specs) {
         QTest::newRow(qPrintable(QString(s) + " 37x512")) << QString(s) << 37 << 512 << 0.02f;
         QTest::newRow(qPrintable(QString(s) + " 9x1000")) << QString(s) << 9 << 1000 << 1.0f;
@@ -467,7 +524,8 @@ void TestDeviceMath::matchesTheCpuQuantizers() {
     const auto plan = devicePlanFor(s, rows, cols);
     if ((s.family == "nf" && s.granularity == Granularity::Group && cols % s.groupSize != 0) ||
         ((s.family.starts_with("q") || s.family == "iq4_nl") && cols % 32 != 0) ||
-        (s.family.ends_with("_k") && cols % 256 != 0)) {
+        (s.family.ends_with("_k") && cols % 256 != 0) ||
+        (s.family == "hqq" && s.granularity == Granularity::Group && cols % s.groupSize != 0)) {
         QVERIFY(!plan);
         return;
     }
@@ -523,13 +581,15 @@ void TestDeviceMath::allZeroTensors() {
 void TestDeviceMath::coversWhatItClaims() {
     for (const char* spec :
          {"int4:g128:clip=mse", "int4:g128:round=stochastic", "nf4:g64:dq", "q3_k", "iq4_xs",
-          "hqq4:g64", "mxfp4:round=stochastic", "fp8_e4m3:clip=mse", "kmeans3",
-          "fp4:round=stochastic", "mulaw4:clip=mse", "log4:g64"})
+          "hqq4:g64:axis=0", "hqq4:g48", "hqq4:tensor", "mxfp4:round=stochastic",
+          "fp8_e4m3:clip=mse", "kmeans3", "fp4:round=stochastic", "mulaw4:clip=mse", "log4:g64"})
         QVERIFY2(!devicePlanFor(parseScheme(spec), 64, 256), spec);
     QVERIFY(!devicePlanFor(parseScheme("nf4:g64"), 3, 172)); // blocks straddle rows
     QVERIFY(devicePlanFor(parseScheme("nf4:g64"), 3, 128));
     QVERIFY(!devicePlanFor(parseScheme("int4"), 0, 128));
     QVERIFY(devicePlanFor(parseScheme("mulaw4:g64"), 3, 128)); // through its threshold table
+    QVERIFY(devicePlanFor(parseScheme("hqq4:g64"), 3, 128));   // groups within rows
+    QVERIFY(devicePlanFor(parseScheme("hqq4:channel"), 3, 100));
 }
 
 QTEST_APPLESS_MAIN(TestDeviceMath)

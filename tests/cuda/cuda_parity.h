@@ -5,7 +5,8 @@
 //
 // parity: the reconstruction bit for bit (so the codes are the CPU's), the error histogram count
 //   for count over the same range, max |error| exactly, the error sums within 1e-9 relative
-//   (the device adds in another order), the same levels, note, cost and diagnostics;
+//   (the device adds in another order), the same levels, note, cost and diagnostics (HQQ's
+//   mean |error| sums within 1e-9 relative too);
 // halfInputs: bf16/f16/f32 bench input against the CPU bench on the same values;
 // nonFinite: NaN/Inf tensors are declined (the CPU's plain path says what they become);
 // cancel: a progress callback that says stop cancels.
