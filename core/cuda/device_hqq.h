@@ -36,34 +36,49 @@ QS_HD float hqqCode(float x, HqqParams p, float maxq) {
     return clampf(rne(x * p.sc + p.z), 0.0f, maxq);
 }
 
+// One solver step's settings: the largest code, beta and p of the lp-norm, and zeroBelow, a
+// magnitude under which the shrink is 0 without computing the power: 0.99 of the root r of
+// |e| = |e|^(p-1)/beta (p < 1), where |e| - |e|^(p-1)/beta < r (0.99 - 0.99^(p-1)) < -0.01 r, a
+// margin far beyond float rounding; so the result is the same with or without it (any last-bit
+// difference between the host's and the device's zeroBelow does not matter). Errors are mostly
+// far below r (0.17 at beta 10), so few values take the power.
+struct HqqStepSettings {
+    float maxq = 15, beta = 10, lp = 0.7f, zeroBelow = 0;
+};
+QS_HD HqqStepSettings hqqStepSettings(float maxq, float beta, float lp) {
+    HqqStepSettings s{maxq, beta, lp, 0.0f};
+    if (lp < 1.0f && beta > 0.0f)
+        s.zeroBelow = static_cast<float>(
+            0.99 * pow(static_cast<double>(beta), -1.0 / (2.0 - static_cast<double>(lp))));
+    return s;
+}
+
 // HQQ's shrink operator for the lp-norm (p < 1): sign(x) relu(|x| - |x|^(p-1)/beta); 0 at 0.
-QS_HD float hqqShrink(float x, float beta, float p) {
+QS_HD float hqqShrink(float x, const HqqStepSettings& s) {
     const float a = absf(x);
-    if (a == 0.0f)
+    if (a == 0.0f || a < s.zeroBelow)
         return 0.0f;
     const auto power =
-        static_cast<float>(pow(static_cast<double>(a), static_cast<double>(p - 1.0f)));
-    const float t = a - (1.0f / beta) * power;
+        static_cast<float>(pow(static_cast<double>(a), static_cast<double>(s.lp - 1.0f)));
+    const float t = a - (1.0f / s.beta) * power;
     return t > 0.0f ? copySign(t, x) : 0.0f;
 }
 
 // One solver step over a group of n values, load(k) giving the k-th: adds sum |x - x^| of the
 // current parameters to `absSum` (in order, in double, as HQQ measures the error before the
-// update) and returns the updated zero-point, mean(code - (x - shrink(x - x^)) * sc), or the
-// current one when !update.
+// update) and returns the updated zero-point, mean(code - (x - shrink(x - x^)) * sc).
 template <class Load>
-QS_HD float hqqStep(const Load& load, long long n, HqqParams p, float maxq, float beta, float lp,
-                    bool update, double& absSum) {
+QS_HD float hqqStep(const Load& load, long long n, HqqParams p, const HqqStepSettings& s,
+                    double& absSum) {
     double zSum = 0;
     for (long long k = 0; k < n; ++k) {
         const float x = load(k);
-        const float wq = hqqCode(x, p, maxq);
+        const float wq = hqqCode(x, p, s.maxq);
         const float e = x - (wq - p.z) / p.sc;
         absSum += static_cast<double>(absf(e));
-        if (update)
-            zSum += static_cast<double>(wq - (x - hqqShrink(e, beta, lp)) * p.sc);
+        zSum += static_cast<double>(wq - (x - hqqShrink(e, s)) * p.sc);
     }
-    return update ? static_cast<float>(zSum / static_cast<double>(n)) : p.z;
+    return static_cast<float>(zSum / static_cast<double>(n));
 }
 
 QS_HD float toStoredHalf(float x) { // fp16, saturated at +-65504 (HQQ's compute dtype)

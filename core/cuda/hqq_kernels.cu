@@ -33,13 +33,14 @@ template <class In>
 __global__ void __launch_bounds__(kThreads)
     hqqStepKernel(const In* x, long long groups, long long groupCols, float maxq, float beta,
                   float lp, dev::HqqParams* params, double* absSum) {
+    const dev::HqqStepSettings settings = dev::hqqStepSettings(maxq, beta, lp);
     double acc = 0;
     for (long long j = static_cast<long long>(blockIdx.x) * kThreads + threadIdx.x; j < groups;
          j += static_cast<long long>(gridDim.x) * kThreads) {
         const In* xg = x + j * groupCols;
         dev::HqqParams p = params[j];
-        p.z = dev::hqqStep([&](long long k) { return loadOne(xg + k); }, groupCols, p, maxq, beta,
-                           lp, true, acc);
+        p.z =
+            dev::hqqStep([&](long long k) { return loadOne(xg + k); }, groupCols, p, settings, acc);
         params[j] = p;
     }
     for (int off = 16; off > 0; off /= 2)

@@ -101,14 +101,15 @@ Result<HqqQuantized> quantizeHqqCodes(const Scheme& s, MatrixView m, const Progr
     // One solver step over all groups: updates the zero-points in place and returns the summed
     // |W - W^| of the zero-points it started from (HQQ measures the error before the update).
     float beta = opts->beta; // grows by kappa after each step, as HQQ's solver does
-    auto step = [&](bool update) {
+    auto step = [&] {
+        const dev::HqqStepSettings settings = dev::hqqStepSettings(maxq, beta, opts->lpNorm);
         return tbb::parallel_reduce(
             tbb::blocked_range<std::int64_t>(0, l.groups), 0.0,
             [&](const tbb::blocked_range<std::int64_t>& r, double acc) {
                 for (std::int64_t j = r.begin(); j != r.end(); ++j) {
                     dev::HqqParams& p = params[static_cast<std::size_t>(j)];
                     p.z = dev::hqqStep([&](std::int64_t k) { return w[l.index(j, k)]; },
-                                       l.members(j), p, maxq, beta, opts->lpNorm, update, acc);
+                                       l.members(j), p, settings, acc);
                 }
                 return acc;
             },
@@ -118,7 +119,7 @@ Result<HqqQuantized> quantizeHqqCodes(const Scheme& s, MatrixView m, const Progr
     const double n = static_cast<double>(std::max<std::int64_t>(l.n, 1));
     double best = 1e4; // HQQ's initial best_error
     for (int i = 0; i < opts->iterations && l.groups > 0; ++i) {
-        const double err = step(true) / n;
+        const double err = step() / n;
         beta *= opts->kappa;
         if (i == 0)
             q.startMeanAbsError = err;

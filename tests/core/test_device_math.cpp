@@ -64,13 +64,14 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
         float beta = plan.hqq.beta;
         double best = 1e4;
         for (int i = 0; i < plan.hqq.iterations; ++i) {
+            const auto settings = dev::hqqStepSettings(hqq.maxq, beta, plan.hqq.lpNorm);
             double absSum = 0;
             for (std::int64_t j = 0; j < groups; ++j) {
                 const float* x = w.data + j * plan.groupCols;
                 double acc = 0;
                 dev::HqqParams& p = hqqParams[static_cast<std::size_t>(j)];
-                p.z = dev::hqqStep([&](long long k) { return x[k]; }, plan.groupCols, p, hqq.maxq,
-                                   beta, plan.hqq.lpNorm, true, acc);
+                p.z = dev::hqqStep([&](long long k) { return x[k]; }, plan.groupCols, p, settings,
+                                   acc);
                 absSum += acc;
             }
             const double err = absSum / static_cast<double>(w.size());
@@ -222,6 +223,7 @@ private slots:
     void divisionThroughTheReciprocal();
     void nfBucketsFindTheNearestLevel();
     void leanFormsEqualTheCpuForms();
+    void hqqShrinkSkipsOnlyZeros();
     void searchHelpersMatchGgml();
     void matchesTheCpuQuantizers_data();
     void matchesTheCpuQuantizers();
@@ -440,6 +442,33 @@ void TestDeviceMath::searchHelpersMatchGgml() {
                               got.data());
         for (std::size_t i = 0; i < x.size(); ++i)
             QCOMPARE(int(got[i]), ggml::bestIndexInt8(16, qs::kIq4nlValues, id * x[i]));
+    }
+}
+
+// The shrink's shortcut (|e| under zeroBelow is 0 without the power) changes no result: a
+// stride through all floats and the 2^17 just below zeroBelow, both signs, at each beta the
+// solver reaches (and further), against the full formula.
+void TestDeviceMath::hqqShrinkSkipsOnlyZeros() {
+    float beta = 10.0f;
+    for (int i = 0; i < 40; ++i, beta *= 1.01f) {
+        const dev::HqqStepSettings fast = dev::hqqStepSettings(15.0f, beta, 0.7f);
+        dev::HqqStepSettings full = fast;
+        full.zeroBelow = 0.0f;
+        QVERIFY(fast.zeroBelow > 0.1f && fast.zeroBelow < 0.2f);
+        QVERIFY(dev::hqqShrink(fast.zeroBelow * 1.02f, full) != 0.0f); // 1 % above the root
+        float wrong = 0; // the first value where they differ
+        auto check = [&](std::uint32_t u) {
+            const float a = dev::asFloat(u);
+            for (float x : {a, -a})
+                if (wrong == 0 && !sameBits(dev::hqqShrink(x, fast), dev::hqqShrink(x, full)))
+                    wrong = x;
+        };
+        for (std::uint32_t u = 1 + i; u < 0x7F800000u; u += 9973) // all magnitudes
+            check(u);
+        const std::uint32_t edge = dev::asBits(fast.zeroBelow); // the 2^17 floats below it
+        for (std::uint32_t u = edge - (1u << 17); u <= edge; ++u)
+            check(u);
+        QVERIFY2(wrong == 0, qPrintable(QString::number(double(wrong), 'g', 9)));
     }
 }
 
