@@ -18,21 +18,40 @@ namespace qs {
 namespace {
 
 // Sorted values with sparse prefix sums: cell sums in O(log n + kStride) without the 16 bytes
-// per element full prefix sums would cost on a large tensor.
+// per element full prefix sums would cost on a large tensor. Up to kFullMax values (a group or a
+// row) every prefix is tabulated, so a cell sum is O(1); the table holds the very values the
+// sparse walk adds up (the chunk's sum so far from its start), so the sums are the same bits.
 class SortedSums {
 public:
     explicit SortedSums(std::vector<float> sorted) : m_x(std::move(sorted)) {
-        const std::size_t chunks = m_x.size() / kStride + 1;
+        const std::size_t n = m_x.size(), chunks = n / kStride + 1;
         m_s1.assign(chunks + 1, 0.0);
         m_s2.assign(chunks + 1, 0.0);
         for (std::size_t c = 0; c < chunks; ++c) {
             double a = 0, b = 0;
-            for (std::size_t i = c * kStride; i < std::min(m_x.size(), (c + 1) * kStride); ++i) {
+            for (std::size_t i = c * kStride; i < std::min(n, (c + 1) * kStride); ++i) {
                 a += m_x[i];
                 b += static_cast<double>(m_x[i]) * m_x[i];
             }
             m_s1[c + 1] = m_s1[c] + a;
             m_s2[c + 1] = m_s2[c] + b;
+        }
+        if (n > kFullMax)
+            return;
+        m_f1.resize(n + 1);
+        m_f2.resize(n + 1);
+        for (std::size_t c = 0; c < chunks; ++c) {
+            double a = m_s1[c], b = m_s2[c];
+            for (std::size_t i = c * kStride; i < std::min(n, (c + 1) * kStride); ++i) {
+                m_f1[i] = a;
+                m_f2[i] = b;
+                a += m_x[i];
+                b += static_cast<double>(m_x[i]) * m_x[i];
+            }
+            if (c == n / kStride) { // the chunk n falls in: prefix(n) walks it from its start
+                m_f1[n] = n % kStride ? a : m_s1[c];
+                m_f2[n] = n % kStride ? b : m_s2[c];
+            }
         }
     }
     std::size_t size() const { return m_x.size(); }
@@ -52,7 +71,10 @@ public:
 
 private:
     static constexpr std::size_t kStride = 64;
+    static constexpr std::size_t kFullMax = std::size_t{1} << 20;
     double prefix(std::size_t i, const std::vector<double>& p, bool squares) const {
+        if (!m_f1.empty())
+            return squares ? m_f2[i] : m_f1[i];
         const std::size_t c = i / kStride;
         double s = p[c];
         for (std::size_t j = c * kStride; j < i; ++j)
@@ -61,6 +83,7 @@ private:
     }
     std::vector<float> m_x;
     std::vector<double> m_s1, m_s2;
+    std::vector<double> m_f1, m_f2; // every prefix, up to kFullMax values
 };
 
 struct Segment {
