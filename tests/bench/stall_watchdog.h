@@ -22,14 +22,16 @@ public:
         if (!env || std::atoi(env) <= 0)
             return;
         std::signal(SIGUSR2, dumpStack);
+        // QS_STALL_STACKS=N with N > 1: at N ms into a stall instead of 40.
+        const long long firstNs = std::atoi(env) > 1 ? std::atoi(env) * 1'000'000LL : 40'000'000LL;
         const pthread_t gui = pthread_self();
-        m_thread = std::thread([this, gui] {
+        m_thread = std::thread([this, gui, firstNs] {
             long long reported = -1, reportedAt = 0;
             while (!m_quit) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
                 const long long t = m_lastTickNs.load(), now = nowNs();
-                // At 40 ms into a stall, then every 60 ms while it lasts.
-                if (t > 0 && now - t > 40'000'000 &&
+                // At 40 ms (or N) into a stall, then every 60 ms while it lasts.
+                if (t > 0 && now - t > firstNs &&
                     (t != reported || now - reportedAt > 60'000'000)) {
                     reported = t;
                     reportedAt = now;
