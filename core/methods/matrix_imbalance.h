@@ -5,7 +5,8 @@
 // both unbiased (N - 1), like torch.std. 1 means every row and column has the same spread; a
 // matrix with a few loud rows or columns scores high. Defined for matrices with at least two
 // rows and two columns (NaN otherwise, as torch gives). Pure functions, thread-safe; sums are
-// in double so the metric does not depend on the summation order.
+// in double, each row and column added in its order, so the results do not depend on the
+// threads (large matrices are split across them, whole rows or whole columns each).
 
 #include "quant/registry.h"
 
