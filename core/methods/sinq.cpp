@@ -1,5 +1,7 @@
 #include "methods/sinq.h"
 
+#include "cuda/device_sinq.h"
+
 #include "methods/matrix_imbalance.h"
 #include "metrics/distribution_stats.h"
 #include "quant/group_quant.h"
@@ -32,7 +34,7 @@ float toHalf(float x) {
     return halfToFloat(floatToHalf(std::clamp(x, -65504.0f, 65504.0f)));
 }
 
-enum class Grid { Uniform, Symmetric, NormalFloat };
+using Grid = dev::SinqGrid;
 
 struct SinqOptions {
     bool twoD = false;
@@ -83,44 +85,10 @@ std::int64_t tileWidth(std::int64_t want, std::int64_t cols) {
 // the zero-point) to `val` and returns {scale, zero} in float32.
 std::pair<float, float> quantizeRow(Grid grid, int bits, const std::vector<float>& codebook,
                                     const float* w, std::int64_t n, float* val) {
-    const int maxq = (1 << bits) - 1;
-    if (grid == Grid::NormalFloat) {
-        double sum = 0;
-        for (std::int64_t i = 0; i < n; ++i)
-            sum += w[i];
-        const auto mu = static_cast<float>(sum / static_cast<double>(n));
-        float amax = 0;
-        for (std::int64_t i = 0; i < n; ++i)
-            amax = std::max(amax, std::fabs(w[i] - mu));
-        const float scale = std::max(amax, 1e-4f);
-        const float z = -mu / scale;
-        for (std::int64_t i = 0; i < n; ++i) {
-            const float x = w[i] / scale + z;
-            std::size_t best = 0; // torch.argmin: the first of equal distances
-            for (std::size_t c = 1; c < codebook.size(); ++c)
-                if (std::fabs(x - codebook[c]) < std::fabs(x - codebook[best]))
-                    best = c;
-            val[i] = codebook[best];
-        }
-        return {scale, z};
-    }
-    if (grid == Grid::Symmetric) {
-        const int maxInt = maxq / 2 - 1, minInt = -((maxq + 1) / 2);
-        float amax = 0;
-        for (std::int64_t i = 0; i < n; ++i)
-            amax = std::max(amax, std::fabs(w[i]));
-        const float scale = std::max(amax, 1e-5f) / static_cast<float>(maxInt);
-        for (std::int64_t i = 0; i < n; ++i)
-            val[i] = std::clamp(std::nearbyint(w[i] / scale), static_cast<float>(minInt),
-                                static_cast<float>(maxInt));
-        return {scale, 0.0f};
-    }
-    const auto [lo, hi] = std::minmax_element(w, w + n);
-    const float scale = std::max(*hi - *lo, 1e-4f) / static_cast<float>(maxq);
-    const float z = -std::nearbyint(*lo / scale);
-    for (std::int64_t i = 0; i < n; ++i)
-        val[i] = std::clamp(std::nearbyint(w[i] / scale + z), 0.0f, static_cast<float>(maxq));
-    return {scale, z};
+    const dev::SinqRowQuant q = dev::sinqQuantizeRow(
+        grid, bits, codebook.data(), static_cast<int>(codebook.size()),
+        [&](long long i) { return w[i]; }, n, [&](long long i, float v) { val[i] = v; });
+    return {q.scale, q.zero};
 }
 
 // The original's rtn8 (quantAux): 8-bit codes with a min and step per column of the vector
@@ -161,13 +129,12 @@ SinkhornResult sinkhornNormalize(MatrixView tile, int order) {
         r.imbalanceBefore = r.imbalanceAfter = matrixImbalance(tile);
         return r;
     }
-    const auto clampStd = [](double s) { return std::clamp(s, 1e-3, 1e3); };
     const auto rs0 = rowStdDevs(tile), cs0 = columnStdDevs(tile);
     double minR = 1e300, minC = 1e300;
     for (double s : rs0)
-        minR = std::min(minR, clampStd(s));
+        minR = std::min(minR, dev::sinqClampStd(s));
     for (double s : cs0)
-        minC = std::min(minC, clampStd(s));
+        minC = std::min(minC, dev::sinqClampStd(s));
     const auto tgt = static_cast<float>(std::min(minR, minC) + 1e-6);
 
     std::vector<float> logMu1(w, 0.0f), logMu2(h, 0.0f), cur(tile.size());
@@ -175,10 +142,8 @@ SinkhornResult sinkhornNormalize(MatrixView tile, int order) {
     r.imbalanceBefore = best;
     std::vector<float> mu1(w), mu2(h);
     for (int it = 0; it < order; ++it) {
-        std::transform(logMu1.begin(), logMu1.end(), mu1.begin(),
-                       [](float l) { return std::exp(l); });
-        std::transform(logMu2.begin(), logMu2.end(), mu2.begin(),
-                       [](float l) { return std::exp(l); });
+        std::transform(logMu1.begin(), logMu1.end(), mu1.begin(), dev::sinqExp);
+        std::transform(logMu2.begin(), logMu2.end(), mu2.begin(), dev::sinqExp);
         for (std::size_t i = 0; i < h; ++i)
             for (std::size_t j = 0; j < w; ++j)
                 cur[i * w + j] = tile.data[i * w + j] / mu1[j] / mu2[i];
@@ -190,13 +155,10 @@ SinkhornResult sinkhornNormalize(MatrixView tile, int order) {
         r.colScale = mu1;
         r.rowScale = mu2;
         const auto cs = columnStdDevs(cv), rs = rowStdDevs(cv);
-        const auto stepLog = [&](double s) {
-            return std::log(std::clamp(static_cast<float>(clampStd(s)) / tgt, 0.7f, 2.0f));
-        };
         for (std::size_t j = 0; j < w; ++j)
-            logMu1[j] = std::clamp(logMu1[j] + stepLog(cs[j]), -0.3f, 10.0f);
+            logMu1[j] = dev::sinqStepLog(logMu1[j], cs[j], tgt);
         for (std::size_t i = 0; i < h; ++i)
-            logMu2[i] = std::clamp(logMu2[i] + stepLog(rs[i]), -0.3f, 10.0f);
+            logMu2[i] = dev::sinqStepLog(logMu2[i], rs[i], tgt);
     }
     for (std::size_t i = 0; i < h; ++i)
         for (std::size_t j = 0; j < w; ++j)
@@ -205,41 +167,95 @@ SinkhornResult sinkhornNormalize(MatrixView tile, int order) {
     return r;
 }
 
-Result<QuantOutput> quantizeSinq(const Scheme& s, MatrixView m, const ProgressFn& progress) {
+Result<SinqSetup> sinqSetup(const Scheme& s, std::int64_t rows, std::int64_t cols) {
     auto opts = sinqOptions(s);
     if (!opts)
         return opts.error();
-    const Grid grid = s.family != "sinq" ? Grid::NormalFloat
-                      : s.symmetric      ? Grid::Symmetric
-                                         : Grid::Uniform;
-    const int bits = s.family == "sinq_nf3" ? 3 : s.family == "sinq_nf4" ? 4 : s.bits;
-    if (grid == Grid::Symmetric && bits < 3)
+    SinqSetup u;
+    u.grid = s.family != "sinq" ? Grid::NormalFloat : s.symmetric ? Grid::Symmetric : Grid::Uniform;
+    u.bits = s.family == "sinq_nf3" ? 3 : s.family == "sinq_nf4" ? 4 : s.bits;
+    if (u.grid == Grid::Symmetric && u.bits < 3)
         return makeError("scheme " + s.toString() +
                          ": SINQ's symmetric grid has no positive level at 2 bits");
-    if (const auto bad = countNonFinite(m.data, static_cast<std::int64_t>(m.size())); bad > 0)
-        return makeError("scheme " + s.toString() + ": SINQ needs finite weights (" +
-                         std::to_string(bad) + " NaN or Inf values)");
     if (s.granularity == Granularity::Tensor)
         return makeError("scheme " + s.toString() + ": SINQ quantizes per group or per channel",
                          ErrorKind::NotApplicable);
-    std::vector<float> codebook;
     if (s.family == "sinq_nf3")
-        codebook.assign(std::begin(kSinqNf3), std::end(kSinqNf3));
+        u.codebook.assign(std::begin(kSinqNf3), std::end(kSinqNf3));
     else if (s.family == "sinq_nf4")
-        codebook = normalFloatCodebook(4);
-
-    const std::int64_t rows = m.rows, cols = m.cols;
-    const std::int64_t tw =
+        u.codebook = normalFloatCodebook(4);
+    u.rows = rows;
+    u.cols = cols;
+    u.tw =
         cols == 0 ? 0 : tileWidth(s.granularity == Granularity::Channel ? cols : s.groupSize, cols);
-    const std::int64_t th = opts->twoD ? std::min(tw, rows) : rows;
-    const std::int64_t colTiles = tw ? (cols + tw - 1) / tw : 0;
-    const std::int64_t rowTiles = th ? (rows + th - 1) / th : 0;
+    u.th = opts->twoD ? std::min(u.tw, rows) : rows;
+    u.colTiles = u.tw ? (cols + u.tw - 1) / u.tw : 0;
+    u.rowTiles = u.th ? (rows + u.th - 1) / u.th : 0;
+    u.order = opts->order;
+    u.aux8 = opts->aux8;
+    u.kurtosisFallback = opts->kurtosisFallback;
+    return u;
+}
+
+void describeSinq(const SinqSetup& u, const SinqFindings& f, QuantOutput& out) {
+    const auto groups = static_cast<std::uint64_t>(u.rows * u.colTiles);
+    out.cost.elements = static_cast<std::uint64_t>(u.rows * u.cols);
+    out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(u.bits);
+    out.cost.scaleBits = (groups + static_cast<std::uint64_t>(u.rowTiles * u.cols)) * 16;
+    out.cost.zeroBits = u.grid == Grid::Symmetric ? 16 : groups * 16;
+    if (f.widest >= 0) {
+        const float s1 = f.widestScale, z = f.widestZero;
+        out.levels.clear();
+        if (u.grid == Grid::NormalFloat)
+            for (float c : u.codebook)
+                out.levels.push_back((c - z) * s1);
+        else if (u.grid == Grid::Symmetric)
+            for (int q = -(1 << (u.bits - 1)); q <= (1 << u.bits) / 2 - 2; ++q)
+                out.levels.push_back(static_cast<float>(q) * s1);
+        else
+            for (int q = 0; q < (1 << u.bits); ++q)
+                out.levels.push_back((static_cast<float>(q) - z) * s1);
+        std::sort(out.levels.begin(), out.levels.end());
+        out.levelsNote = "levels of the widest group at unit column scale (row " +
+                         std::to_string(f.widest / u.colTiles) + ", tile " +
+                         std::to_string(f.widest % u.colTiles) + ")";
+    }
+    auto& d = out.diagnostics;
+    d.push_back({"imbalance_before", f.imbalanceBefore, "SINQ matrix imbalance of the weight"});
+    d.push_back({"imbalance_after", f.imbalanceAfter,
+                 "imbalance of the weight after the per-tile normalisation"});
+    d.push_back({"tile_imbalance_before", f.tileBefore, "mean imbalance of the tiles before"});
+    d.push_back({"tile_imbalance_after", f.tileAfter, "mean imbalance of the tiles after"});
+    d.push_back({"kurtosis", f.kurtosis, "non-excess kurtosis (the original falls back above 5)"});
+    d.push_back({"tile_cols", static_cast<double>(u.tw), "tile width used (group size)"});
+    if (u.kurtosisFallback)
+        d.push_back(
+            {"kurtosis_fallback", f.fallback ? 1.0 : 0.0, "1: plain RTN, no normalisation"});
+}
+
+double sinqKurtosis(MatrixView m) {
+    return computeDistributionStats({m.data, m.size()}).kurtosis + 3.0; // non-excess
+}
+
+Result<QuantOutput> quantizeSinq(const Scheme& s, MatrixView m, const ProgressFn& progress) {
+    auto setup = sinqSetup(s, m.rows, m.cols);
+    if (!setup)
+        return setup.error();
+    const SinqSetup& u = *setup;
+    if (const auto bad = countNonFinite(m.data, static_cast<std::int64_t>(m.size())); bad > 0)
+        return makeError("scheme " + s.toString() + ": SINQ needs finite weights (" +
+                         std::to_string(bad) + " NaN or Inf values)");
+    const Grid grid = u.grid;
+    const int bits = u.bits;
+    const std::vector<float>& codebook = u.codebook;
+    const std::int64_t rows = m.rows, cols = m.cols, tw = u.tw, th = u.th;
+    const std::int64_t colTiles = u.colTiles, rowTiles = u.rowTiles;
     const std::int64_t tiles = colTiles * rowTiles;
 
-    const DistributionStats stats = computeDistributionStats({m.data, m.size()});
-    const double kurtosis = stats.kurtosis + 3.0; // the original tests non-excess kurtosis
-    const bool fallback = opts->kurtosisFallback && kurtosis > 5.0;
-
+    SinqFindings found;
+    found.kurtosis = sinqKurtosis(m);
+    const bool fallback = u.kurtosisFallback && found.kurtosis > 5.0;
+    found.fallback = fallback;
     std::vector<float> val(m.size()), normalized(m.size());
     std::vector<float> s1(static_cast<std::size_t>(rows * colTiles)), z(s1.size());
     std::vector<float> s2(static_cast<std::size_t>(rowTiles * cols));
@@ -255,7 +271,7 @@ Result<QuantOutput> quantizeSinq(const Scheme& s, MatrixView m, const ProgressFn
         for (std::int64_t i = 0; i < h; ++i)
             std::copy_n(m.data + (r0 + i) * cols + c0, w, tile.data() + i * w);
         const MatrixView tv{tile.data(), h, w};
-        SinkhornResult n = sinkhornNormalize(tv, fallback ? 0 : opts->order);
+        SinkhornResult n = sinkhornNormalize(tv, fallback ? 0 : u.order);
         tileBefore[static_cast<std::size_t>(t)] = n.imbalanceBefore;
         tileAfter[static_cast<std::size_t>(t)] = n.imbalanceAfter;
         for (std::int64_t j = 0; j < w; ++j)
@@ -287,18 +303,11 @@ Result<QuantOutput> quantizeSinq(const Scheme& s, MatrixView m, const ProgressFn
         return cancelledError();
 
     QuantOutput out;
-    out.cost.elements = m.size();
-    out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(bits);
-    out.cost.scaleBits = (s1.size() + s2.size()) * 16;
-    out.cost.zeroBits = grid == Grid::Symmetric ? 16 : z.size() * 16;
-    if (opts->aux8) {
-        std::uint64_t s1Bits = 0, zBits = 0;
+    std::uint64_t s1Bits = 0, zBits = 0;
+    if (u.aux8) {
         rtn8(s1, 32, s1Bits);
-        out.cost.scaleBits = s1Bits + s2.size() * 16;
-        if (grid != Grid::Symmetric) {
+        if (grid != Grid::Symmetric)
             rtn8(z, z.size(), zBits);
-            out.cost.zeroBits = zBits;
-        }
     }
     out.reconstruction.resize(m.size());
     for (std::int64_t r = 0; r < rows; ++r)
@@ -308,39 +317,23 @@ Result<QuantOutput> quantizeSinq(const Scheme& s, MatrixView m, const ProgressFn
             out.reconstruction[e] =
                 (val[e] - z[g]) * s1[g] * s2[static_cast<std::size_t>((r / th) * cols + c)];
         }
-
     if (!s1.empty()) {
-        const auto g =
-            static_cast<std::size_t>(std::max_element(s1.begin(), s1.end()) - s1.begin());
-        if (grid == Grid::NormalFloat)
-            for (float c : codebook)
-                out.levels.push_back((c - z[g]) * s1[g]);
-        else if (grid == Grid::Symmetric)
-            for (int q = -(1 << (bits - 1)); q <= (1 << bits) / 2 - 2; ++q)
-                out.levels.push_back(static_cast<float>(q) * s1[g]);
-        else
-            for (int q = 0; q < (1 << bits); ++q)
-                out.levels.push_back((static_cast<float>(q) - z[g]) * s1[g]);
-        std::sort(out.levels.begin(), out.levels.end());
-        out.levelsNote = "levels of the widest group at unit column scale (row " +
-                         std::to_string(g / static_cast<std::size_t>(colTiles)) + ", tile " +
-                         std::to_string(g % static_cast<std::size_t>(colTiles)) + ")";
+        found.widest = std::max_element(s1.begin(), s1.end()) - s1.begin();
+        found.widestScale = s1[static_cast<std::size_t>(found.widest)];
+        found.widestZero = z[static_cast<std::size_t>(found.widest)];
     }
-    double meanBefore = 0, meanAfter = 0;
     for (std::size_t t = 0; t < tileBefore.size(); ++t) {
-        meanBefore += tileBefore[t] / static_cast<double>(tiles);
-        meanAfter += tileAfter[t] / static_cast<double>(tiles);
+        found.tileBefore += tileBefore[t] / static_cast<double>(tiles);
+        found.tileAfter += tileAfter[t] / static_cast<double>(tiles);
     }
-    auto& d = out.diagnostics;
-    d.push_back({"imbalance_before", matrixImbalance(m), "SINQ matrix imbalance of the weight"});
-    d.push_back({"imbalance_after", matrixImbalance({normalized.data(), rows, cols}),
-                 "imbalance of the weight after the per-tile normalisation"});
-    d.push_back({"tile_imbalance_before", meanBefore, "mean imbalance of the tiles before"});
-    d.push_back({"tile_imbalance_after", meanAfter, "mean imbalance of the tiles after"});
-    d.push_back({"kurtosis", kurtosis, "non-excess kurtosis (the original falls back above 5)"});
-    d.push_back({"tile_cols", static_cast<double>(tw), "tile width used (group size)"});
-    if (opts->kurtosisFallback)
-        d.push_back({"kurtosis_fallback", fallback ? 1.0 : 0.0, "1: plain RTN, no normalisation"});
+    found.imbalanceBefore = matrixImbalance(m);
+    found.imbalanceAfter = matrixImbalance({normalized.data(), rows, cols});
+    describeSinq(u, found, out);
+    if (u.aux8) { // the original's quantAux: s1 (and z) as 8-bit codes
+        out.cost.scaleBits = s1Bits + s2.size() * 16;
+        if (grid != Grid::Symmetric)
+            out.cost.zeroBits = zBits;
+    }
     if (!reportProgress(progress, 1.0))
         return cancelledError();
     return out;

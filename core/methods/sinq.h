@@ -20,6 +20,7 @@
 // quantAux: s1 and z stored as 8-bit codes, rtn8) and fallback=kurtosis (plain RTN in the same
 // dual-scale format when the matrix's non-excess kurtosis is above 5, as the original does).
 
+#include "cuda/device_sinq.h"
 #include "quant/registry.h"
 
 #include <cstdint>
@@ -39,5 +40,32 @@ struct SinkhornResult {
 SinkhornResult sinkhornNormalize(MatrixView tile, int order = 16);
 
 Result<QuantOutput> quantizeSinq(const Scheme& s, MatrixView m, const ProgressFn& progress);
+
+// What quantizeSinq works from, for a [rows, cols] weight (also the CUDA engine's): the grid,
+// bits and code book, the tiles (tw columns by th rows; colTiles x rowTiles of them; the groups
+// are each row of each tile, index row * colTiles + tile column), the Sinkhorn rounds and options.
+// Errors as quantizeSinq gives them (a 2-bit symmetric grid, per-tensor granularity).
+struct SinqSetup {
+    dev::SinqGrid grid = dev::SinqGrid::Uniform;
+    int bits = 4;
+    std::vector<float> codebook; // the NormalFloat grids' levels
+    std::int64_t rows = 0, cols = 0, tw = 0, th = 0, colTiles = 0, rowTiles = 0;
+    int order = 16;
+    bool aux8 = false, kurtosisFallback = false;
+};
+Result<SinqSetup> sinqSetup(const Scheme& s, std::int64_t rows, std::int64_t cols);
+double sinqKurtosis(MatrixView m); // the non-excess kurtosis the fallback option tests (> 5)
+
+// What the run found besides the reconstruction: matrix imbalances (the weight's, the normalised
+// weight's), the tiles' mean imbalances before and after, the kurtosis and whether the fallback
+// was taken, and the widest group (largest fp16 s1, the first of equals) with its s1 and z.
+struct SinqFindings {
+    double imbalanceBefore = 0, imbalanceAfter = 0, tileBefore = 0, tileAfter = 0, kurtosis = 0;
+    bool fallback = false;
+    std::int64_t widest = -1;
+    float widestScale = 0, widestZero = 0;
+};
+// The cost (without aux8's 8-bit parameters), levels, note and diagnostics, as quantizeSinq.
+void describeSinq(const SinqSetup& setup, const SinqFindings& found, QuantOutput& out);
 
 } // namespace qs
