@@ -106,65 +106,21 @@ Result<Totals> CudaEngine::readTotals(std::size_t histBytes) {
     return t;
 }
 
-Status CudaEngine::solveHqq(const DevicePlan& plan, const void* x, InType type, DeviceSummary& sum,
-                            const ProgressFn& progress) {
-    const long long groups = plan.groupCount();
-    cudaError_t e = hqqParams_.reserve(static_cast<std::size_t>(groups) * sizeof(dev::HqqParams));
-    if (e == cudaSuccess)
-        e = hqqStored_.reserve(static_cast<std::size_t>(groups) * sizeof(dev::HqqStored));
-    if (e == cudaSuccess)
-        e = hqqSum_.reserve(sizeof(double));
-    if (e != cudaSuccess)
-        return cudaFailure(e, "allocation");
-    auto* params = hqqParams_.as<dev::HqqParams>();
-    if (e = launchHqqStart(x, type, groups, plan.groupCols, plan.hqqBits, params, sms_, stream_);
-        e != cudaSuccess)
-        return cudaFailure(e, "launch");
-    // As quantizeHqqCodes: beta grows by kappa after each step; the solver stops at the first
-    // step whose mean |error| (before its update) does not improve, keeping that update.
-    const auto maxq = static_cast<float>((1 << plan.hqqBits) - 1);
-    const double n = static_cast<double>(std::max<long long>(plan.rows * plan.cols, 1));
-    float beta = plan.hqq.beta;
-    double best = 1e4;
-    for (int i = 0; i < plan.hqq.iterations; ++i) {
-        e = cudaMemsetAsync(hqqSum_.p, 0, sizeof(double), stream_);
-        if (e == cudaSuccess)
-            e = launchHqqStep(x, type, groups, plan.groupCols, maxq, beta, plan.hqq.lpNorm, params,
-                              hqqSum_.as<double>(), sms_, stream_);
-        double absSum = 0;
-        if (e == cudaSuccess)
-            e = copyToHost(&absSum, hqqSum_.p, sizeof absSum);
-        if (e != cudaSuccess)
-            return cudaFailure(e, "kernel");
-        const double err = absSum / n;
-        beta *= plan.hqq.kappa;
-        if (i == 0)
-            sum.hqqStartMeanAbsError = err;
-        sum.hqqIterations = i + 1;
-        if (!reportProgress(progress, static_cast<double>(i + 1) / plan.hqq.iterations))
-            return cancelledError();
-        if (err < best)
-            best = err;
-        else
-            break;
-    }
-    sum.hqqBestMeanAbsError = best;
-    if (e = launchHqqStore(params, groups, hqqStored_.as<dev::HqqStored>(), sms_, stream_);
-        e != cudaSuccess)
-        return cudaFailure(e, "launch");
-    return Ok{};
-}
-
 Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, int bins,
                                                  float* hostRec, const ProgressFn& progress) {
     using Out = std::optional<DeviceRun>;
     DeviceRun out;
     DeviceSummary& sum = out.summary;
     const long long chunks = src.chunks();
-    const bool hqq = plan.family == DeviceFamily::Hqq;
+    const bool hqq = plan.family == DeviceFamily::Hqq, sinq = plan.family == DeviceFamily::Sinq;
+    if ((hqq || sinq) && chunks != 1) // the solvers need every group at once: the tensor whole
+        return Out{};
     const double passes =
-        (plan.needsTensorStats() ? 1 : 0) + (hqq ? 1 : 0) + 1 + (bins > 0 ? 1 : 0);
+        (plan.needsTensorStats() ? 1 : 0) + (hqq || sinq ? 1 : 0) + 1 + (bins > 0 ? 1 : 0);
     double done = 0;
+    const ProgressFn solverProgress = [&](double f) {
+        return reportProgress(progress, (done + f) / passes);
+    };
     auto step = [&](long long c) {
         return reportProgress(progress, (done + static_cast<double>(c + 1) / chunks) / passes);
     };
@@ -204,16 +160,11 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
             return Out{std::move(out)};
         }
     }
-    if (hqq) { // the solver needs every group at once: the tensor whole on the device
-        if (chunks != 1)
-            return Out{};
+    if (hqq) {
         auto x = src.device(0);
         if (!x)
             return x.error();
-        if (auto st =
-                solveHqq(plan, *x, src.type, sum,
-                         [&](double f) { return reportProgress(progress, (done + f) / passes); });
-            !st)
+        if (auto st = solveHqq(plan, *x, src.type, sum, solverProgress); !st)
             return st.error();
         ++done;
     }
@@ -232,6 +183,20 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
     a.totals = totals_.as<Totals>();
     if (auto e = resetTotals(false); e != cudaSuccess)
         return cudaFailure(e, "copy");
+    if (sinq) { // after the reset: it notes the widest group in the totals
+        auto x = src.device(0);
+        if (!x)
+            return x.error();
+        if (auto st = solveSinq(plan, *x, src.type, sum, solverProgress); !st)
+            return st.error();
+        ++done;
+    }
+    // The passes: the family's kernels, or (sinq) over the reconstruction the solver wrote.
+    auto launchPass = [&](int pass) {
+        return sinq ? launchGiven(a.x, a.type, sinqRec_.as<float>(), a.rows * a.cols, a, pass, sms_,
+                                  stream_)
+                    : launchGroups(*fam, a, pass, sms_, stream_);
+    };
     for (long long c = 0; c < chunks; ++c) {
         auto x = src.device(c);
         if (!x)
@@ -241,15 +206,16 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
         a.rowOffset = c * src.chunkRows;
         const std::size_t recBytes = static_cast<std::size_t>(a.rows * a.cols) * sizeof(float);
         a.rec = nullptr;
-        if (hostRec) {
+        if (hostRec && !sinq) {
             if (auto e = rec_[0].reserve(recBytes); e != cudaSuccess)
                 return cudaFailure(e, "allocation");
             a.rec = rec_[0].as<float>();
         }
-        if (auto e = launchGroups(*fam, a, 0, sms_, stream_); e != cudaSuccess)
+        if (auto e = launchPass(0); e != cudaSuccess)
             return cudaFailure(e, "launch");
         if (hostRec) {
-            if (const cudaError_t e = copyToHost(hostRec + a.rowOffset * a.cols, a.rec, recBytes);
+            const float* rec = sinq ? sinqRec_.as<float>() : a.rec;
+            if (const cudaError_t e = copyToHost(hostRec + a.rowOffset * a.cols, rec, recBytes);
                 e != cudaSuccess)
                 return cudaFailure(e, "copy");
         }
@@ -275,7 +241,7 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
             a.x = *x;
             a.rows = src.rowsOf(c);
             a.rowOffset = c * src.chunkRows;
-            if (auto e = launchGroups(*fam, a, 1, sms_, stream_); e != cudaSuccess)
+            if (auto e = launchPass(1); e != cudaSuccess)
                 return cudaFailure(e, "launch");
             if (!step(chunks - 1 - c))
                 return cancelledError();
@@ -298,6 +264,9 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
     sum.saturated = static_cast<std::int64_t>(t->saturated);
     sum.flushed = static_cast<std::int64_t>(t->flushed);
     sum.nanBlocks = static_cast<std::int64_t>(t->nanBlocks);
+    if (sinq)
+        if (auto st = sinqWidest(plan, t->widestKey, sum); !st)
+            return st.error();
     if (const std::uint32_t w = dev::widestIndex(t->widestKey); hqq && w < plan.groupCount()) {
         dev::HqqStored widest; // its stored zero-point, for the levels
         if (auto e = copyToHost(&widest, hqqStored_.as<dev::HqqStored>() + w, sizeof widest);
@@ -323,6 +292,8 @@ std::optional<Result<FusedResult>> CudaEngine::analyze(const Scheme& s, MatrixVi
     auto plan = devicePlanFor(s, w.rows, w.cols);
     if (!plan)
         return std::nullopt;
+    if (plan->family == DeviceFamily::Sinq) // its diagnostic and fallback test, on the host
+        plan->sinqKurtosis = sinqKurtosis(w);
     std::lock_guard lock(mutex_);
     if (auto e = cudaSetDevice(device_); e != cudaSuccess)
         return Result<FusedResult>(cudaFailure(e, "device"));

@@ -22,6 +22,8 @@ Result<BenchResult> CudaEngine::bench(const BenchRequest& req, const ProgressFn&
     std::lock_guard lock(mutex_);
     const auto n = static_cast<std::uint64_t>(req.rows) * static_cast<std::uint64_t>(req.cols);
     const std::vector<float> values = syntheticGaussian(n, 0.02f, req.seed);
+    if (plan->family == DeviceFamily::Sinq)
+        plan->sinqKurtosis = sinqKurtosis(MatrixView{values.data(), req.rows, req.cols});
     InType type = InType::F32;
     std::vector<std::uint16_t> half;
     if (req.dtype != DType::F32) {

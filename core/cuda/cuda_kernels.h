@@ -14,6 +14,7 @@
 #include "cuda/device_hqq.h"
 #include "cuda/device_kquants.h"
 #include "cuda/device_math.h"
+#include "cuda/device_sinq.h"
 
 #include <cuda_runtime_api.h>
 
@@ -93,5 +94,39 @@ cudaError_t launchHqqStep(const void* x, InType type, long long groups, long lon
                           int smCount, cudaStream_t stream);
 cudaError_t launchHqqStore(const dev::HqqParams* params, long long groups, dev::HqqStored* stored,
                            int smCount, cudaStream_t stream);
+
+// SINQ (sinq_kernels.cu) on a whole tensor on the device: its arrays, laid out as
+// methods/sinq.cpp lays them out (column arrays [rowTiles][cols], row arrays [rows][colTiles]).
+struct SinqArgs {
+    const void* x = nullptr;
+    InType type = InType::F32;
+    long long rows = 0, cols = 0, th = 0, tw = 0, rowTiles = 0, colTiles = 0;
+    float *logMu1 = nullptr, *mu1 = nullptr, *colScale = nullptr; // per column of a tile row
+    float *logMu2 = nullptr, *mu2 = nullptr, *rowScale = nullptr; // per row of a tile column
+    double *rs = nullptr, *cs = nullptr;                          // the round's deviations
+    dev::SinqTileState* tiles = nullptr;
+    dev::SinqGrid grid = dev::SinqGrid::Uniform;
+    int bits = 4, count = 0;
+    const float* codebook = nullptr;                     // NormalFloat grids, in device memory
+    float* rec = nullptr;                                // rows x cols: the reconstruction
+    float *s1 = nullptr, *z = nullptr;                   // per group (row of a tile), fp16 values
+    unsigned long long* widestKey = nullptr;             // the totals' widest key
+    double *fullRowStd = nullptr, *fullColStd = nullptr; // rows, cols
+};
+// Sets the scales to 1 and the tiles' states to their start.
+cudaError_t launchSinqInit(const SinqArgs& a, int smCount, cudaStream_t stream);
+// One Sinkhorn round of every tile: the deviations of the current normalised values, then each
+// tile's decision (`first`: the target and the imbalance before; `step`: keep or freeze).
+cudaError_t launchSinqRound(const SinqArgs& a, bool first, bool step, int smCount,
+                            cudaStream_t stream);
+// The groups quantized, the reconstruction, s1, z and the widest key; then the normalised
+// weight's row and column deviations (fullRowStd, fullColStd).
+cudaError_t launchSinqQuantize(const SinqArgs& a, int smCount, cudaStream_t stream);
+// The weight's own row and column deviations into fullRowStd, fullColStd.
+cudaError_t launchSinqRawStd(const SinqArgs& a, int smCount, cudaStream_t stream);
+// The analysis passes over a reconstruction on the device (`rec`, n values beside the input x):
+// pass 0 the sums into a.totals, pass 1 the a.bins-bin histogram into a.hist.
+cudaError_t launchGiven(const void* x, InType type, const float* rec, long long n,
+                        const GroupArgs& a, int pass, int smCount, cudaStream_t stream);
 
 } // namespace qs::cuda

@@ -81,10 +81,6 @@ QS_HD float hqqStep(const Load& load, long long n, HqqParams p, const HqqStepSet
     return static_cast<float>(zSum / static_cast<double>(n));
 }
 
-QS_HD float toStoredHalf(float x) { // fp16, saturated at +-65504 (HQQ's compute dtype)
-    return f16ToFloat(floatToHalf(clampf(x, -65504.0f, 65504.0f)));
-}
-
 // What the reconstruction uses: the fp16 scale 1/sc and zero-point.
 struct HqqStored {
     float scale = 1, zero = 0;

@@ -58,6 +58,19 @@ std::optional<HqqOptions> hqqCovered(const Scheme& s, std::int64_t cols) {
     return std::nullopt;
 }
 
+// SINQ as quantizeSinq runs it, but for aux8 (its 8-bit parameters are a pass over all groups).
+std::optional<SinqSetup> sinqCovered(const Scheme& s, std::int64_t rows, std::int64_t cols) {
+    if (s.family != "sinq" && s.family != "sinq_nf3" && s.family != "sinq_nf4")
+        return std::nullopt;
+    for (const auto& [k, v] : s.extra)
+        if (k != "tiling" && k != "iters" && k != "fallback")
+            return std::nullopt;
+    auto u = sinqSetup(s, rows, cols);
+    if (!u || u->aux8 || u->tw <= 0 || u->codebook.size() > 16)
+        return std::nullopt;
+    return *u;
+}
+
 dev::ElementSpec elementSpec(ElementFormat fmt) {
     const ElementFormatInfo& info = formatInfo(fmt);
     dev::ElementSpec e;
@@ -118,6 +131,10 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
         p.groupCols = p.kFam.blockSize();
         if (cols % p.groupCols != 0)
             return std::nullopt;
+    } else if (auto sinq = sinqCovered(s, rows, cols)) {
+        p.family = DeviceFamily::Sinq;
+        p.sinq = std::move(*sinq);
+        p.groupCols = p.sinq.tw;
     } else if (auto hqq = hqqCovered(s, cols)) {
         p.family = DeviceFamily::Hqq;
         p.hqq = *hqq;
@@ -127,7 +144,8 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
         return std::nullopt;
     }
     p.groupsPerRow = (cols + p.groupCols - 1) / p.groupCols;
-    if (p.family == DeviceFamily::KQuant || p.family == DeviceFamily::Hqq) {
+    if (p.family == DeviceFamily::KQuant || p.family == DeviceFamily::Hqq ||
+        p.family == DeviceFamily::Sinq) {
         // set above
     } else if (s.family == "int") {
         p.family = DeviceFamily::Int;
@@ -255,6 +273,9 @@ void describeDeviceResult(const Scheme& s, const DevicePlan& plan, MatrixView w,
         describeHqq(s, static_cast<std::uint64_t>(plan.rows * plan.cols), plan.groupCount(), 1,
                     widest, metric, sum.hqqWidestZero, sum.hqqIterations, sum.hqqStartMeanAbsError,
                     sum.hqqBestMeanAbsError, out);
+        break;
+    case DeviceFamily::Sinq:
+        describeSinq(plan.sinq, sum.sinq, out);
         break;
     case DeviceFamily::Mx:
         out.cost = mxStorageCost(s, plan.rows, plan.cols);

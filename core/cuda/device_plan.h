@@ -11,12 +11,15 @@
 // q4_1, q5_0 and q5_1 on rows of whole blocks; q2_k, q4_k, q5_k, q6_k and iq4_nl (the reference
 // quantizers, without an imatrix) on rows of whole (super-)blocks, whose widest key is over
 // sub-blocks (index block * sub-blocks + sub-block); hqq (methods/hqq.h) with axis=1 where the
-// group size divides the row (or per channel), its solver run on the device first.
+// group size divides the row (or per channel), its solver run on the device first; sinq,
+// sinq_nf3 and sinq_nf4 without aux8 (the Sinkhorn rounds of every tile on the device, then the
+// passes over the reconstruction it wrote).
 
 #include "cuda/device_hqq.h"
 #include "cuda/device_kquants.h"
 #include "cuda/device_math.h"
 #include "methods/hqq.h"
+#include "methods/sinq.h"
 #include "quant/registry.h"
 
 #include <cstdint>
@@ -25,7 +28,7 @@
 
 namespace qs {
 
-enum class DeviceFamily { Int, Nf, Compand, Fp, Mx, Q8_0, Legacy, KQuant, Hqq };
+enum class DeviceFamily { Int, Nf, Compand, Fp, Mx, Q8_0, Legacy, KQuant, Hqq, Sinq };
 
 struct DevicePlan {
     DeviceFamily family = DeviceFamily::Int;
@@ -37,6 +40,8 @@ struct DevicePlan {
     dev::KFam kFam; // q2_k, q4_k, q5_k, q6_k, iq4_nl: its blocks
     HqqOptions hqq; // hqq: the solver's settings
     int hqqBits = 4;
+    SinqSetup sinq;                       // sinq, sinq_nf3, sinq_nf4: grid, tiles, rounds
+    double sinqKurtosis = 0;              // sinq: the weight's (sinqKurtosis), from the host
     std::vector<float> levels, midpoints; // nf's tables (dev::NfFam points into them)
     std::vector<unsigned char> nfBuckets; // nf: dev::nfBucketTable of the midpoints
     std::vector<float> nfMidpoints;       // nf: dev::nfPaddedMidpoints (what NfFam reads)
@@ -88,6 +93,7 @@ struct DeviceSummary {
     int hqqIterations = 0;                                  // hqq: the solver's run
     double hqqStartMeanAbsError = 0, hqqBestMeanAbsError = 0;
     float hqqWidestZero = 0; // hqq: the widest group's stored zero-point
+    SinqFindings sinq;       // sinq: imbalances, kurtosis, the widest group
 };
 
 // nvfp4's per-tensor scale from the tensor's min and max (0 for an all-zero tensor).

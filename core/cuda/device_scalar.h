@@ -172,4 +172,9 @@ QS_HD std::uint16_t floatToHalf(float f) {
     return sign | static_cast<std::uint16_t>(v >> 13);
 }
 
+// A parameter as stored in fp16, saturated at +-65504 (HQQ's and SINQ's scales and zero-points).
+QS_HD float toStoredHalf(float x) {
+    return f16ToFloat(floatToHalf(clampf(x, -65504.0f, 65504.0f)));
+}
+
 } // namespace qs::dev

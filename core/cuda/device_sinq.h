@@ -46,6 +46,31 @@ QS_HD float sinqStepLog(float logMu, double sd, float tgt) {
     return clampf(logMu + sinqLog(ratio), -0.3f, 10.0f);
 }
 
+// Tile t of a [rows, cols] weight cut into th x tw tiles (colTiles across): its first row and
+// column, its height and width (the last ones may be short), its tile row and column.
+struct SinqTileGeom {
+    long long r0, c0, h, w, tr, tc;
+};
+QS_HD SinqTileGeom sinqTile(long long t, long long rows, long long cols, long long th, long long tw,
+                            long long colTiles) {
+    SinqTileGeom g;
+    g.tr = t / colTiles;
+    g.tc = t % colTiles;
+    g.r0 = g.tr * th;
+    g.c0 = g.tc * tw;
+    g.h = rows - g.r0 < th ? rows - g.r0 : th;
+    g.w = cols - g.c0 < tw ? cols - g.c0 : tw;
+    return g;
+}
+
+// A tile's Sinkhorn state between rounds on the device: the best (latest accepted) imbalance,
+// the imbalance before, the target deviation, and whether its scaling is frozen.
+struct SinqTileState {
+    double best, before;
+    float tgt;
+    int frozen;
+};
+
 struct SinqRowQuant {
     float scale = 1, zero = 0; // float32, before the fp16 storage
 };

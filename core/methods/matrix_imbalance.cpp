@@ -78,19 +78,23 @@ std::vector<double> columnStdDevs(MatrixView m) {
     return out;
 }
 
-double matrixImbalance(MatrixView m) {
-    if (m.rows < 2 || m.cols < 2)
+double imbalanceFromDeviations(const std::vector<double>& rows, const std::vector<double>& cols) {
+    if (rows.size() < 2 || cols.size() < 2)
         return std::numeric_limits<double>::quiet_NaN();
-    const auto rs = rowStdDevs(m);
-    const auto cs = columnStdDevs(m);
     double hi = -std::numeric_limits<double>::infinity();
     double lo = std::numeric_limits<double>::infinity();
-    for (const auto* v : {&rs, &cs})
+    for (const auto* v : {&rows, &cols})
         for (double s : *v) {
             hi = std::max(hi, s);
             lo = std::min(lo, s);
         }
     return hi / std::max(lo, 1e-12);
+}
+
+double matrixImbalance(MatrixView m) {
+    if (m.rows < 2 || m.cols < 2)
+        return std::numeric_limits<double>::quiet_NaN();
+    return imbalanceFromDeviations(rowStdDevs(m), columnStdDevs(m));
 }
 
 } // namespace qs

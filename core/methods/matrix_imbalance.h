@@ -17,5 +17,8 @@ namespace qs {
 std::vector<double> rowStdDevs(MatrixView m);    // unbiased, one per row
 std::vector<double> columnStdDevs(MatrixView m); // unbiased, one per column
 double matrixImbalance(MatrixView m);
+// The imbalance from the deviations of the rows and of the columns (NaN for fewer than two of
+// either), as matrixImbalance forms it.
+double imbalanceFromDeviations(const std::vector<double>& rows, const std::vector<double>& cols);
 
 } // namespace qs

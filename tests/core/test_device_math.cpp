@@ -3,6 +3,7 @@
 // bit, the levels, note, cost and diagnostics. This runs on every machine, with or without a GPU;
 // test_cuda_engine then checks the kernels' loops on a device.
 #include "cuda/device_plan.h"
+#include "methods/matrix_imbalance.h"
 #include "quant/ggml_blocks.h"
 #include "quant/ggml_search.h"
 #include "quant/group_quant.h"
@@ -28,6 +29,136 @@ struct Emulated {
     DeviceSummary summary;
 };
 
+// SINQ as the engine runs it (cuda_engine_methods.cpp, sinq_kernels.cu), step by step: the
+// weight's deviations, the rounds (every tile's row and column deviations, then each tile's
+// decision), the groups quantized, the normalised weight's deviations, the tiles' means.
+void emulateSinq(const DevicePlan& plan, MatrixView w, Emulated& e) {
+    const SinqSetup& u = plan.sinq;
+    DeviceSummary& sum = e.summary;
+    const long long rows = u.rows, cols = u.cols, th = u.th, tw = u.tw, colTiles = u.colTiles;
+    const long long colN = u.rowTiles * cols, rowN = rows * colTiles;
+    const long long tiles = u.rowTiles * colTiles;
+    std::vector<float> logMu1(colN, 0.0f), mu1(colN, 1.0f), colScale(colN, 1.0f);
+    std::vector<float> logMu2(rowN, 0.0f), mu2(rowN, 1.0f), rowScale(rowN, 1.0f), s1(rowN), z(rowN);
+    std::vector<double> rs(rowN), cs(colN);
+    std::vector<dev::SinqTileState> st(tiles, dev::SinqTileState{0, 0, 0, 0});
+    auto x = [&](long long r, long long c) { return w.data[r * cols + c]; };
+    auto tileOf = [&](long long r, long long tc) { return (r / th) * colTiles + tc; };
+    auto fullImbalance = [&](bool normalised) {
+        auto value = [&](long long r, long long c) {
+            const float v = x(r, c);
+            return normalised ? v / colScale[(r / th) * cols + c] / rowScale[r * colTiles + c / tw]
+                              : v;
+        };
+        std::vector<double> rsd(rows), csd(cols);
+        for (long long r = 0; r < rows; ++r)
+            rsd[r] = dev::sinqStdDev([&](long long c) { return value(r, c); }, cols);
+        for (long long c = 0; c < cols; ++c)
+            csd[c] = dev::sinqStdDev([&](long long r) { return value(r, c); }, rows);
+        return imbalanceFromDeviations(rsd, csd);
+    };
+    sum.sinq.imbalanceBefore = fullImbalance(false);
+    sum.sinq.kurtosis = sinqKurtosis(w);
+    sum.sinq.fallback = u.kurtosisFallback && sum.sinq.kurtosis > 5.0;
+    const int order = sum.sinq.fallback ? 0 : u.order;
+    for (int it = 0; it < std::max(order, 1); ++it) {
+        const bool first = it == 0, step = order > 0;
+        for (long long k = 0; k < rowN; ++k) {
+            const long long r = k / colTiles, tc = k % colTiles, t = tileOf(r, tc);
+            const auto g = dev::sinqTile(t, rows, cols, th, tw, colTiles);
+            if (g.h < 2 || g.w < 2 || st[t].frozen)
+                continue;
+            rs[k] = dev::sinqStdDev(
+                [&](long long j) { return x(r, g.c0 + j) / mu1[g.tr * cols + g.c0 + j] / mu2[k]; },
+                g.w);
+        }
+        for (long long k = 0; k < colN; ++k) {
+            const long long tr = k / cols, c = k % cols, tc = c / tw, t = tr * colTiles + tc;
+            const auto g = dev::sinqTile(t, rows, cols, th, tw, colTiles);
+            if (g.h < 2 || g.w < 2 || st[t].frozen)
+                continue;
+            cs[k] = dev::sinqStdDev(
+                [&](long long i) {
+                    return x(g.r0 + i, c) / mu1[k] / mu2[(g.r0 + i) * colTiles + tc];
+                },
+                g.h);
+        }
+        for (long long t = 0; t < tiles; ++t) {
+            const auto g = dev::sinqTile(t, rows, cols, th, tw, colTiles);
+            if (g.h < 2 || g.w < 2) {
+                if (first)
+                    st[t].before = st[t].best = std::numeric_limits<double>::quiet_NaN();
+                continue;
+            }
+            if (!first && st[t].frozen)
+                continue;
+            double hi = -INFINITY, lo = INFINITY, minR = 1e300, minC = 1e300;
+            for (long long i = 0; i < g.h; ++i) {
+                const double v = rs[(g.r0 + i) * colTiles + g.tc];
+                hi = std::max(hi, v);
+                lo = std::min(lo, v);
+                minR = std::min(minR, dev::sinqClampStd(v));
+            }
+            for (long long j = 0; j < g.w; ++j) {
+                const double v = cs[g.tr * cols + g.c0 + j];
+                hi = std::max(hi, v);
+                lo = std::min(lo, v);
+                minC = std::min(minC, dev::sinqClampStd(v));
+            }
+            const double imb = hi / std::max(lo, 1e-12);
+            if (first) {
+                st[t].tgt = static_cast<float>(std::min(minR, minC) + 1e-6);
+                st[t].before = st[t].best = imb;
+            }
+            if (!step)
+                continue;
+            if (imb > st[t].best) {
+                st[t].frozen = 1;
+                continue;
+            }
+            st[t].best = imb;
+            for (long long j = 0; j < g.w; ++j) {
+                const long long k = g.tr * cols + g.c0 + j;
+                colScale[k] = mu1[k];
+                logMu1[k] = dev::sinqStepLog(logMu1[k], cs[k], st[t].tgt);
+                mu1[k] = dev::sinqExp(logMu1[k]);
+            }
+            for (long long i = 0; i < g.h; ++i) {
+                const long long k = (g.r0 + i) * colTiles + g.tc;
+                rowScale[k] = mu2[k];
+                logMu2[k] = dev::sinqStepLog(logMu2[k], rs[k], st[t].tgt);
+                mu2[k] = dev::sinqExp(logMu2[k]);
+            }
+        }
+    }
+    unsigned long long key = 0;
+    for (long long k = 0; k < rowN; ++k) {
+        const long long r = k / colTiles, tc = k % colTiles, t = tileOf(r, tc);
+        const auto g = dev::sinqTile(t, rows, cols, th, tw, colTiles);
+        const float* s2 = colScale.data() + g.tr * cols + g.c0;
+        float* out = e.rec.data() + r * cols + g.c0;
+        const auto q = dev::sinqQuantizeRow(
+            u.grid, u.bits, u.codebook.data(), static_cast<int>(u.codebook.size()),
+            [&](long long j) { return x(r, g.c0 + j) / s2[j] / rowScale[k]; }, g.w,
+            [&](long long j, float v) { out[j] = v; });
+        s1[k] = dev::toStoredHalf(q.scale * rowScale[k]);
+        z[k] = dev::toStoredHalf(q.zero);
+        for (long long j = 0; j < g.w; ++j)
+            out[j] = (out[j] - z[k]) * s1[k] * dev::toStoredHalf(s2[j]);
+        key = std::max(key, dev::widestKey(s1[k], static_cast<std::uint32_t>(k)));
+    }
+    sum.sinq.imbalanceAfter = fullImbalance(true);
+    for (const auto& t : st) {
+        sum.sinq.tileBefore += t.before / static_cast<double>(tiles);
+        sum.sinq.tileAfter += t.best / static_cast<double>(tiles);
+    }
+    if (key) {
+        sum.sinq.widest = dev::widestIndex(key);
+        sum.sinq.widestScale = s1[sum.sinq.widest];
+        sum.sinq.widestZero = z[sum.sinq.widest];
+    }
+}
+
 // What the kernels do: the tensor's min/max where the plan needs them, then per group its
 // min/max, its parameters, each element's reconstruction and flags, and the widest group.
 Emulated emulate(DevicePlan plan, MatrixView w) {
@@ -40,6 +171,10 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
         plan.mxFam.tensorScale = nvfp4TensorScale(sum.tensorMin, sum.tensorMax);
         if (plan.mxFam.tensorScale == 0.0f)
             return e;
+    }
+    if (plan.family == DeviceFamily::Sinq) {
+        emulateSinq(plan, w, e);
+        return e;
     }
     const dev::NfFam nf = plan.nfFam();
     const dev::CompandFam compand = plan.compandFam();
@@ -152,6 +287,7 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
                 run(hqq, hqq.groupAt(r * plan.groupsPerRow + g));
                 break;
             case DeviceFamily::KQuant:
+            case DeviceFamily::Sinq:
                 break;
             }
             const auto gi = static_cast<std::uint32_t>(r * plan.groupsPerRow + g);
@@ -527,7 +663,15 @@ void TestDeviceMath::matchesTheCpuQuantizers_data() {
                            "hqq8:channel",
                            "hqq2:g32:iters=5",
                            "hqq5:g8",
-                           "hqq4:g16:iters=1"};
+                           "hqq4:g16:iters=1",
+                           "sinq4:g64",
+                           "sinq4:g64:sym",
+                           "sinq_nf4:g64",
+                           "sinq_nf3:channel",
+                           "sinq3:g32:tiling=2D",
+                           "sinq4:g64:iters=0",
+                           "sinq4:g16:fallback=kurtosis",
+                           "sinq5:g48"};
     for (const char* s : specs) {
         QTest::newRow(qPrintable(QString(s) + " 37x512")) << QString(s) << 37 << 512 << 0.02f;
         QTest::newRow(qPrintable(QString(s) + " 9x1000")) << QString(s) << 9 << 1000 << 1.0f;
