@@ -113,10 +113,12 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
     DeviceSummary& sum = out.summary;
     const long long chunks = src.chunks();
     const bool hqq = plan.family == DeviceFamily::Hqq, sinq = plan.family == DeviceFamily::Sinq;
-    if ((hqq || sinq) && chunks != 1) // the solvers need every group at once: the tensor whole
+    const bool kmeans = plan.family == DeviceFamily::Kmeans;
+    const bool given = sinq || kmeans; // the passes run over the reconstruction a solver wrote
+    if ((hqq || given) && chunks != 1) // the solvers need the tensor whole on the device
         return Out{};
     const double passes =
-        (plan.needsTensorStats() ? 1 : 0) + (hqq || sinq ? 1 : 0) + 1 + (bins > 0 ? 1 : 0);
+        (plan.needsTensorStats() ? 1 : 0) + (hqq || given ? 1 : 0) + 1 + (bins > 0 ? 1 : 0);
     double done = 0;
     const ProgressFn solverProgress = [&](double f) {
         return reportProgress(progress, (done + f) / passes);
@@ -191,11 +193,21 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
             return st.error();
         ++done;
     }
+    if (kmeans) { // likewise
+        auto x = src.device(0);
+        if (!x)
+            return x.error();
+        if (auto st = solveKmeans(plan, *x, src.type); !st)
+            return st.error();
+        if (!solverProgress(1.0))
+            return cancelledError();
+        ++done;
+    }
     // The passes: the family's kernels, or (sinq) over the reconstruction the solver wrote.
     auto launchPass = [&](int pass) {
-        return sinq ? launchGiven(a.x, a.type, sinqRec_.as<float>(), a.rows * a.cols, a, pass, sms_,
-                                  stream_)
-                    : launchGroups(*fam, a, pass, sms_, stream_);
+        return given ? launchGiven(a.x, a.type, solverRec_.as<float>(), a.rows * a.cols, a, pass,
+                                   sms_, stream_)
+                     : launchGroups(*fam, a, pass, sms_, stream_);
     };
     for (long long c = 0; c < chunks; ++c) {
         auto x = src.device(c);
@@ -206,7 +218,7 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
         a.rowOffset = c * src.chunkRows;
         const std::size_t recBytes = static_cast<std::size_t>(a.rows * a.cols) * sizeof(float);
         a.rec = nullptr;
-        if (hostRec && !sinq) {
+        if (hostRec && !given) {
             if (auto e = rec_[0].reserve(recBytes); e != cudaSuccess)
                 return cudaFailure(e, "allocation");
             a.rec = rec_[0].as<float>();
@@ -214,7 +226,7 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
         if (auto e = launchPass(0); e != cudaSuccess)
             return cudaFailure(e, "launch");
         if (hostRec) {
-            const float* rec = sinq ? sinqRec_.as<float>() : a.rec;
+            const float* rec = given ? solverRec_.as<float>() : a.rec;
             if (const cudaError_t e = copyToHost(hostRec + a.rowOffset * a.cols, rec, recBytes);
                 e != cudaSuccess)
                 return cudaFailure(e, "copy");
@@ -266,6 +278,9 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
     sum.nanBlocks = static_cast<std::int64_t>(t->nanBlocks);
     if (sinq)
         if (auto st = sinqWidest(plan, t->widestKey, sum); !st)
+            return st.error();
+    if (kmeans)
+        if (auto st = kmeansWidest(plan, t->widestKey, sum); !st)
             return st.error();
     if (const std::uint32_t w = dev::widestIndex(t->widestKey); hqq && w < plan.groupCount()) {
         dev::HqqStored widest; // its stored zero-point, for the levels

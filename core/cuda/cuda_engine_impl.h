@@ -123,12 +123,16 @@ private:
     // hqqParams_/hqqStored_, the run's figures in `sum`.
     Status solveHqq(const DevicePlan& plan, const void* x, InType type, DeviceSummary& sum,
                     const ProgressFn& progress);
-    // SINQ on the tensor at `x` (whole on the device): the reconstruction in sinqRec_, the widest
+    // SINQ on the tensor at `x` (whole on the device): the reconstruction in solverRec_, the widest
     // key in the totals (reset before), the run's figures in `sum` but for the widest group's
     // parameters (sinqWidest() after the passes).
     Status solveSinq(const DevicePlan& plan, const void* x, InType type, DeviceSummary& sum,
                      const ProgressFn& progress);
     Status sinqWidest(const DevicePlan& plan, unsigned long long widestKey, DeviceSummary& sum);
+    // kmeans on the tensor at `x` (whole on the device): the reconstruction in solverRec_, the
+    // code books in kmBooks_, the widest key in the totals (reset before).
+    Status solveKmeans(const DevicePlan& plan, const void* x, InType type);
+    Status kmeansWidest(const DevicePlan& plan, unsigned long long widestKey, DeviceSummary& sum);
 
     int device_;
     std::string name_;
@@ -138,7 +142,8 @@ private:
     cudaEvent_t copyDone_[2] = {nullptr, nullptr}, computeDone_[2] = {nullptr, nullptr};
     DeviceBuffer totals_, hist_, tables_, input_[2], rec_[2], copy_;
     DeviceBuffer hqqParams_, hqqStored_, hqqSum_;
-    DeviceBuffer sinqRec_, sinqCols_, sinqRows_, sinqStats_, sinqTiles_, sinqBook_;
+    DeviceBuffer solverRec_, sinqCols_, sinqRows_, sinqStats_, sinqTiles_, sinqBook_;
+    DeviceBuffer kmWork_, kmBooks_;
     PinnedBuffer staging_[2], readBack_;
 };
 

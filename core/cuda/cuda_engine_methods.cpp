@@ -94,7 +94,7 @@ Status CudaEngine::solveSinq(const DevicePlan& plan, const void* x, InType type,
     if (e == cudaSuccess)
         e = reserveCount<float>(sinqBook_, a.count);
     if (e == cudaSuccess)
-        e = reserveCount<float>(sinqRec_, n);
+        e = reserveCount<float>(solverRec_, n);
     if (e != cudaSuccess)
         return cudaFailure(e, "allocation");
     float* cols = sinqCols_.as<float>();
@@ -114,7 +114,7 @@ Status CudaEngine::solveSinq(const DevicePlan& plan, const void* x, InType type,
     a.fullColStd = a.fullRowStd + u.rows;
     a.tiles = sinqTiles_.as<dev::SinqTileState>();
     a.codebook = sinqBook_.as<float>();
-    a.rec = sinqRec_.as<float>();
+    a.rec = solverRec_.as<float>();
     a.widestKey = &totals_.as<Totals>()->widestKey;
     if (a.count > 0)
         e = cudaMemcpyAsync(sinqBook_.p, u.codebook.data(), u.codebook.size() * sizeof(float),
@@ -186,6 +186,47 @@ Status CudaEngine::sinqWidest(const DevicePlan& plan, unsigned long long widestK
     sum.sinq.widest = w;
     sum.sinq.widestScale = s1;
     sum.sinq.widestZero = z;
+    return Ok{};
+}
+
+Status CudaEngine::solveKmeans(const DevicePlan& plan, const void* x, InType type) {
+    KmeansArgs a;
+    a.x = x;
+    a.type = type;
+    a.rows = plan.rows;
+    a.cols = plan.cols;
+    a.groupCols = plan.groupCols;
+    a.groupsPerRow = plan.groupsPerRow;
+    a.k = 1 << plan.kmeansBits;
+    a.maxIterations = plan.kmeans.maxIterations;
+    a.relTolerance = plan.kmeans.relTolerance;
+    cudaError_t e = reserveCount<dev::KmWork>(kmWork_, kmeansSlots(sms_));
+    if (e == cudaSuccess)
+        e = reserveCount<float>(kmBooks_, plan.groupCount() * a.k);
+    if (e == cudaSuccess)
+        e = reserveCount<float>(solverRec_, plan.rows * plan.cols);
+    if (e != cudaSuccess)
+        return cudaFailure(e, "allocation");
+    a.work = kmWork_.as<dev::KmWork>();
+    a.books = kmBooks_.as<float>();
+    a.rec = solverRec_.as<float>();
+    a.widestKey = &totals_.as<Totals>()->widestKey;
+    if (e = launchKmeans(a, sms_, stream_); e != cudaSuccess)
+        return cudaFailure(e, "launch");
+    return Ok{};
+}
+
+Status CudaEngine::kmeansWidest(const DevicePlan& plan, unsigned long long widestKey,
+                                DeviceSummary& sum) {
+    const std::uint32_t w = dev::widestIndex(widestKey);
+    if (widestKey == 0 || w >= plan.groupCount())
+        return Ok{};
+    const int k = 1 << plan.kmeansBits;
+    sum.kmeansBook.resize(static_cast<std::size_t>(k));
+    if (auto e = copyToHost(sum.kmeansBook.data(), kmBooks_.as<float>() + std::size_t{w} * k,
+                            k * sizeof(float));
+        e != cudaSuccess)
+        return cudaFailure(e, "copy");
     return Ok{};
 }
 

@@ -12,6 +12,7 @@
 // shared memory and adds once to the global totals.
 
 #include "cuda/device_hqq.h"
+#include "cuda/device_kmeans.h"
 #include "cuda/device_kquants.h"
 #include "cuda/device_math.h"
 #include "cuda/device_sinq.h"
@@ -124,6 +125,23 @@ cudaError_t launchSinqRound(const SinqArgs& a, bool first, bool step, int smCoun
 cudaError_t launchSinqQuantize(const SinqArgs& a, int smCount, cudaStream_t stream);
 // The weight's own row and column deviations into fullRowStd, fullColStd.
 cudaError_t launchSinqRawStd(const SinqArgs& a, int smCount, cudaStream_t stream);
+// kmeans (kmeans_kernels.cu): each group (groupCols values along a row, the last one of a row may
+// be short; at most dev::kKmMaxN) fitted by one thread in its slot of `work`
+// (kmeansSlots(smCount) of them), its fp16 code book into books[group * k], the reconstruction
+// into rec, the widest group (largest book range) into *widestKey.
+struct KmeansArgs {
+    const void* x = nullptr;
+    InType type = InType::F32;
+    long long rows = 0, cols = 0, groupCols = 0, groupsPerRow = 0;
+    int k = 16, maxIterations = 50;
+    double relTolerance = 1e-6;
+    dev::KmWork* work = nullptr;
+    float *books = nullptr, *rec = nullptr;
+    unsigned long long* widestKey = nullptr;
+};
+long long kmeansSlots(int smCount);
+cudaError_t launchKmeans(const KmeansArgs& a, int smCount, cudaStream_t stream);
+
 // The analysis passes over a reconstruction on the device (`rec`, n values beside the input x):
 // pass 0 the sums into a.totals, pass 1 the a.bins-bin histogram into a.hist.
 cudaError_t launchGiven(const void* x, InType type, const float* rec, long long n,

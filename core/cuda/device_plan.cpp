@@ -71,6 +71,24 @@ std::optional<SinqSetup> sinqCovered(const Scheme& s, std::int64_t rows, std::in
     return *u;
 }
 
+// kmeans with K <= 16 levels on groups of at most kKmMaxN values along rows.
+std::optional<KmeansOptions> kmeansCovered(const Scheme& s, std::int64_t cols) {
+    if (s.family != "kmeans" || s.bits < 1 || s.bits > 4)
+        return std::nullopt;
+    for (const auto& [k, v] : s.extra)
+        if (k != "iters" && k != "tol")
+            return std::nullopt;
+    auto o = kmeansOptions(s);
+    if (!o)
+        return std::nullopt;
+    const std::int64_t n = s.granularity == Granularity::Channel ? cols
+                           : s.granularity == Granularity::Group ? s.groupSize
+                                                                 : 0;
+    if (n < 1 || n > dev::kKmMaxN)
+        return std::nullopt;
+    return *o;
+}
+
 dev::ElementSpec elementSpec(ElementFormat fmt) {
     const ElementFormatInfo& info = formatInfo(fmt);
     dev::ElementSpec e;
@@ -131,6 +149,11 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
         p.groupCols = p.kFam.blockSize();
         if (cols % p.groupCols != 0)
             return std::nullopt;
+    } else if (auto km = kmeansCovered(s, cols)) {
+        p.family = DeviceFamily::Kmeans;
+        p.kmeans = *km;
+        p.kmeansBits = s.bits;
+        p.groupCols = s.granularity == Granularity::Channel ? cols : s.groupSize;
     } else if (auto sinq = sinqCovered(s, rows, cols)) {
         p.family = DeviceFamily::Sinq;
         p.sinq = std::move(*sinq);
@@ -145,7 +168,7 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
     }
     p.groupsPerRow = (cols + p.groupCols - 1) / p.groupCols;
     if (p.family == DeviceFamily::KQuant || p.family == DeviceFamily::Hqq ||
-        p.family == DeviceFamily::Sinq) {
+        p.family == DeviceFamily::Sinq || p.family == DeviceFamily::Kmeans) {
         // set above
     } else if (s.family == "int") {
         p.family = DeviceFamily::Int;
@@ -276,6 +299,10 @@ void describeDeviceResult(const Scheme& s, const DevicePlan& plan, MatrixView w,
         break;
     case DeviceFamily::Sinq:
         describeSinq(plan.sinq, sum.sinq, out);
+        break;
+    case DeviceFamily::Kmeans:
+        describeKmeans(s, plan.rows, plan.cols, sum.kmeansBook.empty() ? -1 : widest,
+                       sum.kmeansBook, out);
         break;
     case DeviceFamily::Mx:
         out.cost = mxStorageCost(s, plan.rows, plan.cols);

@@ -13,13 +13,16 @@
 // sub-blocks (index block * sub-blocks + sub-block); hqq (methods/hqq.h) with axis=1 where the
 // group size divides the row (or per channel), its solver run on the device first; sinq,
 // sinq_nf3 and sinq_nf4 without aux8 (the Sinkhorn rounds of every tile on the device, then the
-// passes over the reconstruction it wrote).
+// passes over the reconstruction it wrote); kmeans1..kmeans4 on groups of at most 128 values
+// along rows (one thread per group, cuda/device_kmeans.h).
 
 #include "cuda/device_hqq.h"
+#include "cuda/device_kmeans.h"
 #include "cuda/device_kquants.h"
 #include "cuda/device_math.h"
 #include "methods/hqq.h"
 #include "methods/sinq.h"
+#include "quant/kmeans_quant.h"
 #include "quant/registry.h"
 
 #include <cstdint>
@@ -28,7 +31,7 @@
 
 namespace qs {
 
-enum class DeviceFamily { Int, Nf, Compand, Fp, Mx, Q8_0, Legacy, KQuant, Hqq, Sinq };
+enum class DeviceFamily { Int, Nf, Compand, Fp, Mx, Q8_0, Legacy, KQuant, Hqq, Sinq, Kmeans };
 
 struct DevicePlan {
     DeviceFamily family = DeviceFamily::Int;
@@ -40,8 +43,10 @@ struct DevicePlan {
     dev::KFam kFam; // q2_k, q4_k, q5_k, q6_k, iq4_nl: its blocks
     HqqOptions hqq; // hqq: the solver's settings
     int hqqBits = 4;
-    SinqSetup sinq;                       // sinq, sinq_nf3, sinq_nf4: grid, tiles, rounds
-    double sinqKurtosis = 0;              // sinq: the weight's (sinqKurtosis), from the host
+    SinqSetup sinq;          // sinq, sinq_nf3, sinq_nf4: grid, tiles, rounds
+    double sinqKurtosis = 0; // sinq: the weight's (sinqKurtosis), from the host
+    KmeansOptions kmeans;    // kmeans: Lloyd's limits; groups of groupCols (the last may be short)
+    int kmeansBits = 4;
     std::vector<float> levels, midpoints; // nf's tables (dev::NfFam points into them)
     std::vector<unsigned char> nfBuckets; // nf: dev::nfBucketTable of the midpoints
     std::vector<float> nfMidpoints;       // nf: dev::nfPaddedMidpoints (what NfFam reads)
@@ -92,8 +97,9 @@ struct DeviceSummary {
     std::int64_t saturated = 0, flushed = 0, nanBlocks = 0; // MX block counts
     int hqqIterations = 0;                                  // hqq: the solver's run
     double hqqStartMeanAbsError = 0, hqqBestMeanAbsError = 0;
-    float hqqWidestZero = 0; // hqq: the widest group's stored zero-point
-    SinqFindings sinq;       // sinq: imbalances, kurtosis, the widest group
+    float hqqWidestZero = 0;       // hqq: the widest group's stored zero-point
+    SinqFindings sinq;             // sinq: imbalances, kurtosis, the widest group
+    std::vector<float> kmeansBook; // kmeans: the widest group's code book
 };
 
 // nvfp4's per-tensor scale from the tensor's min and max (0 for an all-zero tensor).

@@ -302,7 +302,9 @@ KmeansFit fitSorted(const SortedSums& x, int k, const KmeansOptions& o) {
     return best;
 }
 
-Result<KmeansOptions> optionsFor(const Scheme& s) {
+} // namespace
+
+Result<KmeansOptions> kmeansOptions(const Scheme& s) {
     KmeansOptions o;
     if (auto it = s.extra.find("iters"); it != s.extra.end()) {
         char* end = nullptr;
@@ -321,16 +323,37 @@ Result<KmeansOptions> optionsFor(const Scheme& s) {
     return o;
 }
 
-} // namespace
-
 KmeansFit fitLloydMax(std::span<const float> values, int k, const KmeansOptions& options) {
     std::vector<float> v(values.begin(), values.end());
     std::sort(v.begin(), v.end());
     return fitSorted(SortedSums(std::move(v)), k, options);
 }
 
+void describeKmeans(const Scheme& s, std::int64_t rows, std::int64_t cols, std::int64_t widest,
+                    const std::vector<float>& widestBook, QuantOutput& out) {
+    const GroupLayout layout = groupLayout(s, rows, cols);
+    const std::int64_t groups = rows * cols == 0 ? 0 : layout.groupCount(rows);
+    out.cost.elements = static_cast<std::uint64_t>(rows * cols);
+    out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(s.bits);
+    out.cost.extraBits =
+        static_cast<std::uint64_t>(groups) * static_cast<std::uint64_t>(1 << s.bits) * 16;
+    if (widest < 0)
+        return;
+    out.levels = widestBook;
+    out.levelsNote =
+        layout.wholeTensor
+            ? "code book of the tensor"
+            : "code book of the widest " +
+                  std::string(s.granularity == Granularity::Channel ? "row" : "group") + " (row " +
+                  std::to_string(widest / layout.groupsPerRow) +
+                  (s.granularity == Granularity::Channel
+                       ? std::string()
+                       : ", group " + std::to_string(widest % layout.groupsPerRow)) +
+                  ")";
+}
+
 Result<QuantOutput> quantizeKmeans(const Scheme& s, MatrixView m, const ProgressFn& progress) {
-    auto opts = optionsFor(s);
+    auto opts = kmeansOptions(s);
     if (!opts)
         return opts.error();
     if (s.bits < 1 || s.bits > 8)
@@ -398,9 +421,6 @@ Result<QuantOutput> quantizeKmeans(const Scheme& s, MatrixView m, const Progress
             return cancelledError();
     }
 
-    out.cost.elements = m.size();
-    out.cost.payloadBits = out.cost.elements * static_cast<std::uint64_t>(s.bits);
-    out.cost.extraBits = static_cast<std::uint64_t>(groups) * static_cast<std::uint64_t>(k) * 16;
     std::int64_t widest = -1;
     float widestRange = -1;
     for (std::int64_t g = 0; g < groups; ++g) {
@@ -410,19 +430,9 @@ Result<QuantOutput> quantizeKmeans(const Scheme& s, MatrixView m, const Progress
             widest = g;
         }
     }
-    if (widest >= 0) {
-        out.levels = books[static_cast<std::size_t>(widest)];
-        out.levelsNote =
-            layout.wholeTensor
-                ? "code book of the tensor"
-                : "code book of the widest " +
-                      std::string(s.granularity == Granularity::Channel ? "row" : "group") +
-                      " (row " + std::to_string(widest / layout.groupsPerRow) +
-                      (s.granularity == Granularity::Channel
-                           ? std::string()
-                           : ", group " + std::to_string(widest % layout.groupsPerRow)) +
-                      ")";
-    }
+    describeKmeans(s, m.rows, m.cols, widest,
+                   widest >= 0 ? books[static_cast<std::size_t>(widest)] : std::vector<float>{},
+                   out);
     if (!reportProgress(progress, 1.0))
         return cancelledError();
     return out;

@@ -41,4 +41,10 @@ KmeansFit fitLloydMax(std::span<const float> values, int k, const KmeansOptions&
 
 Result<QuantOutput> quantizeKmeans(const Scheme& s, MatrixView m, const ProgressFn& progress);
 
+Result<KmeansOptions> kmeansOptions(const Scheme& s); // iters=N, tol=X
+// The cost, and the widest group's code book (largest range, the first of equals) as the levels
+// with their note, as quantizeKmeans reports them (also for the CUDA engine's result).
+void describeKmeans(const Scheme& s, std::int64_t rows, std::int64_t cols, std::int64_t widest,
+                    const std::vector<float>& widestBook, QuantOutput& out);
+
 } // namespace qs

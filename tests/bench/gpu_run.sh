@@ -57,7 +57,7 @@ sanitize)
     ;;
 bench)
     log "bench 16384x8192 bf16, CUDA then CPU"
-    for scheme in int4:g128 nf4:g64 mxfp4 nvfp4 fp8_e4m3 q8_0 int8:channel mulaw4 q2_k q4_k q5_k q6_k iq4_nl hqq4:g64 sinq4:g64; do
+    for scheme in int4:g128 nf4:g64 mxfp4 nvfp4 fp8_e4m3 q8_0 int8:channel mulaw4 q2_k q4_k q5_k q6_k iq4_nl hqq4:g64 sinq4:g64 kmeans4:g64; do
         for backend in ${BACKENDS:-cuda cpu}; do
             f="$work/bench-$backend-${scheme//:/_}.json"
             limited 120 $run quantscope-cli bench --scheme "$scheme" --shape 16384x8192 --dtype bf16 \

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
 
 using namespace qs;
@@ -176,6 +177,34 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
         emulateSinq(plan, w, e);
         return e;
     }
+    if (plan.family == DeviceFamily::Kmeans) { // a group per thread (kmeansKernel)
+        const int k = 1 << plan.kmeansBits;
+        auto work = std::make_unique<dev::KmWork>();
+        std::vector<float> books(static_cast<std::size_t>(plan.groupCount() * k));
+        unsigned long long key = 0;
+        for (std::int64_t gi = 0; gi < plan.groupCount(); ++gi) {
+            const std::int64_t r = gi / plan.groupsPerRow;
+            const std::int64_t c0 = (gi % plan.groupsPerRow) * plan.groupCols;
+            const auto n = static_cast<int>(std::min(plan.groupCols, plan.cols - c0));
+            const float* x = w.data + r * plan.cols + c0;
+            std::copy(x, x + n, work->x);
+            dev::kmSortInto(*work, n);
+            const dev::KmFitResult f =
+                dev::kmFit(*work, k, plan.kmeans.maxIterations, plan.kmeans.relTolerance);
+            float* book = books.data() + gi * k;
+            dev::kmStoredBook(f, k, book);
+            for (int i = 0; i < n; ++i)
+                e.rec[static_cast<std::size_t>(r * plan.cols + c0 + i)] = dev::kmRec(book, k, x[i]);
+            key = std::max(key,
+                           dev::widestKey(book[k - 1] - book[0], static_cast<std::uint32_t>(gi)));
+        }
+        sum.widestKey = key;
+        if (key) {
+            const float* b = books.data() + dev::widestIndex(key) * k;
+            sum.kmeansBook.assign(b, b + k);
+        }
+        return e;
+    }
     const dev::NfFam nf = plan.nfFam();
     const dev::CompandFam compand = plan.compandFam();
     // HQQ: the solver first, as the engine runs it (hqq_kernels.cu): a group per thread, the
@@ -288,6 +317,7 @@ Emulated emulate(DevicePlan plan, MatrixView w) {
                 break;
             case DeviceFamily::KQuant:
             case DeviceFamily::Sinq:
+            case DeviceFamily::Kmeans:
                 break;
             }
             const auto gi = static_cast<std::uint32_t>(r * plan.groupsPerRow + g);
@@ -671,7 +701,13 @@ void TestDeviceMath::matchesTheCpuQuantizers_data() {
                            "sinq3:g32:tiling=2D",
                            "sinq4:g64:iters=0",
                            "sinq4:g16:fallback=kurtosis",
-                           "sinq5:g48"};
+                           "sinq5:g48",
+                           "kmeans4:g64",
+                           "kmeans3:g128",
+                           "kmeans2:g32",
+                           "kmeans1:g16",
+                           "kmeans4:g100:iters=3",
+                           "kmeans3:g64:tol=0"};
     for (const char* s : specs) {
         QTest::newRow(qPrintable(QString(s) + " 37x512")) << QString(s) << 37 << 512 << 0.02f;
         QTest::newRow(qPrintable(QString(s) + " 9x1000")) << QString(s) << 9 << 1000 << 1.0f;
@@ -755,7 +791,8 @@ void TestDeviceMath::coversWhatItClaims() {
     for (const char* spec :
          {"int4:g128:clip=mse", "int4:g128:round=stochastic", "nf4:g64:dq", "q3_k", "iq4_xs",
           "hqq4:g64:axis=0", "hqq4:g48", "hqq4:tensor", "mxfp4:round=stochastic",
-          "fp8_e4m3:clip=mse", "kmeans3", "fp4:round=stochastic", "mulaw4:clip=mse", "log4:g64"})
+          "fp8_e4m3:clip=mse", "kmeans3", "kmeans5:g64", "kmeans4:g256", "kmeans4",
+          "fp4:round=stochastic", "mulaw4:clip=mse", "log4:g64"})
         QVERIFY2(!devicePlanFor(parseScheme(spec), 64, 256), spec);
     QVERIFY(!devicePlanFor(parseScheme("nf4:g64"), 3, 172)); // blocks straddle rows
     QVERIFY(devicePlanFor(parseScheme("nf4:g64"), 3, 128));

@@ -75,7 +75,10 @@ std::vector<ParityCase> parityCases() {
                            "sinq4:g64",
                            "sinq_nf4:g64",
                            "sinq3:g32:tiling=2D",
-                           "sinq4:g64:sym"};
+                           "sinq4:g64:sym",
+                           "kmeans4:g64",
+                           "kmeans2:g128",
+                           "kmeans3:g32:iters=5"};
     std::vector<ParityCase> out;
     for (const char* s : specs)
         for (auto [r, c] : {std::pair{96, 512}, {33, 1000}, {5, 16384}, {1, 7}})
