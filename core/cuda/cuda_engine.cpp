@@ -185,25 +185,19 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
     a.totals = totals_.as<Totals>();
     if (auto e = resetTotals(false); e != cudaSuccess)
         return cudaFailure(e, "copy");
-    if (sinq) { // after the reset: it notes the widest group in the totals
+    if (given) { // after the reset: the solver notes the widest group in the totals
         auto x = src.device(0);
         if (!x)
             return x.error();
-        if (auto st = solveSinq(plan, *x, src.type, sum, solverProgress); !st)
-            return st.error();
-        ++done;
-    }
-    if (kmeans) { // likewise
-        auto x = src.device(0);
-        if (!x)
-            return x.error();
-        if (auto st = solveKmeans(plan, *x, src.type); !st)
+        if (auto st = sinq ? solveSinq(plan, *x, src.type, sum, solverProgress)
+                           : solveKmeans(plan, *x, src.type);
+            !st)
             return st.error();
         if (!solverProgress(1.0))
             return cancelledError();
         ++done;
     }
-    // The passes: the family's kernels, or (sinq) over the reconstruction the solver wrote.
+    // The passes: the family's kernels, or (sinq, kmeans) over the reconstruction the solver wrote.
     auto launchPass = [&](int pass) {
         return given ? launchGiven(a.x, a.type, solverRec_.as<float>(), a.rows * a.cols, a, pass,
                                    sms_, stream_)
