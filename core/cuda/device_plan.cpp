@@ -13,6 +13,8 @@
 #include "quant/normal_float.h"
 
 #include <algorithm>
+#include <initializer_list>
+#include <string_view>
 
 namespace qs {
 namespace {
@@ -41,14 +43,21 @@ bool fpCovered(const Scheme& s) {
            s.rounding == Rounding::Nearest;
 }
 
+// Whether the scheme's options are all among `known` (the ones the device path follows).
+bool onlyOptions(const Scheme& s, std::initializer_list<std::string_view> known) {
+    for (const auto& [k, v] : s.extra)
+        if (std::find(known.begin(), known.end(), k) == known.end())
+            return false;
+    return true;
+}
+
 // HQQ along rows: axis=1 with groups within rows (a group size dividing the row, or one group
 // per row); the solver's settings the CPU's (hqqOptions).
 std::optional<HqqOptions> hqqCovered(const Scheme& s, std::int64_t cols) {
     if (s.family != "hqq" || s.bits < 2 || s.bits > 8)
         return std::nullopt;
-    for (const auto& [k, v] : s.extra)
-        if (k != "axis" && k != "iters")
-            return std::nullopt;
+    if (!onlyOptions(s, {"axis", "iters"}))
+        return std::nullopt;
     auto o = hqqOptions(s);
     if (!o || o->axis != 1)
         return std::nullopt;
@@ -62,9 +71,8 @@ std::optional<HqqOptions> hqqCovered(const Scheme& s, std::int64_t cols) {
 std::optional<SinqSetup> sinqCovered(const Scheme& s, std::int64_t rows, std::int64_t cols) {
     if (s.family != "sinq" && s.family != "sinq_nf3" && s.family != "sinq_nf4")
         return std::nullopt;
-    for (const auto& [k, v] : s.extra)
-        if (k != "tiling" && k != "iters" && k != "fallback")
-            return std::nullopt;
+    if (!onlyOptions(s, {"tiling", "iters", "fallback"}))
+        return std::nullopt;
     auto u = sinqSetup(s, rows, cols);
     if (!u || u->aux8 || u->tw <= 0 || u->codebook.size() > 16)
         return std::nullopt;
@@ -75,9 +83,8 @@ std::optional<SinqSetup> sinqCovered(const Scheme& s, std::int64_t rows, std::in
 std::optional<KmeansOptions> kmeansCovered(const Scheme& s, std::int64_t cols) {
     if (s.family != "kmeans" || s.bits < 1 || s.bits > 4)
         return std::nullopt;
-    for (const auto& [k, v] : s.extra)
-        if (k != "iters" && k != "tol")
-            return std::nullopt;
+    if (!onlyOptions(s, {"iters", "tol"}))
+        return std::nullopt;
     auto o = kmeansOptions(s);
     if (!o)
         return std::nullopt;
