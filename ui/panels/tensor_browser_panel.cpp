@@ -4,13 +4,18 @@
 #include "panels/metadata_pane.h"
 #include "workers/tree_metrics_controller.h"
 
+#include <QFontMetrics>
 #include <QHeaderView>
 #include <QLineEdit>
 #include <QRegularExpression>
+#include <QSet>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
+#include <QStyle>
 #include <QTreeView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace qs {
 namespace {
@@ -45,10 +50,12 @@ TensorBrowserPanel::TensorBrowserPanel(QWidget* parent)
     m_tree->setTextElideMode(Qt::ElideMiddle);
     QHeaderView* header = m_tree->header();
     header->setStretchLastSection(false);
+    // The name stretches; the other columns are sized once per checkpoint (fitColumns), not
+    // ResizeToContents: that mode measures every row's text again on each metric that arrives (the
+    // header resizes before the view can place the changed cell), which took the GUI thread 40-120
+    // ms at a time during a sweep of a 1B checkpoint.
+    header->setSectionResizeMode(QHeaderView::Interactive);
     header->setSectionResizeMode(static_cast<int>(TensorColumn::Name), QHeaderView::Stretch);
-    for (auto c : {TensorColumn::Shape, TensorColumn::DType, TensorColumn::Parameters,
-                   TensorColumn::Bpw, TensorColumn::Sqnr})
-        header->setSectionResizeMode(static_cast<int>(c), QHeaderView::ResizeToContents);
     // The sketch in DESIGN.md: name, shape, dtype, bpw, SQNR; parameters show in the tooltip
     // and the metadata pane.
     m_tree->setColumnHidden(static_cast<int>(TensorColumn::Parameters), true);
@@ -84,6 +91,38 @@ void TensorBrowserPanel::setCheckpoint(std::shared_ptr<const Checkpoint> checkpo
     m_metrics->setCheckpoint(std::move(checkpoint));
     if (m_model->tensorCount() < kExpandAllBelow)
         m_tree->expandAll();
+    fitColumns();
+}
+
+void TensorBrowserPanel::fitColumns() {
+    // What the cells can show: every distinct shape and dtype of the checkpoint (groups show a
+    // dtype too), and the widest texts of the metric columns (tensor_metric.h).
+    QSet<QString> shapes, dtypes = {TensorTreeModel::tr("mixed")};
+    if (const Checkpoint* c = m_model->checkpoint())
+        for (const TensorInfo& t : c->tensors()) {
+            shapes.insert(QString::fromStdString(t.shapeString()));
+            dtypes.insert(QString::fromStdString(t.typeName()));
+        }
+    const QStringList bpw = {QStringLiteral("32.00"), QStringLiteral("error")};
+    const QStringList sqnr = {QStringLiteral("-199.9"), QStringLiteral("exact"),
+                              QStringLiteral("error")};
+    const QFontMetrics fm(m_tree->font());
+    // The item delegate's text margin on each side (QCommonStyle's view item layout), and one
+    // more pixel each for rounding.
+    const int margin =
+        2 * (m_tree->style()->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, m_tree) + 2);
+    QHeaderView* header = m_tree->header();
+    auto fit = [&](TensorColumn column, const auto& texts) {
+        const int c = static_cast<int>(column);
+        int width = header->sectionSizeHint(c);
+        for (const QString& t : texts)
+            width = std::max(width, fm.horizontalAdvance(t) + margin);
+        header->resizeSection(c, width);
+    };
+    fit(TensorColumn::Shape, shapes);
+    fit(TensorColumn::DType, dtypes);
+    fit(TensorColumn::Bpw, bpw);
+    fit(TensorColumn::Sqnr, sqnr);
 }
 
 bool TensorBrowserPanel::selectTensor(const QString& name) {

@@ -52,6 +52,8 @@ Q_SIGNALS:
 
 private:
     void applyFilter(const QString& text);
+    // Widths for the shape, dtype, bpw and SQNR columns from what they can show.
+    void fitColumns();
     void onCurrentChanged(const QModelIndex& current);
 
     TensorTreeModel* m_model;

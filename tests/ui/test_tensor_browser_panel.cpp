@@ -1,0 +1,130 @@
+// TensorBrowserPanel: metrics arriving one by one (a sweep fills the tree's bpw and SQNR
+// columns this way) do not make the view measure every row again, and the columns sized once
+// per checkpoint still show every cell's text whole.
+
+#include "models/tensor_tree_model.h"
+#include "panels/tensor_browser_panel.h"
+#include "test_support.h"
+
+#include <QAbstractItemView>
+#include <QHeaderView>
+#include <QStyledItemDelegate>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeView>
+
+using namespace qs;
+
+namespace {
+
+class CountingDelegate : public QStyledItemDelegate {
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const override {
+        ++calls;
+        return QStyledItemDelegate::sizeHint(option, index);
+    }
+    mutable int calls = 0;
+};
+
+TensorMetric okMetric(double sumSqRef, double sumSqErr, std::uint64_t n, std::uint64_t bits) {
+    TensorMetric m;
+    m.error.count = n;
+    m.error.sumSqRef = sumSqRef;
+    m.error.sumSqErr = sumSqErr;
+    m.cost.elements = n;
+    m.cost.payloadBits = bits;
+    return m;
+}
+
+// Every cell fits its column: each column at least as wide as the widest text it holds now.
+void checkColumnsFit(QTreeView* tree) {
+    const auto* view = static_cast<const QAbstractItemView*>(tree);
+    for (TensorColumn c :
+         {TensorColumn::Shape, TensorColumn::DType, TensorColumn::Bpw, TensorColumn::Sqnr}) {
+        const int column = static_cast<int>(c);
+        QVERIFY2(tree->header()->sectionSize(column) >= view->sizeHintForColumn(column),
+                 qPrintable(QStringLiteral("column %1: %2 < %3")
+                                .arg(column)
+                                .arg(tree->header()->sectionSize(column))
+                                .arg(view->sizeHintForColumn(column))));
+    }
+}
+
+} // namespace
+
+class TestTensorBrowserPanel : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void metricsArrivingDoNotMeasureEveryRow();
+    void columnsFitTheirWidestTexts();
+};
+
+void TestTensorBrowserPanel::metricsArrivingDoNotMeasureEveryRow() {
+    auto opened = Checkpoint::open(test::samplePath());
+    QVERIFY(opened);
+    auto checkpoint = std::make_shared<const Checkpoint>(std::move(opened.value()));
+    TensorBrowserPanel panel;
+    panel.resize(900, 700);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    panel.setCheckpoint(checkpoint); // no scheme set: nothing is computed in the background
+    QTreeView* tree = panel.tree();
+    CountingDelegate counter;
+    tree->setItemDelegate(&counter);
+    QTest::qWait(50); // the first layout and paint
+
+    QStringList names;
+    for (const TensorInfo& t : checkpoint->tensors())
+        names << QString::fromStdString(t.name);
+    QVERIFY(names.size() >= 20);
+    counter.calls = 0;
+    for (int i = 0; i < names.size(); ++i) // -0.5 .. 30 dB, 2..16 bpw
+        panel.model()->setMetric(
+            names[i], okMetric(1000.0, 1000.0 / (1 + i * 40), 4096, 4096 * (2 + i % 15)));
+    // One row's height at most per arrival (QTreeView::dataChanged); measuring the columns to
+    // their contents took every row's cells for each arrival (here 4 x 60 per metric).
+    QVERIFY2(
+        counter.calls <= names.size(),
+        qPrintable(
+            QStringLiteral("%1 size hints for %2 metrics").arg(counter.calls).arg(names.size())));
+
+    checkColumnsFit(tree);
+}
+
+void TestTensorBrowserPanel::columnsFitTheirWidestTexts() {
+    // Shapes and metrics wider than the headers: a 5-D tensor, SQNR far below zero, "error".
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("wide.safetensors")).toStdString();
+    const std::vector<std::int64_t> wide = {3, 7, 11, 13, 17};
+    test::writeSafetensors(
+        path,
+        {{"model.layers.0.mlp.up_proj.weight", "F32", wide,
+          test::floatBytes(std::vector<float>(3 * 7 * 11 * 13 * 17, 0.5f))},
+         {"model.layers.0.mlp.down_proj.weight", "F16", {4, 2}, std::vector<std::uint8_t>(16)},
+         {"model.layers.1.mlp.up_proj.weight", "F32", {2, 2}, test::floatBytes({1, 2, 3, 4})}});
+    auto opened = Checkpoint::open(path);
+    QVERIFY(opened);
+    TensorBrowserPanel panel;
+    panel.resize(900, 700);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    panel.setCheckpoint(std::make_shared<const Checkpoint>(std::move(opened.value())));
+    panel.model()->setMetric(QStringLiteral("model.layers.0.mlp.up_proj.weight"),
+                             okMetric(1.0, 1e15, 51051, 51051 * 16)); // -150.0 dB
+    TensorMetric failed;
+    failed.status = TensorMetric::Status::Failed;
+    panel.model()->setMetric(QStringLiteral("model.layers.0.mlp.down_proj.weight"), failed);
+    panel.model()->setMetric(QStringLiteral("model.layers.1.mlp.up_proj.weight"),
+                             okMetric(30.0, 0.0, 4, 4 * 32)); // exact, 32.00 bpw
+    QCOMPARE(panel.model()
+                 ->indexOfTensor(QStringLiteral("model.layers.0.mlp.up_proj.weight"))
+                 .siblingAtColumn(static_cast<int>(TensorColumn::Sqnr))
+                 .data()
+                 .toString(),
+             QStringLiteral("-150.0"));
+    checkColumnsFit(panel.tree());
+}
+
+QTEST_MAIN(TestTensorBrowserPanel)
+#include "test_tensor_browser_panel.moc"
