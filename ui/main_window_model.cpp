@@ -22,10 +22,10 @@ constexpr std::int64_t kAutoSweepParameters = 2'000'000'000;
 } // namespace
 
 QStringList MainWindow::tabNames() {
-    return {QStringLiteral("tensor"), QStringLiteral("compare"), QStringLiteral("compare-error"),
-            QStringLiteral("methods"), QStringLiteral("methods-inside"), QStringLiteral("model"),
-            QStringLiteral("plan"),
-            QStringLiteral("memory")};
+    return {QStringLiteral("tensor"),         QStringLiteral("compare"),
+            QStringLiteral("compare-error"),  QStringLiteral("methods"),
+            QStringLiteral("methods-inside"), QStringLiteral("model"),
+            QStringLiteral("plan"),           QStringLiteral("memory")};
 }
 
 void MainWindow::setupModelTabs() {
@@ -45,8 +45,9 @@ void MainWindow::setupModelTabs() {
                           tr("Every tensor under several schemes: which layers are sensitive"));
     m_tabs->setTabToolTip(m_tabs->indexOf(m_planTab),
                           tr("A scheme per tensor under a size budget"));
-    m_tabs->setTabToolTip(m_tabs->indexOf(m_memoryTab),
-                          tr("What it takes to serve or fine-tune the model, and which GPUs hold it"));
+    m_tabs->setTabToolTip(
+        m_tabs->indexOf(m_memoryTab),
+        tr("What it takes to serve or fine-tune the model, and which GPUs hold it"));
 
     connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::maybeStartSweep);
     connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::maybeRunMethods);
@@ -67,10 +68,12 @@ void MainWindow::setupModelTabs() {
         showNote(tr("Plan saved: %1").arg(path));
     });
     connect(m_memoryTab, &MemoryTab::updated, this, &MainWindow::emitIdleWhenAllDone);
+    connect(m_planTab, &PlanTab::curveDrawn, this, &MainWindow::emitIdleWhenAllDone);
 }
 
 bool MainWindow::modelTabsBusy() const {
-    return m_sweeps->isBusy() || m_memoryTab->isBusy() || m_methodsTab->isBusy();
+    return m_sweeps->isBusy() || m_planTab->isBusy() || m_memoryTab->isBusy() ||
+           m_methodsTab->isBusy();
 }
 
 void MainWindow::shutdownModelTabs() {

@@ -83,7 +83,8 @@ private slots:
         QSignalSpy partial(win.w.sweepController(), &SweepController::tensorMeasured);
         QVERIFY(win.swept());
         SensitivityModel* model = win.w.modelTab()->model();
-        QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(model->rowCount(), kQuantizedTensors);
         QCOMPARE(partial.count(), kQuantizedTensors); // each tensor arrived on its own
         QCOMPARE(int(model->schemes().size()), 5);
@@ -199,6 +200,10 @@ private slots:
         QVERIFY(core.ok());
         QCOMPARE(plan->solution()->bits, core->bits);
         QCOMPARE(plan->solution()->plan.tensors, core->plan.tensors);
+        // The curve comes from the work pool: the core's curve for these measurements.
+        QTRY_VERIFY(!plan->isBusy());
+        QCOMPARE(plan->chart()->curvePoints(),
+                 int(paretoCurve(*measured, PlanTab::kCurvePoints).size()));
         QVERIFY(plan->chart()->curvePoints() >= 5);
         QCOMPARE(plan->chart()->uniformPoints(), 5);
         QVERIFY(plan->summaryText().contains(QStringLiteral("lower")));
@@ -239,6 +244,14 @@ private slots:
         QCOMPARE(loaded->tensors.size(), size_t(kQuantizedTensors));
         QCOMPARE(*loaded->specFor(name.toStdString()), std::string("q8_0"));
         QCOMPARE(win.w.planPath(), path);
+
+        // A curve asked for just before the plan is cleared (a new file) is never drawn.
+        plan->setRulesText(QStringLiteral(".*embed_tokens.*=q8_0"));
+        QVERIFY(plan->isBusy());
+        plan->clear();
+        QVERIFY(!plan->isBusy());
+        QTest::qWait(300);
+        QCOMPARE(plan->chart()->curvePoints(), 0);
     }
 
     void closingTheWindowCancelsASweepInFlight() {
@@ -250,8 +263,10 @@ private slots:
             values[i] = float(std::sin(double(i) * 0.7071) * 0.05);
         std::vector<test::FixtureTensor> tensors;
         for (int k = 0; k < 8; ++k)
-            tensors.push_back({"layers." + std::to_string(k) + ".mlp.up_proj.weight", "F32",
-                               {1024, 4096}, test::floatBytes(values)});
+            tensors.push_back({"layers." + std::to_string(k) + ".mlp.up_proj.weight",
+                               "F32",
+                               {1024, 4096},
+                               test::floatBytes(values)});
         test::writeSafetensors(path, tensors);
         MainWindow w(false);
         QSignalSpy started(w.sweepController(), &SweepController::started);
@@ -275,8 +290,8 @@ private slots:
         MemoryTab* mem = win.w.memoryTab();
         // A config chosen after the checkpoint opened is what the tab describes.
         QTRY_VERIFY_WITH_TIMEOUT(win.w.sweepController()->checkpoint() != nullptr, kTimeoutMs);
-        QVERIFY(mem->setConfig(QString::fromStdString(test::sourceDir() +
-                                                      "/tests/data/configs/llama-3.1-8b/config.json")));
+        QVERIFY(mem->setConfig(QString::fromStdString(
+            test::sourceDir() + "/tests/data/configs/llama-3.1-8b/config.json")));
         mem->setWeightsAs(MemoryTab::WeightsAs::Stored);
         mem->setContext(8192);
         QTRY_VERIFY_WITH_TIMEOUT(mem->estimate() && mem->estimate()->kvCacheBytes == (1ull << 30) &&
@@ -295,9 +310,8 @@ private slots:
         mem->setCheckpoint(win.w.sweepController()->checkpoint());
         mem->setWeightsAs(MemoryTab::WeightsAs::Plan);
         const std::uint64_t want = win.w.planTab()->solution()->modelBytes;
-        QTRY_VERIFY_WITH_TIMEOUT(mem->estimate() && mem->estimate()->weightsBytes == want &&
-                                     !mem->isBusy(),
-                                 kTimeoutMs);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            mem->estimate() && mem->estimate()->weightsBytes == want && !mem->isBusy(), kTimeoutMs);
     }
 };
 

@@ -4,7 +4,8 @@
 // (bits per weight) re-solves the plan live, without touching the weights again; candidates can
 // be left out, keep rules (REGEX=SPEC, one per line) pin tensors, and the table lets the user set
 // any tensor's scheme by hand. Plans save as JSON for `export --plan` and the memory planner.
-// GUI thread only; solving takes milliseconds, so it runs inline.
+// GUI thread only; a solve takes a fraction of a millisecond, so it runs inline; the Pareto
+// curve (dozens of solves) is computed on the work pool.
 
 #include "plan/planner.h"
 
@@ -35,6 +36,7 @@ class PlanTab : public QWidget {
 public:
     static constexpr int kBudgetSteps = 100; // slider steps per bit
     static constexpr int kRulesDelayMs = 400;
+    static constexpr int kCurvePoints = 32; // budgets spread evenly, plus each candidate's size
 
     explicit PlanTab(QWidget* parent = nullptr);
 
@@ -43,7 +45,7 @@ public:
     void setBudget(double bitsPerWeight);
     double budget() const;
     void setCandidateEnabled(const QString& spec, bool enabled);
-    void setRulesText(const QString& text); // applied at once
+    void setRulesText(const QString& text);                         // applied at once
     void setHandScheme(const QString& tensor, const QString& spec); // empty spec: auto
     bool savePlanTo(const QString& path);
 
@@ -52,15 +54,18 @@ public:
     QString rulesError() const;
     ParetoChart* chart() const { return m_chart; }
     PlanTableModel* tableModel() const { return m_table; }
+    bool isBusy() const { return m_curvePending; } // the Pareto curve is being computed
     QSlider* budgetSlider() const { return m_slider; }
 
 Q_SIGNALS:
     void sweepRequested();
     void planChanged(); // solution() holds the new plan (or nothing)
     void planSaved(const QString& path);
+    void curveDrawn(); // the chart shows the curve of the current measurements and rules
 
 private:
     void rebuild();
+    void requestCurve(); // the Pareto curve of m_current, computed on the work pool
     void resolve();
     void updateSummary();
     void chooseSaveFile();
@@ -72,6 +77,8 @@ private:
     std::optional<PlanSolution> m_solution;
     std::map<std::string, std::string> m_hand; // tensor -> spec
     double m_minBpw = 0, m_maxBpw = 0;
+    quint64 m_curveGeneration = 0; // the curve request whose result is drawn
+    bool m_curvePending = false;
     bool m_resizeColumns = false; // fit the table's columns after the next solve
 
     QStackedWidget* m_pages;
