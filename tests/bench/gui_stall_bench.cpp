@@ -19,10 +19,13 @@
 
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QPaintEvent>
+#include <QResizeEvent>
 #include <QTimer>
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <string>
 #include <unistd.h>
@@ -46,13 +49,78 @@ double stealMs() {
     return static_cast<double>(v[7]) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// QS_LOG_RESIZES=1: every widget resized during the sweep (a resize repaints the widget and
+// often its neighbours: what makes a repaint cover the whole window).
+class ResizeLogger : public QObject {
+public:
+    QElapsedTimer* clock = nullptr;
+    bool eventFilter(QObject* o, QEvent* e) override {
+        if (e->type() == QEvent::Resize && clock->isValid()) {
+            const auto* r = static_cast<QResizeEvent*>(e);
+            std::printf("resize %.3f s %s \"%s\" %dx%d -> %dx%d\n", clock->nsecsElapsed() / 1e9,
+                        o->metaObject()->className(), qPrintable(o->objectName()),
+                        r->oldSize().width(), r->oldSize().height(), r->size().width(),
+                        r->size().height());
+        }
+        return false;
+    }
+};
+
+// QS_LOG_EVENTS_MS=N: every event the GUI thread takes longer than N ms of CPU to handle (timed
+// at the outermost dispatch), with its receiver and type; the CPU time of the thread, so time
+// lost to the hypervisor's pauses or other threads does not count.
+class TimedApplication : public QApplication {
+public:
+    using QApplication::QApplication;
+    qint64 logAboveNs = 0;
+    QElapsedTimer* clock = nullptr;
+    bool notify(QObject* receiver, QEvent* event) override {
+        if (logAboveNs <= 0)
+            return QApplication::notify(receiver, event);
+        if (m_depth > 0) { // inside: the paint events that take a quarter of the threshold
+            if (event->type() != QEvent::Paint)
+                return QApplication::notify(receiver, event);
+            const QRect r = static_cast<QPaintEvent*>(event)->rect();
+            const qint64 cpu0 = threadCpuNs();
+            const bool done = QApplication::notify(receiver, event);
+            const qint64 cpu = threadCpuNs() - cpu0;
+            if (cpu > logAboveNs / 4)
+                std::printf("  paint %.1f ms cpu: %s \"%s\" %dx%d+%d+%d\n", cpu / 1e6,
+                            receiver->metaObject()->className(), qPrintable(receiver->objectName()),
+                            r.width(), r.height(), r.x(), r.y());
+            return done;
+        }
+        const QEvent::Type type = event->type(); // the event may not outlive the dispatch
+        const QByteArray what = QByteArray(receiver->metaObject()->className()) + " \"" +
+                                receiver->objectName().toUtf8() + "\"";
+        const qint64 cpu0 = threadCpuNs(), wall0 = clock->isValid() ? clock->nsecsElapsed() : 0;
+        ++m_depth;
+        const bool done = QApplication::notify(receiver, event);
+        --m_depth;
+        const qint64 cpu = threadCpuNs() - cpu0;
+        if (cpu > logAboveNs && clock->isValid())
+            std::printf("event at %.3f s: %.1f ms cpu, %.1f ms wall, type %d to %s\n", wall0 / 1e9,
+                        cpu / 1e6, (clock->nsecsElapsed() - wall0) / 1e6, static_cast<int>(type),
+                        what.constData());
+        return done;
+    }
+
+private:
+    static qint64 threadCpuNs() {
+        timespec t{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+        return t.tv_sec * 1'000'000'000LL + t.tv_nsec;
+    }
+    int m_depth = 0;
+};
+
 } // namespace
 
 int main(int argc, char** argv) {
     qs::runWithHugePages(argv); // as the application does
     qs::keepLargeBuffersMapped();
     qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication app(argc, argv);
+    TimedApplication app(argc, argv);
     if (argc < 2) {
         std::fprintf(stderr, "usage: gui_stall_bench PATH [SCHEMES]\n");
         return 2;
@@ -76,6 +144,12 @@ int main(int argc, char** argv) {
     int measured = 0;
     QObject::connect(window.sweepController(), &qs::SweepController::tensorMeasured,
                      [&](const qs::TensorMeasurement&) { ++measured; });
+    app.logAboveNs = qEnvironmentVariableIntValue("QS_LOG_EVENTS_MS") * 1'000'000LL;
+    app.clock = &clock;
+    ResizeLogger resizes;
+    resizes.clock = &clock;
+    if (qEnvironmentVariableIsSet("QS_LOG_RESIZES"))
+        app.installEventFilter(&resizes);
     qs::bench::StallWatchdog watchdog; // QS_STALL_STACKS=1: the GUI thread's stack in a stall
     QObject::connect(&tick, &QTimer::timeout, [&] {
         watchdog.tick();

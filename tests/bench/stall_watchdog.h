@@ -21,6 +21,10 @@ public:
         const char* env = std::getenv("QS_STALL_STACKS");
         if (!env || std::atoi(env) <= 0)
             return;
+        // backtrace's first call loads libgcc_s (dlopen, malloc): made here, not in the handler,
+        // which could interrupt the GUI thread inside malloc and deadlock on the arena's lock.
+        void* warm[1];
+        backtrace(warm, 1);
         std::signal(SIGUSR2, dumpStack);
         // QS_STALL_STACKS=N with N > 1: at N ms into a stall instead of 40.
         const long long firstNs = std::atoi(env) > 1 ? std::atoi(env) * 1'000'000LL : 40'000'000LL;
