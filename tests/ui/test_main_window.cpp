@@ -47,6 +47,7 @@ private Q_SLOTS:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
     void showsTheSqnrOfTheSelectedTensor();
     void moreBitsRaiseTheSqnrAndRedrawTheCharts();
+    void chartsBehindAnotherTabAreDrawnWhenItShows();
     void opensOnAPreferredTensorWhenNoneIsNamed();
     void malformedFileShowsAnErrorInTheStatusBar();
     void droppingAFileOpensIt();
@@ -89,6 +90,34 @@ void TestMainWindow::moreBitsRaiseTheSqnrAndRedrawTheCharts() {
     QVERIFY2(at8 > at4 + 15,
              qPrintable(QStringLiteral("%1 dB at 8 bits vs %2 dB at 4").arg(at8).arg(at4)));
     QCOMPARE(w.tensorTab()->weightChart()->levelCount(), 256);
+    QCOMPARE(w.tensorTab()->sweepChart()->pointCount(), 7);
+}
+
+void TestMainWindow::chartsBehindAnotherTabAreDrawnWhenItShows() {
+    MainWindow w(false);
+    w.resize(1600, 1000);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.openCheckpoint(QString::fromStdString(test::samplePath()), kQProj);
+    QTRY_VERIFY_WITH_TIMEOUT(w.tensorTab()->sweepChart()->highlightedBits() == 4, kTimeoutMs);
+    QCOMPARE(w.tensorTab()->weightChart()->levelCount(), 16);
+
+    // Behind the Memory tab (no sweep), a new analysis updates the metrics but not the charts...
+    w.setCurrentTab(QStringLiteral("memory"));
+    auto* bits = w.findChild<QSpinBox*>(QStringLiteral("bitsSpin"));
+    QVERIFY(bits);
+    const double at4 = sqnrDb(w.metricsPanel());
+    bits->setValue(8);
+    QTRY_VERIFY_WITH_TIMEOUT(sqnrDb(w.metricsPanel()) > at4 + 15 && !w.controller()->isBusy(),
+                             kTimeoutMs);
+    QTest::qWait(50);
+    QCOMPARE(w.tensorTab()->weightChart()->levelCount(), 16);
+    QCOMPARE(w.tensorTab()->sweepChart()->highlightedBits(), 4);
+
+    // ...which show the latest analysis as soon as their tab does.
+    w.setCurrentTab(QStringLiteral("tensor"));
+    QCOMPARE(w.tensorTab()->weightChart()->levelCount(), 256);
+    QCOMPARE(w.tensorTab()->sweepChart()->highlightedBits(), 8);
     QCOMPARE(w.tensorTab()->sweepChart()->pointCount(), 7);
 }
 

@@ -138,17 +138,44 @@ void TensorTab::setAnalysis(const AnalysisPlots& plots, const QString& family) {
     } else {
         m_preview->hide();
     }
-    const QColor colour = schemeColor(family);
-    m_weights->setPlots(plots.weights, plots.levels, plots.levelLines, colour);
-    m_errors->setPlot(plots.errors, colour);
-    m_transfer->setPlot(plots, colour);
+    m_pendingAnalysis.emplace(plots, family);
+    if (drawsNow())
+        drawPending();
 }
 
 void TensorTab::setSweep(const SweepPlot& sweep) {
-    m_sweep->setPlot(sweep, schemeColor(sweep.family));
+    m_pendingSweep = sweep;
+    if (drawsNow())
+        drawPending();
+}
+
+bool TensorTab::drawsNow() const {
+    return isVisibleTo(window());
+}
+
+void TensorTab::drawPending() {
+    if (m_pendingAnalysis) {
+        const auto& [plots, family] = *m_pendingAnalysis;
+        const QColor colour = schemeColor(family);
+        m_weights->setPlots(plots.weights, plots.levels, plots.levelLines, colour);
+        m_errors->setPlot(plots.errors, colour);
+        m_transfer->setPlot(plots, colour);
+        m_pendingAnalysis.reset();
+    }
+    if (m_pendingSweep) {
+        m_sweep->setPlot(*m_pendingSweep, schemeColor(m_pendingSweep->family));
+        m_pendingSweep.reset();
+    }
+}
+
+void TensorTab::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    drawPending();
 }
 
 void TensorTab::clear() {
+    m_pendingAnalysis.reset();
+    m_pendingSweep.reset();
     m_pages->setCurrentIndex(0);
     m_preview->hide();
     m_weights->clear();

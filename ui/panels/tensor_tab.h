@@ -10,6 +10,8 @@
 #include <QWidget>
 
 #include <memory>
+#include <optional>
+#include <utility>
 
 class QLabel;
 class QStackedWidget;
@@ -43,7 +45,18 @@ public:
     SqnrSweepChart* sweepChart() const { return m_sweep; }
     TransferChart* transferChart() const { return m_transfer; }
 
+protected:
+    void showEvent(QShowEvent* event) override;
+
 private:
+    // Charts are drawn where the tab can be seen (the current tab, shown or not yet shown):
+    // behind another tab the latest plots wait here for the tab to show (updating four charts
+    // takes the GUI thread 15-35 ms, which a Model-tab sweep has no use for).
+    bool drawsNow() const;
+    void drawPending();
+    std::optional<std::pair<AnalysisPlots, QString>> m_pendingAnalysis;
+    std::optional<SweepPlot> m_pendingSweep;
+
     QLabel* m_caption;
     QLabel* m_preview;
     QStackedWidget* m_pages;
