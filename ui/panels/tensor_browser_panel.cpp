@@ -92,6 +92,10 @@ void TensorBrowserPanel::setCheckpoint(std::shared_ptr<const Checkpoint> checkpo
     if (m_model->tensorCount() < kExpandAllBelow)
         m_tree->expandAll();
     fitColumns();
+    // The opened file's tensors take the keyboard (arrow keys walk them); the filter box would
+    // otherwise keep its cursor blinking, a repaint of the dock twice a second through a sweep.
+    if (!m_filter->hasFocus() || m_filter->text().isEmpty())
+        m_tree->setFocus(Qt::OtherFocusReason);
 }
 
 void TensorBrowserPanel::fitColumns() {
