@@ -19,6 +19,7 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -57,12 +58,18 @@ constexpr TensorRole kRoles[] = {TensorRole::Attention, TensorRole::Mlp,    Tens
 
 QString roleButtonText(TensorRole r) {
     switch (r) {
-    case TensorRole::Attention: return ModelTab::tr("Attention");
-    case TensorRole::Mlp: return ModelTab::tr("MLP");
-    case TensorRole::Embedding: return ModelTab::tr("Embeddings");
-    case TensorRole::Norm: return ModelTab::tr("Norms");
-    case TensorRole::Output: return ModelTab::tr("Output");
-    case TensorRole::Other: break;
+    case TensorRole::Attention:
+        return ModelTab::tr("Attention");
+    case TensorRole::Mlp:
+        return ModelTab::tr("MLP");
+    case TensorRole::Embedding:
+        return ModelTab::tr("Embeddings");
+    case TensorRole::Norm:
+        return ModelTab::tr("Norms");
+    case TensorRole::Output:
+        return ModelTab::tr("Output");
+    case TensorRole::Other:
+        break;
     }
     return ModelTab::tr("Other");
 }
@@ -192,9 +199,8 @@ void ModelTab::checkpointChanged() {
 
 Result<std::vector<Scheme>> ModelTab::schemes() const {
     std::vector<Scheme> out;
-    const QStringList parts =
-        m_schemeEdit->text().split(QRegularExpression(QStringLiteral("[,;\\s]+")),
-                                   Qt::SkipEmptyParts);
+    const QStringList parts = m_schemeEdit->text().split(
+        QRegularExpression(QStringLiteral("[,;\\s]+")), Qt::SkipEmptyParts);
     for (const QString& part : parts) {
         auto s = Scheme::parse(part.toStdString());
         if (!s)
@@ -253,8 +259,8 @@ void ModelTab::setRunning(bool running) {
 
 void ModelTab::fitMapWidth() {
     const int total = m_splitter->width();
-    const int map = std::max(std::min(m_heatmap->sizeHint().width() + 20, total - kTableWidth),
-                             total * 2 / 3);
+    const int map =
+        std::max(std::min(m_heatmap->sizeHint().width() + 20, total - kTableWidth), total * 2 / 3);
     m_splitter->setSizes({map, total - map});
 }
 
@@ -280,7 +286,9 @@ void ModelTab::onTensor(const TensorMeasurement& t) {
 
 void ModelTab::onFinished(const std::shared_ptr<const PlanMeasurements>& m) {
     m_model->setMeasurements(*m);
-    m_table->resizeColumnsToContents();
+    // In an event of its own: measuring every cell takes milliseconds, and the sweep's end is
+    // split so that no one event holds the GUI thread long.
+    QTimer::singleShot(0, m_table, [table = m_table] { table->resizeColumnsToContents(); });
     setRunning(false);
     updateScale();
     const qint64 ms = QDateTime::currentMSecsSinceEpoch() - m_startedMs;

@@ -306,8 +306,9 @@ void PlanTab::resolve() {
     for (const Scheme& s : checkedCandidates())
         specs << QString::fromStdString(s.toString());
     m_table->setPlan(m_current, *m_solution, hand, specs);
-    if (std::exchange(m_resizeColumns, false))
-        m_tableView->resizeColumnsToContents();
+    if (std::exchange(m_resizeColumns, false)) // in an event of its own, as the Model tab's
+        QTimer::singleShot(0, m_tableView,
+                           [view = m_tableView] { view->resizeColumnsToContents(); });
     ParetoPoint p;
     p.bitsPerWeight = m_solution->bitsPerWeight;
     p.relRmse = m_solution->relRmse;
