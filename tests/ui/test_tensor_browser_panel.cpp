@@ -2,6 +2,7 @@
 // columns this way) do not make the view measure every row again, and the columns sized once
 // per checkpoint still show every cell's text whole.
 
+#include "metric_fixture.h"
 #include "models/tensor_tree_model.h"
 #include "panels/tensor_browser_panel.h"
 #include "test_support.h"
@@ -26,16 +27,6 @@ public:
     }
     mutable int calls = 0;
 };
-
-TensorMetric okMetric(double sumSqRef, double sumSqErr, std::uint64_t n, std::uint64_t bits) {
-    TensorMetric m;
-    m.error.count = n;
-    m.error.sumSqRef = sumSqRef;
-    m.error.sumSqErr = sumSqErr;
-    m.cost.elements = n;
-    m.cost.payloadBits = bits;
-    return m;
-}
 
 // Every cell fits its column: each column at least as wide as the widest text it holds now.
 void checkColumnsFit(QTreeView* tree) {
@@ -82,7 +73,7 @@ void TestTensorBrowserPanel::metricsArrivingDoNotMeasureEveryRow() {
     counter.calls = 0;
     for (int i = 0; i < names.size(); ++i) // -0.5 .. 30 dB, 2..16 bpw
         panel.model()->setMetric(
-            names[i], okMetric(1000.0, 1000.0 / (1 + i * 40), 4096, 4096 * (2 + i % 15)));
+            names[i], test::okMetric(1000.0, 1000.0 / (1 + i * 40), 4096, 4096 * (2 + i % 15)));
     // One row's height at most per arrival (QTreeView::dataChanged); measuring the columns to
     // their contents took every row's cells for each arrival (here 4 x 60 per metric).
     QVERIFY2(
@@ -112,12 +103,12 @@ void TestTensorBrowserPanel::columnsFitTheirWidestTexts() {
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
     panel.setCheckpoint(std::make_shared<const Checkpoint>(std::move(opened.value())));
     panel.model()->setMetric(QStringLiteral("model.layers.0.mlp.up_proj.weight"),
-                             okMetric(1.0, 1e15, 51051, 51051 * 16)); // -150.0 dB
+                             test::okMetric(1.0, 1e15, 51051, 51051 * 16)); // -150.0 dB
     TensorMetric failed;
     failed.status = TensorMetric::Status::Failed;
     panel.model()->setMetric(QStringLiteral("model.layers.0.mlp.down_proj.weight"), failed);
     panel.model()->setMetric(QStringLiteral("model.layers.1.mlp.up_proj.weight"),
-                             okMetric(30.0, 0.0, 4, 4 * 32)); // exact, 32.00 bpw
+                             test::okMetric(30.0, 0.0, 4, 4 * 32)); // exact, 32.00 bpw
     QCOMPARE(panel.model()
                  ->indexOfTensor(QStringLiteral("model.layers.0.mlp.up_proj.weight"))
                  .siblingAtColumn(static_cast<int>(TensorColumn::Sqnr))

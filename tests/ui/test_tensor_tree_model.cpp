@@ -1,6 +1,7 @@
 // TensorTreeModel: a well-formed QAbstractItemModel, grouped by layer in numeric order, and
 // filterable (recursively) through a QSortFilterProxyModel.
 
+#include "metric_fixture.h"
 #include "models/tensor_tree_model.h"
 #include "test_support.h"
 
@@ -184,15 +185,7 @@ void TestTensorTreeModel::metricColumnsShowWhatIsSetAndSortByValue() {
     const QString down0 = QStringLiteral("model.layers.0.mlp.down_proj.weight");
     QCOMPARE(model.indexOfTensor(q0).siblingAtColumn(bpw).data().toString(), QString());
 
-    auto ok = [](double sumSqRef, double sumSqErr, std::uint64_t n, std::uint64_t bits) {
-        TensorMetric m;
-        m.error.count = n;
-        m.error.sumSqRef = sumSqRef;
-        m.error.sumSqErr = sumSqErr;
-        m.cost.elements = n;
-        m.cost.payloadBits = bits;
-        return m;
-    };
+    const auto ok = test::okMetric;
     QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
     model.setMetric(q0, ok(100.0, 1.0, 4096, 4096 * 4));  // 20 dB, 4 bpw
     model.setMetric(k0, ok(100.0, 10.0, 2048, 2048 * 5)); // 10 dB, 5 bpw
