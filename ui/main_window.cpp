@@ -46,6 +46,17 @@ constexpr int kSchemeDockHeight = 420;
 constexpr int kMetricsDockHeight = 480;
 constexpr int kMessageWidth = 520;
 
+// The pages of a stack other than the one shown are left out of its size (a stack is otherwise
+// as large as the largest of its pages).
+void sizeByCurrentPage(QStackedWidget* stack) {
+    for (int i = 0; i < stack->count(); ++i) {
+        const auto policy = stack->widget(i) == stack->currentWidget() ? QSizePolicy::Preferred
+                                                                       : QSizePolicy::Ignored;
+        stack->widget(i)->setSizePolicy(policy, policy);
+    }
+    stack->updateGeometry();
+}
+
 QString firstLine(const QString& s) {
     return s.section(QLatin1Char('\n'), 0, 0);
 }
@@ -77,6 +88,16 @@ MainWindow::MainWindow(bool persistSettings, QWidget* parent)
     m_centre->addWidget(empty);
     m_centre->addWidget(m_tabs);
     setupLearnMode();
+    // Only the page shown counts towards a stack's size: the largest page (the lesson view, the
+    // Methods tab) made the centre's minimum width squeeze the tensor tree's dock.
+    auto* tabPages =
+        m_tabs->findChild<QStackedWidget*>(QStringLiteral("qt_tabwidget_stackedwidget"));
+    for (QStackedWidget* stack : {m_centre, tabPages})
+        if (stack) {
+            sizeByCurrentPage(stack);
+            connect(stack, &QStackedWidget::currentChanged, this,
+                    [stack] { sizeByCurrentPage(stack); });
+        }
     setCentralWidget(m_centre);
 
     m_checkpointDock = addDock(tr("Checkpoint"), QStringLiteral("checkpointDock"), m_browser,
@@ -85,10 +106,7 @@ MainWindow::MainWindow(bool persistSettings, QWidget* parent)
         addDock(tr("Scheme"), QStringLiteral("schemeDock"), m_scheme, Qt::RightDockWidgetArea);
     m_metricsDock =
         addDock(tr("Metrics"), QStringLiteral("metricsDock"), m_metrics, Qt::RightDockWidgetArea);
-    resizeDocks({m_checkpointDock, m_schemeDock}, {kLeftDockWidth, kRightDockWidth},
-                Qt::Horizontal);
-    resizeDocks({m_schemeDock, m_metricsDock}, {kSchemeDockHeight, kMetricsDockHeight},
-                Qt::Vertical);
+    applyDefaultDockSizes();
 
     buildMenus();
     buildStatusBar();
@@ -338,7 +356,13 @@ void MainWindow::resetLayout() {
     restoreState(m_defaultState);
     for (QDockWidget* dock : {m_checkpointDock, m_schemeDock, m_metricsDock})
         dock->show();
-    resizeDocks({m_checkpointDock, m_schemeDock}, {kLeftDockWidth, kRightDockWidth},
+    applyDefaultDockSizes();
+}
+
+void MainWindow::applyDefaultDockSizes() {
+    // Lessons need the width more than the tensor list does.
+    resizeDocks({m_checkpointDock, m_schemeDock},
+                {isLearnMode() ? kLearnLeftDockWidth : kLeftDockWidth, kRightDockWidth},
                 Qt::Horizontal);
     resizeDocks({m_schemeDock, m_metricsDock}, {kSchemeDockHeight, kMetricsDockHeight},
                 Qt::Vertical);

@@ -108,6 +108,7 @@ private:
     void openFromMap(const QString& tensor, const QString& spec);
     void connectController();
     void restoreSettings();
+    void applyDefaultDockSizes();
     void saveSettings() const;
 
     void chooseFile();

@@ -14,7 +14,9 @@
 #include <QAbstractItemModelTester>
 #include <QAction>
 #include <QApplication>
+#include <QDockWidget>
 #include <QFile>
+#include <QHeaderView>
 #include <QMimeData>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -22,6 +24,7 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTreeView>
 
 #include <cmath>
 
@@ -48,6 +51,7 @@ private Q_SLOTS:
     void showsTheSqnrOfTheSelectedTensor();
     void moreBitsRaiseTheSqnrAndRedrawTheCharts();
     void chartsBehindAnotherTabAreDrawnWhenItShows();
+    void theTensorTreeKeepsItsDefaultWidth();
     void opensOnAPreferredTensorWhenNoneIsNamed();
     void malformedFileShowsAnErrorInTheStatusBar();
     void droppingAFileOpensIt();
@@ -119,6 +123,29 @@ void TestMainWindow::chartsBehindAnotherTabAreDrawnWhenItShows() {
     QCOMPARE(w.tensorTab()->weightChart()->levelCount(), 256);
     QCOMPARE(w.tensorTab()->sweepChart()->highlightedBits(), 8);
     QCOMPARE(w.tensorTab()->sweepChart()->pointCount(), 7);
+}
+
+void TestMainWindow::theTensorTreeKeepsItsDefaultWidth() {
+    // At 1600 pixels the tree's dock keeps the 460 it asks for: the centre's minimum width is
+    // its current page's (not the widest tab's or the lesson view's), and a long caption wraps.
+    MainWindow w(false);
+    w.resize(1600, 1000);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.openCheckpoint(QString::fromStdString(test::samplePath()), kQProj);
+    QTRY_VERIFY_WITH_TIMEOUT(sqnrDb(w.metricsPanel()) > 0, kTimeoutMs);
+    auto* dock = w.findChild<QDockWidget*>(QStringLiteral("checkpointDock"));
+    QVERIFY(dock);
+    QTRY_VERIFY2(dock->width() >= 440, qPrintable(QString::number(dock->width())));
+    // The Tensor tab asks for no more than its charts need (its caption wraps).
+    QVERIFY2(w.tensorTab()->minimumSizeHint().width() <= 600,
+             qPrintable(QString::number(w.tensorTab()->minimumSizeHint().width())));
+    // The selected tensor's name is shown whole in its column.
+    QTreeView* tree = w.browser()->tree();
+    const QModelIndex current = tree->currentIndex();
+    QCOMPARE(current.data().toString(), QStringLiteral("self_attn.q_proj.weight"));
+    QVERIFY(tree->header()->sectionSize(0) >=
+            tree->fontMetrics().horizontalAdvance(current.data().toString()) + tree->indentation());
 }
 
 void TestMainWindow::opensOnAPreferredTensorWhenNoneIsNamed() {

@@ -56,6 +56,9 @@ TensorTab::TensorTab(QWidget* parent)
     m_caption->setTextFormat(Qt::RichText);
     m_caption->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_caption->setContentsMargins(4, 2, 4, 2);
+    // A long tensor name and layout wrap rather than widen the window's centre (whose minimum
+    // width would otherwise take the docks' room).
+    m_caption->setWordWrap(true);
 
     auto* grid = new QGridLayout;
     grid->setSpacing(6);
