@@ -89,6 +89,8 @@ void ParetoChart::setCurve(const std::vector<ParetoPoint>& plans,
         s->setPointLabelsFormat(spec);
         s->setPointLabelsClipping(false);
         chart()->addSeries(s);
+        // Named beside its point; in the legend too, the row would not fit a narrow chart.
+        chart()->legend()->markers(s).front()->setVisible(false);
         s->attachAxis(m_x);
         s->attachAxis(m_y);
         connect(s, &QXYSeries::hovered, this, &ParetoChart::onHovered);
