@@ -51,9 +51,9 @@ TensorBrowserPanel::TensorBrowserPanel(QWidget* parent)
     QHeaderView* header = m_tree->header();
     header->setStretchLastSection(false);
     // The name stretches; the other columns are sized once per checkpoint (fitColumns), not
-    // ResizeToContents: that mode measures every row's text again on each metric that arrives (the
-    // header resizes before the view can place the changed cell), which took the GUI thread 40-120
-    // ms at a time during a sweep of a 1B checkpoint.
+    // ResizeToContents: that mode measures every row's text again for each metric that arrives
+    // (the header resizes before the view can place the changed cell), 36-116 ms of the GUI
+    // thread at a time during a sweep of a 1B checkpoint.
     header->setSectionResizeMode(QHeaderView::Interactive);
     header->setSectionResizeMode(static_cast<int>(TensorColumn::Name), QHeaderView::Stretch);
     // The sketch in DESIGN.md: name, shape, dtype, bpw, SQNR; parameters show in the tooltip
