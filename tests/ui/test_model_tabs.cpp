@@ -301,6 +301,7 @@ private slots:
         QCOMPARE(mem->gpuTable()->rowCount(), int(commonGpus().size()));
         QVERIFY(mem->totalText().contains(QStringLiteral("Total")));
         QVERIFY(!mem->chart()->segments().empty());
+        QCOMPARE(mem->chart()->unitName(), QStringLiteral("GiB")); // 8B parameters
         QVERIFY(!mem->setConfig(QStringLiteral("/nonexistent/config.json")));
 
         // The sample under the Plan tab's plan costs what the planner says.
@@ -312,6 +313,7 @@ private slots:
         const std::uint64_t want = win.w.planTab()->solution()->modelBytes;
         QTRY_VERIFY_WITH_TIMEOUT(
             mem->estimate() && mem->estimate()->weightsBytes == want && !mem->isBusy(), kTimeoutMs);
+        QCOMPARE(mem->chart()->unitName(), QStringLiteral("MiB")); // the 260K-parameter sample
     }
 };
 

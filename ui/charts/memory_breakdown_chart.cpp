@@ -9,12 +9,26 @@
 #include <QValueAxis>
 
 #include <algorithm>
+#include <tuple>
+#include <utility>
 
 namespace qs {
 
 namespace {
-constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+constexpr double kKiB = 1024.0;
+constexpr double kMiB = 1024.0 * kKiB;
+constexpr double kGiB = 1024.0 * kMiB;
+
+// The unit the axis counts in: GiB for models, MiB or KiB for small ones (a 10 MiB model's
+// bars read 0.000-0.012 in GiB).
+std::pair<double, QString> unitFor(double bytes) {
+    if (bytes >= 0.5 * kGiB)
+        return {kGiB, QStringLiteral("GiB")};
+    if (bytes >= 0.5 * kMiB)
+        return {kMiB, QStringLiteral("MiB")};
+    return {kKiB, QStringLiteral("KiB")};
 }
+} // namespace
 
 MemoryBreakdownChart::MemoryBreakdownChart(QWidget* parent)
     : ChartView(tr("Memory needed, part by part"), parent), m_category(new QBarCategoryAxis),
@@ -31,6 +45,13 @@ MemoryBreakdownChart::MemoryBreakdownChart(QWidget* parent)
 void MemoryBreakdownChart::setSegments(const std::vector<MemorySegment>& segments,
                                        const QString& setupLabel) {
     m_segments = segments;
+    double a = 0, b = 0;
+    for (const MemorySegment& s : m_segments) {
+        a += s.bytes;
+        b += s.referenceBytes;
+    }
+    std::tie(m_unitBytes, m_unitName) = unitFor(std::max(a, b));
+    m_value->setTitleText(tr("memory (%1)").arg(m_unitName));
     chart()->removeAllSeries();
     quietAxesForNewSeries(chart());
     m_category->clear();
@@ -40,8 +61,8 @@ void MemoryBreakdownChart::setSegments(const std::vector<MemorySegment>& segment
         if (s.bytes <= 0 && s.referenceBytes <= 0)
             continue;
         auto* set = new QBarSet(s.name);
-        set->append(s.referenceBytes / kGiB);
-        set->append(s.bytes / kGiB);
+        set->append(s.referenceBytes / m_unitBytes);
+        set->append(s.bytes / m_unitBytes);
         set->setColor(s.colour);
         set->setBorderColor(s.colour.darker(120));
         series->append(set);
@@ -59,7 +80,7 @@ void MemoryBreakdownChart::fitToData() {
         a += s.bytes;
         b += s.referenceBytes;
     }
-    setNiceRange(m_value, 0.0, std::max(std::max(a, b) / kGiB * 1.05, 0.001), 6);
+    setNiceRange(m_value, 0.0, std::max(std::max(a, b) / m_unitBytes * 1.05, 0.001), 6);
 }
 
 QString MemoryBreakdownChart::csvData() const {

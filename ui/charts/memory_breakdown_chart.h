@@ -28,6 +28,7 @@ public:
 
     void setSegments(const std::vector<MemorySegment>& segments, const QString& setupLabel);
     const std::vector<MemorySegment>& segments() const { return m_segments; }
+    QString unitName() const { return m_unitName; } // the value axis's: GiB, MiB or KiB
     QString csvData() const override;
 
 protected:
@@ -35,6 +36,8 @@ protected:
 
 private:
     std::vector<MemorySegment> m_segments;
+    double m_unitBytes = 1024.0 * 1024.0 * 1024.0;
+    QString m_unitName = QStringLiteral("GiB");
     QBarCategoryAxis* m_category;
     QValueAxis* m_value;
 };
