@@ -42,6 +42,21 @@ double sqnrDb(const MetricsPanel* metrics) {
     return ok ? v : -1.0;
 }
 
+// Shows w at 1600 x 1000 with the sample open on its query projection, analysed at 4 bits.
+bool showOnSample(MainWindow& w) {
+    w.resize(1600, 1000);
+    w.show();
+    if (!QTest::qWaitForWindowExposed(&w))
+        return false;
+    w.openCheckpoint(QString::fromStdString(test::samplePath()), kQProj);
+    return QTest::qWaitFor(
+        [&] {
+            return w.tensorTab()->sweepChart()->highlightedBits() == 4 &&
+                   sqnrDb(w.metricsPanel()) > 0;
+        },
+        kTimeoutMs);
+}
+
 } // namespace
 
 class TestMainWindow : public QObject {
@@ -99,11 +114,7 @@ void TestMainWindow::moreBitsRaiseTheSqnrAndRedrawTheCharts() {
 
 void TestMainWindow::chartsBehindAnotherTabAreDrawnWhenItShows() {
     MainWindow w(false);
-    w.resize(1600, 1000);
-    w.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&w));
-    w.openCheckpoint(QString::fromStdString(test::samplePath()), kQProj);
-    QTRY_VERIFY_WITH_TIMEOUT(w.tensorTab()->sweepChart()->highlightedBits() == 4, kTimeoutMs);
+    QVERIFY(showOnSample(w));
     QCOMPARE(w.tensorTab()->weightChart()->levelCount(), 16);
 
     // Behind the Memory tab (no sweep), a new analysis updates the metrics but not the charts...
@@ -129,11 +140,7 @@ void TestMainWindow::theTensorTreeKeepsItsDefaultWidth() {
     // At 1600 pixels the tree's dock keeps the 460 it asks for: the centre's minimum width is
     // its current page's (not the widest tab's or the lesson view's), and a long caption wraps.
     MainWindow w(false);
-    w.resize(1600, 1000);
-    w.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&w));
-    w.openCheckpoint(QString::fromStdString(test::samplePath()), kQProj);
-    QTRY_VERIFY_WITH_TIMEOUT(sqnrDb(w.metricsPanel()) > 0, kTimeoutMs);
+    QVERIFY(showOnSample(w));
     auto* dock = w.findChild<QDockWidget*>(QStringLiteral("checkpointDock"));
     QVERIFY(dock);
     QTRY_VERIFY2(dock->width() >= 440, qPrintable(QString::number(dock->width())));
