@@ -1,9 +1,11 @@
 #include "charts/pareto_chart.h"
 
 #include "charts/chart_style.h"
+#include "charts/label_placement.h"
 #include "number_format.h"
 #include "quant/scheme.h"
 
+#include <QGraphicsSimpleTextItem>
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QScatterSeries>
@@ -15,6 +17,10 @@
 namespace qs {
 
 namespace {
+
+constexpr int kUniformMarker = 11;
+constexpr int kCurveMarker = 5;
+constexpr int kCurrentMarker = 16;
 
 QPointF pointOf(const ParetoPoint& p) {
     return {p.bitsPerWeight, std::isfinite(p.sqnrDb) ? p.sqnrDb : 200.0};
@@ -33,13 +39,13 @@ ParetoChart::ParetoChart(QWidget* parent)
       m_current(new QScatterSeries), m_x(new QValueAxis), m_y(new QValueAxis) {
     m_curve->setName(tr("mixed plans"));
     m_curve->setPen(QPen(QColor(0x22, 0x22, 0x22), 2.0));
-    m_curvePoints->setMarkerSize(5);
+    m_curvePoints->setMarkerSize(kCurveMarker);
     m_curvePoints->setColor(QColor(0x22, 0x22, 0x22));
     m_curvePoints->setBorderColor(QColor(0x22, 0x22, 0x22));
     m_budgetSeries->setName(tr("budget"));
     m_budgetSeries->setPen(QPen(QColor(0xC0, 0x39, 0x2B), 1.5, Qt::DashLine));
     m_current->setName(tr("this plan"));
-    m_current->setMarkerSize(16);
+    m_current->setMarkerSize(kCurrentMarker);
     m_current->setColor(Qt::transparent);
     m_current->setBorderColor(QColor(0xC0, 0x39, 0x2B));
     m_current->setPen(QPen(QColor(0xC0, 0x39, 0x2B), 2.5));
@@ -47,9 +53,9 @@ ParetoChart::ParetoChart(QWidget* parent)
     styleAxis(m_y, tr("SQNR over the quantized tensors (dB)"));
     chart()->addAxis(m_x, Qt::AlignBottom);
     chart()->addAxis(m_y, Qt::AlignLeft);
-    for (QXYSeries* s : {static_cast<QXYSeries*>(m_curve), static_cast<QXYSeries*>(m_curvePoints),
-                         static_cast<QXYSeries*>(m_budgetSeries),
-                         static_cast<QXYSeries*>(m_current)}) {
+    for (QXYSeries* s :
+         {static_cast<QXYSeries*>(m_curve), static_cast<QXYSeries*>(m_curvePoints),
+          static_cast<QXYSeries*>(m_budgetSeries), static_cast<QXYSeries*>(m_current)}) {
         chart()->addSeries(s);
         s->attachAxis(m_x);
         s->attachAxis(m_y);
@@ -58,6 +64,9 @@ ParetoChart::ParetoChart(QWidget* parent)
     chart()->legend()->markers(m_curvePoints).front()->setVisible(false);
     chart()->legend()->setVisible(true);
     chart()->legend()->setAlignment(Qt::AlignBottom);
+    connect(chart(), &QChart::plotAreaChanged, this, &ParetoChart::placeLabels);
+    connect(m_x, &QValueAxis::rangeChanged, this, &ParetoChart::placeLabels);
+    connect(m_y, &QValueAxis::rangeChanged, this, &ParetoChart::placeLabels);
 }
 
 void ParetoChart::setCurve(const std::vector<ParetoPoint>& plans,
@@ -75,28 +84,33 @@ void ParetoChart::setCurve(const std::vector<ParetoPoint>& plans,
         delete s;
     }
     m_uniformSeries.clear();
+    for (QGraphicsSimpleTextItem* label : m_labels)
+        delete label;
+    m_labels.clear();
     quietAxesForNewSeries(chart());
     for (const auto& u : uniform) {
         auto* s = new QScatterSeries;
         const QString spec = QString::fromStdString(u.label);
         s->setName(spec);
-        s->setMarkerSize(11);
+        s->setMarkerSize(kUniformMarker);
         s->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
         s->setColor(schemeColor(familyOf(u.label)));
         s->setBorderColor(Qt::white);
         s->append(pointOf(u));
-        s->setPointLabelsVisible(true);
-        s->setPointLabelsFormat(spec);
-        s->setPointLabelsClipping(false);
         chart()->addSeries(s);
         // Named beside its point; in the legend too, the row would not fit a narrow chart.
         chart()->legend()->markers(s).front()->setVisible(false);
+        auto* label = new QGraphicsSimpleTextItem(spec, chart());
+        label->setBrush(palette().color(QPalette::Text));
+        label->setZValue(10);
+        m_labels.push_back(label);
         s->attachAxis(m_x);
         s->attachAxis(m_y);
         connect(s, &QXYSeries::hovered, this, &ParetoChart::onHovered);
         m_uniformSeries.push_back(s);
     }
     fitToData();
+    placeLabels();
 }
 
 void ParetoChart::setCurrent(double budgetBpw, const ParetoPoint* plan) {
@@ -106,6 +120,42 @@ void ParetoChart::setCurrent(double budgetBpw, const ParetoPoint* plan) {
         ring.append(pointOf(*plan));
     m_current->replace(ring);
     updateBudgetLine();
+    placeLabels();
+}
+
+void ParetoChart::placeLabels() {
+    const QRectF area = chart()->plotArea();
+    auto square = [](QPointF c, double size) {
+        return QRectF(c.x() - size / 2, c.y() - size / 2, size, size);
+    };
+    QList<QRectF> obstacles;
+    for (const auto& p : m_plans)
+        obstacles.append(square(chart()->mapToPosition(pointOf(p), m_curvePoints), kCurveMarker));
+    if (!m_current->points().isEmpty())
+        obstacles.append(
+            square(chart()->mapToPosition(m_current->at(0), m_current), kCurrentMarker));
+    QList<LabelSpot> spots;
+    std::vector<QGraphicsSimpleTextItem*> shown;
+    for (std::size_t i = 0; i < m_labels.size(); ++i) {
+        const QPointF at = chart()->mapToPosition(pointOf(m_uniform[i]), m_uniformSeries[i]);
+        const bool inside = area.contains(at);
+        m_labels[i]->setVisible(inside); // a zoom may leave the point out
+        if (!inside)
+            continue;
+        spots.append({at, m_labels[i]->boundingRect().size(), kUniformMarker / 2.0});
+        shown.push_back(m_labels[i]);
+    }
+    // Inside the chart's frame: a name may reach past the plot area, not out of the chart.
+    const QList<QRectF> rects = qs::placeLabels(spots, obstacles, chart()->rect());
+    for (std::size_t i = 0; i < shown.size(); ++i)
+        shown[i]->setPos(rects[static_cast<qsizetype>(i)].topLeft());
+}
+
+QList<QRectF> ParetoChart::labelRects() const {
+    QList<QRectF> out;
+    for (const QGraphicsSimpleTextItem* label : m_labels)
+        out.append(label->isVisible() ? label->mapRectToParent(label->boundingRect()) : QRectF());
+    return out;
 }
 
 void ParetoChart::updateBudgetLine() {

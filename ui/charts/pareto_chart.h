@@ -1,14 +1,15 @@
 #pragma once
 // Error against size for mixed-precision plans: the Pareto curve of plans the solver finds at
 // every budget (SQNR in dB against bits per weight), each uniform candidate as a labelled point
-// in its family's colour, the budget as a vertical line and the current plan as a ring.
-// Hovering a point names it. GUI thread only.
+// in its family's colour and named beside it (placed clear of the other names), the budget as a
+// vertical line and the current plan as a ring. Hovering a point names it. GUI thread only.
 
 #include "charts/chart_view.h"
 #include "plan/planner.h"
 
 #include <vector>
 
+class QGraphicsSimpleTextItem;
 class QLineSeries;
 class QScatterSeries;
 class QValueAxis;
@@ -26,6 +27,8 @@ public:
     int curvePoints() const { return static_cast<int>(m_plans.size()); }
     int uniformPoints() const { return static_cast<int>(m_uniform.size()); }
     double budgetLine() const { return m_budget; }
+    // Where the uniform schemes' names are drawn (chart coordinates; empty where hidden).
+    QList<QRectF> labelRects() const;
 
     QString csvData() const override;
 
@@ -35,12 +38,14 @@ protected:
 private:
     void onHovered(const QPointF& point, bool state);
     void updateBudgetLine();
+    void placeLabels(); // the names beside their points, clear of each other and of the points
 
     std::vector<ParetoPoint> m_plans, m_uniform;
     double m_budget = 0;
     QLineSeries* m_curve;
     QScatterSeries* m_curvePoints;
     std::vector<QScatterSeries*> m_uniformSeries;
+    std::vector<QGraphicsSimpleTextItem*> m_labels; // one per uniform scheme
     QLineSeries* m_budgetSeries;
     QScatterSeries* m_current;
     QValueAxis* m_x;

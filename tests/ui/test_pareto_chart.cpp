@@ -1,0 +1,113 @@
+// ParetoChart's names of the uniform schemes: placed beside their points without covering each
+// other or a point (placeLabels' geometry, then the chart with the sample's crowded pair).
+
+#include "charts/label_placement.h"
+#include "charts/pareto_chart.h"
+
+#include <QTest>
+
+using namespace qs;
+
+namespace {
+
+// How far the label sits from its point's centre, along x or y whichever is more (a label at a
+// corner is as close as one beside).
+double distanceTo(const QRectF& r, QPointF p) {
+    const double dx = std::max({r.left() - p.x(), 0.0, p.x() - r.right()});
+    const double dy = std::max({r.top() - p.y(), 0.0, p.y() - r.bottom()});
+    return std::max(dx, dy);
+}
+
+bool anyOverlap(const QList<QRectF>& rects) {
+    for (qsizetype i = 0; i < rects.size(); ++i)
+        for (qsizetype j = i + 1; j < rects.size(); ++j)
+            if (rects[i].intersects(rects[j]))
+                return true;
+    return false;
+}
+
+ParetoPoint uniform(const char* spec, double bpw, double db) {
+    ParetoPoint p;
+    p.label = spec;
+    p.bitsPerWeight = bpw;
+    p.sqnrDb = db;
+    return p;
+}
+
+} // namespace
+
+class TestParetoChart : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void aLoneLabelGoesAboveItsPoint();
+    void crowdedLabelsMoveApart();
+    void aLabelAtTheTopEdgeGoesBelow();
+    void theChartsNamesDoNotOverlap();
+};
+
+void TestParetoChart::aLoneLabelGoesAboveItsPoint() {
+    const QRectF bounds(0, 0, 400, 300);
+    const auto r = placeLabels({{QPointF(200, 150), QSizeF(60, 14), 5}}, {}, bounds);
+    QCOMPARE(r.size(), 1);
+    QCOMPARE(r[0].center().x(), 200.0);
+    QVERIFY(r[0].bottom() < 150 - 5); // above the marker, clear of it
+    QVERIFY(distanceTo(r[0], QPointF(200, 150)) <= 5 + 3 + 1e-9);
+}
+
+void TestParetoChart::crowdedLabelsMoveApart() {
+    // Three points a few pixels apart (as int4:g128, nf4:g64 and the ring of the current plan).
+    const QRectF bounds(0, 0, 400, 300);
+    const QList<LabelSpot> spots{{QPointF(200, 150), QSizeF(64, 14), 5.5},
+                                 {QPointF(210, 146), QSizeF(52, 14), 5.5},
+                                 {QPointF(205, 140), QSizeF(40, 14), 5.5}};
+    const QList<QRectF> ring{QRectF(197, 122, 16, 16)};
+    const auto r = placeLabels(spots, ring, bounds);
+    QCOMPARE(r.size(), 3);
+    QVERIFY(!anyOverlap(r));
+    for (qsizetype i = 0; i < r.size(); ++i) {
+        QVERIFY(bounds.contains(r[i]));
+        QVERIFY(!r[i].intersects(ring[0]));
+        for (const LabelSpot& s : spots) // no label covers any point's marker
+            QVERIFY(!r[i].intersects(QRectF(s.anchor.x() - s.radius, s.anchor.y() - s.radius,
+                                            2 * s.radius, 2 * s.radius)));
+        QVERIFY2(distanceTo(r[i], spots[i].anchor) <= spots[i].radius + 3 + 1e-9,
+                 "each label stays beside its own point");
+    }
+}
+
+void TestParetoChart::aLabelAtTheTopEdgeGoesBelow() {
+    const QRectF bounds(0, 0, 400, 300);
+    const auto r = placeLabels({{QPointF(200, 8), QSizeF(60, 14), 5}}, {}, bounds);
+    QVERIFY(bounds.contains(r[0]));
+    QVERIFY(r[0].top() > 8);
+}
+
+void TestParetoChart::theChartsNamesDoNotOverlap() {
+    // The sample's plan view: int4:g128 and nf4:g64 land within a few pixels of each other.
+    ParetoChart chart;
+    chart.resize(440, 600);
+    std::vector<ParetoPoint> plans;
+    for (int i = 0; i <= 16; ++i) {
+        ParetoPoint p;
+        p.bitsPerWeight = 3.3 + 0.42 * i;
+        p.sqnrDb = 13.5 + 2.0 * i;
+        plans.push_back(p);
+    }
+    const std::vector<ParetoPoint> uniforms{
+        uniform("int3:g64", 3.30, 13.4), uniform("int4:g128", 4.23, 19.8),
+        uniform("nf4:g64", 4.38, 20.1), uniform("q4_k", 7.72, 27.1), uniform("q8_0", 10.06, 45.5)};
+    chart.setCurve(plans, uniforms);
+    chart.setCurrent(4.5, &plans[3]);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    const QList<QRectF> rects = chart.labelRects();
+    QCOMPARE(rects.size(), 5);
+    for (const QRectF& r : rects)
+        QVERIFY(!r.isEmpty()); // every point is inside the plot area: every name is shown
+    QVERIFY(!anyOverlap(rects));
+    for (const QRectF& r : rects)
+        QVERIFY(chart.chart()->rect().contains(r));
+}
+
+QTEST_MAIN(TestParetoChart)
+#include "test_pareto_chart.moc"
