@@ -1,11 +1,10 @@
 #include "charts/pareto_chart.h"
 
 #include "charts/chart_style.h"
-#include "charts/label_placement.h"
+#include "charts/point_names.h"
 #include "number_format.h"
 #include "quant/scheme.h"
 
-#include <QGraphicsSimpleTextItem>
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QScatterSeries>
@@ -64,9 +63,7 @@ ParetoChart::ParetoChart(QWidget* parent)
     chart()->legend()->markers(m_curvePoints).front()->setVisible(false);
     chart()->legend()->setVisible(true);
     chart()->legend()->setAlignment(Qt::AlignBottom);
-    connect(chart(), &QChart::plotAreaChanged, this, &ParetoChart::placeLabels);
-    connect(m_x, &QValueAxis::rangeChanged, this, &ParetoChart::placeLabels);
-    connect(m_y, &QValueAxis::rangeChanged, this, &ParetoChart::placeLabels);
+    m_names = new PointNames(chart(), [this] { return labelObstacles(); });
 }
 
 void ParetoChart::setCurve(const std::vector<ParetoPoint>& plans,
@@ -79,14 +76,12 @@ void ParetoChart::setCurve(const std::vector<ParetoPoint>& plans,
         pts.append(pointOf(p));
     m_curve->replace(pts);
     m_curvePoints->replace(pts);
+    m_names->clear(); // first: they refer to the series
     for (QScatterSeries* s : m_uniformSeries) {
         chart()->removeSeries(s);
         delete s;
     }
     m_uniformSeries.clear();
-    for (QGraphicsSimpleTextItem* label : m_labels)
-        delete label;
-    m_labels.clear();
     quietAxesForNewSeries(chart());
     for (const auto& u : uniform) {
         auto* s = new QScatterSeries;
@@ -100,17 +95,14 @@ void ParetoChart::setCurve(const std::vector<ParetoPoint>& plans,
         chart()->addSeries(s);
         // Named beside its point; in the legend too, the row would not fit a narrow chart.
         chart()->legend()->markers(s).front()->setVisible(false);
-        auto* label = new QGraphicsSimpleTextItem(spec, chart());
-        label->setBrush(palette().color(QPalette::Text));
-        label->setZValue(10);
-        m_labels.push_back(label);
+        m_names->add(spec, pointOf(u), s, kUniformMarker, palette().color(QPalette::Text));
         s->attachAxis(m_x);
         s->attachAxis(m_y);
         connect(s, &QXYSeries::hovered, this, &ParetoChart::onHovered);
         m_uniformSeries.push_back(s);
     }
     fitToData();
-    placeLabels();
+    m_names->place();
 }
 
 void ParetoChart::setCurrent(double budgetBpw, const ParetoPoint* plan) {
@@ -120,42 +112,20 @@ void ParetoChart::setCurrent(double budgetBpw, const ParetoPoint* plan) {
         ring.append(pointOf(*plan));
     m_current->replace(ring);
     updateBudgetLine();
-    placeLabels();
+    m_names->place();
 }
 
-void ParetoChart::placeLabels() {
-    const QRectF area = chart()->plotArea();
-    auto square = [](QPointF c, double size) {
-        return QRectF(c.x() - size / 2, c.y() - size / 2, size, size);
-    };
-    QList<QRectF> obstacles;
+QList<QRectF> ParetoChart::labelObstacles() const {
+    QList<QRectF> out;
     for (const auto& p : m_plans)
-        obstacles.append(square(chart()->mapToPosition(pointOf(p), m_curvePoints), kCurveMarker));
+        out.append(markerRect(chart(), pointOf(p), m_curvePoints, kCurveMarker));
     if (!m_current->points().isEmpty())
-        obstacles.append(
-            square(chart()->mapToPosition(m_current->at(0), m_current), kCurrentMarker));
-    QList<LabelSpot> spots;
-    std::vector<QGraphicsSimpleTextItem*> shown;
-    for (std::size_t i = 0; i < m_labels.size(); ++i) {
-        const QPointF at = chart()->mapToPosition(pointOf(m_uniform[i]), m_uniformSeries[i]);
-        const bool inside = area.contains(at);
-        m_labels[i]->setVisible(inside); // a zoom may leave the point out
-        if (!inside)
-            continue;
-        spots.append({at, m_labels[i]->boundingRect().size(), kUniformMarker / 2.0});
-        shown.push_back(m_labels[i]);
-    }
-    // Inside the chart's frame: a name may reach past the plot area, not out of the chart.
-    const QList<QRectF> rects = qs::placeLabels(spots, obstacles, chart()->rect());
-    for (std::size_t i = 0; i < shown.size(); ++i)
-        shown[i]->setPos(rects[static_cast<qsizetype>(i)].topLeft());
+        out.append(markerRect(chart(), m_current->at(0), m_current, kCurrentMarker));
+    return out;
 }
 
 QList<QRectF> ParetoChart::labelRects() const {
-    QList<QRectF> out;
-    for (const QGraphicsSimpleTextItem* label : m_labels)
-        out.append(label->isVisible() ? label->mapRectToParent(label->boundingRect()) : QRectF());
-    return out;
+    return m_names->rects();
 }
 
 void ParetoChart::updateBudgetLine() {

@@ -9,12 +9,13 @@
 
 #include <vector>
 
-class QGraphicsSimpleTextItem;
 class QLineSeries;
 class QScatterSeries;
 class QValueAxis;
 
 namespace qs {
+
+class PointNames;
 
 class ParetoChart : public ChartView {
     Q_OBJECT
@@ -38,14 +39,14 @@ protected:
 private:
     void onHovered(const QPointF& point, bool state);
     void updateBudgetLine();
-    void placeLabels(); // the names beside their points, clear of each other and of the points
+    QList<QRectF> labelObstacles() const; // the curve's points and the current plan's ring
 
     std::vector<ParetoPoint> m_plans, m_uniform;
     double m_budget = 0;
     QLineSeries* m_curve;
     QScatterSeries* m_curvePoints;
     std::vector<QScatterSeries*> m_uniformSeries;
-    std::vector<QGraphicsSimpleTextItem*> m_labels; // one per uniform scheme
+    PointNames* m_names; // the uniform schemes' names
     QLineSeries* m_budgetSeries;
     QScatterSeries* m_current;
     QValueAxis* m_x;

@@ -1,6 +1,7 @@
 #include "learn/curve_chart.h"
 
 #include "charts/chart_style.h"
+#include "charts/point_names.h"
 #include "number_format.h"
 
 #include <QChart>
@@ -16,6 +17,11 @@
 
 namespace qs {
 
+namespace {
+constexpr int kPointMarker = 10;
+constexpr int kHereMarker = 13; // the ring round the current scheme's point
+} // namespace
+
 CurveChart::CurveChart(QWidget* parent)
     : ChartView(QString(), parent), m_x(new QValueAxis), m_y(new QValueAxis) {
     chart()->addAxis(m_x, Qt::AlignBottom);
@@ -24,6 +30,12 @@ CurveChart::CurveChart(QWidget* parent)
     chart()->legend()->setAlignment(Qt::AlignBottom);
     styleAxis(m_x, QString());
     styleAxis(m_y, QString());
+    m_names = new PointNames(chart(), [this] {
+        QList<QRectF> rings;
+        for (const QPointF& p : m_highlight)
+            rings.append(markerRect(chart(), p, m_here, kHereMarker));
+        return rings;
+    });
 }
 
 void CurveChart::setCurves(const QString& title, const QString& xTitle, const QString& yTitle,
@@ -32,6 +44,8 @@ void CurveChart::setCurves(const QString& title, const QString& xTitle, const QS
     chart()->setTitle(title);
     m_x->setTitleText(xTitle);
     m_y->setTitleText(yTitle);
+    m_names->clear(); // first: they refer to the series
+    m_here = nullptr;
     chart()->removeAllSeries();
     quietAxesForNewSeries(chart());
     m_curves = curves;
@@ -44,7 +58,7 @@ void CurveChart::setCurves(const QString& title, const QString& xTitle, const QS
         QXYSeries* s = nullptr;
         if (c.scatter) {
             auto* sc = new QScatterSeries;
-            sc->setMarkerSize(10);
+            sc->setMarkerSize(kPointMarker);
             sc->setColor(c.colour);
             sc->setBorderColor(c.colour.darker(130));
             s = sc;
@@ -75,8 +89,9 @@ void CurveChart::setCurves(const QString& title, const QString& xTitle, const QS
     }
     if (!highlight.isEmpty()) {
         auto* here = new QScatterSeries;
+        m_here = here;
         here->setName(tr("current"));
-        here->setMarkerSize(13);
+        here->setMarkerSize(kHereMarker);
         here->setColor(QColor(0, 0, 0, 0));
         here->setBorderColor(palette().color(QPalette::Text));
         here->setPen(QPen(QColor(0x33, 0x33, 0x33), 2.0));
@@ -86,24 +101,23 @@ void CurveChart::setCurves(const QString& title, const QString& xTitle, const QS
         here->attachAxis(m_y);
     }
     fitToData();
+    m_names->place();
 }
 
 void CurveChart::addNamedPoints(const CurveSeries& c) {
-    // One series per point: Qt 6.4 writes one label format per series, so each point gets its own.
+    // One series per point (each its own hover text), named beside it by m_names.
     for (qsizetype i = 0; i < c.points.size(); ++i) {
         auto* sc = new QScatterSeries;
-        sc->setMarkerSize(10);
+        sc->setMarkerSize(kPointMarker);
         sc->setColor(c.colour);
         sc->setBorderColor(c.colour.darker(130));
         sc->setName(c.pointNames.value(i));
         sc->append(c.points[i]);
-        sc->setPointLabelsFormat(c.pointNames.value(i));
-        sc->setPointLabelsVisible(true);
-        sc->setPointLabelsClipping(false);
-        sc->setPointLabelsColor(palette().color(QPalette::Text));
         chart()->addSeries(sc);
         sc->attachAxis(m_x);
         sc->attachAxis(m_y);
+        m_names->add(c.pointNames.value(i), c.points[i], sc, kPointMarker,
+                     palette().color(QPalette::Text));
         for (QLegendMarker* m : chart()->legend()->markers(sc))
             m->setVisible(false);
         const QString tip = c.labels.value(i);
@@ -146,6 +160,10 @@ QString CurveChart::csvData() const {
                        .arg(c.points[i].x(), 0, 'g', 9)
                        .arg(c.points[i].y(), 0, 'g', 9);
     return csv;
+}
+
+QList<QRectF> CurveChart::nameRects() const {
+    return m_names->rects();
 }
 
 } // namespace qs

@@ -10,9 +10,12 @@
 #include <QList>
 #include <QPointF>
 
+class QScatterSeries;
 class QValueAxis;
 
 namespace qs {
+
+class PointNames;
 
 struct CurveSeries {
     QString name;
@@ -31,6 +34,8 @@ public:
     void setCurves(const QString& title, const QString& xTitle, const QString& yTitle,
                    const QList<CurveSeries>& curves, const QList<QPointF>& highlight = {});
     int seriesCount() const { return static_cast<int>(m_curves.size()); }
+    // Where the named points' names are drawn (chart coordinates; empty where hidden).
+    QList<QRectF> nameRects() const;
     const QList<CurveSeries>& curves() const { return m_curves; }
 
     QString csvData() const override;
@@ -43,6 +48,8 @@ private:
 
     QList<CurveSeries> m_curves;
     QList<QPointF> m_highlight;
+    QScatterSeries* m_here = nullptr; // the highlighted point's ring
+    PointNames* m_names;              // the named points' names, clear of each other
     QValueAxis* m_x;
     QValueAxis* m_y;
 };

@@ -1,8 +1,10 @@
-// ParetoChart's names of the uniform schemes: placed beside their points without covering each
-// other or a point (placeLabels' geometry, then the chart with the sample's crowded pair).
+// Names beside chart points, placed without covering each other or a point: placeLabels'
+// geometry, then the Plan tab's chart (the sample's crowded int4:g128 / nf4:g64) and a lesson's
+// "4-bit formats" chart (nf4:g64 and nvfp4 a few pixels apart).
 
-#include "charts/label_placement.h"
 #include "charts/pareto_chart.h"
+#include "charts/point_names.h"
+#include "learn/curve_chart.h"
 
 #include <QTest>
 
@@ -36,16 +38,17 @@ ParetoPoint uniform(const char* spec, double bpw, double db) {
 
 } // namespace
 
-class TestParetoChart : public QObject {
+class TestPointNames : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void aLoneLabelGoesAboveItsPoint();
     void crowdedLabelsMoveApart();
     void aLabelAtTheTopEdgeGoesBelow();
     void theChartsNamesDoNotOverlap();
+    void aLessonsNamesDoNotOverlap();
 };
 
-void TestParetoChart::aLoneLabelGoesAboveItsPoint() {
+void TestPointNames::aLoneLabelGoesAboveItsPoint() {
     const QRectF bounds(0, 0, 400, 300);
     const auto r = placeLabels({{QPointF(200, 150), QSizeF(60, 14), 5}}, {}, bounds);
     QCOMPARE(r.size(), 1);
@@ -54,7 +57,7 @@ void TestParetoChart::aLoneLabelGoesAboveItsPoint() {
     QVERIFY(distanceTo(r[0], QPointF(200, 150)) <= 5 + 3 + 1e-9);
 }
 
-void TestParetoChart::crowdedLabelsMoveApart() {
+void TestPointNames::crowdedLabelsMoveApart() {
     // Three points a few pixels apart (as int4:g128, nf4:g64 and the ring of the current plan).
     const QRectF bounds(0, 0, 400, 300);
     const QList<LabelSpot> spots{{QPointF(200, 150), QSizeF(64, 14), 5.5},
@@ -75,14 +78,14 @@ void TestParetoChart::crowdedLabelsMoveApart() {
     }
 }
 
-void TestParetoChart::aLabelAtTheTopEdgeGoesBelow() {
+void TestPointNames::aLabelAtTheTopEdgeGoesBelow() {
     const QRectF bounds(0, 0, 400, 300);
     const auto r = placeLabels({{QPointF(200, 8), QSizeF(60, 14), 5}}, {}, bounds);
     QVERIFY(bounds.contains(r[0]));
     QVERIFY(r[0].top() > 8);
 }
 
-void TestParetoChart::theChartsNamesDoNotOverlap() {
+void TestPointNames::theChartsNamesDoNotOverlap() {
     // The sample's plan view: int4:g128 and nf4:g64 land within a few pixels of each other.
     ParetoChart chart;
     chart.resize(440, 600);
@@ -109,5 +112,30 @@ void TestParetoChart::theChartsNamesDoNotOverlap() {
         QVERIFY(chart.chart()->rect().contains(r));
 }
 
-QTEST_MAIN(TestParetoChart)
-#include "test_pareto_chart.moc"
+void TestPointNames::aLessonsNamesDoNotOverlap() {
+    CurveChart chart;
+    chart.resize(460, 480);
+    QList<CurveSeries> curves;
+    const QList<std::pair<QString, QPointF>> points{
+        {"int4:g128", {4.16, 19.9}}, {"nf4:g64", {4.5, 20.75}},  {"nvfp4", {4.5, 20.45}},
+        {"q4_0", {4.5, 21.3}},       {"int4:g32", {4.63, 21.8}}, {"fp4:g32", {5.0, 19.95}}};
+    for (const auto& [name, p] : points)
+        curves.append({name, {p}, Qt::blue, true, {name}, {name}});
+    chart.setCurves(QStringLiteral("4-bit formats"), QStringLiteral("bpw"), QStringLiteral("dB"),
+                    curves, {QPointF(5.0, 19.95)});
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    const QList<QRectF> rects = chart.nameRects();
+    QCOMPARE(rects.size(), points.size());
+    for (const QRectF& r : rects)
+        QVERIFY(!r.isEmpty());
+    QVERIFY(!anyOverlap(rects));
+    for (qsizetype i = 0; i < rects.size(); ++i)
+        for (qsizetype j = 0; j < points.size(); ++j) {
+            const QPointF c = chart.chart()->mapToPosition(points[j].second);
+            QVERIFY(!rects[i].contains(c)); // no name over any point
+        }
+}
+
+QTEST_MAIN(TestPointNames)
+#include "test_point_names.moc"
