@@ -145,6 +145,34 @@ private slots:
         QCOMPARE(tab->proxy()->index(0, 0).data(int(SensitivityRole::TensorName)).toString(), top);
     }
 
+    void theMapsBarsStayInViewWithTheTableBesideOrBelow() {
+        Window win;
+        win.w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&win.w));
+        QVERIFY(win.swept());
+        ModelTab* tab = win.w.modelTab();
+        SensitivityHeatmap* map = tab->heatmap();
+        QWidget* view = map->parentWidget(); // the scroll area's viewport
+        QTableView* table = tab->table();
+        auto rectOf = [&](QWidget* w) { return QRect(w->mapTo(tab, QPoint(0, 0)), w->size()); };
+        // 1600 px: the map with its five scheme columns and three bars does not leave a table
+        // of kMinTableWidth beside it, so the table goes below, and the bars stay in view.
+        QTRY_VERIFY(view->width() >= map->sizeHint().width());
+        QVERIFY(rectOf(table).top() >= rectOf(view).bottom());
+        QVERIFY(map->hasStandIns()); // q4_k does not apply to the sample's widths
+        // Wide enough: beside it, at least kMinTableWidth wide.
+        win.w.resize(2560, 1000);
+        QTRY_VERIFY(rectOf(table).left() >= rectOf(view).right());
+        QVERIFY(view->width() >= map->sizeHint().width());
+        QVERIFY(table->width() >= ModelTab::kMinTableWidth);
+        // Schemes that apply everywhere: no note about stand-ins.
+        QSignalSpy done(win.w.sweepController(), &SweepController::finished);
+        tab->setSchemesText(QStringLiteral("int4:g128"));
+        QVERIFY(tab->runSweep());
+        QVERIFY(done.count() > 0 || done.wait(kTimeoutMs));
+        QVERIFY(!map->hasStandIns());
+    }
+
     void laterSweepsMeasureOnlyNewSchemes() {
         Window win;
         QVERIFY(win.swept());

@@ -6,8 +6,8 @@
 #include <QAbstractItemModel>
 #include <QHelpEvent>
 #include <QMouseEvent>
-#include <QPainter>
 #include <QPaintEvent>
+#include <QPainter>
 #include <QToolTip>
 
 #include <algorithm>
@@ -150,6 +150,22 @@ void SensitivityHeatmap::paintHeader(QPainter& p) const {
     p.setPen(palette().color(QPalette::PlaceholderText));
     p.drawText(QRect(0, kHeaderHeight - 22, kLabelWidth - 8, 18), Qt::AlignLeft | Qt::AlignVCenter,
                tr("tensor  ·  click a cell to open it"));
+    if (hasStandIns())
+        p.drawText(QRect(0, kHeaderHeight - 40, kLabelWidth - 8, 18),
+                   Qt::AlignLeft | Qt::AlignVCenter, tr("* hatched: llama.cpp's fallback type"));
+}
+
+bool SensitivityHeatmap::hasStandIns() const {
+    if (!m_model)
+        return false;
+    for (int row = 0; row < m_model->rowCount(); ++row)
+        for (int s = 0; s < schemeCount(); ++s)
+            if (!m_model->index(row, kSensitivityFixedColumns + s)
+                     .data(int(SensitivityRole::Fallback))
+                     .toString()
+                     .isEmpty())
+                return true;
+    return false;
 }
 
 void SensitivityHeatmap::paintRow(QPainter& p, int row, const double* barMax) const {
@@ -176,14 +192,15 @@ void SensitivityHeatmap::paintRow(QPainter& p, int row, const double* barMax) co
         QString text = std::isinf(v) ? QStringLiteral("∞") : QString::number(v, 'f', v < 1 ? 3 : 1);
         if (!idx.data(int(SensitivityRole::Fallback)).toString().isEmpty()) {
             text += QLatin1Char('*'); // another scheme stands in: hatched
-            p.fillRect(r, QBrush(c.lightnessF() > 0.55 ? QColor(0, 0, 0, 70)
-                                                         : QColor(255, 255, 255, 90),
-                                 Qt::BDiagPattern));
+            p.fillRect(
+                r, QBrush(c.lightnessF() > 0.55 ? QColor(0, 0, 0, 70) : QColor(255, 255, 255, 90),
+                          Qt::BDiagPattern));
         }
         p.drawText(r, Qt::AlignCenter, text);
     }
     for (int b = 0; b < kBars; ++b) {
-        const double v = m_model->index(row, kBarColumns[b]).data(int(SensitivityRole::Sort)).toDouble();
+        const double v =
+            m_model->index(row, kBarColumns[b]).data(int(SensitivityRole::Sort)).toDouble();
         const QRect r = cellRect(row, kBarColumns[b]).adjusted(0, 3, 0, -3);
         if (!(v > 0) || !(barMax[b] > 0))
             continue;
@@ -208,7 +225,8 @@ void SensitivityHeatmap::paintEvent(QPaintEvent* event) {
     for (int r = 0; r < rows; ++r)
         for (int b = 0; b < kBars; ++b)
             barMax[b] = std::max(
-                barMax[b], m_model->index(r, kBarColumns[b]).data(int(SensitivityRole::Sort)).toDouble());
+                barMax[b],
+                m_model->index(r, kBarColumns[b]).data(int(SensitivityRole::Sort)).toDouble());
     const int first = std::max(0, (event->rect().top() - kHeaderHeight) / kRowHeight);
     const int last = std::min(rows - 1, (event->rect().bottom() - kHeaderHeight) / kRowHeight);
     for (int r = first; r <= last; ++r)

@@ -2,7 +2,9 @@
 // The sensitivity map: one row per tensor, one coloured cell per swept scheme (SQNR or relative
 // RMSE on a perceptually uniform scale, bright = better), and beside each row three bars that
 // show why a tensor may be sensitive — excess kurtosis, outlier share and SINQ imbalance, each
-// scaled to its largest shown value. Rows follow the model it draws (the table's sort/filter
+// scaled to its largest shown value. A cell where llama.cpp's fallback type stands in for the
+// scheme (q4_k on widths 256 does not divide) is hatched and starred, with a note in the header.
+// Rows follow the model it draws (the table's sort/filter
 // proxy), so sorting the table reorders the map. Clicking a cell asks to open that tensor under
 // that scheme. Draws only the visible rows; lives in a QScrollArea. GUI thread only.
 
@@ -27,6 +29,8 @@ public:
     // `higherIsBetter` false the scale is reversed.
     void setScale(double lo, double hi, bool higherIsBetter);
     static QColor scaleColour(double t); // t in [0, 1]: dark (poor) to bright (good)
+    // Some shown cell holds llama.cpp's fallback type (drawn hatched, with a note above).
+    bool hasStandIns() const;
     double scaleLow() const { return m_lo; }
     double scaleHigh() const { return m_hi; }
     bool higherIsBetter() const { return m_higherIsBetter; }

@@ -18,6 +18,7 @@
 #include <QScrollArea>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
+#include <QStyle>
 #include <QTableView>
 #include <QTimer>
 #include <QToolButton>
@@ -257,23 +258,35 @@ void ModelTab::setRunning(bool running) {
         m_progress->setValue(0);
 }
 
-void ModelTab::fitMapWidth() {
-    const int total = m_splitter->width();
-    const int map =
-        std::max(std::min(m_heatmap->sizeHint().width() + 20, total - kTableWidth), total * 2 / 3);
-    m_splitter->setSizes({map, total - map});
+void ModelTab::fitSplit() {
+    if (!m_splitter)
+        return;
+    // The map's scroll area needs room for a vertical scroll bar beside the map.
+    const int hint =
+        m_heatmap->sizeHint().width() + style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 4;
+    const int width = m_splitter->width(), height = m_splitter->height();
+    if (width >= hint + m_splitter->handleWidth() + kMinTableWidth) {
+        m_splitter->setOrientation(Qt::Horizontal);
+        m_splitter->setSizes({hint, width - hint});
+        return;
+    }
+    // Below: the map keeps most of the height (its rows arrive during the sweep).
+    m_splitter->setOrientation(Qt::Vertical);
+    m_splitter->setSizes({height * 3 / 5, height - height * 3 / 5});
 }
 
 void ModelTab::resizeEvent(QResizeEvent* event) {
     QWidget::resizeEvent(event);
     if (!m_userSized)
-        fitMapWidth();
+        fitSplit();
 }
 
 void ModelTab::onStarted(const std::vector<Scheme>& schemes) {
     m_startedMs = QDateTime::currentMSecsSinceEpoch();
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
     m_model->setSchemes(schemes);
+    if (!m_userSized) // more or fewer scheme columns
+        fitSplit();
     setRunning(true);
     m_status->setText(tr("Sweeping %n scheme(s)…", nullptr, static_cast<int>(schemes.size())));
 }

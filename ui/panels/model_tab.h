@@ -37,7 +37,9 @@ class ModelTab : public QWidget {
     Q_OBJECT
 public:
     static QString defaultSchemes();
-    static constexpr int kTableWidth = 300; // the sortable table's width when there is room
+    // The table sits beside the map when both fit (the map as wide as its cells and bars, the
+    // table at least kMinTableWidth), else below it, so the bars that explain a row stay in view.
+    static constexpr int kMinTableWidth = 260;
 
     explicit ModelTab(SweepController* sweeps, QWidget* parent = nullptr);
 
@@ -67,7 +69,7 @@ private:
     void onFailed(const QString& message);
     void updateScale();
     void setRunning(bool running);
-    void fitMapWidth(); // the map as wide as its columns, the table the rest
+    void fitSplit(); // beside or below, the map as wide as its columns (kMinTableWidth)
     void resizeEvent(QResizeEvent* event) override;
 
     SweepController* m_sweeps;
