@@ -4,9 +4,9 @@
 // show why a tensor may be sensitive — excess kurtosis, outlier share and SINQ imbalance, each
 // scaled to its largest shown value. A cell where llama.cpp's fallback type stands in for the
 // scheme (q4_k on widths 256 does not divide) is hatched and starred, with a note in the header.
-// Rows follow the model it draws (the table's sort/filter
-// proxy), so sorting the table reorders the map. Clicking a cell asks to open that tensor under
-// that scheme. Draws only the visible rows; lives in a QScrollArea. GUI thread only.
+// Rows follow the model it draws (the table's sort/filter proxy), so sorting the table reorders
+// the map. Clicking a cell asks to open that tensor under that scheme. Draws only the visible
+// rows; lives in a QScrollArea. GUI thread only.
 
 #include <QColor>
 #include <QWidget>
