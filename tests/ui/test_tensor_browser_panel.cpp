@@ -49,6 +49,7 @@ class TestTensorBrowserPanel : public QObject {
 private Q_SLOTS:
     void metricsArrivingDoNotMeasureEveryRow();
     void columnsFitTheirWidestTexts();
+    void aNarrowDockKeepsRoomForNames();
 };
 
 void TestTensorBrowserPanel::metricsArrivingDoNotMeasureEveryRow() {
@@ -116,6 +117,34 @@ void TestTensorBrowserPanel::columnsFitTheirWidestTexts() {
                  .toString(),
              QStringLiteral("-150.0"));
     checkColumnsFit(panel.tree());
+}
+
+void TestTensorBrowserPanel::aNarrowDockKeepsRoomForNames() {
+    TensorBrowserPanel panel;
+    panel.resize(460, 700);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    panel.setCheckpoint(std::make_shared<const Checkpoint>(*Checkpoint::open(test::samplePath())));
+    QTreeView* tree = panel.tree();
+    auto hidden = [&](TensorColumn c) { return tree->isColumnHidden(static_cast<int>(c)); };
+    const int name = static_cast<int>(TensorColumn::Name);
+    // The default dock width: every column.
+    QVERIFY(!hidden(TensorColumn::Shape) && !hidden(TensorColumn::DType) &&
+            !hidden(TensorColumn::Bpw) && !hidden(TensorColumn::Sqnr));
+    QVERIFY(tree->header()->sectionSize(name) >= TensorBrowserPanel::kNameMinWidth);
+    // A lesson's narrow dock: dtype and bpw step aside first; SQNR stays; names keep their room.
+    panel.resize(330, 700);
+    QTRY_VERIFY(hidden(TensorColumn::DType));
+    QVERIFY(!hidden(TensorColumn::Sqnr));
+    QVERIFY(tree->header()->sectionSize(name) >= TensorBrowserPanel::kNameMinWidth);
+    panel.resize(240, 700);
+    QTRY_VERIFY(hidden(TensorColumn::Shape));
+    QVERIFY(hidden(TensorColumn::Bpw) && !hidden(TensorColumn::Sqnr));
+    // Wide again: all back, each as wide as fitted.
+    panel.resize(460, 700);
+    QTRY_VERIFY(!hidden(TensorColumn::Shape) && !hidden(TensorColumn::DType) &&
+                !hidden(TensorColumn::Bpw));
+    checkColumnsFit(tree);
 }
 
 QTEST_MAIN(TestTensorBrowserPanel)

@@ -4,6 +4,7 @@
 #include "panels/metadata_pane.h"
 #include "workers/tree_metrics_controller.h"
 
+#include <QEvent>
 #include <QFontMetrics>
 #include <QHeaderView>
 #include <QLineEdit>
@@ -59,6 +60,7 @@ TensorBrowserPanel::TensorBrowserPanel(QWidget* parent)
     // The sketch in DESIGN.md: name, shape, dtype, bpw, SQNR; parameters show in the tooltip
     // and the metadata pane.
     m_tree->setColumnHidden(static_cast<int>(TensorColumn::Parameters), true);
+    m_tree->viewport()->installEventFilter(this); // narrow: some columns step aside
     connect(m_metrics, &TreeMetricsController::metricsReset, m_model,
             &TensorTreeModel::clearMetrics);
     connect(m_metrics, &TreeMetricsController::metricReady, m_model, &TensorTreeModel::setMetric);
@@ -121,12 +123,37 @@ void TensorBrowserPanel::fitColumns() {
         int width = header->sectionSizeHint(c);
         for (const QString& t : texts)
             width = std::max(width, fm.horizontalAdvance(t) + margin);
-        header->resizeSection(c, width);
+        header->resizeSection(c, width); // kept while hidden
+        m_widths[static_cast<std::size_t>(c)] = width;
     };
     fit(TensorColumn::Shape, shapes);
     fit(TensorColumn::DType, dtypes);
     fit(TensorColumn::Bpw, bpw);
     fit(TensorColumn::Sqnr, sqnr);
+    showColumnsThatFit();
+}
+
+void TensorBrowserPanel::showColumnsThatFit() {
+    auto width = [&](TensorColumn c) { return m_widths[static_cast<std::size_t>(c)]; };
+    if (width(TensorColumn::Sqnr) == 0)
+        return; // no checkpoint fitted yet
+    int used = width(TensorColumn::Shape) + width(TensorColumn::DType) + width(TensorColumn::Bpw) +
+               width(TensorColumn::Sqnr);
+    const int available = m_tree->viewport()->width();
+    for (TensorColumn c : {TensorColumn::DType, TensorColumn::Bpw, TensorColumn::Shape}) {
+        const int column = static_cast<int>(c);
+        const bool hide = available - used < kNameMinWidth;
+        if (hide)
+            used -= width(c);
+        if (m_tree->isColumnHidden(column) != hide) // the header keeps a hidden one's width
+            m_tree->setColumnHidden(column, hide);
+    }
+}
+
+bool TensorBrowserPanel::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == m_tree->viewport() && event->type() == QEvent::Resize)
+        showColumnsThatFit();
+    return QWidget::eventFilter(watched, event);
 }
 
 bool TensorBrowserPanel::selectTensor(const QString& name) {

@@ -2,14 +2,18 @@
 // The "Checkpoint" dock: a filter line, the tensor tree (grouped by layer, filtered recursively
 // through a proxy) and the metadata pane. Emits tensorSelected when the user (or
 // selectTensor()) makes a tensor current. The tree's bpw and SQNR columns are filled in the
-// background for the scheme given to setScheme() (see TreeMetricsController). GUI thread only.
+// background for the scheme given to setScheme() (see TreeMetricsController). In a narrow dock
+// (lessons narrow it) the dtype, bpw and shape columns step aside, in that order, so that names
+// keep kNameMinWidth; SQNR always shows. GUI thread only.
 
 #include "io/checkpoint.h"
 #include "models/tensor_metric.h"
+#include "models/tensor_tree_model.h"
 #include "quant/scheme.h"
 
 #include <QWidget>
 
+#include <array>
 #include <memory>
 
 class QLineEdit;
@@ -25,6 +29,8 @@ class TreeMetricsController;
 class TensorBrowserPanel : public QWidget {
     Q_OBJECT
 public:
+    static constexpr int kNameMinWidth = 170; // the name column's share before others hide
+
     explicit TensorBrowserPanel(QWidget* parent = nullptr);
 
     void setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint);
@@ -54,6 +60,10 @@ private:
     void applyFilter(const QString& text);
     // Widths for the shape, dtype, bpw and SQNR columns from what they can show.
     void fitColumns();
+    // Hides the columns that would leave the names less than kNameMinWidth (at the widths
+    // fitColumns gave them), shows the others.
+    void showColumnsThatFit();
+    bool eventFilter(QObject* watched, QEvent* event) override;
     void onCurrentChanged(const QModelIndex& current);
 
     TensorTreeModel* m_model;
@@ -62,6 +72,7 @@ private:
     QTreeView* m_tree;
     MetadataPane* m_metadata;
     TreeMetricsController* m_metrics;
+    std::array<int, static_cast<int>(TensorColumn::Count)> m_widths{}; // fitColumns' widths
 };
 
 } // namespace qs
