@@ -21,10 +21,12 @@
 #include "plan/plan_file.h"
 #include "plan/tensor_roles.h"
 #include "test_support.h"
+#include "widgets/table_columns.h"
 #include "workers/sweep_controller.h"
 
 #include <QAbstractItemModelTester>
 #include <QElapsedTimer>
+#include <QHeaderView>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSortFilterProxyModel>
@@ -160,6 +162,15 @@ private slots:
         QTRY_VERIFY(view->width() >= map->sizeHint().width());
         QVERIFY(rectOf(table).top() >= rectOf(view).bottom());
         QVERIFY(map->hasStandIns()); // q4_k does not apply to the sample's widths
+        // Below the map the names give way (to kMinNameColumnWidth, the end of each name kept)
+        // so that the figures beside them show without scrolling.
+        QHeaderView* header = table->horizontalHeader();
+        const int tensor = int(SensitivityColumn::Tensor),
+                  imbalance = int(SensitivityColumn::Imbalance);
+        QTRY_VERIFY(header->sectionSize(tensor) >= kMinNameColumnWidth); // fitted
+        QVERIFY(header->sectionViewportPosition(imbalance) + header->sectionSize(imbalance) <=
+                table->viewport()->width());
+        QVERIFY(table->itemDelegateForColumn(tensor) != nullptr);
         // Wide enough: beside it, at least kMinTableWidth wide.
         win.w.resize(2560, 1000);
         QTRY_VERIFY(rectOf(table).left() >= rectOf(view).right());
@@ -211,6 +222,24 @@ private slots:
                  QStringLiteral("nf4:g64"));
         QTRY_COMPARE(win.w.browser()->currentTensor(),
                      QStringLiteral("model.layers.2.mlp.up_proj.weight"));
+    }
+
+    void planTableShowsItsFiguresBesideTheNames() {
+        Window win;
+        win.w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&win.w));
+        QSignalSpy done(win.w.sweepController(), &SweepController::finished);
+        win.w.setCurrentTab(QStringLiteral("plan")); // sweeps too
+        QVERIFY(done.wait(kTimeoutMs));
+        QTableView* view = win.w.planTab()->tableView();
+        QHeaderView* header = view->horizontalHeader();
+        const int tensor = int(PlanColumn::Tensor), sqnr = int(PlanColumn::Sqnr);
+        // The names (225 px whole) give way so that the SQNR column shows in the 1600 px window.
+        QTRY_VERIFY(header->sectionViewportPosition(sqnr) + header->sectionSize(sqnr) <=
+                    view->viewport()->width());
+        QVERIFY(header->sectionSize(tensor) >= kMinNameColumnWidth);
+        QVERIFY(header->sectionSize(tensor) <
+                static_cast<const QAbstractItemView*>(view)->sizeHintForColumn(tensor));
     }
 
     void planFollowsTheBudgetRulesAndHandEdits() {

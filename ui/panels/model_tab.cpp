@@ -4,6 +4,7 @@
 #include "models/sensitivity_model.h"
 #include "number_format.h"
 #include "widgets/scale_legend.h"
+#include "widgets/table_columns.h"
 #include "workers/sweep_controller.h"
 
 #include <QComboBox>
@@ -301,7 +302,9 @@ void ModelTab::onFinished(const std::shared_ptr<const PlanMeasurements>& m) {
     m_model->setMeasurements(*m);
     // In an event of its own: measuring every cell takes milliseconds, and the sweep's end is
     // split so that no one event holds the GUI thread long.
-    QTimer::singleShot(0, m_table, [table = m_table] { table->resizeColumnsToContents(); });
+    QTimer::singleShot(0, m_table, [table = m_table] {
+        fitColumnsToView(table, int(SensitivityColumn::Tensor), kMinNameColumnWidth);
+    });
     setRunning(false);
     updateScale();
     const qint64 ms = QDateTime::currentMSecsSinceEpoch() - m_startedMs;

@@ -6,6 +6,7 @@
 #include "number_format.h"
 #include "plan/plan_edit.h"
 #include "plan/plan_file.h"
+#include "widgets/table_columns.h"
 #include "workers/work_pool.h"
 
 #include <QComboBox>
@@ -307,8 +308,9 @@ void PlanTab::resolve() {
         specs << QString::fromStdString(s.toString());
     m_table->setPlan(m_current, *m_solution, hand, specs);
     if (std::exchange(m_resizeColumns, false)) // in an event of its own, as the Model tab's
-        QTimer::singleShot(0, m_tableView,
-                           [view = m_tableView] { view->resizeColumnsToContents(); });
+        QTimer::singleShot(0, m_tableView, [view = m_tableView] {
+            fitColumnsToView(view, int(PlanColumn::Tensor), kMinNameColumnWidth);
+        });
     ParetoPoint p;
     p.bitsPerWeight = m_solution->bitsPerWeight;
     p.relRmse = m_solution->relRmse;

@@ -54,6 +54,7 @@ public:
     QString rulesError() const;
     ParetoChart* chart() const { return m_chart; }
     PlanTableModel* tableModel() const { return m_table; }
+    QTableView* tableView() const { return m_tableView; }
     bool isBusy() const { return m_curvePending; } // the Pareto curve is being computed
     QSlider* budgetSlider() const { return m_slider; }
 
