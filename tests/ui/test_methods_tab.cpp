@@ -10,7 +10,9 @@
 #include "panels/tensor_browser_panel.h"
 #include "test_support.h"
 
+#include <QHeaderView>
 #include <QSignalSpy>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -62,7 +64,8 @@ private slots:
                 rtn = r.outRelErr;
         }
         for (const MethodResult& r : results)
-            if (r.spec.startsWith(QLatin1String("gptq")) || r.spec.startsWith(QLatin1String("awq")) ||
+            if (r.spec.startsWith(QLatin1String("gptq")) ||
+                r.spec.startsWith(QLatin1String("awq")) ||
                 r.spec.startsWith(QLatin1String("autoround")))
                 QVERIFY2(r.outRelErr < rtn, qPrintable(r.spec));
 
@@ -90,6 +93,26 @@ private slots:
         QCOMPARE(int(tab->results().size()), 1);
     }
 
+    void theTableHasARowPerMethodInView() {
+        MainWindow w(false);
+        w.resize(1600, 1000);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        w.openCheckpoint(QString::fromStdString(test::samplePath()), kDown);
+        MethodsTab* tab = w.methodsTab();
+        QSignalSpy done(tab, &MethodsTab::finished);
+        QVERIFY(w.setCurrentTab(QStringLiteral("methods")));
+        QVERIFY(done.count() > 0 || done.wait(kTimeoutMs));
+        QTRY_VERIFY(tab->isVisible() && tab->height() > 700); // laid out in the window
+        const QTableWidget* table = tab->table();
+        const int rows = static_cast<int>(MethodsTab::methodNames().size());
+        // Seven methods: every one's row shows under the charts without scrolling, and the
+        // charts keep most of the height.
+        QVERIFY(table->viewport()->height() >=
+                rows * table->verticalHeader()->defaultSectionSize());
+        QVERIFY(table->height() <= tab->height() * 2 / 5);
+    }
+
     void activationsLoadFromAFile() {
         MainWindow w(false);
         MethodsTab* tab = w.methodsTab();
@@ -110,8 +133,8 @@ private slots:
         for (const MethodResult& r : tab->results())
             QVERIFY(r.outRelErr >= 0);
         const std::string narrow = dir.filePath(QStringLiteral("narrow.safetensors")).toStdString();
-        test::writeSafetensors(narrow, {{"acts", "F32", {8, 64}, test::floatBytes(
-                                                                    std::vector<float>(512, 1.f))}});
+        test::writeSafetensors(
+            narrow, {{"acts", "F32", {8, 64}, test::floatBytes(std::vector<float>(512, 1.f))}});
         QVERIFY(tab->loadActivations(QString::fromStdString(narrow)));
         QVERIFY(!tab->run()); // 64 features for a layer with 172 inputs
         QVERIFY(tab->statusText().contains(QStringLiteral("172")));

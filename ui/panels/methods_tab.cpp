@@ -21,6 +21,7 @@
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QResizeEvent>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
@@ -29,7 +30,9 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace qs {
 
@@ -45,14 +48,17 @@ struct MethodDef {
 constexpr MethodDef kMethods[] = {
     {"rtn", QT_TRANSLATE_NOOP("qs::MethodsTab", "RTN (int)"),
      QT_TRANSLATE_NOOP("qs::MethodsTab", "Round to nearest, asymmetric int: the baseline"), true},
-    {"hqq", "HQQ", QT_TRANSLATE_NOOP("qs::MethodsTab", "Half-quadratic zero-point optimisation "
-                                                        "(calibration-free)"),
+    {"hqq", "HQQ",
+     QT_TRANSLATE_NOOP("qs::MethodsTab", "Half-quadratic zero-point optimisation "
+                                         "(calibration-free)"),
      true},
-    {"sinq", "SINQ", QT_TRANSLATE_NOOP("qs::MethodsTab", "Sinkhorn dual-axis scaling "
-                                                          "(calibration-free)"),
+    {"sinq", "SINQ",
+     QT_TRANSLATE_NOOP("qs::MethodsTab", "Sinkhorn dual-axis scaling "
+                                         "(calibration-free)"),
      true},
-    {"gptq", "GPTQ", QT_TRANSLATE_NOOP("qs::MethodsTab", "Hessian-based error feedback (uses the "
-                                                          "activations)"),
+    {"gptq", "GPTQ",
+     QT_TRANSLATE_NOOP("qs::MethodsTab", "Hessian-based error feedback (uses the "
+                                         "activations)"),
      true},
     {"awq", "AWQ", QT_TRANSLATE_NOOP("qs::MethodsTab", "Activation-aware scales and clipping"),
      true},
@@ -209,9 +215,9 @@ MethodsTab::MethodsTab(QWidget* parent)
     acts->addWidget(m_progress);
     acts->addWidget(m_cancelButton);
 
-    const QStringList headers = {tr("Scheme"),       tr("Weight rel RMSE"), tr("SQNR"),
-                                 tr("Output rel err"), tr("Time"),         tr("Bits/weight"),
-                                 tr("Note")};
+    const QStringList headers = {
+        tr("Scheme"), tr("Weight rel RMSE"), tr("SQNR"), tr("Output rel err"),
+        tr("Time"),   tr("Bits/weight"),     tr("Note")};
     m_table->setColumnCount(static_cast<int>(headers.size()));
     m_table->setHorizontalHeaderLabels(headers);
     m_table->verticalHeader()->hide();
@@ -242,6 +248,8 @@ MethodsTab::MethodsTab(QWidget* parent)
     body->addWidget(m_table);
     body->setStretchFactor(0, 3);
     body->setStretchFactor(1, 2);
+    m_body = body;
+    connect(body, &QSplitter::splitterMoved, this, [this] { m_bodyMoved = true; });
 
     m_status->setWordWrap(true);
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
@@ -257,6 +265,21 @@ MethodsTab::MethodsTab(QWidget* parent)
 
 MethodsTab::~MethodsTab() {
     shutdown();
+}
+
+void MethodsTab::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    if (m_bodyMoved)
+        return;
+    // Room for a row per method under the header (at most two fifths of the height): the
+    // figures are what the charts draw, exactly.
+    const int rows = static_cast<int>(m_methods.size());
+    const int table = m_table->horizontalHeader()->sizeHint().height() +
+                      rows * m_table->verticalHeader()->defaultSectionSize() +
+                      2 * m_table->frameWidth() + 2;
+    const int height = m_body->height();
+    const int below = std::min(table, height * 2 / 5);
+    m_body->setSizes({height - below, below});
 }
 
 void MethodsTab::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint) {
@@ -295,9 +318,9 @@ std::vector<Scheme> MethodsTab::schemes() const {
     const QStringList names = methodNames();
     for (size_t i = 0; i < m_methods.size(); ++i)
         if (m_methods[i]->isChecked())
-            if (auto s = Scheme::parse(specFor(names[int(i)], m_bits->value(),
-                                               m_group->currentData().toInt())
-                                           .toStdString()))
+            if (auto s = Scheme::parse(
+                    specFor(names[int(i)], m_bits->value(), m_group->currentData().toInt())
+                        .toStdString()))
                 out.push_back(*s);
     return out;
 }
@@ -417,7 +440,8 @@ bool MethodsTab::run() {
     m_cancelButton->show();
     m_run->setEnabled(false);
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
-    m_status->setText(tr("Running %n method(s) on %1…", nullptr, int(schemes.size())).arg(m_tensor));
+    m_status->setText(
+        tr("Running %n method(s) on %1…", nullptr, int(schemes.size())).arg(m_tensor));
     m_watcher->setFuture(QtConcurrent::run(workPool(), [=](QPromise<MethodsUpdate>& promise) {
         promise.setProgressRange(0, 1000);
         auto weights = checkpoint->readFloat(tensor);
@@ -571,9 +595,9 @@ void MethodsTab::showInsightCharts() {
                        .arg(in->imbalanceBefore, 0, 'f', 2)
                        .arg(in->imbalanceAfter, 0, 'f', 2);
     if (!in->awqScale.empty()) {
-        m_awq->setSeries({{tr("AWQ scale"), QColor(0xE0, 0x7A, 0x5F), in->awqScale},
-                          {tr("mean |x| (scaled alike)"), QColor(0x2E, 0x86, 0xAB),
-                           in->awqMeanAbs}});
+        m_awq->setSeries(
+            {{tr("AWQ scale"), QColor(0xE0, 0x7A, 0x5F), in->awqScale},
+             {tr("mean |x| (scaled alike)"), QColor(0x2E, 0x86, 0xAB), in->awqMeanAbs}});
         text += tr("<br><br><b>AWQ</b> multiplies each input channel of W by s = mean|x|<sup>α"
                    "</sup> (α = %1 chosen from a grid of 20) before quantizing, and divides "
                    "it out again: channels that carry large activations get finer steps.")

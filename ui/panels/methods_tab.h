@@ -28,6 +28,7 @@ class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTabWidget;
+class QSplitter;
 class QTableWidget;
 class QToolButton;
 
@@ -86,9 +87,13 @@ public:
     const MethodInsights* insights() const { return m_insights.get(); }
     void showInsights(bool on); // the "Inside SINQ and AWQ" page instead of the error charts
     QString statusText() const;
+    QTableWidget* table() const { return m_table; }
 
 Q_SIGNALS:
     void finished(); // every ticked method has a result (or the run was cancelled)
+
+protected:
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     void onResult(int index);
@@ -128,6 +133,8 @@ private:
     ProfileChart* m_sinqCols;
     ProfileChart* m_awq;
     QLabel* m_insightText;
+    QSplitter* m_body = nullptr; // charts above, the table below
+    bool m_bodyMoved = false;    // the user dragged the splitter: leave it
     QTabWidget* m_pages;
     QLabel* m_status;
 };
