@@ -420,7 +420,8 @@ void MainWindow::onOpenFailed(const QString&, const QString& message) {
 void MainWindow::onTensorSelected(const QString& name) {
     m_currentTensor = name;
     m_tensorLabel->setText(name);
-    m_metrics->setStale(true);
+    if (!isLearnMode()) // a lesson's metrics stay valid
+        m_metrics->setStale(true);
     updateCaption();
     m_controller->setTensor(name);
     m_compareTab->setTensor(name);
@@ -430,7 +431,8 @@ void MainWindow::onTensorSelected(const QString& name) {
 }
 
 void MainWindow::onSchemeChanged(const Scheme& scheme) {
-    m_metrics->setStale(true);
+    if (!isLearnMode()) // a lesson sets the scheme, then its own metrics
+        m_metrics->setStale(true);
     m_controller->setScheme(scheme);
     m_compareTab->setPanelScheme(scheme);
     m_browser->setScheme(scheme);
@@ -445,12 +447,16 @@ void MainWindow::onAnalysisReady(const QString& tensor,
     const TensorInfo* info = checkpoint ? checkpoint->find(tensor.toStdString()) : nullptr;
     if (!info || tensor != m_currentTensor)
         return;
-    m_metrics->setAnalysis(*info, *analysis);
+    // In a lesson the Metrics dock follows the lesson's data, not the selected tensor.
+    const bool metricsFree = !isLearnMode();
+    if (metricsFree)
+        m_metrics->setAnalysis(*info, *analysis);
     if (plots->isPreview()) { // shown at once, replaced by the exact result; never stored
         const QString note = tr("Preview from %1 of %2 rows; the exact result follows")
                                  .arg(plots->previewRows)
                                  .arg(plots->totalRows);
-        m_metrics->setPreview(note);
+        if (metricsFree)
+            m_metrics->setPreview(note);
         showNote(note);
     } else {
         showNote({});
@@ -469,7 +475,8 @@ void MainWindow::onSweepReady(const QString& tensor,
 }
 
 void MainWindow::onAnalysisFailed(const QString& message) {
-    m_metrics->clear(message);
+    if (!isLearnMode()) // a lesson's metrics stay
+        m_metrics->clear(message);
     m_tensorTab->clear();
     showError(message);
 }
@@ -483,7 +490,8 @@ void MainWindow::onNotApplicable(const QString& tensor, const QString& message) 
     metric.status = TensorMetric::Status::NotApplicable;
     metric.message = message;
     m_browser->storeMetric(tensor, scheme, metric);
-    m_metrics->setNotApplicable(scheme, message);
+    if (!isLearnMode()) // a lesson's metrics stay
+        m_metrics->setNotApplicable(scheme, message);
     m_tensorTab->showMessage(tr("%1 does not apply to this tensor").arg(spec), message);
     showNote(tr("%1 is not applicable to %2").arg(spec, tensor));
 }

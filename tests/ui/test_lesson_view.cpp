@@ -15,7 +15,11 @@
 #include "learn/packed_bytes_view.h"
 #include "main_window.h"
 #include "models/block_walk_model.h"
+#include "number_format.h"
+#include "panels/metrics_panel.h"
 #include "panels/scheme_panel.h"
+#include "panels/tensor_browser_panel.h"
+#include "test_support.h"
 
 #include <QAbstractButton>
 #include <QAbstractItemModelTester>
@@ -77,6 +81,7 @@ private Q_SLOTS:
     void memoryItemsAddUp();
     void everyControlHasATooltip();
     void mainWindowLearnMenuOpensAndLeavesLessons();
+    void theMetricsDockFollowsTheLessonNotTheTensor();
 };
 
 void TestLessonView::everyLessonRendersEveryStep_data() {
@@ -355,6 +360,31 @@ void TestLessonView::mainWindowLearnMenuOpensAndLeavesLessons() {
     QVERIFY(!w.isLearnMode());
     QVERIFY(w.showLesson(QStringLiteral("memory")));
     QVERIFY(w.isLearnMode());
+}
+
+void TestLessonView::theMetricsDockFollowsTheLessonNotTheTensor() {
+    MainWindow w(false);
+    w.resize(1600, 1000);
+    w.show();
+    QSignalSpy idle(&w, &MainWindow::idle);
+    const QString tensor = QStringLiteral("model.layers.0.self_attn.q_proj.weight");
+    w.openCheckpoint(QString::fromStdString(test::samplePath()), tensor);
+    QTRY_VERIFY_WITH_TIMEOUT(idle.count() > 0, kTimeoutMs);
+    // The lesson sets the Scheme dock (int4:tensor), which analyses the selected tensor again
+    // in the background; the Metrics dock keeps describing the lesson's data all the same.
+    idle.clear();
+    QVERIFY(w.showLesson(QStringLiteral("granularity")));
+    QTRY_VERIFY_WITH_TIMEOUT(idle.count() > 0, kTimeoutMs);
+    QTRY_VERIFY_WITH_TIMEOUT(!w.browser()->isBusy(), kTimeoutMs);
+    QTest::qWait(50); // anything still queued
+    const QString lesson = formatDb(w.lessonView()->result().analysis.error.sqnrDb());
+    QCOMPARE(w.metricsPanel()->sqnrText(), lesson);
+    QVERIFY(w.metricsPanel()->noteText().startsWith(QStringLiteral("16 levels — levels of")));
+    // Back to exploring: the tensor's own figures again.
+    idle.clear();
+    w.leaveLearnMode();
+    QTRY_VERIFY_WITH_TIMEOUT(idle.count() > 0, kTimeoutMs);
+    QTRY_VERIFY(w.metricsPanel()->sqnrText() != lesson);
 }
 
 QTEST_MAIN(TestLessonView)

@@ -249,6 +249,11 @@ LessonResult computeLesson(const LessonData& d, const LessonSettings& set, Extra
     a.error = r.numbers.error;
     a.cost = r.numbers.cost;
     a.levels = r.numbers.levels;
+    a.levelsNote =
+        (r.numbers.groupCount > 1 ? tr("levels of the group holding the largest weight (group %1)")
+                                        .arg(r.numbers.focusGroup)
+                                  : tr("levels of the one scale"))
+            .toStdString();
     const std::span<const float> values(d.values.data(), d.values.size());
     a.weightHistogram = computeHistogram(values, kBins);
     a.errorHistogram = computeDifferenceHistogram(values, r.numbers.reconstruction, kBins);

@@ -159,7 +159,8 @@ void MetricsPanel::setAnalysis(const TensorInfo& tensor, const TensorAnalysis& a
 
     QString note = QString::fromStdString(a.levelsNote);
     if (!a.levels.empty())
-        note = tr("%1 levels — %2").arg(a.levels.size()).arg(note);
+        note = note.isEmpty() ? tr("%1 levels").arg(a.levels.size())
+                              : tr("%1 levels — %2").arg(a.levels.size()).arg(note);
     m_note->setText(note);
     const std::int64_t blocks = blockCount(tensor, a.scheme);
     QStringList lines;
