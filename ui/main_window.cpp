@@ -14,6 +14,7 @@
 #include "panels/scheme_panel.h"
 #include "panels/tensor_browser_panel.h"
 #include "panels/tensor_tab.h"
+#include "plan/scheme_cost.h"
 #include "recent_files.h"
 #include "widgets/activity_indicator.h"
 #include "widgets/backend_selector.h"
@@ -263,6 +264,10 @@ void MainWindow::connectController() {
     connect(m_browser, &TensorBrowserPanel::idle, this, &MainWindow::emitIdleWhenAllDone);
     connect(m_browser, &TensorBrowserPanel::tensorSelected, this, &MainWindow::onTensorSelected);
     connect(m_scheme, &SchemePanel::schemeChanged, this, &MainWindow::onSchemeChanged);
+    connect(m_tensorTab, &TensorTab::alternativeRequested, this, [this](const QString& spec) {
+        if (auto s = Scheme::parse(spec.toStdString()))
+            m_scheme->setScheme(*s);
+    });
 }
 
 void MainWindow::restoreSettings() {
@@ -492,8 +497,28 @@ void MainWindow::onNotApplicable(const QString& tensor, const QString& message) 
     m_browser->storeMetric(tensor, scheme, metric);
     if (!isLearnMode()) // a lesson's metrics stay
         m_metrics->setNotApplicable(scheme, message);
-    m_tensorTab->showMessage(tr("%1 does not apply to this tensor").arg(spec), message);
+    QString detail = message, alternative;
+    if (const auto fallback = fallbackFor(tensor, scheme)) {
+        alternative = QString::fromStdString(fallback->toString());
+        detail +=
+            QLatin1Char('\n') + tr("llama.cpp stores such a tensor as %1 (its fallback for %2).")
+                                    .arg(alternative, spec);
+    }
+    m_tensorTab->showMessage(tr("%1 does not apply to this tensor").arg(spec), detail, alternative);
     showNote(tr("%1 is not applicable to %2").arg(spec, tensor));
+}
+
+std::optional<Scheme> MainWindow::fallbackFor(const QString& tensor, const Scheme& scheme) const {
+    const auto checkpoint = m_controller->checkpoint();
+    const TensorInfo* info = checkpoint ? checkpoint->find(tensor.toStdString()) : nullptr;
+    if (!info || info->shape.empty() || info->shape.back() <= 0)
+        return std::nullopt;
+    const std::int64_t cols = info->shape.back();
+    const std::int64_t rows = info->numel() / cols;
+    auto resolved = resolvedStorageCost(scheme, rows, cols); // a probe of a row or two
+    if (!resolved || resolved->scheme == scheme)
+        return std::nullopt;
+    return resolved->scheme;
 }
 
 void MainWindow::updateCaption() {

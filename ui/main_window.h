@@ -9,6 +9,8 @@
 #include <QByteArray>
 #include <QMainWindow>
 
+#include <optional>
+
 #include <memory>
 
 class QAction;
@@ -131,6 +133,8 @@ private:
     void onAnalysisFailed(const QString& message);
     void onNotApplicable(const QString& tensor, const QString& message);
     void updateCaption();
+    // What llama.cpp stores `tensor` as where `scheme` (a ggml block type) does not apply.
+    std::optional<Scheme> fallbackFor(const QString& tensor, const Scheme& scheme) const;
     void showError(const QString& message);
     void showNote(const QString& message);
 

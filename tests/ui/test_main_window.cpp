@@ -6,8 +6,10 @@
 #include "main_window.h"
 #include "models/tensor_tree_model.h"
 #include "panels/metrics_panel.h"
+#include "panels/scheme_panel.h"
 #include "panels/tensor_browser_panel.h"
 #include "panels/tensor_tab.h"
+#include "plan/scheme_cost.h"
 #include "test_support.h"
 #include "workers/analysis_controller.h"
 
@@ -17,6 +19,7 @@
 #include <QDockWidget>
 #include <QFile>
 #include <QHeaderView>
+#include <QLabel>
 #include <QMimeData>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -257,6 +260,22 @@ void TestMainWindow::notApplicableSchemeShowsAMessageNotAnError() {
     QCOMPARE(w.metricsPanel()->sqnrText(), QStringLiteral("n/a"));
     QVERIFY(w.metricsPanel()->noteText().contains(QStringLiteral("172")));
     QCOMPARE(errors.count(), 0);
+    // llama.cpp's stand-in, offered as a link that switches the Scheme panel to it.
+    const QString fallback = QString::fromStdString(
+        resolvedStorageCost(Scheme::parse("q4_k").value(), 64, 172)->scheme.toString());
+    QVERIFY(fallback != QStringLiteral("q4_k"));
+    QVERIFY2(
+        w.tensorTab()->message().contains(QStringLiteral("stores such a tensor as ") + fallback),
+        qPrintable(w.tensorTab()->message()));
+    QVERIFY(w.tensorTab()->message().contains(QStringLiteral("<a href='%1'>").arg(fallback)));
+    Q_EMIT w.tensorTab()
+        ->findChild<QLabel*>(QStringLiteral("tensorTabMessage"))
+        ->linkActivated(fallback);
+    QCOMPARE(QString::fromStdString(w.schemePanel()->scheme().toString()), fallback);
+    QTRY_VERIFY_WITH_TIMEOUT(w.tensorTab()->message().isEmpty() && sqnrDb(w.metricsPanel()) > 0,
+                             kTimeoutMs);
+    w.setScheme(Scheme::parse("q4_k").value());
+    QTRY_VERIFY_WITH_TIMEOUT(!w.tensorTab()->message().isEmpty(), kTimeoutMs);
     const QModelIndex down = w.browser()->model()->indexOfTensor(kDownProj);
     QTRY_COMPARE_WITH_TIMEOUT(
         down.siblingAtColumn(static_cast<int>(TensorColumn::Sqnr)).data().toString(),

@@ -78,6 +78,8 @@ TensorTab::TensorTab(QWidget* parent)
     m_message->setWordWrap(true);
     m_message->setTextFormat(Qt::RichText);
     m_message->setContentsMargins(40, 40, 40, 40);
+    m_message->setOpenExternalLinks(false);
+    connect(m_message, &QLabel::linkActivated, this, &TensorTab::alternativeRequested);
     m_pages->addWidget(charts);
     m_pages->addWidget(m_message);
 
@@ -97,11 +99,19 @@ TensorTab::TensorTab(QWidget* parent)
     layout->addWidget(m_pages, 1);
 }
 
-void TensorTab::showMessage(const QString& title, const QString& detail) {
+void TensorTab::showMessage(const QString& title, const QString& detail,
+                            const QString& alternative) {
     clear();
-    m_message->setText(QStringLiteral("<div style='color:#555; font-size:14pt;'>%1</div>"
-                                      "<div style='color:#777; margin-top:8px;'>%2</div>")
-                           .arg(title.toHtmlEscaped(), detail.toHtmlEscaped()));
+    QString html =
+        QStringLiteral("<div style='color:#555; font-size:14pt;'>%1</div>"
+                       "<div style='color:#777; margin-top:8px;'>%2</div>")
+            .arg(title.toHtmlEscaped(),
+                 detail.toHtmlEscaped().replace(QLatin1Char('\n'), QLatin1String("<br>")));
+    if (!alternative.isEmpty())
+        html += QStringLiteral("<div style='margin-top:16px;'><a href='%1'>%2</a></div>")
+                    .arg(alternative.toHtmlEscaped(),
+                         tr("Show %1 instead").arg(alternative).toHtmlEscaped());
+    m_message->setText(html);
     m_pages->setCurrentWidget(m_message);
 }
 

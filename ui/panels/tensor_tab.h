@@ -34,8 +34,9 @@ public:
     void setAnalysis(const AnalysisPlots& plots, const QString& family);
     void setSweep(const SweepPlot& sweep);
     void clear();
-    // Replaces the charts by a calm note, e.g. why the scheme does not apply to this tensor.
-    void showMessage(const QString& title, const QString& detail);
+    // Replaces the charts by a calm note, e.g. why the scheme does not apply to this tensor;
+    // with `alternative` (a spec), a link to show that scheme instead (alternativeRequested).
+    void showMessage(const QString& title, const QString& detail, const QString& alternative = {});
     QString message() const;
     // The badge beside the caption while the charts show a preview ("" when exact).
     QString previewText() const;
@@ -44,6 +45,9 @@ public:
     ErrorHistogramChart* errorChart() const { return m_errors; }
     SqnrSweepChart* sweepChart() const { return m_sweep; }
     TransferChart* transferChart() const { return m_transfer; }
+
+Q_SIGNALS:
+    void alternativeRequested(const QString& spec);
 
 protected:
     void showEvent(QShowEvent* event) override;
