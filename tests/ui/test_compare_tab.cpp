@@ -6,11 +6,13 @@
 #include "charts/compare_transfer_chart.h"
 #include "main_window.h"
 #include "models/compare_table_model.h"
+#include "number_format.h"
 #include "panels/compare_slots.h"
 #include "panels/compare_tab.h"
 #include "test_support.h"
 #include "widgets/compare_slot_editor.h"
 #include "widgets/error_map_view.h"
+#include "widgets/scale_legend.h"
 #include "workers/analysis_controller.h"
 
 #include <QAbstractItemModelTester>
@@ -106,6 +108,13 @@ void TestCompareTab::errorPageShowsWhereTheErrorSits() {
             maxAbs = std::max(maxAbs, std::abs(p.y()));
         QCOMPARE(maxAbs, result->error.maxAbsErr); // the largest error is always in the sample
     }
+    // One colour scale for the three maps, labelled from 0 to the loudest tile of any of them.
+    double top = 0;
+    for (int r = 0; r < 3; ++r)
+        top = std::max(top, tab->errorMap(r)->map().maxTileRmse());
+    QVERIFY(top > 0);
+    QVERIFY(!tab->errorMapLegend()->isHidden());
+    QCOMPARE(tab->errorMapLegend()->highText(), formatNumber(top, 3));
 }
 
 void TestCompareTab::defaultsAreIntMulawAndNfAtThePanelsBits() {

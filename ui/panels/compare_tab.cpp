@@ -5,8 +5,10 @@
 #include "charts/compare_scatter_chart.h"
 #include "charts/compare_transfer_chart.h"
 #include "models/compare_table_model.h"
+#include "number_format.h"
 #include "widgets/compare_slot_editor.h"
 #include "widgets/error_map_view.h"
+#include "widgets/scale_legend.h"
 #include "workers/compare_controller.h"
 
 #include <QHBoxLayout>
@@ -107,6 +109,11 @@ QWidget* CompareTab::buildErrorPage() {
     auto* maps = new QWidget(this);
     auto* mapsLayout = new QVBoxLayout(maps);
     mapsLayout->setContentsMargins(0, 0, 0, 0);
+    m_mapLegend = new ScaleLegend(maps);
+    m_mapLegend->setToolTip(tr("The colours of the maps below: RMSE of w − ŵ per tile, from 0 to "
+                               "the largest tile of any compared scheme"));
+    m_mapLegend->hide(); // until a map is drawn
+    mapsLayout->addWidget(m_mapLegend);
     for (int i = 0; i < kCompareSlots; ++i) {
         auto* view = new ErrorMapView(maps);
         view->setToolTip(tr("RMSE of w − ŵ per tile (bright = more error, one scale for all "
@@ -127,6 +134,7 @@ void CompareTab::clearErrorViews() {
     m_scatter->clear();
     for (ErrorMapView* v : m_maps)
         v->clear();
+    m_mapLegend->hide();
 }
 
 void CompareTab::showErrorView(bool errors) {
@@ -296,6 +304,8 @@ void CompareTab::onResult(const QString& tensor, int entry,
             top = std::max(top, v->map().maxTileRmse());
     for (ErrorMapView* v : m_maps)
         v->setScaleMax(top);
+    m_mapLegend->setScale(tr("tile RMSE"), QStringLiteral("0"), formatNumber(top, 3), true);
+    m_mapLegend->setVisible(top > 0);
 }
 
 void CompareTab::onFailed(const QString& message) {

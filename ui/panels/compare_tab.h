@@ -27,6 +27,7 @@ class CompareController;
 class CompareLevelsChart;
 class CompareScatterChart;
 class ErrorMapView;
+class ScaleLegend;
 class CompareSlotEditor;
 class CompareTableModel;
 class CompareTransferChart;
@@ -55,6 +56,7 @@ public:
     CompareTableModel* tableModel() const { return m_model; }
     CompareScatterChart* scatterChart() const { return m_scatter; }
     ErrorMapView* errorMap(int slot) const { return m_maps[static_cast<size_t>(slot)]; }
+    ScaleLegend* errorMapLegend() const { return m_mapLegend; }
     // The page shown: levels and transfer functions (false) or the error views (true).
     void showErrorView(bool errors);
     bool isErrorViewShown() const;
@@ -87,6 +89,7 @@ private:
     CompareTransferChart* m_transfer;
     CompareScatterChart* m_scatter;
     std::array<ErrorMapView*, kCompareSlots> m_maps{};
+    ScaleLegend* m_mapLegend = nullptr; // the maps' one colour scale
     QTabWidget* m_pages;
     CompareTableModel* m_model;
     QTableView* m_table;

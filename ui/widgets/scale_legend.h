@@ -1,6 +1,7 @@
 #pragma once
-// A horizontal colour bar for the sensitivity map: the scale from its low to its high value with
-// both ends labelled and a caption saying which end is better. GUI thread only.
+// A horizontal colour bar for the sensitivity map and the Compare tab's error maps: the scale from
+// its low to its high value with both ends labelled and a caption saying what it measures.
+// GUI thread only.
 
 #include <QWidget>
 
@@ -13,6 +14,7 @@ public:
     void setScale(const QString& caption, const QString& low, const QString& high,
                   bool higherIsBetter);
     QSize sizeHint() const override;
+    QString highText() const { return m_high; }
 
 protected:
     void paintEvent(QPaintEvent* event) override;
