@@ -1,6 +1,7 @@
 // ChartView (through WeightHistogramChart): series filled from point lists, log-scale switching,
-// and the context menu's exports — PNG, SVG and CSV.
+// and the context menu's exports — PNG, SVG and CSV; ProfileChart's index ticks.
 
+#include "charts/profile_chart.h"
 #include "charts/weight_histogram_chart.h"
 
 #include <QFileInfo>
@@ -29,6 +30,7 @@ private Q_SLOTS:
     void switchesToALogCountAxisAndBack();
     void exportsCsvPngAndSvg();
     void clearsToNothingToExport();
+    void profileIndexTicksFallOnPowersOfTwo();
 };
 
 void TestChartView::drawsBinsAndLevels() {
@@ -80,6 +82,17 @@ void TestChartView::clearsToNothingToExport() {
     chart.clear();
     QVERIFY(chart.csvData().isEmpty());
     QCOMPARE(chart.levelCount(), 0);
+}
+
+void TestChartView::profileIndexTicksFallOnPowersOfTwo() {
+    // 64 channels: 0, 16, 32, 48 (Qt's default five ticks printed 0, 16, 32, 47, 63).
+    ProfileChart chart(QStringLiteral("t"), QStringLiteral("channel"), QStringLiteral("v"), false);
+    chart.setSeries({{QStringLiteral("a"), Qt::red, std::vector<double>(64, 1.0)}});
+    QCOMPARE(chart.indexTickInterval(), 16.0);
+    chart.setSeries({{QStringLiteral("a"), Qt::red, std::vector<double>(172, 1.0)}});
+    QCOMPARE(chart.indexTickInterval(), 32.0);
+    chart.setSeries({{QStringLiteral("a"), Qt::red, std::vector<double>(8, 1.0)}});
+    QCOMPARE(chart.indexTickInterval(), 2.0); // finer again after a wide one
 }
 
 QTEST_MAIN(TestChartView)

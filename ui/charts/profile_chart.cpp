@@ -61,7 +61,18 @@ void ProfileChart::fitToData() {
                 hi = std::max(hi, v);
             }
     }
+    // Index ticks at a power of two (0, 16, 32, 48 over 64 channels), about six of them.
+    double step = 1;
+    while (step * 6 < n - 1)
+        step *= 2;
+    const bool coarser = m_x->tickType() != QValueAxis::TicksDynamic || step > m_x->tickInterval();
+    if (coarser) // before the range: a wide range under a fine interval lays out many ticks
+        m_x->setTickInterval(step);
     m_x->setRange(0, n - 1);
+    m_x->setTickType(QValueAxis::TicksDynamic);
+    m_x->setTickAnchor(0);
+    if (!coarser)
+        m_x->setTickInterval(step);
     if (lo > hi) {
         lo = m_log ? 0.1 : 0;
         hi = 1;
@@ -70,6 +81,10 @@ void ProfileChart::fitToData() {
         static_cast<QLogValueAxis*>(m_y)->setRange(lo / 1.3, hi * 1.3);
     else
         setNiceRange(static_cast<QValueAxis*>(m_y), std::min(0.0, lo), hi * 1.05, 5);
+}
+
+double ProfileChart::indexTickInterval() const {
+    return m_x->tickInterval();
 }
 
 QString ProfileChart::csvData() const {

@@ -29,6 +29,7 @@ public:
 
     void setSeries(const std::vector<ProfileSeries>& series);
     const std::vector<ProfileSeries>& series() const { return m_series; }
+    double indexTickInterval() const; // a power of two, about six ticks over the indices
     QString csvData() const override;
 
 protected:
