@@ -25,9 +25,11 @@ protected:
 
 } // namespace
 
+void elideNamesAtLeft(QTableView* view, int namesColumn) {
+    view->setItemDelegateForColumn(namesColumn, new LeftElide(view)); // layer, module, leaf
+}
+
 void fitColumnsToView(QTableView* view, int namesColumn, int minWidth) {
-    if (!view->itemDelegateForColumn(namesColumn)) // a name keeps its end: layer, module, leaf
-        view->setItemDelegateForColumn(namesColumn, new LeftElide(view));
     view->resizeColumnsToContents();
     QHeaderView* header = view->horizontalHeader();
     int total = 0;

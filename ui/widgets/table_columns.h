@@ -12,6 +12,8 @@ namespace qs {
 // Enough for the end of a name ("…0.self_attn.q_proj.weight") in the default font.
 inline constexpr int kMinNameColumnWidth = 180;
 
+// The names' column elides at the left, on one line, from now on (call once per view).
+void elideNamesAtLeft(QTableView* view, int namesColumn);
 void fitColumnsToView(QTableView* view, int namesColumn, int minWidth);
 
 } // namespace qs
