@@ -1,8 +1,11 @@
 // The fused CPU path (quantize + metrics + error histogram in one pass per group) against the
 // plain passes it replaces: quantize(), computeErrorMetrics() and computeDifferenceHistogram().
 #include "analysis/fused_analysis.h"
+#include "analysis/fused_families.h"
 #include "analysis/tensor_analysis.h"
 #include "quant/companding_quant.h"
+#include "quant/group_quant.h"
+#include "quant/normal_float.h"
 
 #include "quant_helpers.h"
 
@@ -54,6 +57,12 @@ private slots:
     void analyzeTensorTakesIt();
     void sweepBitsMatchesThePlainPasses();
     void errorRangeFromANarrowerGroup();
+    void nfValuesAtTheMidpoints();
+
+private:
+    void nfMidpointsMatch();
+
+private slots:
     void nonFiniteGoesThroughThePlainPath();
     void coversOnlyWhatItImplements();
     void cancels();
@@ -269,6 +278,55 @@ void TestFusedAnalysis::cancels() {
         QVERIFY(r.has_value());
         QVERIFY(!r->ok());
         QVERIFY(r->error().kind == ErrorKind::Cancelled);
+    }
+}
+
+// Values exactly at the codebook's midpoints (ties go to the lower level) and one float either
+// side, in groups whose absmax is 1 (so x / a is x) or 0.75, groups of 40 (not a whole number of
+// vector widths), then Gaussian weights: the fused reconstruction is the plain quantizer's, bit
+// for bit, with the AVX-512 kernel (where the CPU has it) and with the portable one.
+void TestFusedAnalysis::nfValuesAtTheMidpoints() {
+    for (fused::NfKernel kernel : {fused::NfKernel::Auto, fused::NfKernel::Portable}) {
+        fused::setNfKernel(kernel);
+        nfMidpointsMatch();
+    }
+    fused::setNfKernel(fused::NfKernel::Auto);
+}
+
+void TestFusedAnalysis::nfMidpointsMatch() {
+    const auto gauss = weights(7, 1024, 3u);
+    const MatrixView g{gauss.data(), 7, 1024};
+    for (const char* spec : {"nf4:g64", "nf3:g32", "nf2:g16"}) {
+        FusedRequest req;
+        req.keepReconstruction = true;
+        auto fused = analyzeFused(qs::test::spec(spec), g, req);
+        QVERIFY(fused.has_value() && fused->ok());
+        QVERIFY2(fused->value().output.reconstruction ==
+                     quantize(qs::test::spec(spec), g)->reconstruction,
+                 spec);
+    }
+    for (int bits : {2, 3, 4}) {
+        const std::vector<float> levels = normalFloatCodebook(bits);
+        const std::vector<float> mids = levelMidpoints(levels);
+        std::vector<float> w;
+        for (float scale : {1.0f, 0.75f})
+            for (float m : mids)
+                for (float v : {std::nextafter(m, -2.0f), m, std::nextafter(m, 2.0f)}) {
+                    if (w.size() % 40 == 0)
+                        w.push_back(scale); // the group's absmax
+                    w.push_back(v * scale);
+                }
+        while (w.size() % 40 != 0)
+            w.push_back(0.0f);
+        const std::string spec = "nf" + std::to_string(bits) + ":g40";
+        const MatrixView m{w.data(), 1, static_cast<std::int64_t>(w.size())};
+        auto plain = quantize(qs::test::spec(spec), m);
+        QVERIFY(plain.ok());
+        FusedRequest req;
+        req.keepReconstruction = true;
+        auto fused = analyzeFused(qs::test::spec(spec), m, req);
+        QVERIFY(fused.has_value() && fused->ok());
+        QVERIFY2(fused->value().output.reconstruction == plain->reconstruction, spec.c_str());
     }
 }
 
