@@ -1,5 +1,6 @@
 #include "analysis/fused_families.h"
 
+#include "analysis/fused_avx512.h"
 #include "quant/companding_quant.h"
 #include "quant/group_quant.h"
 #include "quant/int_quant.h"
@@ -8,13 +9,8 @@
 #include "util/simd_clones.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <limits>
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
 
 namespace qs::fused {
 namespace {
@@ -127,53 +123,6 @@ void nfReconstructGroups(const NfFamily& f, const NfFamily::Group* g, const floa
             nfLevelsTimesA<15>(mid, lev, g->a, x + c0, len, out + c0);
     }
 }
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define QS_NF_AVX512 1
-// nfReconstructGroups in AVX-512: the level's index is the number of midpoints below t, found by
-// a four-step binary search over the 15 midpoints (padded with +inf) held in one register, and
-// the level is one permute of the 16 levels: 13 operations per 16 values where the selects take
-// 30. The same numbers: t = clamp(x * (1/a), -1, 1) and level * a, as nfLevelsTimesA.
-__attribute__((target("avx512f"))) void nfReconstructGroups512(const NfFamily& f,
-                                                               const NfFamily::Group* g,
-                                                               const float* x, std::int64_t n,
-                                                               std::int64_t groupCols, float* out) {
-    alignas(64) float mid16[16];
-    std::copy(f.mid15.begin(), f.mid15.end(), mid16);
-    mid16[15] = std::numeric_limits<float>::infinity();
-    const __m512 mid = _mm512_load_ps(mid16), lev = _mm512_loadu_ps(f.lev16.data());
-    const __m512 lo = _mm512_set1_ps(-1.0f), hi = _mm512_set1_ps(1.0f);
-    for (std::int64_t c0 = 0; c0 < n; c0 += groupCols, ++g) {
-        const std::int64_t len = std::min(groupCols, n - c0);
-        if (!(g->a > 0.0f)) {
-            std::fill(out + c0, out + c0 + len, f.levels[f.zeroCode] * g->a);
-            continue;
-        }
-        const __m512 a = _mm512_set1_ps(g->a), inv = _mm512_set1_ps(1.0f / g->a);
-        for (std::int64_t k = 0; k < len; k += 16) {
-            const __mmask16 m =
-                len - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (len - k)) - 1u);
-            const __m512 xv = _mm512_maskz_loadu_ps(m, x + c0 + k);
-            const __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(xv, inv), lo), hi);
-            __m512i idx = _mm512_setzero_si512();
-            for (int half : {8, 4, 2, 1}) { // mid[idx + half - 1] < t: the count passes it
-                const __m512i probe = _mm512_add_epi32(idx, _mm512_set1_epi32(half - 1));
-                const __mmask16 below =
-                    _mm512_cmp_ps_mask(_mm512_permutexvar_ps(probe, mid), t, _CMP_LT_OQ);
-                idx = _mm512_mask_add_epi32(idx, below, idx, _mm512_set1_epi32(half));
-            }
-            _mm512_mask_storeu_ps(out + c0 + k, m,
-                                  _mm512_mul_ps(_mm512_permutexvar_ps(idx, lev), a));
-        }
-    }
-}
-
-bool cpuHasAvx512() {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-}
-std::atomic<bool> nfAvx512{cpuHasAvx512()};
-#endif
 
 // Wider codebooks: the level indices (nearestLevelIndices), then the levels.
 void nfReconstructWide(const NfFamily& f, const NfFamily::Group& g, const float* x, std::int64_t n,
@@ -308,22 +257,12 @@ void NfFamily::groups(const float* mn, const float* mx, std::int64_t count, Grou
 void NfFamily::reconstruct(const Group* g, const float* x, std::int64_t n, std::int64_t groupCols,
                            float* out) const {
     if (midpoints.size() <= mid15.size()) {
-#ifdef QS_NF_AVX512
-        if (nfAvx512.load(std::memory_order_relaxed))
-            return nfReconstructGroups512(*this, g, x, n, groupCols, out);
-#endif
+        if (avx512Enabled())
+            return nfReconstruct512(*this, g, x, n, groupCols, out);
         return nfReconstructGroups(*this, g, x, n, groupCols, out);
     }
     for (std::int64_t c0 = 0; c0 < n; c0 += groupCols, ++g)
         nfReconstructWide(*this, *g, x + c0, std::min(groupCols, n - c0), out + c0);
-}
-
-void setNfKernel(NfKernel kernel) {
-#ifdef QS_NF_AVX512
-    nfAvx512 = kernel == NfKernel::Auto && cpuHasAvx512();
-#else
-    (void)kernel;
-#endif
 }
 
 StorageCost NfFamily::cost(std::int64_t rows, std::int64_t cols) const {
@@ -387,6 +326,8 @@ void CompandFamily::groups(const float* mn, const float* mx, std::int64_t count,
 
 void CompandFamily::reconstruct(const Group* g, const float* x, std::int64_t n,
                                 std::int64_t groupCols, float* out) const {
+    if (thresholds.size() == 15 && avx512Enabled())
+        return compandReconstruct512(*this, g, x, n, groupCols, out);
     compandReconstructGroups(*this, g, x, n, groupCols, out);
 }
 

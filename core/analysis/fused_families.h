@@ -76,10 +76,10 @@ struct NfFamily {
                   std::int64_t cols, QuantOutput& out) const;
 };
 
-// The NF reconstruction NfFamily runs for codebooks of up to 16 levels: AVX-512 where the CPU
-// has it (Auto, the default), else the portable vectorised loop. Tests run both.
-enum class NfKernel { Auto, Portable };
-void setNfKernel(NfKernel kernel);
+// The reconstruction NfFamily (up to 16 levels) and CompandFamily (up to 4 bits) run: AVX-512
+// where the CPU has it (Auto, the default), else the portable vectorised loops. Tests run both.
+enum class SimdKernel { Auto, Portable };
+void setSimdKernel(SimdKernel kernel);
 
 // mu-law and A-law (quantizeCompanding, rounding to nearest) through its threshold table: per
 // group the absmax a; t = clamp(x / a, -1, 1) in double, its code the number of thresholds <= t,

@@ -57,10 +57,11 @@ private slots:
     void analyzeTensorTakesIt();
     void sweepBitsMatchesThePlainPasses();
     void errorRangeFromANarrowerGroup();
-    void nfValuesAtTheMidpoints();
+    void nfAndCompandingAtTheirBoundaries();
 
 private:
     void nfMidpointsMatch();
+    void compandThresholdsMatch();
 
 private slots:
     void nonFiniteGoesThroughThePlainPath();
@@ -284,13 +285,68 @@ void TestFusedAnalysis::cancels() {
 // Values exactly at the codebook's midpoints (ties go to the lower level) and one float either
 // side, in groups whose absmax is 1 (so x / a is x) or 0.75, groups of 40 (not a whole number of
 // vector widths), then Gaussian weights: the fused reconstruction is the plain quantizer's, bit
-// for bit, with the AVX-512 kernel (where the CPU has it) and with the portable one.
-void TestFusedAnalysis::nfValuesAtTheMidpoints() {
-    for (fused::NfKernel kernel : {fused::NfKernel::Auto, fused::NfKernel::Portable}) {
-        fused::setNfKernel(kernel);
+// for bit, with the AVX-512 kernels (where the CPU has them) and with the portable ones; the
+// same for mu-law and A-law at their thresholds.
+void TestFusedAnalysis::nfAndCompandingAtTheirBoundaries() {
+    for (fused::SimdKernel kernel : {fused::SimdKernel::Auto, fused::SimdKernel::Portable}) {
+        fused::setSimdKernel(kernel);
         nfMidpointsMatch();
+        compandThresholdsMatch();
     }
-    fused::setNfKernel(fused::NfKernel::Auto);
+    fused::setSimdKernel(fused::SimdKernel::Auto);
+}
+
+// mu-law and A-law of up to 4 bits, the same way: floats at each threshold (a double, so the
+// nearest float) and one float either side, in groups of absmax 1 and 0.75, then Gaussian
+// weights.
+void TestFusedAnalysis::compandThresholdsMatch() {
+    const auto gauss = weights(7, 1024, 5u);
+    const MatrixView g{gauss.data(), 7, 1024};
+    for (const char* name : {"mulaw4:g40", "alaw4:g40", "mulaw3:mu15:g40", "mulaw2:g40"}) {
+        const Scheme s = qs::test::spec(name);
+        const auto table = compandingTable(s);
+        QVERIFY(table.has_value());
+        std::vector<float> w;
+        for (float scale : {1.0f, 0.75f})
+            for (double th : table->thresholds) {
+                const auto f = static_cast<float>(th);
+                for (float v : {std::nextafter(f, -2.0f), f, std::nextafter(f, 2.0f)}) {
+                    if (w.size() % 40 == 0)
+                        w.push_back(scale); // the group's absmax
+                    w.push_back(v * scale);
+                }
+            }
+        while (w.size() % 40 != 0)
+            w.push_back(0.0f);
+        // Thresholds moved onto floats, so that t = x / 1 meets them exactly: the code counts
+        // the thresholds <= t, the level is that code's.
+        fused::CompandFamily f(s);
+        for (std::size_t i = 0; i < table->thresholds.size(); ++i)
+            f.thresholds[i] = static_cast<float>(f.thresholds[i]);
+        std::vector<float> at;
+        for (std::size_t i = 0; i < table->thresholds.size(); ++i) {
+            const auto th = static_cast<float>(f.thresholds[i]);
+            at.insert(at.end(), {std::nextafter(th, -2.0f), th, std::nextafter(th, 2.0f)});
+        }
+        std::vector<float> got(at.size());
+        const fused::CompandFamily::Group unit{1.0f, 0.0f};
+        f.reconstruct(&unit, at.data(), static_cast<std::int64_t>(at.size()),
+                      static_cast<std::int64_t>(at.size()), got.data());
+        for (std::size_t k = 0; k < at.size(); ++k) {
+            std::size_t code = 0;
+            while (code < table->thresholds.size() && f.thresholds[code] <= at[k])
+                ++code;
+            QCOMPARE(got[k], f.levels[code]);
+        }
+        for (const MatrixView m : {MatrixView{w.data(), 1, static_cast<std::int64_t>(w.size())},
+                                   MatrixView{gauss.data(), 7, 1000}}) {
+            FusedRequest req;
+            req.keepReconstruction = true;
+            auto fused = analyzeFused(s, m, req);
+            QVERIFY(fused.has_value() && fused->ok());
+            QVERIFY2(fused->value().output.reconstruction == quantize(s, m)->reconstruction, name);
+        }
+    }
 }
 
 void TestFusedAnalysis::nfMidpointsMatch() {

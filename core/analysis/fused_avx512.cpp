@@ -1,0 +1,138 @@
+#include "analysis/fused_avx512.h"
+
+#include <algorithm>
+#include <atomic>
+#include <limits>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define QS_FUSED_AVX512 1
+#endif
+
+namespace qs::fused {
+
+#ifdef QS_FUSED_AVX512
+namespace {
+
+bool cpuHasAvx512() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+std::atomic<bool> useAvx512{cpuHasAvx512()};
+
+// The code of 8 values of t (the number of thresholds <= t): a four-step binary search over
+// the 15 thresholds padded with +inf, held in two registers of doubles.
+__attribute__((target("avx512f"))) __m256i compandCode8(__m512d t, __m512d thrLo, __m512d thrHi) {
+    __m512i idx = _mm512_setzero_si512();
+    for (long long half : {8LL, 4LL, 2LL, 1LL}) { // thr[idx + half - 1] <= t: past them
+        const __m512i probe = _mm512_add_epi64(idx, _mm512_set1_epi64(half - 1));
+        const __mmask8 le =
+            _mm512_cmp_pd_mask(_mm512_permutex2var_pd(thrLo, probe, thrHi), t, _CMP_LE_OQ);
+        idx = _mm512_mask_add_epi64(idx, le, idx, _mm512_set1_epi64(half));
+    }
+    return _mm512_cvtepi64_epi32(idx);
+}
+
+// clamp(x / a, -1, 1) in double for 8 values.
+__attribute__((target("avx512f"))) __m512d compandT(__m256 x, __m512d a) {
+    const __m512d t = _mm512_div_pd(_mm512_cvtps_pd(x), a);
+    return _mm512_min_pd(_mm512_max_pd(t, _mm512_set1_pd(-1.0)), _mm512_set1_pd(1.0));
+}
+
+} // namespace
+
+bool avx512Enabled() {
+    return useAvx512.load(std::memory_order_relaxed);
+}
+
+void setSimdKernel(SimdKernel kernel) {
+    useAvx512 = kernel == SimdKernel::Auto && cpuHasAvx512();
+}
+
+// NfFamily's reconstruction: the level's index is the number of midpoints below t, found by a
+// four-step binary search over the 15 midpoints (padded with +inf) held in one register, and the
+// level is one permute of the 16 levels: 13 operations per 16 values where the selects take 30.
+// The same numbers: t = clamp(x * (1/a), -1, 1) and level * a, as nfLevelsTimesA.
+__attribute__((target("avx512f"))) void nfReconstruct512(const NfFamily& f,
+                                                         const NfFamily::Group* g, const float* x,
+                                                         std::int64_t n, std::int64_t groupCols,
+                                                         float* out) {
+    alignas(64) float mid16[16];
+    std::copy(f.mid15.begin(), f.mid15.end(), mid16);
+    mid16[15] = std::numeric_limits<float>::infinity();
+    const __m512 mid = _mm512_load_ps(mid16), lev = _mm512_loadu_ps(f.lev16.data());
+    const __m512 lo = _mm512_set1_ps(-1.0f), hi = _mm512_set1_ps(1.0f);
+    for (std::int64_t c0 = 0; c0 < n; c0 += groupCols, ++g) {
+        const std::int64_t len = std::min(groupCols, n - c0);
+        if (!(g->a > 0.0f)) {
+            std::fill(out + c0, out + c0 + len, f.levels[f.zeroCode] * g->a);
+            continue;
+        }
+        const __m512 a = _mm512_set1_ps(g->a), inv = _mm512_set1_ps(1.0f / g->a);
+        for (std::int64_t k = 0; k < len; k += 16) {
+            const __mmask16 m =
+                len - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (len - k)) - 1u);
+            const __m512 xv = _mm512_maskz_loadu_ps(m, x + c0 + k);
+            const __m512 t = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(xv, inv), lo), hi);
+            __m512i idx = _mm512_setzero_si512();
+            for (int half : {8, 4, 2, 1}) { // mid[idx + half - 1] < t: the count passes it
+                const __m512i probe = _mm512_add_epi32(idx, _mm512_set1_epi32(half - 1));
+                const __mmask16 below =
+                    _mm512_cmp_ps_mask(_mm512_permutexvar_ps(probe, mid), t, _CMP_LT_OQ);
+                idx = _mm512_mask_add_epi32(idx, below, idx, _mm512_set1_epi32(half));
+            }
+            _mm512_mask_storeu_ps(out + c0 + k, m,
+                                  _mm512_mul_ps(_mm512_permutexvar_ps(idx, lev), a));
+        }
+    }
+}
+
+// CompandFamily's reconstruction for up to 15 thresholds: each code by compandCode8 and the level
+// by one permute, 24 operations per 16 values where the selects take 60. The same numbers as
+// compandCounted: t = clamp(x / a, -1, 1) in double, level * a.
+__attribute__((target("avx512f"))) void compandReconstruct512(const CompandFamily& f,
+                                                              const CompandFamily::Group* g,
+                                                              const float* x, std::int64_t n,
+                                                              std::int64_t groupCols, float* out) {
+    alignas(64) double thr16[16];
+    std::copy(f.thresholds.begin(), f.thresholds.begin() + 15, thr16);
+    thr16[15] = std::numeric_limits<double>::infinity();
+    const __m512d thrLo = _mm512_load_pd(thr16), thrHi = _mm512_load_pd(thr16 + 8);
+    const __m512 lev = _mm512_loadu_ps(f.lev16.data());
+    for (std::int64_t c0 = 0; c0 < n; c0 += groupCols, ++g) {
+        const std::int64_t len = std::min(groupCols, n - c0);
+        if (!(g->a > 0.0f)) {
+            std::fill(out + c0, out + c0 + len, 0.0f);
+            continue;
+        }
+        const __m512d ad = _mm512_set1_pd(static_cast<double>(g->a));
+        const __m512 a = _mm512_set1_ps(g->a);
+        for (std::int64_t k = 0; k < len; k += 16) {
+            const __mmask16 m =
+                len - k >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (len - k)) - 1u);
+            const __m512 xv = _mm512_maskz_loadu_ps(m, x + c0 + k);
+            const __m256 upper = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(xv), 1));
+            const __m256i low =
+                compandCode8(compandT(_mm512_castps512_ps256(xv), ad), thrLo, thrHi);
+            const __m256i high = compandCode8(compandT(upper, ad), thrLo, thrHi);
+            const __m512i codes = _mm512_inserti64x4(_mm512_castsi256_si512(low), high, 1);
+            _mm512_mask_storeu_ps(out + c0 + k, m,
+                                  _mm512_mul_ps(_mm512_permutexvar_ps(codes, lev), a));
+        }
+    }
+}
+
+#else // no AVX-512 kernels on this compiler or architecture
+
+bool avx512Enabled() {
+    return false;
+}
+void setSimdKernel(SimdKernel) {}
+void nfReconstruct512(const NfFamily&, const NfFamily::Group*, const float*, std::int64_t,
+                      std::int64_t, float*) {}
+void compandReconstruct512(const CompandFamily&, const CompandFamily::Group*, const float*,
+                           std::int64_t, std::int64_t, float*) {}
+
+#endif
+
+} // namespace qs::fused
