@@ -5,6 +5,7 @@
 #include "quant/ggml_rows.h"
 #include "quant/ggml_search.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -14,21 +15,24 @@ namespace {
 constexpr int kSub32 = kQK_K / 32; // Q4_K/Q5_K: 8 sub-blocks of 32
 constexpr int kSub16 = kQK_K / 16; // Q6_K: 16 sub-blocks of 16
 
-// Sub-block scales and mins of a Q4_K/Q5_K super-block, before packing. The reference path
-// searches with make_qkx2_quants; the imatrix path with make_qkx3_quants and then quantizes the
-// scales themselves with make_qp_quants.
-struct ScalesMins {
-    float scales[kSub32];
-    float mins[kSub32];
+// Q4_K and Q5_K take super-blocks in pairs: the sub-blocks of both (16) are searched together,
+// one per vector lane of makeQkxQuantsBlocks (kQkxBatch), each as ggml searches it alone.
+constexpr int kPair = 2;
+
+// Each super-block's stored scales: 6-bit codes of its sub-block scales and mins, and the fp16
+// d and dmin.
+struct StoredScales {
+    std::uint8_t scales[12];
+    std::uint16_t d, dmin;
 };
 
-// quantize_row_q{4,5}_K_ref: scales by make_qkx2_quants, 6-bit scale codes against max/63.
-void refScales(const float* x, int nmax, float rmin, int nstep, std::uint8_t* L,
-               std::uint8_t* scalesOut, std::uint16_t& d, std::uint16_t& dmin) {
-    float weights[kQK_K];
-    ScalesMins sm;
-    float maxScale = 0, maxMin = 0;
-    for (int j = 0; j < kSub32; ++j) {
+// quantize_row_q{4,5}_K_ref for `count` (1 or 2) super-blocks: scales by make_qkx2_quants, 6-bit
+// scale codes against max/63.
+void refScales(const float* x, int count, int nmax, float rmin, int nstep, std::uint8_t* L,
+               StoredScales* out) {
+    float weights[kPair * kQK_K];
+    float scales[kPair * kSub32], mins[kPair * kSub32];
+    for (int j = 0; j < kSub32 * count; ++j) {
         float sumX2 = 0;
         for (int l = 0; l < 32; ++l)
             sumX2 += x[32 * j + l] * x[32 * j + l];
@@ -36,54 +40,65 @@ void refScales(const float* x, int nmax, float rmin, int nstep, std::uint8_t* L,
         for (int l = 0; l < 32; ++l)
             weights[32 * j + l] = avX + std::fabs(x[32 * j + l]);
     }
-    makeQkxQuantsBlocks(32, nmax, x, weights, kSub32, L, sm.scales, sm.mins, rmin, 0.1f, nstep,
+    makeQkxQuantsBlocks(32, nmax, x, weights, kSub32 * count, L, scales, mins, rmin, 0.1f, nstep,
                         false, false);
-    for (int j = 0; j < kSub32; ++j) {
-        if (sm.scales[j] > maxScale)
-            maxScale = sm.scales[j];
-        if (sm.mins[j] > maxMin)
-            maxMin = sm.mins[j];
+    for (int b = 0; b < count; ++b) {
+        const float* sc = scales + kSub32 * b;
+        const float* mn = mins + kSub32 * b;
+        float maxScale = 0, maxMin = 0;
+        for (int j = 0; j < kSub32; ++j) {
+            if (sc[j] > maxScale)
+                maxScale = sc[j];
+            if (mn[j] > maxMin)
+                maxMin = mn[j];
+        }
+        const float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
+        const float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
+        for (int j = 0; j < kSub32; ++j) {
+            auto ls = static_cast<std::uint8_t>(nearestInt(invScale * sc[j]));
+            auto lm = static_cast<std::uint8_t>(nearestInt(invMin * mn[j]));
+            ls = ls < 63 ? ls : 63;
+            lm = lm < 63 ? lm : 63;
+            setScaleMinK4(j, ls, lm, out[b].scales);
+        }
+        out[b].d = toHalf(maxScale / 63.f);
+        out[b].dmin = toHalf(maxMin / 63.f);
     }
-    const float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
-    const float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
-    for (int j = 0; j < kSub32; ++j) {
-        auto ls = static_cast<std::uint8_t>(nearestInt(invScale * sm.scales[j]));
-        auto lm = static_cast<std::uint8_t>(nearestInt(invMin * sm.mins[j]));
-        ls = ls < 63 ? ls : 63;
-        lm = lm < 63 ? lm : 63;
-        setScaleMinK4(j, ls, lm, scalesOut);
-    }
-    d = toHalf(maxScale / 63.f);
-    dmin = toHalf(maxMin / 63.f);
 }
 
-// quantize_row_q{4,5}_K_impl: make_qkx3_quants per sub-block, make_qp_quants on the scales.
-void implScales(const float* x, const float* qw, int nmax, std::uint8_t* L, std::uint8_t* scalesOut,
-                std::uint16_t& d, std::uint16_t& dmin) {
-    std::uint8_t Ls[kSub32], Lm[kSub32];
-    float weights[kQK_K], sw[kSub32];
-    ScalesMins sm;
-    float sumX2 = 0;
-    for (int l = 0; l < kQK_K; ++l)
-        sumX2 += x[l] * x[l];
-    const float sigma2 = 2 * sumX2 / kQK_K;
-    for (int j = 0; j < kSub32; ++j) {
-        float* w = weights + 32 * j;
-        for (int l = 0; l < 32; ++l)
-            w[l] = qw[32 * j + l] * std::sqrt(sigma2 + x[32 * j + l] * x[32 * j + l]);
-        float sumw = 0;
-        for (int l = 0; l < 32; ++l)
-            sumw += w[l];
-        sw[j] = sumw;
+// quantize_row_q{4,5}_K_impl for `count` super-blocks: make_qkx3_quants per sub-block,
+// make_qp_quants on each super-block's scales.
+void implScales(const float* x, const float* qw, int count, int nmax, std::uint8_t* L,
+                StoredScales* out) {
+    float weights[kPair * kQK_K] = {}, sw[kPair * kSub32]; // zeroed: GCC cannot see count's reach
+    float scales[kPair * kSub32], mins[kPair * kSub32];
+    for (int b = 0; b < count; ++b) {
+        const float* xb = x + kQK_K * b;
+        float sumX2 = 0;
+        for (int l = 0; l < kQK_K; ++l)
+            sumX2 += xb[l] * xb[l];
+        const float sigma2 = 2 * sumX2 / kQK_K;
+        for (int j = kSub32 * b; j < kSub32 * (b + 1); ++j) {
+            float* w = weights + 32 * j;
+            for (int l = 0; l < 32; ++l)
+                w[l] = qw[32 * j + l] * std::sqrt(sigma2 + x[32 * j + l] * x[32 * j + l]);
+            float sumw = 0;
+            for (int l = 0; l < 32; ++l)
+                sumw += w[l];
+            sw[j] = sumw;
+        }
     }
-    makeQkxQuantsBlocks(32, nmax, x, weights, kSub32, L, sm.scales, sm.mins, -0.9f, 0.05f, 36,
+    makeQkxQuantsBlocks(32, nmax, x, weights, kSub32 * count, L, scales, mins, -0.9f, 0.05f, 36,
                         false, true);
-    const float dBlock = makeQpQuants(kSub32, 63, sm.scales, Ls, sw);
-    const float mBlock = makeQpQuants(kSub32, 63, sm.mins, Lm, sw);
-    for (int j = 0; j < kSub32; ++j)
-        setScaleMinK4(j, Ls[j] < 63 ? Ls[j] : 63, Lm[j] < 63 ? Lm[j] : 63, scalesOut);
-    d = toHalf(dBlock);
-    dmin = toHalf(mBlock);
+    for (int b = 0; b < count; ++b) {
+        std::uint8_t Ls[kSub32], Lm[kSub32];
+        const float dBlock = makeQpQuants(kSub32, 63, scales + kSub32 * b, Ls, sw + kSub32 * b);
+        const float mBlock = makeQpQuants(kSub32, 63, mins + kSub32 * b, Lm, sw + kSub32 * b);
+        for (int j = 0; j < kSub32; ++j)
+            setScaleMinK4(j, Ls[j] < 63 ? Ls[j] : 63, Lm[j] < 63 ? Lm[j] : 63, out[b].scales);
+        out[b].d = toHalf(dBlock);
+        out[b].dmin = toHalf(mBlock);
+    }
 }
 
 // Codes in [0, nmax] against the stored fp16 scales (sub-blocks whose scale is 0 keep the codes
@@ -104,30 +119,25 @@ void requantizeK(const float* x, const std::uint8_t* scales, std::uint16_t dh, s
     }
 }
 
-BlockQ4_K q4K(const float* x, const float* qw) {
+// The codes of one super-block in Q4_K's layout: each 64 elements, the first 32 in the low
+// nibbles of 32 bytes, the next 32 in the high.
+BlockQ4_K packQ4K(const StoredScales& sc, const std::uint8_t* L) {
     BlockQ4_K b{};
-    std::uint8_t L[kQK_K];
-    if (qw)
-        implScales(x, qw, 15, L, b.scales, b.d, b.dmin);
-    else
-        refScales(x, 15, -1.f, 20, L, b.scales, b.d, b.dmin);
-    requantizeK(x, b.scales, b.d, b.dmin, 15, L);
-    // each 64 elements: the first 32 in the low nibbles of 32 bytes, the next 32 in the high
+    std::memcpy(b.scales, sc.scales, sizeof b.scales);
+    b.d = sc.d;
+    b.dmin = sc.dmin;
     for (int j = 0; j < kQK_K; j += 64)
         for (int l = 0; l < 32; ++l)
             b.qs[j / 2 + l] = static_cast<std::uint8_t>(L[j + l] | (L[j + l + 32] << 4));
     return b;
 }
 
-BlockQ5_K q5K(const float* x, const float* qw) {
+// Q5_K: as Q4_K for the low nibbles; the 5th bit of chunk c's two halves at bits 2c and 2c+1.
+BlockQ5_K packQ5K(const StoredScales& sc, const std::uint8_t* L) {
     BlockQ5_K b{};
-    std::uint8_t L[kQK_K];
-    if (qw)
-        implScales(x, qw, 31, L, b.scales, b.d, b.dmin);
-    else
-        refScales(x, 31, -0.5f, 15, L, b.scales, b.d, b.dmin);
-    requantizeK(x, b.scales, b.d, b.dmin, 31, L);
-    // as Q4_K for the low nibbles; the 5th bit of chunk c's two halves at bits 2c and 2c+1
+    std::memcpy(b.scales, sc.scales, sizeof b.scales);
+    b.d = sc.d;
+    b.dmin = sc.dmin;
     std::uint8_t m1 = 1, m2 = 2;
     for (int n = 0; n < kQK_K; n += 64) {
         for (int j = 0; j < 32; ++j) {
@@ -147,6 +157,28 @@ BlockQ5_K q5K(const float* x, const float* qw) {
         m2 = static_cast<std::uint8_t>(m2 << 2);
     }
     return b;
+}
+
+// Q4_K or Q5_K over a row, super-blocks in pairs (refScales/implScales), then each requantized
+// against its stored scales and packed. ref: make_qkx2's rmin and steps without an imatrix.
+template <class Pack>
+void quantizeK45(const float* x, void* dst, std::int64_t n, const float* qw, int nmax, float rmin,
+                 int nstep, Pack pack) {
+    const std::int64_t blocks = n / kQK_K;
+    for (std::int64_t i = 0; i < blocks; i += kPair) {
+        const int count = static_cast<int>(std::min<std::int64_t>(kPair, blocks - i));
+        const float* xs = x + i * kQK_K;
+        std::uint8_t L[kPair * kQK_K];
+        StoredScales sc[kPair]{};
+        if (qw)
+            implScales(xs, qw + i * kQK_K, count, nmax, L, sc);
+        else
+            refScales(xs, count, nmax, rmin, nstep, L, sc);
+        for (int b = 0; b < count; ++b) {
+            requantizeK(xs + b * kQK_K, sc[b].scales, sc[b].d, sc[b].dmin, nmax, L + b * kQK_K);
+            storeBlock(dst, i + b, pack(sc[b], L + b * kQK_K));
+        }
+    }
 }
 
 // quantize_row_q6_K_ref / _impl (the imatrix only replaces make_qx_quants' x^2 weights)
@@ -210,13 +242,11 @@ BlockQ6_K q6K(const float* x, const float* qw) {
 } // namespace
 
 void quantizeQ4_K(const float* x, void* dst, std::int64_t n, const float* qw) {
-    for (std::int64_t i = 0; i < n / kQK_K; ++i)
-        storeBlock(dst, i, q4K(x + i * kQK_K, qw ? qw + i * kQK_K : nullptr));
+    quantizeK45(x, dst, n, qw, 15, -1.f, 20, packQ4K);
 }
 
 void quantizeQ5_K(const float* x, void* dst, std::int64_t n, const float* qw) {
-    for (std::int64_t i = 0; i < n / kQK_K; ++i)
-        storeBlock(dst, i, q5K(x + i * kQK_K, qw ? qw + i * kQK_K : nullptr));
+    quantizeK45(x, dst, n, qw, 31, -0.5f, 15, packQ5K);
 }
 
 void quantizeQ6_K(const float* x, void* dst, std::int64_t n, const float* qw) {

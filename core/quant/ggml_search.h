@@ -61,7 +61,7 @@ void makeQkxQuantsBlocks(int n, int nmax, const float* x, const float* w, int co
                          int nstep, bool useMad, bool qkx3);
 
 // The same on kQkxBatch blocks held transposed: element i of block b at [i * kQkxBatch + b].
-inline constexpr int kQkxBatch = 8;
+inline constexpr int kQkxBatch = 16;
 void makeQkxQuantsBatch(int n, int nmax, const float* x, const float* w, std::uint8_t* L,
                         float* scale, float* theMin, float rmin, float rdelta, int nstep,
                         bool useMad, bool emptyIfMaxNotAboveMin);
