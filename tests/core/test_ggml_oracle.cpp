@@ -257,24 +257,40 @@ void TestGgmlOracle::edgeBlocksMatchGgml() {
     QVERIFY(*fast == *ours);
 }
 
-// Rows whose block count is not a multiple of the eight blocks searched side by side (q4_1 and
-// q5_1 with importance weights search eight blocks at a time; a row's last batch is shorter).
+// Rows whose block count is not a multiple of the blocks searched side by side (kQkxBatch, 16):
+// q4_1 and q5_1 with importance weights search 16 blocks of a row at a time, so a row's last
+// batch is shorter; Q4_K and Q5_K search super-blocks in pairs, so a row of an odd number of
+// them ends with one alone. With and without importance weights.
 void TestGgmlOracle::shortRowsWithImatrixMatchGgml() {
-    for (const auto& [t, name] :
-         {std::pair{GgmlType::Q4_1, "q4_1"}, std::pair{GgmlType::Q5_1, "q5_1"}})
-        for (std::int64_t cols : {32, 96, 352}) {
-            auto quantizeGgml = reinterpret_cast<GgmlQuantizeFn>(
-                dlsym(m_lib, (std::string("quantize_") + name).c_str()));
-            QVERIFY(quantizeGgml);
-            const std::int64_t rows = 3;
-            std::vector<float> x(m_x.begin(), m_x.begin() + rows * cols);
-            std::vector<float> w(m_imatrix.begin(), m_imatrix.begin() + cols);
-            std::vector<std::byte> theirs(*ggmlRowBytes(t, cols) * rows);
-            quantizeGgml(x.data(), theirs.data(), rows, cols, w.data());
-            auto ours = ggmlQuantizeRows(t, MatrixView{x.data(), rows, cols}, w);
-            QVERIFY(ours.ok());
-            QVERIFY2(*ours == theirs, qPrintable(QString("%1, rows of %2").arg(name).arg(cols)));
-        }
+    const std::vector<std::pair<GgmlType, const char*>> types = {{GgmlType::Q4_1, "q4_1"},
+                                                                 {GgmlType::Q5_1, "q5_1"},
+                                                                 {GgmlType::Q4_K, "q4_K"},
+                                                                 {GgmlType::Q5_K, "q5_K"},
+                                                                 {GgmlType::Q2_K, "q2_K"}};
+    for (const auto& [t, name] : types) {
+        const bool k = name[3] == 'K'; // q4_K, q5_K, q2_K
+        for (std::int64_t cols :
+             k ? std::vector<std::int64_t>{256, 768} : std::vector<std::int64_t>{32, 96, 352, 544})
+            for (bool imatrix : {true, false}) {
+                auto quantizeGgml = reinterpret_cast<GgmlQuantizeFn>(
+                    dlsym(m_lib, (std::string("quantize_") + name).c_str()));
+                QVERIFY(quantizeGgml);
+                const std::int64_t rows = 3;
+                std::vector<float> x(m_x.begin(), m_x.begin() + rows * cols);
+                std::vector<float> w(m_imatrix.begin(), m_imatrix.begin() + cols);
+                std::vector<std::byte> theirs(*ggmlRowBytes(t, cols) * rows);
+                quantizeGgml(x.data(), theirs.data(), rows, cols, imatrix ? w.data() : nullptr);
+                auto ours = ggmlQuantizeRows(t, MatrixView{x.data(), rows, cols},
+                                             imatrix ? std::span<const float>(w)
+                                                     : std::span<const float>());
+                if (!ours.ok())
+                    QFAIL(ours.message().c_str());
+                QVERIFY2(
+                    *ours == theirs,
+                    qPrintable(
+                        QString("%1, rows of %2, imatrix %3").arg(name).arg(cols).arg(imatrix)));
+            }
+    }
 }
 
 QTEST_APPLESS_MAIN(TestGgmlOracle)
