@@ -47,6 +47,22 @@ void compareSums(double fused, double plain) {
         qPrintable(QString("fused %1 plain %2").arg(fused, 0, 'g', 17).arg(plain, 0, 'g', 17)));
 }
 
+// Each boundary (a midpoint or threshold, as a float) and one float either side, times 1 and times
+// 0.75, in groups of 40 that each start with their absmax (1 or 0.75, so x / a is the value).
+std::vector<float> atBoundaries(const std::vector<float>& boundaries) {
+    std::vector<float> w;
+    for (float scale : {1.0f, 0.75f})
+        for (float b : boundaries)
+            for (float v : {std::nextafter(b, -2.0f), b, std::nextafter(b, 2.0f)}) {
+                if (w.size() % 40 == 0)
+                    w.push_back(scale);
+                w.push_back(v * scale);
+            }
+    while (w.size() % 40 != 0)
+        w.push_back(0.0f);
+    return w;
+}
+
 } // namespace
 
 class TestFusedAnalysis : public QObject {
@@ -306,18 +322,8 @@ void TestFusedAnalysis::compandThresholdsMatch() {
         const Scheme s = qs::test::spec(name);
         const auto table = compandingTable(s);
         QVERIFY(table.has_value());
-        std::vector<float> w;
-        for (float scale : {1.0f, 0.75f})
-            for (double th : table->thresholds) {
-                const auto f = static_cast<float>(th);
-                for (float v : {std::nextafter(f, -2.0f), f, std::nextafter(f, 2.0f)}) {
-                    if (w.size() % 40 == 0)
-                        w.push_back(scale); // the group's absmax
-                    w.push_back(v * scale);
-                }
-            }
-        while (w.size() % 40 != 0)
-            w.push_back(0.0f);
+        const std::vector<float> w =
+            atBoundaries(std::vector<float>(table->thresholds.begin(), table->thresholds.end()));
         // Thresholds moved onto floats, so that t = x / 1 meets them exactly: the code counts
         // the thresholds <= t, the level is that code's.
         fused::CompandFamily f(s);
@@ -364,16 +370,7 @@ void TestFusedAnalysis::nfMidpointsMatch() {
     for (int bits : {2, 3, 4}) {
         const std::vector<float> levels = normalFloatCodebook(bits);
         const std::vector<float> mids = levelMidpoints(levels);
-        std::vector<float> w;
-        for (float scale : {1.0f, 0.75f})
-            for (float m : mids)
-                for (float v : {std::nextafter(m, -2.0f), m, std::nextafter(m, 2.0f)}) {
-                    if (w.size() % 40 == 0)
-                        w.push_back(scale); // the group's absmax
-                    w.push_back(v * scale);
-                }
-        while (w.size() % 40 != 0)
-            w.push_back(0.0f);
+        const std::vector<float> w = atBoundaries(mids);
         const std::string spec = "nf" + std::to_string(bits) + ":g40";
         const MatrixView m{w.data(), 1, static_cast<std::int64_t>(w.size())};
         auto plain = quantize(qs::test::spec(spec), m);
