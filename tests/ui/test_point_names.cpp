@@ -7,6 +7,7 @@
 #include "learn/curve_chart.h"
 
 #include <QTest>
+#include <QValueAxis>
 
 using namespace qs;
 
@@ -110,6 +111,21 @@ void TestPointNames::theChartsNamesDoNotOverlap() {
     QVERIFY(!anyOverlap(rects));
     for (const QRectF& r : rects)
         QVERIFY(chart.chart()->rect().contains(r));
+    // Zoomed to 3-8 bits: q8_0 (10.06 bpw) leaves the plot area, and its name with it; the
+    // others are placed again beside their points' new positions.
+    auto* x = qobject_cast<QValueAxis*>(chart.chart()->axes(Qt::Horizontal).front());
+    QVERIFY(x);
+    x->setRange(3.0, 8.0);
+    const QList<QRectF> zoomed = chart.labelRects();
+    QVERIFY(zoomed[4].isEmpty());
+    for (int i = 0; i < 4; ++i) {
+        QVERIFY(!zoomed[i].isEmpty());
+        const QPointF at = chart.chart()->mapToPosition(
+            QPointF(uniforms[static_cast<std::size_t>(i)].bitsPerWeight,
+                    uniforms[static_cast<std::size_t>(i)].sqnrDb));
+        QVERIFY(distanceTo(zoomed[i], at) <= 11 / 2.0 + 3 + 1e-6);
+    }
+    QVERIFY(!anyOverlap(zoomed));
 }
 
 void TestPointNames::aLessonsNamesDoNotOverlap() {
