@@ -187,10 +187,21 @@ BlockQ6_K q6K(const float* x, const float* qw) {
     std::int8_t L[kQK_K];
     float scales[kSub16];
     float maxScale = 0, maxAbsScale = 0;
+    // make_qx_quants on the 16 sub-blocks at once, one per vector lane (held transposed).
+    static_assert(kSub16 == kQkxBatch);
+    float xT[kQK_K], qwT[kQK_K];
+    std::int8_t LT[kQK_K];
+    for (int ib = 0; ib < kSub16; ++ib)
+        for (int i = 0; i < 16; ++i) {
+            xT[i * kSub16 + ib] = x[16 * ib + i];
+            qwT[i * kSub16 + ib] = qw ? qw[16 * ib + i] : 0.0f;
+        }
+    makeQxQuantsBatch(16, 32, xT, LT, 1, qw ? qwT : nullptr, scales);
+    for (int ib = 0; ib < kSub16; ++ib)
+        for (int i = 0; i < 16; ++i)
+            L[16 * ib + i] = LT[i * kSub16 + ib];
     for (int ib = 0; ib < kSub16; ++ib) {
-        const float scale =
-            makeQxQuants(16, 32, x + 16 * ib, L + 16 * ib, 1, qw ? qw + 16 * ib : nullptr);
-        scales[ib] = scale;
+        const float scale = scales[ib];
         const float absScale = std::fabs(scale);
         if (absScale > maxAbsScale) {
             maxAbsScale = absScale;

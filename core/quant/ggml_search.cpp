@@ -117,6 +117,92 @@ float makeQxQuants(int n, int nmax, const float* x, std::int8_t* L, int rmseType
     return scale;
 }
 
+namespace {
+constexpr int kQxCandidates = 2 * kQxStart + 1;
+} // namespace
+
+// The scalar function's steps, each over the kQkxBatch lanes (one block each): the first value
+// of largest magnitude, the 19 candidate scales, their sums in element order, the candidates
+// compared in ggml's order, the codes of the chosen one.
+QS_SIMD_CLONES
+void makeQxQuantsBatch(int n, int nmax, const float* x, std::int8_t* L, int rmseType,
+                       const float* qw, float* scale) {
+    constexpr int B = kQkxBatch;
+    alignas(64) float mx[B], amax[B], best[B], chosen[B];
+    alignas(64) float iscale[kQxCandidates][B], sumlx[kQxCandidates][B], suml2[kQxCandidates][B];
+#pragma omp simd
+    for (int b = 0; b < B; ++b)
+        mx[b] = amax[b] = 0;
+    for (int i = 0; i < n; ++i) {
+#pragma omp simd
+        for (int b = 0; b < B; ++b) {
+            const float xi = x[i * B + b];
+            const float ax = std::fabs(xi);
+            const bool larger = ax > amax[b];
+            amax[b] = larger ? ax : amax[b];
+            mx[b] = larger ? xi : mx[b];
+        }
+    }
+    for (int k = 0; k < kQxCandidates; ++k) {
+        const int is = k - kQxStart;
+#pragma omp simd
+        for (int b = 0; b < B; ++b) {
+            iscale[k][b] =
+                is == 0 ? static_cast<float>(-nmax) / mx[b]
+                        : -(static_cast<float>(nmax) + 0.1f * static_cast<float>(is)) / mx[b];
+            sumlx[k][b] = suml2[k][b] = 0;
+        }
+    }
+    for (int i = 0; i < n; ++i) {
+        alignas(64) float w[B];
+        for (int b = 0; b < B; ++b)
+            w[b] = qxWeight(qw, rmseType, x, i * B + b);
+        for (int k = 0; k < kQxCandidates; ++k) {
+#pragma omp simd
+            for (int b = 0; b < B; ++b) {
+                const float xi = x[i * B + b];
+                const float wx = w[b] * xi;
+                int l = nearestInt(iscale[k][b] * xi);
+                l = maxOf(-nmax, minOf(nmax - 1, l));
+                const auto fl = static_cast<float>(l);
+                sumlx[k][b] += wx * fl;
+                suml2[k][b] += w[b] * fl * fl;
+            }
+        }
+    }
+#pragma omp simd
+    for (int b = 0; b < B; ++b) {
+        const float s2 = suml2[kQxStart][b];
+        scale[b] = s2 != 0 ? sumlx[kQxStart][b] / s2 : 0.0f;
+        best[b] = scale[b] * sumlx[kQxStart][b];
+        chosen[b] = iscale[kQxStart][b];
+    }
+    for (int k = 0; k < kQxCandidates; ++k) {
+        if (k == kQxStart)
+            continue;
+#pragma omp simd
+        for (int b = 0; b < B; ++b) {
+            const bool take = suml2[k][b] > 0 && sumlx[k][b] * sumlx[k][b] > best[b] * suml2[k][b];
+            const float sc = sumlx[k][b] / suml2[k][b];
+            scale[b] = take ? sc : scale[b];
+            best[b] = take ? sc * sumlx[k][b] : best[b];
+            chosen[b] = take ? iscale[k][b] : chosen[b];
+        }
+    }
+    for (int i = 0; i < n; ++i) {
+#pragma omp simd
+        for (int b = 0; b < B; ++b) {
+            const int l = nearestInt(chosen[b] * x[i * B + b]);
+            const bool empty = amax[b] < kGroupMaxEps; // all codes 0, scale 0, as ggml
+            L[i * B + b] =
+                static_cast<std::int8_t>(empty ? 0 : nmax + maxOf(-nmax, minOf(nmax - 1, l)));
+        }
+    }
+#pragma omp simd
+    for (int b = 0; b < B; ++b)
+        scale[b] = amax[b] < kGroupMaxEps ? 0.0f : scale[b];
+}
+
 float makeQ3Quants(int n, int nmax, const float* x, std::int8_t* L, bool doRmse) {
     float max = 0;
     float amax = 0;

@@ -46,6 +46,11 @@ void bestIndicesInt8(const std::int8_t* values, float id, const float* x, int n,
 // make_qx_quants: symmetric codes L in [0, 2*nmax) around nmax with a weighted least-squares
 // scale, trying 18 perturbed inverse scales. rmseType 1 weighs by x^2 (or by qw when given).
 float makeQxQuants(int n, int nmax, const float* x, std::int8_t* L, int rmseType, const float* qw);
+// makeQxQuants (rmseType 1..4, with or without qw; not the early-return form) on kQkxBatch blocks
+// of n values held transposed, element i of block b at [i * kQkxBatch + b] in x, qw and L, one
+// block per vector lane: each lane's sums, comparisons and codes are the scalar function's.
+void makeQxQuantsBatch(int n, int nmax, const float* x, std::int8_t* L, int rmseType,
+                       const float* qw, float* scale);
 
 // make_q3_quants: as make_qx_quants with x^2 weights and a coordinate-descent refinement.
 float makeQ3Quants(int n, int nmax, const float* x, std::int8_t* L, bool doRmse);
