@@ -4,6 +4,7 @@
 // from a file and a mismatched width is refused in one line.
 
 #include "analysis/tensor_analysis.h"
+#include "charts/methods_chart.h"
 #include "main_window.h"
 #include "methods/calibration.h"
 #include "panels/methods_tab.h"
@@ -44,6 +45,16 @@ private slots:
         const auto& results = tab->results();
         QCOMPARE(int(results.size()), 6);
         QCOMPARE(results.front().spec, QStringLiteral("int4:g64"));
+        // The charts name the methods (the table the specs): bits and group are the controls'.
+        const QStringList rows =
+            tab->errorChart()->csvData().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QStringList categories;
+        for (qsizetype i = 1; i < rows.size(); ++i)
+            categories << rows[i].section(QLatin1Char(','), 0, 0);
+        QCOMPARE(categories, QStringList({QStringLiteral("RTN"), QStringLiteral("HQQ"),
+                                          QStringLiteral("SINQ"), QStringLiteral("GPTQ"),
+                                          QStringLiteral("AWQ"), QStringLiteral("AutoRound")}));
+        QCOMPARE(tab->table()->item(0, 0)->text(), QStringLiteral("int4:g64"));
 
         const TensorInfo* info = sample().find(kDown.toStdString());
         auto values = sample().readFloat(*info);

@@ -121,6 +121,20 @@ QString specFor(const QString& method, int bits, int group) {
     return QStringLiteral("%1%2%3").arg(method).arg(bits).arg(g);
 }
 
+// A method's name for the charts' categories ("RTN", "GPTQ", ...): the specs share bits and
+// group size (the controls say them), and a narrow chart cut them to "autor...". The table keeps
+// the specs.
+QString chartName(const QString& spec) {
+    const auto s = Scheme::parse(spec.toStdString());
+    const QString family = s ? QString::fromStdString(s->family) : spec;
+    for (const MethodDef& m : kMethods) {
+        const QLatin1String name(m.name);
+        if (family == name || (name == QLatin1String("rtn") && family == QLatin1String("int")))
+            return MethodsTab::tr(m.label).section(QLatin1Char(' '), 0, 0); // "RTN (int)": RTN
+    }
+    return spec;
+}
+
 } // namespace
 
 QStringList MethodsTab::methodNames() {
@@ -559,7 +573,7 @@ void MethodsTab::showResults() {
                 item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
             m_table->setItem(i, c, item);
         }
-        names << r.spec;
+        names << chartName(r.spec);
         weightErr.push_back(ok ? r.relRmse : std::nan(""));
         outErr.push_back(ok && r.outRelErr >= 0 ? r.outRelErr : std::nan(""));
         times.push_back(r.millis);

@@ -88,6 +88,7 @@ public:
     void showInsights(bool on); // the "Inside SINQ and AWQ" page instead of the error charts
     QString statusText() const;
     QTableWidget* table() const { return m_table; }
+    MethodsChart* errorChart() const { return m_errors; }
 
 Q_SIGNALS:
     void finished(); // every ticked method has a result (or the run was cancelled)
