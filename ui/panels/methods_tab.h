@@ -9,6 +9,7 @@
 
 #include "io/checkpoint.h"
 #include "methods/calibration.h"
+#include "panels/method_insights.h"
 #include "quant/scheme.h"
 
 #include <QFutureWatcher>
@@ -41,16 +42,6 @@ struct MethodResult {
     QString spec;
     QString error; // empty when it ran
     double relRmse = 0, sqnrDb = 0, outRelErr = -1, bitsPerWeight = 0, millis = 0;
-};
-
-// What two methods do inside, on the same layer: SINQ's normalisation of the first tile (row and
-// column standard deviations before and after, the imbalance) and AWQ's per-channel scales.
-struct MethodInsights {
-    std::int64_t tileCols = 0;
-    std::vector<double> rowStdBefore, rowStdAfter, colStdBefore, colStdAfter;
-    double imbalanceBefore = 0, imbalanceAfter = 0;
-    std::vector<double> awqScale, awqMeanAbs; // empty when AWQ could not run
-    double awqRatio = -1;
 };
 
 struct MethodsUpdate {
