@@ -78,15 +78,8 @@ void implScales(const float* x, const float* qw, int count, int nmax, std::uint8
         for (int l = 0; l < kQK_K; ++l)
             sumX2 += xb[l] * xb[l];
         const float sigma2 = 2 * sumX2 / kQK_K;
-        for (int j = kSub32 * b; j < kSub32 * (b + 1); ++j) {
-            float* w = weights + 32 * j;
-            for (int l = 0; l < 32; ++l)
-                w[l] = qw[32 * j + l] * std::sqrt(sigma2 + x[32 * j + l] * x[32 * j + l]);
-            float sumw = 0;
-            for (int l = 0; l < 32; ++l)
-                sumw += w[l];
-            sw[j] = sumw;
-        }
+        for (int j = kSub32 * b; j < kSub32 * (b + 1); ++j)
+            sw[j] = importanceWeights(x + 32 * j, qw + 32 * j, sigma2, 32, weights + 32 * j);
     }
     makeQkxQuantsBlocks(32, nmax, x, weights, kSub32 * count, L, scales, mins, -0.9f, 0.05f, 36,
                         false, true);

@@ -84,13 +84,8 @@ BlockQ2_K q2Impl(const float* x, const float* qw) {
     for (int j = 0; j < kQK_K; ++j)
         sumx2 += x[j] * x[j];
     const float sigma2 = sumx2 / kQK_K;
-    for (int j = 0; j < kSub; ++j) {
-        float* weight = weights + 16 * j;
-        for (int l = 0; l < 16; ++l)
-            weight[l] = qw[16 * j + l] * std::sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
-        for (int l = 0; l < 16; ++l)
-            sw[j] += weight[l];
-    }
+    for (int j = 0; j < kSub; ++j)
+        sw[j] = importanceWeights(x + 16 * j, qw + 16 * j, sigma2, 16, weights + 16 * j);
     makeQkxQuantsBlocks(16, 3, x, weights, kSub, L, scales, mins, -0.9f, 0.05f, 36, false, true);
     BlockQ2_K b{};
     const float dm = makeQpQuants(kSub, 15, scales, Ls, sw);
@@ -191,12 +186,7 @@ BlockQ3_K q3Impl(const float* x, const float* qw) {
         sumx2 += x[j] * x[j];
     const float sigma2 = 2 * sumx2 / kQK_K;
     for (int j = 0; j < kSub; ++j) {
-        for (int l = 0; l < 16; ++l)
-            weight[l] = qw[16 * j + l] * std::sqrt(sigma2 + x[16 * j + l] * x[16 * j + l]);
-        float sumw = 0;
-        for (int l = 0; l < 16; ++l)
-            sumw += weight[l];
-        sw[j] = sumw;
+        sw[j] = importanceWeights(x + 16 * j, qw + 16 * j, sigma2, 16, weight);
         scales[j] = makeQxQuants(16, 4, x + 16 * j, L + 16 * j, 1, weight);
     }
     BlockQ3_K b{};

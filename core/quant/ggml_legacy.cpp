@@ -97,8 +97,7 @@ float rowSigma2(const float* x, std::int64_t n) {
 }
 
 void importance(const float* xb, const float* qw, float sigma2, float* weight) {
-    for (int j = 0; j < kQk; ++j)
-        weight[j] = qw[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
+    importanceWeights(xb, qw, sigma2, kQk, weight);
 }
 
 // quantize_row_q{4,5}_1_impl's make_qkx3_quants, kQkxBatch blocks of the row at a time: at(i)

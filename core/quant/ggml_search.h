@@ -9,6 +9,7 @@
 #include "cuda/device_kquants.h"
 #include "tensor/dtype.h"
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -45,6 +46,17 @@ void bestIndicesInt8(const std::int8_t* values, float id, const float* x, int n,
 
 // make_qx_quants: symmetric codes L in [0, 2*nmax) around nmax with a weighted least-squares
 // scale, trying 18 perturbed inverse scales. rmseType 1 weighs by x^2 (or by qw when given).
+// The importance weights of ggml's imatrix paths: w[l] = qw[l] * sqrt(sigma2 + x[l]^2) for
+// l < n; returns their sum, added in order (the K-quants weigh each sub-block by it).
+inline float importanceWeights(const float* x, const float* qw, float sigma2, int n, float* w) {
+    float sum = 0;
+    for (int l = 0; l < n; ++l) {
+        w[l] = qw[l] * std::sqrt(sigma2 + x[l] * x[l]);
+        sum += w[l];
+    }
+    return sum;
+}
+
 float makeQxQuants(int n, int nmax, const float* x, std::int8_t* L, int rmseType, const float* qw);
 // makeQxQuants (rmseType 1..4, with or without qw; not the early-return form) on kQkxBatch blocks
 // of n values held transposed, element i of block b at [i * kQkxBatch + b] in x, qw and L, one
