@@ -20,6 +20,12 @@ bool cpuHasAvx512() {
 }
 std::atomic<bool> useAvx512{cpuHasAvx512()};
 
+bool cpuHasAvx2Fma() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+std::atomic<bool> useAvx2Fma{cpuHasAvx2Fma()};
+
 // The code of 8 values of t (the number of thresholds <= t): a four-step binary search over
 // the 15 thresholds padded with +inf, held in two registers of doubles.
 __attribute__((target("avx512f"))) __m256i compandCode8(__m512d t, __m512d thrLo, __m512d thrHi) {
@@ -45,8 +51,13 @@ bool avx512Enabled() {
     return useAvx512.load(std::memory_order_relaxed);
 }
 
+bool fmaKernelsEnabled() {
+    return useAvx2Fma.load(std::memory_order_relaxed);
+}
+
 void setSimdKernel(SimdKernel kernel) {
     useAvx512 = kernel == SimdKernel::Auto && cpuHasAvx512();
+    useAvx2Fma = kernel == SimdKernel::Auto && cpuHasAvx2Fma();
 }
 
 // NfFamily's reconstruction: the level's index is the number of midpoints below t, found by a
@@ -125,6 +136,9 @@ __attribute__((target("avx512f"))) void compandReconstruct512(const CompandFamil
 #else // no AVX-512 kernels on this compiler or architecture
 
 bool avx512Enabled() {
+    return false;
+}
+bool fmaKernelsEnabled() {
     return false;
 }
 void setSimdKernel(SimdKernel) {}

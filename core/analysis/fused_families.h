@@ -76,8 +76,9 @@ struct NfFamily {
                   std::int64_t cols, QuantOutput& out) const;
 };
 
-// The reconstruction NfFamily (up to 16 levels) and CompandFamily (up to 4 bits) run: AVX-512
-// where the CPU has it (Auto, the default), else the portable vectorised loops. Tests run both.
+// The kernels the fused paths run: for NfFamily's (up to 16 levels) and CompandFamily's (up to
+// 4 bits) reconstruction AVX-512, and for the error sums and bins (accumulateAndBin) AVX2 + FMA,
+// where the CPU has them (Auto, the default), else the portable vectorised loops. Tests run both.
 enum class SimdKernel { Auto, Portable };
 void setSimdKernel(SimdKernel kernel);
 

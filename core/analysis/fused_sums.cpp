@@ -1,9 +1,15 @@
 #include "analysis/fused_sums.h"
 
+#include "analysis/fused_avx512.h"
 #include "util/simd_clones.h"
 
 #include <algorithm>
 #include <cmath>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define QS_FUSED_FMA_KERNEL 1
+#endif
 
 namespace qs::fused {
 
@@ -65,8 +71,8 @@ double groupMaxError(const float* x, const float* r, std::int64_t n) {
 // accumulate()'s sums and each error's bin in one loop, for when the histogram's range, the
 // exact max |error|, is known up front (so no max here).
 QS_SIMD_CLONES_FMA
-void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, double m,
-                      double perUnit, std::int32_t last, std::int32_t* idx) {
+void accumulateAndBinPortable(const float* x, const float* r, std::int64_t n, Sums& s, double m,
+                              double perUnit, std::int32_t last, std::int32_t* idx) {
     double se = 0, sr = 0, sq = 0, dot = 0;
 #pragma omp simd reduction(+ : se, sr, sq, dot)
     for (std::int64_t k = 0; k < n; ++k) {
@@ -82,6 +88,67 @@ void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, d
     s.sr += sr;
     s.sq += sq;
     s.dot += dot;
+}
+
+#ifdef QS_FUSED_FMA_KERNEL
+namespace {
+
+__attribute__((target("avx2,fma"))) double sum4(__m256d a, __m256d b) {
+    alignas(32) double t[4];
+    _mm256_store_pd(t, _mm256_add_pd(a, b));
+    return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+// The same numbers per value (each term an FMA in double, the bin truncated from (e + m) *
+// perUnit in double), 8 values a step in 256-bit vectors with two accumulators per sum: GCC's
+// vectorisation of the loop above keeps one accumulator per sum, and its AVX-512 copy spends
+// the time converting (1.45 cycles a value against 1.1 here, on an AMD EPYC with AVX-512).
+__attribute__((target("avx2,fma"))) void accumulateAndBinFma(const float* x, const float* r,
+                                                             std::int64_t n, Sums& s, double m,
+                                                             double perUnit, std::int32_t last,
+                                                             std::int32_t* idx) {
+    __m256d se0 = _mm256_setzero_pd(), se1 = se0, sr0 = se0, sr1 = se0, sq0 = se0, sq1 = se0,
+            dt0 = se0, dt1 = se0;
+    const __m256d vm = _mm256_set1_pd(m), vp = _mm256_set1_pd(perUnit);
+    const __m256i vlast = _mm256_set1_epi32(last);
+    std::int64_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        const __m256d a0 = _mm256_cvtps_pd(_mm_loadu_ps(x + k));
+        const __m256d a1 = _mm256_cvtps_pd(_mm_loadu_ps(x + k + 4));
+        const __m256d b0 = _mm256_cvtps_pd(_mm_loadu_ps(r + k));
+        const __m256d b1 = _mm256_cvtps_pd(_mm_loadu_ps(r + k + 4));
+        const __m256d e0 = _mm256_sub_pd(a0, b0), e1 = _mm256_sub_pd(a1, b1);
+        se0 = _mm256_fmadd_pd(e0, e0, se0);
+        se1 = _mm256_fmadd_pd(e1, e1, se1);
+        sr0 = _mm256_fmadd_pd(a0, a0, sr0);
+        sr1 = _mm256_fmadd_pd(a1, a1, sr1);
+        sq0 = _mm256_fmadd_pd(b0, b0, sq0);
+        sq1 = _mm256_fmadd_pd(b1, b1, sq1);
+        dt0 = _mm256_fmadd_pd(a0, b0, dt0);
+        dt1 = _mm256_fmadd_pd(a1, b1, dt1);
+        const __m128i i0 = _mm256_cvttpd_epi32(_mm256_mul_pd(_mm256_add_pd(e0, vm), vp));
+        const __m128i i1 = _mm256_cvttpd_epi32(_mm256_mul_pd(_mm256_add_pd(e1, vm), vp));
+        const __m256i i = _mm256_inserti128_si256(_mm256_castsi128_si256(i0), i1, 1);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(idx + k), _mm256_min_epi32(i, vlast));
+    }
+    s.se += sum4(se0, se1);
+    s.sr += sum4(sr0, sr1);
+    s.sq += sum4(sq0, sq1);
+    s.dot += sum4(dt0, dt1);
+    if (k < n)
+        accumulateAndBinPortable(x + k, r + k, n - k, s, m, perUnit, last, idx + k);
+}
+
+} // namespace
+#endif
+
+void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, double m,
+                      double perUnit, std::int32_t last, std::int32_t* idx) {
+#ifdef QS_FUSED_FMA_KERNEL
+    if (fmaKernelsEnabled())
+        return accumulateAndBinFma(x, r, n, s, m, perUnit, last, idx);
+#endif
+    accumulateAndBinPortable(x, r, n, s, m, perUnit, last, idx);
 }
 
 void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::uint32_t* tables,

@@ -45,7 +45,8 @@ void accumulate(const float* x, const float* r, std::int64_t n, Sums& s);
 double groupMaxError(const float* x, const float* r, std::int64_t n);
 // accumulate()'s sums (all but maxAbs) and each error's histogram bin over [-m, m] (perUnit =
 // bins / 2m; the last bin takes m) in one loop, for when the histogram's range, the exact max
-// |error|, is known up front: that m is then the max, so it is not taken again.
+// |error|, is known up front: that m is then the max, so it is not taken again. An AVX2 + FMA
+// kernel where the CPU has it (fmaKernelsEnabled), else a vectorised portable loop.
 void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, double m,
                       double perUnit, std::int32_t last, std::int32_t* idx);
 // Counts bins into four interleaved tables of `bins` (fewer store-to-load stalls). Meanwhile it

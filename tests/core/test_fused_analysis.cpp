@@ -2,6 +2,7 @@
 // plain passes it replaces: quantize(), computeErrorMetrics() and computeDifferenceHistogram().
 #include "analysis/fused_analysis.h"
 #include "analysis/fused_families.h"
+#include "analysis/fused_sums.h"
 #include "analysis/tensor_analysis.h"
 #include "quant/companding_quant.h"
 #include "quant/group_quant.h"
@@ -73,6 +74,7 @@ private slots:
     void analyzeTensorTakesIt();
     void sweepBitsMatchesThePlainPasses();
     void errorRangeFromANarrowerGroup();
+    void errorSumsAndBinsUnderBothKernels();
     void nfAndCompandingAtTheirBoundaries();
 
 private:
@@ -303,6 +305,61 @@ void TestFusedAnalysis::cancels() {
 // vector widths), then Gaussian weights: the fused reconstruction is the plain quantizer's, bit
 // for bit, with the AVX-512 kernels (where the CPU has them) and with the portable ones; the
 // same for mu-law and A-law at their thresholds.
+// The error sums and bins (accumulateAndBin) with the AVX2 + FMA kernel, where the CPU has it,
+// and with the portable loop: errors exactly on each bin edge of [-1, 1] in 256 bins and one
+// float either side, both ends of the range (+1 takes the last bin), then Gaussian weights; 8k + 5
+// values, so the kernel's tail runs too. Bins equal; sums within summation order.
+void TestFusedAnalysis::errorSumsAndBinsUnderBothKernels() {
+    std::vector<float> x, r;
+    for (int k = 0; k <= 256; ++k) {
+        const float e = static_cast<float>(k) / 128.0f - 1.0f; // a bin edge, exactly
+        for (float v : {std::nextafter(e, -2.0f), e, std::nextafter(e, 2.0f)}) {
+            x.push_back(std::clamp(v, -1.0f, 1.0f));
+            r.push_back(0.0f);
+        }
+    }
+    const auto g = gaussian(2 * 1024, 9u);
+    for (std::size_t k = 0; k < 1024; ++k) {
+        x.push_back(g[k]);
+        r.push_back(g[k] + 0.01f * g[1024 + k]);
+    }
+    while (x.size() % 8 != 5) {
+        x.push_back(0.25f);
+        r.push_back(0.0f);
+    }
+    const auto n = static_cast<std::int64_t>(x.size());
+    std::vector<std::int32_t> bins[2];
+    fused::Sums sums[2];
+    int i = 0;
+    for (fused::SimdKernel kernel : {fused::SimdKernel::Auto, fused::SimdKernel::Portable}) {
+        fused::setSimdKernel(kernel);
+        bins[i].assign(x.size(), -1);
+        fused::accumulateAndBin(x.data(), r.data(), n, sums[i], 1.0, 128.0, 255, bins[i].data());
+        ++i;
+    }
+    fused::setSimdKernel(fused::SimdKernel::Auto);
+    QCOMPARE(bins[0], bins[1]);
+    for (std::size_t k = 0; k < 3 * 257; ++k) { // the edges, by hand: k / 3 is the edge's index
+        const double e = double(x[k]) - double(r[k]);
+        const auto want = std::min(255, static_cast<int>(std::floor((e + 1.0) * 128.0)));
+        QCOMPARE(bins[1][k], want);
+    }
+    double se = 0, sr = 0, sq = 0, dot = 0;
+    for (std::size_t k = 0; k < x.size(); ++k) {
+        const double a = x[k], b = r[k];
+        se += (a - b) * (a - b);
+        sr += a * a;
+        sq += b * b;
+        dot += a * b;
+    }
+    for (const fused::Sums& s : sums) {
+        compareSums(s.se, se);
+        compareSums(s.sr, sr);
+        compareSums(s.sq, sq);
+        compareSums(s.dot, dot);
+    }
+}
+
 void TestFusedAnalysis::nfAndCompandingAtTheirBoundaries() {
     for (fused::SimdKernel kernel : {fused::SimdKernel::Auto, fused::SimdKernel::Portable}) {
         fused::setSimdKernel(kernel);
@@ -317,7 +374,6 @@ void TestFusedAnalysis::nfAndCompandingAtTheirBoundaries() {
 // weights.
 void TestFusedAnalysis::compandThresholdsMatch() {
     const auto gauss = weights(7, 1024, 5u);
-    const MatrixView g{gauss.data(), 7, 1024};
     for (const char* name : {"mulaw4:g40", "alaw4:g40", "mulaw3:mu15:g40", "mulaw2:g40"}) {
         const Scheme s = qs::test::spec(name);
         const auto table = compandingTable(s);
