@@ -3,9 +3,11 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "methods/calibration.h"
+#include "plan/scheme_cost.h"
 
 #include <iostream>
 #include <map>
+#include <set>
 
 namespace qs::cli {
 namespace {
@@ -14,7 +16,23 @@ struct Totals {
     ErrorMetrics error;
     StorageCost cost;
     std::uint64_t tensors = 0;
+    std::uint64_t notApplicable = 0; // tensors the scheme does not apply to, left out above
+    std::set<std::string> fallbacks; // what llama.cpp stores those as instead
 };
+
+// "q4_k: n/a for 36 of 36 tensors, left out of its totals (llama.cpp stores them as q5_0)".
+std::string notApplicableNote(const std::string& spec, const Totals& tot) {
+    std::string note = spec + ": n/a for " + std::to_string(tot.notApplicable) + " of " +
+                       std::to_string(tot.notApplicable + tot.tensors) + " tensors, left out of " +
+                       (tot.tensors ? "its totals" : "the totals");
+    if (!tot.fallbacks.empty()) {
+        std::string names;
+        for (const auto& f : tot.fallbacks)
+            names += (names.empty() ? "" : " or ") + f;
+        note += " (llama.cpp stores them as " + names + "; `plan` counts that)";
+    }
+    return note;
+}
 
 // Activations from a file, or generated for each tensor's in_features from a synthetic spec.
 struct Calibration {
@@ -151,6 +169,15 @@ Action addAnalyzeCommand(CLI::App& app) {
                     table.addRow({t->name, t->shapeString(), s.toString(), na ? "n/a" : "error",
                                   "-", "-", "-", "-"});
                     problems.push_back(t->name + " under " + s.toString() + ": " + a.message());
+                    if (na) {
+                        auto& tot = totals[s.toString()];
+                        ++tot.notApplicable;
+                        const std::int64_t cols = t->shape.empty() ? 1 : t->shape.back();
+                        if (cols > 0)
+                            if (auto r = resolvedStorageCost(s, t->numel() / cols, cols);
+                                r && !(r->scheme == s))
+                                tot.fallbacks.insert(r->scheme.toString());
+                    }
                     return;
                 }
                 const auto& m = a->error;
@@ -210,12 +237,20 @@ Action addAnalyzeCommand(CLI::App& app) {
             nlohmann::json totalsJson = nlohmann::json::array();
             TextTable totalTable(
                 {"scheme", "tensors", "bpw", "bytes", "model bytes", "rel_rmse", "sqnr_db"});
+            std::vector<std::string> notes; // schemes that did not apply to every tensor
             for (const Scheme& s : schemes) {
                 const auto it = totals.find(s.toString());
                 if (it == totals.end())
                     continue;
                 const Totals& tot = it->second;
+                if (tot.notApplicable)
+                    notes.push_back(notApplicableNote(s.toString(), tot));
+                if (tot.tensors == 0) {
+                    totals.erase(it);
+                    continue;
+                }
                 totalsJson.push_back({{"scheme", s.toString()},
+                                      {"not_applicable", tot.notApplicable},
                                       {"tensors", tot.tensors},
                                       {"elements", tot.cost.elements},
                                       {"bits_per_weight", tot.cost.bitsPerWeight()},
@@ -250,6 +285,8 @@ Action addAnalyzeCommand(CLI::App& app) {
                           << humanBytes(keptBytes) << ")";
             std::cout << ":\n";
             totalTable.print();
+            for (const auto& n : notes)
+                std::cout << "  " << n << "\n";
             if (backend.active == Backend::Cuda)
                 std::cout << "\nComputed on CUDA (" << backend.device << "): " << onDevice << " of "
                           << results.size() << " results; the rest on the CPU\n";

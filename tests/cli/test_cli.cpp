@@ -37,6 +37,7 @@ private slots:
     void infoListsTensors();
     void statsRows();
     void analyzeResultsAndTotals();
+    void analyzeNotesSchemesThatDoNotApply();
     void analyzeGivesTheSameNumbersOnAnyNumberOfThreads();
     void analyzeWithActivationsReportsOutputError();
     void calibratedSchemesBeatRoundToNearestOnSyntheticActivations();
@@ -121,6 +122,25 @@ void TestCli::analyzeResultsAndTotals() {
     QCOMPARE(t4["elements"].toDouble(), elements);
     QVERIFY(t4["sqnr_db"].toDouble() < totals[1].toObject()["sqnr_db"].toDouble());
     QVERIFY(t4["bits_per_weight"].toDouble() > 4.3 && t4["bits_per_weight"].toDouble() < 4.36);
+}
+
+// The sample's rows are 64 or 172 wide: q4_k (256-blocks) applies to none, q8_0 (32-blocks) not
+// to the five 172-wide ones. The totals say so, and what llama.cpp stores them as instead.
+void TestCli::analyzeNotesSchemesThatDoNotApply() {
+    const QStringList args{"analyze", sample(), "--scheme", "q4_k", "--scheme", "q8_0"};
+    const Run text = cli(args);
+    QCOMPARE(text.code, 0);
+    QVERIFY2(text.out.contains("  q4_k: n/a for 36 of 36 tensors, left out of the totals "
+                               "(llama.cpp stores them as f16 or q5_0; `plan` counts that)\n"),
+             text.out.constData());
+    QVERIFY2(text.out.contains("  q8_0: n/a for 5 of 36 tensors, left out of its totals "
+                               "(llama.cpp stores them as f16; "),
+             text.out.constData());
+    const auto totals = cli(args + QStringList{"--json"}).json()["totals"].toArray();
+    QCOMPARE(totals.size(), 1); // q4_k has no totals
+    QCOMPARE(totals[0].toObject()["scheme"].toString(), QString("q8_0"));
+    QCOMPARE(totals[0].toObject()["tensors"].toInt(), 31);
+    QCOMPARE(totals[0].toObject()["not_applicable"].toInt(), 5);
 }
 
 void TestCli::analyzeGivesTheSameNumbersOnAnyNumberOfThreads() {
