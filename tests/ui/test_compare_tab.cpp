@@ -21,6 +21,7 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTest>
+#include <QValueAxis>
 
 #include <cmath>
 
@@ -138,6 +139,20 @@ void TestCompareTab::defaultsAreIntMulawAndNfAtThePanelsBits() {
     QTRY_VERIFY_WITH_TIMEOUT(!win.w.controller()->isBusy(), kTimeoutMs);
     QVERIFY(tab->levelsChart()->binCount() > 0);
     QVERIFY(!tab->levelsChart()->csvData().isEmpty());
+    // The view takes in every scheme's levels: nf4's top level, the absmax 1.594 of q_proj,
+    // lies past its max of 1.23, and the axis ended at 1.5 before.
+    const auto* x =
+        qobject_cast<QValueAxis*>(tab->levelsChart()->chart()->axes(Qt::Horizontal).value(0));
+    QVERIFY(x);
+    for (int r = 0; r < 3; ++r) {
+        const auto& levels = tab->tableModel()->result(r)->levels;
+        QVERIFY2(x->min() <= levels.front() && levels.back() <= x->max(),
+                 qPrintable(QString("%1 .. %2 outside %3 .. %4")
+                                .arg(levels.front())
+                                .arg(levels.back())
+                                .arg(x->min())
+                                .arg(x->max())));
+    }
 }
 
 void TestCompareTab::changingBitsUpdatesAllThree() {

@@ -17,6 +17,7 @@ private Q_SLOTS:
     void staircasePicksTheNearestLevel();
     void staircaseClipsToTheRange();
     void levelLinesAreThreePointsPerLevel();
+    void spanTakesInLevelsWithinTheMirroredRange();
     void sweepLeavesOutExactPoints();
 };
 
@@ -90,4 +91,15 @@ void TestPlotData::sweepLeavesOutExactPoints() {
 }
 
 QTEST_MAIN(TestPlotData)
+// nf4's top level (the absmax, +1.594) lies past a skewed tensor's max (1.23): the span takes it
+// in; an unscaled grid's +-448 and a NaN do not move it.
+void TestPlotData::spanTakesInLevelsWithinTheMirroredRange() {
+    const std::vector<float> nf4{-1.594f, -0.5f, 0.0f, 0.6f, 1.594f};
+    QCOMPARE(spanWithLevels(-1.594, 1.23, nf4), std::make_pair(-1.594, double(1.594f)));
+    const std::vector<float> wide{-448.0f, -1.125f, 0.0f,
+                                  1.125f,  448.0f,  std::numeric_limits<float>::quiet_NaN()};
+    QCOMPARE(spanWithLevels(-1.0, 1.2, wide), std::make_pair(-1.125, 1.2));
+    QCOMPARE(spanWithLevels(-1.0, 1.2, {}), std::make_pair(-1.0, 1.2));
+}
+
 #include "test_plot_data.moc"

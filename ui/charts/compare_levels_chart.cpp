@@ -7,6 +7,8 @@
 #include <QLineSeries>
 #include <QValueAxis>
 
+#include <tuple>
+
 #include <algorithm>
 #include <cmath>
 
@@ -84,6 +86,7 @@ void CompareLevelsChart::setSlot(int slot, const QString& spec, const std::vecto
     s.rug->setName(spec);
     s.lines->replace(lines);
     s.rug->replace(rug);
+    fitToData(); // the view takes in the levels too
 }
 
 void CompareLevelsChart::clearSlot(int slot) {
@@ -113,8 +116,11 @@ int CompareLevelsChart::levelCount(int slot) const {
 void CompareLevelsChart::fitToData() {
     if (m_plot.isEmpty())
         return;
-    const double pad = 0.02 * (m_plot.hi - m_plot.lo);
-    setNiceRange(m_x, m_plot.lo - pad, m_plot.hi + pad, 8);
+    double lo = m_plot.lo, hi = m_plot.hi;
+    for (const Slot& s : m_slots)
+        std::tie(lo, hi) = spanWithLevels(lo, hi, s.levels);
+    const double pad = 0.02 * (hi - lo);
+    setNiceRange(m_x, lo - pad, hi + pad, 8);
     setNiceRange(m_y, 0, std::max(1.0, m_plot.maxCount) * kHeadRoom, 5);
 }
 

@@ -54,6 +54,16 @@ HistogramPlot buildHistogramPlot(const Histogram& h) {
     return p;
 }
 
+std::pair<double, double> spanWithLevels(double lo, double hi, const std::vector<float>& levels) {
+    const double a = std::max(std::abs(lo), std::abs(hi));
+    for (const float l : levels)
+        if (std::isfinite(l) && std::abs(l) <= a) {
+            lo = std::min(lo, static_cast<double>(l));
+            hi = std::max(hi, static_cast<double>(l));
+        }
+    return {lo, hi};
+}
+
 QList<QPointF> buildLevelLines(const std::vector<float>& levels, double y0, double y1) {
     QList<QPointF> pts;
     pts.reserve(static_cast<qsizetype>(levels.size() * 3));

@@ -9,6 +9,7 @@
 #include <QString>
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace qs {
@@ -54,6 +55,11 @@ struct SweepPlot {
 HistogramPlot buildHistogramPlot(const Histogram& h);
 // Vertical lines at each level from y0 to y1 (one zig-zag series: y0 -> y1 -> y0 per level).
 QList<QPointF> buildLevelLines(const std::vector<float>& levels, double y0 = 0.0, double y1 = 1.0);
+// [lo, hi] (the weights' range) widened to take in the levels that lie within the mirrored range
+// [-a, a], a = max(|lo|, |hi|): a symmetric format's top level sits at the absmax, beyond the
+// other end of a skewed tensor (nf4 on q_proj: +1.594 past a max of 1.23), and an axis ending at
+// the data hid it. Levels further out (an unscaled format's grid) are left out of the view.
+std::pair<double, double> spanWithLevels(double lo, double hi, const std::vector<float>& levels);
 // The Compare chart's lane of slot `slot` on its hidden [0, 1] axis: a strip near the top where
 // that scheme's levels are drawn as a solid rug above the histogram.
 inline constexpr double kCompareLaneTop = 0.985;

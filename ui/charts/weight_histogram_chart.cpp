@@ -111,8 +111,9 @@ void WeightHistogramChart::applyOutline() {
 void WeightHistogramChart::fitToData() {
     if (m_plot.isEmpty())
         return;
-    const double pad = 0.02 * (m_plot.hi - m_plot.lo);
-    setNiceRange(m_x, m_plot.lo - pad, m_plot.hi + pad, 8);
+    const auto [lo, hi] = spanWithLevels(m_plot.lo, m_plot.hi, m_levels);
+    const double pad = 0.02 * (hi - lo);
+    setNiceRange(m_x, lo - pad, hi + pad, 8);
     const double top = std::max(1.0, m_plot.maxCount);
     setNiceRange(m_yLinear, 0, top * 1.05, 5);
     m_yLog->setRange(HistogramPlot::kLogFloor, std::pow(10.0, std::ceil(std::log10(top * 1.5))));
