@@ -1,6 +1,7 @@
 // ChartView (through WeightHistogramChart): series filled from point lists, log-scale switching,
 // and the context menu's exports — PNG, SVG and CSV; ProfileChart's index ticks.
 
+#include "charts/methods_chart.h"
 #include "charts/profile_chart.h"
 #include "charts/weight_histogram_chart.h"
 
@@ -8,6 +9,9 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QValueAxis>
+
+#include <cmath>
 
 using namespace qs;
 
@@ -31,6 +35,8 @@ private Q_SLOTS:
     void exportsCsvPngAndSvg();
     void clearsToNothingToExport();
     void profileIndexTicksFallOnPowersOfTwo();
+    void xTicksFollowTheWidth();
+    void methodNamesTurnUprightWhenNarrow();
 };
 
 void TestChartView::drawsBinsAndLevels() {
@@ -93,6 +99,41 @@ void TestChartView::profileIndexTicksFallOnPowersOfTwo() {
     QCOMPARE(chart.indexTickInterval(), 32.0);
     chart.setSeries({{QStringLiteral("a"), Qt::red, std::vector<double>(8, 1.0)}});
     QCOMPARE(chart.indexTickInterval(), 2.0); // finer again after a wide one
+}
+
+// At 260 pixels, eight ticks over [-1.6, 1.6] left each label 25 pixels, and Qt printed "-...";
+// the budget is about one per 45 pixels of plot, and the axes refit as the width changes.
+void TestChartView::xTicksFollowTheWidth() {
+    Histogram h;
+    h.lo = -1.6;
+    h.hi = 1.6;
+    h.counts = {1, 4, 9, 0, 3, 2, 1, 1};
+    WeightHistogramChart chart;
+    chart.setPlots(buildHistogramPlot(h), {}, {}, Qt::red);
+    chart.resize(260, 200);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    auto ticks = [&] {
+        const auto* x = static_cast<QValueAxis*>(chart.chart()->axes(Qt::Horizontal).value(0));
+        return static_cast<int>(std::lround((x->max() - x->min()) / x->tickInterval())) + 1;
+    };
+    QTRY_VERIFY2(ticks() <= 5, qPrintable(QString::number(ticks())));
+    chart.resize(900, 300);
+    QTRY_VERIFY2(ticks() >= 7, qPrintable(QString::number(ticks())));
+}
+
+// Method names side by side where they fit, upright where they do not (Qt cut them to "Aut...").
+void TestChartView::methodNamesTurnUprightWhenNarrow() {
+    MethodsChart chart(QStringLiteral("t"), QStringLiteral("v"));
+    chart.setBars({QStringLiteral("RTN"), QStringLiteral("HQQ"), QStringLiteral("SINQ"),
+                   QStringLiteral("GPTQ"), QStringLiteral("AWQ"), QStringLiteral("AutoRound")},
+                  {{QStringLiteral("e"), Qt::blue, {1, 2, 3, 4, 5, 6}}});
+    chart.resize(280, 300);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    QTRY_COMPARE(chart.labelsAngle(), -90);
+    chart.resize(1000, 300);
+    QTRY_COMPARE(chart.labelsAngle(), 0);
 }
 
 QTEST_MAIN(TestChartView)

@@ -10,8 +10,11 @@
 #include <QMenu>
 #include <QPainter>
 #include <QRegularExpression>
+#include <QResizeEvent>
 #include <QSvgGenerator>
 #include <QToolTip>
+
+#include <algorithm>
 
 namespace qs {
 
@@ -53,6 +56,20 @@ bool ChartView::saveSvg(const QString& path) {
     painter.setRenderHint(QPainter::Antialiasing);
     render(&painter);
     return painter.end();
+}
+
+int ChartView::xTickBudget(int preferred) const {
+    constexpr int kAxisMargin = 70, kPixelsPerTick = 45; // the y axis' labels and the frame
+    return std::clamp((width() - kAxisMargin) / kPixelsPerTick, 3, std::max(3, preferred));
+}
+
+void ChartView::resizeEvent(QResizeEvent* event) {
+    QChartView::resizeEvent(event);
+    const int budget = xTickBudget(8);
+    if (budget != m_fittedBudget && !chart()->isZoomed()) {
+        m_fittedBudget = budget;
+        fitToData();
+    }
 }
 
 void ChartView::resetZoom() {

@@ -26,6 +26,11 @@ public:
 protected:
     // Sets every axis range from the current data.
     virtual void fitToData() = 0;
+    // How many ticks the x axis can label at the view's width, at most `preferred`: about one per
+    // 45 pixels of plot, and at least 3 (at 250 pixels, 8 ticks left room for no label: "-...").
+    int xTickBudget(int preferred) const;
+    // Refits the axes when the width changes the tick budget (unless the user has zoomed).
+    void resizeEvent(QResizeEvent* event) override;
     // Chart-specific entries appended to the context menu.
     virtual void addContextActions(QMenu* menu);
     void showHoverText(const QString& text);
@@ -36,6 +41,7 @@ protected:
 
 private:
     void saveWithDialog(bool svg);
+    int m_fittedBudget = 0; // xTickBudget's answer (for a preferred 8) the axes were last fitted at
     QString defaultFileName(const QString& suffix) const;
 };
 

@@ -120,7 +120,7 @@ void CompareLevelsChart::fitToData() {
     for (const Slot& s : m_slots)
         std::tie(lo, hi) = spanWithLevels(lo, hi, s.levels);
     const double pad = 0.02 * (hi - lo);
-    setNiceRange(m_x, lo - pad, hi + pad, 8);
+    setNiceRange(m_x, lo - pad, hi + pad, xTickBudget(8));
     setNiceRange(m_y, 0, std::max(1.0, m_plot.maxCount) * kHeadRoom, 5);
 }
 

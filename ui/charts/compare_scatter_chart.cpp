@@ -31,8 +31,8 @@ CompareScatterChart::CompareScatterChart(QWidget* parent)
         s->attachAxis(m_y);
         connect(s, &QXYSeries::hovered, this, [this](const QPointF& p, bool state) {
             if (state)
-                showHoverText(tr("w = %1, error = %2")
-                                  .arg(formatNumber(p.x()), formatNumber(p.y())));
+                showHoverText(
+                    tr("w = %1, error = %2").arg(formatNumber(p.x()), formatNumber(p.y())));
             else
                 hideHoverText();
         });
@@ -86,7 +86,7 @@ void CompareScatterChart::fitToData() {
     }
     if (!(e > 0))
         e = 1;
-    setNiceRange(m_x, x0, x1, 7);
+    setNiceRange(m_x, x0, x1, xTickBudget(7));
     setNiceRange(m_y, -e * 1.05, e * 1.05, 6);
 }
 
@@ -95,7 +95,10 @@ QString CompareScatterChart::csvData() const {
     bool any = false;
     for (QScatterSeries* s : m_series)
         for (const QPointF& p : s->points()) {
-            csv += QStringLiteral("%1,%2,%3\n").arg(s->name()).arg(p.x(), 0, 'g', 9).arg(p.y(), 0, 'g', 9);
+            csv += QStringLiteral("%1,%2,%3\n")
+                       .arg(s->name())
+                       .arg(p.x(), 0, 'g', 9)
+                       .arg(p.y(), 0, 'g', 9);
             any = true;
         }
     return any ? csv : QString();

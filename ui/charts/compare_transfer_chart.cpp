@@ -105,7 +105,7 @@ void CompareTransferChart::fitToData() {
             hi = std::max(hi, p.y());
         }
     const double pad = 0.03 * (hi - lo);
-    setNiceRange(m_x, m_lo - pad, m_hi + pad, 6);
+    setNiceRange(m_x, m_lo - pad, m_hi + pad, xTickBudget(6));
     setNiceRange(m_y, lo - pad, hi + pad, 6);
 }
 

@@ -52,7 +52,7 @@ void ErrorHistogramChart::fitToData() {
     if (m_plot.isEmpty())
         return;
     const double half = std::max(std::abs(m_plot.lo), std::abs(m_plot.hi));
-    setNiceRange(m_x, -half, half, 6);
+    setNiceRange(m_x, -half, half, xTickBudget(6));
     setNiceRange(m_y, 0, std::max(1.0, m_plot.maxCount) * 1.05, 5);
 }
 

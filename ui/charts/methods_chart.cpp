@@ -6,6 +6,7 @@
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
+#include <QFontMetrics>
 #include <QLegend>
 #include <QValueAxis>
 
@@ -18,6 +19,7 @@ MethodsChart::MethodsChart(const QString& title, const QString& valueTitle, QWid
     : ChartView(title, parent), m_x(new QBarCategoryAxis), m_y(new QValueAxis) {
     setRubberBand(QChartView::NoRubberBand);
     styleAxis(m_x, QString());
+    m_x->setTruncateLabels(false); // slanted where they do not fit (fitToData), never "Aut..."
     styleAxis(m_y, valueTitle);
     chart()->addAxis(m_x, Qt::AlignBottom);
     chart()->addAxis(m_y, Qt::AlignLeft);
@@ -43,9 +45,9 @@ void MethodsChart::setBars(const QStringList& categories, const std::vector<Meth
         connect(set, &QBarSet::hovered, this, [this, set](bool state, int index) {
             if (!state || index < 0 || index >= m_categories.size())
                 return hideHoverText();
-            showHoverText(QStringLiteral("%1 · %2: %3")
-                              .arg(m_categories[index], set->label(),
-                                   formatNumber(set->at(index), 4)));
+            showHoverText(
+                QStringLiteral("%1 · %2: %3")
+                    .arg(m_categories[index], set->label(), formatNumber(set->at(index), 4)));
         });
     }
     chart()->addSeries(series);
@@ -61,6 +63,23 @@ void MethodsChart::fitToData() {
             if (std::isfinite(v))
                 hi = std::max(hi, v);
     setNiceRange(m_y, 0.0, hi > 0 ? hi * 1.1 : 1.0, 5);
+    // Names that do not fit their category's width are slanted rather than cut to "Aut...".
+    const QFontMetrics fm(m_x->labelsFont());
+    int widest = 0;
+    for (const QString& c : m_categories)
+        widest = std::max(widest, fm.horizontalAdvance(c));
+    const int perCategory =
+        m_categories.isEmpty() ? width() : (width() - 70) / static_cast<int>(m_categories.size());
+    m_x->setLabelsAngle(widest + 8 > perCategory ? -90 : 0);
+}
+
+int MethodsChart::labelsAngle() const {
+    return m_x->labelsAngle();
+}
+
+void MethodsChart::resizeEvent(QResizeEvent* event) {
+    ChartView::resizeEvent(event);
+    fitToData();
 }
 
 QString MethodsChart::csvData() const {
@@ -73,9 +92,9 @@ QString MethodsChart::csvData() const {
     for (int i = 0; i < m_categories.size(); ++i) {
         csv += m_categories[i];
         for (const MethodsBars& b : m_sets)
-            csv += QLatin1Char(',') +
-                   (size_t(i) < b.values.size() ? QString::number(b.values[size_t(i)], 'g', 8)
-                                                : QString());
+            csv += QLatin1Char(',') + (size_t(i) < b.values.size()
+                                           ? QString::number(b.values[size_t(i)], 'g', 8)
+                                           : QString());
         csv += QLatin1Char('\n');
     }
     return csv;

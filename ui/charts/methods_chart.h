@@ -27,10 +27,13 @@ public:
 
     void setBars(const QStringList& categories, const std::vector<MethodsBars>& sets);
     int categoryCount() const { return static_cast<int>(m_categories.size()); }
+    // The category labels' angle: 0, or -90 where the names do not fit side by side.
+    int labelsAngle() const;
     QString csvData() const override;
 
 protected:
     void fitToData() override;
+    void resizeEvent(QResizeEvent* event) override; // the labels' angle follows the width
 
 private:
     QStringList m_categories;

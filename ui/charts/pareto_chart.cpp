@@ -156,7 +156,7 @@ void ParetoChart::fitToData() {
         x0 = 2, x1 = 9, y0 = 0, y1 = 40;
     }
     const double padX = std::max(0.2, 0.05 * (x1 - x0));
-    setNiceRange(m_x, std::max(0.0, x0 - padX), x1 + padX, 8);
+    setNiceRange(m_x, std::max(0.0, x0 - padX), x1 + padX, xTickBudget(8));
     setNiceRange(m_y, y0 - 2, y1 + 3, 6);
     updateBudgetLine();
 }

@@ -113,7 +113,7 @@ void WeightHistogramChart::fitToData() {
         return;
     const auto [lo, hi] = spanWithLevels(m_plot.lo, m_plot.hi, m_levels);
     const double pad = 0.02 * (hi - lo);
-    setNiceRange(m_x, lo - pad, hi + pad, 8);
+    setNiceRange(m_x, lo - pad, hi + pad, xTickBudget(8));
     const double top = std::max(1.0, m_plot.maxCount);
     setNiceRange(m_yLinear, 0, top * 1.05, 5);
     m_yLog->setRange(HistogramPlot::kLogFloor, std::pow(10.0, std::ceil(std::log10(top * 1.5))));

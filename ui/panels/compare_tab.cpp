@@ -38,6 +38,7 @@ CompareTab::CompareTab(QWidget* parent)
 
     m_caption->setTextFormat(Qt::RichText);
     m_caption->setContentsMargins(4, 2, 4, 2);
+    m_caption->setWordWrap(true);
     auto* editors = new QHBoxLayout;
     editors->setSpacing(14);
     for (int i = 0; i < kCompareSlots; ++i) {

@@ -5,6 +5,7 @@
 #include "charts/methods_chart.h"
 #include "charts/profile_chart.h"
 #include "number_format.h"
+#include "widgets/flow_layout.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -13,7 +14,6 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QGridLayout>
-#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QProgressBar>
@@ -117,7 +117,8 @@ MethodsTab::MethodsTab(QWidget* parent)
                              tr("relative to the geometric mean"), true)),
       m_insightText(new QLabel), m_pages(new QTabWidget), m_status(new QLabel) {
     m_caption->setTextFormat(Qt::RichText);
-    auto* methods = new QHBoxLayout;
+    m_caption->setWordWrap(true);
+    auto* methods = new FlowLayout; // the option rows wrap when the tab is narrow
     methods->addWidget(new QLabel(tr("Methods:")));
     for (const MethodDef& m : kMethods) {
         auto* box = new QCheckBox(tr(m.label));
@@ -137,9 +138,8 @@ MethodsTab::MethodsTab(QWidget* parent)
     m_group->setCurrentIndex(1);
     methods->addWidget(m_bits);
     methods->addWidget(m_group);
-    methods->addStretch(1);
 
-    auto* acts = new QHBoxLayout;
+    auto* acts = new FlowLayout;
     acts->addWidget(new QLabel(tr("Activations:")));
     m_source->addItem(tr("synthetic"));
     m_source->setToolTip(tr("Gaussian tokens with correlated channels, a few of them scaled up "
@@ -172,7 +172,7 @@ MethodsTab::MethodsTab(QWidget* parent)
     acts->addWidget(m_outliers);
     acts->addWidget(m_outlierScale);
     acts->addWidget(m_load);
-    acts->addStretch(1);
+    acts->addSpacing(12);
     m_run->setObjectName(QStringLiteral("methodsRun"));
     connect(m_run, &QPushButton::clicked, this, &MethodsTab::run);
     m_cancelButton->setText(tr("Cancel"));
@@ -221,6 +221,7 @@ MethodsTab::MethodsTab(QWidget* parent)
     body->setStretchFactor(1, 2);
     m_body = body;
     connect(body, &QSplitter::splitterMoved, this, [this] { m_bodyMoved = true; });
+    body->installEventFilter(this);
 
     m_status->setWordWrap(true);
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
@@ -238,8 +239,14 @@ MethodsTab::~MethodsTab() {
     shutdown();
 }
 
-void MethodsTab::resizeEvent(QResizeEvent* event) {
-    QWidget::resizeEvent(event);
+bool MethodsTab::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == m_body && event->type() == QEvent::Resize && !m_bodyMoved)
+        // After the splitter has shared out its new height its own way.
+        QMetaObject::invokeMethod(this, &MethodsTab::fitBody, Qt::QueuedConnection);
+    return QWidget::eventFilter(watched, event);
+}
+
+void MethodsTab::fitBody() {
     if (m_bodyMoved)
         return;
     // Room for a row per method under the header (at most two fifths of the height): the

@@ -85,9 +85,12 @@ Q_SIGNALS:
     void finished(); // every ticked method has a result (or the run was cancelled)
 
 protected:
-    void resizeEvent(QResizeEvent* event) override;
+    // The body's split follows its height (fitBody) until the user drags it: its height is known
+    // only once the rows above it, which wrap, are laid out, so on its own resize.
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
+    void fitBody(); // a row per method under the charts, at most two fifths of the height
     void onResult(int index);
     void onDone();
     void showResults();

@@ -3,6 +3,7 @@
 #include "charts/sensitivity_heatmap.h"
 #include "models/sensitivity_model.h"
 #include "number_format.h"
+#include "widgets/flow_layout.h"
 #include "widgets/scale_legend.h"
 #include "widgets/table_columns.h"
 #include "workers/sweep_controller.h"
@@ -94,7 +95,7 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
     m_schemeEdit->setObjectName(QStringLiteral("sweepSchemes"));
     m_schemeEdit->setToolTip(tr("Schemes to sweep, separated by commas (any spec the Scheme "
                                 "panel accepts, e.g. int4:g128, nf4:g64, q4_k, mxfp4)"));
-    m_schemeEdit->setMinimumWidth(360);
+    m_schemeEdit->setMinimumWidth(200);
     connect(m_schemeEdit, &QLineEdit::returnPressed, this, &ModelTab::runSweep);
     m_sweepButton->setObjectName(QStringLiteral("sweepButton"));
     m_sweepButton->setToolTip(tr("Quantize every tensor with two or more dimensions under each "
@@ -118,11 +119,12 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
     top->addWidget(m_sweepButton);
     top->addWidget(m_progress);
     top->addWidget(m_cancelButton);
-    top->addSpacing(12);
-    top->addWidget(new QLabel(tr("Show:")));
-    top->addWidget(m_metric);
 
-    auto* filters = new QHBoxLayout;
+    // What the map shows, which roles, and its colour scale: a row that wraps when narrow.
+    auto* filters = new FlowLayout;
+    filters->addWidget(new QLabel(tr("Show:")));
+    filters->addWidget(m_metric);
+    filters->addSpacing(12);
     filters->addWidget(new QLabel(tr("Roles:")));
     for (TensorRole r : kRoles) {
         auto* b = new QToolButton;
@@ -135,7 +137,7 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
         m_roleButtons[r] = b;
         filters->addWidget(b);
     }
-    filters->addStretch(1);
+    filters->addSpacing(12);
     filters->addWidget(m_legend);
 
     m_heatmap->setModel(m_proxy);

@@ -72,6 +72,7 @@ PlanTab::PlanTab(QWidget* parent)
     auto* hint = new QLabel(tr("A plan chooses a scheme per tensor under a size budget from "
                                "measured candidates.\nSweep the model first (Model tab)."));
     hint->setAlignment(Qt::AlignCenter);
+    hint->setWordWrap(true); // or the page asks for 723 pixels
     hint->setStyleSheet(QStringLiteral("color: #888; font-size: 13pt;"));
     auto* sweep = new QPushButton(tr("Sweep the Model tab's schemes"));
     sweep->setObjectName(QStringLiteral("planSweepButton"));

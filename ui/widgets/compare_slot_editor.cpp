@@ -30,6 +30,10 @@ CompareSlotEditor::CompareSlotEditor(int slot, QWidget* parent)
             Qt::ToolTipRole);
     }
     m_family->setMaxVisibleItems(24);
+    // As wide as a short family name ("mulaw"), not the longest: the spec beside it gets the rest
+    // (three slots share 540 pixels in a 1280-pixel window).
+    m_family->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_family->setMinimumContentsLength(6);
     m_spec->setObjectName(QStringLiteral("compareSpec%1").arg(slot));
     m_spec->setPlaceholderText(tr("spec, e.g. int4:g128"));
     m_spec->setToolTip(tr("Type any spec and press Enter; its bit width then follows the "
