@@ -244,8 +244,16 @@ void TestLessonView::packingInspectorBytesFollowFormatAndBlock() {
                                     QAbstractItemModelTester::FailureReportingMode::QtTest);
     QCOMPARE(v.page(), LessonPage::Inspector);
     QCOMPARE(ins->walk().bytes.size(), std::size_t(19)); // 16 code bytes, fp16 scale, zero
+    // The zero-point's byte holds 4 stored bits: the header's sum adds up (not "19 bytes =
+    // 4.625 bits per weight").
+    QVERIFY2(ins->layoutText().contains(QLatin1String("32 elements in 19 bytes as laid out here, "
+                                                      "18.5 stored (the zero-point takes 4 bits) "
+                                                      "= <b>4.625 bits per weight</b>")),
+             qPrintable(ins->layoutText()));
     ins->setFormat(BlockFormat::Q4_0);
     QCOMPARE(ins->walk().bytes.size(), std::size_t(18));
+    QVERIFY(ins->layoutText().startsWith(
+        QLatin1String("32 elements in 18 bytes = <b>4.5 bits per weight</b>")));
     QVERIFY(ins->layoutText().contains(QLatin1String("j+16")));
     const auto block0 = ins->walk().bytes;
     ins->setBlock(1);
@@ -280,6 +288,18 @@ void TestLessonView::mxFamilyBoxAndInspector() {
     QCOMPARE(v.result().numbers.cost.bitsPerWeight(), 4.25);
     const double scale = v.result().numbers.scale;
     QCOMPARE(std::exp2(std::round(std::log2(scale))), scale); // a power of two
+    // The worked weight's element is named by its E2M1 bits (sign, 2 exponent bits, 1 mantissa
+    // bit: the magnitudes 0, 0.5, 1, 1.5, 2, 3, 4, 6 are codes 0 to 7), not its level index.
+    const double yq = v.result().numbers.example.yq;
+    const std::vector<double> magnitudes{0, 0.5, 1, 1.5, 2, 3, 4, 6};
+    const auto at = std::find(magnitudes.begin(), magnitudes.end(), std::abs(yq));
+    QVERIFY(at != magnitudes.end());
+    const int bits = int(at - magnitudes.begin()) + (yq < 0 ? 8 : 0);
+    const QString expected = QStringLiteral("nearest E2M1 value, its bits %1, %2")
+                                 .arg(formatNumber(yq, 4))
+                                 .arg(bits, 4, 2, QLatin1Char('0'));
+    QVERIFY2(v.formulas()->plainText().simplified().contains(expected.simplified()),
+             qPrintable(v.formulas()->plainText() + QStringLiteral("\n-- wanted: ") + expected));
     auto* family = child<QComboBox>(&v, "familyCombo");
     family->setCurrentIndex(family->findData(QStringLiteral("nvfp4")));
     QVERIFY(settle(v));

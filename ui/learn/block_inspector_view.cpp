@@ -241,11 +241,18 @@ QString BlockInspectorView::describeLayout(const BlockWalk& w) const {
                      .arg(PackedBytesView::fieldColour(f.kind).name(QColor::HexArgb),
                           fieldName(f.kind))
                      .arg(f.size);
-    return tr("%1 elements in %2 bytes = <b>%3 bits per weight</b>. Layout: %4.<br>Nibble "
-              "order: %5.")
+    // The int4 zero-point is shown in a byte of its own but stored in 4 bits (as the scheme's
+    // cost counts it): the header says so rather than "19 bytes = 4.625 bits per weight".
+    const double stored = w.bitsPerWeight * static_cast<double>(w.elements.size()) / 8.0;
+    const QString size =
+        stored < static_cast<double>(w.bytes.size())
+            ? tr("%1 bytes as laid out here, %2 stored (the zero-point takes 4 bits)")
+                  .arg(w.bytes.size())
+                  .arg(formatNumber(stored, 4))
+            : tr("%1 bytes").arg(w.bytes.size());
+    return tr("%1 elements in %2 = <b>%3 bits per weight</b>. Layout: %4.<br>Nibble order: %5.")
         .arg(w.elements.size())
-        .arg(w.bytes.size())
-        .arg(formatNumber(w.bitsPerWeight, 4), parts.join(QStringLiteral(" ")), order);
+        .arg(size, formatNumber(w.bitsPerWeight, 4), parts.join(QStringLiteral(" ")), order);
 }
 
 QString BlockInspectorView::describeScales(const BlockWalk& w) const {

@@ -1,6 +1,7 @@
 #include "learn/formula_panel.h"
 
 #include "number_format.h"
+#include "quant/float_quant.h"
 #include "quant/registry.h"
 
 #include <QTextDocument>
@@ -120,8 +121,24 @@ QString FormulaPanel::familyLines(const Scheme& s, const SchemeNumbers& n) const
         h += section(tr("One weight, step by step"));
         h += line(tr("x"), num(e.x));
         h += line(tr("t = x / scale"), num(e.t));
-        h += line(codebook ? tr("nearest table value NF[q], code q") : tr("nearest level, code q"),
-                  QStringLiteral("%1, q = %2").arg(num(e.yq)).arg(e.code));
+        const bool element = mx || nv || s.family.rfind("fp", 0) == 0;
+        if (element) {
+            // The element's own bit pattern (E2M1's 2.0 is 0100), not its index among the
+            // sorted levels (11), which the lesson never introduced.
+            const ElementFormat fmt = elementFormatOf(s.family);
+            const ElementFormatInfo& info = formatInfo(fmt);
+            const std::uint8_t code = encodeElement(fmt, static_cast<float>(e.yq));
+            h += line(tr("nearest %1 value, its bits")
+                          .arg(QString::fromLatin1(info.name.data(),
+                                                   static_cast<qsizetype>(info.name.size()))
+                                   .toUpper()),
+                      QStringLiteral("%1, %2").arg(num(e.yq)).arg(
+                          QString::number(code, 2).rightJustified(info.bits, QLatin1Char('0'))));
+        } else {
+            h += line(codebook ? tr("nearest table value NF[q], code q")
+                               : tr("nearest level, code q"),
+                      QStringLiteral("%1, q = %2").arg(num(e.yq)).arg(e.code));
+        }
         h += line(tr("x<sub>q</sub> = value · scale"), num(e.reconstruction));
     }
     h += line(tr("error x − x<sub>q</sub>"), num(e.x - e.reconstruction));
