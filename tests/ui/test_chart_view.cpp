@@ -45,6 +45,14 @@ void TestChartView::drawsBinsAndLevels() {
     chart.setPlots(samplePlot(), levels, buildLevelLines(levels), Qt::red);
     QCOMPARE(chart.binCount(), 5);
     QCOMPARE(chart.levelCount(), 3);
+    QCOMPARE(chart.levelsBottom(), 0.0); // full-height lines
+    // int8's 255 levels: a rug along the top, clear of the histogram's tails at the bottom.
+    std::vector<float> dense;
+    for (int k = -127; k <= 127; ++k)
+        dense.push_back(static_cast<float>(k) / 127.0f);
+    chart.setPlots(samplePlot(), dense, buildLevelLines(dense), Qt::red);
+    QCOMPARE(chart.levelCount(), 255);
+    QVERIFY2(chart.levelsBottom() >= 0.95, qPrintable(QString::number(chart.levelsBottom())));
 }
 
 void TestChartView::switchesToALogCountAxisAndBack() {

@@ -15,7 +15,7 @@
 namespace qs {
 namespace {
 constexpr size_t kDenseLevels = 64;
-constexpr double kDenseRugHeight = 0.06; // of the plot's height
+constexpr double kDenseRugHeight = 0.04; // of the plot's height, along its top
 } // namespace
 
 WeightHistogramChart::WeightHistogramChart(QWidget* parent)
@@ -56,7 +56,7 @@ void WeightHistogramChart::setPlots(const HistogramPlot& weights, const std::vec
     chart()->zoomReset();
     m_plot = weights;
     m_levels = levels;
-    // Dense grids (int8, fp8: 250 levels and more) become a rug of short ticks along the axis:
+    // Dense grids (int8, fp8: 250 levels and more) become a rug of short ticks along the top:
     // as full-height translucent lines they took Qt's raster engine 0.3 s to draw (each line a
     // fill handed to its painting threads) and hid the histogram behind a tint anyway.
     const bool dense = levels.size() > kDenseLevels;
@@ -64,15 +64,24 @@ void WeightHistogramChart::setPlots(const HistogramPlot& weights, const std::vec
     c.setAlpha(dense ? 160 : 200);
     m_levelSeries->setPen(QPen(c, dense ? 1.0 : 1.2));
     if (dense) {
+        // Along the top, in the counts axis' headroom (the peak reaches 1/1.05 of it): along
+        // the bottom, 255 ticks a pixel apart merged into a band that hid the tails.
         QList<QPointF> rug = levelLines;
         for (QPointF& p : rug)
-            p.setY(std::min(p.y(), kDenseRugHeight));
+            p.setY(1.0 - kDenseRugHeight + std::min(p.y(), 1.0) * kDenseRugHeight);
         m_levelSeries->replace(rug);
     } else {
         m_levelSeries->replace(levelLines);
     }
     applyOutline();
     fitToData();
+}
+
+double WeightHistogramChart::levelsBottom() const {
+    double bottom = 1.0;
+    for (const QPointF& p : m_levelSeries->points())
+        bottom = std::min(bottom, p.y());
+    return bottom;
 }
 
 void WeightHistogramChart::clear() {

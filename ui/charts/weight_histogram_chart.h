@@ -25,6 +25,9 @@ public:
     void setLogScale(bool on);
     int levelCount() const { return static_cast<int>(m_levels.size()); }
     int binCount() const { return static_cast<int>(m_plot.counts.size()); }
+    // The drawn levels' lowest point, on the hidden [0, 1] axis: 0 for full-height lines; a
+    // dense grid's rug sits along the top.
+    double levelsBottom() const;
 
     QString csvData() const override;
 
