@@ -69,6 +69,8 @@ nlohmann::json pointJson(const ParetoPoint& p, double budgetBpw) {
                         {"schemes", p.distinctSchemes}};
     if (!p.label.empty())
         j["scheme"] = p.label;
+    if (!p.fallbacks.empty())
+        j["fallbacks"] = p.fallbacks;
     if (budgetBpw > 0)
         j["fits_budget"] = p.bitsPerWeight <= budgetBpw;
     return j;
@@ -201,7 +203,7 @@ Action addPlanCommand(CLI::App& app) {
                   << " 1-D tensors kept as stored; written to " << o->out << "\n\n";
         TextTable u({"uniform scheme", "bpw", "rel_rmse", "fits budget"});
         for (const auto& p : uniform)
-            u.addRow({p.label, fmt(p.bitsPerWeight, 5), fmt(p.relRmse, 4),
+            u.addRow({uniformPointName(p), fmt(p.bitsPerWeight, 5), fmt(p.relRmse, 4),
                       p.bitsPerWeight <= budgetBpw ? "yes" : "no"});
         u.print();
         if (o->pareto) {

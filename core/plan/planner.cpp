@@ -256,9 +256,23 @@ Result<PlanSolution> solvePlan(const PlanMeasurements& m, const PlanBudget& budg
 std::vector<ParetoPoint> uniformPoints(const PlanMeasurements& m) {
     std::vector<ParetoPoint> out;
     for (const Scheme& s : m.candidates)
-        if (auto c = uniformChoice(m, s))
-            out.push_back(pointOf(m, *c, s.toString()));
+        if (auto c = uniformChoice(m, s)) {
+            ParetoPoint p = pointOf(m, *c, s.toString());
+            std::set<std::string> fallbacks;
+            for (size_t i = 0; i < m.tensors.size(); ++i)
+                if (const auto& o = m.tensors[i].options[(*c)[i]]; !o.fallbackFor.empty())
+                    fallbacks.insert(o.scheme.toString());
+            p.fallbacks.assign(fallbacks.begin(), fallbacks.end());
+            out.push_back(std::move(p));
+        }
     return out;
+}
+
+std::string uniformPointName(const ParetoPoint& p) {
+    std::string name = p.label;
+    for (size_t i = 0; i < p.fallbacks.size(); ++i)
+        name += (i == 0 ? " (+" : ", ") + p.fallbacks[i];
+    return p.fallbacks.empty() ? name : name + ")";
 }
 
 std::vector<ParetoPoint> paretoCurve(const PlanMeasurements& m, int count) {

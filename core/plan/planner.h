@@ -120,7 +120,13 @@ struct ParetoPoint {
     double sqnrDb = 0;
     std::uint64_t bytes = 0; // quantized tensors
     int distinctSchemes = 0; // schemes the assignment uses
+    // A uniform point: what llama.cpp stores instead where the candidate does not apply (q4_k on
+    // rows of 64: q5_0), sorted; what it costs is in the point's size and error.
+    std::vector<std::string> fallbacks;
 };
+
+// "q4_k", or "q4_k (+q5_0, f16)" for a uniform point that took llama.cpp's fallbacks somewhere.
+std::string uniformPointName(const ParetoPoint& p);
 
 // Each candidate used for every tensor it applies to (llama.cpp's fallback elsewhere, keep
 // rules honoured), in candidate order.

@@ -123,6 +123,18 @@ private slots:
             }
         }
         QVERIFY(checked);
+        // A uniform point names what it fell back to: q8_0 took f16 on the five 172-wide rows
+        // and nothing else; int4:g128 applies everywhere.
+        for (const auto& u : uniformPoints(m)) {
+            if (u.label == "q8_0") {
+                QCOMPARE(u.fallbacks, std::vector<std::string>{"f16"});
+                QCOMPARE(uniformPointName(u), std::string("q8_0 (+f16)"));
+            }
+            if (u.label.rfind("int", 0) == 0) {
+                QVERIFY(u.fallbacks.empty());
+                QCOMPARE(uniformPointName(u), u.label);
+            }
+        }
     }
 
     void keepRulesPinTensors() {

@@ -85,7 +85,7 @@ void ParetoChart::setCurve(const std::vector<ParetoPoint>& plans,
     quietAxesForNewSeries(chart());
     for (const auto& u : uniform) {
         auto* s = new QScatterSeries;
-        const QString spec = QString::fromStdString(u.label);
+        const QString spec = QString::fromStdString(uniformPointName(u)); // fallbacks named
         s->setName(spec);
         s->setMarkerSize(kUniformMarker);
         s->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
@@ -192,10 +192,14 @@ void ParetoChart::onHovered(const QPointF& point, bool state) {
     };
     for (const auto& u : m_uniform)
         if (near(u))
-            return showHoverText(tr("%1 everywhere: %2 bpw · SQNR %3 · rel RMSE %4")
-                                     .arg(QString::fromStdString(u.label))
-                                     .arg(u.bitsPerWeight, 0, 'f', 3)
-                                     .arg(formatDb(u.sqnrDb), formatNumber(u.relRmse, 4)));
+            return showHoverText(
+                (u.fallbacks.empty()
+                     ? tr("%1 everywhere: %2 bpw · SQNR %3 · rel RMSE %4")
+                     : tr("%1 wherever it applies, llama.cpp's fallback elsewhere: %2 bpw · "
+                          "SQNR %3 · rel RMSE %4"))
+                    .arg(QString::fromStdString(uniformPointName(u)))
+                    .arg(u.bitsPerWeight, 0, 'f', 3)
+                    .arg(formatDb(u.sqnrDb), formatNumber(u.relRmse, 4)));
     for (const auto& p : m_plans)
         if (near(p))
             return showHoverText(tr("plan: %1 bpw · SQNR %2 · rel RMSE %3 · %4 schemes")

@@ -342,7 +342,7 @@ void PlanTab::updateSummary() {
         text +=
             tr("<br>Best single scheme within the budget: <b>%1</b> (%2 bpw, relative RMSE "
                "%3); the plan's error is %4 lower.")
-                .arg(QString::fromStdString(best->label))
+                .arg(QString::fromStdString(uniformPointName(*best)))
                 .arg(best->bitsPerWeight, 0, 'f', 3)
                 .arg(formatNumber(best->relRmse, 4), formatPercent(1 - s.relRmse / best->relRmse));
     else
