@@ -173,6 +173,7 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
     connect(split, &QSplitter::splitterMoved, this, [this] { m_userSized = true; });
 
     m_status->setObjectName(QStringLiteral("sweepStatus"));
+    m_status->setWordWrap(true); // a long status (an error) must not widen the tab
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
