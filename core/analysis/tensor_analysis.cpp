@@ -32,9 +32,9 @@ std::optional<Result<FusedResult>> tryFused(MatrixView w, const Scheme& scheme,
             return r;
         }
         if (r)
-            fallback = Diagnostic{"cpu_fallback", 1,
-                                  "the CUDA engine failed (" + r->message() +
-                                      "); computed on the CPU"};
+            fallback =
+                Diagnostic{"cpu_fallback", 1,
+                           "the CUDA engine failed (" + r->message() + "); computed on the CPU"};
     }
     backend = "cpu";
     return analyzeFused(scheme, w, request, scaled);
@@ -97,18 +97,29 @@ Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme,
     const FamilyInfo* f = findFamily(scheme.family);
     if (!f)
         return makeError("unknown scheme family '" + scheme.family + "'");
-    std::vector<int> widths;
+    std::vector<Scheme> widths;
     if (f->fixedBits()) {
-        widths.push_back(scheme.bits);
+        for (std::string_view sibling : fixedWidthLadder(scheme.family)) {
+            const FamilyInfo* g = findFamily(sibling);
+            if (!g || !g->implemented())
+                continue;
+            Scheme s = scheme;
+            s.family = std::string(sibling);
+            s.bits = g->elementBits;
+            widths.push_back(std::move(s));
+        }
     } else {
-        for (int b = std::max(minBits, f->minBits); b <= std::min(maxBits, f->maxBits); ++b)
-            widths.push_back(b);
+        for (int b = std::max(minBits, f->minBits); b <= std::min(maxBits, f->maxBits); ++b) {
+            Scheme s = scheme;
+            s.bits = b;
+            widths.push_back(std::move(s));
+        }
     }
     std::vector<BitSweepPoint> points;
     std::span<const float> orig(w.data, w.size());
     for (size_t i = 0; i < widths.size(); ++i) {
-        Scheme s = scheme;
-        s.bits = widths[i];
+        const Scheme& s = widths[i];
+        const bool sibling = s.family != scheme.family;
         const double base = static_cast<double>(i) / static_cast<double>(widths.size());
         const ProgressFn step = [&](double frac) {
             return reportProgress(progress, base + frac / static_cast<double>(widths.size()));
@@ -117,18 +128,28 @@ Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme,
         // reconstruction in memory (a 33 M-weight tensor's is 128 MiB per width).
         std::string backend;
         std::optional<Diagnostic> fallback;
+        // A sibling that does not apply (q2_k's 256-blocks on rows of 64) is left out.
+        auto skipped = [&](const Error& e) {
+            return sibling && e.kind == ErrorKind::NotApplicable;
+        };
         if (auto fused = tryFused(w, s, AnalysisOptions{}, step, backend, fallback)) {
-            if (!*fused)
+            if (!*fused) {
+                if (skipped(fused->error()))
+                    continue;
                 return fused->error();
-            points.push_back({widths[i], fused->value().error.sqnrDb(),
-                              fused->value().output.cost.bitsPerWeight()});
+            }
+            points.push_back({s.bits, fused->value().error.sqnrDb(),
+                              fused->value().output.cost.bitsPerWeight(), s.toString()});
             continue;
         }
         auto q = quantize(s, w, step, activations);
-        if (!q)
+        if (!q) {
+            if (skipped(q.error()))
+                continue;
             return q.error();
+        }
         const auto m = computeErrorMetrics(orig, q->reconstruction);
-        points.push_back({widths[i], m.sqnrDb(), q->cost.bitsPerWeight()});
+        points.push_back({s.bits, m.sqnrDb(), q->cost.bitsPerWeight(), s.toString()});
     }
     return points;
 }

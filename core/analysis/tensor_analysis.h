@@ -15,7 +15,7 @@
 namespace qs {
 
 struct AnalysisOptions {
-    int histogramBins = 0; // 0: no histograms
+    int histogramBins = 0;       // 0: no histograms
     bool weightHistogram = true; // with histogramBins: also the weights' (false: error only)
     bool keepReconstruction = false;
     // The layer's input activations [tokens, in_features] (not owned; must outlive the call):
@@ -49,10 +49,12 @@ struct BitSweepPoint {
     int bits = 0;
     double sqnrDb = 0;
     double bitsPerWeight = 0;
+    std::string spec; // the scheme measured (a fixed-width family's sibling, or the family's width)
 };
 
 // The scheme's family at each bit width in [minBits, maxBits] (clamped to the family's range),
-// everything else unchanged. Fixed-width families give their single point.
+// everything else unchanged. A fixed-width family gives its ladder (fixedWidthLadder: q4_k's
+// k-quants, mxfp4's MX widths), leaving out the siblings that do not apply to the tensor.
 Result<std::vector<BitSweepPoint>> sweepBits(MatrixView weights, const Scheme& scheme,
                                              int minBits = 2, int maxBits = 8,
                                              const ProgressFn& progress = {},

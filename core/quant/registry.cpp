@@ -1,11 +1,13 @@
 #include "quant/registry.h"
 
+#include <algorithm>
+
 #include "methods/autoround.h"
 #include "methods/awq.h"
-#include "methods/smoothquant.h"
 #include "methods/gptq.h"
 #include "methods/hqq.h"
 #include "methods/sinq.h"
+#include "methods/smoothquant.h"
 #include "quant/cast_quant.h"
 #include "quant/companding_quant.h"
 #include "quant/float_quant.h"
@@ -143,6 +145,27 @@ const FamilyInfo* findFamily(std::string_view name) {
         if (f.name == name)
             return &f;
     return nullptr;
+}
+
+std::vector<std::string_view> fixedWidthLadder(std::string_view family) {
+    using L = std::vector<std::string_view>;
+    const L ladders[] = {
+        {"q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q8_0"},
+        {"q4_0", "q5_0", "q8_0"},
+        {"q4_1", "q5_1"},
+        {"fp4", "fp6_e2m3", "fp8_e4m3"},
+        {"fp4", "fp6_e3m2", "fp8_e5m2"},
+        {"mxfp4", "mxfp6_e2m3", "mxfp8_e4m3"},
+        {"mxfp4", "mxfp6_e3m2", "mxfp8_e5m2"},
+        {"mxfp4", "mxfp6_e2m3", "mxint8"},
+        {"sinq_nf3", "sinq_nf4"},
+    };
+    // q8_0 and the 4-bit float formats sit on several ladders: the first one (the k-quants for
+    // q8_0, the precision-heavy e2m3/e4m3 one for fp4 and mxfp4) is theirs.
+    for (const L& l : ladders)
+        if (std::find(l.begin(), l.end(), family) != l.end())
+            return l;
+    return {family};
 }
 
 std::string familyNamesList() {

@@ -98,6 +98,12 @@ std::span<const FamilyInfo> families();
 const FamilyInfo* findFamily(std::string_view name);
 std::string familyNamesList(); // "int, mulaw, ..." for error messages
 
+// What the SQNR-vs-width chart compares a fixed-width family with: its siblings one per width,
+// narrowest first, the family among them (q4_k: q2_k, q3_k, q4_k, q5_k, q6_k, q8_0 as
+// llama-quantize offers them; mxfp4: mxfp4, mxfp6_e2m3, mxfp8_e4m3, the range-heavy e3m2/e5m2
+// ladder for those). A family with no siblings (nvfp4, iq4_nl, the casts) is alone.
+std::vector<std::string_view> fixedWidthLadder(std::string_view family);
+
 // Quantizes and reconstructs `m` with `s`. Errors for families not implemented yet.
 // `activations` ([tokens, m.cols], not owned, may be null) are required by calibrated families
 // (an error without them; NotApplicable when their features differ from m.cols) and ignored by

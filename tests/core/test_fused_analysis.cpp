@@ -202,8 +202,8 @@ void TestFusedAnalysis::sweepBitsMatchesThePlainPasses() {
         QVERIFY2(sweep.ok(), name);
         QVERIFY(!sweep->empty());
         for (const BitSweepPoint& p : *sweep) {
-            Scheme at = s;
-            at.bits = p.bits;
+            const Scheme at = spec(p.spec.c_str());
+            QCOMPARE(at.bits, p.bits);
             auto plain = quantize(at, m);
             QVERIFY(plain.ok());
             compareSums(p.sqnrDb, computeErrorMetrics(w, plain->reconstruction).sqnrDb());
@@ -211,7 +211,27 @@ void TestFusedAnalysis::sweepBitsMatchesThePlainPasses() {
         }
     }
     QCOMPARE(sweepBits(m, spec("int4:g64"), 2, 8)->size(), std::size_t(7));
-    QCOMPARE(sweepBits(m, spec("q4_k"), 2, 8)->size(), std::size_t(1));
+    // A fixed-width family sweeps its ladder: the k-quants and q8_0 around q4_k, the MX widths
+    // around mxfp4; on rows of 64 the k-quants' 256-blocks do not apply, so q8_0's ladder keeps
+    // q8_0 alone, and q4_k itself is not applicable there.
+    auto specsOf = [](const std::vector<BitSweepPoint>& points) {
+        std::vector<std::string> out;
+        for (const auto& p : points)
+            out.push_back(p.spec);
+        return out;
+    };
+    QCOMPARE(specsOf(*sweepBits(m, spec("q4_k"), 2, 8)),
+             (std::vector<std::string>{"q2_k", "q3_k", "q4_k", "q5_k", "q6_k", "q8_0"}));
+    QCOMPARE(specsOf(*sweepBits(m, spec("mxfp6_e3m2"), 2, 8)),
+             (std::vector<std::string>{"mxfp4", "mxfp6_e3m2", "mxfp8_e5m2"}));
+    QCOMPARE(specsOf(*sweepBits(m, spec("nvfp4"), 2, 8)), std::vector<std::string>{"nvfp4"});
+    const auto narrow = weights(8, 64, 3);
+    const MatrixView rows64{narrow.data(), 8, 64};
+    QCOMPARE(specsOf(*sweepBits(rows64, spec("q8_0"), 2, 8)), std::vector<std::string>{"q8_0"});
+    QCOMPARE(specsOf(*sweepBits(rows64, spec("q5_0"), 2, 8)),
+             (std::vector<std::string>{"q4_0", "q5_0", "q8_0"}));
+    const auto q4k = sweepBits(rows64, spec("q4_k"), 2, 8);
+    QVERIFY(!q4k.ok() && q4k.error().kind == ErrorKind::NotApplicable);
     w[77] = std::numeric_limits<float>::quiet_NaN();
     auto withNan = sweepBits(m, spec("int4:g64"), 3, 4);
     QVERIFY(withNan.ok());

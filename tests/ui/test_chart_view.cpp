@@ -3,6 +3,7 @@
 
 #include "charts/methods_chart.h"
 #include "charts/profile_chart.h"
+#include "charts/sqnr_sweep_chart.h"
 #include "charts/weight_histogram_chart.h"
 
 #include <QFileInfo>
@@ -37,6 +38,7 @@ private Q_SLOTS:
     void profileIndexTicksFallOnPowersOfTwo();
     void xTicksFollowTheWidth();
     void methodNamesTurnUprightWhenNarrow();
+    void aLaddersPointsAreNamed();
 };
 
 void TestChartView::drawsBinsAndLevels() {
@@ -142,6 +144,22 @@ void TestChartView::methodNamesTurnUprightWhenNarrow() {
     QTRY_COMPARE(chart.labelsAngle(), -90);
     chart.resize(1000, 300);
     QTRY_COMPARE(chart.labelsAngle(), 0);
+}
+
+// q4_k's chart: its siblings' points are named; an int sweep's points are not.
+void TestChartView::aLaddersPointsAreNamed() {
+    SqnrSweepChart chart;
+    chart.setPlot(
+        buildSweepPlot({{2, 8.0, 2.625, "q2_k"}, {4, 19.0, 4.5, "q4_k"}, {8, 40.0, 8.5, "q8_0"}},
+                       Scheme::parse("q4_k").value()),
+        Qt::red);
+    QCOMPARE(chart.pointNames(), QStringList({"q2_k", "q4_k", "q8_0"}));
+    QCOMPARE(chart.highlightedBits(), 4);
+    QVERIFY(chart.csvData().contains(QLatin1String("q2_k,2,")));
+    chart.setPlot(buildSweepPlot({{2, 8.0, 2.5, "int2:g64"}, {3, 14.0, 3.5, "int3:g64"}},
+                                 Scheme::parse("int3:g64").value()),
+                  Qt::red);
+    QVERIFY(chart.pointNames().isEmpty());
 }
 
 QTEST_MAIN(TestChartView)

@@ -88,6 +88,15 @@ void TestPlotData::sweepLeavesOutExactPoints() {
     QCOMPARE(p.bitsPerWeight.size(), 3);
     QCOMPARE(p.currentBits, 4);
     QCOMPARE(p.family, QStringLiteral("int"));
+    QVERIFY(!p.ladder);
+    QCOMPARE(p.names, QStringList({"int", "int", "int"}));
+    // A fixed-width family's ladder: each point named by the sibling measured there.
+    const SweepPlot k =
+        buildSweepPlot({{2, 8.0, 2.625, "q2_k"}, {4, 19.0, 4.5, "q4_k"}, {8, 40.0, 8.5, "q8_0"}},
+                       Scheme::parse("q4_k").value());
+    QVERIFY(k.ladder);
+    QCOMPARE(k.names, QStringList({"q2_k", "q4_k", "q8_0"}));
+    QCOMPARE(k.currentBits, 4);
 }
 
 QTEST_MAIN(TestPlotData)

@@ -121,6 +121,10 @@ SweepPlot buildSweepPlot(const std::vector<BitSweepPoint>& points, const Scheme&
         if (std::isfinite(pt.sqnrDb))
             p.sqnr.append({static_cast<double>(pt.bits), pt.sqnrDb});
         p.bitsPerWeight.append({static_cast<double>(pt.bits), pt.bitsPerWeight});
+        const auto measured = Scheme::parse(pt.spec); // int4:g64's family is int
+        const QString name = measured ? QString::fromStdString(measured->family) : p.family;
+        p.names.append(name);
+        p.ladder = p.ladder || name != p.family;
     }
     return p;
 }

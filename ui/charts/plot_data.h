@@ -7,6 +7,7 @@
 #include <QList>
 #include <QPointF>
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <utility>
@@ -49,6 +50,10 @@ struct SweepPlot {
     QString family;
     QList<QPointF> sqnr;          // (bits, dB); bit widths with an exact result are left out
     QList<QPointF> bitsPerWeight; // (bits, honest bits per weight)
+    // One per bitsPerWeight point: the family measured there, which on a fixed-width family's
+    // ladder is a sibling (q2_k ... q8_0 around q4_k); `ladder` then, and the chart names them.
+    QStringList names;
+    bool ladder = false;
     int currentBits = 0;
 };
 

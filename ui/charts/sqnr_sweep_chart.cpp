@@ -34,6 +34,7 @@ SqnrSweepChart::SqnrSweepChart(QWidget* parent)
         s->attachAxis(m_y);
         connect(s, &QXYSeries::hovered, this, &SqnrSweepChart::onHovered);
     }
+    m_names = new PointNames(chart());
 }
 
 void SqnrSweepChart::setPlot(const SweepPlot& plot, const QColor& schemeColour) {
@@ -49,7 +50,28 @@ void SqnrSweepChart::setPlot(const SweepPlot& plot, const QColor& schemeColour) 
         if (static_cast<int>(p.x()) == m_plot.currentBits)
             current.append(p);
     m_current->replace(current);
+    m_names->clear();
+    if (m_plot.ladder)
+        for (const QPointF& p : m_plot.sqnr)
+            m_names->add(nameAt(p.x()), p, m_points, m_current->markerSize(),
+                         palette().color(QPalette::Text));
     fitToData();
+    m_names->place();
+}
+
+QString SqnrSweepChart::nameAt(double bits) const {
+    for (qsizetype i = 0; i < m_plot.bitsPerWeight.size() && i < m_plot.names.size(); ++i)
+        if (m_plot.bitsPerWeight[i].x() == bits)
+            return m_plot.names[i];
+    return m_plot.family;
+}
+
+QStringList SqnrSweepChart::pointNames() const {
+    QStringList out;
+    if (m_plot.ladder)
+        for (const QPointF& p : m_plot.sqnr)
+            out << nameAt(p.x());
+    return out;
 }
 
 void SqnrSweepChart::clear() {
@@ -57,6 +79,7 @@ void SqnrSweepChart::clear() {
     m_curve->clear();
     m_points->clear();
     m_current->clear();
+    m_names->clear();
 }
 
 int SqnrSweepChart::highlightedBits() const {
@@ -95,7 +118,7 @@ void SqnrSweepChart::onHovered(const QPointF& point, bool state) {
         if (static_cast<int>(p.x()) == bits)
             bpw = p.y();
     showHoverText(tr("%1 at %2 bits: %3, %4 bits/weight")
-                      .arg(m_plot.family)
+                      .arg(nameAt(it->x()))
                       .arg(bits)
                       .arg(formatDb(it->y()), formatNumber(bpw, 5)));
 }
@@ -110,7 +133,7 @@ QString SqnrSweepChart::csvData() const {
             if (s.x() == b.x())
                 db = QString::number(s.y(), 'g', 9);
         csv += QStringLiteral("%1,%2,%3,%4\n")
-                   .arg(m_plot.family)
+                   .arg(nameAt(b.x()))
                    .arg(b.x())
                    .arg(db)
                    .arg(b.y(), 0, 'g', 9);

@@ -1,9 +1,12 @@
 #pragma once
 // SQNR (dB) against bit width for the selected tensor under the current family and options, with
-// the current bit width highlighted. Hovering a point shows its honest bits per weight.
+// the current bit width highlighted. A fixed-width family is drawn with its siblings (q4_k among
+// the k-quants, mxfp4 among the MX widths), each point named. Hovering a point shows its honest
+// bits per weight.
 
 #include "charts/chart_view.h"
 #include "charts/plot_data.h"
+#include "charts/point_names.h"
 
 class QLineSeries;
 class QScatterSeries;
@@ -21,6 +24,8 @@ public:
     int pointCount() const { return static_cast<int>(m_plot.sqnr.size()); }
     // The highlighted bit width, 0 when none.
     int highlightedBits() const;
+    // The names written beside the points (a ladder's siblings); none for a variable width.
+    QStringList pointNames() const;
 
     QString csvData() const override;
 
@@ -30,7 +35,10 @@ protected:
 private:
     void onHovered(const QPointF& point, bool state);
 
+    QString nameAt(double bits) const; // the family measured at that width
+
     SweepPlot m_plot;
+    PointNames* m_names;
     QLineSeries* m_curve;
     QScatterSeries* m_points;
     QScatterSeries* m_current;
