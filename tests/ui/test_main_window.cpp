@@ -98,7 +98,16 @@ void TestMainWindow::showsTheSqnrOfTheSelectedTensor() {
     QCOMPARE(w.tensorTab()->sweepChart()->pointCount(), 7);
     QCOMPARE(w.tensorTab()->sweepChart()->highlightedBits(), 4);
     QVERIFY(!w.tensorTab()->weightChart()->csvData().isEmpty());
-    QVERIFY2(w.tensorTab()->caption().contains(QStringLiteral("groups of 64 along each row of 64")),
+    QVERIFY2(w.tensorTab()->caption().contains(
+                 QStringLiteral("groups of 64 along each row of 64 (the last axis): one group "
+                                "per row")),
+             qPrintable(w.tensorTab()->caption()));
+    // The caption says when a row ends in a shorter group: down_proj's rows of 172 under g64.
+    const auto ckpt = w.controller()->checkpoint();
+    w.tensorTab()->setSubject(ckpt->find(kDownProj.toStdString()), *Scheme::parse("int4:g64"));
+    QVERIFY2(w.tensorTab()->caption().contains(
+                 QStringLiteral("groups of 64 along each row of 172 (the last axis), the last of "
+                                "each row 44 wide")),
              qPrintable(w.tensorTab()->caption()));
 }
 

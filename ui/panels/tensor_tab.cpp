@@ -33,6 +33,14 @@ QString layoutNote(const TensorInfo& t, const Scheme& s) {
                                                             : TensorTab::tr("blocks"))
                    .arg(s.groupSize)
                    .arg(cols);
+        // A group wider than the row is the row (one scale per row); a row that is not a whole
+        // number of groups ends in a shorter one (DESIGN.md), which costs its own scale.
+        if (s.granularity == Granularity::Group && s.groupSize > 0 && t.cols() > 0) {
+            if (s.groupSize >= t.cols())
+                note += TensorTab::tr(": one group per row");
+            else if (t.cols() % s.groupSize != 0)
+                note += TensorTab::tr(", the last of each row %1 wide").arg(t.cols() % s.groupSize);
+        }
         break;
     case Granularity::Channel:
         note = TensorTab::tr("one scale per row (%1 rows of %2)").arg(t.rows()).arg(cols);
