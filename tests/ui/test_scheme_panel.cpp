@@ -79,7 +79,7 @@ void TestSchemePanel::familyComboListsEveryRegistryFamily() {
 void TestSchemePanel::startsOnInt4WithGroupsOf64() {
     SchemePanel panel;
     QCOMPARE(QString::fromStdString(panel.scheme().toString()), QStringLiteral("int4:g64"));
-    QCOMPARE(child<QLineEdit>(panel, "canonicalSpec")->text(), QStringLiteral("int4:g64"));
+    QCOMPARE(child<QLineEdit>(panel, "specEdit")->text(), QStringLiteral("int4:g64"));
     QCOMPARE(child<QSpinBox>(panel, "bitsSpin")->minimum(), 2);
     QCOMPARE(child<QSpinBox>(panel, "bitsSpin")->maximum(), 8);
 }
@@ -100,7 +100,7 @@ void TestSchemePanel::changingBitsEmitsTheCanonicalSpec() {
     child<QSpinBox>(panel, "bitsSpin")->setValue(bits);
     QCOMPARE(spy.count(), 1);
     QCOMPARE(specOf(spy.at(0)), spec);
-    QCOMPARE(child<QLineEdit>(panel, "canonicalSpec")->text(), spec);
+    QCOMPARE(child<QLineEdit>(panel, "specEdit")->text(), spec);
 }
 
 void TestSchemePanel::granularityAndSymmetryEditsEmitTheCanonicalSpec_data() {
@@ -279,7 +279,7 @@ void TestSchemePanel::optionEditsEmitTheCanonicalSpec() {
     }
     QCOMPARE(spy.count(), 1);
     QCOMPARE(specOf(spy.at(0)), spec);
-    QCOMPARE(child<QLineEdit>(panel, "canonicalSpec")->text(), spec);
+    QCOMPARE(child<QLineEdit>(panel, "specEdit")->text(), spec);
     QVERIFY(panel.specError().isEmpty());
 }
 

@@ -43,8 +43,8 @@ SchemePanel::SchemePanel(QWidget* parent)
     : QWidget(parent), m_form(new QFormLayout(this)), m_family(new QComboBox(this)),
       m_description(new QLabel(this)), m_bits(new QSpinBox(this)),
       m_granularity(new QComboBox(this)), m_groupSize(new QComboBox(this)),
-      m_symmetry(new QComboBox(this)), m_swatch(new QLabel(this)), m_canonical(new QLineEdit(this)),
-      m_specEdit(new QLineEdit(this)), m_specError(new QLabel(this)) {
+      m_symmetry(new QComboBox(this)), m_swatch(new QLabel(this)), m_specEdit(new QLineEdit(this)),
+      m_specError(new QLabel(this)) {
     if (auto initial = Scheme::parse("int4:g64"))
         m_scheme = initial.value();
 
@@ -68,19 +68,19 @@ SchemePanel::SchemePanel(QWidget* parent)
     m_symmetry->setObjectName(QStringLiteral("symmetryCombo"));
     m_symmetry->addItems({tr("symmetric"), tr("asymmetric (zero-point)")});
 
-    m_canonical->setObjectName(QStringLiteral("canonicalSpec"));
-    m_canonical->setReadOnly(true);
-    m_canonical->setToolTip(tr("The canonical spec, as the CLI and reports write it"));
     m_swatch->setFixedSize(12, 12);
     m_swatch->setToolTip(tr("This scheme's colour in the charts"));
+    // One spec field: the canonical spec as the CLI and reports write it, and editable (a read-
+    // only copy above an "Edit spec" field showed the same text twice).
     auto* specRow = new QHBoxLayout;
     specRow->setSpacing(6);
     specRow->addWidget(m_swatch);
-    specRow->addWidget(m_canonical, 1);
+    specRow->addWidget(m_specEdit, 1);
 
     m_specEdit->setObjectName(QStringLiteral("specEdit"));
     m_specEdit->setPlaceholderText(tr("e.g. int4:g128, int8:channel:sym"));
-    m_specEdit->setToolTip(tr("Type a spec FAMILY[BITS][:OPTION]... and press Enter"));
+    m_specEdit->setToolTip(tr("The canonical spec, as the CLI and reports write it; type one "
+                              "(FAMILY[BITS][:OPTION]...) and press Enter"));
     m_specError->setObjectName(QStringLiteral("specError"));
     m_specError->setWordWrap(true);
     m_specError->setStyleSheet(QStringLiteral("color: #C0392B;"));
@@ -97,7 +97,6 @@ SchemePanel::SchemePanel(QWidget* parent)
     m_form->addRow(tr("Symmetry"), m_symmetry);
     m_options = new SchemeOptionRows(m_form, this);
     m_form->addRow(tr("Spec"), specRow);
-    m_form->addRow(tr("Edit spec"), m_specEdit);
     m_form->addRow(QString(), m_specError);
 
     connect(m_family, &QComboBox::activated, this, [this] { onFamilyChosen(); });
@@ -302,7 +301,6 @@ void SchemePanel::syncControls() {
     m_options->show(m_scheme);
 
     const QString canonical = QString::fromStdString(m_scheme.toString());
-    m_canonical->setText(canonical);
     if (!m_specEdit->hasFocus())
         m_specEdit->setText(canonical);
     m_swatch->setStyleSheet(QStringLiteral("background: %1; border-radius: 2px;")

@@ -54,7 +54,6 @@ private:
     QComboBox* m_symmetry;
     SchemeOptionRows* m_options = nullptr;
     QLabel* m_swatch;
-    QLineEdit* m_canonical;
     QLineEdit* m_specEdit;
     QLabel* m_specError;
 };
