@@ -86,8 +86,8 @@ void extraNfVsInt(LessonResult& r, const LessonData& d, const Scheme& s) {
     };
     const Variant variants[] = {
         {"nf", false, tr("nf (absmax)"), schemeColor(QStringLiteral("nf"))},
-        {"int", true, tr("int sym (absmax)"), schemeColor(QStringLiteral("int"))},
-        {"int", false, tr("int asym (min/max + zero)"), QColor(0xEDAE49)}};
+        {"int", true, tr("int (absmax)"), schemeColor(QStringLiteral("int"))},
+        {"int", false, tr("int (min/max)"), QColor(0xEDAE49)}};
     for (const Variant& v : variants) {
         Scheme other = s;
         other.family = v.family;
