@@ -55,6 +55,10 @@ private slots:
                                           QStringLiteral("SINQ"), QStringLiteral("GPTQ"),
                                           QStringLiteral("AWQ"), QStringLiteral("AutoRound")}));
         QCOMPARE(tab->table()->item(0, 0)->text(), QStringLiteral("int4:g64"));
+        // Relative errors in percent, as the Metrics dock and the Compare tab write them.
+        QVERIFY2(tab->table()->item(0, 1)->text().endsWith(QStringLiteral(" %")),
+                 qPrintable(tab->table()->item(0, 1)->text()));
+        QVERIFY(tab->table()->item(0, 3)->text().endsWith(QStringLiteral(" %")));
 
         const TensorInfo* info = sample().find(kDown.toStdString());
         auto values = sample().readFloat(*info);

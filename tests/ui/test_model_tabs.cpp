@@ -27,6 +27,7 @@
 #include <QAbstractItemModelTester>
 #include <QElapsedTimer>
 #include <QHeaderView>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSortFilterProxyModel>
@@ -266,6 +267,9 @@ private slots:
         QVERIFY(plan->chart()->curvePoints() >= 5);
         QCOMPARE(plan->chart()->uniformPoints(), 5);
         QVERIFY(plan->summaryText().contains(QStringLiteral("lower")));
+        QVERIFY2(plan->summaryText().contains(
+                     QRegularExpression(QStringLiteral("relative RMSE [0-9.]+ %"))),
+                 qPrintable(plan->summaryText()));
 
         // The slider re-solves: a tighter budget, a smaller plan that still fits.
         const auto before = plan->solution()->bits;

@@ -199,12 +199,12 @@ void ParetoChart::onHovered(const QPointF& point, bool state) {
                           "SQNR %3 · rel RMSE %4"))
                     .arg(QString::fromStdString(uniformPointName(u)))
                     .arg(u.bitsPerWeight, 0, 'f', 3)
-                    .arg(formatDb(u.sqnrDb), formatNumber(u.relRmse, 4)));
+                    .arg(formatDb(u.sqnrDb), formatPercent(u.relRmse)));
     for (const auto& p : m_plans)
         if (near(p))
             return showHoverText(tr("plan: %1 bpw · SQNR %2 · rel RMSE %3 · %4 schemes")
                                      .arg(p.bitsPerWeight, 0, 'f', 3)
-                                     .arg(formatDb(p.sqnrDb), formatNumber(p.relRmse, 4))
+                                     .arg(formatDb(p.sqnrDb), formatPercent(p.relRmse))
                                      .arg(p.distinctSchemes));
     showHoverText(tr("budget %1 bpw").arg(m_budget, 0, 'f', 3));
 }

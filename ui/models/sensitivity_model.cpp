@@ -16,12 +16,18 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 QString roleLabel(TensorRole r) {
     switch (r) {
-    case TensorRole::Attention: return SensitivityModel::tr("attention");
-    case TensorRole::Mlp: return SensitivityModel::tr("MLP");
-    case TensorRole::Embedding: return SensitivityModel::tr("embedding");
-    case TensorRole::Norm: return SensitivityModel::tr("norm");
-    case TensorRole::Output: return SensitivityModel::tr("output");
-    case TensorRole::Other: break;
+    case TensorRole::Attention:
+        return SensitivityModel::tr("attention");
+    case TensorRole::Mlp:
+        return SensitivityModel::tr("MLP");
+    case TensorRole::Embedding:
+        return SensitivityModel::tr("embedding");
+    case TensorRole::Norm:
+        return SensitivityModel::tr("norm");
+    case TensorRole::Output:
+        return SensitivityModel::tr("output");
+    case TensorRole::Other:
+        break;
     }
     return SensitivityModel::tr("other");
 }
@@ -151,8 +157,10 @@ QVariant SensitivityModel::fixedData(const Row& row, SensitivityColumn column, i
     const TensorMeasurement& t = row.stats;
     const bool sort = role == int(SensitivityRole::Sort);
     switch (column) {
-    case SensitivityColumn::Tensor: return QString::fromStdString(t.name);
-    case SensitivityColumn::Role: return roleLabel(row.role);
+    case SensitivityColumn::Tensor:
+        return QString::fromStdString(t.name);
+    case SensitivityColumn::Role:
+        return roleLabel(row.role);
     case SensitivityColumn::Layer:
         if (sort)
             return row.layer ? double(*row.layer) : -1.0;
@@ -169,7 +177,8 @@ QVariant SensitivityModel::fixedData(const Row& row, SensitivityColumn column, i
             return std::isfinite(t.imbalance) ? t.imbalance : -1.0;
         return std::isfinite(t.imbalance) ? QVariant(formatNumber(t.imbalance, 3))
                                           : QVariant(QStringLiteral("–"));
-    case SensitivityColumn::Count: break;
+    case SensitivityColumn::Count:
+        break;
     }
     return {};
 }
@@ -197,27 +206,32 @@ QVariant SensitivityModel::data(const QModelIndex& index, int role) const {
     const QString spec =
         QString::fromStdString(m_schemes[size_t(col - kSensitivityFixedColumns)].toString());
     switch (role) {
-    case int(SensitivityRole::Spec): return spec;
-    case int(SensitivityRole::Fallback): return c ? c->fallback : QString();
+    case int(SensitivityRole::Spec):
+        return spec;
+    case int(SensitivityRole::Fallback):
+        return c ? c->fallback : QString();
     case int(SensitivityRole::Value):
-    case int(SensitivityRole::Sort): return c ? cellValue(*c) : kNaN;
+    case int(SensitivityRole::Sort):
+        return c ? cellValue(*c) : kNaN;
     case Qt::DisplayRole:
         if (!c)
             return QStringLiteral("…");
         return (m_metric == SensitivityMetric::SqnrDb ? formatDb(c->sqnrDb)
                                                       : formatNumber(c->relRmse, 3)) +
                (c->fallback.isEmpty() ? QString() : QStringLiteral(" *"));
-    case Qt::TextAlignmentRole: return int(Qt::AlignRight | Qt::AlignVCenter);
+    case Qt::TextAlignmentRole:
+        return int(Qt::AlignRight | Qt::AlignVCenter);
     case Qt::ToolTipRole:
         if (!c)
             return tr("not measured yet");
         return tr("%1 under %2\nSQNR %3 · relative RMSE %4 · %5 bits per weight%6")
             .arg(QString::fromStdString(row.stats.name), spec, formatDb(c->sqnrDb),
-                 formatNumber(c->relRmse, 4), formatNumber(c->bpw, 4),
-                 c->fallback.isEmpty()
-                     ? QString()
-                     : tr("\n%1 does not apply here; llama.cpp would use %2").arg(spec, c->fallback));
-    default: return {};
+                 formatPercent(c->relRmse), formatNumber(c->bpw, 4),
+                 c->fallback.isEmpty() ? QString()
+                                       : tr("\n%1 does not apply here; llama.cpp would use %2")
+                                             .arg(spec, c->fallback));
+    default:
+        return {};
     }
 }
 
@@ -225,8 +239,8 @@ QVariant SensitivityModel::headerData(int section, Qt::Orientation orientation, 
     if (orientation != Qt::Horizontal)
         return {};
     if (section >= kSensitivityFixedColumns && section < columnCount()) {
-        const QString spec =
-            QString::fromStdString(m_schemes[size_t(section - kSensitivityFixedColumns)].toString());
+        const QString spec = QString::fromStdString(
+            m_schemes[size_t(section - kSensitivityFixedColumns)].toString());
         if (role == Qt::DisplayRole)
             return spec;
         if (role == Qt::ToolTipRole)
@@ -235,9 +249,10 @@ QVariant SensitivityModel::headerData(int section, Qt::Orientation orientation, 
                        : tr("relative RMSE of each tensor under %1 (lower is better)").arg(spec);
         return {};
     }
-    static const char* const kNames[] = {
-        QT_TR_NOOP("Tensor"),   QT_TR_NOOP("Role"),     QT_TR_NOOP("Block"),    QT_TR_NOOP("Params"),
-        QT_TR_NOOP("Kurtosis"), QT_TR_NOOP("Outliers"), QT_TR_NOOP("Imbalance")};
+    static const char* const kNames[] = {QT_TR_NOOP("Tensor"),   QT_TR_NOOP("Role"),
+                                         QT_TR_NOOP("Block"),    QT_TR_NOOP("Params"),
+                                         QT_TR_NOOP("Kurtosis"), QT_TR_NOOP("Outliers"),
+                                         QT_TR_NOOP("Imbalance")};
     static const char* const kTips[] = {
         QT_TR_NOOP("Tensor name"),
         QT_TR_NOOP("What the tensor is for, recognised from its name"),

@@ -525,9 +525,9 @@ void MethodsTab::showResults() {
         const bool ok = r.error.isEmpty();
         const QStringList cells = {
             r.spec,
-            ok ? formatNumber(r.relRmse, 4) : QStringLiteral("—"),
+            ok ? formatPercent(r.relRmse) : QStringLiteral("—"),
             ok ? formatDb(r.sqnrDb) : QStringLiteral("—"),
-            ok && r.outRelErr >= 0 ? formatNumber(r.outRelErr, 4) : QStringLiteral("—"),
+            ok && r.outRelErr >= 0 ? formatPercent(r.outRelErr) : QStringLiteral("—"),
             QStringLiteral("%1 ms").arg(r.millis, 0, 'f', r.millis < 10 ? 2 : 0),
             ok ? QString::number(r.bitsPerWeight, 'f', 3) : QStringLiteral("—"),
             r.error.section(QLatin1Char('\n'), 0, 0)};

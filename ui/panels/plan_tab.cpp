@@ -333,7 +333,7 @@ void PlanTab::updateSummary() {
            nullptr, static_cast<int>(used.size()))
             .arg(s.bitsPerWeight, 0, 'f', 3)
             .arg(formatBytes(s.modelBytes), formatDb(sqnrDbFromSums(m_current.sumSqRef, s.sqErr)),
-                 formatNumber(s.relRmse, 4));
+                 formatPercent(s.relRmse));
     const ParetoPoint* best = nullptr;
     for (const auto& u : m_uniform)
         if (u.bitsPerWeight <= m_budget->value() + 1e-9 && (!best || u.relRmse < best->relRmse))
@@ -344,7 +344,7 @@ void PlanTab::updateSummary() {
                "%3); the plan's error is %4 lower.")
                 .arg(QString::fromStdString(uniformPointName(*best)))
                 .arg(best->bitsPerWeight, 0, 'f', 3)
-                .arg(formatNumber(best->relRmse, 4), formatPercent(1 - s.relRmse / best->relRmse));
+                .arg(formatPercent(best->relRmse), formatPercent(1 - s.relRmse / best->relRmse));
     else
         text += tr("<br>No single candidate fits this budget.");
     m_summary->setText(text);
