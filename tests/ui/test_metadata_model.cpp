@@ -1,7 +1,10 @@
 // MetadataModel: a well-formed table of the checkpoint's facts followed by its metadata.
 
 #include "models/metadata_model.h"
+#include "number_format.h"
+
 #include "test_support.h"
+#include <QFileInfo>
 
 #include <QAbstractItemModelTester>
 #include <QTest>
@@ -22,6 +25,11 @@ void TestMetadataModel::listsFileFactsThenMetadata() {
     model.setCheckpoint(&opened.value());
     QCOMPARE(model.value(QStringLiteral("file format")), QStringLiteral("safetensors"));
     QCOMPARE(model.value(QStringLiteral("tensors")), QStringLiteral("47"));
+    QCOMPARE(model.value(QStringLiteral("tensor data")), formatBytes(opened->totalBytes()));
+    QCOMPARE(model.value(QStringLiteral("on disk")),
+             formatBytes(static_cast<std::uint64_t>(
+                 QFileInfo(QString::fromStdString(test::samplePath())).size())));
+    QVERIFY(model.value(QStringLiteral("on disk")) != model.value(QStringLiteral("tensor data")));
     QCOMPARE(model.value(QStringLiteral("format")),
              QStringLiteral("pt")); // the file's own metadata
     QVERIFY(model.rowCount() > 5);

@@ -16,7 +16,12 @@ void MetadataModel::setCheckpoint(const Checkpoint* checkpoint) {
         const QString path = QString::fromStdString(checkpoint->path());
         m_rows.push_back({tr("file"), QFileInfo(path).fileName(), true});
         m_rows.push_back({tr("file format"), QString::fromStdString(checkpoint->format()), true});
-        m_rows.push_back({tr("size"), formatBytes(checkpoint->totalBytes()), true});
+        // The tensors' bytes as stored, and the file's own size (header and padding too) where
+        // the checkpoint is one file; "size" showed the former for the latter.
+        m_rows.push_back({tr("tensor data"), formatBytes(checkpoint->totalBytes()), true});
+        if (const QFileInfo file(path); file.isFile())
+            m_rows.push_back(
+                {tr("on disk"), formatBytes(static_cast<std::uint64_t>(file.size())), true});
         m_rows.push_back({tr("tensors"),
                           formatCount(static_cast<std::int64_t>(checkpoint->tensors().size())),
                           true});
