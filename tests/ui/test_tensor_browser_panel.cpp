@@ -9,6 +9,7 @@
 
 #include <QAbstractItemView>
 #include <QHeaderView>
+#include <QLabel>
 #include <QStyledItemDelegate>
 #include <QTemporaryDir>
 #include <QTest>
@@ -50,7 +51,27 @@ private Q_SLOTS:
     void metricsArrivingDoNotMeasureEveryRow();
     void columnsFitTheirWidestTexts();
     void aNarrowDockKeepsRoomForNames();
+    void saysHowToOpenAFileWhileEmpty();
 };
+
+// No file open (started bare, or in Learn mode): the empty tree says how to open one, over the
+// whole viewport; a checkpoint hides it, closing it shows it again.
+void TestTensorBrowserPanel::saysHowToOpenAFileWhileEmpty() {
+    TensorBrowserPanel panel;
+    panel.resize(300, 600);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QLabel* hint = panel.emptyHint();
+    QVERIFY(hint->isVisible());
+    QVERIFY(hint->text().contains(QStringLiteral("File ▸ Open")));
+    QTRY_COMPARE(hint->geometry(), panel.tree()->viewport()->rect());
+    auto opened = Checkpoint::open(test::samplePath());
+    QVERIFY(opened);
+    panel.setCheckpoint(std::make_shared<const Checkpoint>(std::move(opened.value())));
+    QVERIFY(!hint->isVisible());
+    panel.setCheckpoint(nullptr);
+    QVERIFY(hint->isVisible());
+}
 
 void TestTensorBrowserPanel::metricsArrivingDoNotMeasureEveryRow() {
     auto opened = Checkpoint::open(test::samplePath());

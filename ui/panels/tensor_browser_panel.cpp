@@ -7,6 +7,7 @@
 #include <QEvent>
 #include <QFontMetrics>
 #include <QHeaderView>
+#include <QLabel>
 #include <QLineEdit>
 #include <QRegularExpression>
 #include <QSet>
@@ -27,7 +28,8 @@ constexpr int kExpandAllBelow = 400;
 TensorBrowserPanel::TensorBrowserPanel(QWidget* parent)
     : QWidget(parent), m_model(new TensorTreeModel(this)), m_proxy(new QSortFilterProxyModel(this)),
       m_filter(new QLineEdit(this)), m_tree(new QTreeView(this)),
-      m_metadata(new MetadataPane(this)), m_metrics(new TreeMetricsController(this)) {
+      m_metadata(new MetadataPane(this)), m_metrics(new TreeMetricsController(this)),
+      m_emptyHint(new QLabel(m_tree->viewport())) {
     m_proxy->setSourceModel(m_model);
     m_proxy->setRecursiveFilteringEnabled(true);
     m_proxy->setAutoAcceptChildRows(true);
@@ -61,6 +63,15 @@ TensorBrowserPanel::TensorBrowserPanel(QWidget* parent)
     // and the metadata pane.
     m_tree->setColumnHidden(static_cast<int>(TensorColumn::Parameters), true);
     m_tree->viewport()->installEventFilter(this); // narrow: some columns step aside
+    // Started without a file (or in Learn mode), the tree says how to open one.
+    m_emptyHint->setObjectName(QStringLiteral("emptyTreeHint"));
+    m_emptyHint->setText(tr("No checkpoint open.\n\nFile ▸ Open… (Ctrl+O), or drop a file or a "
+                            "model folder here: safetensors, GGUF, PyTorch, HDF5/Keras, NumPy, "
+                            "ONNX."));
+    m_emptyHint->setAlignment(Qt::AlignCenter);
+    m_emptyHint->setWordWrap(true);
+    m_emptyHint->setStyleSheet(QStringLiteral("color: #888; padding: 12px;"));
+    m_emptyHint->setAttribute(Qt::WA_TransparentForMouseEvents);
     connect(m_metrics, &TreeMetricsController::metricsReset, m_model,
             &TensorTreeModel::clearMetrics);
     connect(m_metrics, &TreeMetricsController::metricReady, m_model, &TensorTreeModel::setMetric);
@@ -88,6 +99,7 @@ TensorBrowserPanel::TensorBrowserPanel(QWidget* parent)
 }
 
 void TensorBrowserPanel::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint) {
+    m_emptyHint->setVisible(!checkpoint);
     m_metadata->setCheckpoint(checkpoint.get());
     m_model->setCheckpoint(checkpoint);
     m_metrics->setCheckpoint(std::move(checkpoint));
@@ -151,8 +163,10 @@ void TensorBrowserPanel::showColumnsThatFit() {
 }
 
 bool TensorBrowserPanel::eventFilter(QObject* watched, QEvent* event) {
-    if (watched == m_tree->viewport() && event->type() == QEvent::Resize)
+    if (watched == m_tree->viewport() && event->type() == QEvent::Resize) {
         showColumnsThatFit();
+        m_emptyHint->setGeometry(m_tree->viewport()->rect());
+    }
     return QWidget::eventFilter(watched, event);
 }
 

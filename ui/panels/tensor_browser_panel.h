@@ -16,6 +16,7 @@
 #include <array>
 #include <memory>
 
+class QLabel;
 class QLineEdit;
 class QSortFilterProxyModel;
 class QTreeView;
@@ -50,6 +51,8 @@ public:
     QSortFilterProxyModel* proxy() const { return m_proxy; }
     MetadataPane* metadataPane() const { return m_metadata; }
     QTreeView* tree() const { return m_tree; }
+    // The hint over the empty tree ("No checkpoint open …"), visible while no file is open.
+    QLabel* emptyHint() const { return m_emptyHint; }
 
 Q_SIGNALS:
     void tensorSelected(const QString& name);
@@ -72,6 +75,7 @@ private:
     QTreeView* m_tree;
     MetadataPane* m_metadata;
     TreeMetricsController* m_metrics;
+    QLabel* m_emptyHint; // over the tree's viewport while no checkpoint is open
     std::array<int, static_cast<int>(TensorColumn::Count)> m_widths{}; // fitColumns' widths
 };
 
