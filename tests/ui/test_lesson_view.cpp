@@ -73,6 +73,7 @@ private Q_SLOTS:
     void unknownLessonIsRefused();
     void linearBitsSliderHalvesLevelsAndDoublesTheStep();
     void mulawMuSliderMovesTheSnrCurve();
+    void mulawAgainstIntOnWeights();
     void nf4FamilyBoxChangesTheLevelPlacement();
     void granularityGroupSizeChangesTheScaleCount();
     void outliersCountAndClipChangeTheError();
@@ -182,6 +183,30 @@ void TestLessonView::mulawMuSliderMovesTheSnrCurve() {
     QVERIFY(mu5.back().y() > mu255.back().y());
     QVERIFY(v.result().numbers.smallestStep > smallest255);
     QVERIFY(QString::fromStdString(v.result().scheme.toString()).contains(QLatin1String("mu5")));
+}
+
+// What the lesson's last step says of weights, on its own data (one scale per tensor, 4 bits):
+// on Laplace data mu-law beats int; on Gaussian data mu = 255 loses to int and mu = 10 wins.
+void TestLessonView::mulawAgainstIntOnWeights() {
+    LessonView v;
+    openLesson(v, "mulaw", 2);
+    auto sqnrOf = [&](const char* family) {
+        auto* combo = child<QComboBox>(&v, "familyCombo");
+        combo->setCurrentIndex(combo->findData(QString::fromLatin1(family)));
+        return settle(v) ? v.result().numbers.error.sqnrDb() : -1.0;
+    };
+    QVERIFY(sqnrOf("mulaw") > sqnrOf("int")); // Laplace
+    auto* data = child<QComboBox>(&v, "distributionCombo");
+    data->setCurrentIndex(data->findData(static_cast<int>(Distribution::Gaussian)));
+    QVERIFY(settle(v));
+    const double int4 = sqnrOf("int"), mu255 = sqnrOf("mulaw");
+    QCOMPARE(v.controls()->settings().mu, 255);
+    QVERIFY2(mu255 < int4, qPrintable(QString("%1 vs %2").arg(mu255).arg(int4)));
+    child<QSlider>(&v, "muSlider")->setValue(3); // mu = 10
+    QVERIFY(settle(v));
+    QCOMPARE(v.controls()->settings().mu, 10);
+    QVERIFY2(v.result().numbers.error.sqnrDb() > int4,
+             qPrintable(QString("%1 vs %2").arg(v.result().numbers.error.sqnrDb()).arg(int4)));
 }
 
 void TestLessonView::nf4FamilyBoxChangesTheLevelPlacement() {

@@ -66,9 +66,14 @@ constexpr LessonStep kMulaw[] = {
      {.family = "mulaw", .bits = 8, .group = 0}},
     {T("Companding weights"),
      T("For weights the scale follows the data (its absmax), so loudness is not the issue, but "
-       "the shape is: a Gaussian or Laplace bulk around zero suits μ-law's fine central steps, "
-       "while outliers at the ends are still reachable."),
-     T("Switch the family between mulaw and int at 4 bits, on Gaussian and on Laplace data."),
+       "the shape is. Telephony's μ = 255 bends too hard for 4 bits: on Gaussian weights with "
+       "one scale per tensor it loses to int4 (about 13 dB against 16.5), while a gentler "
+       "μ = 10 wins (about 18). On Laplace data, whose tails are heavier, μ-law wins at either "
+       "μ (13 and 16.6 dB against 12): the even grid spends its levels on rare large values. "
+       "Scales per group of 64 help int more than μ-law (int4:g64:sym reaches 19 dB on the "
+       "Gaussian)."),
+     T("Switch the family between mulaw and int at 4 bits, on Gaussian and on Laplace data; "
+       "then drag μ down to 10."),
      {.distribution = kLaplace, .family = "mulaw", .group = 0}},
 };
 
