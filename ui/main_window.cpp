@@ -562,7 +562,20 @@ void MainWindow::setupLearnMode() {
             info.nbytes = static_cast<std::uint64_t>(d.rows * d.cols) * sizeof(float);
             m_metrics->setAnalysis(info, r.analysis);
         } else {
-            m_metrics->clear(tr("The metrics follow the lesson's charts"));
+            // Say why the dock is empty: this step measures no quantization error.
+            switch (m_lessonView->page()) {
+            case LessonPage::Inspector:
+                m_metrics->clear(tr("This step takes one block apart byte by byte; its numbers "
+                                    "are beside the bytes."));
+                break;
+            case LessonPage::Memory:
+                m_metrics->clear(tr("This step counts memory, not quantization error: the "
+                                    "totals are in the lesson."));
+                break;
+            case LessonPage::Charts:
+                m_metrics->clear(tr("The metrics follow the lesson's charts"));
+                break;
+            }
         }
         emitIdleWhenAllDone();
     });

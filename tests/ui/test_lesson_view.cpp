@@ -405,6 +405,10 @@ void TestLessonView::mainWindowLearnMenuOpensAndLeavesLessons() {
     QVERIFY(!w.isLearnMode());
     QVERIFY(w.showLesson(QStringLiteral("memory")));
     QVERIFY(w.isLearnMode());
+    // A step that measures no quantization error says so in the Metrics dock.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        w.metricsPanel()->noteText().startsWith(QStringLiteral("This step counts memory")),
+        kTimeoutMs);
 }
 
 void TestLessonView::theMetricsDockFollowsTheLessonNotTheTensor() {
