@@ -128,10 +128,9 @@ Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme,
         // reconstruction in memory (a 33 M-weight tensor's is 128 MiB per width).
         std::string backend;
         std::optional<Diagnostic> fallback;
-        // A sibling that does not apply (q2_k's 256-blocks on rows of 64) is left out.
-        auto skipped = [&](const Error& e) {
-            return sibling && e.kind == ErrorKind::NotApplicable;
-        };
+        // A sibling that does not apply (q2_k's 256-blocks on rows of 64), or not with this
+        // scheme's options, is left out: only the scheme's own width is the user's question.
+        auto skipped = [&](const Error& e) { return sibling && e.kind != ErrorKind::Cancelled; };
         if (auto fused = tryFused(w, s, AnalysisOptions{}, step, backend, fallback)) {
             if (!*fused) {
                 if (skipped(fused->error()))
