@@ -18,6 +18,7 @@ struct Totals {
     std::uint64_t tensors = 0;
     std::uint64_t notApplicable = 0; // tensors the scheme does not apply to, left out above
     std::set<std::string> fallbacks; // what llama.cpp stores those as instead
+    bool llamaStops = false;         // or llama-quantize has no fallback and stops
 };
 
 // "q4_k: n/a for 36 of 36 tensors, left out of its totals (llama.cpp stores them as q5_0)".
@@ -31,6 +32,8 @@ std::string notApplicableNote(const std::string& spec, const Totals& tot) {
             names += (names.empty() ? "" : " or ") + f;
         note += " (llama.cpp stores them as " + names + "; `plan` counts that)";
     }
+    if (tot.llamaStops)
+        note += "; llama-quantize has no fallback for " + spec + " on them and stops";
     return note;
 }
 
@@ -173,10 +176,13 @@ Action addAnalyzeCommand(CLI::App& app) {
                         auto& tot = totals[s.toString()];
                         ++tot.notApplicable;
                         const std::int64_t cols = t->shape.empty() ? 1 : t->shape.back();
-                        if (cols > 0)
-                            if (auto r = resolvedStorageCost(s, t->numel() / cols, cols);
-                                r && !(r->scheme == s))
+                        if (cols > 0) {
+                            auto r = resolvedStorageCost(s, t->numel() / cols, cols);
+                            if (r && !(r->scheme == s))
                                 tot.fallbacks.insert(r->scheme.toString());
+                            tot.llamaStops |= !r && r.error().kind == ErrorKind::NotApplicable &&
+                                              !llamaCppFallback(s);
+                        }
                     }
                     return;
                 }

@@ -4,6 +4,7 @@
 #include "export/llama_names.h"
 #include "io/gguf_reader.h"
 #include "io/mapped_file.h"
+#include "plan/scheme_cost.h"
 #include "quant/ggml_quant.h"
 #include "tensor/dtype.h"
 #include "util/atomic_file.h"
@@ -178,7 +179,7 @@ Result<GgufExportReport> exportGguf(const ExportSelection& sel, const std::strin
     }
 
     std::vector<Planned> planned;
-    std::vector<std::string> notDivisible, unmapped, requantized;
+    std::vector<std::string> notDivisible, fellBack, unmapped, requantized;
     std::map<GgmlType, std::uint64_t> elementsByType;
     for (const ExportTensor& et : sel.tensors) {
         const TensorInfo& t = *et.tensor;
@@ -216,8 +217,22 @@ Result<GgufExportReport> exportGguf(const ExportSelection& sel, const std::strin
         } else if (auto g = ggmlTypeForFamily(et.scheme->family)) {
             p.type = *g;
             if (!ggmlTensorBytes(p.type, p.shape)) {
-                notDivisible.push_back(p.name + " " + t.shapeString());
-                p.type = GgmlType::F32;
+                // llama_tensor_get_type: a k-quant's fallback type, F16 where that block does not
+                // divide the rows either; the 32-block types have none (llama-quantize stops).
+                std::optional<GgmlType> fallback;
+                if (const auto next = llamaCppFallback(*et.scheme)) {
+                    fallback = ggmlTypeForFamily(next->family);
+                    if (fallback && !ggmlTensorBytes(*fallback, p.shape))
+                        fallback = GgmlType::F16;
+                }
+                if (fallback) {
+                    p.type = *fallback;
+                    fellBack.push_back(p.name + " " + t.shapeString() + " as " +
+                                       ggmlTypeTraits(p.type)->name);
+                } else {
+                    notDivisible.push_back(p.name + " " + t.shapeString());
+                    p.type = GgmlType::F32;
+                }
             } else if (!t.storedType.empty()) {
                 requantized.push_back(p.name + " (" + t.storedType + ")");
             }
@@ -234,11 +249,16 @@ Result<GgufExportReport> exportGguf(const ExportSelection& sel, const std::strin
         elementsByType[p.type] += static_cast<std::uint64_t>(t.numel());
         planned.push_back(std::move(p));
     }
+    if (!fellBack.empty())
+        report.warnings.push_back("fell back: " + std::to_string(fellBack.size()) +
+                                  " tensors whose rows the block does not divide take llama.cpp's "
+                                  "fallback type, as llama-quantize does: " +
+                                  listSome(fellBack));
     if (!notDivisible.empty())
         report.warnings.push_back(
             "kept F32: " + std::to_string(notDivisible.size()) +
-            " tensors whose rows the block does not divide stay unquantized, as llama-quantize "
-            "leaves them: " +
+            " tensors whose rows the block does not divide stay unquantized; llama-quantize has "
+            "no fallback for such a type and would stop (Unsupported tensor size): " +
             listSome(notDivisible));
     if (!unmapped.empty())
         report.warnings.push_back("dropped: " + std::to_string(unmapped.size()) +

@@ -9,9 +9,10 @@
 //     as convert_hf_to_gguf.py writes them; no tokenizer is converted (tokenizer.ggml.model is
 //     "none", which llama.cpp loads as a model without a vocabulary), and the report says so.
 // Quantized data is exactly what ggml's quantize_<type> writes (ggml_quant.h). A tensor whose
-// rows the type's block does not divide stays F32, as llama-quantize leaves such tensors
-// unquantized, and is listed in the warnings. Schemes that are not ggml types (int4:g64, nf4...)
-// are refused: GGUF stores only ggml's own block formats.
+// rows the type's block does not divide takes llama.cpp's fallback type (q4_k -> q5_0, or F16
+// where that does not divide them either: llamaCppFallback); where the type has none (q4_0 ...
+// q8_0: llama-quantize stops) it stays F32. Both are listed in the warnings. Schemes that are not
+// ggml types (int4:g64, nf4...) are refused: GGUF stores only ggml's own block formats.
 
 #include "export/export_plan.h"
 #include "quant/ggml_blocks.h"

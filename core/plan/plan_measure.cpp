@@ -60,19 +60,24 @@ Result<PlanOption> measure(MatrixView w, const Scheme& s, const ProgressFn& stop
     return PlanOption{s, a->error.sumSqErr, a->cost.totalBits()};
 }
 
-// The scheme itself, or llama.cpp's fallback chain until one applies.
+// llama.cpp's fallback type `fallback`, or F16 where its block does not divide the rows either.
+Result<PlanOption> measureFallback(MatrixView w, const Scheme& fallback, const ProgressFn& stop) {
+    auto o = measure(w, fallback, stop);
+    if (o || o.error().kind != ErrorKind::NotApplicable)
+        return o;
+    return measure(w, llamaCppLastResort(), stop);
+}
+
+// The scheme itself, else llama.cpp's fallback for it; NotApplicable where llama-quantize would
+// stop (a 32-block type asked for on rows it does not divide).
 Result<PlanOption> measureWithFallback(MatrixView w, const Scheme& s, const ProgressFn& stop) {
-    Scheme current = s;
-    for (int hop = 0; hop < 4; ++hop) {
-        auto o = measure(w, current, stop);
-        if (o || o.error().kind != ErrorKind::NotApplicable)
-            return o;
-        auto next = llamaCppFallback(current);
-        if (!next)
-            return o;
-        current = *next;
-    }
-    return makeError("no fallback applies", ErrorKind::NotApplicable);
+    auto o = measure(w, s, stop);
+    if (o || o.error().kind != ErrorKind::NotApplicable)
+        return o;
+    const auto next = llamaCppFallback(s);
+    if (!next)
+        return makeError(o.message() + "; " + noLlamaCppFallback(s), ErrorKind::NotApplicable);
+    return measureFallback(w, *next, stop);
 }
 
 } // namespace
@@ -184,8 +189,8 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
                     return fail(
                         makeError(tm.name + " under " + cands[c].toString() + ": " + r.message()));
                 tm.notApplicable.push_back(cands[c].toString() + ": " + r.message());
-                auto next = llamaCppFallback(cands[c]);
-                auto fb = next ? measureWithFallback(w, *next, stop) : Result<PlanOption>(r.error());
+                auto next = llamaCppFallback(cands[c]); // none: llama-quantize would stop
+                auto fb = next ? measureFallback(w, *next, stop) : Result<PlanOption>(r.error());
                 if (fb) {
                     fb->fallbackFor = cands[c].toString();
                     fallbacks.push_back(std::move(*fb));

@@ -74,9 +74,8 @@ Result<StorageCost> schemeStorageCost(const Scheme& s, std::int64_t rows, std::i
 
 std::optional<Scheme> llamaCppFallback(const Scheme& s) {
     static const std::map<std::string, std::string> kNext = {
-        {"q2_k", "iq4_nl"}, {"q3_k", "iq4_nl"}, {"iq4_xs", "iq4_nl"}, {"q4_k", "q5_0"},
-        {"q5_k", "q5_1"},   {"q6_k", "q8_0"},   {"q4_0", "f16"},      {"q4_1", "f16"},
-        {"q5_0", "f16"},    {"q5_1", "f16"},    {"q8_0", "f16"},      {"iq4_nl", "f16"},
+        {"q2_k", "iq4_nl"}, {"q3_k", "iq4_nl"}, {"iq4_xs", "iq4_nl"},
+        {"q4_k", "q5_0"},   {"q5_k", "q5_1"},   {"q6_k", "q8_0"},
     };
     auto it = kNext.find(s.family);
     if (it == kNext.end())
@@ -87,18 +86,34 @@ std::optional<Scheme> llamaCppFallback(const Scheme& s) {
     return *next;
 }
 
+Scheme llamaCppLastResort() {
+    return *Scheme::parse("f16");
+}
+
+std::string noLlamaCppFallback(const Scheme& s) {
+    return s.toString() +
+           " has no llama.cpp fallback for such rows: llama-quantize stops (Unsupported tensor "
+           "size encountered)";
+}
+
 Result<ResolvedCost> resolvedStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols) {
-    Scheme current = s;
-    for (int hop = 0; hop < 4; ++hop) {
-        auto c = schemeStorageCost(current, rows, cols);
-        if (c)
-            return ResolvedCost{current, *c};
-        if (c.error().kind != ErrorKind::NotApplicable)
+    auto c = schemeStorageCost(s, rows, cols);
+    if (c)
+        return ResolvedCost{s, *c};
+    if (c.error().kind != ErrorKind::NotApplicable)
+        return c.error();
+    const auto next = llamaCppFallback(s);
+    if (!next) {
+        if (!findFamily(s.family) || findFamily(s.family)->kind != FamilyKind::GgmlBlock)
             return c.error();
-        auto next = llamaCppFallback(current);
-        if (!next)
-            return c.error();
-        current = *next;
+        return makeError(c.message() + "; " + noLlamaCppFallback(s), ErrorKind::NotApplicable);
+    }
+    for (const Scheme& t : {*next, llamaCppLastResort()}) {
+        auto f = schemeStorageCost(t, rows, cols);
+        if (f)
+            return ResolvedCost{t, *f};
+        if (f.error().kind != ErrorKind::NotApplicable)
+            return f.error();
     }
     return makeError("no applicable fallback for " + s.toString(), ErrorKind::NotApplicable);
 }

@@ -27,16 +27,23 @@ inline constexpr std::int64_t kExactProbeElements = 1 << 18;
 Result<StorageCost> schemeStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols);
 
 // What llama.cpp quantizes a tensor to when `s`'s block does not divide its rows
-// (llama_tensor_get_type: k-quants fall back to 32-blocks, 32-blocks to f16); nullopt for
-// non-ggml families, which always apply.
+// (llama_tensor_get_type): Q2_K, Q3_K and IQ4_XS fall back to IQ4_NL, Q4_K to Q5_0, Q5_K to
+// Q5_1, Q6_K to Q8_0, and that fallback to F16 where its own block does not divide the rows
+// either (llamaCppLastResort). The 32-blocks asked for themselves (q4_0 ... q8_0, iq4_nl) have
+// no fallback: llama-quantize stops ("Unsupported tensor size encountered"), and so does this,
+// nullopt; so for families that are not ggml's, which always apply.
 std::optional<Scheme> llamaCppFallback(const Scheme& s);
+Scheme llamaCppLastResort(); // f16
+// The message for a ggml type llama-quantize has no fallback for.
+std::string noLlamaCppFallback(const Scheme& s);
 
 struct ResolvedCost {
     Scheme scheme; // `s`, or the fallback actually used
     StorageCost cost;
 };
 
-// schemeStorageCost after following llamaCppFallback while the scheme does not apply.
+// schemeStorageCost of `s`, else of its llamaCppFallback, else of llamaCppLastResort; NotApplicable
+// (noLlamaCppFallback) where llama-quantize would stop.
 Result<ResolvedCost> resolvedStorageCost(const Scheme& s, std::int64_t rows, std::int64_t cols);
 
 // resolvedStorageCost memoised by (spec, rows, cols): models repeat a handful of shapes.

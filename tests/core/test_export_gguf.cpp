@@ -14,6 +14,7 @@
 #include "io/gguf_reader.h"
 #include "io/mapped_file.h"
 #include "quant/ggml_quant.h"
+#include "quant/registry.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
@@ -86,6 +87,7 @@ private slots:
     void blocksAreByteIdenticalToGgml_data();
     void blocksAreByteIdenticalToGgml();
     void safetensorsSourceMapsNamesAndUnpermutesQk();
+    void kQuantsFallBackAsLlamaQuantizeDoes();
     void nonGgmlSchemeIsRefused();
     void planNamingMissingTensorsIsRefused();
     void llamaCppLoadsTheExport_data();
@@ -289,6 +291,37 @@ void TestExportGguf::blocksAreByteIdenticalToGgml() {
     }
     free(g);
     QCOMPARE(compared, 31); // 36 matrices; the five 172-wide ffn_down stay F32
+}
+
+// llama_tensor_get_type: q4_k's 256-blocks divide none of the sample's rows (64 or 172 wide):
+// rows of 64 take Q5_0, and the 172-wide ones F16 (Q5_0's 32-blocks do not divide them either);
+// the data is ggml's own quantizer's for the type taken.
+void TestExportGguf::kQuantsFallBackAsLlamaQuantizeDoes() {
+    const std::string out = exportFrom(sampleGguf(), "q4_k", "fallback-q4_k.gguf");
+    QVERIFY2(out.ends_with(".gguf"), out.c_str());
+    auto src = Checkpoint::open(sampleGguf());
+    auto dst = Checkpoint::open(out);
+    QVERIFY(src.ok() && dst.ok());
+    int q5 = 0, f16 = 0;
+    for (std::size_t i = 0; i < src->tensors().size(); ++i) {
+        const auto& s = src->tensors()[i];
+        const auto& d = dst->tensors()[i];
+        if (s.shape.size() < 2)
+            continue;
+        const QString want = s.shape.back() == 172 ? QStringLiteral("F16") : QStringLiteral("Q5_0");
+        QCOMPARE(QString::fromStdString(d.typeName()), want);
+        (want == QLatin1String("F16") ? f16 : q5) += 1;
+        if (want == QLatin1String("Q5_0")) {
+            const auto values = src->readFloat(s);
+            const std::int64_t cols = s.shape.back(), rows = s.numel() / cols;
+            const auto expect =
+                quantize(*Scheme::parse("q5_0"), MatrixView{values->data(), rows, cols});
+            QVERIFY(expect.ok());
+            QCOMPARE(*dst->readFloat(d), expect->reconstruction); // decoded Q5_0 data
+        }
+    }
+    QCOMPARE(f16, 5);
+    QCOMPARE(q5, 31);
 }
 
 void TestExportGguf::safetensorsSourceMapsNamesAndUnpermutesQk() {

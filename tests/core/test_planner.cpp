@@ -109,7 +109,9 @@ private slots:
 
     void inapplicableCandidatesAreSkippedOrFallBack() {
         const auto& m = measured();
-        // down_proj is [64, 172]: no ggml 32-block divides a row, llama.cpp would use f16.
+        // down_proj is [64, 172]: no ggml 32-block divides a row, and llama.cpp has no fallback
+        // for q4_0 or q8_0 asked for themselves (llama-quantize stops): they are not options
+        // there, and no uniform point exists for them.
         bool checked = false;
         for (const auto& t : m.tensors) {
             if (t.name != "model.layers.0.mlp.down_proj.weight")
@@ -117,24 +119,31 @@ private slots:
             checked = true;
             QCOMPARE(t.notApplicable.size(), size_t(2)); // q4_0, q8_0
             for (const auto& o : t.options) {
-                if (o.fallbackFor.empty())
-                    continue;
-                QCOMPARE(o.scheme.toString(), std::string("f16"));
+                QVERIFY(o.fallbackFor.empty());
+                QVERIFY(o.scheme.family != "q4_0" && o.scheme.family != "q8_0");
             }
         }
         QVERIFY(checked);
-        // A uniform point names what it fell back to: q8_0 took f16 on the five 172-wide rows
-        // and nothing else; int4:g128 applies everywhere.
         for (const auto& u : uniformPoints(m)) {
-            if (u.label == "q8_0") {
-                QCOMPARE(u.fallbacks, std::vector<std::string>{"f16"});
-                QCOMPARE(uniformPointName(u), std::string("q8_0 (+f16)"));
-            }
-            if (u.label.rfind("int", 0) == 0) {
-                QVERIFY(u.fallbacks.empty());
-                QCOMPARE(uniformPointName(u), u.label);
-            }
+            QVERIFY2(u.label != "q4_0" && u.label != "q8_0", u.label.c_str());
+            QVERIFY(u.fallbacks.empty());
+            QCOMPARE(uniformPointName(u), u.label);
         }
+        // A k-quant falls back as llama_tensor_get_type does: q4_k to q5_0 on rows of 64, and to
+        // F16 where q5_0's 32-blocks do not divide the rows either (172).
+        PlanRequest r;
+        r.candidates = {*Scheme::parse("int4:g64"), *Scheme::parse("q4_k")};
+        auto k = measurePlanCandidates(sample(), r);
+        QVERIFY(k.ok());
+        for (const auto& t : k->tensors)
+            for (const auto& o : t.options)
+                if (!o.fallbackFor.empty())
+                    QCOMPARE(o.scheme.toString(),
+                             std::string(t.shape.back() == 172 ? "f16" : "q5_0"));
+        const auto points = uniformPoints(*k);
+        QCOMPARE(points.size(), size_t(2));
+        QCOMPARE(points[1].fallbacks, (std::vector<std::string>{"f16", "q5_0"}));
+        QCOMPARE(uniformPointName(points[1]), std::string("q4_k (+f16, q5_0)"));
     }
 
     void keepRulesPinTensors() {

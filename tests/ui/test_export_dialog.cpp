@@ -113,6 +113,13 @@ void TestExportDialog::weightTargetsPreviewTheFilesAndTensorTypes() {
     QVERIFY(f32At > 0);
     QVERIFY(gguf.indexOf(kDownProj, f32At) > f32At);
     QVERIFY(d->warnings().join(QLatin1Char('\n')).contains(QStringLiteral("5 tensors")));
+    // q4_k divides none of the rows, and takes llama.cpp's fallback type for all 36.
+    d->setSchemeSpec(QStringLiteral("q4_k"));
+    d->refreshPreview();
+    QVERIFY(d->previewText().contains(QStringLiteral("q4_k — 0 tensors")));
+    QVERIFY(d->previewText().contains(QStringLiteral("llama.cpp's fallback type")));
+    QVERIFY(!d->previewText().contains(QStringLiteral("Stay F32")));
+    QVERIFY(d->warnings().join(QLatin1Char('\n')).contains(QStringLiteral("fell back: 36")));
 }
 
 void TestExportDialog::ggufExportRunsInTheBackgroundAndReopens() {

@@ -265,7 +265,9 @@ private slots:
         QCOMPARE(plan->chart()->curvePoints(),
                  int(paretoCurve(*measured, PlanTab::kCurvePoints).size()));
         QVERIFY(plan->chart()->curvePoints() >= 5);
-        QCOMPARE(plan->chart()->uniformPoints(), 5);
+        // Five candidates, four uniform points: llama-quantize stops on q8_0 for the 172-wide
+        // rows (no fallback), so "q8_0 everywhere" cannot be made; q4_k falls back.
+        QCOMPARE(plan->chart()->uniformPoints(), 4);
         QVERIFY(plan->summaryText().contains(QStringLiteral("lower")));
         QVERIFY2(plan->summaryText().contains(
                      QRegularExpression(QStringLiteral("relative RMSE [0-9.]+ %"))),

@@ -2,6 +2,7 @@
 
 #include "export/exporter.h"
 #include "number_format.h"
+#include "plan/scheme_cost.h"
 #include "quant/registry.h"
 
 #include <QDir>
@@ -136,15 +137,20 @@ ExportPreview describeWeightExport(ExportTarget t, const ExportSelection& sel,
     } else {
         lines << QObject::tr("Quantized:");
     }
-    // GGUF: a ggml block that does not divide a tensor's rows leaves it F32 (as llama-quantize).
-    std::vector<const TensorInfo*> blockMisfits;
+    // GGUF: where a ggml block does not divide a tensor's rows, a k-quant takes llama.cpp's
+    // fallback type (gguf_export.h); the other types have none and the tensor stays F32.
+    std::vector<const TensorInfo*> blockMisfits, fellBack;
     for (const auto& g : groups) {
         std::vector<const TensorInfo*> fits = g.tensors;
         const FamilyInfo* family = findFamily(g.scheme.family);
         if (t == ExportTarget::Gguf && family && family->blockSize > 0) {
             fits.clear();
+            const bool hasFallback = llamaCppFallback(g.scheme).has_value();
             for (const TensorInfo* x : g.tensors)
-                (x->cols() % family->blockSize == 0 ? fits : blockMisfits).push_back(x);
+                (x->cols() % family->blockSize == 0 ? fits
+                 : hasFallback                      ? fellBack
+                                                    : blockMisfits)
+                    .push_back(x);
         }
         std::uint64_t elements = 0;
         for (const TensorInfo* x : fits)
@@ -155,9 +161,16 @@ ExportPreview describeWeightExport(ExportTarget t, const ExportSelection& sel,
                      .arg(formatCountShort(static_cast<std::int64_t>(elements)));
         listTensors(lines, fits);
     }
+    if (!fellBack.empty()) {
+        lines << QString()
+              << QObject::tr("llama.cpp's fallback type (the block does not divide their rows; "
+                             "q4_k takes q5_0, or F16 where that does not divide them either):");
+        listTensors(lines, fellBack);
+    }
     if (!blockMisfits.empty()) {
         lines << QString()
-              << QObject::tr("Stay F32 (the block does not divide their rows, as llama-quantize):");
+              << QObject::tr("Stay F32 (the block does not divide their rows; llama-quantize has "
+                             "no fallback for the type and would stop):");
         listTensors(lines, blockMisfits);
     }
     if (groups.empty())
@@ -172,9 +185,12 @@ ExportPreview describeWeightExport(ExportTarget t, const ExportSelection& sel,
     }
     p.text = lines.join(QLatin1Char('\n'));
     if (!blockMisfits.empty())
-        p.warnings << QObject::tr("kept F32: %1 tensors whose rows the block does not divide, as "
-                                  "llama-quantize leaves them")
+        p.warnings << QObject::tr("kept F32: %1 tensors whose rows the block does not divide "
+                                  "(llama-quantize would stop on them)")
                           .arg(blockMisfits.size());
+    if (!fellBack.empty())
+        p.warnings << QObject::tr("fell back: %1 tensors take llama.cpp's fallback type")
+                          .arg(fellBack.size());
     if (!sel.keptMatrices().empty())
         p.warnings
             << QObject::tr("kept: %1 matrices stay unquantized").arg(sel.keptMatrices().size());
