@@ -91,7 +91,7 @@ Action addPlanCommand(CLI::App& app) {
     cmd->add_option("PATH", o->path, "checkpoint file or model folder")->required();
     auto* bpw =
         cmd->add_option("--budget-bpw", o->budgetBpw, "bits per weight over the quantized tensors")
-            ->check(CLI::PositiveNumber);
+            ->check(positiveNumber());
     cmd->add_option("--budget-bytes", o->budgetBytes,
                     "or the whole model's weight bytes (1-D tensors as stored included), e.g. "
                     "4GiB")

@@ -143,6 +143,13 @@ private slots:
             << QStringList{"plan",         sample(),   "--budget-bpw", "1",
                            "--candidates", "int4:g64", "--out",        "/tmp/qs-never-written.json"}
             << 2;
+        for (const char* bad : {"0", "-1", "abc"})
+            QTest::newRow(qPrintable(QString("plan budget-bpw %1").arg(bad)))
+                << QStringList{"plan",         sample(),
+                               "--budget-bpw", bad,
+                               "--candidates", "int4:g64",
+                               "--out",        "/tmp/qs-never-written.json"}
+                << 2;
         QTest::newRow("plan unknown candidate")
             << QStringList{"plan",         sample(),
                            "--budget-bpw", "4",
@@ -161,6 +168,9 @@ private slots:
         const Run r = cli(args);
         QCOMPARE(r.code, code);
         QCOMPARE(r.err.count('\n'), 1);
+        if (QByteArray(QTest::currentDataTag()).startsWith("plan budget-bpw ")) // not 300 digits
+            QVERIFY2(r.err.contains("must be a number greater than 0") && r.err.size() < 120,
+                     r.err.constData());
         QVERIFY(r.out.isEmpty());
         QVERIFY(!QFile::exists("/tmp/qs-never-written.json"));
     }
