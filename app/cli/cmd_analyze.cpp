@@ -270,6 +270,15 @@ Action addAnalyzeCommand(CLI::App& app) {
                                    fmt(tot.error.relRmse(), 4), fmt(tot.error.sqnrDb(), 4)});
                 totals.erase(it);
             }
+            // Every pair n/a or failed (q6_k on 64-wide rows, activations of the wrong width):
+            // the output says which, and the exit code that nothing was measured.
+            const bool nothing = !quantized.empty() && totalsJson.empty();
+            auto failIfNothing = [&] {
+                if (nothing)
+                    throw CliError{kFailure,
+                                   "nothing measured: " +
+                                       (notes.empty() ? problems.front() : notes.front())};
+            };
             if (o->json) {
                 nlohmann::json j = {{"path", ckpt.path()},
                                     {"backend", std::string(backendName(backend.active))},
@@ -280,6 +289,7 @@ Action addAnalyzeCommand(CLI::App& app) {
                 if (calib)
                     j["calib"] = calib->source;
                 printJson(j);
+                failIfNothing();
                 return;
             }
             table.print();
@@ -298,6 +308,7 @@ Action addAnalyzeCommand(CLI::App& app) {
                           << results.size() << " results; the rest on the CPU\n";
             else
                 std::cout << "\nComputed on the CPU: " << backend.device << "\n";
+            failIfNothing();
         });
     };
 }

@@ -142,6 +142,14 @@ void TestCli::analyzeNotesSchemesThatDoNotApply() {
     QCOMPARE(totals[0].toObject()["scheme"].toString(), QString("q8_0"));
     QCOMPARE(totals[0].toObject()["tensors"].toInt(), 31);
     QCOMPARE(totals[0].toObject()["not_applicable"].toInt(), 5);
+    // A scheme that applies to no tensor at all measured nothing: the table says why, the exit
+    // code and one line on stderr that the run failed.
+    const Run none = cli({"analyze", sample(), "--scheme", "q6_k"});
+    QCOMPARE(none.code, 1);
+    QVERIFY(none.out.contains("q6_k: n/a for 36 of 36 tensors"));
+    QCOMPARE(none.err.count('\n'), 1);
+    QVERIFY2(none.err.startsWith("quantscope-cli: nothing measured: q6_k: n/a for 36 of 36"),
+             none.err.constData());
 }
 
 void TestCli::analyzeGivesTheSameNumbersOnAnyNumberOfThreads() {
