@@ -150,8 +150,10 @@ Action addMemoryCommand(CLI::App& app) {
     cmd->add_option("--params", o->params, "only a parameter count, e.g. 8030261248 or 7B");
     auto* scheme = cmd->add_option("--scheme", o->scheme, "weights under this scheme spec");
     cmd->add_option("--plan", o->plan, "weights under this plan (PLAN.json)")->excludes(scheme);
-    cmd->add_option("--context", o->context, "tokens per sequence (default 4096)")
-        ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30));
+    CLI::Option* contextGiven =
+        cmd->add_option("--context", o->context,
+                        "tokens per sequence (default 4096, or the model's maximum if lower)")
+            ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30));
     cmd->add_option("--batch", o->batch, "sequences (default 1)")
         ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20));
     cmd->add_option("--kv-dtype", o->kvDtype, "KV cache element type")
@@ -191,6 +193,21 @@ Action addMemoryCommand(CLI::App& app) {
         opts.mode = *memoryModeFromName(o->mode);
         opts.kvDtype = *kvDtypeFromName(o->kvDtype);
         opts.context = o->context;
+        // The model's own limit: the default 4096 is cut to it, and a longer --context is priced
+        // as asked but flagged (a 512-token model cannot run 4096 tokens).
+        const std::int64_t maxContext = model.arch ? model.arch->maxContext : 0;
+        std::string contextNote;
+        if (maxContext > 0 && opts.context > maxContext) {
+            if (contextGiven->count() == 0) {
+                opts.context = maxContext;
+                contextNote = "context " + std::to_string(maxContext) +
+                              ": the model's max_position_embeddings, below the default 4096";
+            } else {
+                contextNote = "context " + std::to_string(opts.context) +
+                              " is past the model's max_position_embeddings of " +
+                              std::to_string(maxContext);
+            }
+        }
         opts.batch = o->batch;
         opts.loraRank = o->loraRank;
         opts.loraTargets = o->loraTargets;
@@ -215,7 +232,9 @@ Action addMemoryCommand(CLI::App& app) {
             const bool usage = opts.mode == MemoryMode::Train && (opts.scheme || opts.plan);
             throw CliError{usage ? kUsage : kBadScheme, est.message()};
         }
-        const MemoryEstimate& e = *est;
+        MemoryEstimate e = std::move(est).value();
+        if (!contextNote.empty())
+            e.notes.push_back(contextNote);
         if (!o->json) {
             printText(what, model, opts, e, weightsAs);
             return;

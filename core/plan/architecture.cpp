@@ -140,6 +140,7 @@ Result<ModelArchitecture> parseArchitecture(std::string_view configJson) {
     a.numLayers = integer(j, {"num_hidden_layers", "n_layer", "num_layers"}, 0);
     a.numHeads = integer(j, {"num_attention_heads", "n_head"}, 0);
     a.vocabSize = integer(j, {"vocab_size"}, 0);
+    a.maxContext = integer(j, {"max_position_embeddings", "n_positions", "seq_length"}, 0);
     if (a.hiddenSize <= 0 || a.numLayers <= 0 || a.numHeads <= 0 || a.vocabSize <= 0)
         return makeError("config.json: hidden_size, num_hidden_layers, num_attention_heads and "
                          "vocab_size must be positive integers");
@@ -209,6 +210,7 @@ Result<ModelArchitecture> architectureFromGguf(const std::map<std::string, std::
     a.numLayers = num("block_count", 0);
     a.numHeads = num("attention.head_count", 0);
     a.vocabSize = num("vocab_size", 0);
+    a.maxContext = num("context_length", 0);
     if (a.hiddenSize <= 0 || a.numLayers <= 0 || a.numHeads <= 0)
         return makeError("GGUF: the " + archIt->second + " metadata lacks the model's dimensions");
     a.intermediateSize = num("feed_forward_length", 4 * a.hiddenSize);

@@ -28,6 +28,7 @@ struct ModelArchitecture {
     std::int64_t headDim = 0;  // per head, q and k
     std::int64_t vHeadDim = 0; // per head, v (== headDim except MLA)
     std::int64_t vocabSize = 0;
+    std::int64_t maxContext = 0; // max_position_embeddings (GGUF: context_length); 0: unknown
     bool tiedEmbeddings = false;
     bool qkvBias = false; // Qwen2: biases on q, k, v only
     bool oBias = false;   // attention_bias: also on o_proj

@@ -181,6 +181,17 @@ private slots:
         QVERIFY(r.out.contains("8,030,261,248 parameters"));
         QVERIFY(r.out.contains("kv cache"));
         QVERIFY(r.out.contains("H100 80 GB"));
+        // stories260K allows 512 positions: the default context is cut to it, and a longer one
+        // asked for is priced but flagged.
+        const QString tiny =
+            QString::fromStdString(qs::test::sourceDir()) + "/resources/samples/config.json";
+        r = cli({"memory", "--config", tiny});
+        QCOMPARE(r.code, 0);
+        QVERIFY(r.out.contains("context 512 x batch 1"));
+        QVERIFY(r.out.contains("context 512: the model's max_position_embeddings"));
+        r = cli({"memory", "--config", tiny, "--context", "100000"});
+        QVERIFY(r.out.contains("context 100000 x batch 1"));
+        QVERIFY(r.out.contains("is past the model's max_position_embeddings of 512"));
         r = cli({"plan", sample(), "--budget-bpw", "4.5", "--candidates", kCandidates, "--out",
                  m_dir.filePath("text-plan.json"), "--pareto"});
         QCOMPARE(r.code, 0);

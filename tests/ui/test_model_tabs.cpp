@@ -355,8 +355,11 @@ private slots:
         MemoryTab* mem = win.w.memoryTab();
         // A config chosen after the checkpoint opened is what the tab describes.
         QTRY_VERIFY_WITH_TIMEOUT(win.w.sweepController()->checkpoint() != nullptr, kTimeoutMs);
+        // The sample's config allows 512 positions: the default 4096 is cut to that.
+        QTRY_COMPARE(mem->context(), 512);
         QVERIFY(mem->setConfig(QString::fromStdString(
             test::sourceDir() + "/tests/data/configs/llama-3.1-8b/config.json")));
+        QCOMPARE(mem->context(), 4096); // not chosen by the user: the default again
         mem->setWeightsAs(MemoryTab::WeightsAs::Stored);
         mem->setContext(8192);
         QTRY_VERIFY_WITH_TIMEOUT(mem->estimate() && mem->estimate()->kvCacheBytes == (1ull << 30) &&
@@ -374,6 +377,10 @@ private slots:
         win.w.setCurrentTab(QStringLiteral("plan"));
         QVERIFY(done.wait(kTimeoutMs));
         mem->setCheckpoint(win.w.sweepController()->checkpoint());
+        QCOMPARE(mem->context(), 8192); // chosen: it stands, and the notes say it is too long
+        QTRY_VERIFY_WITH_TIMEOUT(mem->notesText().contains(QStringLiteral(
+                                     "past the model's max_position_embeddings of 512")),
+                                 kTimeoutMs);
         mem->setWeightsAs(MemoryTab::WeightsAs::Plan);
         const std::uint64_t want = win.w.planTab()->solution()->modelBytes;
         QTRY_VERIFY_WITH_TIMEOUT(

@@ -15,6 +15,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -30,12 +31,18 @@ struct Estimates {
 
 QColor roleColour(TensorRole r) {
     switch (r) {
-    case TensorRole::Attention: return QColor(0x2E86AB);
-    case TensorRole::Mlp: return QColor(0x1B998B);
-    case TensorRole::Embedding: return QColor(0xF18F01);
-    case TensorRole::Norm: return QColor(0x999999);
-    case TensorRole::Output: return QColor(0x6C4AB6);
-    case TensorRole::Other: break;
+    case TensorRole::Attention:
+        return QColor(0x2E86AB);
+    case TensorRole::Mlp:
+        return QColor(0x1B998B);
+    case TensorRole::Embedding:
+        return QColor(0xF18F01);
+    case TensorRole::Norm:
+        return QColor(0x999999);
+    case TensorRole::Output:
+        return QColor(0x6C4AB6);
+    case TensorRole::Other:
+        break;
     }
     return QColor(0x8D6E63);
 }
@@ -54,15 +61,15 @@ MemoryTab::MemoryTab(QWidget* parent)
     m_source->setWordWrap(true);
     m_weights->setToolTip(tr("Weights as stored, under the Scheme panel's scheme (scales and "
                              "zero-points included), or under the Plan tab's plan"));
-    for (MemoryMode m : {MemoryMode::Inference, MemoryMode::Train, MemoryMode::Lora,
-                         MemoryMode::Qlora})
+    for (MemoryMode m :
+         {MemoryMode::Inference, MemoryMode::Train, MemoryMode::Lora, MemoryMode::Qlora})
         m_mode->addItem(QString::fromUtf8(memoryModeName(m).data()), int(m));
     m_mode->setItemText(0, tr("Inference"));
     m_mode->setItemText(1, tr("Full training (Adam)"));
     m_mode->setItemText(2, tr("LoRA"));
     m_mode->setItemText(3, tr("QLoRA (NF4 base)"));
     m_context->setRange(1, 10'000'000);
-    m_context->setValue(4096);
+    m_context->setValue(kDefaultContext);
     m_context->setSingleStep(1024);
     m_context->setSuffix(tr(" tokens"));
     m_batch->setRange(1, 4096);
@@ -80,6 +87,7 @@ MemoryTab::MemoryTab(QWidget* parent)
         connect(box, &QComboBox::currentIndexChanged, this, &MemoryTab::schedule);
     for (QSpinBox* spin : {m_context, m_batch, m_rank})
         connect(spin, &QSpinBox::valueChanged, this, &MemoryTab::schedule);
+    connect(m_context, &QSpinBox::valueChanged, this, [this] { m_contextChosen = true; });
     connect(m_checkpointing, &QCheckBox::toggled, this, &MemoryTab::schedule);
 
     auto* form = new QFormLayout;
@@ -135,15 +143,27 @@ void MemoryTab::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint) {
     m_model = std::make_shared<const ModelDescription>(describeCheckpoint(*checkpoint));
     m_modelName = QFileInfo(QString::fromStdString(checkpoint->path())).fileName();
     m_source->setText(tr("%1 (%2 parameters, counted from the checkpoint%3)")
-                          .arg(m_modelName, formatCountShort(static_cast<std::int64_t>(m_model->params)),
+                          .arg(m_modelName,
+                               formatCountShort(static_cast<std::int64_t>(m_model->params)),
                                m_model->arch ? tr("; architecture from its config") : QString()));
+    fitContextToModel();
     schedule();
+}
+
+void MemoryTab::fitContextToModel() {
+    if (m_contextChosen)
+        return; // the user's context stands; the notes say when it is past the model's
+    const std::int64_t most = m_model && m_model->arch ? m_model->arch->maxContext : 0;
+    const QSignalBlocker quiet(m_context); // the caller schedules the estimate
+    m_context->setValue(static_cast<int>(most > 0 ? std::min<std::int64_t>(most, kDefaultContext)
+                                                  : kDefaultContext));
 }
 
 bool MemoryTab::setConfig(const QString& path) {
     QFile f(path);
     if (f.size() > (16 << 20) || !f.open(QIODevice::ReadOnly)) {
-        m_total->setText(tr("<span style='color:#C0392B'>cannot read %1</span>").arg(path.toHtmlEscaped()));
+        m_total->setText(
+            tr("<span style='color:#C0392B'>cannot read %1</span>").arg(path.toHtmlEscaped()));
         return false;
     }
     auto d = describeConfig(f.readAll().toStdString());
@@ -157,6 +177,7 @@ bool MemoryTab::setConfig(const QString& path) {
     m_modelName = QFileInfo(path).fileName();
     m_source->setText(tr("%1 (%2 parameters, from config.json)")
                           .arg(path, formatCountShort(static_cast<std::int64_t>(m_model->params))));
+    fitContextToModel();
     schedule();
     return true;
 }
@@ -207,6 +228,14 @@ void MemoryTab::setMode(MemoryMode mode) {
     m_mode->setCurrentIndex(m_mode->findData(int(mode)));
 }
 
+int MemoryTab::context() const {
+    return m_context->value();
+}
+
+QString MemoryTab::notesText() const {
+    return m_notes->text();
+}
+
 void MemoryTab::setContext(int tokens) {
     m_context->setValue(tokens);
 }
@@ -236,9 +265,8 @@ MemoryOptions MemoryTab::options() const {
 }
 
 void MemoryTab::schedule() {
-    const bool lora =
-        m_mode->currentData().toInt() == int(MemoryMode::Lora) ||
-        m_mode->currentData().toInt() == int(MemoryMode::Qlora);
+    const bool lora = m_mode->currentData().toInt() == int(MemoryMode::Lora) ||
+                      m_mode->currentData().toInt() == int(MemoryMode::Qlora);
     m_rank->setEnabled(lora);
     m_kv->setEnabled(m_mode->currentData().toInt() == int(MemoryMode::Inference));
     m_checkpointing->setEnabled(m_mode->currentData().toInt() != int(MemoryMode::Inference));
@@ -282,9 +310,9 @@ void MemoryTab::compute() {
 void MemoryTab::show(const Result<MemoryEstimate>& r, const Result<MemoryEstimate>& stored) {
     if (!r || !stored) {
         m_estimate.reset();
-        m_total->setText(QStringLiteral("<span style='color:#C0392B'>%1</span>")
-                             .arg(QString::fromStdString(r ? stored.message() : r.message())
-                                      .toHtmlEscaped()));
+        m_total->setText(
+            QStringLiteral("<span style='color:#C0392B'>%1</span>")
+                .arg(QString::fromStdString(r ? stored.message() : r.message()).toHtmlEscaped()));
         Q_EMIT updated();
         return;
     }
@@ -300,20 +328,22 @@ void MemoryTab::show(const Result<MemoryEstimate>& r, const Result<MemoryEstimat
                 seg.referenceBytes = double(sb.bytes);
         parts.push_back(seg);
     }
-    parts.push_back({tr("KV cache"), QColor(0x3BA55C), double(e.kvCacheBytes), double(s.kvCacheBytes)});
+    parts.push_back(
+        {tr("KV cache"), QColor(0x3BA55C), double(e.kvCacheBytes), double(s.kvCacheBytes)});
     parts.push_back({tr("activations"), QColor(0xE9C46A), double(e.activationBytes),
                      double(s.activationBytes)});
-    parts.push_back({tr("gradients"), QColor(0x7B3FA0), double(e.gradientBytes),
-                     double(s.gradientBytes)});
+    parts.push_back(
+        {tr("gradients"), QColor(0x7B3FA0), double(e.gradientBytes), double(s.gradientBytes)});
     parts.push_back({tr("optimizer states"), QColor(0xD1495B), double(e.optimizerBytes),
                      double(s.optimizerBytes)});
-    parts.push_back({tr("LoRA adapters"), QColor(0xF28482), double(e.adapterBytes),
-                     double(s.adapterBytes)});
+    parts.push_back(
+        {tr("LoRA adapters"), QColor(0xF28482), double(e.adapterBytes), double(s.adapterBytes)});
     m_chart->setSegments(parts, m_weights->currentText());
 
     m_total->setText(tr("<b>Total %1</b> (%2 bytes)<br>weights %3 at %4 bits per parameter · "
                         "KV cache %5 (%6 bytes per token) · activations %7")
-                         .arg(formatBytes(e.totalBytes), formatCount(static_cast<std::int64_t>(e.totalBytes)),
+                         .arg(formatBytes(e.totalBytes),
+                              formatCount(static_cast<std::int64_t>(e.totalBytes)),
                               formatBytes(e.weightsBytes))
                          .arg(e.bitsPerWeight, 0, 'f', 3)
                          .arg(formatBytes(e.kvCacheBytes),
@@ -322,13 +352,17 @@ void MemoryTab::show(const Result<MemoryEstimate>& r, const Result<MemoryEstimat
     QStringList notes;
     for (const auto& n : e.notes)
         notes << QString::fromStdString(n);
+    if (const std::int64_t most = m_model && m_model->arch ? m_model->arch->maxContext : 0;
+        most > 0 && m_context->value() > most)
+        notes << tr("The context is past the model's max_position_embeddings of %1 tokens.")
+                     .arg(most);
     m_notes->setText(notes.join(QLatin1Char('\n')));
 
     m_gpus->setRowCount(static_cast<int>(e.fits.size()));
     for (int i = 0; i < static_cast<int>(e.fits.size()); ++i) {
         const GpuFit& f = e.fits[size_t(i)];
-        auto* name = new QTableWidgetItem(QString::fromUtf8(f.gpu->name.data(),
-                                                            static_cast<int>(f.gpu->name.size())));
+        auto* name = new QTableWidgetItem(
+            QString::fromUtf8(f.gpu->name.data(), static_cast<int>(f.gpu->name.size())));
         auto* mem = new QTableWidgetItem(formatBytes(f.gpu->memoryBytes));
         auto* fits = new QTableWidgetItem(f.fits ? tr("yes") : tr("no"));
         fits->setForeground(f.fits ? QColor(0x2E7D32) : QColor(0xC0392B));

@@ -45,12 +45,19 @@ public:
     MemoryBreakdownChart* chart() const { return m_chart; }
     QTableWidget* gpuTable() const { return m_gpus; }
     QString totalText() const;
+    int context() const; // tokens per sequence
+    QString notesText() const;
     bool isBusy() const { return m_running; }
 
 Q_SIGNALS:
     void updated(); // a new estimate is shown (or an error)
 
 private:
+    // A model with a shorter max_position_embeddings than the context takes its own (the
+    // default 4096 on a 512-token model priced a context it cannot run).
+    void fitContextToModel();
+    static constexpr int kDefaultContext = 4096;
+    bool m_contextChosen = false; // the user (or setContext) set the context
     void chooseConfig();
     void schedule();
     void compute();
