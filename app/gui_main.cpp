@@ -114,8 +114,8 @@ int main(int argc, char** argv) {
         QStringLiteral("PNG"));
     const QCommandLineOption tabOpt(
         QStringLiteral("tab"),
-        QStringLiteral("Centre tab to show: tensor, compare, model, plan "
-                       "or memory."),
+        QStringLiteral("Centre tab to show: tensor, compare, compare-error (its Error page), "
+                       "methods, methods-inside (its Inside page), model, plan or memory."),
         QStringLiteral("NAME"), QStringLiteral("tensor"));
     const QCommandLineOption lessonOpt(
         QStringLiteral("lesson"),

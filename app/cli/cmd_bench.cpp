@@ -93,29 +93,29 @@ Action addBenchCommand(CLI::App& app) {
         const bool cuda = r->backend == "cuda";
         if (o->json) {
             nlohmann::json j = {{"scheme", req.scheme.toString()},
-                       {"shape", {req.rows, req.cols}},
-                       {"dtype", o->dtype},
-                       {"backend", r->backend},
-                       {"device", r->device},
-                       {"stage", o->stage},
-                       {"threads", r->threads},
-                       {"path", req.quantizeOnly ? "ggml quantizer"
-                                : r->fused       ? "fused"
-                                                 : "separate passes"},
-                       {"repeat", req.repeat},
-                       {"warmup", req.warmup},
-                       {"histogram_bins", req.histogramBins},
-                       {"times_ms", r->timesMs},
-                       {"median_ms", r->medianMs},
-                       {"elements", r->elements},
-                       {"input_bytes", r->inputBytes},
-                       {"input_gbps", r->inputGbps()},
-                       {"read_ms", r->readMedianMs},
-                       {"read_gbps", r->readGbps()},
-                       {"vs_read", vsRead},
-                       {"gbps_per_thread", r->inputGbps() / r->threads},
-                       {"sqnr_db", req.quantizeOnly ? nlohmann::json(nullptr)
-                                                    : number(r->error.sqnrDb())}};
+                                {"shape", {req.rows, req.cols}},
+                                {"dtype", o->dtype},
+                                {"backend", r->backend},
+                                {"device", r->device},
+                                {"stage", o->stage},
+                                {"threads", r->threads},
+                                {"path", req.quantizeOnly ? "ggml quantizer"
+                                         : r->fused       ? "fused"
+                                                          : "separate passes"},
+                                {"repeat", req.repeat},
+                                {"warmup", req.warmup},
+                                {"histogram_bins", req.histogramBins},
+                                {"times_ms", r->timesMs},
+                                {"median_ms", r->medianMs},
+                                {"elements", r->elements},
+                                {"input_bytes", r->inputBytes},
+                                {"input_gbps", r->inputGbps()},
+                                {"read_ms", r->readMedianMs},
+                                {"read_gbps", r->readGbps()},
+                                {"vs_read", vsRead},
+                                {"gbps_per_thread", r->inputGbps() / r->threads},
+                                {"sqnr_db", req.quantizeOnly ? nlohmann::json(nullptr)
+                                                             : number(r->error.sqnrDb())}};
             if (cuda) {
                 j["copy_gbps"] = r->copyGbps;
                 j["copy_fraction"] = r->copyGbps > 0 ? r->inputGbps() / r->copyGbps : 0.0;
@@ -132,8 +132,9 @@ Action addBenchCommand(CLI::App& app) {
                                        : "separate passes")
                   << "\n"
                   << "  median     " << fmt(r->medianMs, 4) << " ms over " << req.repeat
-                  << " repeats -> " << fmt(r->inputGbps(), 4) << " GB/s of input ("
-                  << fmt(r->inputGbps() / r->threads, 4) << " per thread)\n"
+                  << (req.repeat == 1 ? " run" : " runs") << " -> " << fmt(r->inputGbps(), 4)
+                  << " GB/s of input (" << fmt(r->inputGbps() / r->threads, 4)
+                  << " GB/s per thread)\n"
                   << (cuda ? "  copy       " : "  one read   ") << fmt(r->readMedianMs, 4)
                   << " ms (" << fmt(r->readGbps(), 4) << " GB/s); the analysis takes "
                   << fmt(vsRead, 3) << "x that\n";

@@ -13,12 +13,16 @@ namespace {
 // "REGEX=SPEC": split at the first '=' whose right side is a valid spec, since specs may hold
 // '=' themselves (clip=mse) and so, rarely, may a regex.
 PlanKeepRule parseKeep(const std::string& text) {
+    std::string why; // the spec's own error, after the first '='
     for (auto eq = text.find('='); eq != std::string::npos; eq = text.find('=', eq + 1)) {
         auto s = Scheme::parse(text.substr(eq + 1));
         if (eq > 0 && s)
             return {text.substr(0, eq), s->toString()};
+        if (why.empty() && eq > 0)
+            why = s.message();
     }
-    throw CliError{kBadScheme, "--keep '" + text + "': expected REGEX=SPEC with a valid spec"};
+    throw CliError{kBadScheme, "--keep '" + text + "': expected REGEX=SPEC" +
+                                   (why.empty() ? std::string() : " (" + why + ")")};
 }
 
 ImportanceRule parseImportance(const std::string& text) {

@@ -150,6 +150,13 @@ private slots:
                                "--candidates", "int4:g64",
                                "--out",        "/tmp/qs-never-written.json"}
                 << 2;
+        QTest::newRow("plan keep bad spec")
+            << QStringList{"plan",         sample(),
+                           "--budget-bpw", "4",
+                           "--candidates", "int4:g64",
+                           "--keep",       "embed_tokens=int9",
+                           "--out",        "/tmp/qs-never-written.json"}
+            << 4;
         QTest::newRow("plan unknown candidate")
             << QStringList{"plan",         sample(),
                            "--budget-bpw", "4",
@@ -168,6 +175,8 @@ private slots:
         const Run r = cli(args);
         QCOMPARE(r.code, code);
         QCOMPARE(r.err.count('\n'), 1);
+        if (QByteArray(QTest::currentDataTag()) == "plan keep bad spec") // says why
+            QVERIFY2(r.err.contains("int takes 2..8 bits"), r.err.constData());
         if (QByteArray(QTest::currentDataTag()).startsWith("plan budget-bpw ")) // not 300 digits
             QVERIFY2(r.err.contains("must be a number greater than 0") && r.err.size() < 120,
                      r.err.constData());
