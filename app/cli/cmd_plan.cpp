@@ -4,8 +4,10 @@
 #include "plan/planner.h"
 #include "util/atomic_file.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <regex>
 
 namespace qs::cli {
 namespace {
@@ -143,6 +145,16 @@ Action addPlanCommand(CLI::App& app) {
                                      ? o->budgetBpw
                                      : static_cast<double>((budget.bytes - m->keptBytes) * 8) /
                                            static_cast<double>(m->elements);
+        // Rules that matched no quantized tensor (lm_head on a model with tied embeddings)
+        // did nothing: said, not silently ignored.
+        std::vector<std::string> unmatched;
+        for (size_t r = 0; r < req.keep.size(); ++r) {
+            const std::regex re(req.keep[r].pattern);
+            if (std::none_of(m->tensors.begin(), m->tensors.end(), [&](const TensorMeasurement& t) {
+                    return std::regex_match(t.name, re);
+                }))
+                unmatched.push_back(o->keep[r]);
+        }
         const auto uniform = uniformPoints(*m);
         const auto curve = o->pareto ? paretoCurve(*m) : std::vector<ParetoPoint>{};
         nlohmann::json tensors = nlohmann::json::array();
@@ -190,6 +202,8 @@ Action addPlanCommand(CLI::App& app) {
                                 {"uniform", nlohmann::json::array()}};
             if (budget.bytes)
                 j["budget_bytes"] = budget.bytes;
+            if (!unmatched.empty())
+                j["unmatched_keep"] = unmatched;
             for (const auto& p : uniform)
                 j["uniform"].push_back(pointJson(p, budgetBpw));
             if (o->pareto) {
@@ -204,7 +218,10 @@ Action addPlanCommand(CLI::App& app) {
         std::cout << "\nPlan: " << fmt(sol->bitsPerWeight, 5) << " bits per weight (budget "
                   << fmt(budgetBpw, 5) << "), rel_rmse " << fmt(sol->relRmse, 4) << ", "
                   << humanBytes(sol->modelBytes) << " with " << m->kept.size()
-                  << " 1-D tensors kept as stored; written to " << o->out << "\n\n";
+                  << " 1-D tensors kept as stored; written to " << o->out << "\n";
+        for (const auto& k : unmatched)
+            std::cout << "note: --keep '" << k << "' matched no quantized tensor\n";
+        std::cout << "\n";
         TextTable u({"uniform scheme", "bpw", "rel_rmse", "fits budget"});
         for (const auto& p : uniform)
             u.addRow({uniformPointName(p), fmt(p.bitsPerWeight, 5), fmt(p.relRmse, 4),
