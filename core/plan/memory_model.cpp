@@ -94,14 +94,19 @@ Result<WeightPricing> priceWeights(const ModelDescription& m, const MemoryOption
     }
     SchemeCostCache cache;
     std::map<std::string, std::uint64_t> fallbacks; // "q4_k -> q5_0" -> tensors
+    std::map<std::string, std::uint64_t> stuck;     // "q4_0" -> tensors llama.cpp cannot make
+    std::uint64_t named = 0, byDefault = 0;         // the plan's names found; default-priced
     for (const ModelWeight& w : m.weights) {
         std::optional<Scheme> s;
         const bool matrix = w.shape.size() >= 2;
         if (o.plan) {
-            if (auto it = planSpecs.find(w.name); it != planSpecs.end())
+            if (auto it = planSpecs.find(w.name); it != planSpecs.end()) {
                 s = it->second;
-            else if (matrix)
+                ++named;
+            } else if (matrix) {
                 s = planDefault;
+                byDefault += planDefault ? 1 : 0;
+            }
         } else if (base && matrix && o.mode != MemoryMode::Train) {
             const bool linear = w.role != TensorRole::Embedding && w.role != TensorRole::Output;
             if (o.mode != MemoryMode::Qlora || o.scheme || linear)
@@ -110,8 +115,15 @@ Result<WeightPricing> priceWeights(const ModelDescription& m, const MemoryOption
         std::uint64_t bits = w.storedBits;
         if (s) {
             auto c = cache.cost(*s, rowsOf(w.shape), colsOf(w.shape));
-            if (!c)
+            if (!c && c.error().kind == ErrorKind::NotApplicable) {
+                ++stuck[s->toString()]; // priced as stored, and said below
+                s.reset();
+            } else if (!c) {
                 return makeError(w.name + " under " + s->toString() + ": " + c.message());
+            }
+        }
+        if (s) {
+            auto c = cache.cost(*s, rowsOf(w.shape), colsOf(w.shape));
             bits = c->cost.totalBits();
             out.quantizedParams += w.numel();
             if (!(c->scheme == *s))
@@ -126,6 +138,20 @@ Result<WeightPricing> priceWeights(const ModelDescription& m, const MemoryOption
     for (const auto& [what, count] : fallbacks)
         notes.push_back(std::to_string(count) + " tensors fall back as llama.cpp would (" + what +
                         "): the block does not divide their rows");
+    for (const auto& [spec, count] : stuck)
+        notes.push_back(std::to_string(count) + " tensors priced as stored: " + spec +
+                        "'s block does not divide their rows and llama.cpp has no fallback for "
+                        "it (llama-quantize stops)");
+    // A plan made for another model (or another naming) still prices, by its default: said.
+    if (o.plan && (named < o.plan->tensors.size() || byDefault > 0)) {
+        std::string note = "the plan does not fit this model: ";
+        if (named < o.plan->tensors.size())
+            note +=
+                std::to_string(o.plan->tensors.size() - named) + " of its tensors are not in it; ";
+        note += std::to_string(byDefault) + " of the model's matrices are not in the plan and " +
+                "take its default " + o.plan->defaultSpec;
+        notes.push_back(note);
+    }
     return out;
 }
 

@@ -215,6 +215,28 @@ private slots:
                 bits += w.numel() * 16;
         }
         QCOMPARE(e.weightsBytes, (bits + 7) / 8);
+        // That plan names one of the model's matrices: the rest take its default, and the
+        // notes say the plan does not fit the model.
+        bool said = false;
+        for (const auto& n : e.notes)
+            said |= n.rfind("the plan does not fit this model: ", 0) == 0 &&
+                    n.find("take its default int8:channel:sym") != std::string::npos;
+        QVERIFY(said);
+        // q4_0 asked for rows its block does not divide: llama.cpp has no fallback, so those
+        // tensors are priced as stored and the notes say why.
+        ModelDescription odd;
+        odd.weights = {{"a.weight", {64, 172}, DType::F32, 64 * 172 * 32ull, TensorRole::Mlp},
+                       {"b.weight", {64, 64}, DType::F32, 64 * 64 * 32ull, TensorRole::Mlp}};
+        odd.params = 64 * 172 + 64 * 64;
+        MemoryOptions q;
+        q.scheme = *Scheme::parse("q4_0");
+        const auto eq = estimate(odd, q);
+        QCOMPARE(eq.weightsBytes, std::uint64_t(64 * 172 * 4 + 64 * 64 * 18 / 32));
+        QCOMPARE(eq.quantizedParams, std::uint64_t(64 * 64));
+        said = false;
+        for (const auto& n : eq.notes)
+            said |= n.rfind("1 tensors priced as stored: q4_0's block", 0) == 0;
+        QVERIFY(said);
     }
 
     void trainingModes() {
