@@ -502,6 +502,11 @@ void MainWindow::onNotApplicable(const QString& tensor, const QString& message) 
         detail +=
             QLatin1Char('\n') + tr("llama.cpp stores such a tensor as %1 (its fallback for %2).")
                                     .arg(alternative, spec);
+    } else if (const FamilyInfo* f = findFamily(scheme.family);
+               f && f->kind == FamilyKind::GgmlBlock) {
+        detail += QLatin1Char('\n') + tr("llama.cpp has no fallback for %1: llama-quantize stops "
+                                         "on such a tensor (Unsupported tensor size).")
+                                          .arg(spec);
     }
     m_tensorTab->showMessage(tr("%1 does not apply to this tensor").arg(spec), detail, alternative);
     showNote(tr("%1 is not applicable to %2").arg(spec, tensor));

@@ -325,6 +325,10 @@ void TestMainWindow::notApplicableSchemeShowsAMessageNotAnError() {
     QTRY_COMPARE_WITH_TIMEOUT(
         down.siblingAtColumn(static_cast<int>(TensorColumn::Sqnr)).data().toString(),
         QStringLiteral("n/a"), kTimeoutMs); // 172 is no multiple of 32 either
+    QTRY_VERIFY_WITH_TIMEOUT(
+        w.tensorTab()->message().contains(QStringLiteral("llama.cpp has no fallback for q4_0")),
+        kTimeoutMs); // and no link: llama-quantize stops
+    QVERIFY(!w.tensorTab()->message().contains(QStringLiteral("<a href")));
     w.setScheme(Scheme::parse("int4:g64").value());
     QTRY_VERIFY_WITH_TIMEOUT(w.tensorTab()->message().isEmpty() && sqnrDb(w.metricsPanel()) > 0,
                              kTimeoutMs);
