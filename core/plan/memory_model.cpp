@@ -96,6 +96,7 @@ Result<WeightPricing> priceWeights(const ModelDescription& m, const MemoryOption
     std::map<std::string, std::uint64_t> fallbacks; // "q4_k -> q5_0" -> tensors
     std::map<std::string, std::uint64_t> stuck;     // "q4_0" -> tensors llama.cpp cannot make
     std::uint64_t named = 0, byDefault = 0;         // the plan's names found; default-priced
+    std::uint64_t keptForQlora = 0;                 // embedding/output parameters QLoRA keeps
     for (const ModelWeight& w : m.weights) {
         std::optional<Scheme> s;
         const bool matrix = w.shape.size() >= 2;
@@ -108,9 +109,13 @@ Result<WeightPricing> priceWeights(const ModelDescription& m, const MemoryOption
                 byDefault += planDefault ? 1 : 0;
             }
         } else if (base && matrix && o.mode != MemoryMode::Train) {
+            // QLoRA quantizes the Linear layers of the base (bitsandbytes replaces nn.Linear);
+            // the embeddings and the output layer stay as stored, whatever format is asked.
             const bool linear = w.role != TensorRole::Embedding && w.role != TensorRole::Output;
-            if (o.mode != MemoryMode::Qlora || o.scheme || linear)
+            if (o.mode != MemoryMode::Qlora || linear)
                 s = base;
+            else
+                keptForQlora += w.numel();
         }
         std::uint64_t bits = w.storedBits;
         if (s) {
@@ -138,6 +143,10 @@ Result<WeightPricing> priceWeights(const ModelDescription& m, const MemoryOption
     for (const auto& [what, count] : fallbacks)
         notes.push_back(std::to_string(count) + " tensors fall back as llama.cpp would (" + what +
                         "): the block does not divide their rows");
+    if (keptForQlora > 0)
+        notes.push_back(std::to_string(keptForQlora) +
+                        " parameters of the embeddings and output layer stay as stored: QLoRA "
+                        "quantizes the base's Linear layers only");
     for (const auto& [spec, count] : stuck)
         notes.push_back(std::to_string(count) + " tensors priced as stored: " + spec +
                         "'s block does not divide their rows and llama.cpp has no fallback for "

@@ -266,6 +266,17 @@ private slots:
         const std::uint64_t embHead = 2 * 128256ull * 4096 * 2;
         QVERIFY(qlora.weightsBytes > embHead + 3.3e9 && qlora.weightsBytes < embHead + 3.7e9);
         QVERIFY(qlora.totalBytes < lora.totalBytes);
+        // The same rule with another base format: nf4 without double quantization costs more
+        // than with it (embeddings and head stay bf16 either way), and the notes say so.
+        o.scheme = *Scheme::parse("nf4:g64");
+        const auto plainNf4 = estimate(m, o);
+        QVERIFY(plainNf4.weightsBytes > qlora.weightsBytes);
+        QVERIFY(plainNf4.weightsBytes - qlora.weightsBytes < 0.4e9); // 0.375 bits x 6.98B
+        bool said = false;
+        for (const auto& n : plainNf4.notes)
+            said |= n.find("stay as stored: QLoRA quantizes the base's Linear layers") !=
+                    std::string::npos;
+        QVERIFY(said);
         o.scheme = *Scheme::parse("int4:g64");
         o.mode = MemoryMode::Train;
         QVERIFY(!estimateMemory(m, o).ok());
