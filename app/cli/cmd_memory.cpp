@@ -126,7 +126,8 @@ void printText(const std::string& what, const ModelDescription& m, const MemoryO
     TextTable g({"gpu", "memory", "usable", "fits", "needed"});
     for (const auto& f : e.fits)
         g.addRow({std::string(f.gpu->name), humanBytes(f.gpu->memoryBytes),
-                  humanBytes(f.gpu->usableBytes), f.fits ? "yes" : "no", std::to_string(f.count)});
+                  humanBytes(f.gpu->usableBytes), f.fits ? "yes" : "no",
+                  f.count ? std::to_string(f.count) : std::string("-")});
     g.print();
     for (const auto& n : e.notes)
         std::cout << "note: " << n << "\n";

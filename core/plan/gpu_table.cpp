@@ -52,6 +52,8 @@ std::vector<GpuFit> fitOnCommonGpus(std::uint64_t totalBytes) {
         f.gpu = &g;
         f.fits = totalBytes <= g.usableBytes;
         f.count = totalBytes == 0 ? 1 : (totalBytes + g.usableBytes - 1) / g.usableBytes;
+        if (g.unifiedMemory && !f.fits)
+            f.count = 0; // a model is not split across several Macs' unified memory
         out.push_back(f);
     }
     return out;

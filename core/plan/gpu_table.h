@@ -22,8 +22,10 @@ std::span<const GpuSpec> commonGpus();
 
 struct GpuFit {
     const GpuSpec* gpu = nullptr;
-    bool fits = false;       // the whole requirement on one device
-    std::uint64_t count = 0; // devices needed when the model is split evenly across several
+    bool fits = false; // the whole requirement on one device
+    // Devices needed when the model is split evenly across several; 0 for a unified-memory
+    // device it does not fit (Macs are not pooled).
+    std::uint64_t count = 0;
 };
 
 // How `totalBytes` fits on each of commonGpus(), in table order.

@@ -366,7 +366,9 @@ void MemoryTab::show(const Result<MemoryEstimate>& r, const Result<MemoryEstimat
         auto* mem = new QTableWidgetItem(formatBytes(f.gpu->memoryBytes));
         auto* fits = new QTableWidgetItem(f.fits ? tr("yes") : tr("no"));
         fits->setForeground(f.fits ? QColor(0x2E7D32) : QColor(0xC0392B));
-        auto* count = new QTableWidgetItem(f.count == 1 ? tr("1") : tr("%1 (split)").arg(f.count));
+        auto* count = new QTableWidgetItem(f.count == 0   ? tr("—")
+                                           : f.count == 1 ? tr("1")
+                                                          : tr("%1 (split)").arg(f.count));
         for (QTableWidgetItem* it : {mem, count})
             it->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         m_gpus->setItem(i, 0, name);
