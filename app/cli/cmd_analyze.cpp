@@ -277,7 +277,9 @@ Action addAnalyzeCommand(CLI::App& app) {
                 if (nothing)
                     throw CliError{kFailure,
                                    "nothing measured: " +
-                                       (notes.empty() ? problems.front() : notes.front())};
+                                       (!notes.empty()      ? notes.front()
+                                        : !problems.empty() ? problems.front()
+                                                            : std::string("no result came back"))};
             };
             if (o->json) {
                 nlohmann::json j = {{"path", ckpt.path()},
