@@ -235,14 +235,20 @@ private slots:
         QTableView* view = win.w.planTab()->tableView();
         QHeaderView* header = view->horizontalHeader();
         const int tensor = int(PlanColumn::Tensor), sqnr = int(PlanColumn::Sqnr);
-        // The names (225 px whole) give way so that the SQNR column shows in the 1600 px window
-        // (once the plan is in and its columns fitted: until then the columns are Qt's).
-        QTRY_VERIFY(win.w.planTab()->tableModel()->rowCount() > 0 &&
-                    header->sectionSize(tensor) >= kMinNameColumnWidth &&
-                    header->sectionViewportPosition(sqnr) + header->sectionSize(sqnr) <=
-                        view->viewport()->width());
-        QVERIFY(header->sectionSize(tensor) <
-                static_cast<const QAbstractItemView*>(view)->sizeHintForColumn(tensor));
+        // The table spans the page under the controls and the chart: in the 1600 px window the
+        // names (225 px) show whole beside every figure (once the plan is in and its columns
+        // fitted: until then the columns are Qt's).
+        auto figuresShow = [&] {
+            return win.w.planTab()->tableModel()->rowCount() > 0 &&
+                   header->sectionSize(tensor) >= kMinNameColumnWidth &&
+                   header->sectionViewportPosition(sqnr) + header->sectionSize(sqnr) <=
+                       view->viewport()->width();
+        };
+        const int whole = static_cast<const QAbstractItemView*>(view)->sizeHintForColumn(tensor);
+        QTRY_VERIFY(figuresShow() && header->sectionSize(tensor) >= whole);
+        // At 1280 px every figure still shows (the names give way first where they must).
+        win.w.resize(1280, 800);
+        QTRY_VERIFY(figuresShow());
     }
 
     void planFollowsTheBudgetRulesAndHandEdits() {

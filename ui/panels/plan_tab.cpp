@@ -143,15 +143,19 @@ PlanTab::PlanTab(QWidget* parent)
     m_tableView->horizontalHeader()->setStretchLastSection(true);
     connect(m_table, &PlanTableModel::schemeEdited, this, &PlanTab::setHandScheme);
 
-    auto* right = new QSplitter(Qt::Vertical);
-    right->addWidget(m_chart);
-    right->addWidget(m_tableView);
-    right->setStretchFactor(0, 3);
-    right->setStretchFactor(1, 2);
-    auto* page = new QWidget;
-    auto* pageLayout = new QHBoxLayout(page);
-    pageLayout->addWidget(controls);
-    pageLayout->addWidget(right, 1);
+    // The controls beside the chart, the table under both at the page's full width: under the
+    // chart alone it kept 260 pixels at 1280 and showed only the names and shapes.
+    auto* top = new QWidget;
+    auto* topLayout = new QHBoxLayout(top);
+    topLayout->setContentsMargins(0, 0, 0, 0);
+    topLayout->addWidget(controls);
+    topLayout->addWidget(m_chart, 1);
+    auto* page = new QSplitter(Qt::Vertical);
+    page->addWidget(top);
+    page->addWidget(m_tableView);
+    page->setStretchFactor(0, 3);
+    page->setStretchFactor(1, 2);
+    page->setChildrenCollapsible(false);
 
     m_pages->addWidget(empty);
     m_pages->addWidget(page);
