@@ -120,19 +120,16 @@ Result<WeightPricing> priceWeights(const ModelDescription& m, const MemoryOption
         std::uint64_t bits = w.storedBits;
         if (s) {
             auto c = cache.cost(*s, rowsOf(w.shape), colsOf(w.shape));
-            if (!c && c.error().kind == ErrorKind::NotApplicable) {
+            if (c) {
+                bits = c->cost.totalBits();
+                out.quantizedParams += w.numel();
+                if (!(c->scheme == *s))
+                    ++fallbacks[s->toString() + " -> " + c->scheme.toString()];
+            } else if (c.error().kind == ErrorKind::NotApplicable) {
                 ++stuck[s->toString()]; // priced as stored, and said below
-                s.reset();
-            } else if (!c) {
+            } else {
                 return makeError(w.name + " under " + s->toString() + ": " + c.message());
             }
-        }
-        if (s) {
-            auto c = cache.cost(*s, rowsOf(w.shape), colsOf(w.shape));
-            bits = c->cost.totalBits();
-            out.quantizedParams += w.numel();
-            if (!(c->scheme == *s))
-                ++fallbacks[s->toString() + " -> " + c->scheme.toString()];
         }
         out.bits += bits;
         auto& rb = out.byRole[w.role];
