@@ -41,7 +41,7 @@ Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
         if (n > static_cast<std::size_t>(dev::kMaxLevels))
             return makeError("codebook too large for the device kernels");
         if (auto e = tables_.reserve((dev::kMaxLevels + dev::kNfMidpoints) * sizeof(float) +
-                                     dev::kNfBuckets);
+                                     dev::kNfBuckets + 1);
             e != cudaSuccess)
             return cudaFailure(e, "allocation");
         float* lv = tables_.as<float>();
@@ -53,7 +53,7 @@ Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
             e = cudaMemcpyAsync(md, plan.nfMidpoints.data(), (n + 1) * sizeof(float),
                                 cudaMemcpyHostToDevice, stream_);
         if (e == cudaSuccess)
-            e = cudaMemcpyAsync(bk, plan.nfBuckets.data(), dev::kNfBuckets, cudaMemcpyHostToDevice,
+            e = cudaMemcpyAsync(bk, plan.nfBuckets.data(), dev::kNfBuckets + 1, cudaMemcpyHostToDevice,
                                 stream_);
         if (e != cudaSuccess)
             return cudaFailure(e, "copy");

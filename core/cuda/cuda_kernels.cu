@@ -11,7 +11,7 @@ namespace {
 // lane's share of a group's set-up (its min/max reduction, its parameters) is small.
 constexpr int kMaxRegs = 32;
 // nf's levels, padded midpoints and bucket table in shared memory, ahead of the histogram.
-constexpr int kTableFloats = dev::kMaxLevels + dev::kNfMidpoints + dev::kNfBuckets / 4;
+constexpr int kTableFloats = dev::kMaxLevels + dev::kNfMidpoints + (dev::kNfBuckets + 4) / 4;
 
 struct Layout {
     int lanes;   // lanes per group (a power of two, 1..32)
@@ -62,7 +62,7 @@ __global__ void __launch_bounds__(kThreads, Bin ? 3 : 2)
             lv[i] = fam.levels[i];
         for (int i = threadIdx.x; i < fam.count + 1; i += kThreads)
             md[i] = fam.midpoints[i];
-        for (int i = threadIdx.x; i < dev::kNfBuckets; i += kThreads)
+        for (int i = threadIdx.x; i <= dev::kNfBuckets; i += kThreads)
             bk[i] = fam.buckets[i];
         fam.levels = lv;
         fam.midpoints = md;
@@ -93,6 +93,36 @@ __global__ void __launch_bounds__(kThreads, Bin ? 3 : 2)
     ThreadSums sums;
     unsigned long long sat = 0, flushed = 0, nanBlocks = 0, key = 0;
 
+    // A group's values in the lane's registers: 2-byte inputs stay as read (16-byte packs,
+    // decoded where used), and the next group's packs are read while this one is computed, so the
+    // reads are in flight throughout (float inputs are decoded into v, read group by group).
+    constexpr int K = kMaxRegs / P;
+    constexpr bool kRaw = P > 1 && sizeof(In) == 2;
+    uint4 raw[kRaw ? K : 1], rawNext[kRaw ? K : 1];
+    float v[kRaw ? 1 : kMaxRegs] = {};
+    auto value = [&](int k, int j) -> float {
+        if constexpr (kRaw)
+            return packedHalf<In>(raw[k], j);
+        else
+            return v[k * P + j];
+    };
+    // The packs of group (row rr, group gg in the row) this lane holds, into dst.
+    auto readRaw = [&](uint4* dst, long long rr, long long gg, bool on) {
+        const long long c = gg * a.groupCols;
+        const int np = on ? static_cast<int>(a.cols - c < a.groupCols ? a.cols - c : a.groupCols) / P
+                          : 0;
+        const In* xs = x0 + rr * a.cols + c;
+#pragma unroll
+        for (int k = 0; k < K; ++k) {
+            const int pk = k * lanes + li;
+            if (pk < np)
+                dst[k] = __ldg(reinterpret_cast<const uint4*>(xs + pk * P));
+        }
+    };
+    if constexpr (kRaw)
+        if (lay.inRegs)
+            readRaw(raw, r, g, gi < groups);
+
     for (long long base = first; base < groups; base += warpStride) {
         const bool active = gi < groups;
         const long long c0 = g * a.groupCols;
@@ -100,23 +130,31 @@ __global__ void __launch_bounds__(kThreads, Bin ? 3 : 2)
             active ? static_cast<int>(a.cols - c0 < a.groupCols ? a.cols - c0 : a.groupCols) : 0;
         const In* xg = x0 + r * a.cols + c0;
         const int packs = n / P;
+        // The next group of this lane (the loop's advance, below).
+        long long rNext = r + strideRows, gNext = g + strideGroups;
+        if (gNext >= a.groupsPerRow) {
+            gNext -= a.groupsPerRow;
+            ++rNext;
+        }
 
         // The group's min and max (NaN/Inf shows in pass 0's sum of x^2: sawNonFinite).
-        float v[kMaxRegs];
         float mn = __int_as_float(0x7F800000), mx = -mn;
         auto extend = [&](float t) {
             mn = fminf(mn, t);
             mx = fmaxf(mx, t);
         };
         if (lay.inRegs) {
+            if constexpr (kRaw)
+                readRaw(rawNext, rNext, gNext, gi + warpStride < groups);
 #pragma unroll
-            for (int k = 0; k < kMaxRegs / P; ++k) {
+            for (int k = 0; k < K; ++k) {
                 const int pk = k * lanes + li;
                 if (pk < packs) {
-                    loadPack<In, P>(xg + pk * P, v + k * P);
+                    if constexpr (!kRaw)
+                        loadPack<In, P>(xg + pk * P, v + k * P);
 #pragma unroll
                     for (int j = 0; j < P; ++j)
-                        extend(v[k * P + j]);
+                        extend(value(k, j));
                 }
             }
         } else {
@@ -140,12 +178,12 @@ __global__ void __launch_bounds__(kThreads, Bin ? 3 : 2)
         // registers (unrolled), or read again.
         auto visitRegs = [&](auto&& f) {
 #pragma unroll
-            for (int k = 0; k < kMaxRegs / P; ++k) {
+            for (int k = 0; k < K; ++k) {
                 const int pk = k * lanes + li;
                 if (pk < packs) {
 #pragma unroll
                     for (int j = 0; j < P; ++j)
-                        f(v[k * P + j], pk * P + j);
+                        f(value(k, j), pk * P + j);
                 }
             }
         };
@@ -196,22 +234,21 @@ __global__ void __launch_bounds__(kThreads, Bin ? 3 : 2)
         unsigned flags = 0;
         if (lay.inRegs && !keepRec && !dev::dividesOf(fam, p) && (!Bin || bins.shared)) {
             if constexpr (Bin) {
-                // Values near a bin edge are noted (bit k * P + j) and placed exactly afterwards,
-                // so the unrolled loop has no branch.
+                // Values near a bin edge are counted in the spare bin, noted (bit k * P + j) and
+                // placed exactly afterwards, so the unrolled loop has no branch.
                 unsigned exact = 0;
 #pragma unroll
-                for (int k = 0; k < kMaxRegs / P; ++k) {
+                for (int k = 0; k < K; ++k) {
                     const int pk = k * lanes + li;
                     if (pk < packs) {
 #pragma unroll
                         for (int j = 0; j < P; ++j) {
-                            const float xv = v[k * P + j];
+                            const float xv = value(k, j);
                             const float rv = dev::deviceRecAs<false>(fam, p, xv, flags);
                             int bin;
-                            if (fastBin(xv, rv, range, bin))
-                                bins.countShared(bin);
-                            else
-                                exact |= 1u << (k * P + j);
+                            const bool placed = fastBin(xv, rv, range, bin);
+                            bins.countShared(placed ? bin : a.bins); // else the spare bin
+                            exact |= (placed ? 0u : 1u) << (k * P + j);
                         }
                     }
                 }
@@ -223,9 +260,19 @@ __global__ void __launch_bounds__(kThreads, Bin ? 3 : 2)
                     bins.countShared(binOfExact(xv, rv, range));
                 }
             } else {
-                visitRegs([&](float xv, int) {
-                    addSums(sums, xv, dev::deviceRecAs<false>(fam, p, xv, flags));
-                });
+#pragma unroll
+                for (int k = 0; k < K; ++k) {
+                    const int pk = k * lanes + li;
+                    if (pk < packs) {
+                        PackValues<P> pv;
+#pragma unroll
+                        for (int j = 0; j < P; ++j) {
+                            pv.x[j] = value(k, j);
+                            pv.r[j] = dev::deviceRecAs<false>(fam, p, pv.x[j], flags);
+                        }
+                        addPackSums<P>(sums, pv);
+                    }
+                }
             }
         } else {
             visitMemory([&](float xv, int k) {
@@ -244,13 +291,15 @@ __global__ void __launch_bounds__(kThreads, Bin ? 3 : 2)
                         std::is_same_v<F, dev::MxFam> ? a.rowOffset + r
                                                       : a.rowOffset * a.groupsPerRow + gi,
                         key, sat, flushed, nanBlocks);
+        if constexpr (!Bin)
+            shareMaxF(sums);
         gi += warpStride;
-        g += strideGroups;
-        r += strideRows;
-        if (g >= a.groupsPerRow) {
-            g -= a.groupsPerRow;
-            ++r;
-        }
+        g = gNext;
+        r = rNext;
+        if constexpr (kRaw)
+#pragma unroll
+            for (int k = 0; k < K; ++k)
+                raw[k] = rawNext[k];
     }
 
     if constexpr (Bin)

@@ -69,17 +69,18 @@ struct IntFam {
 // ---- nf: NormalFloat codebooks (quant/nf_quant.h) -------------------------------------------
 
 constexpr int kMaxLevels = 256;
-// The level search starts from a table over [-1, 1] in this many equal buckets: the number of
-// midpoints below each bucket (less a margin), so a value's level is at most a compare or two
-// further (NF4: 16 levels at least 0.08 apart, buckets 1/256 wide).
-constexpr int kNfBuckets = 512;
+// The level search starts from a table over [-1, 1] in this many equal buckets (and one more entry
+// for t = 1): the number of midpoints below each bucket (less a margin). Narrower than the closest
+// midpoints of every NF codebook up to 8 bits (NF8's: 0.0036 apart), so at most one midpoint lies
+// between a bucket's count and t: one compare finds the level (nfBucketTable checks it).
+constexpr int kNfBuckets = 1024;
 constexpr int kNfMidpoints = kMaxLevels + 2; // room for the +inf padding
 
 struct NfFam {
     int count = 16;               // levels
     const float* levels;          // sorted, `count`
     const float* midpoints;       // `count - 1`, then two +inf (nfPaddedMidpoints)
-    const unsigned char* buckets; // kNfBuckets (nfBucketTable)
+    const unsigned char* buckets; // kNfBuckets + 1 (nfBucketTable)
     float zeroLevel = 0;
 
     struct Group {
@@ -96,19 +97,14 @@ struct NfFam {
         return g;
     }
     // The nearest level of clamp(x / a, -1, 1), a tie staying on the lower level; an all-zero
-    // block reconstructs as the zero level times a.
-    // Branch-free but for the rare third step: an all-zero block (inv 0, so t = 0) looks up a
-    // level and then takes zeroLevel * a instead.
+    // block reconstructs as the zero level times a. Branch-free: an all-zero block (inv 0, so
+    // t = 0) looks up a level and then takes zeroLevel * a instead.
     QS_HD float rec(const Group& g, float x, unsigned&) const {
         const float t = clampFast(x * g.inv, -1.0f, 1.0f);
-        // The number of midpoints below t: from the bucket's count, which never exceeds it and
-        // is at most two short in NF codebooks; the +inf padding ends every search.
-        const int b = static_cast<int>(floorSmall((t + 1.0f) * (kNfBuckets / 2)));
-        int below = buckets[b < kNfBuckets - 1 ? b : kNfBuckets - 1];
+        // The number of midpoints below t: the bucket's count, which is never more and at most
+        // one short (the +inf padding ends the codebook).
+        int below = buckets[floorIndex((t + 1.0f) * (kNfBuckets / 2))];
         below += t > midpoints[below] ? 1 : 0;
-        below += t > midpoints[below] ? 1 : 0;
-        while (t > midpoints[below])
-            ++below;
         const float r = levels[below] * g.a;
         return g.a > 0.0f ? r : zeroLevel * g.a;
     }
@@ -121,17 +117,26 @@ inline void nfPaddedMidpoints(const float* midpoints, int count, float* out) {
     out[count - 1] = out[count] = __builtin_inff();
 }
 
-// NfFam::buckets for `count - 1` ascending midpoints: bucket b (values from -1 + 2b/kNfBuckets)
-// holds how many midpoints lie below its lower edge less 2^-16. The margin covers the rounding of
-// the bucket's index (about 2^-22 in t), so the count never passes a midpoint t does not.
-inline void nfBucketTable(const float* midpoints, int count, unsigned char* out) {
-    for (int b = 0; b < kNfBuckets; ++b) {
-        const double edge = -1.0 + 2.0 * b / kNfBuckets - 1.0 / 65536.0;
+// NfFam::buckets for `count - 1` ascending midpoints: entry b (values from -1 + 2b/kNfBuckets, b
+// up to kNfBuckets) holds how many midpoints lie below its lower edge less 2^-16. The margin
+// covers the rounding of the bucket's index (about 2^-21 in t), so the count never passes a
+// midpoint t does not. False when some bucket, margins included, holds two midpoints: one
+// compare would not do (the device then declines the codebook).
+inline bool nfBucketTable(const float* midpoints, int count, unsigned char* out) {
+    constexpr double kMargin = 1.0 / 65536.0;
+    for (int b = 0; b <= kNfBuckets; ++b) {
+        const double edge = -1.0 + 2.0 * b / kNfBuckets;
         int below = 0;
-        while (below + 1 < count && static_cast<double>(midpoints[below]) < edge)
+        while (below + 1 < count && static_cast<double>(midpoints[below]) < edge - kMargin)
             ++below;
         out[b] = static_cast<unsigned char>(below);
+        // The next midpoint past the first one at or above the edge's margin must lie beyond
+        // the bucket's far edge and its margin.
+        if (below + 2 < count &&
+            static_cast<double>(midpoints[below + 1]) < edge + 2.0 / kNfBuckets + kMargin)
+            return false;
     }
+    return true;
 }
 
 // ---- mulaw / alaw through their threshold table (quant/companding_quant.h) -----------------

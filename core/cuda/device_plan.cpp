@@ -189,9 +189,10 @@ std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std:
         p.family = DeviceFamily::Nf;
         p.levels = normalFloatCodebook(s.bits);
         p.midpoints = levelMidpoints(p.levels);
-        p.nfBuckets.resize(dev::kNfBuckets);
-        dev::nfBucketTable(p.midpoints.data(), static_cast<int>(p.levels.size()),
-                           p.nfBuckets.data());
+        p.nfBuckets.resize(dev::kNfBuckets + 1);
+        if (!dev::nfBucketTable(p.midpoints.data(), static_cast<int>(p.levels.size()),
+                                p.nfBuckets.data()))
+            return std::nullopt; // midpoints too close for the one-compare search
         p.nfMidpoints.resize(p.levels.size() + 1);
         dev::nfPaddedMidpoints(p.midpoints.data(), static_cast<int>(p.levels.size()),
                                p.nfMidpoints.data());

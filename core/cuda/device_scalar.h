@@ -128,6 +128,16 @@ QS_HD float floorSmall(float u) {
 #endif
 }
 
+// floor(u) as an int for 0 <= u < 2^23 (on the GPU the bits of the sum rounded down: no
+// conversion unit).
+QS_HD int floorIndex(float u) {
+#if defined(__CUDA_ARCH__)
+    return __float_as_int(__fadd_rd(u, 8388608.0f)) - 0x4B000000;
+#else
+    return static_cast<int>(std::floor(u));
+#endif
+}
+
 // floor(a + 1/2) exactly, for 0 <= a < 2^22 (roundf of a non-negative value).
 QS_HD float floorHalfUp(float a) {
 #if defined(__CUDA_ARCH__)

@@ -60,6 +60,13 @@ template <class In, int P> __device__ __forceinline__ void loadPack(const In* p,
     }
 }
 
+// Element j of a 16-byte pack of 2-byte values (loadPack's order), decoded.
+template <class In> __device__ __forceinline__ float packedHalf(const uint4& u, int j) {
+    const unsigned int w = j < 2 ? u.x : j < 4 ? u.y : j < 6 ? u.z : u.w;
+    return decodeHalf(static_cast<unsigned short>(j % 2 ? w >> 16 : w & 0xFFFFu),
+                      static_cast<In*>(nullptr));
+}
+
 __device__ __forceinline__ double warpSum(double v) {
 #pragma unroll
     for (int off = 16; off > 0; off /= 2)
@@ -95,35 +102,79 @@ inline int gridFor(long long work, long long perBlock, int smCount) {
     return static_cast<int>(blocks < 1 ? 1 : blocks < cap ? blocks : cap);
 }
 
-// A thread's share of the error sums, in double.
+// A thread's share of the error sums, in double. maxF is at most maxErr rounded to float (the
+// float max filters which values can raise maxErr: see addPackSums).
 struct ThreadSums {
     double se = 0, sr = 0, sq = 0, dot = 0, maxErr = 0;
+    float maxF = 0;
 };
 
-// Pass 0: one value and its reconstruction added to the sums. The products are fused into the
-// adds (the CPU rounds them apart: the sums agree to about 1e-15 relative, the maximum exactly).
-__device__ __forceinline__ void addSums(ThreadSums& s, float xv, float rv) {
+// Pass 0: one value and its reconstruction added to the sums (not the maximum). The products are
+// fused into the adds (the CPU rounds them apart: the sums agree to about 1e-15 relative).
+__device__ __forceinline__ void addSumsOnly(ThreadSums& s, float xv, float rv) {
     const double xd = xv, rd = rv, e = xd - rd; // exact
     s.se = fma(e, e, s.se);
     s.sr = fma(xd, xd, s.sr);
     s.sq = fma(rd, rd, s.sq);
     s.dot = fma(xd, rd, s.dot);
-    s.maxErr = fmax(s.maxErr, fabs(e));
+}
+// addSumsOnly and the maximum |error|, exactly.
+__device__ __forceinline__ void addSums(ThreadSums& s, float xv, float rv) {
+    addSumsOnly(s, xv, rv);
+    s.maxErr = fmax(s.maxErr, fabs(static_cast<double>(xv) - static_cast<double>(rv)));
+}
+// A pack's values and reconstructions, passed to packMaxExact.
+template <int P> struct PackValues {
+    float x[P], r[P];
+};
+// max(cur, the pack's exact max |x - r|). Out of line, so that the rare call is a branch around
+// it, not double compares predicated on every value.
+template <int P> __device__ __noinline__ double packMaxExact(PackValues<P> v, double cur) {
+#pragma unroll
+    for (int j = 0; j < P; ++j)
+        cur = fmax(cur, fabs(static_cast<double>(v.x[j]) - static_cast<double>(v.r[j])));
+    return cur;
+}
+// P values and their reconstructions: the sums, and the exact maximum |error| in double only when
+// the pack's largest float |error| reaches maxF. The float difference is the exact one rounded,
+// and rounding keeps order, so a value past the largest exact |error| met so far (by this lane,
+// or by any lane whose maxF shareMaxF passed on) rounds to at least maxF.
+template <int P>
+__device__ __forceinline__ void addPackSums(ThreadSums& s, const PackValues<P>& v) {
+    float packMax = 0.0f;
+#pragma unroll
+    for (int j = 0; j < P; ++j) {
+        addSumsOnly(s, v.x[j], v.r[j]);
+        packMax = fmaxf(packMax, fabsf(v.x[j] - v.r[j]));
+    }
+    if (packMax >= s.maxF) {
+        s.maxF = packMax;
+        s.maxErr = packMaxExact<P>(v, s.maxErr);
+    }
+}
+// The warp's largest maxF to every lane (all 32 call it): a lane then looks at its values in
+// double only where they reach what any lane of the warp has met, which soon is rare.
+__device__ __forceinline__ void shareMaxF(ThreadSums& s) {
+#pragma unroll
+    for (int off = 16; off > 0; off /= 2)
+        s.maxF = fmaxf(s.maxF, __shfl_xor_sync(0xFFFFFFFFu, s.maxF, off));
 }
 
 // Where pass 1 counts: a column per lane (bin * 32 + lane: a warp's atomics never share a bank),
-// a copy per warp, one per block (all in shared memory), or the global histogram.
+// a copy per warp, one per block (all in shared memory), or the global histogram. Each shared copy
+// has one bin more than asked (index `bins`): the unrolled loops count a value they cannot place
+// for certain there, so that they count every value without a branch, and place it again later.
 enum class HistMode { PerLane, PerWarp, PerBlock, Global };
 
 inline HistMode histModeFor(int bins) {
-    const long long bytes = static_cast<long long>(bins) * 4;
+    const long long bytes = static_cast<long long>(bins + 1) * 4;
     return bytes * 32 <= kSharedHistBytes       ? HistMode::PerLane
            : bytes * kWarps <= kSharedHistBytes ? HistMode::PerWarp
            : bytes <= kSharedHistBytes          ? HistMode::PerBlock
                                                 : HistMode::Global;
 }
 inline size_t histSharedBytes(HistMode mode, int bins) {
-    const size_t bytes = static_cast<size_t>(bins) * 4;
+    const size_t bytes = static_cast<size_t>(bins + 1) * 4;
     return mode == HistMode::PerLane    ? bytes * 32
            : mode == HistMode::PerWarp  ? bytes * kWarps
            : mode == HistMode::PerBlock ? bytes
@@ -160,14 +211,16 @@ __device__ __forceinline__ BinRange binRange(const Totals* t, int bins) {
 // computeDifferenceHistogram. In float first (a few adds, no conversion unit); only values within
 // eps of a bin edge, or outside the bins, are placed again in double (binOfExact).
 // fastBin: the float placement; true when `bin` is certain (e = 0 has its bin precomputed).
+// Branch-free (the flags combine as integers).
 __device__ __forceinline__ bool fastBin(float xv, float rv, const BinRange& b, int& bin) {
     const float u = __fmaf_rn(xv - rv, b.pf, b.mpf);
     const float s = __fadd_rd(u, 8388608.0f); // 2^23 + floor(u) for 0 <= u < 2^23
     const float frac = u - (s - 8388608.0f);
     const unsigned i = static_cast<unsigned>(__float_as_int(s) - 0x4B000000);
-    const bool zero = xv == rv;
+    const unsigned zero = xv == rv ? 1u : 0u;
+    const unsigned inside = (fabsf(frac - 0.5f) < 0.5f - b.eps ? 1u : 0u) & (i <= b.last ? 1u : 0u);
     bin = zero ? b.zeroBin : static_cast<int>(i);
-    return zero || (fabsf(frac - 0.5f) < 0.5f - b.eps && i <= b.last);
+    return (zero | inside) != 0u;
 }
 __device__ __forceinline__ int binOfExact(float xv, float rv, const BinRange& b) {
     const double e = static_cast<double>(xv) - static_cast<double>(rv);
@@ -188,22 +241,34 @@ __device__ __forceinline__ bool sawNonFinite(const Totals* t) {
     return t->nonFinite || !isfinite(t->sr);
 }
 
+// One added to the 32-bit counter at a shared-memory address (a reduction: no value returned).
+__device__ __forceinline__ void addShared(unsigned int address) {
+    asm volatile("red.shared.add.u32 [%0], 1;" ::"r"(address) : "memory");
+}
+
 // A block's pass-1 histogram in shared memory (or the global one).
 struct BlockHist {
     unsigned int* shared = nullptr; // null: count into the global histogram
     int stride = 1, offset = 0;     // shared[bin * stride + offset]
+    unsigned int base = 0, step = 4; // the same as a shared-window address: base + bin * step
     unsigned long long* global = nullptr;
 
     __device__ __forceinline__ void count(int bin) const {
         if (shared)
-            atomicAdd(&shared[bin * stride + offset], 1u);
+            countShared(bin);
         else
             atomicAdd(&global[bin], 1ull);
     }
-    __device__ __forceinline__ void countShared(int bin) const { // shared != nullptr
-        atomicAdd(&shared[bin * stride + offset], 1u);
+    // shared != nullptr; bin may be the spare bin (index bins).
+    __device__ __forceinline__ void countShared(int bin) const {
+        addShared(base + static_cast<unsigned int>(bin) * step);
     }
 };
+
+// The number of counters a shared copy spans: the bins and the spare one.
+__device__ __forceinline__ int copyStride(int bins) {
+    return bins + 1;
+}
 
 // Zeroes the block's shared histogram; every thread calls it, a __syncthreads must follow.
 __device__ __forceinline__ BlockHist startBlockHist(unsigned int* smem, HistMode mode, int bins,
@@ -213,15 +278,17 @@ __device__ __forceinline__ BlockHist startBlockHist(unsigned int* smem, HistMode
     if (mode == HistMode::Global)
         return h;
     const int copies = mode == HistMode::PerLane ? 32 : mode == HistMode::PerWarp ? kWarps : 1;
-    for (int i = threadIdx.x; i < bins * copies; i += kThreads)
+    for (int i = threadIdx.x; i < copyStride(bins) * copies; i += kThreads)
         smem[i] = 0;
     h.shared = smem;
     if (mode == HistMode::PerLane) {
         h.stride = 32;
         h.offset = threadIdx.x % 32;
     } else if (mode == HistMode::PerWarp) {
-        h.offset = (threadIdx.x / 32) * bins;
+        h.offset = (threadIdx.x / 32) * copyStride(bins);
     }
+    h.base = static_cast<unsigned int>(__cvta_generic_to_shared(smem + h.offset));
+    h.step = static_cast<unsigned int>(h.stride) * 4u;
     return h;
 }
 
@@ -312,7 +379,7 @@ __device__ __forceinline__ void flushBlockHist(const unsigned int* hist, HistMod
     for (int i = threadIdx.x; i < bins; i += kThreads) {
         unsigned long long c = 0;
         for (int w = 0; w < copies; ++w)
-            c += hist[w * bins + i];
+            c += hist[w * copyStride(bins) + i];
         if (c)
             atomicAdd(&out[i], c);
     }
