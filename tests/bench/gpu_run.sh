@@ -41,7 +41,7 @@ check)
     log "qs-cuda-check"
     limited 300 $run qs-cuda-check > "$work/cuda-check.txt" 2>&1
     echo "exit $?" >> "$work/cuda-check.txt"
-    grep -E '^(device|FAIL|     )' "$work/cuda-check.txt" | head -60 | tee -a "$OUT/summary.txt"
+    grep -E '^(device|FAIL|skip|     )' "$work/cuda-check.txt" | head -80 | tee -a "$OUT/summary.txt"
     tail -2 "$work/cuda-check.txt" | tee -a "$OUT/summary.txt"
     ;;
 sanitize)

@@ -1,6 +1,6 @@
 // qs-cuda-check: the CUDA engine's checks (cuda_parity.h) without Qt, for the GPU machine of
-// scripts/device-bundle. Prints one line per check; exit 0 when all pass, 1 when any fails,
-// 77 when there is no device.
+// scripts/device-bundle. Prints a line per failed or skipped check; exit 0 when all pass, 1 when
+// any fails, 77 when there is no device.
 #include "cuda/cuda_engine.h"
 #include "cuda_parity.h"
 
@@ -20,6 +20,7 @@ int main() {
     auto report = [&](const std::string& name, const Failures& f) {
         if (f.size() == 1 && f[0].rfind("skip:", 0) == 0) {
             ++skipped;
+            std::printf("skip %s (%s)\n", name.c_str(), f[0].c_str() + 6);
             return;
         }
         if (f.empty()) {
