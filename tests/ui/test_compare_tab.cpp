@@ -16,6 +16,7 @@
 #include "workers/analysis_controller.h"
 
 #include <QAbstractItemModelTester>
+#include <QApplication>
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -78,6 +79,7 @@ private Q_SLOTS:
     void aSchemeThatDoesNotApplyShowsNotApplicable();
     void pinnedSlotsFollowOnlyTheBitWidth();
     void errorPageShowsWhereTheErrorSits();
+    void specsShowWholeInA1280Window();
 };
 
 void TestCompareTab::errorPageShowsWhereTheErrorSits() {
@@ -116,6 +118,32 @@ void TestCompareTab::errorPageShowsWhereTheErrorSits() {
     QVERIFY(top > 0);
     QVERIFY(!tab->errorMapLegend()->isHidden());
     QCOMPARE(tab->errorMapLegend()->highText(), formatNumber(top, 3));
+}
+
+// In a 1280 x 800 window the three slots share about 540 pixels: each spec field still shows its
+// whole spec (the slots wrap to a second line).
+void TestCompareTab::specsShowWholeInA1280Window() {
+    Window win;
+    win.w.resize(1280, 800);
+    win.w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&win.w));
+    CompareTab* tab = win.w.compareTab();
+    QTRY_VERIFY_WITH_TIMEOUT(showsAll(tab, 16), kTimeoutMs);
+    // The page as wide as in a 1280-pixel window with the docks as they were on screen (540).
+    win.w.resize(win.w.width() - (tab->width() - 540), 800);
+    QTRY_VERIFY2(tab->width() <= 560, qPrintable(QString::number(tab->width())));
+    QApplication::processEvents();
+    auto inside = [tab](const QWidget* w) {
+        return tab->rect().contains(QRect(w->mapTo(tab, QPoint(0, 0)), w->size()));
+    };
+    for (int i = 0; i < 3; ++i) {
+        const auto* spec = tab->findChild<QLineEdit*>(QStringLiteral("compareSpec%1").arg(i));
+        QVERIFY(spec);
+        const int need = spec->fontMetrics().horizontalAdvance(spec->text()) + 8;
+        QVERIFY2(spec->width() >= need,
+                 qPrintable(QString("%1: %2 < %3").arg(spec->text()).arg(spec->width()).arg(need)));
+        QVERIFY2(inside(spec), qPrintable(spec->text()));
+    }
 }
 
 void TestCompareTab::defaultsAreIntMulawAndNfAtThePanelsBits() {

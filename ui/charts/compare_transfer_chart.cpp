@@ -13,8 +13,8 @@
 namespace qs {
 
 CompareTransferChart::CompareTransferChart(QWidget* parent)
-    : ChartView(tr("Transfer functions (widest group)"), parent), m_identity(new QLineSeries),
-      m_x(new QValueAxis), m_y(new QValueAxis) {
+    : ChartView(tr("Transfer functions"), parent), m_identity(new QLineSeries), m_x(new QValueAxis),
+      m_y(new QValueAxis) {
     m_identity->setPen(QPen(referenceColor(), 1.0, Qt::DashLine));
     m_identity->setName(tr("y = x"));
     chart()->addSeries(m_identity);

@@ -8,10 +8,10 @@
 #include "number_format.h"
 #include "widgets/compare_slot_editor.h"
 #include "widgets/error_map_view.h"
+#include "widgets/flow_layout.h"
 #include "widgets/scale_legend.h"
 #include "workers/compare_controller.h"
 
-#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QSplitter>
@@ -39,12 +39,13 @@ CompareTab::CompareTab(QWidget* parent)
     m_caption->setTextFormat(Qt::RichText);
     m_caption->setContentsMargins(4, 2, 4, 2);
     m_caption->setWordWrap(true);
-    auto* editors = new QHBoxLayout;
-    editors->setSpacing(14);
+    // The slots at their specs' widths, wrapping to a second line where the page is narrow (three
+    // long specs do not fit 540 pixels beside the docks of a 1280-pixel window).
+    auto* editors = new FlowLayout(nullptr, 14, 4);
     for (int i = 0; i < kCompareSlots; ++i) {
         auto* e = new CompareSlotEditor(i, this);
         m_editors[static_cast<size_t>(i)] = e;
-        editors->addWidget(e, 1);
+        editors->addWidget(e);
         connect(e, &CompareSlotEditor::familyChosen, this,
                 [this, i](const QString& family) { setSlotFamily(i, family); });
         connect(e, &CompareSlotEditor::specEntered, this, [this, i](const Scheme& s) {

@@ -109,12 +109,11 @@ MethodsTab::MethodsTab(QWidget* parent)
       m_progress(new QProgressBar), m_table(new QTableWidget),
       m_errors(new MethodsChart(tr("Weight and output error"), tr("relative error"))),
       m_times(new MethodsChart(tr("Time taken"), tr("milliseconds"))),
-      m_sinqRows(new ProfileChart(tr("SINQ: row spread of the first tile"), tr("row"),
-                                  tr("standard deviation"), true)),
-      m_sinqCols(new ProfileChart(tr("SINQ: column spread of the first tile"), tr("column"),
-                                  tr("standard deviation"), true)),
-      m_awq(new ProfileChart(tr("AWQ: per-input-channel scale"), tr("input channel"),
-                             tr("relative to the geometric mean"), true)),
+      m_sinqRows(new ProfileChart(tr("SINQ: row spread, tile 1"), tr("row"), tr("std"), true)),
+      m_sinqCols(
+          new ProfileChart(tr("SINQ: column spread, tile 1"), tr("column"), tr("std"), true)),
+      m_awq(new ProfileChart(tr("AWQ: input-channel scale"), tr("input channel"), tr("relative"),
+                             true)),
       m_insightText(new QLabel), m_pages(new QTabWidget), m_status(new QLabel) {
     m_caption->setTextFormat(Qt::RichText);
     m_caption->setWordWrap(true);
@@ -573,12 +572,12 @@ void MethodsTab::showInsightCharts() {
                        .arg(in->imbalanceBefore, 0, 'f', 2)
                        .arg(in->imbalanceAfter, 0, 'f', 2);
     if (!in->awqScale.empty()) {
-        m_awq->setSeries(
-            {{tr("AWQ scale"), QColor(0xE0, 0x7A, 0x5F), in->awqScale},
-             {tr("mean |x| (scaled alike)"), QColor(0x2E, 0x86, 0xAB), in->awqMeanAbs}});
+        m_awq->setSeries({{tr("AWQ scale"), QColor(0xE0, 0x7A, 0x5F), in->awqScale},
+                          {tr("mean |x|"), QColor(0x2E, 0x86, 0xAB), in->awqMeanAbs}});
         text += tr("<br><br><b>AWQ</b> multiplies each input channel of W by s = mean|x|<sup>α"
                    "</sup> (α = %1 chosen from a grid of 20) before quantizing, and divides "
-                   "it out again: channels that carry large activations get finer steps.")
+                   "it out again: channels that carry large activations get finer steps. "
+                   "Both curves are drawn over their geometric means.")
                     .arg(in->awqRatio, 0, 'f', 2);
     } else {
         m_awq->setSeries({});

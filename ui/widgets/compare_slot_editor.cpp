@@ -8,6 +8,8 @@
 #include <QLineEdit>
 #include <QSignalBlocker>
 
+#include <algorithm>
+
 namespace qs {
 
 CompareSlotEditor::CompareSlotEditor(int slot, QWidget* parent)
@@ -58,6 +60,10 @@ void CompareSlotEditor::showSlot(const QString& family, const Scheme& scheme,
     m_family->setCurrentIndex(std::max(0, m_family->findData(family)));
     m_spec->setText(family.isEmpty() ? QString() : QString::fromStdString(scheme.toString()));
     m_spec->setCursorPosition(0); // the family and bits, not the tail, when the field is narrow
+    // Wide enough for the whole spec (up to a point): the slots' row wraps instead.
+    const QString shown = m_spec->text().isEmpty() ? m_spec->placeholderText() : m_spec->text();
+    m_spec->setMinimumWidth(
+        std::clamp(m_spec->fontMetrics().horizontalAdvance(shown) + 18, 90, 240));
     m_spec->setStyleSheet(QString());
     m_error.clear();
     m_swatch->setStyleSheet(

@@ -14,12 +14,14 @@ public:
     void setScale(const QString& caption, const QString& low, const QString& high,
                   bool higherIsBetter);
     QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
     QString highText() const { return m_high; }
 
 protected:
     void paintEvent(QPaintEvent* event) override;
 
 private:
+    int textWidth() const; // the caption, the two ends and their gaps
     QString m_caption, m_low, m_high;
     bool m_higherIsBetter = true;
 };
