@@ -215,6 +215,15 @@ void TestCli::levels() {
     QCOMPARE(lv.size(), 15);
     QCOMPARE(lv.first().toDouble(), -7.0);
     QCOMPARE(lv.last().toDouble(), 7.0);
+    // Code-valued tables say what their numbers are; levels on [-1, 1] need no note.
+    const Run iq4 = cli({"levels", "--scheme", "iq4_nl"});
+    QCOMPARE(iq4.code, 0);
+    QVERIFY2(iq4.out.contains("-127") && iq4.out.contains("113"), iq4.out.constData());
+    QVERIFY2(iq4.out.contains("block's max |w| / 127)"), iq4.out.constData());
+    const Run k4 = cli({"levels", "--scheme", "q4_k"});
+    QVERIFY2(k4.out.contains("less the block's offset"), k4.out.constData());
+    const Run nf4 = cli({"levels", "--scheme", "nf4"});
+    QVERIFY2(!nf4.out.contains("codes as stored"), nf4.out.constData());
 }
 
 void TestCli::dequantWritesNpy() {
