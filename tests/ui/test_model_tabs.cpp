@@ -163,6 +163,32 @@ private slots:
         QTRY_VERIFY(view->width() >= map->sizeHint().width());
         QVERIFY(rectOf(table).top() >= rectOf(view).bottom());
         QVERIFY(map->hasStandIns()); // q4_k does not apply to the sample's widths
+        // q8_0 has no fallback on down_proj's rows of 172: "n/a", with llama.cpp's reason, not
+        // the "…" of a cell still to come.
+        QVERIFY(map->hasNotApplicable());
+        const SensitivityModel* m = tab->model();
+        int q8 = -1;
+        for (int c = kSensitivityFixedColumns; c < m->columnCount(); ++c)
+            if (m->headerData(c, Qt::Horizontal).toString() == QStringLiteral("q8_0"))
+                q8 = c;
+        QVERIFY(q8 > 0);
+        int naRows = 0;
+        for (int r = 0; r < m->rowCount(); ++r) {
+            const QModelIndex i = m->index(r, q8);
+            const bool down = m->index(r, 0)
+                                  .data(int(SensitivityRole::TensorName))
+                                  .toString()
+                                  .contains(QStringLiteral("down_proj"));
+            QCOMPARE(i.data().toString() == QStringLiteral("n/a"), down);
+            if (down) {
+                ++naRows;
+                QVERIFY(std::isnan(i.data(int(SensitivityRole::Value)).toDouble()));
+                QVERIFY2(
+                    i.data(Qt::ToolTipRole).toString().contains(QStringLiteral("does not apply")),
+                    qPrintable(i.data(Qt::ToolTipRole).toString()));
+            }
+        }
+        QCOMPARE(naRows, 5);
         // Below the map the names give way (to kMinNameColumnWidth, the end of each name kept)
         // so that the figures beside them show without scrolling.
         QHeaderView* header = table->horizontalHeader();
@@ -183,6 +209,7 @@ private slots:
         QVERIFY(tab->runSweep());
         QVERIFY(done.count() > 0 || done.wait(kTimeoutMs));
         QVERIFY(!map->hasStandIns());
+        QVERIFY(!map->hasNotApplicable());
     }
 
     void laterSweepsMeasureOnlyNewSchemes() {

@@ -150,18 +150,24 @@ void SensitivityHeatmap::paintHeader(QPainter& p) const {
     p.setPen(palette().color(QPalette::PlaceholderText));
     p.drawText(QRect(0, kHeaderHeight - 22, kLabelWidth - 8, 18), Qt::AlignLeft | Qt::AlignVCenter,
                tr("tensor  ·  click a cell to open it"));
-    if (hasStandIns())
-        p.drawText(QRect(0, kHeaderHeight - 40, kLabelWidth - 8, 18),
-                   Qt::AlignLeft | Qt::AlignVCenter, tr("* hatched: llama.cpp's fallback type"));
+    int y = kHeaderHeight - 40;
+    if (anyCell(SensitivityRole::Fallback)) {
+        p.drawText(QRect(0, y, kLabelWidth - 8, 18), Qt::AlignLeft | Qt::AlignVCenter,
+                   tr("* hatched: llama.cpp's fallback type"));
+        y -= 18;
+    }
+    if (anyCell(SensitivityRole::NotApplicable))
+        p.drawText(QRect(0, y, kLabelWidth - 8, 18), Qt::AlignLeft | Qt::AlignVCenter,
+                   tr("n/a: does not apply (hover for why)"));
 }
 
-bool SensitivityHeatmap::hasStandIns() const {
+bool SensitivityHeatmap::anyCell(SensitivityRole role) const {
     if (!m_model)
         return false;
     for (int row = 0; row < m_model->rowCount(); ++row)
         for (int s = 0; s < schemeCount(); ++s)
             if (!m_model->index(row, kSensitivityFixedColumns + s)
-                     .data(int(SensitivityRole::Fallback))
+                     .data(int(role))
                      .toString()
                      .isEmpty())
                 return true;
@@ -179,8 +185,12 @@ void SensitivityHeatmap::paintRow(QPainter& p, int row, const double* barMax) co
         const QModelIndex idx = m_model->index(row, col);
         const double v = idx.data(int(SensitivityRole::Value)).toDouble();
         const QRect r = cellRect(row, col);
-        if (std::isnan(v)) {
+        if (std::isnan(v)) { // not measured yet, or n/a (said so: a sweep that ended has none)
             p.fillRect(r, palette().color(QPalette::AlternateBase));
+            if (!idx.data(int(SensitivityRole::NotApplicable)).toString().isEmpty()) {
+                p.setPen(palette().color(QPalette::PlaceholderText));
+                p.drawText(r, Qt::AlignCenter, tr("n/a"));
+            }
             continue;
         }
         double t = std::isinf(v) ? (v > 0 ? 1.0 : 0.0) : (v - m_lo) / (m_hi - m_lo);

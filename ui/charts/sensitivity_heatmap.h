@@ -8,6 +8,8 @@
 // the map. Clicking a cell asks to open that tensor under that scheme. Draws only the visible
 // rows; lives in a QScrollArea. GUI thread only.
 
+#include "models/sensitivity_model.h"
+
 #include <QColor>
 #include <QWidget>
 
@@ -30,7 +32,9 @@ public:
     void setScale(double lo, double hi, bool higherIsBetter);
     static QColor scaleColour(double t); // t in [0, 1]: dark (poor) to bright (good)
     // Some shown cell holds llama.cpp's fallback type (drawn hatched, with a note above).
-    bool hasStandIns() const;
+    bool hasStandIns() const { return anyCell(SensitivityRole::Fallback); }
+    // Some shown cell's scheme does not apply, with nothing standing in ("n/a", a note above).
+    bool hasNotApplicable() const { return anyCell(SensitivityRole::NotApplicable); }
     double scaleLow() const { return m_lo; }
     double scaleHigh() const { return m_hi; }
     bool higherIsBetter() const { return m_higherIsBetter; }
@@ -50,6 +54,7 @@ protected:
     bool event(QEvent* event) override;
 
 private:
+    bool anyCell(SensitivityRole role) const; // a shown scheme cell has the role's text
     int schemeCount() const;
     int barsLeft() const;
     void paintHeader(QPainter& p) const;

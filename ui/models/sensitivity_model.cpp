@@ -81,6 +81,15 @@ void SensitivityModel::store(Row& row, const TensorMeasurement& t) {
         }
         row.cells[key] = c;
     }
+    // The candidates that do not apply and that nothing stands in for: marked, with the reason,
+    // so that a finished sweep shows them apart from cells still to come.
+    for (const std::string& why : t.notApplicable) {
+        const size_t colon = why.find(": ");
+        Cell c;
+        c.notApplicable =
+            QString::fromStdString(colon == std::string::npos ? why : why.substr(colon + 2));
+        row.cells.try_emplace(why.substr(0, colon), c);
+    }
 }
 
 void SensitivityModel::addMeasurement(const TensorMeasurement& t) {
@@ -128,6 +137,8 @@ const SensitivityModel::Cell* SensitivityModel::cell(const Row& row, int column)
 }
 
 double SensitivityModel::cellValue(const Cell& c) const {
+    if (!c.notApplicable.isEmpty())
+        return kNaN;
     return m_metric == SensitivityMetric::SqnrDb ? c.sqnrDb : c.relRmse;
 }
 
@@ -213,9 +224,13 @@ QVariant SensitivityModel::data(const QModelIndex& index, int role) const {
     case int(SensitivityRole::Value):
     case int(SensitivityRole::Sort):
         return c ? cellValue(*c) : kNaN;
+    case int(SensitivityRole::NotApplicable):
+        return c ? c->notApplicable : QString();
     case Qt::DisplayRole:
         if (!c)
             return QStringLiteral("…");
+        if (!c->notApplicable.isEmpty())
+            return tr("n/a");
         return (m_metric == SensitivityMetric::SqnrDb ? formatDb(c->sqnrDb)
                                                       : formatNumber(c->relRmse, 3)) +
                (c->fallback.isEmpty() ? QString() : QStringLiteral(" *"));
@@ -224,6 +239,9 @@ QVariant SensitivityModel::data(const QModelIndex& index, int role) const {
     case Qt::ToolTipRole:
         if (!c)
             return tr("not measured yet");
+        if (!c->notApplicable.isEmpty())
+            return tr("%1 does not apply to %2: %3")
+                .arg(spec, QString::fromStdString(row.stats.name), c->notApplicable);
         return tr("%1 under %2\nSQNR %3 · relative RMSE %4 · %5 bits per weight%6")
             .arg(QString::fromStdString(row.stats.name), spec, formatDb(c->sqnrDb),
                  formatPercent(c->relRmse), formatNumber(c->bpw, 4),

@@ -21,11 +21,12 @@ constexpr int kSensitivityFixedColumns = static_cast<int>(SensitivityColumn::Cou
 
 enum class SensitivityRole {
     Sort = Qt::UserRole + 1, // double (or QString for text columns): what the proxy sorts on
-    Value,                   // double shown by the heatmap (NaN: not measured yet)
+    Value,                   // double shown by the heatmap (NaN: not measured yet, or n/a)
     TensorName,              // QString
     Spec,                    // QString of a scheme column
     TensorRoleId,            // int(TensorRole)
     Fallback,                // QString: the scheme realising a column's spec, when not itself
+    NotApplicable,           // QString: why a column's spec does not apply (nothing stands in)
 };
 
 enum class SensitivityMetric { SqnrDb, RelRmse };
@@ -64,6 +65,7 @@ private:
         double relRmse = 0;
         double bpw = 0;
         QString fallback;
+        QString notApplicable; // why the scheme does not apply (no value then)
     };
     struct Row {
         TensorMeasurement stats; // options cleared; name, shape, moments
