@@ -1,8 +1,9 @@
 #pragma once
-// Common accelerators and what fits on them. Capacities are the vendors' nominal sizes in GiB
-// (what nvidia-smi shows is a little less: the driver keeps a few hundred MiB). Apple silicon
-// shares its unified memory with the system; Metal lets the GPU use about three quarters of it
-// by default, so `usableBytes` is 75% there and the full size elsewhere. Any thread.
+// Common accelerators and what fits on them. NVIDIA cards: the memory the driver reports
+// (nvidia-smi's total, less than the name's nominal size: an "80 GB" H100 reports 79.6 GiB) and,
+// usable, that less what the driver reserves (about half a GiB). Apple silicon shares its unified
+// memory with the system; Metal lets the GPU use about three quarters of it by default, so
+// `usableBytes` is 75% there. Any thread.
 
 #include <cstdint>
 #include <span>
@@ -13,7 +14,7 @@ namespace qs {
 
 struct GpuSpec {
     std::string_view name;
-    std::uint64_t memoryBytes = 0; // nominal capacity
+    std::uint64_t memoryBytes = 0; // as the driver reports it (Apple: the nominal size)
     std::uint64_t usableBytes = 0; // what a model may use
     bool unifiedMemory = false;    // Apple M-series
 };

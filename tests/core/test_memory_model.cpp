@@ -295,8 +295,12 @@ private slots:
             QVERIFY((f.count - 1) * f.gpu->usableBytes < e.totalBytes);
             if (f.gpu->name == std::string_view("RTX 3060 12 GB"))
                 QVERIFY(!f.fits && f.count == 2);
-            if (f.gpu->name == std::string_view("H100 80 GB"))
+            if (f.gpu->name == std::string_view("H100 80 GB")) {
                 QVERIFY(f.fits && f.count == 1);
+                // nvidia-smi on a lent H100: 81559 MiB total, 480 reserved by the driver.
+                QCOMPARE(f.gpu->memoryBytes, std::uint64_t(81559) << 20);
+                QCOMPARE(f.gpu->usableBytes, std::uint64_t(81559 - 480) << 20);
+            }
             if (f.gpu->name == std::string_view("Apple M-series 16 GB"))
                 QVERIFY(!f.fits && f.count == 0); // 8B in bf16 with 8K context: 17 GiB
         }

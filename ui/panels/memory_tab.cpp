@@ -115,13 +115,14 @@ MemoryTab::MemoryTab(QWidget* parent)
     controls->setMaximumWidth(380);
 
     m_gpus->setColumnCount(4);
-    m_gpus->setHorizontalHeaderLabels({tr("GPU"), tr("Memory"), tr("Fits on one"), tr("Needed")});
+    m_gpus->setHorizontalHeaderLabels({tr("GPU"), tr("Usable"), tr("Fits on one"), tr("Needed")});
     m_gpus->verticalHeader()->hide();
     m_gpus->verticalHeader()->setDefaultSectionSize(22);
     m_gpus->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_gpus->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_gpus->horizontalHeader()->setStretchLastSection(true);
-    m_gpus->setToolTip(tr("Nominal capacities; Apple silicon lets the GPU use about 75% of its "
+    m_gpus->setToolTip(tr("Usable: what the driver reports less what it reserves (an \"80 GB\" "
+                          "H100 offers 79.2 GiB); Apple silicon lets the GPU use about 75% of its "
                           "unified memory. No runtime overhead (CUDA context, fragmentation) is "
                           "counted."));
 
@@ -363,7 +364,12 @@ void MemoryTab::show(const Result<MemoryEstimate>& r, const Result<MemoryEstimat
         const GpuFit& f = e.fits[size_t(i)];
         auto* name = new QTableWidgetItem(
             QString::fromUtf8(f.gpu->name.data(), static_cast<int>(f.gpu->name.size())));
-        auto* mem = new QTableWidgetItem(formatBytes(f.gpu->memoryBytes));
+        auto* mem = new QTableWidgetItem(formatBytes(f.gpu->usableBytes));
+        mem->setToolTip(f.gpu->unifiedMemory
+                            ? tr("%1 of unified memory, about 75% of it for the GPU")
+                                  .arg(formatBytes(f.gpu->memoryBytes))
+                            : tr("%1 as the driver reports it, less what it reserves")
+                                  .arg(formatBytes(f.gpu->memoryBytes)));
         auto* fits = new QTableWidgetItem(f.fits ? tr("yes") : tr("no"));
         fits->setForeground(f.fits ? QColor(0x2E7D32) : QColor(0xC0392B));
         auto* count = new QTableWidgetItem(f.count == 0   ? tr("—")
