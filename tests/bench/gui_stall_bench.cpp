@@ -6,6 +6,8 @@
 //
 //   gui_stall_bench PATH [SCHEMES]     e.g. "int4:g128, nf4:g64, q4_k, mxfp4"
 //
+// The compute backend is the application's: QS_BACKEND=auto|cpu|cuda (default auto: the GPU where
+// there is one and this build has CUDA).
 // QS_STALL_MS=N prints each stall over N ms (default 50) as it ends; QS_STALL_STACKS=1 also
 // prints the GUI thread's stack (glibc backtrace) while a stall is under way; QS_LOG_EVENTS_MS=N
 // prints each event the GUI thread spends over N ms of CPU on (and the paints inside it), and
@@ -18,6 +20,7 @@
 #include "stall_watchdog.h"
 #include "util/huge_pages.h"
 #include "util/malloc_tuning.h"
+#include "widgets/backend_selector.h"
 #include "workers/sweep_controller.h"
 
 #include <QApplication>
@@ -33,6 +36,10 @@
 #include <string>
 #include <unistd.h>
 #include <vector>
+
+#ifdef QS_HAVE_CUDA
+#include "cuda/cuda_engine.h"
+#endif
 
 namespace {
 
@@ -128,7 +135,17 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: gui_stall_bench PATH [SCHEMES]\n");
         return 2;
     }
+#ifdef QS_HAVE_CUDA
+    qs::cuda::registerCudaEngine();
+#endif
     qs::MainWindow window(false);
+    const auto backend = qs::parseBackend(
+        qEnvironmentVariableIsSet("QS_BACKEND") ? qgetenv("QS_BACKEND").toStdString() : "auto");
+    if (!backend) {
+        std::fprintf(stderr, "QS_BACKEND must be auto, cpu or cuda\n");
+        return 2;
+    }
+    window.backendSelector()->apply(*backend);
     window.resize(1600, 1000);
     window.show();
     if (argc > 2)
@@ -192,6 +209,10 @@ int main(int argc, char** argv) {
                 std::sort(gaps.begin(), gaps.end());
                 const double maxMs = gaps.empty() ? 0 : gaps.back() / 1e6;
                 const double p99 = gaps.empty() ? 0 : gaps[gaps.size() * 99 / 100] / 1e6;
+                const qs::BackendStatus computed = qs::backendStatus();
+                std::printf("computed on %s (%s)\n",
+                            std::string(qs::backendName(computed.active)).c_str(),
+                            computed.device.c_str());
                 std::printf("tensors %zu, schemes %zu, weights %llu\n", m->tensors.size(),
                             m->candidates.size(), static_cast<unsigned long long>(m->elements));
                 std::printf("sweep %.2f s; event loop: %zu ticks, largest gap %.1f ms, "
