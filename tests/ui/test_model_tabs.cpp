@@ -27,6 +27,7 @@
 #include <QAbstractItemModelTester>
 #include <QElapsedTimer>
 #include <QHeaderView>
+#include <QLabel>
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSlider>
@@ -400,6 +401,18 @@ private slots:
                                  kTimeoutMs);
         QCOMPARE(mem->estimate()->params, std::uint64_t(8'030'261'248));
         QCOMPARE(mem->gpuTable()->rowCount(), int(commonGpus().size()));
+        // One "Fits" column: yes, or how many share the model (16 GB of bf16 weights and 1 GiB
+        // of KV cache split on two 12 GB cards).
+        QCOMPARE(mem->gpuTable()->columnCount(), 3);
+        QCOMPARE(mem->gpuTable()->item(0, 0)->text(), QStringLiteral("RTX 3060 12 GB"));
+        QCOMPARE(mem->gpuTable()->item(0, 2)->text(), QStringLiteral("split on 2"));
+        // The parts are named in a wrapping label, not Qt's legend (which cut every name).
+        const auto* legend = mem->findChild<QLabel*>(QStringLiteral("memoryLegend"));
+        QVERIFY(legend);
+        QVERIFY(!mem->chart()->chart()->legend()->isVisible());
+        for (const MemorySegment& part : mem->chart()->segments())
+            if (part.bytes > 0 || part.referenceBytes > 0)
+                QVERIFY2(legend->text().contains(part.name), qPrintable(part.name));
         QVERIFY(mem->totalText().contains(QStringLiteral("Total")));
         QVERIFY(!mem->chart()->segments().empty());
         QCOMPARE(mem->chart()->unitName(), QStringLiteral("GiB")); // 8B parameters

@@ -34,8 +34,9 @@ MemoryBreakdownChart::MemoryBreakdownChart(QWidget* parent)
     : ChartView(tr("Memory needed, part by part"), parent), m_category(new QBarCategoryAxis),
       m_value(new QValueAxis) {
     setRubberBand(QChartView::NoRubberBand);
-    chart()->legend()->setVisible(true);
-    chart()->legend()->setAlignment(Qt::AlignRight);
+    // The parts' names go in legendHtml() (a wrapping label beside the chart): Qt's legend,
+    // beside or below bars about 270 pixels wide in a 1280-pixel window, cut every name.
+    chart()->legend()->setVisible(false);
     styleAxis(m_value, tr("memory (GiB)"));
     styleAxis(m_category, QString());
     chart()->addAxis(m_value, Qt::AlignBottom);
@@ -55,7 +56,7 @@ void MemoryBreakdownChart::setSegments(const std::vector<MemorySegment>& segment
     chart()->removeAllSeries();
     quietAxesForNewSeries(chart());
     m_category->clear();
-    m_category->append({tr("weights as stored"), setupLabel});
+    m_category->append({tr("as stored"), setupLabel});
     auto* series = new QHorizontalStackedBarSeries;
     for (const MemorySegment& s : segments) {
         if (s.bytes <= 0 && s.referenceBytes <= 0)
@@ -74,13 +75,23 @@ void MemoryBreakdownChart::setSegments(const std::vector<MemorySegment>& segment
     fitToData();
 }
 
+QString MemoryBreakdownChart::legendHtml() const {
+    QStringList parts;
+    for (const MemorySegment& s : m_segments)
+        if (s.bytes > 0 || s.referenceBytes > 0)
+            parts << QStringLiteral("<span style=\"color:%1\">&#9632;</span>&nbsp;%2")
+                         .arg(s.colour.name(), s.name.toHtmlEscaped());
+    return parts.join(QStringLiteral(" &nbsp; "));
+}
+
 void MemoryBreakdownChart::fitToData() {
     double a = 0, b = 0;
     for (const MemorySegment& s : m_segments) {
         a += s.bytes;
         b += s.referenceBytes;
     }
-    setNiceRange(m_value, 0.0, std::max(std::max(a, b) / m_unitBytes * 1.05, 0.001), 6);
+    setNiceRange(m_value, 0.0, std::max(std::max(a, b) / m_unitBytes * 1.05, 0.001),
+                 xTickBudget(6));
 }
 
 QString MemoryBreakdownChart::csvData() const {

@@ -31,6 +31,9 @@ public:
     QString unitName() const { return m_unitName; } // the value axis's: GiB, MiB or KiB
     QString csvData() const override;
 
+    // The parts' colours and names as rich text, for a label that wraps (the chart has none).
+    QString legendHtml() const;
+
 protected:
     void fitToData() override;
 

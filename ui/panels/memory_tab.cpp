@@ -53,7 +53,8 @@ MemoryTab::MemoryTab(QWidget* parent)
     : QWidget(parent), m_source(new QLabel), m_weights(new QComboBox), m_mode(new QComboBox),
       m_context(new QSpinBox), m_batch(new QSpinBox), m_kv(new QComboBox), m_rank(new QSpinBox),
       m_checkpointing(new QCheckBox(tr("Gradient checkpointing"))), m_total(new QLabel),
-      m_notes(new QLabel), m_chart(new MemoryBreakdownChart), m_gpus(new QTableWidget) {
+      m_notes(new QLabel), m_chart(new MemoryBreakdownChart), m_legend(new QLabel),
+      m_gpus(new QTableWidget) {
     auto* configButton = new QPushButton(tr("Use a config.json…"));
     configButton->setToolTip(tr("Plan for any Hugging Face model from its config.json, without "
                                 "its weights"));
@@ -114,8 +115,8 @@ MemoryTab::MemoryTab(QWidget* parent)
     controls->setMinimumWidth(300);
     controls->setMaximumWidth(380);
 
-    m_gpus->setColumnCount(4);
-    m_gpus->setHorizontalHeaderLabels({tr("GPU"), tr("Usable"), tr("Fits on one"), tr("Needed")});
+    m_gpus->setColumnCount(3);
+    m_gpus->setHorizontalHeaderLabels({tr("GPU"), tr("Usable"), tr("Fits")});
     m_gpus->verticalHeader()->hide();
     m_gpus->verticalHeader()->setDefaultSectionSize(22);
     m_gpus->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -127,7 +128,12 @@ MemoryTab::MemoryTab(QWidget* parent)
                           "counted."));
 
     auto* right = new QVBoxLayout;
+    m_legend->setObjectName(QStringLiteral("memoryLegend"));
+    m_legend->setTextFormat(Qt::RichText);
+    m_legend->setWordWrap(true);
+    m_legend->setContentsMargins(8, 0, 8, 4);
     right->addWidget(m_chart, 3);
+    right->addWidget(m_legend);
     right->addWidget(m_gpus, 2);
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(controls);
@@ -339,7 +345,14 @@ void MemoryTab::show(const Result<MemoryEstimate>& r, const Result<MemoryEstimat
                      double(s.optimizerBytes)});
     parts.push_back(
         {tr("LoRA adapters"), QColor(0xF28482), double(e.adapterBytes), double(s.adapterBytes)});
-    m_chart->setSegments(parts, m_weights->currentText());
+    // The chart's bar is named shortly (its axis has about 100 pixels in a 1280-pixel window).
+    const QString barName = m_as == WeightsAs::Scheme && m_scheme
+                                ? QString::fromStdString(m_scheme->toString())
+                            : m_as == WeightsAs::Plan && m_plan
+                                ? tr("plan, %1 bpw").arg(m_plan->bitsPerWeight, 0, 'f', 2)
+                                : tr("as stored");
+    m_chart->setSegments(parts, barName);
+    m_legend->setText(m_chart->legendHtml());
 
     m_total->setText(tr("<b>Total %1</b> (%2 bytes)<br>weights %3 at %4 bits per parameter · "
                         "KV cache %5 (%6 bytes per token) · activations %7")
@@ -370,17 +383,20 @@ void MemoryTab::show(const Result<MemoryEstimate>& r, const Result<MemoryEstimat
                                   .arg(formatBytes(f.gpu->memoryBytes))
                             : tr("%1 as the driver reports it, less what it reserves")
                                   .arg(formatBytes(f.gpu->memoryBytes)));
-        auto* fits = new QTableWidgetItem(f.fits ? tr("yes") : tr("no"));
+        // Fits: "yes" on one, or how many share it split evenly; "no" for a Mac (not pooled).
+        auto* fits = new QTableWidgetItem(f.fits         ? tr("yes")
+                                          : f.count == 0 ? tr("no")
+                                                         : tr("split on %1").arg(f.count));
         fits->setForeground(f.fits ? QColor(0x2E7D32) : QColor(0xC0392B));
-        auto* count = new QTableWidgetItem(f.count == 0   ? tr("—")
-                                           : f.count == 1 ? tr("1")
-                                                          : tr("%1 (split)").arg(f.count));
-        for (QTableWidgetItem* it : {mem, count})
-            it->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        fits->setToolTip(f.fits ? tr("Fits on one")
+                         : f.count == 0
+                             ? tr("Does not fit; unified memory is not pooled "
+                                  "across machines")
+                             : tr("Does not fit on one; split evenly across %1").arg(f.count));
+        mem->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         m_gpus->setItem(i, 0, name);
         m_gpus->setItem(i, 1, mem);
         m_gpus->setItem(i, 2, fits);
-        m_gpus->setItem(i, 3, count);
     }
     Q_EMIT updated();
 }
