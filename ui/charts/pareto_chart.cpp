@@ -33,10 +33,10 @@ QString familyOf(const std::string& spec) {
 } // namespace
 
 ParetoChart::ParetoChart(QWidget* parent)
-    : ChartView(tr("Error vs size: plans and uniform schemes"), parent), m_curve(new QLineSeries),
+    : ChartView(tr("Error vs size"), parent), m_curve(new QLineSeries),
       m_curvePoints(new QScatterSeries), m_budgetSeries(new QLineSeries),
       m_current(new QScatterSeries), m_x(new QValueAxis), m_y(new QValueAxis) {
-    m_curve->setName(tr("mixed plans"));
+    m_curve->setName(tr("plans"));
     m_curve->setPen(QPen(QColor(0x22, 0x22, 0x22), 2.0));
     m_curvePoints->setMarkerSize(kCurveMarker);
     m_curvePoints->setColor(QColor(0x22, 0x22, 0x22));
