@@ -19,7 +19,7 @@ constexpr double kDenseRugHeight = 0.04; // of the plot's height, along its top
 } // namespace
 
 WeightHistogramChart::WeightHistogramChart(QWidget* parent)
-    : ChartView(tr("Weights and reconstruction levels"), parent), m_outline(new QLineSeries(this)),
+    : ChartView(tr("Weights and levels"), parent), m_outline(new QLineSeries(this)),
       m_base(new QLineSeries(this)), m_levelSeries(new QLineSeries), m_x(new QValueAxis),
       m_yLinear(new QValueAxis), m_yLog(new QLogValueAxis), m_yLevels(new QValueAxis) {
     setRubberBand(QChartView::HorizontalRubberBand);
