@@ -177,10 +177,11 @@ Action addAnalyzeCommand(CLI::App& app) {
                         ++tot.notApplicable;
                         const std::int64_t cols = t->shape.empty() ? 1 : t->shape.back();
                         if (cols > 0) {
-                            auto r = resolvedStorageCost(s, t->numel() / cols, cols);
-                            if (r && !(r->scheme == s))
-                                tot.fallbacks.insert(r->scheme.toString());
-                            tot.llamaStops |= !r && r.error().kind == ErrorKind::NotApplicable &&
+                            auto stored = resolvedStorageCost(s, t->numel() / cols, cols);
+                            if (stored && !(stored->scheme == s))
+                                tot.fallbacks.insert(stored->scheme.toString());
+                            tot.llamaStops |= !stored &&
+                                              stored.error().kind == ErrorKind::NotApplicable &&
                                               !llamaCppFallback(s);
                         }
                     }

@@ -155,6 +155,8 @@ Result<BenchResult> runCpuBench(const BenchRequest& req, const ProgressFn& progr
             if (!a)
                 return a.error();
             res.error = a->error;
+            if (a->errorHistogram)
+                res.errorHistogram = a->errorHistogram->counts;
         }
         t0 = Clock::now();
         volatile double sink = streamingRead(input, res.inputBytes);

@@ -4,9 +4,9 @@
 // on synthetic Gaussian weights (sd 0.02, seeded), as the median over repeats after warm-up. The
 // same run times one streaming read of the input, the floor any analysis has to pay.
 
+#include "metrics/error_metrics.h"
 #include "quant/scheme.h"
 #include "tensor/dtype.h"
-#include "metrics/error_metrics.h"
 #include "util/progress.h"
 
 #include <cstdint>
@@ -37,11 +37,12 @@ struct BenchResult {
     std::uint64_t inputBytes = 0;
     bool fused = false; // the fused CPU path ran (else the separate passes)
     ErrorMetrics error; // of the last repeat, so a run can be checked for sense
-    std::string device; // "AMD EPYC 7B13 (2 threads)" or the GPU's name
-    std::string backend = "cpu"; // "cpu" or "cuda"
+    std::vector<std::uint64_t> errorHistogram; // of the last repeat (with histogram bins)
+    std::string device;                        // "AMD EPYC 7B13 (2 threads)" or the GPU's name
+    std::string backend = "cpu";               // "cpu" or "cuda"
     // CUDA: readMedianMs is a device-to-device copy of the input, copyGbps its bytes per second.
     double copyGbps = 0;
-    int threads = 0;    // worker threads used
+    int threads = 0; // worker threads used
     double inputGbps() const { return medianMs > 0 ? inputBytes / (medianMs * 1e6) : 0; }
     double readGbps() const { return readMedianMs > 0 ? inputBytes / (readMedianMs * 1e6) : 0; }
 };

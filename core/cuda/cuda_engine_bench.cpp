@@ -64,6 +64,8 @@ Result<BenchResult> CudaEngine::bench(const BenchRequest& req, const ProgressFn&
         if (!*r)
             return makeError("the synthetic tensor holds NaN/Inf");
         res.error = (*r)->error;
+        if ((*r)->histogram)
+            res.errorHistogram = (*r)->histogram->counts;
         if (i >= req.warmup)
             res.timesMs.push_back(ms);
         if (!reportProgress(progress, 0.9 * (i + 1) / total))
