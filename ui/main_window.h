@@ -95,7 +95,7 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
-    static constexpr int kLearnLeftDockWidth = 250; // lessons need the width more than the tree
+    static constexpr int kLearnLeftDockWidth = 160; // lessons need the width more than the tree
     QDockWidget* addDock(const QString& title, const QString& name, QWidget* content,
                          Qt::DockWidgetArea area);
     void buildMenus();

@@ -3,6 +3,7 @@
 
 #include "charts/sqnr_sweep_chart.h"
 #include "charts/weight_histogram_chart.h"
+#include "learn/lesson_view.h"
 #include "main_window.h"
 #include "models/tensor_tree_model.h"
 #include "panels/compare_tab.h"
@@ -193,6 +194,14 @@ void TestMainWindow::everyTabFitsA1280By800Screen() {
         QVERIFY2(tab->minimumSizeHint().width() <= 600,
                  qPrintable(QString("%1: %2").arg(name).arg(tab->minimumSizeHint().width())));
         QVERIFY2(w.width() <= 1280, qPrintable(QString("%1: %2").arg(name).arg(w.width())));
+    }
+    // Learn mode too, every lesson, with the docks it keeps (the lesson view asked for 962 pixels
+    // and the window grew to 1456).
+    for (const char* lesson :
+         {"linear", "mulaw", "nf4", "granularity", "packing", "outliers", "mx", "memory"}) {
+        QVERIFY(w.showLesson(QString::fromLatin1(lesson)));
+        QTest::qWait(20);
+        QVERIFY2(w.width() <= 1280, qPrintable(QString("%1: %2").arg(lesson).arg(w.width())));
     }
 }
 

@@ -60,7 +60,7 @@ bool ChartView::saveSvg(const QString& path) {
 
 int ChartView::xTickBudget(int preferred) const {
     constexpr int kAxisMargin = 70, kPixelsPerTick = 45; // the y axis' labels and the frame
-    return std::clamp((width() - kAxisMargin) / kPixelsPerTick, 3, std::max(3, preferred));
+    return std::clamp((width() - kAxisMargin) / kPixelsPerTick, 2, std::max(2, preferred));
 }
 
 void ChartView::resizeEvent(QResizeEvent* event) {

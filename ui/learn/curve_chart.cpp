@@ -145,7 +145,7 @@ void CurveChart::fitToData() {
                                      [](const CurveSeries& c) { return c.scatter; });
     const double padX = (scatter ? 0.06 : 0.0) * std::max(x1 - x0, 1e-9);
     const double padY = 0.06 * std::max(y1 - y0, 1e-9);
-    setNiceRange(m_x, x0 - padX, x1 + padX, 6);
+    setNiceRange(m_x, x0 - padX, x1 + padX, xTickBudget(6));
     setNiceRange(m_y, y0 - padY, y1 + padY, 6);
 }
 

@@ -31,7 +31,10 @@ namespace qs {
 namespace {
 
 constexpr int kCoalesceMs = 40;
-constexpr int kSideWidth = 420;
+// The lesson's text and controls, and each of the four charts, at least this wide: with the
+// docks Learn mode keeps, the window then fits a 1280-pixel screen.
+constexpr int kSideWidth = 360;
+constexpr int kChartMinWidth = 200;
 
 QLabel* wrappedLabel(QWidget* parent, const QString& name) {
     auto* l = new QLabel(parent);
@@ -105,6 +108,8 @@ LessonView::LessonView(QWidget* parent)
     auto* grid = new QGridLayout(charts);
     grid->setContentsMargins(0, 0, 0, 0);
     grid->setSpacing(6);
+    for (QWidget* chart : std::initializer_list<QWidget*>{m_weights, m_transfer, m_errors, m_extra})
+        chart->setMinimumWidth(kChartMinWidth);
     grid->addWidget(m_weights, 0, 0);
     grid->addWidget(m_transfer, 0, 1);
     grid->addWidget(m_errors, 1, 0);
@@ -269,15 +274,16 @@ void LessonView::readTensor() {
     m_reading = true;
     auto checkpoint = m_checkpoint;
     const QString name = m_tensorName;
-    m_tensorWatcher.setFuture(QtConcurrent::run(workPool(), [checkpoint, name]() -> std::optional<LessonData> {
-        const TensorInfo* t = checkpoint->find(name.toStdString());
-        if (!t)
-            return std::nullopt;
-        auto values = checkpoint->readFloat(*t);
-        if (!values)
-            return std::nullopt;
-        return tensorLessonData(name, std::move(*values), t->rows(), t->cols());
-    }));
+    m_tensorWatcher.setFuture(
+        QtConcurrent::run(workPool(), [checkpoint, name]() -> std::optional<LessonData> {
+            const TensorInfo* t = checkpoint->find(name.toStdString());
+            if (!t)
+                return std::nullopt;
+            auto values = checkpoint->readFloat(*t);
+            if (!values)
+                return std::nullopt;
+            return tensorLessonData(name, std::move(*values), t->rows(), t->cols());
+        }));
 }
 
 void LessonView::start() {
@@ -323,13 +329,13 @@ void LessonView::apply(const LessonResult& r) {
     m_formulas->setNumbers(r.scheme, r.numbers, m_data.rows, m_data.cols);
     const QColor colour = schemeColor(QString::fromStdString(r.scheme.family));
     m_weights->setPlots(r.plots.weights, r.plots.levels, r.plots.levelLines, colour);
-    m_weights->chart()->setTitle(tr("Weights and the %1 levels").arg(r.numbers.levelCount));
+    m_weights->chart()->setTitle(tr("Weights · %1 levels").arg(r.numbers.levelCount));
     m_weights->chart()
         ->axes(Qt::Horizontal)
         .value(0)
         ->setTitleText(tr("weight value (%1)").arg(m_data.label));
     m_transfer->setPlot(r.plots, colour);
-    m_transfer->chart()->setTitle(tr("Transfer function (%1)").arg(r.plots.scheme));
+    m_transfer->chart()->setTitle(tr("Transfer · %1").arg(r.plots.scheme));
     m_errors->setPlot(r.plots.errors, colour);
     m_errors->chart()->setTitle(tr("Error · SQNR %1").arg(formatDb(r.numbers.error.sqnrDb())));
     m_extra->setCurves(r.extraTitle, r.extraX, r.extraY, r.extra, r.highlight);

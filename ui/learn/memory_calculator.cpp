@@ -2,12 +2,12 @@
 
 #include "learn/memory_chart.h"
 #include "number_format.h"
+#include "widgets/flow_layout.h"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
 #include <QGridLayout>
-#include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSignalBlocker>
@@ -60,7 +60,9 @@ MemoryCalculator::MemoryCalculator(QWidget* parent)
     m_kvType->addItem(tr("fp8 (1 byte)"), 1.0);
     m_kvType->setToolTip(tr("Bytes per cached key or value element"));
 
-    auto* form = new QFormLayout;
+    auto* formBox = new QWidget(this);
+    auto* form = new QFormLayout(formBox);
+    form->setContentsMargins(0, 0, 0, 0);
     form->addRow(tr("&Model"), m_model);
     form->addRow(tr("&Weights as"), m_scheme);
     form->addRow(tr("&Context"), m_context);
@@ -89,10 +91,11 @@ MemoryCalculator::MemoryCalculator(QWidget* parent)
     itemsLayout->addLayout(items);
     itemsLayout->addStretch(1);
 
-    auto* top = new QHBoxLayout;
-    top->addLayout(form, 1);
-    top->addSpacing(16);
-    top->addWidget(itemsBox, 1);
+    // The costs to count beside the form, or under it where the page is narrow (Learn mode in a
+    // 1280-pixel window leaves the page about 420 pixels).
+    auto* top = new FlowLayout(nullptr, 16, 8);
+    top->addWidget(formBox);
+    top->addWidget(itemsBox);
 
     m_formulas->setObjectName(QStringLiteral("memoryFormulas"));
     m_formulas->setTextFormat(Qt::RichText);
