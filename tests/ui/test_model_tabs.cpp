@@ -199,6 +199,16 @@ private slots:
         QVERIFY(header->sectionViewportPosition(imbalance) + header->sectionSize(imbalance) <=
                 table->viewport()->width());
         QVERIFY(table->itemDelegateForColumn(tensor) != nullptr);
+        // 1280 x 800: the names give way (elided at the left) so that the scheme columns show
+        // without scrolling (the last of five was cut before): 505 pixels hold all five.
+        win.w.resize(1280, 800);
+        QTRY_VERIFY(map->labelWidth() < SensitivityHeatmap::kLabelWidth);
+        const int lastScheme = tab->model()->columnCount() - 1;
+        const int wideRight = SensitivityHeatmap::kLabelWidth + 5 * 62;
+        map->fitLabelsTo(505);
+        QVERIFY2(map->cellRect(0, lastScheme).right() < 505 &&
+                     map->cellRect(0, lastScheme).right() < wideRight,
+                 qPrintable(QString::number(map->cellRect(0, lastScheme).right())));
         // Wide enough: beside it, at least kMinTableWidth wide.
         win.w.resize(2560, 1000);
         QTRY_VERIFY(rectOf(table).left() >= rectOf(view).right());

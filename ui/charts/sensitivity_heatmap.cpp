@@ -18,7 +18,6 @@ namespace qs {
 
 namespace {
 
-constexpr int kLabelWidth = 250;
 constexpr int kCellWidth = 62;
 constexpr int kBarGap = 14;
 constexpr int kBarWidth = 70;
@@ -94,24 +93,36 @@ int SensitivityHeatmap::schemeCount() const {
     return m_model ? std::max(0, m_model->columnCount() - kSensitivityFixedColumns) : 0;
 }
 
+int SensitivityHeatmap::fixedWidth() const {
+    return schemeCount() * kCellWidth + kBarGap + kBars * kBarWidth + 8;
+}
+
+void SensitivityHeatmap::fitLabelsTo(int width) {
+    const int label = std::clamp(width - fixedWidth(), kMinLabelWidth, kLabelWidth);
+    if (label == m_labelWidth)
+        return;
+    m_labelWidth = label;
+    refresh();
+}
+
 int SensitivityHeatmap::barsLeft() const {
-    return kLabelWidth + schemeCount() * kCellWidth + kBarGap;
+    return m_labelWidth + schemeCount() * kCellWidth + kBarGap;
 }
 
 QSize SensitivityHeatmap::sizeHint() const {
     const int rows = m_model ? m_model->rowCount() : 0;
-    return {barsLeft() + kBars * kBarWidth + 8, kHeaderHeight + rows * kRowHeight + 4};
+    return {m_labelWidth + fixedWidth(), kHeaderHeight + rows * kRowHeight + 4};
 }
 
 QRect SensitivityHeatmap::cellRect(int row, int column) const {
     const int y = kHeaderHeight + row * kRowHeight;
     if (column >= kSensitivityFixedColumns)
-        return {kLabelWidth + (column - kSensitivityFixedColumns) * kCellWidth, y, kCellWidth - 1,
+        return {m_labelWidth + (column - kSensitivityFixedColumns) * kCellWidth, y, kCellWidth - 1,
                 kRowHeight - 1};
     for (int b = 0; b < kBars; ++b)
         if (kBarColumns[b] == column)
             return {barsLeft() + b * kBarWidth, y, kBarWidth - 6, kRowHeight - 1};
-    return {0, y, kLabelWidth - 6, kRowHeight - 1};
+    return {0, y, m_labelWidth - 6, kRowHeight - 1};
 }
 
 std::pair<int, int> SensitivityHeatmap::cellAt(const QPoint& pos) const {
@@ -120,9 +131,9 @@ std::pair<int, int> SensitivityHeatmap::cellAt(const QPoint& pos) const {
     const int row = (pos.y() - kHeaderHeight) / kRowHeight;
     if (row >= m_model->rowCount())
         return {-1, -1};
-    if (pos.x() < kLabelWidth)
+    if (pos.x() < m_labelWidth)
         return {row, int(SensitivityColumn::Tensor)};
-    const int s = (pos.x() - kLabelWidth) / kCellWidth;
+    const int s = (pos.x() - m_labelWidth) / kCellWidth;
     if (s < schemeCount())
         return {row, kSensitivityFixedColumns + s};
     const int b = (pos.x() - barsLeft()) / kBarWidth;
@@ -137,7 +148,7 @@ void SensitivityHeatmap::paintHeader(QPainter& p) const {
         const QString spec =
             m_model->headerData(kSensitivityFixedColumns + s, Qt::Horizontal).toString();
         p.save();
-        p.translate(kLabelWidth + s * kCellWidth + kCellWidth / 2 - 4, kHeaderHeight - 6);
+        p.translate(m_labelWidth + s * kCellWidth + kCellWidth / 2 - 4, kHeaderHeight - 6);
         p.rotate(-40);
         p.drawText(0, 0, p.fontMetrics().elidedText(spec, Qt::ElideRight, 110));
         p.restore();
@@ -148,17 +159,19 @@ void SensitivityHeatmap::paintHeader(QPainter& p) const {
                    Qt::AlignLeft | Qt::AlignVCenter, tr(kBarNames[b]));
     }
     p.setPen(palette().color(QPalette::PlaceholderText));
-    p.drawText(QRect(0, kHeaderHeight - 22, kLabelWidth - 8, 18), Qt::AlignLeft | Qt::AlignVCenter,
-               tr("tensor  ·  click a cell to open it"));
+    // The notes above the names, elided where the names' column is narrow.
+    auto note = [&](int y, const QString& text) {
+        p.drawText(QRect(0, y, m_labelWidth - 8, 18), Qt::AlignLeft | Qt::AlignVCenter,
+                   p.fontMetrics().elidedText(text, Qt::ElideRight, m_labelWidth - 8));
+    };
+    note(kHeaderHeight - 22, tr("tensor  ·  click to open"));
     int y = kHeaderHeight - 40;
     if (anyCell(SensitivityRole::Fallback)) {
-        p.drawText(QRect(0, y, kLabelWidth - 8, 18), Qt::AlignLeft | Qt::AlignVCenter,
-                   tr("* hatched: llama.cpp's fallback type"));
+        note(y, tr("* hatched: llama.cpp's fallback"));
         y -= 18;
     }
     if (anyCell(SensitivityRole::NotApplicable))
-        p.drawText(QRect(0, y, kLabelWidth - 8, 18), Qt::AlignLeft | Qt::AlignVCenter,
-                   tr("n/a: does not apply (hover for why)"));
+        note(y, tr("n/a: does not apply"));
 }
 
 bool SensitivityHeatmap::anyCell(SensitivityRole role) const {
@@ -179,7 +192,7 @@ void SensitivityHeatmap::paintRow(QPainter& p, int row, const double* barMax) co
     const QRect label = cellRect(row, 0);
     p.setPen(palette().color(QPalette::Text));
     p.drawText(label, Qt::AlignLeft | Qt::AlignVCenter,
-               p.fontMetrics().elidedText(name.data().toString(), Qt::ElideMiddle, label.width()));
+               p.fontMetrics().elidedText(name.data().toString(), Qt::ElideLeft, label.width()));
     for (int s = 0; s < schemeCount(); ++s) {
         const int col = kSensitivityFixedColumns + s;
         const QModelIndex idx = m_model->index(row, col);

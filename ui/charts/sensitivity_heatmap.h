@@ -22,6 +22,10 @@ class SensitivityHeatmap : public QWidget {
 public:
     static constexpr int kRowHeight = 18;
     static constexpr int kHeaderHeight = 84;
+    // The tensor names' column: this wide, or narrower (names elided in the middle) down to
+    // kMinLabelWidth where fitLabelsTo() is given less room.
+    static constexpr int kLabelWidth = 250;
+    static constexpr int kMinLabelWidth = 170;
 
     explicit SensitivityHeatmap(QWidget* parent = nullptr);
 
@@ -43,6 +47,10 @@ public:
     std::pair<int, int> cellAt(const QPoint& pos) const;
     QRect cellRect(int row, int column) const; // for tests
     QSize sizeHint() const override;
+    // Narrows the names' column so that the map fits `width` where it can (the scheme columns
+    // and bars keep their widths).
+    void fitLabelsTo(int width);
+    int labelWidth() const { return m_labelWidth; }
 
 Q_SIGNALS:
     // A cell was clicked: the tensor and the scheme's spec (empty for the label and bar area).
@@ -57,6 +65,7 @@ private:
     bool anyCell(SensitivityRole role) const; // a shown scheme cell has the role's text
     int schemeCount() const;
     int barsLeft() const;
+    int fixedWidth() const; // all but the names' column
     void paintHeader(QPainter& p) const;
     void paintRow(QPainter& p, int row, const double* barMax) const;
     void refresh();
@@ -64,6 +73,7 @@ private:
     QAbstractItemModel* m_model = nullptr;
     double m_lo = 0, m_hi = 1;
     bool m_higherIsBetter = true;
+    int m_labelWidth = kLabelWidth;
 };
 
 } // namespace qs

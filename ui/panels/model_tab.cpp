@@ -267,15 +267,18 @@ void ModelTab::fitSplit() {
     if (!m_splitter)
         return;
     // The map's scroll area needs room for a vertical scroll bar beside the map.
-    const int hint =
-        m_heatmap->sizeHint().width() + style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 4;
+    const int bar = style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 4;
     const int width = m_splitter->width(), height = m_splitter->height();
+    m_heatmap->fitLabelsTo(SensitivityHeatmap::kLabelWidth + 100000); // the names whole
+    const int hint = m_heatmap->sizeHint().width() + bar;
     if (width >= hint + m_splitter->handleWidth() + kMinTableWidth) {
         m_splitter->setOrientation(Qt::Horizontal);
         m_splitter->setSizes({hint, width - hint});
         return;
     }
-    // Below: the map keeps most of the height (its rows arrive during the sweep).
+    // Below: the map keeps most of the height (its rows arrive during the sweep), and the names
+    // give way so that the scheme columns (and the bars, where they can) show without scrolling.
+    m_heatmap->fitLabelsTo(width - bar);
     m_splitter->setOrientation(Qt::Vertical);
     m_splitter->setSizes({height * 3 / 5, height - height * 3 / 5});
 }
