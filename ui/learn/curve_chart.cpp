@@ -99,6 +99,7 @@ void CurveChart::setCurves(const QString& title, const QString& xTitle, const QS
         chart()->addSeries(here);
         here->attachAxis(m_x);
         here->attachAxis(m_y);
+        showHereInLegend();
     }
     fitToData();
     m_names->place();
@@ -164,6 +165,20 @@ QString CurveChart::csvData() const {
 
 QList<QRectF> CurveChart::nameRects() const {
     return m_names->rects();
+}
+
+void CurveChart::showHereInLegend() {
+    // Qt's legend splits its width evenly: at about 200 pixels (Learn mode in a 1280-pixel window)
+    // three names are cut, so the ring, plain to see, drops out of it there.
+    if (!m_here)
+        return;
+    for (QLegendMarker* m : chart()->legend()->markers(m_here))
+        m->setVisible(width() >= 300);
+}
+
+void CurveChart::resizeEvent(QResizeEvent* event) {
+    ChartView::resizeEvent(event);
+    showHereInLegend();
 }
 
 } // namespace qs

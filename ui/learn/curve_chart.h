@@ -41,6 +41,7 @@ public:
     QString csvData() const override;
 
 protected:
+    void resizeEvent(QResizeEvent* event) override;
     void fitToData() override;
 
 private:
@@ -49,6 +50,7 @@ private:
     QList<CurveSeries> m_curves;
     QList<QPointF> m_highlight;
     QScatterSeries* m_here = nullptr; // the highlighted point's ring
+    void showHereInLegend();          // "current" in the legend where there is room for it
     PointNames* m_names;              // the named points' names, clear of each other
     QValueAxis* m_x;
     QValueAxis* m_y;

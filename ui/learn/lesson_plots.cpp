@@ -46,13 +46,14 @@ void extraSqnrVsBits(LessonResult& r, const LessonData& d, const Scheme& s) {
     r.extraX = tr("bits per code b");
     r.extraY = tr("SQNR (dB)");
     const QList<QPointF> pts = sweepPoints(d, s);
-    r.extra.append({QString::fromStdString(s.family) + tr(" (this data)"), pts,
-                    schemeColor(QString::fromStdString(s.family))});
+    // Short names: the legend shares about 200 pixels in a 1280-pixel window.
+    r.extra.append(
+        {QString::fromStdString(s.family), pts, schemeColor(QString::fromStdString(s.family))});
     if (!pts.isEmpty()) {
         QList<QPointF> rule;
         for (int b = 2; b <= 8; ++b)
             rule.append({double(b), pts.front().y() + 6.02 * (b - pts.front().x())});
-        r.extra.append({tr("+6.02 dB per bit"), rule, referenceColor()});
+        r.extra.append({tr("+6 dB/bit"), rule, referenceColor()});
     }
     for (const QPointF& p : pts)
         if (int(p.x()) == s.bits)
