@@ -105,6 +105,10 @@ void SensitivityHeatmap::fitLabelsTo(int width) {
     refresh();
 }
 
+void SensitivityHeatmap::showWholeNames() {
+    fitLabelsTo(kLabelWidth + fixedWidth());
+}
+
 int SensitivityHeatmap::barsLeft() const {
     return m_labelWidth + schemeCount() * kCellWidth + kBarGap;
 }

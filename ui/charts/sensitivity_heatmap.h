@@ -50,6 +50,7 @@ public:
     // Narrows the names' column so that the map fits `width` where it can (the scheme columns
     // and bars keep their widths).
     void fitLabelsTo(int width);
+    void showWholeNames(); // the names' column at kLabelWidth again
     int labelWidth() const { return m_labelWidth; }
 
 Q_SIGNALS:

@@ -269,7 +269,7 @@ void ModelTab::fitSplit() {
     // The map's scroll area needs room for a vertical scroll bar beside the map.
     const int bar = style()->pixelMetric(QStyle::PM_ScrollBarExtent) + 4;
     const int width = m_splitter->width(), height = m_splitter->height();
-    m_heatmap->fitLabelsTo(SensitivityHeatmap::kLabelWidth + 100000); // the names whole
+    m_heatmap->showWholeNames();
     const int hint = m_heatmap->sizeHint().width() + bar;
     if (width >= hint + m_splitter->handleWidth() + kMinTableWidth) {
         m_splitter->setOrientation(Qt::Horizontal);
