@@ -34,7 +34,7 @@ MemoryBreakdownChart::MemoryBreakdownChart(QWidget* parent)
     : ChartView(tr("Memory needed, part by part"), parent), m_category(new QBarCategoryAxis),
       m_value(new QValueAxis) {
     setRubberBand(QChartView::NoRubberBand);
-    // The parts' names go in legendHtml() (a wrapping label beside the chart): Qt's legend,
+    // The parts' names go in legendHtml() (a wrapping label under the chart): Qt's legend,
     // beside or below bars about 270 pixels wide in a 1280-pixel window, cut every name.
     chart()->legend()->setVisible(false);
     styleAxis(m_value, tr("memory (GiB)"));
