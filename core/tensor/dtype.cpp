@@ -121,10 +121,6 @@ float halfToFloat(std::uint16_t h) {
     return neg ? -v : v;
 }
 
-float bf16ToFloat(std::uint16_t b) {
-    return std::bit_cast<float>(std::uint32_t(b) << 16);
-}
-
 std::uint16_t floatToBf16(float f) {
     std::uint32_t u = std::bit_cast<std::uint32_t>(f);
     if (std::isnan(f))
