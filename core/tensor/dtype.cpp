@@ -109,18 +109,6 @@ bool isFloat(DType t) {
     }
 }
 
-float halfToFloat(std::uint16_t h) {
-    const unsigned exp = (h >> 10) & 0x1F;
-    const unsigned man = h & 0x3FF;
-    const bool neg = h & 0x8000;
-    float v;
-    if (exp == 0x1F)
-        v = man ? kNaN : kInf;
-    else
-        v = decodeMinifloat(h & 0x7FFF, 5, 10, 15);
-    return neg ? -v : v;
-}
-
 std::uint16_t floatToBf16(float f) {
     std::uint32_t u = std::bit_cast<std::uint32_t>(f);
     if (std::isnan(f))

@@ -2,6 +2,7 @@
 
 #include <QtTest>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -13,6 +14,7 @@ private slots:
     void halfKnownValues();
     void halfRoundTripsEveryCode();
     void floatToHalfRoundsToNearestEven();
+    void halfDecodesEveryCodeAsTheFormulaSays();
     void bf16KnownValues();
     void fp8E4M3KnownValues();
     void fp8E5M2KnownValues();
@@ -35,8 +37,31 @@ void TestDType::halfKnownValues() {
 void TestDType::halfRoundTripsEveryCode() {
     for (unsigned h = 0; h < 0x10000; ++h) {
         const float f = halfToFloat(static_cast<std::uint16_t>(h));
-        if (std::isnan(f)) continue;
+        if (std::isnan(f))
+            continue;
         QCOMPARE(unsigned(floatToHalf(f)), h);
+    }
+}
+
+// Every f16 code against (-1)^s 2^(e-15) (1 + m/1024), subnormals m 2^-24, by ldexp: the same
+// bits (NaN: a quiet NaN with the code's sign).
+void TestDType::halfDecodesEveryCodeAsTheFormulaSays() {
+    for (unsigned h = 0; h < 0x10000; ++h) {
+        const unsigned e = (h >> 10) & 0x1F, m = h & 0x3FF;
+        const bool neg = h & 0x8000;
+        const float got = halfToFloat(static_cast<std::uint16_t>(h));
+        if (e == 0x1F && m) {
+            QVERIFY(std::isnan(got));
+            QCOMPARE(std::signbit(got), neg);
+            continue;
+        }
+        float want = e == 0x1F ? INFINITY
+                     : e == 0  ? std::ldexp(float(m), -24)
+                               : std::ldexp(float(m + 1024), int(e) - 25);
+        want = neg ? -want : want;
+        if (std::bit_cast<std::uint32_t>(got) != std::bit_cast<std::uint32_t>(want))
+            QFAIL(
+                qPrintable(QString("0x%1: %2 vs %3").arg(h, 4, 16, QChar('0')).arg(got).arg(want)));
     }
 }
 
