@@ -5,6 +5,8 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 using namespace qs;
 
@@ -15,6 +17,7 @@ private slots:
     void halfRoundTripsEveryCode();
     void floatToHalfRoundsToNearestEven();
     void halfDecodesEveryCodeAsTheFormulaSays();
+    void bulkDecodeOfEightBitFloatsMatchesTheScalarDecoders();
     void bf16KnownValues();
     void fp8E4M3KnownValues();
     void fp8E5M2KnownValues();
@@ -62,6 +65,33 @@ void TestDType::halfDecodesEveryCodeAsTheFormulaSays() {
         if (std::bit_cast<std::uint32_t>(got) != std::bit_cast<std::uint32_t>(want))
             QFAIL(
                 qPrintable(QString("0x%1: %2 vs %3").arg(h, 4, 16, QChar('0')).arg(got).arg(want)));
+    }
+}
+
+// decodeToFloat takes the 8-bit float formats through a table: every code as the scalar decoder.
+void TestDType::bulkDecodeOfEightBitFloatsMatchesTheScalarDecoders() {
+    std::vector<std::byte> codes(256);
+    for (unsigned c = 0; c < 256; ++c)
+        codes[c] = static_cast<std::byte>(c);
+    const std::pair<DType, float (*)(std::uint8_t)> formats[] = {
+        {DType::F8_E4M3, fp8E4M3ToFloat},
+        {DType::F8_E5M2, fp8E5M2ToFloat},
+        {DType::F8_E4M3FNUZ, fp8E4M3FnuzToFloat},
+        {DType::F8_E5M2FNUZ, fp8E5M2FnuzToFloat},
+        {DType::F8_E8M0, e8m0ToFloat}};
+    for (const auto& [type, scalar] : formats) {
+        std::vector<float> out(256);
+        QVERIFY(decodeToFloat(type, codes, out));
+        for (unsigned c = 0; c < 256; ++c) {
+            const float want = scalar(static_cast<std::uint8_t>(c));
+            QVERIFY2(std::isnan(want) ? std::isnan(out[c])
+                                      : std::bit_cast<std::uint32_t>(out[c]) ==
+                                            std::bit_cast<std::uint32_t>(want),
+                     qPrintable(QString("%1 code %2")
+                                    .arg(QString::fromLatin1(dtypeName(type).data(),
+                                                             qsizetype(dtypeName(type).size())))
+                                    .arg(c)));
+        }
     }
 }
 
