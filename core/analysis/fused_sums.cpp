@@ -36,7 +36,7 @@ bool groupMinMax(const float* x, std::int64_t n, std::int64_t groupCols, float* 
 
 // The sums of computeErrorMetrics over one stretch, in double, each term fused into its sum.
 QS_SIMD_CLONES_FMA
-void accumulate(const float* x, const float* r, std::int64_t n, Sums& s) {
+void accumulatePortable(const float* x, const float* r, std::int64_t n, Sums& s) {
     double se = 0, sr = 0, sq = 0, dot = 0, mx = 0;
 #pragma omp simd reduction(+ : se, sr, sq, dot) reduction(max : mx)
     for (std::int64_t k = 0; k < n; ++k) {
@@ -139,8 +139,52 @@ __attribute__((target("avx2,fma"))) void accumulateAndBinFma(const float* x, con
         accumulateAndBinPortable(x + k, r + k, n - k, s, m, perUnit, last, idx + k);
 }
 
+// accumulate()'s sums and max |error| the same way (the max by _mm256_max_pd, which, like the
+// loop above, passes over a NaN).
+__attribute__((target("avx2,fma"))) void accumulateFma(const float* x, const float* r,
+                                                       std::int64_t n, Sums& s) {
+    __m256d se0 = _mm256_setzero_pd(), se1 = se0, sr0 = se0, sr1 = se0, sq0 = se0, sq1 = se0,
+            dt0 = se0, dt1 = se0, mx0 = se0, mx1 = se0;
+    const __m256d abs = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFLL));
+    std::int64_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        const __m256d a0 = _mm256_cvtps_pd(_mm_loadu_ps(x + k));
+        const __m256d a1 = _mm256_cvtps_pd(_mm_loadu_ps(x + k + 4));
+        const __m256d b0 = _mm256_cvtps_pd(_mm_loadu_ps(r + k));
+        const __m256d b1 = _mm256_cvtps_pd(_mm_loadu_ps(r + k + 4));
+        const __m256d e0 = _mm256_sub_pd(a0, b0), e1 = _mm256_sub_pd(a1, b1);
+        se0 = _mm256_fmadd_pd(e0, e0, se0);
+        se1 = _mm256_fmadd_pd(e1, e1, se1);
+        sr0 = _mm256_fmadd_pd(a0, a0, sr0);
+        sr1 = _mm256_fmadd_pd(a1, a1, sr1);
+        sq0 = _mm256_fmadd_pd(b0, b0, sq0);
+        sq1 = _mm256_fmadd_pd(b1, b1, sq1);
+        dt0 = _mm256_fmadd_pd(a0, b0, dt0);
+        dt1 = _mm256_fmadd_pd(a1, b1, dt1);
+        mx0 = _mm256_max_pd(_mm256_and_pd(e0, abs), mx0);
+        mx1 = _mm256_max_pd(_mm256_and_pd(e1, abs), mx1);
+    }
+    s.se += sum4(se0, se1);
+    s.sr += sum4(sr0, sr1);
+    s.sq += sum4(sq0, sq1);
+    s.dot += sum4(dt0, dt1);
+    alignas(32) double t[4];
+    _mm256_store_pd(t, _mm256_max_pd(mx0, mx1));
+    s.maxAbs = std::max({s.maxAbs, t[0], t[1], t[2], t[3]});
+    if (k < n)
+        accumulatePortable(x + k, r + k, n - k, s);
+}
+
 } // namespace
 #endif
+
+void accumulate(const float* x, const float* r, std::int64_t n, Sums& s) {
+#ifdef QS_FUSED_FMA_KERNEL
+    if (fmaKernelsEnabled())
+        return accumulateFma(x, r, n, s);
+#endif
+    accumulatePortable(x, r, n, s);
+}
 
 void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, double m,
                       double perUnit, std::int32_t last, std::int32_t* idx) {

@@ -328,7 +328,8 @@ void TestFusedAnalysis::cancels() {
 // The error sums and bins (accumulateAndBin) with the AVX2 + FMA kernel, where the CPU has it,
 // and with the portable loop: errors exactly on each bin edge of [-1, 1] in 256 bins and one
 // float either side, both ends of the range (+1 takes the last bin), then Gaussian weights; 8k + 5
-// values, so the kernel's tail runs too. Bins equal; sums within summation order.
+// values, so the kernel's tail runs too. Bins equal; sums within summation order; and the same for
+// accumulate, with its max |error|.
 void TestFusedAnalysis::errorSumsAndBinsUnderBothKernels() {
     std::vector<float> x, r;
     for (int k = 0; k <= 256; ++k) {
@@ -343,6 +344,13 @@ void TestFusedAnalysis::errorSumsAndBinsUnderBothKernels() {
         x.push_back(g[k]);
         r.push_back(g[k] + 0.01f * g[1024 + k]);
     }
+    // The largest error, once, in the upper half of a step of 8 (the kernels' second vector).
+    while (x.size() % 8 != 6) {
+        x.push_back(0.25f);
+        r.push_back(0.0f);
+    }
+    x.push_back(3.0f);
+    r.push_back(0.0f);
     while (x.size() % 8 != 5) {
         x.push_back(0.25f);
         r.push_back(0.0f);
@@ -377,6 +385,25 @@ void TestFusedAnalysis::errorSumsAndBinsUnderBothKernels() {
         compareSums(s.sr, sr);
         compareSums(s.sq, sq);
         compareSums(s.dot, dot);
+    }
+    // accumulate (no bins, the max |error| taken too) likewise: its AVX2 + FMA kernel and the
+    // portable loop give the sums within summation order and the same max.
+    double maxAbs = 0;
+    for (std::size_t k = 0; k < x.size(); ++k)
+        maxAbs = std::max(maxAbs, std::abs(double(x[k]) - double(r[k])));
+    i = 0;
+    fused::Sums plain[2];
+    for (fused::SimdKernel kernel : {fused::SimdKernel::Auto, fused::SimdKernel::Portable}) {
+        fused::setSimdKernel(kernel);
+        fused::accumulate(x.data(), r.data(), n, plain[i++]);
+    }
+    fused::setSimdKernel(fused::SimdKernel::Auto);
+    for (const fused::Sums& s : plain) {
+        compareSums(s.se, se);
+        compareSums(s.sr, sr);
+        compareSums(s.sq, sq);
+        compareSums(s.dot, dot);
+        QCOMPARE(s.maxAbs, maxAbs);
     }
 }
 
