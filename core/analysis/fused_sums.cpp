@@ -99,6 +99,39 @@ __attribute__((target("avx2,fma"))) double sum4(__m256d a, __m256d b) {
     return (t[0] + t[1]) + (t[2] + t[3]);
 }
 
+// The four sums of 8 values a step, two accumulators a sum (the kernels below).
+struct FmaSums {
+    __m256d se0, se1, sr0, sr1, sq0, sq1, dt0, dt1;
+
+    __attribute__((target("avx2,fma"))) FmaSums()
+        : se0(_mm256_setzero_pd()), se1(se0), sr0(se0), sr1(se0), sq0(se0), sq1(se0), dt0(se0),
+          dt1(se0) {}
+    // x[0, 8) and r[0, 8) added; e0, e1: their errors, in double.
+    __attribute__((target("avx2,fma"))) void add(const float* x, const float* r, __m256d& e0,
+                                                 __m256d& e1) {
+        const __m256d a0 = _mm256_cvtps_pd(_mm_loadu_ps(x));
+        const __m256d a1 = _mm256_cvtps_pd(_mm_loadu_ps(x + 4));
+        const __m256d b0 = _mm256_cvtps_pd(_mm_loadu_ps(r));
+        const __m256d b1 = _mm256_cvtps_pd(_mm_loadu_ps(r + 4));
+        e0 = _mm256_sub_pd(a0, b0);
+        e1 = _mm256_sub_pd(a1, b1);
+        se0 = _mm256_fmadd_pd(e0, e0, se0);
+        se1 = _mm256_fmadd_pd(e1, e1, se1);
+        sr0 = _mm256_fmadd_pd(a0, a0, sr0);
+        sr1 = _mm256_fmadd_pd(a1, a1, sr1);
+        sq0 = _mm256_fmadd_pd(b0, b0, sq0);
+        sq1 = _mm256_fmadd_pd(b1, b1, sq1);
+        dt0 = _mm256_fmadd_pd(a0, b0, dt0);
+        dt1 = _mm256_fmadd_pd(a1, b1, dt1);
+    }
+    __attribute__((target("avx2,fma"))) void into(Sums& s) const {
+        s.se += sum4(se0, se1);
+        s.sr += sum4(sr0, sr1);
+        s.sq += sum4(sq0, sq1);
+        s.dot += sum4(dt0, dt1);
+    }
+};
+
 // The same numbers per value (each term an FMA in double, the bin truncated from (e + m) *
 // perUnit in double), 8 values a step in 256-bit vectors with two accumulators per sum: GCC's
 // vectorisation of the loop above keeps one accumulator per sum, and its AVX-512 copy spends
@@ -107,34 +140,19 @@ __attribute__((target("avx2,fma"))) void accumulateAndBinFma(const float* x, con
                                                              std::int64_t n, Sums& s, double m,
                                                              double perUnit, std::int32_t last,
                                                              std::int32_t* idx) {
-    __m256d se0 = _mm256_setzero_pd(), se1 = se0, sr0 = se0, sr1 = se0, sq0 = se0, sq1 = se0,
-            dt0 = se0, dt1 = se0;
+    FmaSums sums;
     const __m256d vm = _mm256_set1_pd(m), vp = _mm256_set1_pd(perUnit);
     const __m256i vlast = _mm256_set1_epi32(last);
     std::int64_t k = 0;
     for (; k + 8 <= n; k += 8) {
-        const __m256d a0 = _mm256_cvtps_pd(_mm_loadu_ps(x + k));
-        const __m256d a1 = _mm256_cvtps_pd(_mm_loadu_ps(x + k + 4));
-        const __m256d b0 = _mm256_cvtps_pd(_mm_loadu_ps(r + k));
-        const __m256d b1 = _mm256_cvtps_pd(_mm_loadu_ps(r + k + 4));
-        const __m256d e0 = _mm256_sub_pd(a0, b0), e1 = _mm256_sub_pd(a1, b1);
-        se0 = _mm256_fmadd_pd(e0, e0, se0);
-        se1 = _mm256_fmadd_pd(e1, e1, se1);
-        sr0 = _mm256_fmadd_pd(a0, a0, sr0);
-        sr1 = _mm256_fmadd_pd(a1, a1, sr1);
-        sq0 = _mm256_fmadd_pd(b0, b0, sq0);
-        sq1 = _mm256_fmadd_pd(b1, b1, sq1);
-        dt0 = _mm256_fmadd_pd(a0, b0, dt0);
-        dt1 = _mm256_fmadd_pd(a1, b1, dt1);
+        __m256d e0, e1;
+        sums.add(x + k, r + k, e0, e1);
         const __m128i i0 = _mm256_cvttpd_epi32(_mm256_mul_pd(_mm256_add_pd(e0, vm), vp));
         const __m128i i1 = _mm256_cvttpd_epi32(_mm256_mul_pd(_mm256_add_pd(e1, vm), vp));
         const __m256i i = _mm256_inserti128_si256(_mm256_castsi128_si256(i0), i1, 1);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(idx + k), _mm256_min_epi32(i, vlast));
     }
-    s.se += sum4(se0, se1);
-    s.sr += sum4(sr0, sr1);
-    s.sq += sum4(sq0, sq1);
-    s.dot += sum4(dt0, dt1);
+    sums.into(s);
     if (k < n)
         accumulateAndBinPortable(x + k, r + k, n - k, s, m, perUnit, last, idx + k);
 }
@@ -143,31 +161,17 @@ __attribute__((target("avx2,fma"))) void accumulateAndBinFma(const float* x, con
 // loop above, passes over a NaN).
 __attribute__((target("avx2,fma"))) void accumulateFma(const float* x, const float* r,
                                                        std::int64_t n, Sums& s) {
-    __m256d se0 = _mm256_setzero_pd(), se1 = se0, sr0 = se0, sr1 = se0, sq0 = se0, sq1 = se0,
-            dt0 = se0, dt1 = se0, mx0 = se0, mx1 = se0;
+    FmaSums sums;
+    __m256d mx0 = _mm256_setzero_pd(), mx1 = mx0;
     const __m256d abs = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFLL));
     std::int64_t k = 0;
     for (; k + 8 <= n; k += 8) {
-        const __m256d a0 = _mm256_cvtps_pd(_mm_loadu_ps(x + k));
-        const __m256d a1 = _mm256_cvtps_pd(_mm_loadu_ps(x + k + 4));
-        const __m256d b0 = _mm256_cvtps_pd(_mm_loadu_ps(r + k));
-        const __m256d b1 = _mm256_cvtps_pd(_mm_loadu_ps(r + k + 4));
-        const __m256d e0 = _mm256_sub_pd(a0, b0), e1 = _mm256_sub_pd(a1, b1);
-        se0 = _mm256_fmadd_pd(e0, e0, se0);
-        se1 = _mm256_fmadd_pd(e1, e1, se1);
-        sr0 = _mm256_fmadd_pd(a0, a0, sr0);
-        sr1 = _mm256_fmadd_pd(a1, a1, sr1);
-        sq0 = _mm256_fmadd_pd(b0, b0, sq0);
-        sq1 = _mm256_fmadd_pd(b1, b1, sq1);
-        dt0 = _mm256_fmadd_pd(a0, b0, dt0);
-        dt1 = _mm256_fmadd_pd(a1, b1, dt1);
+        __m256d e0, e1;
+        sums.add(x + k, r + k, e0, e1);
         mx0 = _mm256_max_pd(_mm256_and_pd(e0, abs), mx0);
         mx1 = _mm256_max_pd(_mm256_and_pd(e1, abs), mx1);
     }
-    s.se += sum4(se0, se1);
-    s.sr += sum4(sr0, sr1);
-    s.sq += sum4(sq0, sq1);
-    s.dot += sum4(dt0, dt1);
+    sums.into(s);
     alignas(32) double t[4];
     _mm256_store_pd(t, _mm256_max_pd(mx0, mx1));
     s.maxAbs = std::max({s.maxAbs, t[0], t[1], t[2], t[3]});
