@@ -22,6 +22,7 @@
 #include "plan/tensor_roles.h"
 #include "test_support.h"
 #include "widgets/table_columns.h"
+#include "widgets/tensor_names.h"
 #include "workers/sweep_controller.h"
 
 #include <QAbstractItemModelTester>
@@ -190,7 +191,7 @@ private slots:
             }
         }
         QCOMPARE(naRows, 5);
-        // Below the map the names give way (to kMinNameColumnWidth, the end of each name kept)
+        // Below the map the names give way (to kMinNameColumnWidth, shortened to fit)
         // so that the figures beside them show without scrolling.
         QHeaderView* header = table->horizontalHeader();
         const int tensor = int(SensitivityColumn::Tensor),
@@ -221,6 +222,33 @@ private slots:
         QVERIFY(done.count() > 0 || done.wait(kTimeoutMs));
         QVERIFY(!map->hasStandIns());
         QVERIFY(!map->hasNotApplicable());
+    }
+
+    // A narrow names' column keeps the block and the projection: ".weight" goes first, then the
+    // path above the block number, every row alike so that they stay aligned.
+    void narrowNamesKeepTheBlockAndProjection() {
+        const QString down = QStringLiteral("model.layers.17.mlp.down_proj.weight");
+        const QString embed = QStringLiteral("model.embed_tokens.weight");
+        const QString bias = QStringLiteral("h.3.attn.c_attn.bias");
+        QCOMPARE(shortTensorName(down, 0), down);
+        QCOMPARE(shortTensorName(down, 1), QStringLiteral("model.layers.17.mlp.down_proj"));
+        QCOMPARE(shortTensorName(down, 2), QStringLiteral("layers.17.mlp.down_proj"));
+        QCOMPARE(shortTensorName(down, 3), QStringLiteral("17.mlp.down_proj"));
+        QCOMPARE(shortTensorName(down, 4), QStringLiteral("17.mlp.down_proj"));
+        QCOMPARE(shortTensorName(embed, 3), QStringLiteral("model.embed_tokens"));
+        QCOMPARE(shortTensorName(bias, 2), QStringLiteral("3.attn.c_attn.bias"));
+
+        const QFontMetrics fm(QApplication::font());
+        const QStringList names = {embed, down,
+                                   QStringLiteral("model.layers.2.mlp.up_proj.weight")};
+        auto levelAt = [&](const char* widest) {
+            return shortTensorLevel(names, fm, fm.horizontalAdvance(QLatin1String(widest)));
+        };
+        QCOMPARE(levelAt("model.layers.17.mlp.down_proj.weight"), 0);
+        QCOMPARE(levelAt("model.layers.17.mlp.down_proj"), 1);
+        QCOMPARE(levelAt("model.layers.17.mlp.down_pro"), 2); // "layers.17.mlp.down_proj" fits
+        QCOMPARE(levelAt("model.embed_tokens"), 3);           // "17.mlp.down_proj" too
+        QCOMPARE(levelAt("17.mlp.down"), 4); // none fits: the longest are elided in the middle
     }
 
     void laterSweepsMeasureOnlyNewSchemes() {

@@ -2,6 +2,7 @@
 
 #include "models/sensitivity_model.h"
 #include "number_format.h"
+#include "widgets/tensor_names.h"
 
 #include <QAbstractItemModel>
 #include <QHelpEvent>
@@ -84,6 +85,7 @@ void SensitivityHeatmap::setScale(double lo, double hi, bool higherIsBetter) {
 }
 
 void SensitivityHeatmap::refresh() {
+    fitNames();
     updateGeometry();
     adjustSize();
     update();
@@ -163,19 +165,29 @@ void SensitivityHeatmap::paintHeader(QPainter& p) const {
                    Qt::AlignLeft | Qt::AlignVCenter, tr(kBarNames[b]));
     }
     p.setPen(palette().color(QPalette::PlaceholderText));
-    // The notes above the names, elided where the names' column is narrow.
-    auto note = [&](int y, const QString& text) {
-        p.drawText(QRect(0, y, m_labelWidth - 8, 18), Qt::AlignLeft | Qt::AlignVCenter,
-                   p.fontMetrics().elidedText(text, Qt::ElideRight, m_labelWidth - 8));
+    // The notes above the names, bottom up, each wrapped to the names' column.
+    int bottom = kHeaderHeight - 4;
+    auto note = [&](const QString& text) {
+        const QRect fit = p.fontMetrics().boundingRect(QRect(0, 0, m_labelWidth - 8, kHeaderHeight),
+                                                       Qt::TextWordWrap, text);
+        bottom -= std::max(18, fit.height());
+        p.drawText(QRect(0, bottom, m_labelWidth - 8, std::max(18, fit.height())),
+                   Qt::AlignLeft | Qt::AlignVCenter | Qt::TextWordWrap, text);
     };
-    note(kHeaderHeight - 22, tr("tensor  ·  click to open"));
-    int y = kHeaderHeight - 40;
-    if (anyCell(SensitivityRole::Fallback)) {
-        note(y, tr("* hatched: llama.cpp's fallback"));
-        y -= 18;
-    }
+    note(tr("tensor  ·  click to open"));
+    if (anyCell(SensitivityRole::Fallback))
+        note(tr("* hatched: fallback type"));
     if (anyCell(SensitivityRole::NotApplicable))
-        note(y, tr("n/a: does not apply"));
+        note(tr("n/a: does not apply"));
+}
+
+void SensitivityHeatmap::fitNames() {
+    QStringList names;
+    const int rows = m_model ? m_model->rowCount() : 0;
+    names.reserve(rows);
+    for (int r = 0; r < rows; ++r)
+        names << m_model->index(r, 0).data().toString();
+    m_nameLevel = shortTensorLevel(names, fontMetrics(), cellRect(0, 0).width());
 }
 
 bool SensitivityHeatmap::anyCell(SensitivityRole role) const {
@@ -196,7 +208,8 @@ void SensitivityHeatmap::paintRow(QPainter& p, int row, const double* barMax) co
     const QRect label = cellRect(row, 0);
     p.setPen(palette().color(QPalette::Text));
     p.drawText(label, Qt::AlignLeft | Qt::AlignVCenter,
-               p.fontMetrics().elidedText(name.data().toString(), Qt::ElideLeft, label.width()));
+               p.fontMetrics().elidedText(shortTensorName(name.data().toString(), m_nameLevel),
+                                          Qt::ElideMiddle, label.width()));
     for (int s = 0; s < schemeCount(); ++s) {
         const int col = kSensitivityFixedColumns + s;
         const QModelIndex idx = m_model->index(row, col);

@@ -22,7 +22,7 @@ class SensitivityHeatmap : public QWidget {
 public:
     static constexpr int kRowHeight = 18;
     static constexpr int kHeaderHeight = 84;
-    // The tensor names' column: this wide, or narrower (names elided in the middle) down to
+    // The tensor names' column: this wide, or narrower (names shortened, shortTensorName) down to
     // kMinLabelWidth where fitLabelsTo() is given less room.
     static constexpr int kLabelWidth = 250;
     static constexpr int kMinLabelWidth = 170;
@@ -70,11 +70,15 @@ private:
     void paintHeader(QPainter& p) const;
     void paintRow(QPainter& p, int row, const double* barMax) const;
     void refresh();
+    // m_nameLevel: the shortTensorLevel of the rows' names in the names' column (all rows are
+    // shortened alike, so that they stay aligned).
+    void fitNames();
 
     QAbstractItemModel* m_model = nullptr;
     double m_lo = 0, m_hi = 1;
     bool m_higherIsBetter = true;
     int m_labelWidth = kLabelWidth;
+    int m_nameLevel = 0;
 };
 
 } // namespace qs

@@ -149,7 +149,7 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
     scroll->setFrameShape(QFrame::NoFrame);
 
     m_table->setModel(m_proxy);
-    elideNamesAtLeft(m_table, int(SensitivityColumn::Tensor));
+    shortenNames(m_table, int(SensitivityColumn::Tensor));
     m_table->setSortingEnabled(true);
     m_table->sortByColumn(-1, Qt::AscendingOrder);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);

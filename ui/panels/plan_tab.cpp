@@ -131,7 +131,7 @@ PlanTab::PlanTab(QWidget* parent)
     controls->setMaximumWidth(380);
 
     m_tableView->setModel(m_table);
-    elideNamesAtLeft(m_tableView, int(PlanColumn::Tensor));
+    shortenNames(m_tableView, int(PlanColumn::Tensor));
     m_tableView->setItemDelegateForColumn(int(PlanColumn::Scheme),
                                           new SchemeChoiceDelegate(m_tableView));
     m_tableView->setEditTriggers(QAbstractItemView::DoubleClicked |

@@ -1,6 +1,10 @@
 #include "widgets/table_columns.h"
 
+#include "widgets/tensor_names.h"
+
+#include <QApplication>
 #include <QHeaderView>
+#include <QStyle>
 #include <QStyledItemDelegate>
 #include <QTableView>
 
@@ -9,24 +13,77 @@
 namespace qs {
 namespace {
 
-// The names' column elides at the left, on one line (a wrapped name would break at a dot and show
-// its first piece); the others keep the view's settings.
-class LeftElide : public QStyledItemDelegate {
+// The names' column shows the names shortened to its width, all to one shortTensorLevel (so that
+// they stay aligned; any still too wide elided in the middle), on one line (a wrapped name would
+// break at a dot and show its first piece); the others keep the view's settings. The size hint
+// stays the whole name's, so that the column is fitted to whole names where there is room.
+class ShortNames : public QStyledItemDelegate {
 public:
     using QStyledItemDelegate::QStyledItemDelegate;
+
+    void paint(QPainter* painter, const QStyleOptionViewItem& option,
+               const QModelIndex& index) const override {
+        QStyleOptionViewItem opt = option;
+        initStyleOption(&opt, index);
+        const QStyle* style = opt.widget ? opt.widget->style() : QApplication::style();
+        // The text's width less the margins the style takes before it elides.
+        const int margin =
+            style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, opt.widget) + 1;
+        const int width =
+            style->subElementRect(QStyle::SE_ItemViewItemText, &opt, opt.widget).width() -
+            2 * margin;
+        opt.text = opt.fontMetrics.elidedText(
+            shortTensorName(opt.text, levelFor(index, opt.fontMetrics, width)), Qt::ElideMiddle,
+            width);
+        style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, opt.widget);
+    }
 
 protected:
     void initStyleOption(QStyleOptionViewItem* option, const QModelIndex& index) const override {
         QStyledItemDelegate::initStyleOption(option, index);
-        option->textElideMode = Qt::ElideLeft;
+        option->textElideMode = Qt::ElideMiddle;
         option->features &= ~QStyleOptionViewItem::WrapText;
     }
+
+private:
+    // The column's level for `width`, measured again when the width or the names change.
+    int levelFor(const QModelIndex& index, const QFontMetrics& fm, int width) const {
+        const QAbstractItemModel* model = index.model();
+        if (model != m_model) {
+            if (m_model)
+                m_model->disconnect(this);
+            m_model = model;
+            m_width = -1;
+            auto stale = [this] { m_width = -1; };
+            connect(model, &QAbstractItemModel::modelReset, this, stale);
+            connect(model, &QAbstractItemModel::layoutChanged, this, stale);
+            connect(model, &QAbstractItemModel::rowsInserted, this, stale);
+            connect(model, &QAbstractItemModel::rowsRemoved, this, stale);
+            connect(model, &QAbstractItemModel::destroyed, this, [this] { m_model = nullptr; });
+            connect(model, &QAbstractItemModel::dataChanged, this,
+                    [this, column = index.column()](const QModelIndex& a, const QModelIndex& b) {
+                        if (a.column() <= column && column <= b.column())
+                            m_width = -1;
+                    });
+        }
+        if (width != m_width) {
+            QStringList names;
+            for (int r = 0; r < model->rowCount(index.parent()); ++r)
+                names << model->index(r, index.column(), index.parent()).data().toString();
+            m_level = shortTensorLevel(names, fm, width);
+            m_width = width;
+        }
+        return m_level;
+    }
+
+    mutable const QAbstractItemModel* m_model = nullptr;
+    mutable int m_width = -1, m_level = 0;
 };
 
 } // namespace
 
-void elideNamesAtLeft(QTableView* view, int namesColumn) {
-    view->setItemDelegateForColumn(namesColumn, new LeftElide(view)); // layer, module, leaf
+void shortenNames(QTableView* view, int namesColumn) {
+    view->setItemDelegateForColumn(namesColumn, new ShortNames(view));
 }
 
 void fitColumnsToView(QTableView* view, int namesColumn, int minWidth) {
