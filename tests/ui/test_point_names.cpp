@@ -45,6 +45,7 @@ private Q_SLOTS:
     void aLoneLabelGoesAboveItsPoint();
     void crowdedLabelsMoveApart();
     void aLabelAtTheTopEdgeGoesBelow();
+    void aLabelKeepsOffALine();
     void theChartsNamesDoNotOverlap();
     void aLessonsNamesDoNotOverlap();
 };
@@ -84,6 +85,31 @@ void TestPointNames::aLabelAtTheTopEdgeGoesBelow() {
     const auto r = placeLabels({{QPointF(200, 8), QSizeF(60, 14), 5}}, {}, bounds);
     QVERIFY(bounds.contains(r[0]));
     QVERIFY(r[0].top() > 8);
+}
+
+void TestPointNames::aLabelKeepsOffALine() {
+    // A curve through the point, steeply: above and below are crossed; beside it is clear.
+    const QRectF bounds(0, 0, 400, 300);
+    const QList<QLineF> curve{QLineF(190, 250, 200, 150), QLineF(200, 150, 210, 50)};
+    const auto r = placeLabels({{QPointF(200, 150), QSizeF(60, 14), 5}}, {}, bounds, curve);
+    for (const QLineF& l : curve) {
+        QPointF hit;
+        const QLineF edges[4] = {QLineF(r[0].topLeft(), r[0].topRight()),
+                                 QLineF(r[0].topRight(), r[0].bottomRight()),
+                                 QLineF(r[0].bottomRight(), r[0].bottomLeft()),
+                                 QLineF(r[0].bottomLeft(), r[0].topLeft())};
+        for (const QLineF& e : edges)
+            QVERIFY(l.intersects(e, &hit) != QLineF::BoundedIntersection);
+    }
+    QVERIFY(distanceTo(r[0], QPointF(200, 150)) <= 5 + 3 + 1e-9);
+    // Without the line it would have gone above.
+    QVERIFY(placeLabels({{QPointF(200, 150), QSizeF(60, 14), 5}}, {}, bounds)[0].bottom() < 145);
+    // Crossing a line beats being cut off: near the right edge, every spot inside the chart is
+    // crossed by the line; the label takes one (on the left) rather than reach out of the chart.
+    const QList<QLineF> wall{QLineF(330, 0, 330, 300)};
+    const auto edge = placeLabels({{QPointF(370, 150), QSizeF(100, 14), 5}}, {}, bounds, wall);
+    QVERIFY(bounds.contains(edge[0]));
+    QVERIFY(edge[0].right() < 370 && edge[0].left() < 330);
 }
 
 void TestPointNames::theChartsNamesDoNotOverlap() {
@@ -126,6 +152,29 @@ void TestPointNames::theChartsNamesDoNotOverlap() {
         QVERIFY(distanceTo(zoomed[i], at) <= 11 / 2.0 + 3 + 1e-6);
     }
     QVERIFY(!anyOverlap(zoomed));
+    // As narrow as at 1280 x 800 (290 pixels), with the sample's curve bending past q4_k: its
+    // long name crosses the curve rather than run out of the chart.
+    ParetoChart narrowChart;
+    narrowChart.resize(290, 560);
+    std::vector<ParetoPoint> bent;
+    const double curve[][2] = {{3.3, 13.5}, {4.0, 18.0}, {4.5, 22.0}, {5.0, 24.5}, {6.0, 27.5},
+                               {7.0, 29.0}, {8.0, 31.0}, {9.0, 35.0}, {10.0, 45.5}};
+    for (const auto& [bpw, db] : curve)
+        bent.push_back(uniform("", bpw, db));
+    narrowChart.setCurve(bent, {uniform("int3:g64", 3.30, 13.4), uniform("int4:g128", 4.23, 19.8),
+                                uniform("nf4:g64", 4.38, 20.1),
+                                uniform("q4_k (+f16, q5_0)", 7.72, 27.1)});
+    narrowChart.setCurrent(4.5, &bent[2]);
+    narrowChart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&narrowChart));
+    const QList<QRectF> narrow = narrowChart.labelRects();
+    for (const QRectF& r : narrow)
+        QVERIFY2(narrowChart.chart()->rect().contains(r),
+                 qPrintable(QStringLiteral("%1..%2 in %3")
+                                .arg(r.left())
+                                .arg(r.right())
+                                .arg(narrowChart.chart()->rect().width())));
+    QVERIFY(!anyOverlap(narrow));
 }
 
 void TestPointNames::aLessonsNamesDoNotOverlap() {

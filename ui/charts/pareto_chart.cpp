@@ -63,7 +63,8 @@ ParetoChart::ParetoChart(QWidget* parent)
     chart()->legend()->markers(m_curvePoints).front()->setVisible(false);
     chart()->legend()->setVisible(true);
     chart()->legend()->setAlignment(Qt::AlignBottom);
-    m_names = new PointNames(chart(), [this] { return labelObstacles(); });
+    m_names = new PointNames(
+        chart(), [this] { return labelObstacles(); }, [this] { return curveLines(); });
 }
 
 void ParetoChart::setCurve(const std::vector<ParetoPoint>& plans,
@@ -121,6 +122,14 @@ QList<QRectF> ParetoChart::labelObstacles() const {
         out.append(markerRect(chart(), pointOf(p), m_curvePoints, kCurveMarker));
     if (!m_current->points().isEmpty())
         out.append(markerRect(chart(), m_current->at(0), m_current, kCurrentMarker));
+    return out;
+}
+
+QList<QLineF> ParetoChart::curveLines() const {
+    QList<QLineF> out;
+    for (std::size_t i = 1; i < m_plans.size(); ++i)
+        out.append(QLineF(chart()->mapToPosition(pointOf(m_plans[i - 1]), m_curve),
+                          chart()->mapToPosition(pointOf(m_plans[i]), m_curve)));
     return out;
 }
 

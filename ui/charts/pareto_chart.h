@@ -40,6 +40,7 @@ private:
     void onHovered(const QPointF& point, bool state);
     void updateBudgetLine();
     QList<QRectF> labelObstacles() const; // the curve's points and the current plan's ring
+    QList<QLineF> curveLines() const;     // the curve's segments (names keep off them)
 
     std::vector<ParetoPoint> m_plans, m_uniform;
     double m_budget = 0;

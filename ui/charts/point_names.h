@@ -2,10 +2,13 @@
 // Names written beside a chart's points, placed so that none covers another name or a point.
 // placeLabels is the geometry: each label, in order, takes the first of eight spots around its
 // point (above, below, right, left, then the corners) that stays inside the bounds and clear of
-// the labels already placed, of every point's marker and of the other obstacles given; where no
-// spot is clear, the one overlapping least. PointNames draws the names on a QChart and places
+// the labels already placed, of every point's marker and of the other obstacles given, and not
+// crossed by the lines given (a curve through the points); where no spot is clear, the one
+// overlapping least, a line counting as a strip of the label's height. Names are drawn over a
+// translucent patch of the chart's background. PointNames draws the names on a QChart and places
 // them again whenever the plot area or an axis range changes (resize, zoom). GUI thread only.
 
+#include <QLineF>
 #include <QList>
 #include <QObject>
 #include <QPointF>
@@ -30,14 +33,15 @@ struct LabelSpot {
 
 // One rectangle per spot, in order.
 QList<QRectF> placeLabels(const QList<LabelSpot>& spots, const QList<QRectF>& obstacles,
-                          const QRectF& bounds);
+                          const QRectF& bounds, const QList<QLineF>& lines = {});
 
 class PointNames : public QObject {
     Q_OBJECT
 public:
-    // obstacles: further markers to keep clear of, in chart coordinates, asked at each placing.
-    // The chart's axes must be added already.
-    explicit PointNames(QChart* chart, std::function<QList<QRectF>()> obstacles = {});
+    // obstacles: further markers to keep clear of, and lines not to cross, in chart
+    // coordinates, asked at each placing. The chart's axes must be added already.
+    explicit PointNames(QChart* chart, std::function<QList<QRectF>()> obstacles = {},
+                        std::function<QList<QLineF>()> lines = {});
 
     void clear();
     // `text` beside `value` of `series`, whose marker is markerSize pixels wide. place() shows it.
@@ -57,6 +61,7 @@ private:
     };
     QChart* m_chart;
     std::function<QList<QRectF>()> m_obstacles;
+    std::function<QList<QLineF>()> m_lines;
     std::vector<Name> m_names;
 };
 
