@@ -5,6 +5,13 @@
 #include "charts/profile_chart.h"
 #include "charts/sqnr_sweep_chart.h"
 #include "charts/weight_histogram_chart.h"
+#include "charts/wrapped_legend.h"
+
+#include <QChart>
+#include <QGraphicsTextItem>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLineSeries>
 
 #include <QFileInfo>
 #include <QSignalSpy>
@@ -39,6 +46,7 @@ private Q_SLOTS:
     void xTicksFollowTheWidth();
     void methodNamesTurnUprightWhenNarrow();
     void aLaddersPointsAreNamed();
+    void aNarrowLegendWrapsInsteadOfCutting();
 };
 
 void TestChartView::drawsBinsAndLevels() {
@@ -164,3 +172,44 @@ void TestChartView::aLaddersPointsAreNamed() {
 
 QTEST_MAIN(TestChartView)
 #include "test_chart_view.moc"
+
+void TestChartView::aNarrowLegendWrapsInsteadOfCutting() {
+    // Three long names in 260 pixels: Qt's one-row legend cut each; this one wraps them whole.
+    QChartView view;
+    view.resize(260, 400);
+    QChart* chart = view.chart();
+    const QStringList names{QStringLiteral("int4:g64"), QStringLiteral("mulaw4:g64:mu255"),
+                            QStringLiteral("nf4:g64"), QStringLiteral("hidden")};
+    QList<QLineSeries*> series;
+    for (const QString& n : names) {
+        auto* s = new QLineSeries;
+        s->setName(n);
+        s->append({{0, 0}, {1, 1}});
+        chart->addSeries(s);
+        series << s;
+    }
+    auto* legend = new WrappedLegend(chart);
+    legend->setShown(series.back(), false);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(!chart->legend()->isVisible());
+    const QString text = legend->plainText();
+    for (int i = 0; i < 3; ++i)
+        QVERIFY2(text.contains(names[i]), qPrintable(text));
+    QVERIFY(!text.contains(QStringLiteral("hidden")));
+    QVERIFY2(legend->lineCount() >= 2, qPrintable(QString::number(legend->lineCount())));
+    // Under the plot, inside the chart, which made room for it.
+    const QRectF item = legend->item()->mapRectToParent(legend->item()->boundingRect());
+    QVERIFY(chart->rect().contains(item));
+    QVERIFY2(item.top() > chart->plotArea().bottom(),
+             qPrintable(QStringLiteral("%1 %2").arg(item.top()).arg(chart->plotArea().bottom())));
+    // Wide: one line. Markers that change show at once.
+    view.resize(700, 400);
+    QTRY_COMPARE(legend->lineCount(), 1);
+    series[1]->setName(QStringLiteral("q4_k"));
+    QVERIFY(legend->plainText().contains(QStringLiteral("q4_k")));
+    legend->setShown(series[0], false);
+    QVERIFY(!legend->plainText().contains(QStringLiteral("int4:g64")));
+    legend->setShown(series[0], true);
+    QVERIFY(legend->plainText().contains(QStringLiteral("int4:g64")));
+}

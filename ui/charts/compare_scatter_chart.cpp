@@ -1,6 +1,7 @@
 #include "charts/compare_scatter_chart.h"
 
 #include "charts/chart_style.h"
+#include "charts/wrapped_legend.h"
 #include "number_format.h"
 
 #include <QLegend>
@@ -19,8 +20,6 @@ CompareScatterChart::CompareScatterChart(QWidget* parent)
     styleAxis(m_y, tr("error w − ŵ"));
     chart()->addAxis(m_x, Qt::AlignBottom);
     chart()->addAxis(m_y, Qt::AlignLeft);
-    chart()->legend()->setVisible(true);
-    chart()->legend()->setAlignment(Qt::AlignBottom);
     for (int i = 0; i < kSlots; ++i) {
         auto* s = new QScatterSeries;
         s->setMarkerSize(4);
@@ -38,6 +37,7 @@ CompareScatterChart::CompareScatterChart(QWidget* parent)
         });
         m_series[size_t(i)] = s;
     }
+    m_legend = new WrappedLegend(chart()); // the names wrap where one row would cut them
     clear();
 }
 
@@ -51,7 +51,7 @@ void CompareScatterChart::setSlot(int slot, const QString& spec, const QList<QPo
     s->setColor(c);
     s->setName(spec);
     s->replace(points);
-    chart()->legend()->markers(s).front()->setVisible(true);
+    m_legend->setShown(s, true);
     fitToData();
 }
 
@@ -59,7 +59,7 @@ void CompareScatterChart::clearSlot(int slot) {
     if (slot < 0 || slot >= kSlots)
         return;
     m_series[size_t(slot)]->clear();
-    chart()->legend()->markers(m_series[size_t(slot)]).front()->setVisible(false);
+    m_legend->setShown(m_series[size_t(slot)], false);
 }
 
 void CompareScatterChart::clear() {

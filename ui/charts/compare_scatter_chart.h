@@ -17,6 +17,8 @@ class QValueAxis;
 
 namespace qs {
 
+class WrappedLegend;
+
 class CompareScatterChart : public ChartView {
     Q_OBJECT
 public:
@@ -38,6 +40,7 @@ private:
     std::array<QScatterSeries*, kSlots> m_series{};
     QValueAxis* m_x;
     QValueAxis* m_y;
+    WrappedLegend* m_legend = nullptr;
 };
 
 } // namespace qs

@@ -1,6 +1,7 @@
 #include "charts/compare_transfer_chart.h"
 
 #include "charts/chart_style.h"
+#include "charts/wrapped_legend.h"
 #include "number_format.h"
 
 #include <QLegend>
@@ -34,13 +35,13 @@ CompareTransferChart::CompareTransferChart(QWidget* parent)
                 [this, i](const QPointF& p, bool state) { onHovered(i, p, state); });
     }
     QLegend* legend = chart()->legend();
-    legend->setVisible(true);
-    legend->setAlignment(Qt::AlignBottom);
     QFont f = legend->font();
     f.setPointSizeF(f.pointSizeF() * 0.85);
     legend->setFont(f);
-    for (QLegendMarker* m : legend->markers())
-        m->setVisible(m->series() != m_identity);
+    m_legend = new WrappedLegend(chart()); // the names wrap where one row would cut them
+    m_legend->setShown(m_identity, false);
+    for (const Slot& s : m_slots)
+        m_legend->setShown(s.series, false);
 }
 
 void CompareTransferChart::setRange(double lo, double hi) {
@@ -64,8 +65,7 @@ void CompareTransferChart::setSlot(int slot, const QString& spec, const QList<QP
     s.series->setPen(pen);
     s.series->setName(spec);
     s.series->replace(staircase);
-    for (QLegendMarker* m : chart()->legend()->markers(s.series))
-        m->setVisible(true);
+    m_legend->setShown(s.series, true);
     fitToData();
 }
 
@@ -76,8 +76,7 @@ void CompareTransferChart::clearSlot(int slot) {
     s.spec.clear();
     s.staircase.clear();
     s.series->clear();
-    for (QLegendMarker* m : chart()->legend()->markers(s.series))
-        m->setVisible(false);
+    m_legend->setShown(s.series, false);
 }
 
 void CompareTransferChart::clear() {

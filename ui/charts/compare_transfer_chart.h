@@ -1,7 +1,7 @@
 #pragma once
 // The Compare tab's transfer functions: input x over the tensor's range against each compared
 // scheme's reconstruction (nearest level of its widest group), one staircase per scheme in its
-// colour, with y = x for reference and a legend naming the schemes.
+// colour, with y = x for reference and a legend naming the schemes (wrapping: WrappedLegend).
 
 #include "charts/chart_view.h"
 #include "charts/plot_data.h"
@@ -12,6 +12,8 @@ class QLineSeries;
 class QValueAxis;
 
 namespace qs {
+
+class WrappedLegend;
 
 class CompareTransferChart : public ChartView {
     Q_OBJECT
@@ -46,6 +48,7 @@ private:
     QLineSeries* m_identity;
     QValueAxis* m_x;
     QValueAxis* m_y;
+    WrappedLegend* m_legend = nullptr;
 };
 
 } // namespace qs
