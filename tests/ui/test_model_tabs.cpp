@@ -30,6 +30,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QRegularExpression>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSortFilterProxyModel>
@@ -444,6 +445,23 @@ private slots:
         QCOMPARE(mem->gpuTable()->columnCount(), 3);
         QCOMPARE(mem->gpuTable()->item(0, 0)->text(), QStringLiteral("RTX 3060 12 GB"));
         QCOMPARE(mem->gpuTable()->item(0, 2)->text(), QStringLiteral("split on 2"));
+        // At 1280 x 800 the table shows whole: no scrolling sideways, "Usable" and "Fits" whole.
+        win.w.setCurrentTab(QStringLiteral("memory"));
+        win.w.resize(1280, 800);
+        win.w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&win.w));
+        QTRY_VERIFY(mem->gpuTable()->isVisible() &&
+                    !mem->gpuTable()->horizontalScrollBar()->isVisible());
+        {
+            QTableWidget* gpus = mem->gpuTable();
+            QHeaderView* header = gpus->horizontalHeader();
+            QCOMPARE(header->sectionViewportPosition(2) + header->sectionSize(2),
+                     gpus->viewport()->width());
+            for (int c : {1, 2})
+                for (int r = 0; r < gpus->rowCount(); ++r)
+                    QVERIFY(gpus->fontMetrics().horizontalAdvance(gpus->item(r, c)->text()) <
+                            header->sectionSize(c));
+        }
         // The parts are named in a wrapping label, not Qt's legend (which cut every name).
         const auto* legend = mem->findChild<QLabel*>(QStringLiteral("memoryLegend"));
         QVERIFY(legend);

@@ -120,8 +120,13 @@ MemoryTab::MemoryTab(QWidget* parent)
     m_gpus->verticalHeader()->hide();
     m_gpus->verticalHeader()->setDefaultSectionSize(22);
     m_gpus->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    // The figures whole; the names take what is left, elided in the middle ("Apple M…128 GB"):
+    // fitted to its contents the table was wider than its 255 pixels at 1280 x 800.
     m_gpus->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_gpus->horizontalHeader()->setStretchLastSection(true);
+    m_gpus->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_gpus->horizontalHeader()->setMinimumSectionSize(40);
+    m_gpus->setTextElideMode(Qt::ElideMiddle);
+    m_gpus->setWordWrap(false);
     m_gpus->setToolTip(tr("Usable: what the driver reports less what it reserves (an \"80 GB\" "
                           "H100 offers 79.2 GiB); Apple silicon lets the GPU use about 75% of its "
                           "unified memory. No runtime overhead (CUDA context, fragmentation) is "
@@ -377,6 +382,7 @@ void MemoryTab::show(const Result<MemoryEstimate>& r, const Result<MemoryEstimat
         const GpuFit& f = e.fits[size_t(i)];
         auto* name = new QTableWidgetItem(
             QString::fromUtf8(f.gpu->name.data(), static_cast<int>(f.gpu->name.size())));
+        name->setToolTip(name->text());
         auto* mem = new QTableWidgetItem(formatBytes(f.gpu->usableBytes));
         mem->setToolTip(f.gpu->unifiedMemory
                             ? tr("%1 of unified memory, about 75% of it for the GPU")
