@@ -1,6 +1,7 @@
 #include "charts/memory_breakdown_chart.h"
 
 #include "charts/chart_style.h"
+#include "charts/wrapped_legend.h"
 
 #include <QBarCategoryAxis>
 #include <QBarSet>
@@ -34,9 +35,9 @@ MemoryBreakdownChart::MemoryBreakdownChart(QWidget* parent)
     : ChartView(tr("Memory needed, part by part"), parent), m_category(new QBarCategoryAxis),
       m_value(new QValueAxis) {
     setRubberBand(QChartView::NoRubberBand);
-    // The parts' names go in legendHtml() (a wrapping label under the chart): Qt's legend,
-    // beside or below bars about 270 pixels wide in a 1280-pixel window, cut every name.
-    chart()->legend()->setVisible(false);
+    // The parts' names wrap under the bars: Qt's legend, beside or below bars about 270 pixels
+    // wide in a 1280-pixel window, cut every name.
+    m_legend = new WrappedLegend(chart());
     styleAxis(m_value, tr("memory (GiB)"));
     styleAxis(m_category, QString());
     chart()->addAxis(m_value, Qt::AlignBottom);
@@ -72,16 +73,12 @@ void MemoryBreakdownChart::setSegments(const std::vector<MemorySegment>& segment
     chart()->addSeries(series);
     series->attachAxis(m_category);
     series->attachAxis(m_value);
+    m_legend->refresh(); // the new series' markers
     fitToData();
 }
 
-QString MemoryBreakdownChart::legendHtml() const {
-    QStringList parts;
-    for (const MemorySegment& s : m_segments)
-        if (s.bytes > 0 || s.referenceBytes > 0)
-            parts << QStringLiteral("<span style=\"color:%1\">&#9632;</span>&nbsp;%2")
-                         .arg(s.colour.name(), s.name.toHtmlEscaped());
-    return parts.join(QStringLiteral(" &nbsp; "));
+QString MemoryBreakdownChart::legendText() const {
+    return m_legend->plainText();
 }
 
 void MemoryBreakdownChart::fitToData() {

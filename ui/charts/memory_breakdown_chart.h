@@ -14,6 +14,8 @@ class QValueAxis;
 
 namespace qs {
 
+class WrappedLegend;
+
 struct MemorySegment {
     QString name;
     QColor colour;
@@ -31,8 +33,8 @@ public:
     QString unitName() const { return m_unitName; } // the value axis's: GiB, MiB or KiB
     QString csvData() const override;
 
-    // The parts' colours and names as rich text, for a label that wraps (the chart has none).
-    QString legendHtml() const;
+    // The parts' names as its legend (which wraps under the bars) shows them.
+    QString legendText() const;
 
 protected:
     void fitToData() override;
@@ -43,6 +45,7 @@ private:
     QString m_unitName = QStringLiteral("GiB");
     QBarCategoryAxis* m_category;
     QValueAxis* m_value;
+    WrappedLegend* m_legend;
 };
 
 } // namespace qs

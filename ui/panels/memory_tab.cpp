@@ -53,8 +53,7 @@ MemoryTab::MemoryTab(QWidget* parent)
     : QWidget(parent), m_source(new QLabel), m_weights(new QComboBox), m_mode(new QComboBox),
       m_context(new QSpinBox), m_batch(new QSpinBox), m_kv(new QComboBox), m_rank(new QSpinBox),
       m_checkpointing(new QCheckBox(tr("Gradient checkpointing"))), m_total(new QLabel),
-      m_notes(new QLabel), m_chart(new MemoryBreakdownChart), m_legend(new QLabel),
-      m_gpus(new QTableWidget) {
+      m_notes(new QLabel), m_chart(new MemoryBreakdownChart), m_gpus(new QTableWidget) {
     auto* configButton = new QPushButton(tr("Use a config.json…"));
     configButton->setToolTip(tr("Plan for any Hugging Face model from its config.json, without "
                                 "its weights"));
@@ -133,12 +132,7 @@ MemoryTab::MemoryTab(QWidget* parent)
                           "counted."));
 
     auto* right = new QVBoxLayout;
-    m_legend->setObjectName(QStringLiteral("memoryLegend"));
-    m_legend->setTextFormat(Qt::RichText);
-    m_legend->setWordWrap(true);
-    m_legend->setContentsMargins(8, 0, 8, 4);
     right->addWidget(m_chart, 3);
-    right->addWidget(m_legend);
     right->addWidget(m_gpus, 2);
     auto* layout = new QHBoxLayout(this);
     layout->addWidget(controls);
@@ -357,7 +351,6 @@ void MemoryTab::show(const Result<MemoryEstimate>& r, const Result<MemoryEstimat
                                 ? tr("plan, %1 bpw").arg(m_plan->bitsPerWeight, 0, 'f', 2)
                                 : tr("as stored");
     m_chart->setSegments(parts, barName);
-    m_legend->setText(m_chart->legendHtml());
 
     m_total->setText(tr("<b>Total %1</b> (%2 bytes)<br>weights %3 at %4 bits per parameter · "
                         "KV cache %5 (%6 bytes per token) · activations %7")

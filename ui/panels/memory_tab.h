@@ -86,7 +86,6 @@ private:
     QLabel* m_total;
     QLabel* m_notes;
     MemoryBreakdownChart* m_chart;
-    QLabel* m_legend; // the chart's parts, wrapping
     QTableWidget* m_gpus;
 };
 
