@@ -2,7 +2,7 @@
 #include "analysis/tensor_analysis.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "methods/calibration.h"
+#include "methods/activation_source.h"
 #include "plan/scheme_cost.h"
 
 #include <iostream>
@@ -37,38 +37,15 @@ std::string notApplicableNote(const std::string& spec, const Totals& tot) {
     return note;
 }
 
-// Activations from a file, or generated for each tensor's in_features from a synthetic spec.
-struct Calibration {
-    std::vector<float> values;
-    MatrixView view;
-    std::string source;
-    std::optional<SyntheticCalibration> synthetic;
-    std::map<std::int64_t, std::pair<std::vector<float>, MatrixView>> generated; // by features
-
-    const MatrixView* activationsFor(std::int64_t features) {
-        if (!synthetic)
-            return &view;
-        auto it = generated.find(features);
-        if (it == generated.end()) {
-            auto values = syntheticActivations(*synthetic, features);
-            it = generated.emplace(features, std::pair{std::move(values), MatrixView{}}).first;
-            it->second.second = MatrixView{it->second.first.data(), synthetic->tokens, features};
-        }
-        return &it->second.second;
-    }
-};
-
-std::optional<Calibration> loadCalibration(const std::string& path, const std::string& tensorName) {
+std::optional<ActivationSource> loadCalibration(const std::string& path,
+                                                const std::string& tensorName) {
     if (path.empty())
         return std::nullopt;
     if (path.starts_with(kSyntheticCalibrationPrefix)) {
         auto spec = parseSyntheticCalibration(path);
         if (!spec)
             throw CliError{kUsage, "--calib " + spec.message()};
-        Calibration c;
-        c.synthetic = *spec;
-        c.source = path;
-        return c;
+        return ActivationSource::synthetic(*spec, path);
     }
     const Checkpoint ckpt = openCheckpoint(path);
     const TensorInfo* t = nullptr;
@@ -86,11 +63,8 @@ std::optional<Calibration> loadCalibration(const std::string& path, const std::s
     if (t->shape.size() != 2)
         throw CliError{kBadFile, "activations must be [tokens, in_features]; '" + t->name +
                                      "' is " + t->shapeString()};
-    Calibration c;
-    c.values = readTensor(ckpt, *t);
-    c.view = MatrixView{c.values.data(), t->shape[0], t->shape[1]};
-    c.source = path + ":" + t->name;
-    return c;
+    return ActivationSource::loaded(readTensor(ckpt, *t), t->shape[0], t->shape[1],
+                                    path + ":" + t->name);
 }
 
 } // namespace
@@ -225,10 +199,16 @@ Action addAnalyzeCommand(CLI::App& app) {
             // Tensors stream through a bounded pipeline: big ones in chunks of rows where every
             // scheme allows, the next piece decoded while the current one is analysed.
             StreamOptions stream;
-            if (calib)
+            if (calib) {
+                std::vector<std::int64_t> widths;
+                for (const TensorInfo* t : quantized)
+                    if (!t->shape.empty() && t->shape[0] > 0)
+                        widths.push_back(t->numel() / t->shape[0]); // matrixView's columns
+                calib->prepare(widths);
                 stream.activationsFor = [&](std::int64_t features) {
-                    return calib->activationsFor(features);
+                    return calib->forFeatures(features);
                 };
+            }
             auto done = analyzeStreamed(
                 ckpt, quantized, schemes, stream,
                 [&](StreamedTensor&& st) {
@@ -290,7 +270,7 @@ Action addAnalyzeCommand(CLI::App& app) {
                                     {"totals", totalsJson},
                                     {"kept", kept}};
                 if (calib)
-                    j["calib"] = calib->source;
+                    j["calib"] = calib->label();
                 printJson(j);
                 failIfNothing();
                 return;

@@ -51,33 +51,42 @@ Status checkScheme(const Scheme& s) {
     return Ok{};
 }
 
-// One tensor under one scheme; NotApplicable passes through for the caller to skip. `stop` is
-// polled inside the quantizer, so a cancel does not wait for a large tensor to finish.
-Result<PlanOption> measure(MatrixView w, const Scheme& s, const ProgressFn& stop) {
-    auto a = analyzeTensor(w, s, {}, stop);
+// One tensor under one scheme (with its output error where `x` is given); NotApplicable passes
+// through for the caller to skip. `stop` is polled inside the quantizer, so a cancel does not wait
+// for a large tensor to finish.
+Result<PlanOption> measure(MatrixView w, const Scheme& s, const ProgressFn& stop,
+                           const MatrixView* x) {
+    AnalysisOptions options;
+    options.activations = x && x->cols == w.cols ? x : nullptr; // else no output error
+    auto a = analyzeTensor(w, s, options, stop);
     if (!a)
         return a.error();
-    return PlanOption{s, a->error.sumSqErr, a->cost.totalBits()};
+    PlanOption o{s, a->error.sumSqErr, a->cost.totalBits()};
+    if (a->outputRelError)
+        o.outRelErr = *a->outputRelError;
+    return o;
 }
 
 // llama.cpp's fallback type `fallback`, or F16 where its block does not divide the rows either.
-Result<PlanOption> measureFallback(MatrixView w, const Scheme& fallback, const ProgressFn& stop) {
-    auto o = measure(w, fallback, stop);
+Result<PlanOption> measureFallback(MatrixView w, const Scheme& fallback, const ProgressFn& stop,
+                                   const MatrixView* x) {
+    auto o = measure(w, fallback, stop, x);
     if (o || o.error().kind != ErrorKind::NotApplicable)
         return o;
-    return measure(w, llamaCppLastResort(), stop);
+    return measure(w, llamaCppLastResort(), stop, x);
 }
 
 // The scheme itself, else llama.cpp's fallback for it; NotApplicable where llama-quantize would
 // stop (a 32-block type asked for on rows it does not divide).
-Result<PlanOption> measureWithFallback(MatrixView w, const Scheme& s, const ProgressFn& stop) {
-    auto o = measure(w, s, stop);
+Result<PlanOption> measureWithFallback(MatrixView w, const Scheme& s, const ProgressFn& stop,
+                                       const MatrixView* x) {
+    auto o = measure(w, s, stop, x);
     if (o || o.error().kind != ErrorKind::NotApplicable)
         return o;
     const auto next = llamaCppFallback(s);
     if (!next)
         return makeError(o.message() + "; " + noLlamaCppFallback(s), ErrorKind::NotApplicable);
-    return measureFallback(w, *next, stop);
+    return measureFallback(w, *next, stop, x);
 }
 
 } // namespace
@@ -153,6 +162,7 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
         tm.kurtosis = stats.kurtosis;
         tm.outlierShare = stats.outlierShare;
         tm.imbalance = matrixImbalance(w);
+        const MatrixView* x = request.activationsFor ? request.activationsFor(w.cols) : nullptr;
         std::optional<Scheme> pin;
         for (const auto& [re, s] : rules->keep)
             if (std::regex_match(tm.name, re)) {
@@ -161,7 +171,7 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
             }
         if (pin) {
             tm.pinned = true;
-            auto o = measureWithFallback(w, *pin, stop);
+            auto o = measureWithFallback(w, *pin, stop, x);
             if (cancelled)
                 return;
             if (!o)
@@ -172,7 +182,7 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
             std::vector<std::optional<Result<PlanOption>>> results(cands.size());
             tbb::parallel_for(size_t{0}, cands.size(), [&](size_t c) {
                 if (!cancelled)
-                    results[c] = measure(w, cands[c], stop);
+                    results[c] = measure(w, cands[c], stop, x);
             });
             if (cancelled)
                 return; // a quantization stopped half way is no result
@@ -190,7 +200,7 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
                         makeError(tm.name + " under " + cands[c].toString() + ": " + r.message()));
                 tm.notApplicable.push_back(cands[c].toString() + ": " + r.message());
                 auto next = llamaCppFallback(cands[c]); // none: llama-quantize would stop
-                auto fb = next ? measureFallback(w, *next, stop) : Result<PlanOption>(r.error());
+                auto fb = next ? measureFallback(w, *next, stop, x) : Result<PlanOption>(r.error());
                 if (fb) {
                     fb->fallbackFor = cands[c].toString();
                     fallbacks.push_back(std::move(*fb));

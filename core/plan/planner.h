@@ -20,12 +20,14 @@
 
 #include "io/checkpoint.h"
 #include "plan/plan_file.h"
+#include "quant/registry.h"
 #include "quant/scheme.h"
 #include "util/progress.h"
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,6 +40,9 @@ struct PlanOption {
     double sqErr = 0;        // sum of (w - w^)^2 over the tensor, unweighted
     std::uint64_t bits = 0;  // storage, scales and zero-points included
     std::string fallbackFor; // the candidate this realises where it does not apply, else empty
+    // ||X W^T - X W^^T|| / ||X W^T|| where PlanRequest::activationsFor gave activations of the
+    // tensor's width, else NaN.
+    double outRelErr = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct TensorMeasurement {
@@ -88,6 +93,10 @@ struct PlanRequest {
     std::function<void(const TensorMeasurement&)> onTensor;
     // Set from any thread to stop: polled inside every quantization, not only between tensors.
     const std::atomic<bool>* cancel = nullptr;
+    // The input activations for a tensor of `features` columns (or null): with them every
+    // option also gets its output error. Called from worker threads, concurrently; the views
+    // must outlive the call to measurePlanCandidates (ActivationSource, prepared).
+    std::function<const MatrixView*(std::int64_t features)> activationsFor;
 };
 
 // Errors: no candidates, a candidate that needs activations or is not implemented, an invalid

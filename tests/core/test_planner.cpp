@@ -2,6 +2,8 @@
 // schemes and beats every uniform candidate that fits; budgets always hold; keep rules pin;
 // candidates that do not apply are skipped; the Pareto curve; cancel.
 
+#include "analysis/tensor_analysis.h"
+#include "methods/activation_source.h"
 #include "plan/memory_model.h"
 #include "plan/planner.h"
 #include "test_support.h"
@@ -10,6 +12,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 using namespace qs;
@@ -206,6 +209,59 @@ private slots:
         auto e = estimateMemory(describeCheckpoint(sample()), o);
         QVERIFY(e.ok());
         QCOMPARE(e->weightsBytes, sol.modelBytes);
+    }
+
+    // With activations every option also has its output error, the same number analyzeTensor
+    // gives for that tensor and scheme (fallbacks included); without them, NaN. A loaded matrix
+    // serves only the tensors of its width.
+    void activationsGiveEachOptionItsOutputError() {
+        for (const TensorMeasurement& t : measured().tensors)
+            for (const PlanOption& o : t.options)
+                QVERIFY(std::isnan(o.outRelErr));
+        ActivationSource synthetic = ActivationSource::synthetic({64, 2, 10.0, 3}, "synthetic");
+        std::vector<std::int64_t> widths;
+        for (const TensorInfo& t : sample().tensors())
+            if (isQuantizable(t))
+                widths.push_back(t.numel() / t.shape[0]);
+        synthetic.prepare(widths);
+        PlanRequest r;
+        r.candidates = {*Scheme::parse("int4:g64"), *Scheme::parse("q4_k")};
+        r.activationsFor = [&](std::int64_t f) { return synthetic.forFeatures(f); };
+        auto m = measurePlanCandidates(sample(), r);
+        if (!m)
+            QFAIL(m.message().c_str());
+        int checked = 0;
+        for (const TensorMeasurement& t : m->tensors) {
+            const TensorInfo* info = sample().find(t.name);
+            auto values = sample().readFloat(*info);
+            QVERIFY(values.ok());
+            const MatrixView w = matrixView(*info, *values);
+            for (const PlanOption& o : t.options) {
+                QVERIFY2(std::isfinite(o.outRelErr) && o.outRelErr > 0, t.name.c_str());
+                AnalysisOptions opt;
+                opt.activations = synthetic.forFeatures(w.cols);
+                auto a = analyzeTensor(w, o.scheme, opt);
+                QVERIFY(a.ok() && a->outputRelError);
+                QCOMPARE(o.outRelErr, *a->outputRelError);
+                ++checked;
+            }
+        }
+        QCOMPARE(checked, int(2 * m->tensors.size()));
+        // A loaded [16, 64] matrix: the 64-wide tensors get output errors, the 172-wide do not.
+        std::vector<float> x(16 * 64);
+        for (size_t i = 0; i < x.size(); ++i)
+            x[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
+        const ActivationSource loaded = ActivationSource::loaded(x, 16, 64, "x.npy");
+        r.activationsFor = [&](std::int64_t f) { return loaded.forFeatures(f); };
+        auto l = measurePlanCandidates(sample(), r);
+        QVERIFY(l.ok());
+        int with = 0, without = 0;
+        for (const TensorMeasurement& t : l->tensors)
+            for (const PlanOption& o : t.options) {
+                QCOMPARE(std::isfinite(o.outRelErr), t.shape.back() == 64);
+                ++(t.shape.back() == 64 ? with : without);
+            }
+        QVERIFY(with > 0 && without > 0);
     }
 
     void cancelStopsMeasuring() {

@@ -1,0 +1,45 @@
+#include "methods/activation_source.h"
+
+namespace qs {
+
+ActivationSource ActivationSource::synthetic(const SyntheticCalibration& spec, std::string label) {
+    ActivationSource a;
+    a.m_synthetic = spec;
+    a.m_label = std::move(label);
+    return a;
+}
+
+ActivationSource ActivationSource::loaded(std::vector<float> values, std::int64_t tokens,
+                                          std::int64_t features, std::string label) {
+    ActivationSource a;
+    a.m_values = std::move(values);
+    a.m_loaded = MatrixView{a.m_values.data(), tokens, features};
+    a.m_label = std::move(label);
+    return a;
+}
+
+void ActivationSource::prepare(const std::vector<std::int64_t>& features) {
+    if (!m_synthetic)
+        return;
+    for (std::int64_t f : features) {
+        if (f <= 0 || m_generated.count(f))
+            continue;
+        auto m = std::make_unique<Matrix>();
+        m->values = syntheticActivations(*m_synthetic, f);
+        m->view = MatrixView{m->values.data(), m_synthetic->tokens, f};
+        m_generated.emplace(f, std::move(m));
+    }
+}
+
+const MatrixView* ActivationSource::forFeatures(std::int64_t features) const {
+    if (!m_synthetic)
+        return m_loaded.data ? &m_loaded : nullptr;
+    const auto it = m_generated.find(features);
+    return it == m_generated.end() ? nullptr : &it->second->view;
+}
+
+std::int64_t ActivationSource::tokens() const {
+    return m_synthetic ? m_synthetic->tokens : m_loaded.rows;
+}
+
+} // namespace qs

@@ -1,0 +1,49 @@
+#pragma once
+// Input activations for the layers of a whole checkpoint, as `analyze --calib` and the GUI's
+// sweep use them: one loaded [tokens, in_features] matrix, given for every layer (analyzeTensor
+// reports no output error where its width does not fit, and calibrated methods say why), or
+// synthetic activations (calibration.h) generated for each layer's in_features. forFeatures() is
+// thread-safe once prepare() has run for every width it will be asked for (synthetic ones are
+// generated there); a width not prepared gets nothing rather than a race. Move-only.
+
+#include "methods/calibration.h"
+#include "quant/registry.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qs {
+
+class ActivationSource {
+public:
+    static ActivationSource synthetic(const SyntheticCalibration& spec, std::string label);
+    static ActivationSource loaded(std::vector<float> values, std::int64_t tokens,
+                                   std::int64_t features, std::string label);
+
+    // Generates the synthetic activations for these widths (nothing for a loaded matrix).
+    void prepare(const std::vector<std::int64_t>& features);
+    // The activations for a layer of `features` input columns: the loaded matrix whatever its
+    // width, or the synthetic ones prepared for that width (null if not prepared).
+    const MatrixView* forFeatures(std::int64_t features) const;
+    const std::string& label() const { return m_label; }
+    bool isSynthetic() const { return m_synthetic.has_value(); }
+    std::int64_t tokens() const;                                  // rows of every matrix it gives
+    std::int64_t loadedFeatures() const { return m_loaded.cols; } // 0 for synthetic ones
+
+private:
+    struct Matrix {
+        std::vector<float> values;
+        MatrixView view;
+    };
+    std::string m_label;
+    std::optional<SyntheticCalibration> m_synthetic;
+    std::vector<float> m_values; // the loaded matrix
+    MatrixView m_loaded;
+    std::map<std::int64_t, std::unique_ptr<Matrix>> m_generated; // by features
+};
+
+} // namespace qs
