@@ -1,5 +1,7 @@
 #include "methods/activation_source.h"
 
+#include "io/checkpoint.h"
+
 namespace qs {
 
 ActivationSource ActivationSource::synthetic(const SyntheticCalibration& spec, std::string label) {
@@ -40,6 +42,35 @@ const MatrixView* ActivationSource::forFeatures(std::int64_t features) const {
 
 std::int64_t ActivationSource::tokens() const {
     return m_synthetic ? m_synthetic->tokens : m_loaded.rows;
+}
+
+Result<ActivationSource> loadActivationSource(const std::string& path, const std::string& tensor) {
+    auto ckpt = Checkpoint::open(path);
+    if (!ckpt)
+        return ckpt.error();
+    const TensorInfo* t = nullptr;
+    if (!tensor.empty()) {
+        t = ckpt->find(tensor);
+        if (!t)
+            return makeError(path + ": no tensor named " + tensor);
+    } else {
+        int matrices = 0;
+        for (const TensorInfo& c : ckpt->tensors())
+            if (c.shape.size() == 2 && ++matrices == 1)
+                t = &c;
+        if (matrices != 1)
+            return makeError(path + (matrices ? " holds " + std::to_string(matrices) +
+                                                    " two-dimensional tensors; name one"
+                                              : " holds no [tokens, in_features] tensor"));
+    }
+    if (t->shape.size() != 2 || t->shape[0] <= 0 || t->shape[1] <= 0)
+        return makeError("activations must be [tokens, in_features]; " + t->name + " is " +
+                         t->shapeString());
+    auto values = ckpt->readFloat(*t);
+    if (!values)
+        return values.error();
+    return ActivationSource::loaded(std::move(values).value(), t->shape[0], t->shape[1],
+                                    path + ":" + t->name);
 }
 
 } // namespace qs

@@ -8,6 +8,7 @@
 
 #include "methods/calibration.h"
 #include "quant/registry.h"
+#include "util/result.h"
 
 #include <cstdint>
 #include <map>
@@ -30,7 +31,7 @@ public:
     // width, or the synthetic ones prepared for that width (null if not prepared).
     const MatrixView* forFeatures(std::int64_t features) const;
     const std::string& label() const { return m_label; }
-    bool isSynthetic() const { return m_synthetic.has_value(); }
+    const std::optional<SyntheticCalibration>& syntheticSpec() const { return m_synthetic; }
     std::int64_t tokens() const;                                  // rows of every matrix it gives
     std::int64_t loadedFeatures() const { return m_loaded.cols; } // 0 for synthetic ones
 
@@ -45,5 +46,10 @@ private:
     MatrixView m_loaded;
     std::map<std::int64_t, std::unique_ptr<Matrix>> m_generated; // by features
 };
+
+// [tokens, in_features] activations from a file in any supported format: the tensor named
+// `tensor`, else the file's only two-dimensional one. Errors name the file and what is wrong.
+Result<ActivationSource> loadActivationSource(const std::string& path,
+                                              const std::string& tensor = {});
 
 } // namespace qs

@@ -262,6 +262,17 @@ private slots:
                 ++(t.shape.back() == 64 ? with : without);
             }
         QVERIFY(with > 0 && without > 0);
+        // From a file: one of its matrices by name; the file's only one where none is named.
+        auto many = loadActivationSource(test::samplePath());
+        QVERIFY(!many.ok() && many.message().find("name one") != std::string::npos);
+        auto named =
+            loadActivationSource(test::samplePath(), "model.layers.0.self_attn.q_proj.weight");
+        QVERIFY(named.ok());
+        QCOMPARE(named->tokens(), std::int64_t(64));
+        QCOMPARE(named->loadedFeatures(), std::int64_t(64));
+        QVERIFY(named->forFeatures(172) == named->forFeatures(64)); // given for every width
+        QVERIFY(!loadActivationSource(test::samplePath(), "model.layers.0.input_layernorm.weight")
+                     .ok()); // 1-D
     }
 
     void cancelStopsMeasuring() {

@@ -8,6 +8,7 @@
 #include "charts/pareto_chart.h"
 #include "charts/sensitivity_heatmap.h"
 #include "main_window.h"
+#include "methods/calibration.h"
 #include "metrics/distribution_stats.h"
 #include "metrics/error_metrics.h"
 #include "models/plan_table_model.h"
@@ -37,6 +38,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <cstring>
 
 #include <cmath>
 
@@ -118,6 +120,70 @@ private slots:
                              .toDouble() -
                          a->error.relRmse()) < 1e-9);
         QVERIFY(!win.w.modelTab()->heatmap()->higherIsBetter());
+    }
+
+    // Activations turn on the output error: synthetic ones give every cell its value, the one
+    // analyzeTensor gives; a file's [16, 64] tensor only the 64-wide tensors, the others n/a
+    // with the reason; a bad file is refused and nothing changes.
+    void activationsShowTheOutputError() {
+        Window win;
+        QVERIFY(win.swept());
+        ModelTab* tab = win.w.modelTab();
+        SensitivityModel* model = tab->model();
+        QSignalSpy done(win.w.sweepController(), &SweepController::finished);
+        QVERIFY(tab->setActivations(QStringLiteral("synthetic:32:2:10")));
+        QVERIFY(done.count() > 0 || done.wait(kTimeoutMs));
+        QCOMPARE(model->metric(), SensitivityMetric::OutRelErr);
+        QCOMPARE(model->rowCount(), kQuantizedTensors);
+        const TensorInfo* info = sample().find("model.layers.1.mlp.down_proj.weight");
+        auto values = sample().readFloat(*info);
+        QVERIFY(values.ok());
+        const MatrixView w = matrixView(*info, *values);
+        const std::vector<float> x = syntheticActivations({32, 2, 10.0, 0}, w.cols);
+        const MatrixView xv{x.data(), 32, w.cols};
+        const int row = rowOf(model, QString::fromStdString(info->name));
+        AnalysisOptions withX;
+        withX.activations = &xv;
+        auto a = analyzeTensor(w, model->schemes()[0], withX);
+        QVERIFY(a.ok() && a->outputRelError);
+        QCOMPARE(model->index(row, model->schemeColumn(0)).data(int(SensitivityRole::Value)),
+                 QVariant(*a->outputRelError));
+        for (int r = 0; r < model->rowCount(); ++r)
+            QVERIFY(std::isfinite(model->index(r, model->schemeColumn(1))
+                                      .data(int(SensitivityRole::Value))
+                                      .toDouble()));
+        QVERIFY(!tab->heatmap()->higherIsBetter());
+
+        // A file of width 64.
+        QTemporaryDir dir;
+        const QString npy = dir.filePath(QStringLiteral("x.npy"));
+        {
+            std::vector<float> v(16 * 64);
+            for (size_t i = 0; i < v.size(); ++i)
+                v[i] = static_cast<float>(std::cos(0.1 * static_cast<double>(i)));
+            std::vector<std::uint8_t> bytes(v.size() * sizeof(float));
+            std::memcpy(bytes.data(), v.data(), bytes.size());
+            test::writeNpy(npy.toStdString(), "<f4", {16, 64}, bytes);
+        }
+        done.clear();
+        QVERIFY(tab->setActivations(npy));
+        QVERIFY(done.count() > 0 || done.wait(kTimeoutMs));
+        const QModelIndex down = model->index(row, model->schemeColumn(0));
+        QVERIFY(std::isnan(down.data(int(SensitivityRole::Value)).toDouble()));
+        QVERIFY2(down.data(int(SensitivityRole::NotApplicable)).toString().contains("172"),
+                 qPrintable(down.data(int(SensitivityRole::NotApplicable)).toString()));
+        QCOMPARE(down.data().toString(), QStringLiteral("n/a"));
+        const int up = rowOf(model, QStringLiteral("model.layers.1.mlp.up_proj.weight"));
+        QVERIFY(std::isfinite(
+            model->index(up, model->schemeColumn(0)).data(int(SensitivityRole::Value)).toDouble()));
+        QVERIFY(!tab->setActivations(dir.filePath(QStringLiteral("missing.npy"))));
+        QVERIFY(win.w.sweepController()->activations()); // still the file's
+        // None: back to the SQNR, every cell a value again.
+        done.clear();
+        QVERIFY(tab->setActivations(QString()));
+        QVERIFY(done.count() > 0 || done.wait(kTimeoutMs));
+        QCOMPARE(model->metric(), SensitivityMetric::SqnrDb);
+        QVERIFY(std::isfinite(down.data(int(SensitivityRole::Value)).toDouble()));
     }
 
     void rolesFilterAndSortingReorderTheMap() {

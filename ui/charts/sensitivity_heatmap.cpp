@@ -229,7 +229,11 @@ void SensitivityHeatmap::paintRow(QPainter& p, int row, const double* barMax) co
         const QColor c = scaleColour(t);
         p.fillRect(r, c);
         p.setPen(c.lightnessF() > 0.55 ? Qt::black : Qt::white);
-        QString text = std::isinf(v) ? QStringLiteral("∞") : QString::number(v, 'f', v < 1 ? 3 : 1);
+        // dB with one decimal; errors with three, or two significant digits where smaller
+        // (f16's output error, 1e-4, would read 0.000).
+        QString text = std::isinf(v)       ? QStringLiteral("∞")
+                       : v > 0 && v < 0.01 ? QString::number(v, 'g', 2)
+                                           : QString::number(v, 'f', v < 1 ? 3 : 1);
         if (!idx.data(int(SensitivityRole::Fallback)).toString().isEmpty()) {
             text += QLatin1Char('*'); // another scheme stands in: hatched
             p.fillRect(

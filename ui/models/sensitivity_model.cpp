@@ -73,6 +73,7 @@ void SensitivityModel::store(Row& row, const TensorMeasurement& t) {
         Cell c;
         c.sqnrDb = sqnrDbFromSums(t.sumSqRef, o.sqErr);
         c.relRmse = t.sumSqRef > 0 ? std::sqrt(o.sqErr / t.sumSqRef) : 0;
+        c.outRelErr = o.outRelErr;
         c.bpw = static_cast<double>(o.bits) * bitsPerElement;
         std::string key = o.scheme.toString();
         if (!o.fallbackFor.empty()) {
@@ -139,7 +140,30 @@ const SensitivityModel::Cell* SensitivityModel::cell(const Row& row, int column)
 double SensitivityModel::cellValue(const Cell& c) const {
     if (!c.notApplicable.isEmpty())
         return kNaN;
-    return m_metric == SensitivityMetric::SqnrDb ? c.sqnrDb : c.relRmse;
+    switch (m_metric) {
+    case SensitivityMetric::SqnrDb:
+        return c.sqnrDb;
+    case SensitivityMetric::RelRmse:
+        return c.relRmse;
+    case SensitivityMetric::OutRelErr:
+        return c.outRelErr;
+    }
+    return kNaN;
+}
+
+QString SensitivityModel::noValueReason(const Row& row, const Cell* c) const {
+    if (!c)
+        return {};
+    if (!c->notApplicable.isEmpty())
+        return c->notApplicable;
+    if (m_metric == SensitivityMetric::OutRelErr && std::isnan(c->outRelErr)) {
+        const auto& shape = row.stats.shape;
+        const std::int64_t inputs = shape.size() >= 2 && shape[0] > 0
+                                        ? static_cast<std::int64_t>(row.stats.elements) / shape[0]
+                                        : 0;
+        return tr("no activations with its %1 inputs (Activations, above)").arg(inputs);
+    }
+    return {};
 }
 
 std::pair<double, double> SensitivityModel::valueRange() const {
@@ -225,14 +249,14 @@ QVariant SensitivityModel::data(const QModelIndex& index, int role) const {
     case int(SensitivityRole::Sort):
         return c ? cellValue(*c) : kNaN;
     case int(SensitivityRole::NotApplicable):
-        return c ? c->notApplicable : QString();
+        return noValueReason(row, c);
     case Qt::DisplayRole:
         if (!c)
             return QStringLiteral("…");
-        if (!c->notApplicable.isEmpty())
+        if (!noValueReason(row, c).isEmpty())
             return tr("n/a");
         return (m_metric == SensitivityMetric::SqnrDb ? formatDb(c->sqnrDb)
-                                                      : formatNumber(c->relRmse, 3)) +
+                                                      : formatNumber(cellValue(*c), 3)) +
                (c->fallback.isEmpty() ? QString() : QStringLiteral(" *"));
     case Qt::TextAlignmentRole:
         return int(Qt::AlignRight | Qt::AlignVCenter);
@@ -242,9 +266,12 @@ QVariant SensitivityModel::data(const QModelIndex& index, int role) const {
         if (!c->notApplicable.isEmpty())
             return tr("%1 does not apply to %2: %3")
                 .arg(spec, QString::fromStdString(row.stats.name), c->notApplicable);
-        return tr("%1 under %2\nSQNR %3 · relative RMSE %4 · %5 bits per weight%6")
+        return tr("%1 under %2\nSQNR %3 · relative RMSE %4 · %5 bits per weight%6%7")
             .arg(QString::fromStdString(row.stats.name), spec, formatDb(c->sqnrDb),
                  formatPercent(c->relRmse), formatNumber(c->bpw, 4),
+                 std::isnan(c->outRelErr)
+                     ? QString()
+                     : tr("\noutput error %1").arg(formatPercent(c->outRelErr)),
                  c->fallback.isEmpty() ? QString()
                                        : tr("\n%1 does not apply here; llama.cpp would use %2")
                                              .arg(spec, c->fallback));
@@ -262,9 +289,16 @@ QVariant SensitivityModel::headerData(int section, Qt::Orientation orientation, 
         if (role == Qt::DisplayRole)
             return spec;
         if (role == Qt::ToolTipRole)
-            return m_metric == SensitivityMetric::SqnrDb
-                       ? tr("SQNR of each tensor under %1 (higher is better)").arg(spec)
-                       : tr("relative RMSE of each tensor under %1 (lower is better)").arg(spec);
+            switch (m_metric) {
+            case SensitivityMetric::SqnrDb:
+                return tr("SQNR of each tensor under %1 (higher is better)").arg(spec);
+            case SensitivityMetric::RelRmse:
+                return tr("relative RMSE of each tensor under %1 (lower is better)").arg(spec);
+            case SensitivityMetric::OutRelErr:
+                return tr("output error ‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖ of each tensor under %1, with the "
+                          "sweep's activations X (lower is better)")
+                    .arg(spec);
+            }
         return {};
     }
     static const char* const kNames[] = {QT_TR_NOOP("Tensor"),   QT_TR_NOOP("Role"),

@@ -1,9 +1,9 @@
 #pragma once
 // The sensitivity map's data: one row per quantizable tensor (name, role, block index, size,
-// kurtosis, outlier share, SINQ imbalance) and one column per swept scheme holding its SQNR in dB
-// or its relative RMSE. Rows fill in as the sweep measures tensors; a scheme that does not apply
-// shows the value of llama.cpp's fallback, marked. Read-only; sortable through a proxy on
-// SensitivityRole::Sort. GUI thread only.
+// kurtosis, outlier share, SINQ imbalance) and one column per swept scheme holding its SQNR in dB,
+// its relative RMSE or its output error. Rows fill in as the sweep measures tensors; a scheme that
+// does not apply shows the value of llama.cpp's fallback, marked. Read-only; sortable through a
+// proxy on SensitivityRole::Sort. GUI thread only.
 
 #include "plan/planner.h"
 #include "plan/tensor_roles.h"
@@ -29,7 +29,9 @@ enum class SensitivityRole {
     NotApplicable,           // QString: why a column's spec does not apply (nothing stands in)
 };
 
-enum class SensitivityMetric { SqnrDb, RelRmse };
+// SQNR in dB, relative RMSE, or the output's relative error ||X W^T - X W^^T|| / ||X W^T||
+// (measured where the sweep had activations of the tensor's width; n/a elsewhere).
+enum class SensitivityMetric { SqnrDb, RelRmse, OutRelErr };
 
 class SensitivityModel : public QAbstractTableModel {
     Q_OBJECT
@@ -63,6 +65,7 @@ private:
     struct Cell {
         double sqnrDb = 0;
         double relRmse = 0;
+        double outRelErr = 0; // NaN without activations of the tensor's width
         double bpw = 0;
         QString fallback;
         QString notApplicable; // why the scheme does not apply (no value then)
@@ -76,6 +79,7 @@ private:
     void store(Row& row, const TensorMeasurement& t);
     const Cell* cell(const Row& row, int column) const;
     double cellValue(const Cell& c) const;
+    QString noValueReason(const Row& row, const Cell* c) const; // n/a, and why; else empty
     QVariant fixedData(const Row& row, SensitivityColumn column, int role) const;
 
     std::vector<Scheme> m_schemes;

@@ -1,6 +1,7 @@
 #include "panels/model_tab.h"
 
 #include "charts/sensitivity_heatmap.h"
+#include "methods/activation_source.h"
 #include "models/sensitivity_model.h"
 #include "number_format.h"
 #include "widgets/flow_layout.h"
@@ -10,6 +11,8 @@
 
 #include <QComboBox>
 #include <QDateTime>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -87,8 +90,9 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
     : QWidget(parent), m_sweeps(sweeps), m_model(new SensitivityModel(this)),
       m_proxy(new RoleFilterProxy(this)), m_schemeEdit(new QLineEdit(defaultSchemes())),
       m_sweepButton(new QPushButton(tr("Sweep"))), m_cancelButton(new QToolButton),
-      m_progress(new QProgressBar), m_metric(new QComboBox), m_legend(new ScaleLegend),
-      m_heatmap(new SensitivityHeatmap), m_table(new QTableView), m_status(new QLabel) {
+      m_progress(new QProgressBar), m_metric(new QComboBox), m_activations(new QComboBox),
+      m_legend(new ScaleLegend), m_heatmap(new SensitivityHeatmap), m_table(new QTableView),
+      m_status(new QLabel) {
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(int(SensitivityRole::Sort));
 
@@ -109,9 +113,30 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
     m_progress->setTextVisible(false);
     m_metric->addItem(tr("SQNR (dB)"), int(SensitivityMetric::SqnrDb));
     m_metric->addItem(tr("Relative RMSE"), int(SensitivityMetric::RelRmse));
-    m_metric->setToolTip(tr("What the map's colours show"));
+    m_metric->addItem(tr("Output error"), int(SensitivityMetric::OutRelErr));
+    m_metric->setToolTip(tr("What the map's colours show (the output error needs activations)"));
     connect(m_metric, &QComboBox::currentIndexChanged, this,
             [this] { setMetric(m_metric->currentData().toInt()); });
+    m_activations->setObjectName(QStringLiteral("sweepActivations"));
+    m_activations->addItem(tr("none"), QString());
+    m_activations->addItem(tr("synthetic, 512 tokens"), defaultSyntheticActivations());
+    m_activations->addItem(tr("from a file…"), QString());
+    m_activations->setToolTip(
+        tr("Layer inputs X for the output error ‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖: synthetic ones (4 outlier "
+           "channels × 20) for every width, or a [tokens, in_features] tensor from a file for "
+           "the tensors of its width. Sweeping with them multiplies each tensor by X."));
+    connect(m_activations, &QComboBox::activated, this, [this](int index) {
+        QString source = m_activations->itemData(index).toString();
+        if (index == 2) {
+            source = QFileDialog::getOpenFileName(this, tr("Activations [tokens, in_features]"));
+            if (source.isEmpty()) {
+                m_activations->setCurrentIndex(m_activationsIndex);
+                return;
+            }
+        }
+        if (!setActivations(source))
+            m_activations->setCurrentIndex(m_activationsIndex);
+    });
 
     auto* top = new QHBoxLayout;
     top->addWidget(new QLabel(tr("Schemes:")));
@@ -124,8 +149,14 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
     auto* filters = new FlowLayout;
     filters->addWidget(new QLabel(tr("Show:")));
     filters->addWidget(m_metric);
+    filters->addWidget(new QLabel(tr("Activations:")));
+    filters->addWidget(m_activations);
     filters->addSpacing(12);
-    filters->addWidget(new QLabel(tr("Roles:")));
+    // The roles' label and buttons wrap as one.
+    auto* roles = new QWidget;
+    auto* rolesLayout = new QHBoxLayout(roles);
+    rolesLayout->setContentsMargins(0, 0, 0, 0);
+    rolesLayout->addWidget(new QLabel(tr("Roles:")));
     for (TensorRole r : kRoles) {
         auto* b = new QToolButton;
         b->setText(roleButtonText(r));
@@ -135,8 +166,9 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
                           .arg(roleButtonText(r).toLower()));
         connect(b, &QToolButton::toggled, this, [this, r](bool on) { setRoleShown(r, on); });
         m_roleButtons[r] = b;
-        filters->addWidget(b);
+        rolesLayout->addWidget(b);
     }
+    filters->addWidget(roles);
     filters->addSpacing(12);
     filters->addWidget(m_legend);
 
@@ -246,6 +278,49 @@ void ModelTab::setMetric(int metric) {
     updateScale();
 }
 
+bool ModelTab::setActivations(const QString& source) {
+    auto fail = [&](const QString& why) {
+        m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
+        m_status->setText(why);
+        return false;
+    };
+    std::shared_ptr<const ActivationSource> activations;
+    int index = 0;
+    if (source.startsWith(QLatin1String(kSyntheticCalibrationPrefix.data()))) {
+        auto spec = parseSyntheticCalibration(source.toStdString());
+        if (!spec)
+            return fail(QString::fromStdString(spec.message()));
+        activations = std::make_shared<const ActivationSource>(
+            ActivationSource::synthetic(*spec, source.toStdString()));
+        index = 1;
+        m_activations->setItemData(1, source);
+        m_activations->setItemText(1, tr("synthetic, %1 tokens").arg(spec->tokens));
+    } else if (!source.isEmpty()) {
+        auto loaded = loadActivationSource(source.toStdString());
+        if (!loaded)
+            return fail(QString::fromStdString(loaded.message()).section(QLatin1Char('\n'), 0, 0));
+        activations = std::make_shared<const ActivationSource>(std::move(loaded).value());
+        index = 2;
+        m_activations->setItemText(2, tr("%1 [%2, %3]")
+                                          .arg(QFileInfo(source).fileName())
+                                          .arg(activations->tokens())
+                                          .arg(activations->loadedFeatures()));
+    }
+    m_activationsIndex = index;
+    m_activations->setCurrentIndex(index);
+    m_status->setStyleSheet(QStringLiteral("color: #666;"));
+    const bool swept = m_model->measuredTensors() > 0;
+    m_sweeps->setActivations(activations);
+    // What the activations are for; without them, back to the SQNR.
+    if (activations)
+        setMetric(int(SensitivityMetric::OutRelErr));
+    else if (m_model->metric() == SensitivityMetric::OutRelErr)
+        setMetric(int(SensitivityMetric::SqnrDb));
+    if (swept)
+        runSweep(); // every scheme again, with (or without) the output error
+    return true;
+}
+
 void ModelTab::setRoleShown(TensorRole role, bool shown) {
     static_cast<RoleFilterProxy*>(m_proxy)->setShown(role, shown);
     if (QToolButton* b = m_roleButtons[role]; b && b->isChecked() != shown)
@@ -331,10 +406,14 @@ void ModelTab::onFailed(const QString& message) {
 
 void ModelTab::updateScale() {
     const auto [lo, hi] = m_model->valueRange();
-    const bool sqnr = m_model->metric() == SensitivityMetric::SqnrDb;
+    const SensitivityMetric metric = m_model->metric();
+    const bool sqnr = metric == SensitivityMetric::SqnrDb;
     m_heatmap->setScale(lo, hi, sqnr);
     const auto label = [&](double v) { return sqnr ? formatDb(v) : formatNumber(v, 3); };
-    m_legend->setScale(sqnr ? tr("SQNR") : tr("Relative RMSE"), label(lo), label(hi), sqnr);
+    m_legend->setScale(sqnr                                   ? tr("SQNR")
+                       : metric == SensitivityMetric::RelRmse ? tr("Relative RMSE")
+                                                              : tr("Output error"),
+                       label(lo), label(hi), sqnr);
 }
 
 } // namespace qs

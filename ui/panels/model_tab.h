@@ -2,10 +2,10 @@
 // The "Model" tab: the whole checkpoint at a glance. A sweep quantizes every tensor with two or
 // more dimensions under each listed scheme in the background (progress, cancel, rows appearing as
 // tensors finish; results cached per tensor and scheme while the file is open). The sensitivity
-// map shows SQNR or relative RMSE per tensor and scheme with the kurtosis, outlier and imbalance
-// bars that explain it; the table beside it sorts by any column, and both filter by role
-// (attention, MLP, embeddings, norms, output). Clicking a cell opens that tensor under that
-// scheme. GUI thread only.
+// map shows SQNR, relative RMSE or (with activations, synthetic or loaded) the output error per
+// tensor and scheme with the kurtosis, outlier and imbalance bars that explain it; the table beside
+// it sorts by any column, and both filter by role (attention, MLP, embeddings, norms, output).
+// Clicking a cell opens that tensor under that scheme. GUI thread only.
 
 #include "plan/planner.h"
 #include "plan/tensor_roles.h"
@@ -51,6 +51,12 @@ public:
     // Starts a sweep of the listed schemes; false (and the reason shown) when they do not parse.
     bool runSweep();
     void setMetric(int metric); // SensitivityMetric
+    // The sweep's activations, for the output error: "" none, "synthetic:TOKENS:OUTLIERS:SCALE"
+    // generated for each tensor's width, or a file's [tokens, in_features] tensor (for the
+    // tensors of its width). The map then shows the output error, swept again; false (and why,
+    // in the status line) when the file cannot be used.
+    bool setActivations(const QString& source);
+    static QString defaultSyntheticActivations() { return QStringLiteral("synthetic:512:4:20"); }
     void setRoleShown(TensorRole role, bool shown);
 
     SensitivityModel* model() const { return m_model; }
@@ -80,6 +86,8 @@ private:
     QToolButton* m_cancelButton;
     QProgressBar* m_progress;
     QComboBox* m_metric;
+    QComboBox* m_activations;
+    int m_activationsIndex = 0; // the item in use (a file dialog cancelled goes back to it)
     std::map<TensorRole, QToolButton*> m_roleButtons;
     ScaleLegend* m_legend;
     SensitivityHeatmap* m_heatmap;

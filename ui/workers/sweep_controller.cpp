@@ -1,6 +1,7 @@
 #include "workers/sweep_controller.h"
 #include "workers/work_pool.h"
 
+#include "analysis/tensor_analysis.h"
 #include "plan/plan_edit.h"
 
 #include <QFutureWatcher>
@@ -36,6 +37,12 @@ void SweepController::setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint
     m_checkpoint = std::move(checkpoint);
     m_cache.reset();
     m_requested.clear();
+}
+
+void SweepController::setActivations(std::shared_ptr<const ActivationSource> activations) {
+    cancel();
+    m_activations = std::move(activations);
+    m_cache.reset();
 }
 
 void SweepController::cancel() {
@@ -88,10 +95,28 @@ void SweepController::start() {
     track(0, generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
     auto checkpoint = m_checkpoint;
-    watcher->setFuture(QtConcurrent::run(workPool(), [checkpoint, missing, flag](QPromise<Update>& promise) {
+    auto activations = m_activations;
+    watcher->setFuture(QtConcurrent::run(workPool(), [checkpoint, activations, missing,
+                                                      flag](QPromise<Update>& promise) {
         PlanRequest request;
         request.candidates = missing;
         request.cancel = flag.get();
+        // Synthetic activations are generated here, for this sweep's widths only (a loaded
+        // matrix is shared as it is: reading it is thread-safe).
+        std::optional<ActivationSource> generated;
+        const ActivationSource* source = activations.get();
+        if (activations && activations->syntheticSpec()) {
+            generated =
+                ActivationSource::synthetic(*activations->syntheticSpec(), activations->label());
+            std::vector<std::int64_t> widths;
+            for (const TensorInfo& t : checkpoint->tensors())
+                if (isQuantizable(t) && t.shape[0] > 0)
+                    widths.push_back(t.numel() / t.shape[0]); // matrixView's columns
+            generated->prepare(widths);
+            source = &*generated;
+        }
+        if (source)
+            request.activationsFor = [source](std::int64_t f) { return source->forFeatures(f); };
         request.onTensor = [&](const TensorMeasurement& t) {
             Update u;
             u.stage = Update::Stage::Tensor;

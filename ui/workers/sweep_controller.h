@@ -5,6 +5,7 @@
 // (tensor, scheme) while the file stays open: a later sweep measures only the schemes not yet
 // measured and merges them in. GUI thread only; none of it blocks except shutdown().
 
+#include "methods/activation_source.h"
 #include "plan/planner.h"
 #include "workers/background_controller.h"
 
@@ -23,6 +24,12 @@ public:
 
     // A new checkpoint drops the cache and cancels a sweep in flight.
     void setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint);
+    // The layers' input activations, for each option's output error (null: none). A change
+    // drops the cache and cancels a sweep in flight, as a new checkpoint does: the next sweep
+    // measures every scheme again. Synthetic ones are generated for each width in the sweep's
+    // worker, not here.
+    void setActivations(std::shared_ptr<const ActivationSource> activations);
+    std::shared_ptr<const ActivationSource> activations() const { return m_activations; }
     std::shared_ptr<const Checkpoint> checkpoint() const { return m_checkpoint; }
     // Measures what the cache lacks of `schemes`, then delivers them all (finished()).
     void sweep(const std::vector<Scheme>& schemes);
@@ -52,6 +59,7 @@ private:
 
     quint64 m_generation = 0;
     std::shared_ptr<const Checkpoint> m_checkpoint;
+    std::shared_ptr<const ActivationSource> m_activations;
     std::shared_ptr<const PlanMeasurements> m_cache;
     std::vector<Scheme> m_requested;
 };
