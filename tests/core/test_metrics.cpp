@@ -203,6 +203,31 @@ void TestMetrics::outputErrorOfALinearLayer() {
     auto e = outputRelativeError(MatrixView{x.data(), 2, 2}, MatrixView{w.data(), 2, 2}, r.data());
     QVERIFY(e.ok());
     QCOMPARE(*e, 0.2);
+    // Taller than a block of rows (600 = 2 x 256 + 88): against the sums written out.
+    const std::int64_t t = 5, in = 7, out = 600;
+    std::vector<float> xs(t * in), ws(out * in), rs(out * in);
+    for (size_t i = 0; i < xs.size(); ++i)
+        xs[i] = static_cast<float>(std::sin(1.3 * static_cast<double>(i)));
+    for (size_t i = 0; i < ws.size(); ++i) {
+        ws[i] = static_cast<float>(std::cos(0.7 * static_cast<double>(i)));
+        rs[i] = std::round(ws[i] * 8.0f) / 8.0f;
+    }
+    double ref = 0, err = 0;
+    for (std::int64_t a = 0; a < t; ++a)
+        for (std::int64_t o = 0; o < out; ++o) {
+            double y = 0, e = 0;
+            for (std::int64_t k = 0; k < in; ++k) {
+                y += double(xs[a * in + k]) * ws[o * in + k];
+                e += double(xs[a * in + k]) * (double(ws[o * in + k]) - rs[o * in + k]);
+            }
+            ref += y * y;
+            err += e * e;
+        }
+    auto tall = outputRelativeError(MatrixView{xs.data(), t, in}, MatrixView{ws.data(), out, in},
+                                    rs.data());
+    QVERIFY(tall.ok());
+    QVERIFY2(std::abs(*tall - std::sqrt(err / ref)) <= 1e-12 * std::sqrt(err / ref),
+             qPrintable(QString::number(*tall - std::sqrt(err / ref))));
     const std::vector<float> x3{1, 2, 3};
     auto bad =
         outputRelativeError(MatrixView{x3.data(), 1, 3}, MatrixView{w.data(), 2, 2}, r.data());
