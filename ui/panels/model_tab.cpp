@@ -119,7 +119,7 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
             [this] { setMetric(m_metric->currentData().toInt()); });
     m_activations->setObjectName(QStringLiteral("sweepActivations"));
     m_activations->addItem(tr("none"), QString());
-    m_activations->addItem(tr("synthetic, 512 tokens"), defaultSyntheticActivations());
+    m_activations->addItem(tr("synthetic"), defaultSyntheticActivations()); // named once chosen
     m_activations->addItem(tr("from a file…"), QString());
     m_activations->setToolTip(
         tr("Layer inputs X for the output error ‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖: synthetic ones (4 outlier "
