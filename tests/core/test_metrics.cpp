@@ -215,18 +215,18 @@ void TestMetrics::outputErrorOfALinearLayer() {
     double ref = 0, err = 0;
     for (std::int64_t a = 0; a < t; ++a)
         for (std::int64_t o = 0; o < out; ++o) {
-            double y = 0, e = 0;
+            double y = 0, d = 0;
             for (std::int64_t k = 0; k < in; ++k) {
                 y += double(xs[a * in + k]) * ws[o * in + k];
-                e += double(xs[a * in + k]) * (double(ws[o * in + k]) - rs[o * in + k]);
+                d += double(xs[a * in + k]) * (double(ws[o * in + k]) - rs[o * in + k]);
             }
             ref += y * y;
-            err += e * e;
+            err += d * d;
         }
     auto tall = outputRelativeError(MatrixView{xs.data(), t, in}, MatrixView{ws.data(), out, in},
                                     rs.data());
     QVERIFY(tall.ok());
-    QVERIFY2(std::abs(*tall - std::sqrt(err / ref)) <= 1e-12 * std::sqrt(err / ref),
+    QVERIFY2(std::abs(*tall - std::sqrt(err / ref)) <= 1e-6 * std::sqrt(err / ref), // float
              qPrintable(QString::number(*tall - std::sqrt(err / ref))));
     const std::vector<float> x3{1, 2, 3};
     auto bad =

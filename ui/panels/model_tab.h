@@ -56,8 +56,9 @@ public:
     // tensors of its width). The map then shows the output error, swept again; false (and why,
     // in the status line) when the file cannot be used.
     bool setActivations(const QString& source);
-    // 128 tokens: each tensor is multiplied by them once per scheme, in double (a 2048 x 8192
-    // layer under int4:g128 on two cores: 0.2 s without, 0.7 s with 128 tokens, 2.7 s with 512).
+    // 128 tokens: each tensor is multiplied by them twice per scheme (`analyze` of a 2048 x 8192
+    // layer under int4:g128 on two cores: 0.04 s without, 0.3 s with 128 tokens, 1.1-1.3 s with
+    // 512).
     static QString defaultSyntheticActivations() { return QStringLiteral("synthetic:128:4:20"); }
     void setRoleShown(TensorRole role, bool shown);
 
