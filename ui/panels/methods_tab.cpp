@@ -4,6 +4,7 @@
 #include "analysis/tensor_analysis.h"
 #include "charts/methods_chart.h"
 #include "charts/profile_chart.h"
+#include "methods/activation_source.h"
 #include "number_format.h"
 #include "widgets/flow_layout.h"
 
@@ -282,8 +283,8 @@ QString MethodsTab::activationsText() const {
     if (m_loaded)
         return tr("%1 activations [%2, %3]")
             .arg(m_loadedSource)
-            .arg(m_loadedTokens)
-            .arg(m_loadedFeatures);
+            .arg(m_loaded->tokens())
+            .arg(m_loaded->loadedFeatures());
     return tr("synthetic activations (%1 tokens, %2 outlier channels × %3)")
         .arg(m_tokens->value())
         .arg(m_outliers->value())
@@ -334,25 +335,10 @@ bool MethodsTab::loadActivations(const QString& path, const QString& tensor) {
         m_status->setText(why);
         return false;
     };
-    auto ckpt = Checkpoint::open(path.toStdString());
-    if (!ckpt)
-        return fail(QString::fromStdString(ckpt.message()));
-    const TensorInfo* t = nullptr;
-    for (const TensorInfo& c : ckpt->tensors())
-        if ((tensor.isEmpty() && c.shape.size() == 2) || c.name == tensor.toStdString()) {
-            t = &c;
-            break;
-        }
-    if (!t || t->shape.size() != 2)
-        return fail(tr("%1: no [tokens, in_features] tensor%2")
-                        .arg(QFileInfo(path).fileName(),
-                             tensor.isEmpty() ? QString() : tr(" named %1").arg(tensor)));
-    auto values = ckpt->readFloat(*t);
-    if (!values)
-        return fail(QString::fromStdString(values.message()));
-    m_loaded = std::make_shared<const std::vector<float>>(std::move(values).value());
-    m_loadedTokens = t->shape[0];
-    m_loadedFeatures = t->shape[1];
+    auto loaded = loadActivationSource(path.toStdString(), tensor.toStdString());
+    if (!loaded)
+        return fail(QString::fromStdString(loaded.message()).section(QLatin1Char('\n'), 0, 0));
+    m_loaded = std::make_shared<const ActivationSource>(std::move(loaded).value());
     m_loadedSource = QFileInfo(path).fileName();
     if (m_source->count() < 2)
         m_source->addItem(QString());
@@ -375,9 +361,9 @@ bool MethodsTab::run() {
         return fail(tr("Select a tensor first"));
     if (info->shape.size() < 2)
         return fail(tr("%1 is not a matrix: the methods work on linear layers").arg(m_tensor));
-    if (m_source->currentIndex() == 1 && m_loaded && m_loadedFeatures != info->cols())
+    if (m_source->currentIndex() == 1 && m_loaded && m_loaded->loadedFeatures() != info->cols())
         return fail(tr("the loaded activations have %1 features; %2 takes %3 inputs")
-                        .arg(m_loadedFeatures)
+                        .arg(m_loaded->loadedFeatures())
                         .arg(m_tensor)
                         .arg(info->cols()));
     const std::vector<Scheme> schemes = this->schemes();
@@ -396,13 +382,12 @@ bool MethodsTab::run() {
     showInsightCharts();
     m_ranTensor = m_tensor;
     m_cancel = std::make_shared<std::atomic<bool>>(false);
-    std::shared_ptr<const std::vector<float>> loaded =
+    std::shared_ptr<const ActivationSource> loaded =
         m_source->currentIndex() == 1 ? m_loaded : nullptr;
     SyntheticCalibration synthetic;
     synthetic.tokens = m_tokens->value();
     synthetic.outliers = m_outliers->value();
     synthetic.outlierScale = m_outlierScale->value();
-    const std::int64_t loadedTokens = m_loadedTokens;
     auto checkpoint = m_checkpoint;
     const TensorInfo tensor = *info;
     auto cancelFlag = m_cancel;
@@ -431,7 +416,7 @@ bool MethodsTab::run() {
         std::vector<float> generated;
         MatrixView x;
         if (loaded) {
-            x = MatrixView{loaded->data(), loadedTokens, w.cols};
+            x = *loaded->forFeatures(w.cols); // its width checked above
         } else {
             generated = syntheticActivations(synthetic, w.cols);
             x = MatrixView{generated.data(), synthetic.tokens, w.cols};

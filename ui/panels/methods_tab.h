@@ -35,6 +35,8 @@ class QToolButton;
 
 namespace qs {
 
+class ActivationSource;
+
 class MethodsChart;
 class ProfileChart;
 
@@ -101,9 +103,8 @@ private:
     QString m_tensor;
     QString m_ranTensor;
     std::optional<SyntheticCalibration> m_synthetic = SyntheticCalibration{};
-    std::shared_ptr<const std::vector<float>> m_loaded; // activations from a file
-    std::int64_t m_loadedTokens = 0, m_loadedFeatures = 0;
-    QString m_loadedSource;
+    std::shared_ptr<const ActivationSource> m_loaded; // activations from a file
+    QString m_loadedSource;                           // its file's name
     std::vector<MethodResult> m_results;
     std::shared_ptr<const MethodInsights> m_insights;
     QFutureWatcher<MethodsUpdate>* m_watcher = nullptr;
