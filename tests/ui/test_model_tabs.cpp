@@ -178,6 +178,16 @@ private slots:
             model->index(up, model->schemeColumn(0)).data(int(SensitivityRole::Value)).toDouble()));
         QVERIFY(!tab->setActivations(dir.filePath(QStringLiteral("missing.npy"))));
         QVERIFY(win.w.sweepController()->activations()); // still the file's
+        // A file of many matrices: one named (the picker asks which), or none and a refusal.
+        const QString many = QString::fromStdString(test::samplePath());
+        QVERIFY(!tab->setActivations(many));
+        QVERIFY2(tab->statusText().contains(QStringLiteral("name one")),
+                 qPrintable(tab->statusText()));
+        done.clear();
+        QVERIFY(
+            tab->setActivations(many, QStringLiteral("model.layers.0.self_attn.q_proj.weight")));
+        QVERIFY(done.count() > 0 || done.wait(kTimeoutMs));
+        QCOMPARE(win.w.sweepController()->activations()->tokens(), std::int64_t(64));
         // None: back to the SQNR, every cell a value again.
         done.clear();
         QVERIFY(tab->setActivations(QString()));

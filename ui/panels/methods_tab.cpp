@@ -6,13 +6,13 @@
 #include "charts/profile_chart.h"
 #include "methods/activation_source.h"
 #include "number_format.h"
+#include "widgets/activation_picker.h"
 #include "widgets/flow_layout.h"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QElapsedTimer>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QHeaderView>
@@ -157,9 +157,8 @@ MethodsTab::MethodsTab(QWidget* parent)
     m_load->setToolTip(tr("Load [tokens, in_features] activations from .npy or any supported "
                           "file"));
     connect(m_load, &QPushButton::clicked, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(this, tr("Activations"));
-        if (!path.isEmpty())
-            loadActivations(path);
+        if (const auto file = pickActivationFile(this))
+            loadActivations(file->path, file->tensor);
     });
     connect(m_source, &QComboBox::currentIndexChanged, this, [this](int i) {
         const bool synthetic = i == 0;

@@ -4,6 +4,7 @@
 #include "methods/activation_source.h"
 #include "models/sensitivity_model.h"
 #include "number_format.h"
+#include "widgets/activation_picker.h"
 #include "widgets/flow_layout.h"
 #include "widgets/scale_legend.h"
 #include "widgets/table_columns.h"
@@ -11,7 +12,6 @@
 
 #include <QComboBox>
 #include <QDateTime>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -126,15 +126,17 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
            "channels × 20) for every width, or a [tokens, in_features] tensor from a file for "
            "the tensors of its width. Sweeping with them multiplies each tensor by X."));
     connect(m_activations, &QComboBox::activated, this, [this](int index) {
-        QString source = m_activations->itemData(index).toString();
+        QString source = m_activations->itemData(index).toString(), tensor;
         if (index == 2) {
-            source = QFileDialog::getOpenFileName(this, tr("Activations [tokens, in_features]"));
-            if (source.isEmpty()) {
+            const auto file = pickActivationFile(this);
+            if (!file) {
                 m_activations->setCurrentIndex(m_activationsIndex);
                 return;
             }
+            source = file->path;
+            tensor = file->tensor;
         }
-        if (!setActivations(source))
+        if (!setActivations(source, tensor))
             m_activations->setCurrentIndex(m_activationsIndex);
     });
 
@@ -278,7 +280,7 @@ void ModelTab::setMetric(int metric) {
     updateScale();
 }
 
-bool ModelTab::setActivations(const QString& source) {
+bool ModelTab::setActivations(const QString& source, const QString& tensor) {
     auto fail = [&](const QString& why) {
         m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
         m_status->setText(why);
@@ -296,7 +298,7 @@ bool ModelTab::setActivations(const QString& source) {
         m_activations->setItemData(1, source);
         m_activations->setItemText(1, tr("synthetic, %1 tokens").arg(spec->tokens));
     } else if (!source.isEmpty()) {
-        auto loaded = loadActivationSource(source.toStdString());
+        auto loaded = loadActivationSource(source.toStdString(), tensor.toStdString());
         if (!loaded)
             return fail(QString::fromStdString(loaded.message()).section(QLatin1Char('\n'), 0, 0));
         activations = std::make_shared<const ActivationSource>(std::move(loaded).value());

@@ -52,10 +52,10 @@ public:
     bool runSweep();
     void setMetric(int metric); // SensitivityMetric
     // The sweep's activations, for the output error: "" none, "synthetic:TOKENS:OUTLIERS:SCALE"
-    // generated for each tensor's width, or a file's [tokens, in_features] tensor (for the
-    // tensors of its width). The map then shows the output error, swept again; false (and why,
-    // in the status line) when the file cannot be used.
-    bool setActivations(const QString& source);
+    // generated for each tensor's width, or a file's [tokens, in_features] tensor, `tensor` or
+    // its only one (for the tensors of its width). The map then shows the output error, swept
+    // again; false (and why, in the status line) when the file cannot be used.
+    bool setActivations(const QString& source, const QString& tensor = {});
     // 128 tokens: each tensor is multiplied by them twice per scheme (`analyze` of a 2048 x 8192
     // layer under int4:g128 on two cores: 0.04 s without, 0.3 s with 128 tokens, 1.1-1.3 s with
     // 512).
