@@ -64,6 +64,11 @@ void MainWindow::setupModelTabs() {
         setCurrentTab(QStringLiteral("model"));
         m_modelTab->runSweep();
     });
+    // A loaded plan's schemes not measured yet: added to the sweep, measured from the Plan tab.
+    connect(m_planTab, &PlanTab::schemesNeeded, this, [this](const QStringList& specs) {
+        m_modelTab->addSchemes(specs);
+        m_modelTab->runSweep();
+    });
     connect(m_planTab, &PlanTab::planChanged, this, [this] {
         const auto& s = m_planTab->solution();
         m_memoryTab->setPlan(s ? std::optional<Plan>(s->plan) : std::nullopt);

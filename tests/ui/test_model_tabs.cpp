@@ -38,9 +38,9 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
-#include <cstring>
 
 #include <cmath>
+#include <cstring>
 
 using namespace qs;
 

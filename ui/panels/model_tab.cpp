@@ -80,6 +80,11 @@ QString roleButtonText(TensorRole r) {
     return ModelTab::tr("Other");
 }
 
+// The specs of a list typed with commas, semicolons or spaces between them.
+QStringList splitSpecs(const QString& text) {
+    return text.split(QRegularExpression(QStringLiteral("[,;\\s]+")), Qt::SkipEmptyParts);
+}
+
 } // namespace
 
 QString ModelTab::defaultSchemes() {
@@ -239,8 +244,7 @@ void ModelTab::checkpointChanged() {
 
 Result<std::vector<Scheme>> ModelTab::schemes() const {
     std::vector<Scheme> out;
-    const QStringList parts = m_schemeEdit->text().split(
-        QRegularExpression(QStringLiteral("[,;\\s]+")), Qt::SkipEmptyParts);
+    const QStringList parts = splitSpecs(m_schemeEdit->text());
     for (const QString& part : parts) {
         auto s = Scheme::parse(part.toStdString());
         if (!s)
@@ -255,6 +259,19 @@ Result<std::vector<Scheme>> ModelTab::schemes() const {
 
 void ModelTab::setSchemesText(const QString& text) {
     m_schemeEdit->setText(text);
+}
+
+void ModelTab::addSchemes(const QStringList& specs) {
+    QStringList list = splitSpecs(m_schemeEdit->text());
+    const auto have = schemes();
+    for (const QString& spec : specs) {
+        const auto s = Scheme::parse(spec.toStdString());
+        if (s && have && std::find(have->begin(), have->end(), *s) != have->end())
+            continue;
+        if (!list.contains(spec))
+            list << spec;
+    }
+    m_schemeEdit->setText(list.join(QStringLiteral(", ")));
 }
 
 bool ModelTab::runSweep() {

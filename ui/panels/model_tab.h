@@ -48,6 +48,7 @@ public:
     // The schemes in the edit box, parsed; an error message otherwise.
     Result<std::vector<Scheme>> schemes() const;
     void setSchemesText(const QString& text);
+    void addSchemes(const QStringList& specs); // to the list, those it does not have
     // Starts a sweep of the listed schemes; false (and the reason shown) when they do not parse.
     bool runSweep();
     void setMetric(int metric); // SensitivityMetric

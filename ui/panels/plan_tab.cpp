@@ -64,8 +64,8 @@ PlanTab::PlanTab(QWidget* parent)
     : QWidget(parent), m_pages(new QStackedWidget), m_candidates(new QListWidget),
       m_rules(new QPlainTextEdit), m_rulesError(new QLabel), m_slider(new QSlider(Qt::Horizontal)),
       m_budget(new QDoubleSpinBox), m_summary(new QLabel),
-      m_save(new QPushButton(tr("Save Plan…"))), m_chart(new ParetoChart),
-      m_table(new PlanTableModel(this)), m_tableView(new QTableView) {
+      m_save(new QPushButton(tr("Save Plan…"))), m_load(new QPushButton(tr("Load Plan…"))),
+      m_chart(new ParetoChart), m_table(new PlanTableModel(this)), m_tableView(new QTableView) {
     // Page 0: nothing measured yet.
     auto* empty = new QWidget;
     auto* emptyLayout = new QVBoxLayout(empty);
@@ -114,6 +114,9 @@ PlanTab::PlanTab(QWidget* parent)
     m_save->setToolTip(tr("Save the plan as JSON (for export --plan, memory --plan and the "
                           "Export dialog)"));
     connect(m_save, &QPushButton::clicked, this, &PlanTab::chooseSaveFile);
+    m_load->setToolTip(tr("Show a saved plan (its schemes are swept first where they are not "
+                          "measured yet)"));
+    connect(m_load, &QPushButton::clicked, this, &PlanTab::chooseLoadFile);
 
     auto* controls = new QWidget;
     auto* form = new QVBoxLayout(controls);
@@ -126,7 +129,10 @@ PlanTab::PlanTab(QWidget* parent)
     form->addWidget(m_rulesError);
     form->addWidget(m_summary);
     form->addStretch(1);
-    form->addWidget(m_save);
+    auto* files = new QHBoxLayout;
+    files->addWidget(m_load);
+    files->addWidget(m_save);
+    form->addLayout(files);
     controls->setMinimumWidth(300);
     controls->setMaximumWidth(380);
 
@@ -171,6 +177,8 @@ void PlanTab::clear() {
     m_current = {};
     m_solution.reset();
     m_hand.clear();
+    m_pendingPlan.reset();
+    m_loadNote.clear();
     m_chart->clear();
     m_table->clear();
     m_pages->setCurrentIndex(0);
@@ -190,6 +198,7 @@ void PlanTab::setMeasurements(std::shared_ptr<const PlanMeasurements> m) {
     }
     m_pages->setCurrentIndex(1);
     rebuild();
+    applyPendingPlan();
 }
 
 std::vector<Scheme> PlanTab::checkedCandidates() const {
@@ -202,6 +211,8 @@ std::vector<Scheme> PlanTab::checkedCandidates() const {
 
 void PlanTab::rebuild() {
     m_rulesTimer.stop();
+    if (!m_applyingPlan)
+        m_loadNote.clear(); // the loaded plan, edited: this plan is no longer the file's
     if (!m_measured)
         return;
     const auto candidates = checkedCandidates();
@@ -277,6 +288,8 @@ void PlanTab::requestCurve() {
 }
 
 void PlanTab::setBudget(double bitsPerWeight) {
+    if (!m_applyingPlan)
+        m_loadNote.clear();
     {
         const QSignalBlocker b1(m_slider), b2(m_budget);
         m_budget->setValue(bitsPerWeight);
@@ -351,6 +364,8 @@ void PlanTab::updateSummary() {
                 .arg(formatPercent(best->relRmse), formatPercent(1 - s.relRmse / best->relRmse));
     else
         text += tr("<br>No single candidate fits this budget.");
+    if (!m_loadNote.isEmpty())
+        text += QStringLiteral("<br><i>%1</i>").arg(m_loadNote.toHtmlEscaped());
     m_summary->setText(text);
 }
 

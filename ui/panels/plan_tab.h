@@ -3,12 +3,14 @@
 // shows the error of the best plan at every size and of each uniform candidate; the budget slider
 // (bits per weight) re-solves the plan live, without touching the weights again; candidates can
 // be left out, keep rules (REGEX=SPEC, one per line) pin tensors, and the table lets the user set
-// any tensor's scheme by hand. Plans save as JSON for `export --plan` and the memory planner.
+// any tensor's scheme by hand. Plans save as JSON for `export --plan` and the memory planner,
+// and load back.
 // GUI thread only; a solve takes a fraction of a millisecond, so it runs inline; the Pareto
 // curve (dozens of solves) is computed on the work pool.
 
 #include "plan/planner.h"
 
+#include <QStringList>
 #include <QTimer>
 #include <QWidget>
 
@@ -48,6 +50,13 @@ public:
     void setRulesText(const QString& text);                         // applied at once
     void setHandScheme(const QString& tensor, const QString& spec); // empty spec: auto
     bool savePlanTo(const QString& path);
+    // Shows a saved plan: its candidates ticked, its keep rules and hand edits, its budget, and
+    // any tensor the solver would now choose otherwise pinned to the plan's scheme, so the table
+    // is the file's plan. Schemes not measured yet are asked for (schemesNeeded) and the plan
+    // applies when they arrive. False, with the reason in the summary, for a file that does not
+    // parse or a plan for tensors this checkpoint does not have.
+    bool loadPlanFrom(const QString& path);
+    QString loadedPlanNote() const; // what the last load did, for the summary and tests
 
     const std::optional<PlanSolution>& solution() const { return m_solution; }
     QString summaryText() const;
@@ -62,6 +71,7 @@ Q_SIGNALS:
     void sweepRequested();
     void planChanged(); // solution() holds the new plan (or nothing)
     void planSaved(const QString& path);
+    void schemesNeeded(const QStringList& specs); // a loaded plan's, not measured yet
     void curveDrawn(); // the chart shows the curve of the current measurements and rules
 
 private:
@@ -70,6 +80,9 @@ private:
     void resolve();
     void updateSummary();
     void chooseSaveFile();
+    void chooseLoadFile();
+    // Once the measurements hold every scheme it uses: true when the plan is shown.
+    bool applyPendingPlan();
     std::vector<Scheme> checkedCandidates() const;
 
     std::shared_ptr<const PlanMeasurements> m_measured;
@@ -80,7 +93,10 @@ private:
     double m_minBpw = 0, m_maxBpw = 0;
     quint64 m_curveGeneration = 0; // the curve request whose result is drawn
     bool m_curvePending = false;
-    bool m_resizeColumns = false; // fit the table's columns after the next solve
+    bool m_resizeColumns = false;      // fit the table's columns after the next solve
+    std::optional<Plan> m_pendingPlan; // loaded, waiting for its schemes to be measured
+    QString m_pendingPath, m_loadNote;
+    bool m_applyingPlan = false; // applyPendingPlan() is solving: keep m_loadNote
 
     QStackedWidget* m_pages;
     QListWidget* m_candidates;
@@ -90,6 +106,7 @@ private:
     QDoubleSpinBox* m_budget;
     QLabel* m_summary;
     QPushButton* m_save;
+    QPushButton* m_load;
     ParetoChart* m_chart;
     PlanTableModel* m_table;
     QTableView* m_tableView;

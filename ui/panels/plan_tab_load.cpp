@@ -1,0 +1,186 @@
+// PlanTab: showing a saved plan again (plan_tab.h).
+
+#include "panels/plan_tab.h"
+
+#include "plan/plan_edit.h"
+#include "plan/plan_file.h"
+
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QSignalBlocker>
+
+#include <set>
+
+namespace qs {
+
+namespace {
+
+// The schemes a plan needs measured: its candidates (their fallbacks come with them) and its
+// keep rules' specs; for a plan without candidates, the schemes its tensors use.
+QStringList schemesOf(const Plan& plan) {
+    std::vector<std::string> specs = plan.candidates;
+    if (specs.empty())
+        for (const auto& [name, spec] : plan.tensors)
+            specs.push_back(spec);
+    for (const PlanKeepRule& k : plan.keep)
+        specs.push_back(k.spec);
+    QStringList out;
+    for (const std::string& s : specs) {
+        const auto parsed = Scheme::parse(s); // loadPlan checked every spec
+        const QString spec = QString::fromStdString(parsed ? parsed->toString() : s);
+        if (!out.contains(spec))
+            out << spec;
+    }
+    return out;
+}
+
+// What a hand edit names to get `spec` on tensor `name`: the candidate whose fallback it is
+// where it stands in for one (q5_0 for q4_k on rows 256 does not divide), else `spec` itself.
+std::string candidateFor(const PlanMeasurements& m, const std::string& name,
+                         const std::string& spec) {
+    for (const TensorMeasurement& t : m.tensors)
+        if (t.name == name)
+            for (const PlanOption& o : t.options)
+                if (o.scheme.toString() == spec)
+                    return o.fallbackFor.empty() ? spec : o.fallbackFor;
+    return spec;
+}
+
+} // namespace
+
+void PlanTab::chooseLoadFile() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Load plan"), QString(),
+                                                      tr("Plans (*.json);;All files (*)"));
+    if (!path.isEmpty())
+        loadPlanFrom(path);
+}
+
+bool PlanTab::loadPlanFrom(const QString& path) {
+    auto plan = loadPlan(path.toStdString());
+    if (!plan) {
+        m_summary->setText(QStringLiteral("<span style='color:#C0392B'>%1</span>")
+                               .arg(QString::fromStdString(plan.message()).toHtmlEscaped()));
+        return false;
+    }
+    m_pendingPlan = std::move(plan).value();
+    m_pendingPath = path;
+    QStringList missing;
+    for (const QString& spec : schemesOf(*m_pendingPlan)) {
+        const bool measured =
+            m_measured &&
+            std::any_of(m_measured->candidates.begin(), m_measured->candidates.end(),
+                        [&](const Scheme& s) { return s.toString() == spec.toStdString(); });
+        if (!measured)
+            missing << spec;
+    }
+    if (!missing.isEmpty()) {
+        m_loadNote = tr("Loading %1: measuring %2 first…")
+                         .arg(QFileInfo(path).fileName(), missing.join(QStringLiteral(", ")));
+        m_summary->setText(m_loadNote);
+        Q_EMIT schemesNeeded(missing);
+        return true;
+    }
+    return applyPendingPlan();
+}
+
+bool PlanTab::applyPendingPlan() {
+    if (!m_pendingPlan || !m_measured)
+        return false;
+    const QStringList needed = schemesOf(*m_pendingPlan);
+    std::set<std::string> measured;
+    for (const Scheme& s : m_measured->candidates)
+        measured.insert(s.toString());
+    for (const QString& spec : needed)
+        if (!measured.count(spec.toStdString()))
+            return false; // another sweep is on its way
+    const Plan plan = *std::exchange(m_pendingPlan, std::nullopt);
+    const QString file = QFileInfo(m_pendingPath).fileName();
+    std::set<std::string> names;
+    for (const TensorMeasurement& t : m_measured->tensors)
+        names.insert(t.name);
+    int foreign = 0;
+    for (const auto& [name, spec] : plan.tensors)
+        foreign += names.count(name) ? 0 : 1;
+    if (foreign > 0) {
+        m_loadNote.clear();
+        m_summary->setText(QStringLiteral("<span style='color:#C0392B'>%1</span>")
+                               .arg(tr("%1 is a plan for another checkpoint: %2 of its %3 "
+                                       "tensors are not in this one")
+                                        .arg(file)
+                                        .arg(foreign)
+                                        .arg(plan.tensors.size())
+                                        .toHtmlEscaped()));
+        return false;
+    }
+    {
+        const QSignalBlocker block(m_candidates);
+        for (int i = 0; i < m_candidates->count(); ++i)
+            m_candidates->item(i)->setCheckState(
+                needed.contains(m_candidates->item(i)->text()) ? Qt::Checked : Qt::Unchecked);
+    }
+    // Keep rules: one tensor's exact name is a hand edit (as the table made it), others go in the
+    // rules box.
+    m_hand.clear();
+    QStringList lines;
+    for (const PlanKeepRule& k : plan.keep) {
+        bool exact = false;
+        for (const TensorMeasurement& t : m_measured->tensors)
+            if (exactNameRule(t.name, k.spec).pattern == k.pattern) {
+                m_hand[t.name] = k.spec;
+                exact = true;
+                break;
+            }
+        if (!exact)
+            lines << QString::fromStdString(k.pattern + "=" + k.spec);
+    }
+    {
+        const QSignalBlocker block(m_rules);
+        m_rules->setPlainText(lines.join(QLatin1Char('\n')));
+    }
+    m_loadNote.clear();
+    m_applyingPlan = true;
+    rebuild();
+    setBudget(plan.budgetBpw > 0 ? plan.budgetBpw : plan.bitsPerWeight);
+    // Where the solver here chooses otherwise (other measurements, a plan edited elsewhere), the
+    // plan's own choice, by hand. Pinning those may move others (the budget): then every tensor
+    // is pinned, so that what shows is the file's plan; pins that cost more than the budget make
+    // the budget their size.
+    auto pinWhere = [&](bool all) {
+        std::map<std::string, std::string> now;
+        if (m_solution)
+            now.insert(m_solution->plan.tensors.begin(), m_solution->plan.tensors.end());
+        int n = 0;
+        for (const auto& [name, spec] : plan.tensors)
+            if (all || now[name] != spec) {
+                m_hand[name] = candidateFor(*m_measured, name, spec);
+                ++n;
+            }
+        if (n > 0) {
+            rebuild();
+            if (!m_solution)
+                setBudget(m_maxBpw);
+        }
+        return n;
+    };
+    int pinned = pinWhere(false);
+    if (pinned > 0 && (!m_solution || m_solution->plan.tensors != plan.tensors))
+        pinned = pinWhere(true);
+    m_loadNote = pinned ? tr("Loaded %1; %n tensor(s) set by hand to its choice, where the solver "
+                             "here chose otherwise.",
+                             nullptr, pinned)
+                              .arg(file)
+                        : tr("Loaded %1.").arg(file);
+    if (m_solution)
+        updateSummary();
+    m_applyingPlan = false;
+    return true;
+}
+
+QString PlanTab::loadedPlanNote() const {
+    return m_loadNote;
+}
+
+} // namespace qs
