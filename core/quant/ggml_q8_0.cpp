@@ -40,14 +40,13 @@ inline void storeScale(std::byte* block, float d) {
 
 #ifdef QS_Q8_0_X86
 
+// roundf's rule: t = trunc(v), f = v - t (exact), and 2f, exact too, truncates to -1, 0 or 1
+// as |f| reaches one half: t + trunc(2f).
 __attribute__((target("avx512f"))) inline __m512i roundHalfAway512(__m512 v) {
-    const __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    constexpr int kTrunc = _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC;
+    const __m512 t = _mm512_roundscale_ps(v, kTrunc);
     const __m512 f = _mm512_sub_ps(v, t);
-    const __mmask16 up = _mm512_cmp_ps_mask(f, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
-    const __mmask16 down = _mm512_cmp_ps_mask(f, _mm512_set1_ps(-0.5f), _CMP_LE_OQ);
-    __m512 r = _mm512_mask_add_ps(t, up, t, _mm512_set1_ps(1.0f));
-    r = _mm512_mask_sub_ps(r, down, r, _mm512_set1_ps(1.0f));
-    return _mm512_cvttps_epi32(r);
+    return _mm512_cvttps_epi32(_mm512_add_ps(t, _mm512_roundscale_ps(_mm512_add_ps(f, f), kTrunc)));
 }
 
 // One block whose max |x| is known and finite.
