@@ -152,13 +152,12 @@ __attribute__((target("avx512f,f16c"))) void quantizeQ8_0Avx512(const float* x, 
     }
 }
 
+// As roundHalfAway512.
 __attribute__((target("avx2"))) inline __m256i roundHalfAway256(__m256 v) {
-    const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    constexpr int kTrunc = _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC;
+    const __m256 t = _mm256_round_ps(v, kTrunc);
     const __m256 f = _mm256_sub_ps(v, t);
-    const __m256 one = _mm256_set1_ps(1.0f);
-    const __m256 up = _mm256_and_ps(_mm256_cmp_ps(f, _mm256_set1_ps(0.5f), _CMP_GE_OQ), one);
-    const __m256 down = _mm256_and_ps(_mm256_cmp_ps(f, _mm256_set1_ps(-0.5f), _CMP_LE_OQ), one);
-    return _mm256_cvttps_epi32(_mm256_sub_ps(_mm256_add_ps(t, up), down));
+    return _mm256_cvttps_epi32(_mm256_add_ps(t, _mm256_round_ps(_mm256_add_ps(f, f), kTrunc)));
 }
 
 __attribute__((target("avx2"))) void quantizeQ8_0Avx2(const float* x, void* dst, std::int64_t nb) {
