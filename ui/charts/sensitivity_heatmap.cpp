@@ -5,10 +5,17 @@
 #include "widgets/tensor_names.h"
 
 #include <QAbstractItemModel>
+#include <QClipboard>
+#include <QContextMenuEvent>
+#include <QFileDialog>
+#include <QGuiApplication>
 #include <QHelpEvent>
+#include <QMenu>
 #include <QMouseEvent>
 #include <QPaintEvent>
 #include <QPainter>
+#include <QSaveFile>
+#include <QSortFilterProxyModel>
 #include <QToolTip>
 
 #include <algorithm>
@@ -286,6 +293,61 @@ void SensitivityHeatmap::mouseReleaseEvent(QMouseEvent* event) {
                              ? m_model->index(row, col).data(int(SensitivityRole::Spec)).toString()
                              : QString();
     Q_EMIT cellActivated(tensor, spec);
+}
+
+bool SensitivityHeatmap::savePng(const QString& path) {
+    const QPixmap map = grab();
+    if (!m_exportHeader)
+        return map.save(path, "PNG");
+    const QPixmap header = m_exportHeader->grab();
+    const qreal dpr = map.devicePixelRatio();
+    QPixmap both(std::max(map.width(), header.width()), map.height() + header.height() + 8 * dpr);
+    both.setDevicePixelRatio(dpr);
+    both.fill(palette().color(QPalette::Base));
+    QPainter p(&both);
+    p.drawPixmap(QPointF(4, 4), header);
+    p.drawPixmap(QPointF(0, (header.height() + 8 * dpr) / dpr), map);
+    p.end();
+    return both.save(path, "PNG");
+}
+
+QString SensitivityHeatmap::csv() const {
+    const QAbstractItemModel* m = m_model;
+    while (const auto* proxy = qobject_cast<const QAbstractProxyModel*>(m))
+        m = proxy->sourceModel();
+    const auto* sensitivity = qobject_cast<const SensitivityModel*>(m);
+    return sensitivity && sensitivity->rowCount() > 0 ? sensitivity->csv() : QString();
+}
+
+void SensitivityHeatmap::contextMenuEvent(QContextMenuEvent* event) {
+    QMenu menu(this);
+    const QString table = csv();
+    menu.addAction(tr("Save map as PNG…"), this, [this] {
+        QString path = QFileDialog::getSaveFileName(this, tr("Save map as PNG"),
+                                                    QStringLiteral("sensitivity-map.png"),
+                                                    tr("PNG images (*.png)"));
+        if (!path.isEmpty() && !path.endsWith(QLatin1String(".png"), Qt::CaseInsensitive))
+            path += QStringLiteral(".png");
+        if (!path.isEmpty() && !savePng(path))
+            QToolTip::showText(QCursor::pos(), tr("Could not write %1").arg(path), this);
+    });
+    QAction* copy = menu.addAction(tr("Copy all figures as CSV"), this,
+                                   [table] { QGuiApplication::clipboard()->setText(table); });
+    QAction* save = menu.addAction(tr("Save all figures as CSV…"), this, [this, table] {
+        QString path = QFileDialog::getSaveFileName(this, tr("Save figures as CSV"),
+                                                    QStringLiteral("sensitivity.csv"),
+                                                    tr("CSV files (*.csv)"));
+        if (path.isEmpty())
+            return;
+        QSaveFile f(path); // the old file stays whole if writing fails
+        const QByteArray bytes = table.toUtf8();
+        if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit())
+            QToolTip::showText(QCursor::pos(), tr("Could not write %1").arg(path), this);
+    });
+    copy->setEnabled(!table.isEmpty());
+    save->setEnabled(!table.isEmpty());
+    menu.exec(event->globalPos());
+    event->accept();
 }
 
 bool SensitivityHeatmap::event(QEvent* event) {

@@ -52,6 +52,11 @@ public:
     void fitLabelsTo(int width);
     void showWholeNames(); // the names' column at kLabelWidth again
     int labelWidth() const { return m_labelWidth; }
+    // The whole map, every row, under the widget given here (the colour scale, which lives
+    // beside the map), so that the image says what its colours are.
+    bool savePng(const QString& path);
+    void setExportHeader(QWidget* header) { m_exportHeader = header; }
+    QString csv() const; // the SensitivityModel's figures (through a proxy too)
 
 Q_SIGNALS:
     // A cell was clicked: the tensor and the scheme's spec (empty for the label and bar area).
@@ -60,6 +65,8 @@ Q_SIGNALS:
 protected:
     void paintEvent(QPaintEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
+    // Save the map as PNG, copy or save its figures as CSV (the model's csv(), if it has one).
+    void contextMenuEvent(QContextMenuEvent* event) override;
     bool event(QEvent* event) override;
 
 private:
@@ -79,6 +86,7 @@ private:
     bool m_higherIsBetter = true;
     int m_labelWidth = kLabelWidth;
     int m_nameLevel = 0;
+    QWidget* m_exportHeader = nullptr;
 };
 
 } // namespace qs

@@ -4,6 +4,7 @@
 #include "number_format.h"
 
 #include <QColor>
+#include <QRegularExpression>
 
 #include <cmath>
 #include <limits>
@@ -123,6 +124,49 @@ void SensitivityModel::setMeasurements(const PlanMeasurements& m) {
         store(m_rows.back(), t);
     }
     endResetModel();
+}
+
+QString SensitivityModel::csv() const {
+    auto quoted = [](QString v) {
+        return v.contains(QRegularExpression(QStringLiteral("[,\"\n]")))
+                   ? QLatin1Char('"') + v.replace(QLatin1Char('"'), QStringLiteral("\"\"")) +
+                         QLatin1Char('"')
+                   : v;
+    };
+    auto number = [](double v) {
+        return std::isfinite(v) ? QString::number(v, 'g', 17) : QString();
+    };
+    QStringList header{QStringLiteral("tensor"),   QStringLiteral("role"),
+                       QStringLiteral("block"),    QStringLiteral("params"),
+                       QStringLiteral("kurtosis"), QStringLiteral("outlier_share"),
+                       QStringLiteral("imbalance")};
+    for (const Scheme& s : m_schemes)
+        for (const char* field :
+             {"sqnr_db", "rel_rmse", "bits_per_weight", "out_rel_err", "stored_as"})
+            header << quoted(QString::fromStdString(s.toString()) + QLatin1Char(' ') +
+                             QLatin1String(field));
+    QString out = header.join(QLatin1Char(',')) + QLatin1Char('\n');
+    for (const Row& r : m_rows) {
+        const TensorMeasurement& t = r.stats;
+        QStringList f{quoted(QString::fromStdString(t.name)),
+                      roleLabel(r.role),
+                      r.layer ? QString::number(*r.layer) : QString(),
+                      QString::number(t.elements),
+                      number(t.kurtosis),
+                      number(t.outlierShare),
+                      number(t.imbalance)};
+        for (int s = 0; s < static_cast<int>(m_schemes.size()); ++s) {
+            const Cell* c = cell(r, schemeColumn(s));
+            if (!c || !c->notApplicable.isEmpty()) {
+                f << QString() << QString() << QString() << QString() << QString();
+                continue;
+            }
+            f << number(c->sqnrDb) << number(c->relRmse) << number(c->bpw) << number(c->outRelErr)
+              << quoted(c->fallback);
+        }
+        out += f.join(QLatin1Char(',')) + QLatin1Char('\n');
+    }
+    return out;
 }
 
 int SensitivityModel::measuredTensors() const {

@@ -54,6 +54,11 @@ public:
     // fallback stands in for the scheme are left out (they would squash the scale).
     std::pair<double, double> valueRange() const;
     int measuredTensors() const;
+    // Every row as CSV, whatever the metric shown: the tensor's name, role, block, weights,
+    // kurtosis, outlier share and imbalance, then per scheme its SQNR in dB, relative RMSE,
+    // bits per weight, output error (where activations gave one) and the scheme standing in
+    // (llama.cpp's fallback); a cell not measured or n/a leaves its fields empty.
+    QString csv() const;
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;

@@ -180,6 +180,7 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
     filters->addWidget(m_legend);
 
     m_heatmap->setModel(m_proxy);
+    m_heatmap->setExportHeader(m_legend);
     m_heatmap->setObjectName(QStringLiteral("sensitivityMap"));
     connect(m_heatmap, &SensitivityHeatmap::cellActivated, this, &ModelTab::openRequested);
     auto* scroll = new QScrollArea;
