@@ -326,6 +326,8 @@ private slots:
         QCOMPARE(levelAt("model.layers.17.mlp.down_pro"), 2); // "layers.17.mlp.down_proj" fits
         QCOMPARE(levelAt("model.embed_tokens"), 3);           // "17.mlp.down_proj" too
         QCOMPARE(levelAt("17.mlp.down"), 4); // none fits: the longest are elided in the middle
+        QCOMPARE(shortTensorLevel(names, fm, fm.horizontalAdvance(QLatin1String("17.mlp.down")), 1),
+                 1); // the tensor tree's: ".weight" at most
     }
 
     void laterSweepsMeasureOnlyNewSchemes() {

@@ -2,6 +2,7 @@
 
 #include "models/tensor_tree_model.h"
 #include "panels/metadata_pane.h"
+#include "widgets/table_columns.h"
 #include "workers/tree_metrics_controller.h"
 
 #include <QEvent>
@@ -51,6 +52,8 @@ TensorBrowserPanel::TensorBrowserPanel(QWidget* parent)
     m_tree->setSelectionMode(QAbstractItemView::SingleSelection);
     m_tree->setIndentation(14);
     m_tree->setTextElideMode(Qt::ElideMiddle);
+    // A name too long for its column loses ".weight" before it is elided (all are weights).
+    shortenNames(m_tree, 0, 1);
     QHeaderView* header = m_tree->header();
     header->setStretchLastSection(false);
     // The name stretches; the other columns are sized once per checkpoint (fitColumns), not

@@ -4,11 +4,11 @@
 
 #include <QComboBox>
 #include <QFutureWatcher>
-#include <QtConcurrent/QtConcurrentRun>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QSettings>
 #include <QSignalBlocker>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace qs {
 namespace {
@@ -74,8 +74,7 @@ Backend BackendSelector::remembered() {
 void BackendSelector::apply(Backend choice) {
     {
         const QSignalBlocker block(m_combo);
-        m_combo->setCurrentIndex(
-            m_combo->findData(QString::fromUtf8(backendName(choice).data())));
+        m_combo->setCurrentIndex(m_combo->findData(QString::fromUtf8(backendName(choice).data())));
     }
     select(choice, false);
 }

@@ -46,12 +46,13 @@ void ErrorMapView::setScaleMax(double rmse) {
 }
 
 QRect ErrorMapView::gridRect() const {
-    const QRect area = rect().adjusted(2, kTitleHeight, -(kMarginal + kGap + 2), -(kMarginal + kGap + 2));
+    const QRect area =
+        rect().adjusted(2, kTitleHeight, -(kMarginal + kGap + 2), -(kMarginal + kGap + 2));
     if (m_map.gridRows <= 0 || m_map.gridCols <= 0 || area.width() <= 0 || area.height() <= 0)
         return {};
     // Square-ish tiles: keep the matrix's aspect within the area.
-    const double cell = std::min(double(area.width()) / m_map.gridCols,
-                                 double(area.height()) / m_map.gridRows);
+    const double cell =
+        std::min(double(area.width()) / m_map.gridCols, double(area.height()) / m_map.gridRows);
     const int w = std::max(1, static_cast<int>(cell * m_map.gridCols));
     const int h = std::max(1, static_cast<int>(cell * m_map.gridRows));
     return {area.left(), area.top(), w, h};

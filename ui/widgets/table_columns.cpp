@@ -19,7 +19,7 @@ namespace {
 // stays the whole name's, so that the column is fitted to whole names where there is room.
 class ShortNames : public QStyledItemDelegate {
 public:
-    using QStyledItemDelegate::QStyledItemDelegate;
+    ShortNames(QObject* parent, int deepest) : QStyledItemDelegate(parent), m_deepest(deepest) {}
 
     void paint(QPainter* painter, const QStyleOptionViewItem& option,
                const QModelIndex& index) const override {
@@ -46,8 +46,11 @@ protected:
     }
 
 private:
-    // The column's level for `width`, measured again when the width or the names change.
+    // The column's level for `width`, measured again when the width or the names change. Only
+    // ".weight" to drop (a tree's names, relative to their block): each name on its own.
     int levelFor(const QModelIndex& index, const QFontMetrics& fm, int width) const {
+        if (m_deepest <= 1)
+            return shortTensorLevel({index.data().toString()}, fm, width, m_deepest);
         const QAbstractItemModel* model = index.model();
         if (model != m_model) {
             if (m_model)
@@ -70,20 +73,21 @@ private:
             QStringList names;
             for (int r = 0; r < model->rowCount(index.parent()); ++r)
                 names << model->index(r, index.column(), index.parent()).data().toString();
-            m_level = shortTensorLevel(names, fm, width);
+            m_level = shortTensorLevel(names, fm, width, m_deepest);
             m_width = width;
         }
         return m_level;
     }
 
+    int m_deepest;
     mutable const QAbstractItemModel* m_model = nullptr;
     mutable int m_width = -1, m_level = 0;
 };
 
 } // namespace
 
-void shortenNames(QTableView* view, int namesColumn) {
-    view->setItemDelegateForColumn(namesColumn, new ShortNames(view));
+void shortenNames(QAbstractItemView* view, int namesColumn, int deepest) {
+    view->setItemDelegateForColumn(namesColumn, new ShortNames(view, deepest));
 }
 
 void fitColumnsToView(QTableView* view, int namesColumn, int minWidth) {

@@ -24,13 +24,13 @@ QString shortTensorName(const QString& name, int level) {
     return QStringList(parts.begin() + drop, parts.end()).join(QLatin1Char('.'));
 }
 
-int shortTensorLevel(const QStringList& names, const QFontMetrics& fm, int width) {
-    for (int level = 0; level < kDeepestShortName; ++level)
+int shortTensorLevel(const QStringList& names, const QFontMetrics& fm, int width, int deepest) {
+    for (int level = 0; level < deepest; ++level)
         if (std::all_of(names.begin(), names.end(), [&](const QString& n) {
                 return fm.horizontalAdvance(shortTensorName(n, level)) <= width;
             }))
             return level;
-    return kDeepestShortName;
+    return deepest;
 }
 
 } // namespace qs

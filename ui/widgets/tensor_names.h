@@ -14,9 +14,10 @@ namespace qs {
 // level - 1 parts of the path above the block number ("model.layers.0.mlp.up_proj" ->
 // "layers.0.mlp.up_proj" -> "0.mlp.up_proj"); a name without a block number stops at 1.
 QString shortTensorName(const QString& name, int level);
-// The least level at which every name fits `width` (kDeepestShortName where none does: the
-// longest are then elided in the middle).
-int shortTensorLevel(const QStringList& names, const QFontMetrics& fm, int width);
 inline constexpr int kDeepestShortName = 4; // "a.b.c.17.x" -> "17.x"; deeper paths elided
+// The least level at which every name fits `width` (`deepest` where none does: the longest are
+// then elided in the middle).
+int shortTensorLevel(const QStringList& names, const QFontMetrics& fm, int width,
+                     int deepest = kDeepestShortName);
 
 } // namespace qs
