@@ -4,6 +4,7 @@
 #include "dialogs/export_preview.h"
 #include "export/exporter.h"
 #include "plan/plan_file.h"
+#include "widgets/progress_value.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -91,7 +92,7 @@ ExportDialog::ExportDialog(std::shared_ptr<const Checkpoint> checkpoint, const S
         const int v = m_permille ? m_permille->load() : -1;
         m_progress->setRange(0, v < 0 ? 0 : 1000);
         if (v >= 0)
-            m_progress->setValue(v);
+            setProgressValue(m_progress, v);
     });
     connect(&m_watcher, &QFutureWatcher<RunResult>::finished, this, &ExportDialog::onFinished);
     updateOptionRows();

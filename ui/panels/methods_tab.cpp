@@ -8,6 +8,7 @@
 #include "number_format.h"
 #include "widgets/activation_picker.h"
 #include "widgets/flow_layout.h"
+#include "widgets/progress_value.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -394,9 +395,9 @@ bool MethodsTab::run() {
     m_watcher = new QFutureWatcher<MethodsUpdate>(this);
     connect(m_watcher, &QFutureWatcherBase::resultReadyAt, this, &MethodsTab::onResult);
     connect(m_watcher, &QFutureWatcherBase::progressValueChanged, m_progress,
-            &QProgressBar::setValue);
+            [bar = m_progress](int v) { setProgressValue(bar, v); });
     connect(m_watcher, &QFutureWatcherBase::finished, this, &MethodsTab::onDone);
-    m_progress->setValue(0);
+    setProgressValue(m_progress, 0);
     m_progress->show();
     m_cancelButton->show();
     m_run->setEnabled(false);

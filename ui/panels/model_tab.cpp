@@ -6,6 +6,7 @@
 #include "number_format.h"
 #include "widgets/activation_picker.h"
 #include "widgets/flow_layout.h"
+#include "widgets/progress_value.h"
 #include "widgets/scale_legend.h"
 #include "widgets/table_columns.h"
 #include "workers/sweep_controller.h"
@@ -230,7 +231,7 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
         m_status->setText(tr("Sweep cancelled: %1 tensors measured").arg(m_model->rowCount()));
     });
     connect(m_sweeps, &SweepController::progressChanged, this,
-            [this](double f) { m_progress->setValue(static_cast<int>(f * 1000)); });
+            [this](double f) { setProgressValue(m_progress, static_cast<int>(f * 1000)); });
     setRunning(false);
     updateScale();
     m_status->setText(tr("Sweep the checkpoint to see which tensors are sensitive."));
@@ -355,7 +356,7 @@ void ModelTab::setRunning(bool running) {
     m_progress->setVisible(running);
     m_cancelButton->setVisible(running);
     if (running)
-        m_progress->setValue(0);
+        setProgressValue(m_progress, 0);
 }
 
 void ModelTab::fitSplit() {

@@ -1,4 +1,5 @@
 #include "widgets/activity_indicator.h"
+#include "widgets/progress_value.h"
 
 #include <QHBoxLayout>
 #include <QProgressBar>
@@ -48,7 +49,7 @@ void ActivityIndicator::setProgress(double fraction) {
         return;
     }
     m_bar->setRange(0, 1000);
-    m_bar->setValue(static_cast<int>(fraction * 1000));
+    setProgressValue(m_bar, static_cast<int>(fraction * 1000));
 }
 
 } // namespace qs
