@@ -76,7 +76,19 @@ void SensitivityHeatmap::setModel(QAbstractItemModel* model) {
     if (model) {
         connect(model, &QAbstractItemModel::modelReset, this, &SensitivityHeatmap::refresh);
         connect(model, &QAbstractItemModel::layoutChanged, this, &SensitivityHeatmap::refresh);
-        connect(model, &QAbstractItemModel::rowsInserted, this, &SensitivityHeatmap::refresh);
+        // Rows arrive one at a time during a sweep: only theirs are measured (a name that fits
+        // at a level fits at every deeper one, so the column's level is the largest of them).
+        connect(model, &QAbstractItemModel::rowsInserted, this,
+                [this](const QModelIndex&, int first, int last) {
+                    QStringList names;
+                    for (int r = first; r <= last; ++r)
+                        names << m_model->index(r, 0).data().toString();
+                    m_nameLevel = std::max(m_nameLevel, shortTensorLevel(names, fontMetrics(),
+                                                                         cellRect(0, 0).width()));
+                    updateGeometry();
+                    adjustSize();
+                    update();
+                });
         connect(model, &QAbstractItemModel::rowsRemoved, this, &SensitivityHeatmap::refresh);
         connect(model, &QAbstractItemModel::dataChanged, this, [this] { update(); });
         connect(model, &QAbstractItemModel::headerDataChanged, this, [this] { update(); });
