@@ -9,6 +9,7 @@
 #include <QTableView>
 
 #include <algorithm>
+#include <optional>
 
 namespace qs {
 namespace {
@@ -60,7 +61,18 @@ private:
             auto stale = [this] { m_width = -1; };
             connect(model, &QAbstractItemModel::modelReset, this, stale);
             connect(model, &QAbstractItemModel::layoutChanged, this, stale);
-            connect(model, &QAbstractItemModel::rowsInserted, this, stale);
+            // Rows arriving (a sweep's, one at a time): only theirs are measured; a name that
+            // fits at a level fits at every deeper one.
+            connect(
+                model, &QAbstractItemModel::rowsInserted, this,
+                [this, column = index.column()](const QModelIndex& parent, int first, int last) {
+                    if (m_width < 0 || !m_fm || !m_model)
+                        return;
+                    QStringList names;
+                    for (int r = first; r <= last; ++r)
+                        names << m_model->index(r, column, parent).data().toString();
+                    m_level = std::max(m_level, shortTensorLevel(names, *m_fm, m_width, m_deepest));
+                });
             connect(model, &QAbstractItemModel::rowsRemoved, this, stale);
             connect(model, &QAbstractItemModel::destroyed, this, [this] { m_model = nullptr; });
             connect(model, &QAbstractItemModel::dataChanged, this,
@@ -75,6 +87,7 @@ private:
                 names << model->index(r, index.column(), index.parent()).data().toString();
             m_level = shortTensorLevel(names, fm, width, m_deepest);
             m_width = width;
+            m_fm = fm;
         }
         return m_level;
     }
@@ -82,6 +95,7 @@ private:
     int m_deepest;
     mutable const QAbstractItemModel* m_model = nullptr;
     mutable int m_width = -1, m_level = 0;
+    mutable std::optional<QFontMetrics> m_fm; // what m_level was measured with
 };
 
 } // namespace
