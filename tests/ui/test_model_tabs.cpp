@@ -179,8 +179,12 @@ private slots:
         QVERIFY(!tab->setActivations(dir.filePath(QStringLiteral("missing.npy"))));
         QVERIFY(win.w.sweepController()->activations()); // still the file's
         // A file of many matrices: one named (the picker asks which), or none and a refusal.
+        // (Read on the work pool: the refusal comes with activationsChanged(false).)
         const QString many = QString::fromStdString(test::samplePath());
-        QVERIFY(!tab->setActivations(many));
+        QSignalSpy changed(tab, &ModelTab::activationsChanged);
+        QVERIFY(tab->setActivations(many));
+        QVERIFY(changed.wait(kTimeoutMs));
+        QCOMPARE(changed.last().at(0).toBool(), false);
         QVERIFY2(tab->statusText().contains(QStringLiteral("name one")),
                  qPrintable(tab->statusText()));
         done.clear();

@@ -10,10 +10,12 @@
 #include "widgets/scale_legend.h"
 #include "widgets/table_columns.h"
 #include "workers/sweep_controller.h"
+#include "workers/work_pool.h"
 
 #include <QComboBox>
 #include <QDateTime>
 #include <QFileInfo>
+#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -29,6 +31,7 @@
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <set>
@@ -88,6 +91,12 @@ QStringList splitSpecs(const QString& text) {
 
 } // namespace
 
+// A file of activations read on the work pool: them, or why not.
+struct ModelTab::LoadedActivations {
+    std::shared_ptr<const ActivationSource> source;
+    QString error;
+};
+
 QString ModelTab::defaultSchemes() {
     return QStringLiteral("int3:g64, int4:g128, nf4:g64, q4_k, q8_0");
 }
@@ -142,8 +151,7 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
             source = file->path;
             tensor = file->tensor;
         }
-        if (!setActivations(source, tensor))
-            m_activations->setCurrentIndex(m_activationsIndex);
+        setActivations(source, tensor); // on failure the choice goes back to the one in use
     });
 
     auto* top = new QHBoxLayout;
@@ -300,46 +308,77 @@ void ModelTab::setMetric(int metric) {
 }
 
 bool ModelTab::setActivations(const QString& source, const QString& tensor) {
-    auto fail = [&](const QString& why) {
+    const quint64 load = ++m_activationsLoad; // a file still being read is for an older choice
+    auto fail = [this](const QString& why) {
         m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
         m_status->setText(why);
+        m_activations->setCurrentIndex(m_activationsIndex);
         return false;
     };
-    std::shared_ptr<const ActivationSource> activations;
-    int index = 0;
+    if (source.isEmpty()) {
+        applyActivations(nullptr, 0);
+        return true;
+    }
     if (source.startsWith(QLatin1String(kSyntheticCalibrationPrefix.data()))) {
         auto spec = parseSyntheticCalibration(source.toStdString());
         if (!spec)
             return fail(QString::fromStdString(spec.message()));
-        activations = std::make_shared<const ActivationSource>(
-            ActivationSource::synthetic(*spec, source.toStdString()));
-        index = 1;
         m_activations->setItemData(1, source);
         m_activations->setItemText(1, tr("synthetic, %1 tokens").arg(spec->tokens));
-    } else if (!source.isEmpty()) {
-        auto loaded = loadActivationSource(source.toStdString(), tensor.toStdString());
-        if (!loaded)
-            return fail(QString::fromStdString(loaded.message()).section(QLatin1Char('\n'), 0, 0));
-        activations = std::make_shared<const ActivationSource>(std::move(loaded).value());
-        index = 2;
+        applyActivations(std::make_shared<const ActivationSource>(
+                             ActivationSource::synthetic(*spec, source.toStdString())),
+                         1);
+        return true;
+    }
+    if (!QFileInfo(source).isFile())
+        return fail(tr("%1: no such file").arg(source));
+    // A file is read on the work pool (a large one takes a while), and applied once read.
+    m_status->setStyleSheet(QStringLiteral("color: #666;"));
+    m_status->setText(tr("Reading activations from %1…").arg(QFileInfo(source).fileName()));
+    auto* watcher = new QFutureWatcher<LoadedActivations>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, load, source, fail] {
+        watcher->deleteLater();
+        if (load != m_activationsLoad)
+            return;
+        const LoadedActivations read = watcher->result();
+        if (!read.source) {
+            fail(read.error);
+            Q_EMIT activationsChanged(false);
+            return;
+        }
         m_activations->setItemText(2, tr("%1 [%2, %3]")
                                           .arg(QFileInfo(source).fileName())
-                                          .arg(activations->tokens())
-                                          .arg(activations->loadedFeatures()));
-    }
+                                          .arg(read.source->tokens())
+                                          .arg(read.source->loadedFeatures()));
+        applyActivations(read.source, 2);
+    });
+    watcher->setFuture(QtConcurrent::run(workPool(), [path = source.toStdString(),
+                                                      name = tensor.toStdString()] {
+        auto loaded = loadActivationSource(path, name);
+        if (!loaded)
+            return LoadedActivations{
+                nullptr, QString::fromStdString(loaded.message()).section(QLatin1Char('\n'), 0, 0)};
+        return LoadedActivations{
+            std::make_shared<const ActivationSource>(std::move(loaded).value()), QString()};
+    }));
+    return true;
+}
+
+void ModelTab::applyActivations(std::shared_ptr<const ActivationSource> activations, int index) {
     m_activationsIndex = index;
     m_activations->setCurrentIndex(index);
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
     const bool swept = m_model->measuredTensors() > 0;
-    m_sweeps->setActivations(activations);
+    const bool any = activations != nullptr;
+    m_sweeps->setActivations(std::move(activations));
     // What the activations are for; without them, back to the SQNR.
-    if (activations)
+    if (any)
         setMetric(int(SensitivityMetric::OutRelErr));
     else if (m_model->metric() == SensitivityMetric::OutRelErr)
         setMetric(int(SensitivityMetric::SqnrDb));
     if (swept)
         runSweep(); // every scheme again, with (or without) the output error
-    return true;
+    Q_EMIT activationsChanged(true);
 }
 
 void ModelTab::setRoleShown(TensorRole role, bool shown) {

@@ -28,6 +28,7 @@ class QToolButton;
 
 namespace qs {
 
+class ActivationSource;
 class ScaleLegend;
 class SensitivityHeatmap;
 class SensitivityModel;
@@ -54,8 +55,9 @@ public:
     void setMetric(int metric); // SensitivityMetric
     // The sweep's activations, for the output error: "" none, "synthetic:TOKENS:OUTLIERS:SCALE"
     // generated for each tensor's width, or a file's [tokens, in_features] tensor, `tensor` or
-    // its only one (for the tensors of its width). The map then shows the output error, swept
-    // again; false (and why, in the status line) when the file cannot be used.
+    // its only one (for the tensors of its width), read on the work pool. The map then shows the
+    // output error, swept again; activationsChanged() says when they apply, or that the file
+    // could not be used (why, in the status line). False at once for a bad spec or no file.
     bool setActivations(const QString& source, const QString& tensor = {});
     // 128 tokens: each tensor is multiplied by them twice per scheme (`analyze` of a 2048 x 8192
     // layer under int4:g128 on two cores: 0.04 s without, 0.3 s with 128 tokens, 1.1-1.3 s with
@@ -71,8 +73,11 @@ public:
 
 Q_SIGNALS:
     void openRequested(const QString& tensor, const QString& spec);
+    void activationsChanged(bool applied);
 
 private:
+    struct LoadedActivations;
+    void applyActivations(std::shared_ptr<const ActivationSource> activations, int index);
     void onStarted(const std::vector<Scheme>& schemes);
     void onTensor(const TensorMeasurement& t);
     void onFinished(const std::shared_ptr<const PlanMeasurements>& m);
@@ -91,7 +96,8 @@ private:
     QProgressBar* m_progress;
     QComboBox* m_metric;
     QComboBox* m_activations;
-    int m_activationsIndex = 0; // the item in use (a file dialog cancelled goes back to it)
+    int m_activationsIndex = 0;    // the item in use (a file dialog cancelled goes back to it)
+    quint64 m_activationsLoad = 0; // the latest choice (a file read for an older one is dropped)
     std::map<TensorRole, QToolButton*> m_roleButtons;
     ScaleLegend* m_legend;
     SensitivityHeatmap* m_heatmap;
