@@ -139,7 +139,10 @@ private slots:
         for (size_t i = 0; i < x.size(); ++i)
             x[i] = float((i * 37) % 101) / 50.0f - 1.0f;
         test::writeSafetensors(good, {{"acts", "F32", {32, 172}, test::floatBytes(x)}});
+        QSignalSpy loaded(tab, &MethodsTab::activationsLoaded);
         QVERIFY(tab->loadActivations(QString::fromStdString(good)));
+        QVERIFY(loaded.wait(kTimeoutMs)); // read on the work pool
+        QCOMPARE(loaded.last().at(0).toBool(), true);
         QSignalSpy done(tab, &MethodsTab::finished);
         tab->setMethodChecked(QStringLiteral("autoround"), false);
         QVERIFY(tab->run());
@@ -151,6 +154,7 @@ private slots:
         test::writeSafetensors(
             narrow, {{"acts", "F32", {8, 64}, test::floatBytes(std::vector<float>(512, 1.f))}});
         QVERIFY(tab->loadActivations(QString::fromStdString(narrow)));
+        QVERIFY(loaded.wait(kTimeoutMs));
         QVERIFY(!tab->run()); // 64 features for a layer with 172 inputs
         QVERIFY(tab->statusText().contains(QStringLiteral("172")));
         QVERIFY(!tab->loadActivations(dir.filePath(QStringLiteral("missing.npy"))));

@@ -330,23 +330,37 @@ void MethodsTab::setSynthetic(const SyntheticCalibration& spec) {
 }
 
 bool MethodsTab::loadActivations(const QString& path, const QString& tensor) {
-    auto fail = [&](const QString& why) {
+    const quint64 load = ++m_activationsLoad; // a file still being read is for an older choice
+    auto fail = [this](const QString& why) {
         m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
         m_status->setText(why);
         return false;
     };
-    auto loaded = loadActivationSource(path.toStdString(), tensor.toStdString());
-    if (!loaded)
-        return fail(QString::fromStdString(loaded.message()).section(QLatin1Char('\n'), 0, 0));
-    m_loaded = std::make_shared<const ActivationSource>(std::move(loaded).value());
-    m_loadedSource = QFileInfo(path).fileName();
-    if (m_source->count() < 2)
-        m_source->addItem(QString());
-    m_source->setItemText(1, tr("from %1").arg(m_loadedSource));
-    m_source->setCurrentIndex(1);
+    if (!QFileInfo(path).isFile())
+        return fail(tr("%1: no such file").arg(path));
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
-    m_status->setText(tr("Loaded %1").arg(activationsText()));
-    setTensor(m_tensor);
+    m_status->setText(tr("Reading activations from %1…").arg(QFileInfo(path).fileName()));
+    readActivations(this, {path, tensor},
+                    [this, load, path, fail](std::shared_ptr<const ActivationSource> read,
+                                             const QString& error) {
+                        if (load != m_activationsLoad)
+                            return;
+                        if (!read) {
+                            fail(error);
+                            Q_EMIT activationsLoaded(false);
+                            return;
+                        }
+                        m_loaded = std::move(read);
+                        m_loadedSource = QFileInfo(path).fileName();
+                        if (m_source->count() < 2)
+                            m_source->addItem(QString());
+                        m_source->setItemText(1, tr("from %1").arg(m_loadedSource));
+                        m_source->setCurrentIndex(1);
+                        m_status->setStyleSheet(QStringLiteral("color: #666;"));
+                        m_status->setText(tr("Loaded %1").arg(activationsText()));
+                        setTensor(m_tensor);
+                        Q_EMIT activationsLoaded(true);
+                    });
     return true;
 }
 

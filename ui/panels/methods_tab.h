@@ -68,7 +68,8 @@ public:
     void setGroupSize(int group);
     void setSynthetic(const SyntheticCalibration& spec);
     // Loads [tokens, in_features] activations from a file (its only 2-D tensor, or the one named
-    // `tensor`); false and the reason shown when it cannot.
+    // `tensor`), read on the work pool: activationsLoaded() says when they are in use, or that
+    // they cannot be (the reason shown); false at once where there is no such file.
     bool loadActivations(const QString& path, const QString& tensor = {});
     bool run();
     void cancel();
@@ -84,7 +85,8 @@ public:
     MethodsChart* errorChart() const { return m_errors; }
 
 Q_SIGNALS:
-    void finished(); // every ticked method has a result (or the run was cancelled)
+    void finished();                 // every ticked method has a result (or the run was cancelled)
+    void activationsLoaded(bool ok); // a file given to loadActivations() was read, or refused
 
 protected:
     // The body's split follows its height (fitBody) until the user drags it: its height is known
@@ -104,7 +106,8 @@ private:
     QString m_ranTensor;
     std::optional<SyntheticCalibration> m_synthetic = SyntheticCalibration{};
     std::shared_ptr<const ActivationSource> m_loaded; // activations from a file
-    QString m_loadedSource;                           // its file's name
+    quint64 m_activationsLoad = 0; // the latest file asked for (an older one read is dropped)
+    QString m_loadedSource;        // its file's name
     std::vector<MethodResult> m_results;
     std::shared_ptr<const MethodInsights> m_insights;
     QFutureWatcher<MethodsUpdate>* m_watcher = nullptr;

@@ -10,12 +10,10 @@
 #include "widgets/scale_legend.h"
 #include "widgets/table_columns.h"
 #include "workers/sweep_controller.h"
-#include "workers/work_pool.h"
 
 #include <QComboBox>
 #include <QDateTime>
 #include <QFileInfo>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -31,7 +29,6 @@
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
 #include <set>
@@ -90,12 +87,6 @@ QStringList splitSpecs(const QString& text) {
 }
 
 } // namespace
-
-// A file of activations read on the work pool: them, or why not.
-struct ModelTab::LoadedActivations {
-    std::shared_ptr<const ActivationSource> source;
-    QString error;
-};
 
 QString ModelTab::defaultSchemes() {
     return QStringLiteral("int3:g64, int4:g128, nf4:g64, q4_k, q8_0");
@@ -335,32 +326,22 @@ bool ModelTab::setActivations(const QString& source, const QString& tensor) {
     // A file is read on the work pool (a large one takes a while), and applied once read.
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
     m_status->setText(tr("Reading activations from %1…").arg(QFileInfo(source).fileName()));
-    auto* watcher = new QFutureWatcher<LoadedActivations>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, load, source, fail] {
-        watcher->deleteLater();
-        if (load != m_activationsLoad)
-            return;
-        const LoadedActivations read = watcher->result();
-        if (!read.source) {
-            fail(read.error);
-            Q_EMIT activationsChanged(false);
-            return;
-        }
-        m_activations->setItemText(2, tr("%1 [%2, %3]")
-                                          .arg(QFileInfo(source).fileName())
-                                          .arg(read.source->tokens())
-                                          .arg(read.source->loadedFeatures()));
-        applyActivations(read.source, 2);
-    });
-    watcher->setFuture(QtConcurrent::run(workPool(), [path = source.toStdString(),
-                                                      name = tensor.toStdString()] {
-        auto loaded = loadActivationSource(path, name);
-        if (!loaded)
-            return LoadedActivations{
-                nullptr, QString::fromStdString(loaded.message()).section(QLatin1Char('\n'), 0, 0)};
-        return LoadedActivations{
-            std::make_shared<const ActivationSource>(std::move(loaded).value()), QString()};
-    }));
+    readActivations(this, {source, tensor},
+                    [this, load, source, fail](std::shared_ptr<const ActivationSource> read,
+                                               const QString& error) {
+                        if (load != m_activationsLoad)
+                            return;
+                        if (!read) {
+                            fail(error);
+                            Q_EMIT activationsChanged(false);
+                            return;
+                        }
+                        m_activations->setItemText(2, tr("%1 [%2, %3]")
+                                                          .arg(QFileInfo(source).fileName())
+                                                          .arg(read->tokens())
+                                                          .arg(read->loadedFeatures()));
+                        applyActivations(std::move(read), 2);
+                    });
     return true;
 }
 

@@ -76,7 +76,6 @@ Q_SIGNALS:
     void activationsChanged(bool applied);
 
 private:
-    struct LoadedActivations;
     void applyActivations(std::shared_ptr<const ActivationSource> activations, int index);
     void onStarted(const std::vector<Scheme>& schemes);
     void onTensor(const TensorMeasurement& t);

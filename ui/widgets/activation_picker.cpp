@@ -1,10 +1,14 @@
 #include "widgets/activation_picker.h"
 
 #include "io/checkpoint.h"
+#include "methods/activation_source.h"
+#include "workers/work_pool.h"
 
 #include <QFileDialog>
+#include <QFutureWatcher>
 #include <QInputDialog>
 #include <QStringList>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace qs {
 
@@ -31,6 +35,33 @@ std::optional<ActivationFile> pickActivationFile(QWidget* parent) {
     if (!ok)
         return std::nullopt;
     return ActivationFile{path, names.value(matrices.indexOf(item))};
+}
+
+namespace {
+
+struct Read {
+    std::shared_ptr<const ActivationSource> activations;
+    QString error;
+};
+
+} // namespace
+
+void readActivations(QObject* context, const ActivationFile& file, ActivationsRead done) {
+    auto* watcher = new QFutureWatcher<Read>(context);
+    QObject::connect(watcher, &QFutureWatcherBase::finished, context,
+                     [watcher, done = std::move(done)] {
+                         watcher->deleteLater();
+                         const Read r = watcher->result();
+                         done(r.activations, r.error);
+                     });
+    watcher->setFuture(QtConcurrent::run(workPool(), [path = file.path.toStdString(),
+                                                      tensor = file.tensor.toStdString()] {
+        auto loaded = loadActivationSource(path, tensor);
+        if (!loaded)
+            return Read{nullptr,
+                        QString::fromStdString(loaded.message()).section(QLatin1Char('\n'), 0, 0)};
+        return Read{std::make_shared<const ActivationSource>(std::move(loaded).value()), QString()};
+    }));
 }
 
 } // namespace qs
