@@ -16,6 +16,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
+
 using namespace qs;
 
 namespace {
@@ -72,6 +74,16 @@ private slots:
         QVERIFY2(plan->loadedPlanNote().startsWith(QStringLiteral("Loaded plan.json.")),
                  qPrintable(plan->loadedPlanNote()));
         QVERIFY(plan->summaryText().contains(QStringLiteral("Loaded plan.json")));
+        // The same plan with its tensors listed in another order: the same, nothing by hand.
+        auto reversed = loadPlan(path.toStdString());
+        QVERIFY(reversed.ok());
+        std::reverse(reversed->tensors.begin(), reversed->tensors.end());
+        const QString backwards = dir.filePath(QStringLiteral("backwards.json"));
+        QVERIFY(savePlan(backwards.toStdString(), *reversed).ok());
+        QVERIFY(plan->loadPlanFrom(backwards));
+        QCOMPARE(plan->solution()->plan.tensors, saved);
+        QVERIFY2(plan->loadedPlanNote().startsWith(QStringLiteral("Loaded backwards.json.")),
+                 qPrintable(plan->loadedPlanNote()));
         // Editing it: no longer the file's plan, and the summary stops saying so.
         plan->setBudget(4.5);
         QVERIFY(plan->loadedPlanNote().isEmpty());

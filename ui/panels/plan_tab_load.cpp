@@ -165,8 +165,15 @@ bool PlanTab::applyPendingPlan() {
         }
         return n;
     };
+    // (In any order: a plan written by hand need not list its tensors as the checkpoint does.)
+    const std::map<std::string, std::string> wanted(plan.tensors.begin(), plan.tensors.end());
+    auto matches = [&] {
+        return m_solution &&
+               std::map<std::string, std::string>(m_solution->plan.tensors.begin(),
+                                                  m_solution->plan.tensors.end()) == wanted;
+    };
     int pinned = pinWhere(false);
-    if (pinned > 0 && (!m_solution || m_solution->plan.tensors != plan.tensors))
+    if (pinned > 0 && !matches())
         pinned = pinWhere(true);
     m_loadNote = pinned ? tr("Loaded %1; %n tensor(s) set by hand to its choice, where the solver "
                              "here chose otherwise.",
