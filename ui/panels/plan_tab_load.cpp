@@ -12,6 +12,7 @@
 #include <QPlainTextEdit>
 #include <QSignalBlocker>
 
+#include <map>
 #include <set>
 
 namespace qs {
@@ -37,15 +38,12 @@ QStringList schemesOf(const Plan& plan) {
     return out;
 }
 
-// What a hand edit names to get `spec` on tensor `name`: the candidate whose fallback it is
-// where it stands in for one (q5_0 for q4_k on rows 256 does not divide), else `spec` itself.
-std::string candidateFor(const PlanMeasurements& m, const std::string& name,
-                         const std::string& spec) {
-    for (const TensorMeasurement& t : m.tensors)
-        if (t.name == name)
-            for (const PlanOption& o : t.options)
-                if (o.scheme.toString() == spec)
-                    return o.fallbackFor.empty() ? spec : o.fallbackFor;
+// What a hand edit names to get `spec` on tensor `t`: the candidate whose fallback it is where
+// it stands in for one (q5_0 for q4_k on rows 256 does not divide), else `spec` itself.
+std::string candidateFor(const TensorMeasurement& t, const std::string& spec) {
+    for (const PlanOption& o : t.options)
+        if (o.scheme.toString() == spec)
+            return o.fallbackFor.empty() ? spec : o.fallbackFor;
     return spec;
 }
 
@@ -98,12 +96,12 @@ bool PlanTab::applyPendingPlan() {
             return false; // another sweep is on its way
     const Plan plan = *std::exchange(m_pendingPlan, std::nullopt);
     const QString file = QFileInfo(m_pendingPath).fileName();
-    std::set<std::string> names;
+    std::map<std::string, const TensorMeasurement*> byName;
     for (const TensorMeasurement& t : m_measured->tensors)
-        names.insert(t.name);
+        byName.emplace(t.name, &t);
     int foreign = 0;
     for (const auto& [name, spec] : plan.tensors)
-        foreign += names.count(name) ? 0 : 1;
+        foreign += byName.count(name) ? 0 : 1;
     if (foreign > 0) {
         m_loadNote.clear();
         m_summary->setText(QStringLiteral("<span style='color:#C0392B'>%1</span>")
@@ -124,16 +122,14 @@ bool PlanTab::applyPendingPlan() {
     // Keep rules: one tensor's exact name is a hand edit (as the table made it), others go in the
     // rules box.
     m_hand.clear();
+    std::map<std::string, std::string> exactNames; // a tensor's exact-name pattern -> its name
+    for (const TensorMeasurement& t : m_measured->tensors)
+        exactNames.emplace(exactNameRule(t.name, std::string()).pattern, t.name);
     QStringList lines;
     for (const PlanKeepRule& k : plan.keep) {
-        bool exact = false;
-        for (const TensorMeasurement& t : m_measured->tensors)
-            if (exactNameRule(t.name, k.spec).pattern == k.pattern) {
-                m_hand[t.name] = k.spec;
-                exact = true;
-                break;
-            }
-        if (!exact)
+        if (const auto it = exactNames.find(k.pattern); it != exactNames.end())
+            m_hand[it->second] = k.spec;
+        else
             lines << QString::fromStdString(k.pattern + "=" + k.spec);
     }
     {
@@ -155,7 +151,7 @@ bool PlanTab::applyPendingPlan() {
         int n = 0;
         for (const auto& [name, spec] : plan.tensors)
             if (all || now[name] != spec) {
-                m_hand[name] = candidateFor(*m_measured, name, spec);
+                m_hand[name] = candidateFor(*byName.at(name), spec);
                 ++n;
             }
         if (n > 0) {
