@@ -32,7 +32,7 @@ public:
             style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, opt.widget) + 1;
         const int width =
             style->subElementRect(QStyle::SE_ItemViewItemText, &opt, opt.widget).width() -
-            2 * margin;
+            2 * margin - 2; // QTextLayout elides a pixel or two short of horizontalAdvance
         opt.text = opt.fontMetrics.elidedText(
             shortTensorName(opt.text, levelFor(index, opt.fontMetrics, width)), Qt::ElideMiddle,
             width);
