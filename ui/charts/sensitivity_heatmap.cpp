@@ -197,7 +197,7 @@ void SensitivityHeatmap::paintHeader(QPainter& p) const {
     if (anyCell(SensitivityRole::Fallback))
         note(tr("* hatched: fallback type"));
     if (anyCell(SensitivityRole::NotApplicable))
-        note(tr("n/a: does not apply"));
+        note(tr("n/a: hover for why")); // the scheme does not apply, or no activations fit
 }
 
 void SensitivityHeatmap::fitNames() {
