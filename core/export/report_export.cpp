@@ -2,6 +2,7 @@
 
 #include "analysis/tensor_analysis.h"
 #include "util/atomic_file.h"
+#include "util/csv.h"
 
 #include <hdf5.h>
 #include <nlohmann/json.hpp>
@@ -51,15 +52,6 @@ std::string isoNow() {
     gmtime_r(&t, &tm);
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
-}
-
-std::string csvField(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos)
-        return s;
-    std::string q = "\"";
-    for (char c : s)
-        q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
 }
 
 std::string num(double v) {

@@ -2,9 +2,9 @@
 
 #include "metrics/error_metrics.h"
 #include "number_format.h"
+#include "util/csv.h"
 
 #include <QColor>
-#include <QRegularExpression>
 
 #include <cmath>
 #include <limits>
@@ -127,11 +127,8 @@ void SensitivityModel::setMeasurements(const PlanMeasurements& m) {
 }
 
 QString SensitivityModel::csv() const {
-    auto quoted = [](QString v) {
-        return v.contains(QRegularExpression(QStringLiteral("[,\"\n]")))
-                   ? QLatin1Char('"') + v.replace(QLatin1Char('"'), QStringLiteral("\"\"")) +
-                         QLatin1Char('"')
-                   : v;
+    auto quoted = [](const QString& v) {
+        return QString::fromStdString(csvField(v.toStdString()));
     };
     auto number = [](double v) {
         return std::isfinite(v) ? QString::number(v, 'g', 17) : QString();
