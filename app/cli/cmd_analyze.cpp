@@ -200,11 +200,7 @@ Action addAnalyzeCommand(CLI::App& app) {
             // scheme allows, the next piece decoded while the current one is analysed.
             StreamOptions stream;
             if (calib) {
-                std::vector<std::int64_t> widths;
-                for (const TensorInfo* t : quantized)
-                    if (!t->shape.empty() && t->shape[0] > 0)
-                        widths.push_back(t->numel() / t->shape[0]); // matrixView's columns
-                calib->prepare(widths);
+                calib->prepareFor(quantized);
                 stream.activationsFor = [&](std::int64_t features) {
                     return calib->forFeatures(features);
                 };

@@ -33,6 +33,14 @@ void ActivationSource::prepare(const std::vector<std::int64_t>& features) {
     }
 }
 
+void ActivationSource::prepareFor(std::span<const TensorInfo* const> tensors) {
+    std::vector<std::int64_t> widths;
+    for (const TensorInfo* t : tensors)
+        if (!t->shape.empty() && t->shape[0] > 0)
+            widths.push_back(t->numel() / t->shape[0]);
+    prepare(widths);
+}
+
 const MatrixView* ActivationSource::forFeatures(std::int64_t features) const {
     if (!m_synthetic)
         return m_loaded.data ? &m_loaded : nullptr;

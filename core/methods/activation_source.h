@@ -14,10 +14,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace qs {
+
+struct TensorInfo;
 
 class ActivationSource {
 public:
@@ -27,6 +30,9 @@ public:
 
     // Generates the synthetic activations for these widths (nothing for a loaded matrix).
     void prepare(const std::vector<std::int64_t>& features);
+    // prepare() for the input widths of these tensors as the quantizers see them (matrixView's
+    // columns: all but the first dimension).
+    void prepareFor(std::span<const TensorInfo* const> tensors);
     // The activations for a layer of `features` input columns: the loaded matrix whatever its
     // width, or the synthetic ones prepared for that width (null if not prepared).
     const MatrixView* forFeatures(std::int64_t features) const;

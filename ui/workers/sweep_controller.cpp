@@ -108,11 +108,11 @@ void SweepController::start() {
         if (activations && activations->syntheticSpec()) {
             generated =
                 ActivationSource::synthetic(*activations->syntheticSpec(), activations->label());
-            std::vector<std::int64_t> widths;
+            std::vector<const TensorInfo*> quantized;
             for (const TensorInfo& t : checkpoint->tensors())
-                if (isQuantizable(t) && t.shape[0] > 0)
-                    widths.push_back(t.numel() / t.shape[0]); // matrixView's columns
-            generated->prepare(widths);
+                if (isQuantizable(t))
+                    quantized.push_back(&t);
+            generated->prepareFor(quantized);
             source = &*generated;
         }
         if (source)
