@@ -117,6 +117,7 @@ MethodsTab::MethodsTab(QWidget* parent)
       m_awq(new ProfileChart(tr("AWQ: input-channel scale"), tr("input channel"), tr("relative"),
                              true)),
       m_insightText(new QLabel), m_pages(new QTabWidget), m_status(new QLabel) {
+    m_reader = new ActivationReader(this);
     m_caption->setTextFormat(Qt::RichText);
     m_caption->setWordWrap(true);
     auto* methods = new FlowLayout; // the option rows wrap when the tab is narrow
@@ -330,37 +331,35 @@ void MethodsTab::setSynthetic(const SyntheticCalibration& spec) {
 }
 
 bool MethodsTab::loadActivations(const QString& path, const QString& tensor) {
-    const quint64 load = ++m_activationsLoad; // a file still being read is for an older choice
     auto fail = [this](const QString& why) {
         m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
         m_status->setText(why);
         return false;
     };
-    if (!QFileInfo(path).isFile())
+    // Read on the work pool; a later file asked for wins over one still being read.
+    const bool reading = m_reader->read(
+        {path, tensor},
+        [this, path, fail](std::shared_ptr<const ActivationSource> read, const QString& error) {
+            if (!read) {
+                fail(error);
+                Q_EMIT activationsLoaded(false);
+                return;
+            }
+            m_loaded = std::move(read);
+            m_loadedSource = QFileInfo(path).fileName();
+            if (m_source->count() < 2)
+                m_source->addItem(QString());
+            m_source->setItemText(1, tr("from %1").arg(m_loadedSource));
+            m_source->setCurrentIndex(1);
+            m_status->setStyleSheet(QStringLiteral("color: #666;"));
+            m_status->setText(tr("Loaded %1").arg(activationsText()));
+            setTensor(m_tensor);
+            Q_EMIT activationsLoaded(true);
+        });
+    if (!reading)
         return fail(tr("%1: no such file").arg(path));
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
     m_status->setText(tr("Reading activations from %1…").arg(QFileInfo(path).fileName()));
-    readActivations(this, {path, tensor},
-                    [this, load, path, fail](std::shared_ptr<const ActivationSource> read,
-                                             const QString& error) {
-                        if (load != m_activationsLoad)
-                            return;
-                        if (!read) {
-                            fail(error);
-                            Q_EMIT activationsLoaded(false);
-                            return;
-                        }
-                        m_loaded = std::move(read);
-                        m_loadedSource = QFileInfo(path).fileName();
-                        if (m_source->count() < 2)
-                            m_source->addItem(QString());
-                        m_source->setItemText(1, tr("from %1").arg(m_loadedSource));
-                        m_source->setCurrentIndex(1);
-                        m_status->setStyleSheet(QStringLiteral("color: #666;"));
-                        m_status->setText(tr("Loaded %1").arg(activationsText()));
-                        setTensor(m_tensor);
-                        Q_EMIT activationsLoaded(true);
-                    });
     return true;
 }
 

@@ -35,6 +35,7 @@ class QToolButton;
 
 namespace qs {
 
+class ActivationReader;
 class ActivationSource;
 
 class MethodsChart;
@@ -106,8 +107,8 @@ private:
     QString m_ranTensor;
     std::optional<SyntheticCalibration> m_synthetic = SyntheticCalibration{};
     std::shared_ptr<const ActivationSource> m_loaded; // activations from a file
-    quint64 m_activationsLoad = 0; // the latest file asked for (an older one read is dropped)
-    QString m_loadedSource;        // its file's name
+    ActivationReader* m_reader = nullptr;             // files of activations, off the GUI thread
+    QString m_loadedSource;                           // its file's name
     std::vector<MethodResult> m_results;
     std::shared_ptr<const MethodInsights> m_insights;
     QFutureWatcher<MethodsUpdate>* m_watcher = nullptr;

@@ -97,8 +97,8 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
       m_proxy(new RoleFilterProxy(this)), m_schemeEdit(new QLineEdit(defaultSchemes())),
       m_sweepButton(new QPushButton(tr("Sweep"))), m_cancelButton(new QToolButton),
       m_progress(new QProgressBar), m_metric(new QComboBox), m_activations(new QComboBox),
-      m_legend(new ScaleLegend), m_heatmap(new SensitivityHeatmap), m_table(new QTableView),
-      m_status(new QLabel) {
+      m_legend(new ScaleLegend), m_heatmap(new SensitivityHeatmap),
+      m_reader(new ActivationReader(this)), m_table(new QTableView), m_status(new QLabel) {
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(int(SensitivityRole::Sort));
 
@@ -299,7 +299,7 @@ void ModelTab::setMetric(int metric) {
 }
 
 bool ModelTab::setActivations(const QString& source, const QString& tensor) {
-    const quint64 load = ++m_activationsLoad; // a file still being read is for an older choice
+    m_reader->drop(); // a file still being read is for an older choice
     auto fail = [this](const QString& why) {
         m_status->setStyleSheet(QStringLiteral("color: #C0392B;"));
         m_status->setText(why);
@@ -321,27 +321,25 @@ bool ModelTab::setActivations(const QString& source, const QString& tensor) {
                          1);
         return true;
     }
-    if (!QFileInfo(source).isFile())
-        return fail(tr("%1: no such file").arg(source));
     // A file is read on the work pool (a large one takes a while), and applied once read.
+    const bool reading = m_reader->read(
+        {source, tensor},
+        [this, source, fail](std::shared_ptr<const ActivationSource> read, const QString& error) {
+            if (!read) {
+                fail(error);
+                Q_EMIT activationsChanged(false);
+                return;
+            }
+            m_activations->setItemText(2, tr("%1 [%2, %3]")
+                                              .arg(QFileInfo(source).fileName())
+                                              .arg(read->tokens())
+                                              .arg(read->loadedFeatures()));
+            applyActivations(std::move(read), 2);
+        });
+    if (!reading)
+        return fail(tr("%1: no such file").arg(source));
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
     m_status->setText(tr("Reading activations from %1…").arg(QFileInfo(source).fileName()));
-    readActivations(this, {source, tensor},
-                    [this, load, source, fail](std::shared_ptr<const ActivationSource> read,
-                                               const QString& error) {
-                        if (load != m_activationsLoad)
-                            return;
-                        if (!read) {
-                            fail(error);
-                            Q_EMIT activationsChanged(false);
-                            return;
-                        }
-                        m_activations->setItemText(2, tr("%1 [%2, %3]")
-                                                          .arg(QFileInfo(source).fileName())
-                                                          .arg(read->tokens())
-                                                          .arg(read->loadedFeatures()));
-                        applyActivations(std::move(read), 2);
-                    });
     return true;
 }
 

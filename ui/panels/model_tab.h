@@ -28,6 +28,7 @@ class QToolButton;
 
 namespace qs {
 
+class ActivationReader;
 class ActivationSource;
 class ScaleLegend;
 class SensitivityHeatmap;
@@ -95,11 +96,11 @@ private:
     QProgressBar* m_progress;
     QComboBox* m_metric;
     QComboBox* m_activations;
-    int m_activationsIndex = 0;    // the item in use (a file dialog cancelled goes back to it)
-    quint64 m_activationsLoad = 0; // the latest choice (a file read for an older one is dropped)
+    int m_activationsIndex = 0; // the item in use (a file dialog cancelled goes back to it)
     std::map<TensorRole, QToolButton*> m_roleButtons;
     ScaleLegend* m_legend;
     SensitivityHeatmap* m_heatmap;
+    ActivationReader* m_reader; // files of activations, off the GUI thread
     QTableView* m_table;
     QLabel* m_status;
     QSplitter* m_splitter = nullptr;

@@ -5,6 +5,7 @@
 #include "workers/work_pool.h"
 
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFutureWatcher>
 #include <QInputDialog>
 #include <QStringList>
@@ -46,14 +47,19 @@ struct Read {
 
 } // namespace
 
-void readActivations(QObject* context, const ActivationFile& file, ActivationsRead done) {
-    auto* watcher = new QFutureWatcher<Read>(context);
-    QObject::connect(watcher, &QFutureWatcherBase::finished, context,
-                     [watcher, done = std::move(done)] {
-                         watcher->deleteLater();
-                         const Read r = watcher->result();
-                         done(r.activations, r.error);
-                     });
+bool ActivationReader::read(const ActivationFile& file, ActivationsRead done) {
+    if (!QFileInfo(file.path).isFile())
+        return false;
+    const quint64 generation = ++m_generation;
+    auto* watcher = new QFutureWatcher<Read>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this,
+            [this, watcher, generation, done = std::move(done)] {
+                watcher->deleteLater();
+                if (generation != m_generation)
+                    return;
+                const Read r = watcher->result();
+                done(r.activations, r.error);
+            });
     watcher->setFuture(QtConcurrent::run(workPool(), [path = file.path.toStdString(),
                                                       tensor = file.tensor.toStdString()] {
         auto loaded = loadActivationSource(path, tensor);
@@ -62,6 +68,7 @@ void readActivations(QObject* context, const ActivationFile& file, ActivationsRe
                         QString::fromStdString(loaded.message()).section(QLatin1Char('\n'), 0, 0)};
         return Read{std::make_shared<const ActivationSource>(std::move(loaded).value()), QString()};
     }));
+    return true;
 }
 
 } // namespace qs

@@ -3,13 +3,13 @@
 // matrices, which one; and reading them off the GUI thread (the Model and Methods tabs). GUI
 // thread only.
 
+#include <QObject>
 #include <QString>
 
 #include <functional>
 #include <memory>
 #include <optional>
 
-class QObject;
 class QWidget;
 
 namespace qs {
@@ -24,10 +24,22 @@ struct ActivationFile {
 // nullopt when the user cancels either question.
 std::optional<ActivationFile> pickActivationFile(QWidget* parent);
 
-// Reads the file's activations (loadActivationSource) on the work pool, then calls `done` on the
-// GUI thread with them, or with null and why not in one line; not at all if `context` is gone.
+// Reads files of activations (loadActivationSource) on the work pool for one owner, then calls
+// `done` on the GUI thread with them, or with null and why not in one line. Only the latest
+// request answers: a later read() or drop() (another choice made meanwhile) silences an earlier
+// one, and so does the reader's destruction.
 using ActivationsRead =
     std::function<void(std::shared_ptr<const ActivationSource> activations, const QString& error)>;
-void readActivations(QObject* context, const ActivationFile& file, ActivationsRead done);
+class ActivationReader : public QObject {
+    Q_OBJECT
+public:
+    using QObject::QObject;
+    // False, and nothing read, when there is no such file.
+    bool read(const ActivationFile& file, ActivationsRead done);
+    void drop() { ++m_generation; }
+
+private:
+    quint64 m_generation = 0;
+};
 
 } // namespace qs
