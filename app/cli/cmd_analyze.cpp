@@ -1,8 +1,8 @@
 #include "analysis/stream_analysis.h"
 #include "analysis/tensor_analysis.h"
+#include "cli/cli_calibration.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
-#include "methods/activation_source.h"
 #include "plan/scheme_cost.h"
 
 #include <iostream>
@@ -37,43 +37,14 @@ std::string notApplicableNote(const std::string& spec, const Totals& tot) {
     return note;
 }
 
-std::optional<ActivationSource> loadCalibration(const std::string& path,
-                                                const std::string& tensorName) {
-    if (path.empty())
-        return std::nullopt;
-    if (path.starts_with(kSyntheticCalibrationPrefix)) {
-        auto spec = parseSyntheticCalibration(path);
-        if (!spec)
-            throw CliError{kUsage, "--calib " + spec.message()};
-        return ActivationSource::synthetic(*spec, path);
-    }
-    const Checkpoint ckpt = openCheckpoint(path);
-    const TensorInfo* t = nullptr;
-    if (!tensorName.empty()) {
-        t = ckpt.find(tensorName);
-        if (!t)
-            throw CliError{kNotFound,
-                           "activation tensor '" + tensorName + "' not found in " + path};
-    } else if (ckpt.tensors().size() == 1) {
-        t = &ckpt.tensors().front();
-    } else {
-        throw CliError{kUsage, path + " holds " + std::to_string(ckpt.tensors().size()) +
-                                   " tensors; name the activations with --calib-tensor"};
-    }
-    if (t->shape.size() != 2)
-        throw CliError{kBadFile, "activations must be [tokens, in_features]; '" + t->name +
-                                     "' is " + t->shapeString()};
-    return ActivationSource::loaded(readTensor(ckpt, *t), t->shape[0], t->shape[1],
-                                    path + ":" + t->name);
-}
-
 } // namespace
 
 Action addAnalyzeCommand(CLI::App& app) {
     auto* cmd =
         app.add_subcommand("analyze", "Error metrics per tensor x scheme, and whole-model totals");
     struct Opts {
-        std::string path, regex, calib, calibTensor, backend = "auto";
+        std::string path, regex, backend = "auto";
+        CalibrationOptions calib;
         std::vector<std::string> schemes;
         bool json = false, all = false;
         int threads = 0;
@@ -82,12 +53,7 @@ Action addAnalyzeCommand(CLI::App& app) {
     cmd->add_option("PATH", o->path, "checkpoint file")->required();
     cmd->add_option("--scheme", o->schemes, "scheme spec, e.g. int4:g64 (repeatable)")->required();
     cmd->add_option("--tensor", o->regex, "only tensors whose name matches this regex");
-    cmd->add_option("--calib", o->calib,
-                    "activations [tokens, in_features] (.npy or any supported file), or "
-                    "synthetic:TOKENS:OUTLIERS:SCALE[:SEED] for Gaussian tokens with OUTLIERS "
-                    "input channels scaled by SCALE; needed by gptq and awq");
-    cmd->add_option("--calib-tensor", o->calibTensor,
-                    "the activation tensor's name when --calib holds several");
+    addCalibrationOptions(cmd, o->calib, "needed by gptq and awq");
     cmd->add_option("--backend", o->backend, "auto, cpu or cuda")
         ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
     cmd->add_flag("--all", o->all, "also quantize 1-D tensors (norms, biases)");
@@ -103,7 +69,7 @@ Action addAnalyzeCommand(CLI::App& app) {
                 if (!f->implemented())
                     throw CliError{kBadScheme, "scheme " + s.toString() + ": the " + s.family +
                                                    " family is not implemented yet"};
-                if (f->needsActivations() && o->calib.empty())
+                if (f->needsActivations() && o->calib.path.empty())
                     throw CliError{kBadScheme,
                                    s.toString() + " needs activations: pass --calib ACT"};
                 schemes.push_back(std::move(s));
@@ -111,7 +77,7 @@ Action addAnalyzeCommand(CLI::App& app) {
             const BackendStatus backend = useBackend(o->backend);
             const Checkpoint ckpt = openCheckpoint(o->path);
             const auto selected = selectTensors(ckpt, o->regex);
-            auto calib = loadCalibration(o->calib, o->calibTensor);
+            auto calib = loadCalibration(o->calib);
 
             nlohmann::json results = nlohmann::json::array(), kept = nlohmann::json::array();
             std::map<std::string, Totals> totals;
@@ -177,8 +143,8 @@ Action addAnalyzeCommand(CLI::App& app) {
                     for (const auto& diag : a->diagnostics)
                         d[diag.key] = number(diag.value);
                 }
-                if (a->outputRelError)
-                    r["out_rel_err"] = number(*a->outputRelError);
+                if (a->outputError)
+                    r["out_rel_err"] = number(a->outputError->relative());
                 results.push_back(r);
                 auto& tot = totals[s.toString()];
                 tot.error.merge(m);
@@ -193,7 +159,7 @@ Action addAnalyzeCommand(CLI::App& app) {
                                              fmt(m.maxAbsErr, 4),
                                              fmt(m.cosine(), 6)};
                 if (calib)
-                    row.push_back(a->outputRelError ? fmt(*a->outputRelError, 4) : "-");
+                    row.push_back(a->outputError ? fmt(a->outputError->relative(), 4) : "-");
                 table.addRow(row);
             };
             // Tensors stream through a bounded pipeline: big ones in chunks of rows where every

@@ -1,3 +1,5 @@
+#include "analysis/tensor_analysis.h"
+#include "cli/cli_calibration.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "metrics/error_metrics.h"
@@ -67,10 +69,12 @@ std::uint64_t parseBytes(const std::string& text) {
     throw CliError{kUsage, "--budget-bytes: '" + text + "' is not a size (e.g. 4GiB, 3.5GB)"};
 }
 
-nlohmann::json pointJson(const ParetoPoint& p, double budgetBpw) {
+// A point's error keys: the weights' ("rel_rmse", "sqnr_db") or the output's.
+nlohmann::json pointJson(const ParetoPoint& p, double budgetBpw, PlanObjective objective) {
+    const bool out = objective == PlanObjective::OutputError;
     nlohmann::json j = {{"bits_per_weight", p.bitsPerWeight},
-                        {"rel_rmse", number(p.relRmse)},
-                        {"sqnr_db", number(p.sqnrDb)},
+                        {out ? "out_rel_err" : "rel_rmse", number(p.relRmse)},
+                        {out ? "out_snr_db" : "sqnr_db", number(p.sqnrDb)},
                         {"bytes", p.bytes},
                         {"schemes", p.distinctSchemes}};
     if (!p.label.empty())
@@ -88,7 +92,8 @@ Action addPlanCommand(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "plan", "Choose a scheme per tensor to minimise the error under a size budget");
     struct Opts {
-        std::string path, out, budgetBytes;
+        std::string path, out, budgetBytes, objective = "auto";
+        CalibrationOptions calib;
         double budgetBpw = 0;
         std::vector<std::string> candidates, keep, importance;
         bool json = false, pareto = false;
@@ -110,6 +115,14 @@ Action addPlanCommand(CLI::App& app) {
                     "match wins), e.g. 'lm_head.*=q8_0'");
     cmd->add_option("--importance", o->importance,
                     "REGEX=WEIGHT: weigh the error of matching tensors (repeatable; default 1)");
+    addCalibrationOptions(cmd, o->calib,
+                          "with them each tensor's output error ||XW^T - XW^^T|| is measured "
+                          "where the activations' width fits");
+    cmd->add_option("--objective", o->objective,
+                    "what to minimise: weight (squared weight error), output (squared output "
+                    "error per token, the weight error where no activations fit; needs "
+                    "--calib) or auto (output with --calib, else weight)")
+        ->check(CLI::IsMember({"auto", "weight", "output"}));
     cmd->add_option("--out", o->out, "where to write PLAN.json")->required();
     cmd->add_flag("--pareto", o->pareto, "also print the error-vs-size curve of plans");
     cmd->add_flag("--json", o->json, "print one JSON document");
@@ -128,13 +141,32 @@ Action addPlanCommand(CLI::App& app) {
         budget.bitsPerWeight = o->budgetBpw;
         if (!o->budgetBytes.empty())
             budget.bytes = parseBytes(o->budgetBytes);
+        if (o->objective == "output" && o->calib.path.empty())
+            throw CliError{kUsage, "--objective output needs activations: pass --calib ACT"};
         if (auto st = refuseOverwritingInputs(o->out, {o->path}); !st)
             throw CliError{kOutputError, st.message()};
 
         const Checkpoint ckpt = openCheckpoint(o->path);
+        auto calib = loadCalibration(o->calib);
+        if (calib) {
+            std::vector<const TensorInfo*> quantized;
+            for (const TensorInfo& t : ckpt.tensors())
+                if (isQuantizable(t))
+                    quantized.push_back(&t);
+            calib->prepareFor(quantized);
+            req.activationsFor = [&](std::int64_t features) {
+                return calib->forFeatures(features);
+            };
+        }
         auto m = measurePlanCandidates(ckpt, req);
         if (!m)
             throw CliError{kBadScheme, m.message()};
+        if (calib && !hasOutputError(*m))
+            throw CliError{kUsage, "--calib " + o->calib.path + ": its " +
+                                       std::to_string(calib->loadedFeatures()) +
+                                       " features fit no quantized tensor's input width"};
+        if (o->objective == "output" || (o->objective == "auto" && calib))
+            m->objective = PlanObjective::OutputError;
         auto sol = solvePlan(*m, budget);
         if (!sol)
             throw CliError{kUsage, sol.message()};
@@ -158,7 +190,11 @@ Action addPlanCommand(CLI::App& app) {
         const auto uniform = uniformPoints(*m);
         const auto curve = o->pareto ? paretoCurve(*m) : std::vector<ParetoPoint>{};
         nlohmann::json tensors = nlohmann::json::array();
-        TextTable table({"tensor", "shape", "scheme", "bpw", "rel_rmse", "note"});
+        std::vector<std::string> header{"tensor", "shape", "scheme", "bpw", "rel_rmse"};
+        if (calib)
+            header.push_back("out_rel_err");
+        header.push_back("note");
+        TextTable table(header);
         for (size_t i = 0; i < m->tensors.size(); ++i) {
             const auto& t = m->tensors[i];
             const auto& opt = t.options[sol->choice[i]];
@@ -177,12 +213,18 @@ Action addPlanCommand(CLI::App& app) {
                 tj["fallback_for"] = opt.fallbackFor;
             if (!t.notApplicable.empty())
                 tj["not_applicable"] = t.notApplicable;
+            if (std::isfinite(opt.outRelErr))
+                tj["out_rel_err"] = number(opt.outRelErr);
             tensors.push_back(tj);
             std::string shape = "[";
             for (size_t d = 0; d < t.shape.size(); ++d)
                 shape += (d ? ", " : "") + std::to_string(t.shape[d]);
-            table.addRow(
-                {t.name, shape + "]", opt.scheme.toString(), fmt(tb, 5), fmt(rel, 4), note});
+            std::vector<std::string> row{t.name, shape + "]", opt.scheme.toString(), fmt(tb, 5),
+                                         fmt(rel, 4)};
+            if (calib)
+                row.push_back(std::isfinite(opt.outRelErr) ? fmt(opt.outRelErr, 4) : "-");
+            row.push_back(note);
+            table.addRow(row);
         }
         if (o->json) {
             nlohmann::json kept = nlohmann::json::array();
@@ -202,34 +244,48 @@ Action addPlanCommand(CLI::App& app) {
                                 {"uniform", nlohmann::json::array()}};
             if (budget.bytes)
                 j["budget_bytes"] = budget.bytes;
+            j["objective"] =
+                m->objective == PlanObjective::OutputError ? "output_error" : "weight_error";
+            if (calib) {
+                j["calib"] = calib->label();
+                j["out_rel_err"] = number(sol->outRelErr);
+            }
             if (!unmatched.empty())
                 j["unmatched_keep"] = unmatched;
             for (const auto& p : uniform)
-                j["uniform"].push_back(pointJson(p, budgetBpw));
+                j["uniform"].push_back(pointJson(p, budgetBpw, m->objective));
             if (o->pareto) {
                 j["pareto"] = nlohmann::json::array();
                 for (const auto& p : curve)
-                    j["pareto"].push_back(pointJson(p, 0));
+                    j["pareto"].push_back(pointJson(p, 0, m->objective));
             }
             printJson(j);
             return;
         }
         table.print();
         std::cout << "\nPlan: " << fmt(sol->bitsPerWeight, 5) << " bits per weight (budget "
-                  << fmt(budgetBpw, 5) << "), rel_rmse " << fmt(sol->relRmse, 4) << ", "
+                  << fmt(budgetBpw, 5) << "), rel_rmse " << fmt(sol->relRmse, 4)
+                  << (calib ? ", out_rel_err " + fmt(sol->outRelErr, 4) : std::string()) << ", "
                   << humanBytes(sol->modelBytes) << " with " << m->kept.size()
                   << " 1-D tensors kept as stored; written to " << o->out << "\n";
+        if (m->objective == PlanObjective::OutputError)
+            std::cout << "Minimised the squared output error per token (" << calib->label()
+                      << "; the weight error where no activations fit)\n";
         for (const auto& k : unmatched)
             std::cout << "note: --keep '" << k << "' matched no quantized tensor\n";
         std::cout << "\n";
-        TextTable u({"uniform scheme", "bpw", "rel_rmse", "fits budget"});
+        const std::string errName =
+            m->objective == PlanObjective::OutputError ? "out_rel_err" : "rel_rmse";
+        TextTable u({"uniform scheme", "bpw", errName, "fits budget"});
         for (const auto& p : uniform)
             u.addRow({uniformPointName(p), fmt(p.bitsPerWeight, 5), fmt(p.relRmse, 4),
                       p.bitsPerWeight <= budgetBpw ? "yes" : "no"});
         u.print();
         if (o->pareto) {
             std::cout << "\nPareto curve of plans:\n";
-            TextTable c({"bpw", "rel_rmse", "sqnr_db", "schemes"});
+            TextTable c({"bpw", errName,
+                         m->objective == PlanObjective::OutputError ? "out_snr_db" : "sqnr_db",
+                         "schemes"});
             for (const auto& p : curve)
                 c.addRow({fmt(p.bitsPerWeight, 5), fmt(p.relRmse, 4), fmt(p.sqnrDb, 4),
                           std::to_string(p.distinctSchemes)});

@@ -80,9 +80,9 @@ Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
         a.errorHistogram = std::move(r.errorHistogram);
     }
     if (options.activations && options.activations->cols == w.cols) {
-        auto out = outputRelativeError(*options.activations, w, r.output.reconstruction.data());
+        auto out = outputErrorSums(*options.activations, w, r.output.reconstruction.data());
         if (out)
-            a.outputRelError = *out;
+            a.outputError = *out;
     }
     if (options.keepReconstruction)
         a.reconstruction = std::move(r.output.reconstruction);

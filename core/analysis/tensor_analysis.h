@@ -7,6 +7,7 @@
 #include "metrics/distribution_stats.h"
 #include "metrics/error_metrics.h"
 #include "metrics/histogram.h"
+#include "metrics/output_error.h"
 #include "quant/registry.h"
 
 #include <optional>
@@ -33,8 +34,9 @@ struct TensorAnalysis {
     std::optional<Histogram> weightHistogram; // over the original weights' range
     std::optional<Histogram> errorHistogram;  // of w - w^, symmetric about zero
     std::vector<float> reconstruction;        // only with keepReconstruction
-    // ||X W^T - X W^^T|| / ||X W^T|| when activations with the tensor's in_features were given.
-    std::optional<double> outputRelError;
+    // ||X W^T - X W^^T||^2 and ||X W^T||^2 per token (relative(): the output error) when
+    // activations with the tensor's in_features were given.
+    std::optional<OutputErrorSums> outputError;
     std::string backend = "cpu"; // what computed it: "cpu" or "cuda" (analysis/compute_backend.h)
 };
 

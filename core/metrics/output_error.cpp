@@ -9,7 +9,13 @@
 
 namespace qs {
 
-Result<double> outputRelativeError(MatrixView x, MatrixView w, const float* rec) {
+double OutputErrorSums::relative() const {
+    if (ref == 0)
+        return err == 0 ? 0.0 : std::numeric_limits<double>::infinity();
+    return std::sqrt(err / ref);
+}
+
+Result<OutputErrorSums> outputErrorSums(MatrixView x, MatrixView w, const float* rec) {
     if (x.cols != w.cols)
         return makeError("activations have " + std::to_string(x.cols) +
                          " features but the weight has " + std::to_string(w.cols) +
@@ -30,9 +36,15 @@ Result<double> outputRelativeError(MatrixView x, MatrixView w, const float* rec)
         ref += Y.cast<double>().squaredNorm();
         err += E.cast<double>().squaredNorm();
     }
-    if (ref == 0)
-        return err == 0 ? 0.0 : std::numeric_limits<double>::infinity();
-    return std::sqrt(err / ref);
+    const double tokens = static_cast<double>(std::max<std::int64_t>(1, x.rows));
+    return OutputErrorSums{err / tokens, ref / tokens};
+}
+
+Result<double> outputRelativeError(MatrixView x, MatrixView w, const float* rec) {
+    auto s = outputErrorSums(x, w, rec);
+    if (!s)
+        return s.error();
+    return s->relative();
 }
 
 } // namespace qs

@@ -10,6 +10,16 @@
 
 namespace qs {
 
+// The sums behind it, per token: err = ||X W^T - X W^^T||^2 / tokens, ref = ||X W^T||^2 / tokens.
+// Per token, a layer's err is in the units of its weights' squared error sum (w - w^)^2, which
+// it equals in expectation for white inputs of unit variance (E ||(W - W^) x||^2 = ||W - W^||^2).
+struct OutputErrorSums {
+    double err = 0, ref = 0;
+    double relative() const; // sqrt(err / ref); 0 for 0 / 0, +inf for err / 0
+};
+
+Result<OutputErrorSums> outputErrorSums(MatrixView activations, MatrixView weights,
+                                        const float* reconstructed);
 Result<double> outputRelativeError(MatrixView activations, MatrixView weights,
                                    const float* reconstructed);
 

@@ -3,6 +3,7 @@
 #include "metrics/error_metrics.h"
 
 #include <algorithm>
+#include <cmath>
 #include <regex>
 
 namespace qs {
@@ -27,6 +28,8 @@ Status mergeMeasurements(PlanMeasurements& into, const PlanMeasurements& more) {
     };
     for (size_t i = 0; i < more.tensors.size(); ++i) {
         auto& dst = into.tensors[i];
+        if (!std::isfinite(dst.outSqRef)) // measured with the same activations, or none
+            dst.outSqRef = more.tensors[i].outSqRef;
         for (const auto& o : more.tensors[i].options)
             if (!known(o.fallbackFor.empty() ? o.scheme.toString() : o.fallbackFor))
                 dst.options.push_back(o);
@@ -40,7 +43,8 @@ Status mergeMeasurements(PlanMeasurements& into, const PlanMeasurements& more) {
     return Ok{};
 }
 
-PlanMeasurements selectCandidates(const PlanMeasurements& m, const std::vector<Scheme>& candidates) {
+PlanMeasurements selectCandidates(const PlanMeasurements& m,
+                                  const std::vector<Scheme>& candidates) {
     PlanMeasurements out = m;
     out.candidates = candidates;
     std::vector<std::string> specs;

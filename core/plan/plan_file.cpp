@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -59,6 +60,15 @@ Result<Plan> parsePlan(std::string_view text) {
     p.budgetBytes = number(j, "budget_bytes");
     p.bitsPerWeight = number(j, "bits_per_weight");
     p.relRmse = number(j, "rel_rmse");
+    if (auto it = j.find("out_rel_err"); it != j.end() && it->is_number())
+        p.outRelErr = it->get<double>();
+    if (auto it = j.find("objective"); it != j.end() && !it->is_null()) {
+        if (!it->is_string() || (*it != kOutputErrorObjective && *it != "weight_error"))
+            return makeError(std::string("plan: \"objective\" must be \"weight_error\" or \"") +
+                             kOutputErrorObjective + "\"");
+        if (*it == kOutputErrorObjective)
+            p.objective = kOutputErrorObjective;
+    }
     if (auto it = j.find("source"); it != j.end() && it->is_string())
         p.source = *it;
     if (auto it = j.find("default"); it != j.end() && !it->is_null()) {
@@ -129,6 +139,10 @@ std::string planToJson(const Plan& p) {
         j["budget_bytes"] = p.budgetBytes;
     j["bits_per_weight"] = p.bitsPerWeight;
     j["rel_rmse"] = p.relRmse;
+    if (!p.objective.empty())
+        j["objective"] = p.objective;
+    if (std::isfinite(p.outRelErr))
+        j["out_rel_err"] = p.outRelErr;
     j["default"] =
         p.defaultSpec.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(p.defaultSpec);
     if (!p.source.empty())

@@ -2,10 +2,13 @@
 // A mixed-precision plan as a value, and its JSON form (DESIGN.md `plan` contract):
 // {"budget_bpw", "bits_per_weight", "rel_rmse", "default", "tensors": {name: spec}}.
 // Extra fields Quantscope writes (and reads back when present): "budget_bytes", "candidates",
-// "keep" (REGEX=SPEC rules), "source" (the checkpoint the plan was made for).
+// "keep" (REGEX=SPEC rules), "source" (the checkpoint the plan was made for), "objective"
+// ("output_error" for a plan that minimised the output error; absent: the weights' error) and
+// "out_rel_err" (the plan's relative output error, where activations were given).
 
 #include "util/result.h"
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,11 +22,15 @@ struct PlanKeepRule {
     std::string spec;    // canonical scheme spec
 };
 
+inline constexpr const char* kOutputErrorObjective = "output_error";
+
 struct Plan {
     double budgetBpw = 0.0;   // 0 when the budget was given in bytes
     double budgetBytes = 0.0; // 0 when the budget was given in bits per weight
     double bitsPerWeight = 0.0;
     double relRmse = 0.0;
+    std::string objective; // empty (the weights' squared error) or kOutputErrorObjective
+    double outRelErr = std::numeric_limits<double>::quiet_NaN(); // NaN: not measured
     std::string defaultSpec;                                  // for tensors the plan does not name
     std::vector<std::pair<std::string, std::string>> tensors; // name -> spec, checkpoint order
     std::vector<std::string> candidates;

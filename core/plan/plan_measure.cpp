@@ -10,6 +10,8 @@
 #include <tbb/parallel_for.h>
 
 #include <atomic>
+#include <cmath>
+#include <limits>
 #include <mutex>
 #include <regex>
 
@@ -51,42 +53,45 @@ Status checkScheme(const Scheme& s) {
     return Ok{};
 }
 
-// One tensor under one scheme (with its output error where `x` is given); NotApplicable passes
-// through for the caller to skip. `stop` is polled inside the quantizer, so a cancel does not wait
-// for a large tensor to finish.
+// One tensor under one scheme (with its output error where `x` is given, and ||X W^T||^2 per
+// token in *outRef); NotApplicable passes through for the caller to skip. `stop` is polled
+// inside the quantizer, so a cancel does not wait for a large tensor to finish.
 Result<PlanOption> measure(MatrixView w, const Scheme& s, const ProgressFn& stop,
-                           const MatrixView* x) {
+                           const MatrixView* x, double* outRef) {
     AnalysisOptions options;
     options.activations = x && x->cols == w.cols ? x : nullptr; // else no output error
     auto a = analyzeTensor(w, s, options, stop);
     if (!a)
         return a.error();
     PlanOption o{s, a->error.sumSqErr, a->cost.totalBits()};
-    if (a->outputRelError)
-        o.outRelErr = *a->outputRelError;
+    if (a->outputError) {
+        o.outRelErr = a->outputError->relative();
+        o.outSqErr = a->outputError->err;
+        *outRef = a->outputError->ref;
+    }
     return o;
 }
 
 // llama.cpp's fallback type `fallback`, or F16 where its block does not divide the rows either.
 Result<PlanOption> measureFallback(MatrixView w, const Scheme& fallback, const ProgressFn& stop,
-                                   const MatrixView* x) {
-    auto o = measure(w, fallback, stop, x);
+                                   const MatrixView* x, double* outRef) {
+    auto o = measure(w, fallback, stop, x, outRef);
     if (o || o.error().kind != ErrorKind::NotApplicable)
         return o;
-    return measure(w, llamaCppLastResort(), stop, x);
+    return measure(w, llamaCppLastResort(), stop, x, outRef);
 }
 
 // The scheme itself, else llama.cpp's fallback for it; NotApplicable where llama-quantize would
 // stop (a 32-block type asked for on rows it does not divide).
 Result<PlanOption> measureWithFallback(MatrixView w, const Scheme& s, const ProgressFn& stop,
-                                       const MatrixView* x) {
-    auto o = measure(w, s, stop, x);
+                                       const MatrixView* x, double* outRef) {
+    auto o = measure(w, s, stop, x, outRef);
     if (o || o.error().kind != ErrorKind::NotApplicable)
         return o;
     const auto next = llamaCppFallback(s);
     if (!next)
         return makeError(o.message() + "; " + noLlamaCppFallback(s), ErrorKind::NotApplicable);
-    return measureFallback(w, *next, stop, x);
+    return measureFallback(w, *next, stop, x, outRef);
 }
 
 } // namespace
@@ -171,7 +176,7 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
             }
         if (pin) {
             tm.pinned = true;
-            auto o = measureWithFallback(w, *pin, stop, x);
+            auto o = measureWithFallback(w, *pin, stop, x, &tm.outSqRef);
             if (cancelled)
                 return;
             if (!o)
@@ -180,9 +185,11 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
         } else {
             const auto& cands = m.candidates;
             std::vector<std::optional<Result<PlanOption>>> results(cands.size());
+            // ||X W^T||^2 per token, one slot per candidate (measured concurrently; all equal).
+            std::vector<double> refs(cands.size(), std::numeric_limits<double>::quiet_NaN());
             tbb::parallel_for(size_t{0}, cands.size(), [&](size_t c) {
                 if (!cancelled)
-                    results[c] = measure(w, cands[c], stop, x);
+                    results[c] = measure(w, cands[c], stop, x, &refs[c]);
             });
             if (cancelled)
                 return; // a quantization stopped half way is no result
@@ -200,7 +207,8 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
                         makeError(tm.name + " under " + cands[c].toString() + ": " + r.message()));
                 tm.notApplicable.push_back(cands[c].toString() + ": " + r.message());
                 auto next = llamaCppFallback(cands[c]); // none: llama-quantize would stop
-                auto fb = next ? measureFallback(w, *next, stop, x) : Result<PlanOption>(r.error());
+                auto fb = next ? measureFallback(w, *next, stop, x, &refs[c])
+                               : Result<PlanOption>(r.error());
                 if (fb) {
                     fb->fallbackFor = cands[c].toString();
                     fallbacks.push_back(std::move(*fb));
@@ -208,6 +216,9 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
             }
             for (auto& fb : fallbacks)
                 tm.options.push_back(std::move(fb));
+            for (double r : refs)
+                if (std::isfinite(r))
+                    tm.outSqRef = r;
             if (cancelled)
                 return;
             if (tm.options.empty())

@@ -5,6 +5,7 @@
 #include "plan/plan_edit.h"
 
 #include "metrics/error_metrics.h"
+#include "metrics/output_error.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,32 +16,48 @@
 
 namespace qs {
 
+bool hasOutputError(const PlanMeasurements& m) {
+    return std::any_of(m.tensors.begin(), m.tensors.end(),
+                       [](const TensorMeasurement& t) { return std::isfinite(t.outSqRef); });
+}
+
+double objectiveErr(const TensorMeasurement& t, size_t k, PlanObjective objective) {
+    const PlanOption& o = t.options[k];
+    return objective == PlanObjective::OutputError && std::isfinite(o.outSqErr) ? o.outSqErr
+                                                                                : o.sqErr;
+}
+
+double objectiveRef(const TensorMeasurement& t, PlanObjective objective) {
+    return objective == PlanObjective::OutputError && std::isfinite(t.outSqRef) ? t.outSqRef
+                                                                                : t.sumSqRef;
+}
+
 namespace {
 
 using Choice = std::vector<size_t>;
 
-double weightedErr(const TensorMeasurement& t, size_t k) {
-    return t.importance * t.options[k].sqErr;
+double weightedErr(const TensorMeasurement& t, PlanObjective obj, size_t k) {
+    return t.importance * objectiveErr(t, k, obj);
 }
 
 // Indices of the options on the lower convex hull of (bits, weighted error), cheapest first,
 // error strictly falling and error saved per extra bit strictly falling.
-std::vector<size_t> lowerHull(const TensorMeasurement& t) {
+std::vector<size_t> lowerHull(const TensorMeasurement& t, PlanObjective obj) {
     std::vector<size_t> idx(t.options.size());
     std::iota(idx.begin(), idx.end(), size_t{0});
     std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
         const auto& x = t.options[a];
         const auto& y = t.options[b];
-        return x.bits != y.bits ? x.bits < y.bits : weightedErr(t, a) < weightedErr(t, b);
+        return x.bits != y.bits ? x.bits < y.bits : weightedErr(t, obj, a) < weightedErr(t, obj, b);
     });
     std::vector<size_t> h;
     for (size_t k : idx) {
-        const double ek = weightedErr(t, k);
-        if (!h.empty() && ek >= weightedErr(t, h.back()))
+        const double ek = weightedErr(t, obj, k);
+        if (!h.empty() && ek >= weightedErr(t, obj, h.back()))
             continue; // dominated
         while (h.size() >= 2) {
             const size_t a = h[h.size() - 2], b = h.back();
-            const double ea = weightedErr(t, a), eb = weightedErr(t, b);
+            const double ea = weightedErr(t, obj, a), eb = weightedErr(t, obj, b);
             const double ba = static_cast<double>(t.options[a].bits);
             const double bb = static_cast<double>(t.options[b].bits);
             const double bk = static_cast<double>(t.options[k].bits);
@@ -65,7 +82,7 @@ std::uint64_t totalBits(const PlanMeasurements& m, const Choice& c) {
 double totalWeightedErr(const PlanMeasurements& m, const Choice& c) {
     double e = 0;
     for (size_t i = 0; i < m.tensors.size(); ++i)
-        e += weightedErr(m.tensors[i], c[i]);
+        e += weightedErr(m.tensors[i], m.objective, c[i]);
     return e;
 }
 
@@ -80,11 +97,11 @@ void greedyFill(const PlanMeasurements& m, Choice& c, std::uint64_t slack) {
             const auto& t = m.tensors[i];
             if (t.pinned)
                 continue;
-            const double e0 = weightedErr(t, c[i]);
+            const double e0 = weightedErr(t, m.objective, c[i]);
             const auto b0 = static_cast<std::int64_t>(t.options[c[i]].bits);
             for (size_t k = 0; k < t.options.size(); ++k) {
                 const std::int64_t delta = static_cast<std::int64_t>(t.options[k].bits) - b0;
-                const double save = e0 - weightedErr(t, k);
+                const double save = e0 - weightedErr(t, m.objective, k);
                 if (save <= 0 || delta > static_cast<std::int64_t>(slack))
                     continue;
                 if (save > bestSave || (save == bestSave && delta < bestDelta)) {
@@ -102,15 +119,108 @@ void greedyFill(const PlanMeasurements& m, Choice& c, std::uint64_t slack) {
     }
 }
 
+// Pairs of changes no single change can make: one tensor's upgrade paid for by another's
+// downgrade, where the pair lowers the error and the budget still holds (the knapsack's integer
+// gaps leave such pairs after the Lagrangian path and the fill). Takes the best pair, fills the
+// slack again, and repeats while a pair helps. Per round: the downgrades sorted by bits freed,
+// with the two cheapest (in error, of distinct tensors) from each point on, so each upgrade
+// finds its partner by a binary search.
+void exchangePairs(const PlanMeasurements& m, Choice& c, std::uint64_t budget) {
+    struct Down {
+        std::uint64_t freed;
+        double added;
+        size_t i, k;
+    };
+    const size_t maxRounds = 4 * m.tensors.size() + 16;
+    for (size_t round = 0; round < maxRounds; ++round) {
+        const std::uint64_t slack = budget - totalBits(m, c);
+        std::vector<Down> downs;
+        for (size_t i = 0; i < m.tensors.size(); ++i) {
+            const auto& t = m.tensors[i];
+            if (t.pinned)
+                continue;
+            const std::uint64_t b0 = t.options[c[i]].bits;
+            const double e0 = weightedErr(t, m.objective, c[i]);
+            for (size_t k = 0; k < t.options.size(); ++k)
+                if (t.options[k].bits < b0)
+                    downs.push_back(
+                        {b0 - t.options[k].bits, weightedErr(t, m.objective, k) - e0, i, k});
+        }
+        if (downs.empty())
+            return;
+        std::sort(downs.begin(), downs.end(),
+                  [](const Down& a, const Down& b) { return a.freed < b.freed; });
+        // best[j], second[j]: the downgrades adding least error among downs[j, end), the second
+        // of another tensor than the first.
+        std::vector<size_t> best(downs.size()), second(downs.size(), SIZE_MAX);
+        for (size_t j = downs.size(); j-- > 0;) {
+            best[j] = j;
+            if (j + 1 == downs.size())
+                continue;
+            size_t b = best[j + 1], s2 = second[j + 1];
+            const auto better = [&](size_t x, size_t y) {
+                return y == SIZE_MAX || downs[x].added < downs[y].added;
+            };
+            if (better(j, b)) {
+                s2 = downs[b].i != downs[j].i ? b : s2;
+                b = j;
+            } else if (downs[j].i != downs[b].i && better(j, s2)) {
+                s2 = j;
+            }
+            best[j] = b;
+            second[j] = s2;
+        }
+        double bestGain = 0;
+        size_t upI = 0, upK = 0, down = SIZE_MAX;
+        for (size_t i = 0; i < m.tensors.size(); ++i) {
+            const auto& t = m.tensors[i];
+            if (t.pinned)
+                continue;
+            const std::uint64_t b0 = t.options[c[i]].bits;
+            const double e0 = weightedErr(t, m.objective, c[i]);
+            for (size_t k = 0; k < t.options.size(); ++k) {
+                const double save = e0 - weightedErr(t, m.objective, k);
+                if (t.options[k].bits <= b0 || save <= bestGain)
+                    continue;
+                const std::uint64_t need =
+                    t.options[k].bits - b0 - std::min(slack, t.options[k].bits - b0);
+                const auto at =
+                    std::lower_bound(downs.begin(), downs.end(), need,
+                                     [](const Down& d, std::uint64_t v) { return d.freed < v; });
+                if (at == downs.end())
+                    continue;
+                const size_t j = static_cast<size_t>(at - downs.begin());
+                const size_t partner = downs[best[j]].i != i ? best[j] : second[j];
+                if (partner == SIZE_MAX)
+                    continue;
+                // A relative margin, so rounding in the sums does not make a pair look useful.
+                const double gain = save - downs[partner].added;
+                if (gain > bestGain && gain > 1e-12 * std::abs(e0)) {
+                    bestGain = gain;
+                    upI = i;
+                    upK = k;
+                    down = partner;
+                }
+            }
+        }
+        if (down == SIZE_MAX)
+            return;
+        c[upI] = upK;
+        c[downs[down].i] = downs[down].k;
+        greedyFill(m, c, budget - totalBits(m, c));
+    }
+}
+
 // The Lagrangian path: from the cheapest hull points, take upgrades in order of error saved
-// per bit while the next one fits. Returns false when even the cheapest mix does not fit.
-bool lagrangian(const PlanMeasurements& m, std::uint64_t budget, Choice& c) {
+// per bit while the next one fits, under `obj`. Returns false when even the cheapest mix does not
+// fit.
+bool lagrangian(const PlanMeasurements& m, PlanObjective obj, std::uint64_t budget, Choice& c) {
     const size_t n = m.tensors.size();
     std::vector<std::vector<size_t>> hulls(n);
     std::vector<size_t> pos(n, 0);
     c.assign(n, 0);
     for (size_t i = 0; i < n; ++i) {
-        hulls[i] = lowerHull(m.tensors[i]);
+        hulls[i] = lowerHull(m.tensors[i], obj);
         c[i] = hulls[i].front();
     }
     const std::uint64_t base = totalBits(m, c);
@@ -124,7 +234,7 @@ bool lagrangian(const PlanMeasurements& m, std::uint64_t budget, Choice& c) {
         if (m.tensors[i].pinned || pos[i] + 1 >= h.size())
             return;
         const auto& t = m.tensors[i];
-        const double save = weightedErr(t, h[pos[i]]) - weightedErr(t, h[pos[i] + 1]);
+        const double save = weightedErr(t, obj, h[pos[i]]) - weightedErr(t, obj, h[pos[i] + 1]);
         const double bits =
             static_cast<double>(t.options[h[pos[i] + 1]].bits - t.options[h[pos[i]]].bits);
         queue.push({save / bits, i});
@@ -169,18 +279,18 @@ std::optional<Choice> uniformChoice(const PlanMeasurements& m, const Scheme& s) 
 ParetoPoint pointOf(const PlanMeasurements& m, const Choice& c, std::string label) {
     ParetoPoint p;
     p.label = std::move(label);
-    double err = 0;
+    double err = 0, ref = 0;
     std::set<std::string> specs;
     for (size_t i = 0; i < m.tensors.size(); ++i) {
-        const auto& o = m.tensors[i].options[c[i]];
-        err += o.sqErr;
-        specs.insert(o.scheme.toString());
+        err += objectiveErr(m.tensors[i], c[i], m.objective);
+        ref += objectiveRef(m.tensors[i], m.objective);
+        specs.insert(m.tensors[i].options[c[i]].scheme.toString());
     }
     const std::uint64_t bits = totalBits(m, c);
     p.bytes = (bits + 7) / 8;
     p.bitsPerWeight = m.elements ? static_cast<double>(bits) / static_cast<double>(m.elements) : 0;
-    p.relRmse = m.sumSqRef > 0 ? std::sqrt(err / m.sumSqRef) : 0;
-    p.sqnrDb = sqnrDbFromSums(m.sumSqRef, err);
+    p.relRmse = ref > 0 ? std::sqrt(err / ref) : 0;
+    p.sqnrDb = sqnrDbFromSums(ref, err);
     p.distinctSchemes = static_cast<int>(specs.size());
     return p;
 }
@@ -204,44 +314,63 @@ Result<PlanSolution> solvePlan(const PlanMeasurements& m, const PlanBudget& budg
         return makeError("a plan needs a positive budget in bits per weight or bytes");
     }
     Choice best;
-    if (!lagrangian(m, budgetBits, best)) {
+    if (!lagrangian(m, m.objective, budgetBits, best)) {
         const double minBpw =
             static_cast<double>(planBitsRange(m).first) / static_cast<double>(m.elements);
         return makeError("the budget is below the cheapest mix of the candidates and keep rules (" +
                          std::to_string(minBpw) + " bits per weight)");
     }
     greedyFill(m, best, budgetBits - totalBits(m, best));
+    // Other starting points, each filled and kept if better: each uniform candidate that fits,
+    // and with activations the other objective's path (the knapsack's integer gaps can leave
+    // the objective's own path a little behind it: 0.5 % of the output error on the sample).
+    std::vector<Choice> seeds;
+    for (const Scheme& s : m.candidates)
+        if (auto c = uniformChoice(m, s); c && totalBits(m, *c) <= budgetBits)
+            seeds.push_back(std::move(*c));
+    if (hasOutputError(m)) {
+        const PlanObjective other = m.objective == PlanObjective::OutputError
+                                        ? PlanObjective::WeightError
+                                        : PlanObjective::OutputError;
+        if (Choice c; lagrangian(m, other, budgetBits, c))
+            seeds.push_back(std::move(c));
+    }
     double bestErr = totalWeightedErr(m, best);
-    for (const Scheme& s : m.candidates) {
-        auto c = uniformChoice(m, s);
-        if (!c || totalBits(m, *c) > budgetBits)
-            continue;
-        greedyFill(m, *c, budgetBits - totalBits(m, *c));
-        if (const double e = totalWeightedErr(m, *c); e < bestErr) {
+    for (Choice& c : seeds) {
+        greedyFill(m, c, budgetBits - totalBits(m, c));
+        if (const double e = totalWeightedErr(m, c); e < bestErr) {
             bestErr = e;
-            best = std::move(*c);
+            best = std::move(c);
         }
     }
+    exchangePairs(m, best, budgetBits);
 
     PlanSolution sol;
     sol.choice = best;
     sol.bits = totalBits(m, best);
     std::map<std::string, std::uint64_t> elementsBySpec;
+    double outErr = 0, outRef = 0;
     for (size_t i = 0; i < m.tensors.size(); ++i) {
         const auto& t = m.tensors[i];
         const auto& o = t.options[best[i]];
         sol.sqErr += o.sqErr;
+        outErr += objectiveErr(t, best[i], PlanObjective::OutputError);
+        outRef += objectiveRef(t, PlanObjective::OutputError);
         sol.plan.tensors.emplace_back(t.name, o.scheme.toString());
         elementsBySpec[o.scheme.toString()] += t.elements;
     }
     sol.bitsPerWeight = static_cast<double>(sol.bits) / static_cast<double>(m.elements);
     sol.relRmse = m.sumSqRef > 0 ? std::sqrt(sol.sqErr / m.sumSqRef) : 0;
+    if (hasOutputError(m))
+        sol.outRelErr = OutputErrorSums{outErr, outRef}.relative();
     sol.modelBytes = (sol.bits + 7) / 8 + m.keptBytes;
     Plan& p = sol.plan;
     p.budgetBpw = budget.bitsPerWeight > 0 ? budget.bitsPerWeight : 0;
     p.budgetBytes = budget.bitsPerWeight > 0 ? 0 : static_cast<double>(budget.bytes);
     p.bitsPerWeight = sol.bitsPerWeight;
     p.relRmse = sol.relRmse;
+    p.outRelErr = sol.outRelErr;
+    p.objective = m.objective == PlanObjective::OutputError ? kOutputErrorObjective : "";
     p.defaultSpec =
         std::max_element(elementsBySpec.begin(), elementsBySpec.end(),
                          [](const auto& a, const auto& b) { return a.second < b.second; })

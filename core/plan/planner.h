@@ -1,6 +1,7 @@
 #pragma once
 // Mixed-precision plans: a scheme per tensor, chosen from candidates to minimise the total
-// squared weight error (optionally importance-weighted) under a bits-per-weight or bytes budget.
+// squared weight error (optionally importance-weighted) under a bits-per-weight or bytes budget,
+// or, with activations, the total squared output error per token (PlanObjective::OutputError).
 //
 // Two stages, so the GUI's budget slider re-solves instantly without touching the weights:
 //  1. measurePlanCandidates() quantizes every tensor with two or more dimensions under every
@@ -43,13 +44,17 @@ struct PlanOption {
     // ||X W^T - X W^^T|| / ||X W^T|| where PlanRequest::activationsFor gave activations of the
     // tensor's width, else NaN.
     double outRelErr = std::numeric_limits<double>::quiet_NaN();
+    // ||X W^T - X W^^T||^2 per token, with the same activations, else NaN.
+    double outSqErr = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct TensorMeasurement {
     std::string name;
     std::vector<std::int64_t> shape;
     std::uint64_t elements = 0;
-    double sumSqRef = 0;   // sum of w^2
+    double sumSqRef = 0; // sum of w^2
+    // ||X W^T||^2 per token where activations of the tensor's width were given, else NaN.
+    double outSqRef = std::numeric_limits<double>::quiet_NaN();
     double importance = 1; // weight of this tensor's error in the objective
     bool pinned = false;   // by a keep rule: `options` holds that spec only
     // Why a tensor may be sensitive: excess kurtosis, share of values beyond 3 sigma, SINQ's
@@ -68,8 +73,14 @@ struct KeptTensor {
     std::uint64_t bytes = 0;
 };
 
+// What the solver minimises. OutputError: each tensor's squared output error per token
+// (||X W^T - X W^^T||^2 / tokens) where it has activations, and its squared weight error where it
+// has none, which is its output error for white inputs of unit variance.
+enum class PlanObjective { WeightError, OutputError };
+
 struct PlanMeasurements {
     std::string source;
+    PlanObjective objective = PlanObjective::WeightError;
     std::vector<Scheme> candidates;
     std::vector<PlanKeepRule> keep;
     std::vector<TensorMeasurement> tensors; // quantized tensors, checkpoint order
@@ -99,6 +110,13 @@ struct PlanRequest {
     std::function<const MatrixView*(std::int64_t features)> activationsFor;
 };
 
+// True when some tensor has an output error (activations of its width were given).
+bool hasOutputError(const PlanMeasurements& m);
+// Option k's squared error under `objective` (unweighted), and the reference it is relative to
+// (sum w^2, or ||X W^T||^2 per token).
+double objectiveErr(const TensorMeasurement& t, size_t k, PlanObjective objective);
+double objectiveRef(const TensorMeasurement& t, PlanObjective objective);
+
 // Errors: no candidates, a candidate that needs activations or is not implemented, an invalid
 // regex, unreadable tensors, or a cancel (ErrorKind::Cancelled).
 Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const PlanRequest& request,
@@ -115,7 +133,11 @@ struct PlanSolution {
     std::uint64_t bits = 0;     // of the quantized tensors
     double sqErr = 0;           // unweighted
     double bitsPerWeight = 0;
-    double relRmse = 0;           // sqrt(sum sq err / sum w^2) over the quantized tensors
+    double relRmse = 0; // sqrt(sum sq err / sum w^2) over the quantized tensors
+    // The relative output error over the quantized tensors: sqrt(sum objectiveErr / sum
+    // objectiveRef) under OutputError (weight error standing in where there are no activations);
+    // NaN unless hasOutputError().
+    double outRelErr = std::numeric_limits<double>::quiet_NaN();
     std::uint64_t modelBytes = 0; // quantized tensors + 1-D tensors as stored
 };
 
@@ -125,6 +147,8 @@ Result<PlanSolution> solvePlan(const PlanMeasurements& m, const PlanBudget& budg
 struct ParetoPoint {
     std::string label; // the candidate's spec for a uniform point; empty for a plan
     double bitsPerWeight = 0;
+    // Under the measurements' objective: the weights' relative RMSE and SQNR, or the relative
+    // output error and the output's SNR (PlanObjective::OutputError).
     double relRmse = 0;
     double sqnrDb = 0;
     std::uint64_t bytes = 0; // quantized tensors

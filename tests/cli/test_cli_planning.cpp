@@ -128,6 +128,52 @@ private slots:
         QCOMPARE(plan["tensors"].toObject().size(), 36); // 1-D tensors are not planned
     }
 
+    // With activations (synthetic, outlier channels) the plan minimises the output error by
+    // default: lower output error than the weight-error plan at the same budget, higher weight
+    // error, and both plans and the files say what they minimised.
+    void planMinimisesTheOutputErrorWithActivations() {
+        const QString out = m_dir.filePath("out-plan.json");
+        const QStringList common{"plan",         sample(),
+                                 "--budget-bpw", "4.0",
+                                 "--calib",      "synthetic:256:4:20",
+                                 "--candidates", kCandidates + ",int4:g128,q4_k,mulaw4:g64"};
+        const Run o = cli(common + QStringList{"--out", out, "--json"});
+        QCOMPARE(o.code, 0);
+        const Run w = cli(common + QStringList{"--objective", "weight", "--out",
+                                               m_dir.filePath("w-plan.json"), "--json"});
+        QCOMPARE(w.code, 0);
+        const auto oj = o.json(), wj = w.json();
+        QCOMPARE(oj["objective"].toString(), QString("output_error"));
+        QCOMPARE(wj["objective"].toString(), QString("weight_error"));
+        const double oOut = oj["out_rel_err"].toDouble(), wOut = wj["out_rel_err"].toDouble();
+        qInfo("output plan: out %.5f rel_rmse %.5f; weight plan: out %.5f rel_rmse %.5f", oOut,
+              oj["rel_rmse"].toDouble(), wOut, wj["rel_rmse"].toDouble());
+        QVERIFY(oOut > 0 && oOut < wOut * 0.97);
+        QVERIFY(wj["rel_rmse"].toDouble() < oj["rel_rmse"].toDouble());
+        for (const auto& t : oj["tensors"].toArray())
+            QVERIFY(t.toObject()["out_rel_err"].toDouble() > 0);
+        for (const auto& u : oj["uniform"].toArray()) {
+            const auto p = u.toObject();
+            QVERIFY(p.contains("out_rel_err") && !p.contains("rel_rmse"));
+            if (p["fits_budget"].toBool())
+                QVERIFY(oOut < p["out_rel_err"].toDouble());
+        }
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const auto plan = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(plan["objective"].toString(), QString("output_error"));
+        QCOMPARE(plan["out_rel_err"].toDouble(), oOut);
+        // Activations of a width no tensor has are refused.
+        const std::string wide = m_dir.filePath("wide.npy").toStdString();
+        qs::test::writeNpy(wide, "<f4", {4, 100}, std::vector<std::uint8_t>(4 * 100 * 4, 0));
+        const Run bad =
+            cli({"plan", sample(), "--budget-bpw", "4", "--candidates", "int4:g64", "--calib",
+                 QString::fromStdString(wide), "--out", "/tmp/qs-never-written.json"});
+        QCOMPARE(bad.code, 2);
+        QVERIFY2(bad.err.contains("100 features fit no quantized tensor"), bad.err.constData());
+        QVERIFY(!QFile::exists("/tmp/qs-never-written.json"));
+    }
+
     void errorsAreOneLineWithExitCodes_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<int>("code");
@@ -163,6 +209,20 @@ private slots:
                            "--candidates", "int4,bogus9",
                            "--out",        "/tmp/qs-never-written.json"}
             << 4;
+        QTest::newRow("plan output objective without activations")
+            << QStringList{"plan",         sample(),
+                           "--budget-bpw", "4",
+                           "--candidates", "int4:g64",
+                           "--objective",  "output",
+                           "--out",        "/tmp/qs-never-written.json"}
+            << 2;
+        QTest::newRow("plan objective unknown")
+            << QStringList{"plan",         sample(),
+                           "--budget-bpw", "4",
+                           "--candidates", "int4:g64",
+                           "--objective",  "speed",
+                           "--out",        "/tmp/qs-never-written.json"}
+            << 2;
         QTest::newRow("plan overwriting its input")
             << QStringList{"plan",         sample(),   "--budget-bpw", "4",
                            "--candidates", "int4:g64", "--out",        sample()}

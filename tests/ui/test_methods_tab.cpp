@@ -74,7 +74,7 @@ private slots:
             auto a = analyzeTensor(wv, *Scheme::parse(r.spec.toStdString()), o);
             QVERIFY(a.ok());
             QCOMPARE(r.relRmse, a->error.relRmse());
-            QCOMPARE(r.outRelErr, *a->outputRelError);
+            QCOMPARE(r.outRelErr, a->outputError->relative());
             if (r.spec.startsWith(QLatin1String("int")))
                 rtn = r.outRelErr;
         }

@@ -145,9 +145,9 @@ private slots:
         AnalysisOptions withX;
         withX.activations = &xv;
         auto a = analyzeTensor(w, model->schemes()[0], withX);
-        QVERIFY(a.ok() && a->outputRelError);
+        QVERIFY(a.ok() && a->outputError);
         QCOMPARE(model->index(row, model->schemeColumn(0)).data(int(SensitivityRole::Value)),
-                 QVariant(*a->outputRelError));
+                 QVariant(a->outputError->relative()));
         for (int r = 0; r < model->rowCount(); ++r)
             QVERIFY(std::isfinite(model->index(r, model->schemeColumn(1))
                                       .data(int(SensitivityRole::Value))

@@ -457,7 +457,7 @@ bool MethodsTab::run() {
             } else {
                 r.relRmse = a->error.relRmse();
                 r.sqnrDb = a->error.sqnrDb();
-                r.outRelErr = a->outputRelError.value_or(-1);
+                r.outRelErr = a->outputError ? a->outputError->relative() : -1;
                 r.bitsPerWeight = a->cost.bitsPerWeight();
             }
             promise.addResult(MethodsUpdate{std::move(r), nullptr});
