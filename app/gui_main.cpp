@@ -6,6 +6,7 @@
 
 #include "learn/lesson_catalogue.h"
 #include "main_window.h"
+#include "panels/model_tab.h"
 #include "util/huge_pages.h"
 #include "util/malloc_tuning.h"
 #include "widgets/backend_selector.h"
@@ -126,8 +127,13 @@ int main(int argc, char** argv) {
         QStringLiteral("backend"),
         QStringLiteral("Compute backend: auto, cpu or cuda (default: the one chosen last)."),
         QStringLiteral("NAME"));
-    parser.addOptions(
-        {tensorOpt, schemeOpt, tabOpt, shotOpt, lessonOpt, listLessonsOpt, backendOpt});
+    const QCommandLineOption activationsOpt(
+        QStringLiteral("activations"),
+        QStringLiteral("Activations for the Model tab's output error: synthetic:TOKENS:OUTLIERS:"
+                       "SCALE[:SEED], or a file holding one [tokens, in_features] matrix."),
+        QStringLiteral("SOURCE"));
+    parser.addOptions({tensorOpt, schemeOpt, tabOpt, shotOpt, lessonOpt, listLessonsOpt, backendOpt,
+                       activationsOpt});
     parser.process(app);
 
     if (parser.isSet(listLessonsOpt)) {
@@ -179,6 +185,10 @@ int main(int argc, char** argv) {
     }
     if (!lesson.isEmpty())
         window.showLesson(lesson);
+    if (parser.isSet(activationsOpt) &&
+        !window.modelTab()->setActivations(parser.value(activationsOpt)))
+        return fail(kExitUsage,
+                    QStringLiteral("--activations: %1").arg(window.modelTab()->statusText()));
     window.show();
     if (!path.isEmpty())
         window.openCheckpoint(path, parser.value(tensorOpt));

@@ -59,6 +59,9 @@ void MainWindow::setupModelTabs() {
     connect(m_modelTab, &ModelTab::openRequested, this, &MainWindow::openFromMap);
     connect(m_sweeps, &SweepController::finished, m_planTab, &PlanTab::setMeasurements);
     connect(m_sweeps, &SweepController::idle, this, &MainWindow::emitIdleWhenAllDone);
+    // A file of activations read (or refused) with nothing else to do: idle now.
+    connect(m_modelTab, &ModelTab::activationsChanged, this,
+            [this] { QTimer::singleShot(0, this, &MainWindow::emitIdleWhenAllDone); });
     connect(m_sweeps, &SweepController::failed, this, &MainWindow::showError);
     connect(m_planTab, &PlanTab::sweepRequested, this, [this] {
         setCurrentTab(QStringLiteral("model"));
@@ -83,7 +86,7 @@ void MainWindow::setupModelTabs() {
 
 bool MainWindow::modelTabsBusy() const {
     return m_sweeps->isBusy() || m_planTab->isBusy() || m_memoryTab->isBusy() ||
-           m_methodsTab->isBusy();
+           m_methodsTab->isBusy() || m_modelTab->readingActivations();
 }
 
 void MainWindow::shutdownModelTabs() {

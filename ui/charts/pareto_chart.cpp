@@ -170,10 +170,29 @@ void ParetoChart::fitToData() {
     updateBudgetLine();
 }
 
+void ParetoChart::setObjective(PlanObjective objective) {
+    m_objective = objective;
+    m_y->setTitleText(objective == PlanObjective::OutputError
+                          ? tr("output SNR (dB)")
+                          : tr("SQNR over the quantized tensors (dB)"));
+}
+
+QString ParetoChart::snrName() const {
+    return m_objective == PlanObjective::OutputError ? tr("output SNR") : tr("SQNR");
+}
+
+QString ParetoChart::errName() const {
+    return m_objective == PlanObjective::OutputError ? tr("output err") : tr("rel RMSE");
+}
+
 QString ParetoChart::csvData() const {
     if (m_plans.empty() && m_uniform.empty())
         return {};
-    QString csv = QStringLiteral("kind,label,bits_per_weight,rel_rmse,sqnr_db,bytes,schemes\n");
+    QString csv = m_objective == PlanObjective::OutputError
+                      ? QStringLiteral("kind,label,bits_per_weight,out_rel_err,out_snr_db,bytes,"
+                                       "schemes\n")
+                      : QStringLiteral("kind,label,bits_per_weight,rel_rmse,sqnr_db,bytes,"
+                                       "schemes\n");
     auto row = [&](const char* kind, const ParetoPoint& p) {
         csv += QStringLiteral("%1,%2,%3,%4,%5,%6,%7\n")
                    .arg(QLatin1String(kind), QString::fromStdString(p.label))
@@ -203,18 +222,19 @@ void ParetoChart::onHovered(const QPointF& point, bool state) {
         if (near(u))
             return showHoverText(
                 (u.fallbacks.empty()
-                     ? tr("%1 everywhere: %2 bpw · SQNR %3 · rel RMSE %4")
+                     ? tr("%1 everywhere: %2 bpw · %3 %4 · %5 %6")
                      : tr("%1 wherever it applies, llama.cpp's fallback elsewhere: %2 bpw · "
-                          "SQNR %3 · rel RMSE %4"))
+                          "%3 %4 · %5 %6"))
                     .arg(QString::fromStdString(uniformPointName(u)))
                     .arg(u.bitsPerWeight, 0, 'f', 3)
-                    .arg(formatDb(u.sqnrDb), formatPercent(u.relRmse)));
+                    .arg(snrName(), formatDb(u.sqnrDb), errName(), formatPercent(u.relRmse)));
     for (const auto& p : m_plans)
         if (near(p))
-            return showHoverText(tr("plan: %1 bpw · SQNR %2 · rel RMSE %3 · %4 schemes")
-                                     .arg(p.bitsPerWeight, 0, 'f', 3)
-                                     .arg(formatDb(p.sqnrDb), formatPercent(p.relRmse))
-                                     .arg(p.distinctSchemes));
+            return showHoverText(
+                tr("plan: %1 bpw · %2 %3 · %4 %5 · %6 schemes")
+                    .arg(p.bitsPerWeight, 0, 'f', 3)
+                    .arg(snrName(), formatDb(p.sqnrDb), errName(), formatPercent(p.relRmse))
+                    .arg(p.distinctSchemes));
     showHoverText(tr("budget %1 bpw").arg(m_budget, 0, 'f', 3));
 }
 

@@ -5,6 +5,8 @@
 
 #include <QColor>
 
+#include <cmath>
+
 namespace qs {
 
 QString PlanTableModel::autoText() {
@@ -30,6 +32,7 @@ void PlanTableModel::setPlan(const PlanMeasurements& m, const PlanSolution& solu
         r.spec = QString::fromStdString(o.scheme.toString());
         r.bpw = t.elements ? static_cast<double>(o.bits) / static_cast<double>(t.elements) : 0;
         r.sqnrDb = sqnrDbFromSums(t.sumSqRef, o.sqErr);
+        r.outRelErr = o.outRelErr;
         r.hand = handPinned.count(t.name) > 0;
         if (r.hand)
             r.why = tr("set by hand");
@@ -73,13 +76,22 @@ QVariant PlanTableModel::data(const QModelIndex& index, int role) const {
     const auto col = static_cast<PlanColumn>(index.column());
     if (role == Qt::DisplayRole || role == Qt::EditRole) {
         switch (col) {
-        case PlanColumn::Tensor: return r.name;
-        case PlanColumn::Shape: return r.shape;
-        case PlanColumn::Scheme: return r.spec;
-        case PlanColumn::Bpw: return QString::number(r.bpw, 'f', 3);
-        case PlanColumn::Sqnr: return formatDb(r.sqnrDb);
-        case PlanColumn::Why: return r.why;
-        case PlanColumn::Count: break;
+        case PlanColumn::Tensor:
+            return r.name;
+        case PlanColumn::Shape:
+            return r.shape;
+        case PlanColumn::Scheme:
+            return r.spec;
+        case PlanColumn::Bpw:
+            return QString::number(r.bpw, 'f', 3);
+        case PlanColumn::Sqnr:
+            return formatDb(r.sqnrDb);
+        case PlanColumn::OutErr:
+            return std::isnan(r.outRelErr) ? tr("n/a") : formatPercent(r.outRelErr);
+        case PlanColumn::Why:
+            return r.why;
+        case PlanColumn::Count:
+            break;
         }
     }
     if (role == Qt::UserRole) {
@@ -87,12 +99,19 @@ QVariant PlanTableModel::data(const QModelIndex& index, int role) const {
             return r.bpw;
         if (col == PlanColumn::Sqnr)
             return r.sqnrDb;
+        if (col == PlanColumn::OutErr)
+            return r.outRelErr;
         return data(index, Qt::DisplayRole);
     }
-    if (role == Qt::TextAlignmentRole && (col == PlanColumn::Bpw || col == PlanColumn::Sqnr))
+    if (role == Qt::TextAlignmentRole &&
+        (col == PlanColumn::Bpw || col == PlanColumn::Sqnr || col == PlanColumn::OutErr))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::ForegroundRole && col == PlanColumn::Scheme && r.hand)
         return QColor(0xC0, 0x39, 0x2B);
+    if (role == Qt::ToolTipRole && col == PlanColumn::OutErr)
+        return std::isnan(r.outRelErr)
+                   ? tr("No activations with this tensor's input width")
+                   : tr("||XW^T - XŴ^T|| / ||XW^T|| with the Model tab's activations");
     if (role == Qt::ToolTipRole && col == PlanColumn::Scheme)
         return tr("Double-click to choose this tensor's scheme by hand; \"auto\" lets the "
                   "solver choose");
@@ -121,13 +140,22 @@ QVariant PlanTableModel::headerData(int section, Qt::Orientation orientation, in
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (static_cast<PlanColumn>(section)) {
-    case PlanColumn::Tensor: return tr("Tensor");
-    case PlanColumn::Shape: return tr("Shape");
-    case PlanColumn::Scheme: return tr("Scheme");
-    case PlanColumn::Bpw: return tr("Bits/weight");
-    case PlanColumn::Sqnr: return tr("SQNR");
-    case PlanColumn::Why: return tr("Why");
-    case PlanColumn::Count: break;
+    case PlanColumn::Tensor:
+        return tr("Tensor");
+    case PlanColumn::Shape:
+        return tr("Shape");
+    case PlanColumn::Scheme:
+        return tr("Scheme");
+    case PlanColumn::Bpw:
+        return tr("Bits/weight");
+    case PlanColumn::Sqnr:
+        return tr("SQNR");
+    case PlanColumn::OutErr:
+        return tr("Output err");
+    case PlanColumn::Why:
+        return tr("Why");
+    case PlanColumn::Count:
+        break;
     }
     return {};
 }

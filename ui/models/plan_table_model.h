@@ -1,8 +1,9 @@
 #pragma once
 // The Plan tab's table: one row per quantized tensor with the scheme the plan gives it, its bits
-// per weight and SQNR, and why (chosen by the solver, pinned by a rule, set by hand, or llama.cpp's
-// fallback for a candidate that does not apply). The Scheme column is editable: a measured spec
-// pins the tensor by hand, "auto" gives it back to the solver. GUI thread only.
+// per weight, SQNR and output error (where activations were given), and why (chosen by the solver,
+// pinned by a rule, set by hand, or llama.cpp's fallback for a candidate that does not apply). The
+// Scheme column is editable: a measured spec pins the tensor by hand, "auto" gives it back to the
+// solver. GUI thread only.
 
 #include "plan/planner.h"
 
@@ -14,7 +15,7 @@
 
 namespace qs {
 
-enum class PlanColumn { Tensor, Shape, Scheme, Bpw, Sqnr, Why, Count };
+enum class PlanColumn { Tensor, Shape, Scheme, Bpw, Sqnr, OutErr, Why, Count };
 
 class PlanTableModel : public QAbstractTableModel {
     Q_OBJECT
@@ -46,7 +47,7 @@ Q_SIGNALS:
 private:
     struct Row {
         QString name, shape, spec, why;
-        double bpw = 0, sqnrDb = 0;
+        double bpw = 0, sqnrDb = 0, outRelErr = 0; // outRelErr NaN: no activations
         bool hand = false;
     };
     std::vector<Row> m_rows;

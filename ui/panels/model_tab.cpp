@@ -343,6 +343,10 @@ bool ModelTab::setActivations(const QString& source, const QString& tensor) {
     return true;
 }
 
+bool ModelTab::readingActivations() const {
+    return m_reader->reading();
+}
+
 void ModelTab::applyActivations(std::shared_ptr<const ActivationSource> activations, int index) {
     m_activationsIndex = index;
     m_activations->setCurrentIndex(index);

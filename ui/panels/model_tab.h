@@ -60,6 +60,7 @@ public:
     // output error, swept again; activationsChanged() says when they apply, or that the file
     // could not be used (why, in the status line). False at once for a bad spec or no file.
     bool setActivations(const QString& source, const QString& tensor = {});
+    bool readingActivations() const; // a file chosen is still being read
     // 128 tokens: each tensor is multiplied by them twice per scheme (`analyze` of a 2048 x 8192
     // layer under int4:g128 on two cores: 0.04 s without, 0.3 s with 128 tokens, 1.1-1.3 s with
     // 512).

@@ -63,9 +63,10 @@ public:
 PlanTab::PlanTab(QWidget* parent)
     : QWidget(parent), m_pages(new QStackedWidget), m_candidates(new QListWidget),
       m_rules(new QPlainTextEdit), m_rulesError(new QLabel), m_slider(new QSlider(Qt::Horizontal)),
-      m_budget(new QDoubleSpinBox), m_summary(new QLabel),
-      m_save(new QPushButton(tr("Save Plan…"))), m_load(new QPushButton(tr("Load Plan…"))),
-      m_chart(new ParetoChart), m_table(new PlanTableModel(this)), m_tableView(new QTableView) {
+      m_budget(new QDoubleSpinBox), m_objectiveRow(new QWidget), m_objective(new QComboBox),
+      m_summary(new QLabel), m_save(new QPushButton(tr("Save Plan…"))),
+      m_load(new QPushButton(tr("Load Plan…"))), m_chart(new ParetoChart),
+      m_table(new PlanTableModel(this)), m_tableView(new QTableView) {
     // Page 0: nothing measured yet.
     auto* empty = new QWidget;
     auto* emptyLayout = new QVBoxLayout(empty);
@@ -93,6 +94,19 @@ PlanTab::PlanTab(QWidget* parent)
     auto* budgetRow = new QHBoxLayout;
     budgetRow->addWidget(m_slider, 1);
     budgetRow->addWidget(m_budget);
+    m_objective->addItem(tr("weight error"), int(PlanObjective::WeightError));
+    m_objective->addItem(tr("output error"), int(PlanObjective::OutputError));
+    m_objective->setObjectName(QStringLiteral("planObjective"));
+    m_objective->setToolTip(
+        tr("What the plan minimises: the weights' squared error, or the squared output error "
+           "||XW^T - XŴ^T||² with the Model tab's activations (the weight error for tensors "
+           "with no activations of their width)"));
+    connect(m_objective, &QComboBox::currentIndexChanged, this, &PlanTab::rebuild);
+    auto* objectiveRow = new QHBoxLayout(m_objectiveRow);
+    objectiveRow->setContentsMargins(0, 0, 0, 0);
+    objectiveRow->addWidget(new QLabel(tr("Minimise")));
+    objectiveRow->addWidget(m_objective, 1);
+    m_objectiveRow->hide();
 
     m_candidates->setToolTip(tr("Schemes the plan may use (all measured by the sweep)"));
     m_candidates->setMaximumHeight(150);
@@ -122,6 +136,7 @@ PlanTab::PlanTab(QWidget* parent)
     auto* form = new QVBoxLayout(controls);
     form->addWidget(new QLabel(tr("<b>Budget</b>")));
     form->addLayout(budgetRow);
+    form->addWidget(m_objectiveRow);
     form->addWidget(new QLabel(tr("<b>Candidates</b>")));
     form->addWidget(m_candidates);
     form->addWidget(new QLabel(tr("<b>Keep rules</b>")));
@@ -179,6 +194,7 @@ void PlanTab::clear() {
     m_hand.clear();
     m_pendingPlan.reset();
     m_loadNote.clear();
+    m_hadOutputError = false;
     m_chart->clear();
     m_table->clear();
     m_pages->setCurrentIndex(0);
@@ -196,6 +212,15 @@ void PlanTab::setMeasurements(std::shared_ptr<const PlanMeasurements> m) {
             item->setCheckState(Qt::Checked);
         }
     }
+    // The output error is what activations were chosen for: offered, and first, once it exists.
+    const bool output = hasOutputError(*m_measured);
+    m_objectiveRow->setVisible(output);
+    m_tableView->setColumnHidden(int(PlanColumn::OutErr), !output);
+    if (output && !std::exchange(m_hadOutputError, output)) {
+        const QSignalBlocker block(m_objective);
+        m_objective->setCurrentIndex(m_objective->findData(int(PlanObjective::OutputError)));
+    }
+    m_hadOutputError = output;
     m_pages->setCurrentIndex(1);
     rebuild();
     applyPendingPlan();
@@ -221,6 +246,8 @@ void PlanTab::rebuild() {
         return;
     }
     PlanMeasurements base = selectCandidates(*m_measured, candidates);
+    base.objective = objective();
+    m_chart->setObjective(base.objective);
     std::vector<PlanKeepRule> rules;
     for (const auto& [tensor, spec] : m_hand)
         rules.push_back(exactNameRule(tensor, spec));
@@ -298,6 +325,16 @@ void PlanTab::setBudget(double bitsPerWeight) {
     resolve();
 }
 
+void PlanTab::setObjective(PlanObjective objective) {
+    m_objective->setCurrentIndex(m_objective->findData(int(objective))); // rebuilds
+}
+
+PlanObjective PlanTab::objective() const {
+    if (!m_measured || !hasOutputError(*m_measured))
+        return PlanObjective::WeightError;
+    return static_cast<PlanObjective>(m_objective->currentData().toInt());
+}
+
 double PlanTab::budget() const {
     return m_measured ? m_budget->value() : 0;
 }
@@ -332,8 +369,13 @@ void PlanTab::resolve() {
         });
     ParetoPoint p;
     p.bitsPerWeight = m_solution->bitsPerWeight;
-    p.relRmse = m_solution->relRmse;
-    p.sqnrDb = sqnrDbFromSums(m_current.sumSqRef, m_solution->sqErr);
+    if (m_current.objective == PlanObjective::OutputError) {
+        p.relRmse = m_solution->outRelErr;
+        p.sqnrDb = -20 * std::log10(m_solution->outRelErr);
+    } else {
+        p.relRmse = m_solution->relRmse;
+        p.sqnrDb = sqnrDbFromSums(m_current.sumSqRef, m_solution->sqErr);
+    }
     m_chart->setCurrent(m_budget->value(), &p);
     updateSummary();
     Q_EMIT planChanged();
@@ -351,17 +393,23 @@ void PlanTab::updateSummary() {
             .arg(s.bitsPerWeight, 0, 'f', 3)
             .arg(formatBytes(s.modelBytes), formatDb(sqnrDbFromSums(m_current.sumSqRef, s.sqErr)),
                  formatPercent(s.relRmse));
+    if (std::isfinite(s.outRelErr))
+        text += tr(" · output error %1").arg(formatPercent(s.outRelErr));
+    // The uniform points are measured as the objective measures (ParetoPoint::relRmse).
+    const bool output = m_current.objective == PlanObjective::OutputError;
+    const double planErr = output ? s.outRelErr : s.relRmse;
     const ParetoPoint* best = nullptr;
     for (const auto& u : m_uniform)
         if (u.bitsPerWeight <= m_budget->value() + 1e-9 && (!best || u.relRmse < best->relRmse))
             best = &u;
     if (best && best->relRmse > 0)
-        text +=
-            tr("<br>Best single scheme within the budget: <b>%1</b> (%2 bpw, relative RMSE "
-               "%3); the plan's error is %4 lower.")
-                .arg(QString::fromStdString(uniformPointName(*best)))
-                .arg(best->bitsPerWeight, 0, 'f', 3)
-                .arg(formatPercent(best->relRmse), formatPercent(1 - s.relRmse / best->relRmse));
+        text += (output ? tr("<br>Best single scheme within the budget: <b>%1</b> (%2 bpw, "
+                             "output error %3); the plan's output error is %4 lower.")
+                        : tr("<br>Best single scheme within the budget: <b>%1</b> (%2 bpw, "
+                             "relative RMSE %3); the plan's error is %4 lower."))
+                    .arg(QString::fromStdString(uniformPointName(*best)))
+                    .arg(best->bitsPerWeight, 0, 'f', 3)
+                    .arg(formatPercent(best->relRmse), formatPercent(1 - planErr / best->relRmse));
     else
         text += tr("<br>No single candidate fits this budget.");
     if (!m_loadNote.isEmpty())

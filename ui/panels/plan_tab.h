@@ -1,9 +1,10 @@
 #pragma once
 // The "Plan" tab: mixed-precision plans over the schemes the Model tab swept. The Pareto chart
 // shows the error of the best plan at every size and of each uniform candidate; the budget slider
-// (bits per weight) re-solves the plan live, without touching the weights again; candidates can
-// be left out, keep rules (REGEX=SPEC, one per line) pin tensors, and the table lets the user set
-// any tensor's scheme by hand. Plans save as JSON for `export --plan` and the memory planner,
+// (bits per weight) re-solves the plan live, minimising the weights' error or, once the Model tab
+// swept with activations, the output's (Minimise), without touching the weights again; candidates
+// can be left out, keep rules (REGEX=SPEC, one per line) pin tensors, and the table lets the user
+// set any tensor's scheme by hand. Plans save as JSON for `export --plan` and the memory planner,
 // and load back.
 // GUI thread only; a solve takes a fraction of a millisecond, so it runs inline; the Pareto
 // curve (dozens of solves) is computed on the work pool.
@@ -19,6 +20,7 @@
 #include <optional>
 #include <vector>
 
+class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QListWidget;
@@ -46,6 +48,10 @@ public:
     void setMeasurements(std::shared_ptr<const PlanMeasurements> m);
     void setBudget(double bitsPerWeight);
     double budget() const;
+    // What the solver minimises; OutputError applies only while the measurements have output
+    // errors (the Minimise choice shows then, and starts at the output error).
+    void setObjective(PlanObjective objective);
+    PlanObjective objective() const;
     void setCandidateEnabled(const QString& spec, bool enabled);
     void setRulesText(const QString& text);                         // applied at once
     void setHandScheme(const QString& tensor, const QString& spec); // empty spec: auto
@@ -104,6 +110,9 @@ private:
     QLabel* m_rulesError;
     QSlider* m_slider;
     QDoubleSpinBox* m_budget;
+    QWidget* m_objectiveRow;
+    QComboBox* m_objective;
+    bool m_hadOutputError = false; // the last measurements had output errors
     QLabel* m_summary;
     QPushButton* m_save;
     QPushButton* m_load;

@@ -5,6 +5,7 @@
 #include "plan/plan_edit.h"
 #include "plan/plan_file.h"
 
+#include <QComboBox>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
@@ -138,6 +139,11 @@ bool PlanTab::applyPendingPlan() {
     }
     m_loadNote.clear();
     m_applyingPlan = true;
+    {
+        const QSignalBlocker block(m_objective); // rebuilt just below
+        setObjective(plan.objective == kOutputErrorObjective ? PlanObjective::OutputError
+                                                             : PlanObjective::WeightError);
+    }
     rebuild();
     setBudget(plan.budgetBpw > 0 ? plan.budgetBpw : plan.bitsPerWeight);
     // Where the solver here chooses otherwise (other measurements, a plan edited elsewhere), the
@@ -176,6 +182,10 @@ bool PlanTab::applyPendingPlan() {
                              nullptr, pinned)
                               .arg(file)
                         : tr("Loaded %1.").arg(file);
+    if (plan.objective == kOutputErrorObjective && objective() != PlanObjective::OutputError)
+        m_loadNote += QLatin1Char(' ') +
+                      tr("It minimised the output error: choose Activations in the Model tab to "
+                         "measure it here.");
     if (m_solution)
         updateSummary();
     m_applyingPlan = false;

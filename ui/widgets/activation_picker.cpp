@@ -51,12 +51,14 @@ bool ActivationReader::read(const ActivationFile& file, ActivationsRead done) {
     if (!QFileInfo(file.path).isFile())
         return false;
     const quint64 generation = ++m_generation;
+    m_reading = true;
     auto* watcher = new QFutureWatcher<Read>(this);
     connect(watcher, &QFutureWatcherBase::finished, this,
             [this, watcher, generation, done = std::move(done)] {
                 watcher->deleteLater();
                 if (generation != m_generation)
                     return;
+                m_reading = false;
                 const Read r = watcher->result();
                 done(r.activations, r.error);
             });

@@ -36,10 +36,15 @@ public:
     using QObject::QObject;
     // False, and nothing read, when there is no such file.
     bool read(const ActivationFile& file, ActivationsRead done);
-    void drop() { ++m_generation; }
+    void drop() {
+        ++m_generation;
+        m_reading = false;
+    }
+    bool reading() const { return m_reading; } // a read whose answer is still to come
 
 private:
     quint64 m_generation = 0;
+    bool m_reading = false;
 };
 
 } // namespace qs
