@@ -39,7 +39,7 @@ void PlanTableModel::setPlan(const PlanMeasurements& m, const PlanSolution& solu
         else if (t.pinned)
             r.why = tr("keep rule");
         else if (!o.fallbackFor.empty())
-            r.why = tr("llama.cpp fallback for %1").arg(QString::fromStdString(o.fallbackFor));
+            r.why = tr("%1 fallback").arg(QString::fromStdString(o.fallbackFor));
         else
             r.why = tr("solver");
         m_rows.push_back(std::move(r));
@@ -112,6 +112,9 @@ QVariant PlanTableModel::data(const QModelIndex& index, int role) const {
         return std::isnan(r.outRelErr)
                    ? tr("No activations with this tensor's input width")
                    : tr("||XW^T - XŴ^T|| / ||XW^T|| with the Model tab's activations");
+    if (role == Qt::ToolTipRole && col == PlanColumn::Why && r.why.endsWith(tr("fallback")))
+        return tr("What llama.cpp stores this tensor as for the candidate, whose blocks do not "
+                  "divide its rows");
     if (role == Qt::ToolTipRole && col == PlanColumn::Scheme)
         return tr("Double-click to choose this tensor's scheme by hand; \"auto\" lets the "
                   "solver choose");
@@ -137,6 +140,9 @@ Qt::ItemFlags PlanTableModel::flags(const QModelIndex& index) const {
 }
 
 QVariant PlanTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
+    if (orientation == Qt::Horizontal && role == Qt::ToolTipRole &&
+        static_cast<PlanColumn>(section) == PlanColumn::Bpw)
+        return tr("Bits per weight, scales and zero-points included");
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (static_cast<PlanColumn>(section)) {
@@ -147,7 +153,7 @@ QVariant PlanTableModel::headerData(int section, Qt::Orientation orientation, in
     case PlanColumn::Scheme:
         return tr("Scheme");
     case PlanColumn::Bpw:
-        return tr("Bits/weight");
+        return tr("bpw");
     case PlanColumn::Sqnr:
         return tr("SQNR");
     case PlanColumn::OutErr:
