@@ -80,7 +80,8 @@ Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
         a.errorHistogram = std::move(r.errorHistogram);
     }
     if (options.activations && options.activations->cols == w.cols) {
-        auto out = outputErrorSums(*options.activations, w, r.output.reconstruction.data());
+        auto out = outputErrorSums(*options.activations, w, r.output.reconstruction.data(),
+                                   options.outputReference);
         if (out)
             a.outputError = *out;
     }

@@ -22,6 +22,9 @@ struct AnalysisOptions {
     // The layer's input activations [tokens, in_features] (not owned; must outlive the call):
     // calibrated families need them, and with them every scheme also reports its output error.
     const MatrixView* activations = nullptr;
+    // ||X W^T||^2 per token for these activations and weights when already known
+    // (outputReference, once per tensor for all its schemes): not computed again.
+    std::optional<double> outputReference;
 };
 
 struct TensorAnalysis {

@@ -8,6 +8,8 @@
 #include "quant/registry.h"
 #include "util/result.h"
 
+#include <optional>
+
 namespace qs {
 
 // The sums behind it, per token: err = ||X W^T - X W^^T||^2 / tokens, ref = ||X W^T||^2 / tokens.
@@ -18,8 +20,13 @@ struct OutputErrorSums {
     double relative() const; // sqrt(err / ref); 0 for 0 / 0, +inf for err / 0
 };
 
+// With `knownRef` (outputReference of the same X and W, e.g. once for all schemes of a tensor)
+// the reference product is not computed again; the sums are the same as without it.
 Result<OutputErrorSums> outputErrorSums(MatrixView activations, MatrixView weights,
-                                        const float* reconstructed);
+                                        const float* reconstructed,
+                                        std::optional<double> knownRef = std::nullopt);
+// ||X W^T||^2 per token: OutputErrorSums::ref, which does not depend on the scheme.
+Result<double> outputReference(MatrixView activations, MatrixView weights);
 Result<double> outputRelativeError(MatrixView activations, MatrixView weights,
                                    const float* reconstructed);
 

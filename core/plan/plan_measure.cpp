@@ -3,6 +3,7 @@
 #include "analysis/tensor_analysis.h"
 #include "methods/matrix_imbalance.h"
 #include "metrics/distribution_stats.h"
+#include "metrics/output_error.h"
 #include "plan/planner.h"
 #include "plan/scheme_cost.h"
 #include "quant/registry.h"
@@ -10,8 +11,6 @@
 #include <tbb/parallel_for.h>
 
 #include <atomic>
-#include <cmath>
-#include <limits>
 #include <mutex>
 #include <regex>
 
@@ -53,13 +52,21 @@ Status checkScheme(const Scheme& s) {
     return Ok{};
 }
 
-// One tensor under one scheme (with its output error where `x` is given, and ||X W^T||^2 per
-// token in *outRef); NotApplicable passes through for the caller to skip. `stop` is polled
-// inside the quantizer, so a cancel does not wait for a large tensor to finish.
+// The activations that fit a tensor, and ||X W^T||^2 per token for them (computed once, for
+// every scheme's output error).
+struct Inputs {
+    const MatrixView* x = nullptr;
+    std::optional<double> ref;
+};
+
+// One tensor under one scheme (with its output error where inputs are given); NotApplicable
+// passes through for the caller to skip. `stop` is polled inside the quantizer, so a cancel does
+// not wait for a large tensor to finish.
 Result<PlanOption> measure(MatrixView w, const Scheme& s, const ProgressFn& stop,
-                           const MatrixView* x, double* outRef) {
+                           const Inputs& in) {
     AnalysisOptions options;
-    options.activations = x && x->cols == w.cols ? x : nullptr; // else no output error
+    options.activations = in.x;
+    options.outputReference = in.ref;
     auto a = analyzeTensor(w, s, options, stop);
     if (!a)
         return a.error();
@@ -67,31 +74,30 @@ Result<PlanOption> measure(MatrixView w, const Scheme& s, const ProgressFn& stop
     if (a->outputError) {
         o.outRelErr = a->outputError->relative();
         o.outSqErr = a->outputError->err;
-        *outRef = a->outputError->ref;
     }
     return o;
 }
 
 // llama.cpp's fallback type `fallback`, or F16 where its block does not divide the rows either.
 Result<PlanOption> measureFallback(MatrixView w, const Scheme& fallback, const ProgressFn& stop,
-                                   const MatrixView* x, double* outRef) {
-    auto o = measure(w, fallback, stop, x, outRef);
+                                   const Inputs& in) {
+    auto o = measure(w, fallback, stop, in);
     if (o || o.error().kind != ErrorKind::NotApplicable)
         return o;
-    return measure(w, llamaCppLastResort(), stop, x, outRef);
+    return measure(w, llamaCppLastResort(), stop, in);
 }
 
 // The scheme itself, else llama.cpp's fallback for it; NotApplicable where llama-quantize would
 // stop (a 32-block type asked for on rows it does not divide).
 Result<PlanOption> measureWithFallback(MatrixView w, const Scheme& s, const ProgressFn& stop,
-                                       const MatrixView* x, double* outRef) {
-    auto o = measure(w, s, stop, x, outRef);
+                                       const Inputs& in) {
+    auto o = measure(w, s, stop, in);
     if (o || o.error().kind != ErrorKind::NotApplicable)
         return o;
     const auto next = llamaCppFallback(s);
     if (!next)
         return makeError(o.message() + "; " + noLlamaCppFallback(s), ErrorKind::NotApplicable);
-    return measureFallback(w, *next, stop, x, outRef);
+    return measureFallback(w, *next, stop, in);
 }
 
 } // namespace
@@ -167,7 +173,15 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
         tm.kurtosis = stats.kurtosis;
         tm.outlierShare = stats.outlierShare;
         tm.imbalance = matrixImbalance(w);
-        const MatrixView* x = request.activationsFor ? request.activationsFor(w.cols) : nullptr;
+        Inputs in;
+        if (const MatrixView* x = request.activationsFor ? request.activationsFor(w.cols) : nullptr;
+            x && x->cols == w.cols) { // else no output error
+            auto ref = outputReference(*x, w);
+            if (!ref)
+                return fail(makeError(tm.name + ": " + ref.message()));
+            in = {x, *ref};
+            tm.outSqRef = *ref;
+        }
         std::optional<Scheme> pin;
         for (const auto& [re, s] : rules->keep)
             if (std::regex_match(tm.name, re)) {
@@ -176,7 +190,7 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
             }
         if (pin) {
             tm.pinned = true;
-            auto o = measureWithFallback(w, *pin, stop, x, &tm.outSqRef);
+            auto o = measureWithFallback(w, *pin, stop, in);
             if (cancelled)
                 return;
             if (!o)
@@ -185,11 +199,9 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
         } else {
             const auto& cands = m.candidates;
             std::vector<std::optional<Result<PlanOption>>> results(cands.size());
-            // ||X W^T||^2 per token, one slot per candidate (measured concurrently; all equal).
-            std::vector<double> refs(cands.size(), std::numeric_limits<double>::quiet_NaN());
             tbb::parallel_for(size_t{0}, cands.size(), [&](size_t c) {
                 if (!cancelled)
-                    results[c] = measure(w, cands[c], stop, x, &refs[c]);
+                    results[c] = measure(w, cands[c], stop, in);
             });
             if (cancelled)
                 return; // a quantization stopped half way is no result
@@ -207,8 +219,8 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
                         makeError(tm.name + " under " + cands[c].toString() + ": " + r.message()));
                 tm.notApplicable.push_back(cands[c].toString() + ": " + r.message());
                 auto next = llamaCppFallback(cands[c]); // none: llama-quantize would stop
-                auto fb = next ? measureFallback(w, *next, stop, x, &refs[c])
-                               : Result<PlanOption>(r.error());
+                auto fb =
+                    next ? measureFallback(w, *next, stop, in) : Result<PlanOption>(r.error());
                 if (fb) {
                     fb->fallbackFor = cands[c].toString();
                     fallbacks.push_back(std::move(*fb));
@@ -216,9 +228,6 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
             }
             for (auto& fb : fallbacks)
                 tm.options.push_back(std::move(fb));
-            for (double r : refs)
-                if (std::isfinite(r))
-                    tm.outSqRef = r;
             if (cancelled)
                 return;
             if (tm.options.empty())

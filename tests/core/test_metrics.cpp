@@ -228,10 +228,25 @@ void TestMetrics::outputErrorOfALinearLayer() {
     QVERIFY(tall.ok());
     QVERIFY2(std::abs(*tall - std::sqrt(err / ref)) <= 1e-6 * std::sqrt(err / ref), // float
              qPrintable(QString::number(*tall - std::sqrt(err / ref))));
+    // The sums per token; the reference alone (once per tensor, for all its schemes) is the
+    // same number, and given back it leaves the error unchanged.
+    const MatrixView X{xs.data(), t, in}, W{ws.data(), out, in};
+    auto sums = outputErrorSums(X, W, rs.data());
+    QVERIFY(sums.ok());
+    QVERIFY(std::abs(sums->ref - ref / t) <= 1e-6 * ref / t);
+    QVERIFY(std::abs(sums->err - err / t) <= 1e-5 * err / t);
+    auto alone = outputReference(X, W);
+    QVERIFY(alone.ok());
+    QCOMPARE(*alone, sums->ref); // bit for bit: the same blocks, in the same order
+    QVERIFY(*alone == sums->ref);
+    auto given = outputErrorSums(X, W, rs.data(), 123.0);
+    QVERIFY(given.ok());
+    QVERIFY(given->err == sums->err && given->ref == 123.0);
     const std::vector<float> x3{1, 2, 3};
     auto bad =
         outputRelativeError(MatrixView{x3.data(), 1, 3}, MatrixView{w.data(), 2, 2}, r.data());
     QVERIFY(!bad.ok());
+    QVERIFY(!outputReference(MatrixView{x3.data(), 1, 3}, MatrixView{w.data(), 2, 2}).ok());
 }
 
 // The histogram of an exact reconstruction, built without the values, is the one computed.
