@@ -1,5 +1,7 @@
 #include "analysis/stream_analysis.h"
 
+#include "metrics/output_error.h"
+
 #include <tbb/task_group.h>
 
 #include <algorithm>
@@ -134,14 +136,24 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
             acc.read = current.error();
         const double pieceWork = static_cast<double>(p.r1 - p.r0) *
                                  static_cast<double>(std::max<std::int64_t>(1, t.cols()));
+        // With activations of its width, ||X W^T||^2 once for all the schemes (pieces are then
+        // whole tensors).
+        const MatrixView* x = nullptr;
+        std::optional<double> outputRef;
+        if (current.ok() && options.activationsFor) {
+            x = options.activationsFor(t.cols());
+            if (x && x->cols == t.cols())
+                if (auto ref = outputReference(*x, {current->data(), p.r1 - p.r0, t.cols()}))
+                    outputRef = *ref;
+        }
         for (std::size_t k = 0; k < schemes.size() && !cancelled; ++k) {
             Result<TensorAnalysis> r = current.ok() ? Result<TensorAnalysis>(TensorAnalysis{})
                                                     : Result<TensorAnalysis>(current.error());
             if (current.ok()) {
                 AnalysisOptions opts;
                 const MatrixView view{current->data(), p.r1 - p.r0, t.cols()};
-                if (options.activationsFor)
-                    opts.activations = options.activationsFor(view.cols);
+                opts.activations = x;
+                opts.outputReference = outputRef;
                 const double base = doneWork + pieceWork * static_cast<double>(k) /
                                                    static_cast<double>(schemes.size());
                 r = analyzeTensor(view, schemes[k], opts, [&](double f) {
