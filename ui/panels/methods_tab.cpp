@@ -5,6 +5,7 @@
 #include "charts/methods_chart.h"
 #include "charts/profile_chart.h"
 #include "methods/activation_source.h"
+#include "metrics/output_error.h"
 #include "number_format.h"
 #include "widgets/activation_picker.h"
 #include "widgets/flow_layout.h"
@@ -436,6 +437,8 @@ bool MethodsTab::run() {
         }
         AnalysisOptions options;
         options.activations = &x;
+        if (auto ref = outputReference(x, w)) // the same for every method: computed once
+            options.outputReference = *ref;
         for (size_t i = 0; i < schemes.size(); ++i) {
             if (cancelFlag->load())
                 return;
