@@ -7,6 +7,7 @@
 #include "methods/matrix_imbalance.h"
 #include "metrics/distribution_stats.h"
 #include "plan/plan_edit.h"
+#include "plan_helpers.h"
 #include "test_support.h"
 
 #include <QtTest>
@@ -37,15 +38,6 @@ PlanMeasurements measure(const PlanRequest& r) {
     return std::move(m).value();
 }
 
-PlanSolution solve(const PlanMeasurements& m, double bpw) {
-    PlanBudget b;
-    b.bitsPerWeight = bpw;
-    auto s = solvePlan(m, b);
-    if (!s)
-        qFatal("%s", s.message().c_str());
-    return std::move(s).value();
-}
-
 void compareSolutions(const PlanSolution& a, const PlanSolution& b) {
     QCOMPARE(a.bits, b.bits);
     QCOMPARE(a.sqErr, b.sqErr);
@@ -61,14 +53,14 @@ private slots:
     void mergedSweepsSolveLikeOneSweep() {
         const auto all = measure(request({"int3:g64", "int4:g64", "q4_0", "int8:channel:sym"}));
         auto merged = measure(request({"int3:g64", "q4_0"}));
-        QVERIFY(mergeMeasurements(merged, measure(request({"int4:g64", "q4_0",
-                                                           "int8:channel:sym"})))
-                    .ok());
+        QVERIFY(
+            mergeMeasurements(merged, measure(request({"int4:g64", "q4_0", "int8:channel:sym"})))
+                .ok());
         QCOMPARE(merged.candidates.size(), size_t(4)); // q4_0 is not added twice
         for (size_t i = 0; i < merged.tensors.size(); ++i)
             QCOMPARE(merged.tensors[i].options.size(), all.tensors[i].options.size());
         for (double bpw : {3.5, 4.5, 6.0})
-            compareSolutions(solve(merged, bpw), solve(all, bpw));
+            compareSolutions(test::solveAt(merged, bpw), test::solveAt(all, bpw));
         PlanMeasurements empty;
         QVERIFY(mergeMeasurements(empty, all).ok());
         QCOMPARE(empty.tensors.size(), all.tensors.size());
@@ -85,8 +77,8 @@ private slots:
         QVERIFY(pinned.ok());
         r.keep = rules;
         const auto upFront = measure(r);
-        compareSolutions(solve(*pinned, 4.5), solve(upFront, 4.5));
-        QCOMPARE(*solve(*pinned, 4.5).plan.specFor("model.embed_tokens.weight"),
+        compareSolutions(test::solveAt(*pinned, 4.5), test::solveAt(upFront, 4.5));
+        QCOMPARE(*test::solveAt(*pinned, 4.5).plan.specFor("model.embed_tokens.weight"),
                  std::string("q8_0"));
         QCOMPARE(pinned->keep.size(), size_t(1));
         // A scheme not measured, an invalid regex and an unknown spec are errors.
@@ -117,7 +109,7 @@ private slots:
             selectCandidates(all, {*Scheme::parse("int4:g64"), *Scheme::parse("q4_0")});
         QCOMPARE(selected.candidates.size(), size_t(2));
         for (double bpw : {4.6, 5.0})
-            compareSolutions(solve(selected, bpw), solve(some, bpw));
+            compareSolutions(test::solveAt(selected, bpw), test::solveAt(some, bpw));
     }
 
     void aCancelFlagStopsInsideAQuantization() {

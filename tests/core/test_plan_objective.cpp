@@ -4,7 +4,9 @@
 // (one tensor's upgrade paid for by another's downgrade) lowers the error within the budget.
 
 #include "methods/activation_source.h"
+#include "plan/plan_edit.h"
 #include "plan/planner.h"
+#include "plan_helpers.h"
 #include "test_support.h"
 
 #include <QtTest>
@@ -43,15 +45,6 @@ const PlanMeasurements& measuredWithActivations() {
         return std::move(res).value();
     }();
     return m;
-}
-
-PlanSolution solve(const PlanMeasurements& m, double bpw) {
-    PlanBudget b;
-    b.bitsPerWeight = bpw;
-    auto s = solvePlan(m, b);
-    if (!s)
-        qFatal("%s", s.message().c_str());
-    return std::move(s).value();
 }
 
 double objectiveTotal(const PlanMeasurements& m, const std::vector<size_t>& c) {
@@ -129,7 +122,7 @@ private slots:
         output.objective = PlanObjective::OutputError;
         double largestGain = 0;
         for (double bpw : {3.6, 4.0, 4.4, 4.5, 5.0, 6.0}) {
-            const auto w = solve(weight, bpw), o = solve(output, bpw);
+            const auto w = test::solveAt(weight, bpw), o = test::solveAt(output, bpw);
             QVERIFY(o.bitsPerWeight <= bpw && w.bitsPerWeight <= bpw);
             double err = 0, ref = 0;
             for (size_t i = 0; i < output.tensors.size(); ++i) {
@@ -172,7 +165,7 @@ private slots:
         QVERIFY(curve.size() >= 4);
         for (size_t i = 1; i < curve.size(); ++i)
             QVERIFY(curve[i].relRmse < curve[i - 1].relRmse);
-        const auto sol = solve(output, curve.back().bitsPerWeight * (1 + 1e-12));
+        const auto sol = test::solveAt(output, curve.back().bitsPerWeight * (1 + 1e-12));
         QVERIFY(std::abs(curve.back().relRmse - sol.outRelErr) <= 1e-12 * sol.outRelErr);
     }
 
@@ -182,14 +175,7 @@ private slots:
         std::mt19937 rng(12345);
         for (int trial = 0; trial < 300; ++trial) {
             const PlanMeasurements m = randomProblem(rng, 3 + static_cast<size_t>(trial % 6));
-            std::uint64_t lo = 0, hi = 0;
-            for (const auto& t : m.tensors) {
-                std::uint64_t a = UINT64_MAX, b = 0;
-                for (const auto& o : t.options)
-                    a = std::min(a, o.bits), b = std::max(b, o.bits);
-                lo += a;
-                hi += b;
-            }
+            const auto [lo, hi] = planBitsRange(m);
             const std::uint64_t budget = lo + (hi - lo) * static_cast<std::uint64_t>(trial % 7) / 7;
             PlanBudget b;
             b.bitsPerWeight = static_cast<double>(budget) / static_cast<double>(m.elements);

@@ -6,6 +6,7 @@
 #include "methods/activation_source.h"
 #include "plan/memory_model.h"
 #include "plan/planner.h"
+#include "plan_helpers.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
@@ -44,15 +45,6 @@ const PlanMeasurements& measured() {
     return m;
 }
 
-PlanSolution solve(const PlanMeasurements& m, double bpw) {
-    PlanBudget b;
-    b.bitsPerWeight = bpw;
-    auto s = solvePlan(m, b);
-    if (!s)
-        qFatal("%s", s.message().c_str());
-    return std::move(s).value();
-}
-
 } // namespace
 
 class TestPlanner : public QObject {
@@ -61,7 +53,7 @@ class TestPlanner : public QObject {
 private slots:
     void mixedPlanBeatsEveryUniformCandidateThatFits() {
         const auto& m = measured();
-        const auto sol = solve(m, 4.5);
+        const auto sol = test::solveAt(m, 4.5);
         std::set<std::string> used;
         for (const auto& [name, spec] : sol.plan.tensors)
             used.insert(spec);
@@ -86,7 +78,7 @@ private slots:
         const auto& m = measured();
         double previous = 1e300;
         for (double bpw = 3.4; bpw <= 9.0; bpw += 0.2) {
-            const auto sol = solve(m, bpw);
+            const auto sol = test::solveAt(m, bpw);
             QVERIFY(sol.bitsPerWeight <= bpw);
             QVERIFY(static_cast<double>(sol.bits) <= bpw * static_cast<double>(m.elements));
             QVERIFY(sol.sqErr <= previous * (1 + 1e-12));
@@ -154,19 +146,19 @@ private slots:
         r.keep.push_back({".*embed_tokens.*", "q8_0"});
         auto m = measurePlanCandidates(sample(), r);
         QVERIFY(m.ok());
-        const auto sol = solve(*m, 4.5);
+        const auto sol = test::solveAt(*m, 4.5);
         QCOMPARE(*sol.plan.specFor("model.embed_tokens.weight"), std::string("q8_0"));
         QVERIFY(sol.bitsPerWeight <= 4.5);
         QCOMPARE(sol.plan.keep.size(), size_t(1));
     }
 
     void importanceShiftsBitsToTheWeightedTensors() {
-        const auto base = solve(measured(), 4.5);
+        const auto base = test::solveAt(measured(), 4.5);
         PlanRequest r = request();
         r.importance.push_back({"embed_tokens", 1000.0});
         auto m = measurePlanCandidates(sample(), r);
         QVERIFY(m.ok());
-        const auto weighted = solve(*m, 4.5);
+        const auto weighted = test::solveAt(*m, 4.5);
         auto bitsOf = [](const PlanMeasurements& pm, const PlanSolution& s) {
             for (size_t i = 0; i < pm.tensors.size(); ++i)
                 if (pm.tensors[i].name == "model.embed_tokens.weight")
@@ -196,7 +188,7 @@ private slots:
     }
 
     void savedPlanPricesTheSameInTheMemoryPlanner() {
-        const auto sol = solve(measured(), 4.5);
+        const auto sol = test::solveAt(measured(), 4.5);
         QTemporaryDir dir;
         const std::string path = dir.filePath("plan.json").toStdString();
         QVERIFY(savePlan(path, sol.plan).ok());
