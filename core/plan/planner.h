@@ -14,8 +14,10 @@
 //     the Lagrangian path (upgrades in order of error saved per bit, i.e. decreasing lambda)
 //     until the next one would break the budget; a greedy knapsack fill then spends the slack
 //     on whichever single change (hull or not) saves most error. Each uniform candidate that
-//     fits is also filled and kept if better, so the plan is never worse than a uniform
-//     scheme under the same budget. The budget always holds.
+//     fits (and, with output errors, the other objective's path) is also filled and kept if
+//     better, so the plan is never worse than a uniform scheme under the same budget. Last,
+//     pair exchanges (one tensor's upgrade paid for by another's downgrade) while one helps:
+//     no single or paired change then lowers the error. The budget always holds.
 // All functions are pure; measurePlanCandidates calls `progress` from worker threads, never
 // concurrently.
 
