@@ -216,7 +216,7 @@ void PlanTab::setMeasurements(std::shared_ptr<const PlanMeasurements> m) {
     const bool output = hasOutputError(*m_measured);
     m_objectiveRow->setVisible(output);
     m_tableView->setColumnHidden(int(PlanColumn::OutErr), !output);
-    if (output && !std::exchange(m_hadOutputError, output)) {
+    if (output && !m_hadOutputError) {
         const QSignalBlocker block(m_objective);
         m_objective->setCurrentIndex(m_objective->findData(int(PlanObjective::OutputError)));
     }
