@@ -3,6 +3,7 @@
 #include "charts/weight_histogram_chart.h"
 #include "main_window.h"
 #include "panels/compare_tab.h"
+#include "panels/model_tab.h"
 #include "panels/scheme_panel.h"
 #include "panels/tensor_browser_panel.h"
 #include "panels/tensor_tab.h"
@@ -22,6 +23,12 @@ Project captureProject(const MainWindow& w) {
     for (const Scheme& s : w.compareTab()->schemes())
         p.compareSchemes.push_back(s.toString());
     p.planPath = w.planPath().toStdString();
+    if (auto schemes = w.modelTab()->schemes())
+        for (const Scheme& s : *schemes)
+            p.sweepSchemes.push_back(s.toString());
+    const ActivationFile activations = w.modelTab()->activationsChoice();
+    p.activations = activations.path.toStdString();
+    p.activationsTensor = activations.tensor.toStdString();
     p.activeTab = w.currentTabName().toStdString();
     p.logHistogram = w.tensorTab()->weightChart()->isLogScale();
     p.windowState = w.saveState().toBase64().toStdString();
@@ -47,6 +54,19 @@ QString restoreProject(MainWindow& w, const Project& p) {
                                          QString::fromStdString(p.compareSchemes[i])))
             notes << QObject::tr("compare slot %1").arg(i + 1);
     w.setPlanPath(QString::fromStdString(p.planPath));
+    // The sweep's schemes and activations before the checkpoint opens, so its sweep uses them.
+    if (!p.sweepSchemes.empty()) {
+        QStringList specs;
+        for (const auto& s : p.sweepSchemes)
+            specs << QString::fromStdString(s);
+        w.modelTab()->setSchemesText(specs.join(QStringLiteral(", ")));
+    }
+    const ActivationFile activations{QString::fromStdString(p.activations),
+                                     QString::fromStdString(p.activationsTensor)};
+    if (const ActivationFile now = w.modelTab()->activationsChoice();
+        (now.path != activations.path || now.tensor != activations.tensor) &&
+        !w.modelTab()->setActivations(activations.path, activations.tensor))
+        notes << QObject::tr("the activations %1").arg(activations.path);
     w.tensorTab()->weightChart()->setLogScale(p.logHistogram);
     if (!p.activeTab.empty() && !w.setCurrentTab(QString::fromStdString(p.activeTab)))
         notes << QObject::tr("the tab %1").arg(QString::fromStdString(p.activeTab));

@@ -11,7 +11,8 @@ namespace qs {
 class MainWindow;
 
 // The window's working state: the open checkpoint, the selected tensor, the Scheme panel's and
-// the Compare tab's schemes, the plan last used, the active tab, the log-y toggle and the layout.
+// the Compare tab's schemes, the plan last used, the Model tab's schemes and activations, the
+// active tab, the log-y toggle and the layout.
 Project captureProject(const MainWindow& window);
 
 // Opens the project's first checkpoint in the background (then selects its tensor) and sets the

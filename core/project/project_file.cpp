@@ -13,9 +13,10 @@ namespace qs {
 
 namespace {
 
-constexpr int kMaxDepth = 3;          // document → view → value
+constexpr int kMaxDepth = 3;          // document → view/sweep → value (→ spec)
 constexpr std::size_t kMaxPaths = 16; // checkpoints opened together
 constexpr std::size_t kMaxCompareSchemes = 3;
+constexpr std::size_t kMaxSweepSchemes = 64;
 constexpr std::size_t kMaxTextLength = 4096;       // a path, a tensor name, a spec
 constexpr std::size_t kMaxBlobLength = 256u << 10; // base64 window state
 
@@ -54,21 +55,22 @@ bool isBase64(const std::string& s) {
     return true;
 }
 
-Result<std::vector<std::string>> textList(const Json& j, const char* key, std::size_t maxCount) {
+Result<std::vector<std::string>> textList(const Json& j, const char* key, std::size_t maxCount,
+                                          const std::string& field) {
     std::vector<std::string> out;
     auto it = j.find(key);
     if (it == j.end() || it->is_null())
         return out;
     if (!it->is_array())
-        return fieldError(key, "must be an array of strings");
+        return fieldError(field, "must be an array of strings");
     if (it->size() > maxCount)
-        return fieldError(key, "holds more than " + std::to_string(maxCount) + " entries");
+        return fieldError(field, "holds more than " + std::to_string(maxCount) + " entries");
     for (const auto& v : *it) {
         if (!v.is_string() || v.get_ref<const std::string&>().empty())
-            return fieldError(key, "must hold non-empty strings");
+            return fieldError(field, "must hold non-empty strings");
         if (v.get_ref<const std::string&>().size() > kMaxTextLength)
-            return fieldError(key, "holds an entry longer than " + std::to_string(kMaxTextLength) +
-                                       " characters");
+            return fieldError(field, "holds an entry longer than " +
+                                         std::to_string(kMaxTextLength) + " characters");
         out.push_back(v.get<std::string>());
     }
     return out;
@@ -104,6 +106,29 @@ Status readView(const Json& view, Project& p) {
     return Ok{};
 }
 
+Status readSweep(const Json& sweep, Project& p) {
+    if (!sweep.is_object())
+        return fieldError("sweep", "must be an object");
+    auto schemes = textList(sweep, "schemes", kMaxSweepSchemes, "sweep.schemes");
+    if (!schemes)
+        return schemes.error();
+    for (const auto& spec : *schemes) {
+        auto c = canonicalSpec(spec, "sweep.schemes");
+        if (!c)
+            return c.error();
+        p.sweepSchemes.push_back(*c);
+    }
+    auto activations = text(sweep, "activations", "sweep.activations");
+    if (!activations)
+        return activations.error();
+    auto tensor = text(sweep, "activations_tensor", "sweep.activations_tensor");
+    if (!tensor)
+        return tensor.error();
+    p.activations = *activations;
+    p.activationsTensor = *tensor;
+    return Ok{};
+}
+
 } // namespace
 
 Result<Project> parseProject(std::string_view json) {
@@ -130,11 +155,11 @@ Result<Project> parseProject(std::string_view json) {
                          "Quantscope reads version " +
                          std::to_string(kProjectVersion) + ")");
     Project p;
-    auto paths = textList(j, "paths", kMaxPaths);
+    auto paths = textList(j, "paths", kMaxPaths, "paths");
     if (!paths)
         return paths.error();
     p.paths = std::move(paths).value();
-    auto compare = textList(j, "compare_schemes", kMaxCompareSchemes);
+    auto compare = textList(j, "compare_schemes", kMaxCompareSchemes, "compare_schemes");
     if (!compare)
         return compare.error();
     for (const auto& spec : *compare) {
@@ -161,6 +186,9 @@ Result<Project> parseProject(std::string_view json) {
     if (auto view = j.find("view"); view != j.end() && !view->is_null())
         if (auto st = readView(*view, p); !st)
             return st.error();
+    if (auto sweep = j.find("sweep"); sweep != j.end() && !sweep->is_null())
+        if (auto st = readSweep(*sweep, p); !st)
+            return st.error();
     return p;
 }
 
@@ -185,6 +213,8 @@ Result<Project> loadProject(const std::string& path) {
     for (auto& c : p->paths)
         resolve(c);
     resolve(p->planPath);
+    if (!p->activations.starts_with("synthetic:"))
+        resolve(p->activations);
     return p;
 }
 
@@ -196,6 +226,9 @@ std::string projectToJson(const Project& p) {
     j["scheme"] = p.scheme;
     j["compare_schemes"] = p.compareSchemes;
     j["plan"] = p.planPath;
+    j["sweep"] = {{"schemes", p.sweepSchemes},
+                  {"activations", p.activations},
+                  {"activations_tensor", p.activationsTensor}};
     j["view"] = {{"tab", p.activeTab},
                  {"log_histogram", p.logHistogram},
                  {"window_state", p.windowState},

@@ -4,7 +4,8 @@
 //
 // {"quantscope_project": 1, "paths": [checkpoint...], "tensor": NAME, "scheme": SPEC,
 //  "compare_schemes": [SPEC...], "plan": PATH,
-//  "view": {"tab": "tensor", "log_histogram": false, "window_state": BASE64,
+//  "sweep": {"schemes": [SPEC...], "activations": "synthetic:T:O:S" | PATH, "activations_tensor":
+//  NAME}, "view": {"tab": "tensor", "log_histogram": false, "window_state": BASE64,
 //           "window_geometry": BASE64}}
 //
 // Every field but "quantscope_project" is optional. Specs are validated with Scheme::parse and
@@ -25,10 +26,13 @@ struct Project {
     std::string scheme;             // canonical spec of the Scheme panel ("" for the default)
     std::vector<std::string> compareSchemes; // the Compare tab's slots, in order
     std::string planPath;                    // the plan file last used ("" for none)
-    std::string activeTab;                   // "tensor", "compare", ...
-    bool logHistogram = false;               // the weight histogram's log-y toggle
-    std::string windowState;                 // base64 (QMainWindow::saveState)
-    std::string windowGeometry;              // base64 (QWidget::saveGeometry)
+    std::vector<std::string> sweepSchemes;   // the Model tab's schemes (empty: its default)
+    // The Model tab's activations: "" none, a synthetic:... spec, or a file (and its tensor).
+    std::string activations, activationsTensor;
+    std::string activeTab;      // "tensor", "compare", ...
+    bool logHistogram = false;  // the weight histogram's log-y toggle
+    std::string windowState;    // base64 (QMainWindow::saveState)
+    std::string windowGeometry; // base64 (QWidget::saveGeometry)
 
     bool operator==(const Project&) const = default;
 };

@@ -2,6 +2,7 @@
 // project, and malformed documents are refused with a reason that names the field.
 
 #include "project/project_file.h"
+#include "quant/scheme.h"
 
 #include <QDir>
 #include <QFile>
@@ -19,6 +20,9 @@ Project fullProject() {
     p.scheme = "nf4:g64:dq";
     p.compareSchemes = {"int4:g64", "nf4:g64", "int4:g32:sym"};
     p.planPath = "/data/plans/plan.json";
+    p.sweepSchemes = {"int4:g128", "q4_k", "nf4:g64:dq"};
+    p.activations = "/data/act/calib.safetensors";
+    p.activationsTensor = "layers.0.input";
     p.activeTab = "compare";
     p.logHistogram = true;
     p.windowState = "AAAA/w==";
@@ -52,6 +56,8 @@ void TestProjectFile::savedProjectReadsBackEqual() {
     QCOMPARE(QString::fromStdString(back->scheme), QStringLiteral("nf4:g64:dq"));
     QCOMPARE(back->compareSchemes.size(), size_t(3));
     QVERIFY(back->logHistogram);
+    QCOMPARE(back->sweepSchemes.size(), size_t(3));
+    QCOMPARE(back->activationsTensor, std::string("layers.0.input"));
 }
 
 void TestProjectFile::specsAreStoredCanonical() {
@@ -70,6 +76,7 @@ void TestProjectFile::minimalDocumentGivesDefaults() {
     QVERIFY(p->paths.empty());
     QVERIFY(p->scheme.empty());
     QVERIFY(!p->logHistogram);
+    QVERIFY(p->sweepSchemes.empty() && p->activations.empty());
 }
 
 void TestProjectFile::relativePathsResolveBesideTheProject() {
@@ -79,7 +86,7 @@ void TestProjectFile::relativePathsResolveBesideTheProject() {
     QFile f(path);
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(R"({"quantscope_project": 1, "paths": ["models/a.safetensors", "/abs/b.gguf"],
-               "plan": "plan.json"})");
+               "plan": "plan.json", "sweep": {"activations": "act/x.npy"}})");
     f.close();
     auto p = loadProject(path.toStdString());
     QVERIFY2(p.ok(), p.ok() ? "" : p.message().c_str());
@@ -88,6 +95,17 @@ void TestProjectFile::relativePathsResolveBesideTheProject() {
     QCOMPARE(QString::fromStdString(p->paths[1]), QStringLiteral("/abs/b.gguf"));
     QCOMPARE(QDir::cleanPath(QString::fromStdString(p->planPath)),
              QDir::cleanPath(dir.filePath(QStringLiteral("plan.json"))));
+    QCOMPARE(QDir::cleanPath(QString::fromStdString(p->activations)),
+             QDir::cleanPath(dir.filePath(QStringLiteral("act/x.npy"))));
+    // Synthetic activations are a spec, not a path.
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write(R"({"quantscope_project": 1, "sweep": {"activations": "synthetic:128:4:20",
+               "schemes": ["int4:g64:sym"]}})");
+    f.close();
+    p = loadProject(path.toStdString());
+    QVERIFY2(p.ok(), p.ok() ? "" : p.message().c_str());
+    QCOMPARE(p->activations, std::string("synthetic:128:4:20"));
+    QCOMPARE(p->sweepSchemes, std::vector<std::string>{Scheme::parse("int4:g64:sym")->toString()});
 }
 
 void TestProjectFile::malformedDocumentsAreRefusedWithAReason_data() {
@@ -121,6 +139,17 @@ void TestProjectFile::malformedDocumentsAreRefusedWithAReason_data() {
     QTest::newRow("state not base64")
         << QByteArray(R"({"quantscope_project": 1, "view": {"window_state": "a b<"}})")
         << "view.window_state";
+    QTest::newRow("sweep not object")
+        << QByteArray(R"({"quantscope_project": 1, "sweep": []})") << "\"sweep\"";
+    QTest::newRow("bad sweep scheme")
+        << QByteArray(R"({"quantscope_project": 1, "sweep": {"schemes": ["int4", "nope"]}})")
+        << "\"sweep.schemes\"";
+    QTest::newRow("sweep schemes not array")
+        << QByteArray(R"({"quantscope_project": 1, "sweep": {"schemes": "int4"}})")
+        << "\"sweep.schemes\"";
+    QTest::newRow("activations not string")
+        << QByteArray(R"({"quantscope_project": 1, "sweep": {"activations": 4}})")
+        << "sweep.activations";
     QTest::newRow("too deep")
         << QByteArray(R"({"quantscope_project": 1, "view": {"tab": [[["tensor"]]]}})")
         << "nested too deeply";

@@ -5,6 +5,7 @@
 #include "dialogs/export_dialog.h"
 #include "io/checkpoint.h"
 #include "main_window.h"
+#include "panels/model_tab.h"
 #include "panels/scheme_panel.h"
 #include "panels/tensor_browser_panel.h"
 #include "test_support.h"
@@ -238,6 +239,8 @@ void TestExportDialog::projectRestoresTensorSchemeAndTab() {
         QVERIFY(openAndWait(w, sample(), kDownProj));
         QTRY_COMPARE_WITH_TIMEOUT(w.browser()->currentTensor(), kDownProj, kTimeoutMs);
         w.setScheme(Scheme::parse("nf4:g64:dq").value());
+        w.modelTab()->setSchemesText(QStringLiteral("int4:g128, q4_k"));
+        QVERIFY(w.modelTab()->setActivations(QStringLiteral("synthetic:64:2:10")));
         QVERIFY(w.setCurrentTab(QStringLiteral("compare")));
         QVERIFY(w.saveProject(project));
     }
@@ -248,6 +251,11 @@ void TestExportDialog::projectRestoresTensorSchemeAndTab() {
              QStringLiteral("nf4:g64:dq"));
     QCOMPARE(fresh.currentTabName(), QStringLiteral("compare"));
     QCOMPARE(QString::fromStdString(fresh.controller()->checkpoint()->path()), sample());
+    // The Model tab's schemes and activations too.
+    auto sweep = fresh.modelTab()->schemes();
+    QVERIFY(sweep.ok() && sweep->size() == 2);
+    QCOMPARE(QString::fromStdString((*sweep)[1].toString()), QStringLiteral("q4_k"));
+    QCOMPARE(fresh.modelTab()->activationsChoice().path, QStringLiteral("synthetic:64:2:10"));
 
     QFile broken(dir.filePath(QStringLiteral("broken.qsproj")));
     QVERIFY(broken.open(QIODevice::WriteOnly));

@@ -307,6 +307,7 @@ bool ModelTab::setActivations(const QString& source, const QString& tensor) {
         return false;
     };
     if (source.isEmpty()) {
+        m_activationsChoice = {};
         applyActivations(nullptr, 0);
         return true;
     }
@@ -316,6 +317,7 @@ bool ModelTab::setActivations(const QString& source, const QString& tensor) {
             return fail(QString::fromStdString(spec.message()));
         m_activations->setItemData(1, source);
         m_activations->setItemText(1, tr("synthetic, %1 tokens").arg(spec->tokens));
+        m_activationsChoice = {source, {}};
         applyActivations(std::make_shared<const ActivationSource>(
                              ActivationSource::synthetic(*spec, source.toStdString())),
                          1);
@@ -323,13 +325,14 @@ bool ModelTab::setActivations(const QString& source, const QString& tensor) {
     }
     // A file is read on the work pool (a large one takes a while), and applied once read.
     const bool reading = m_reader->read(
-        {source, tensor},
-        [this, source, fail](std::shared_ptr<const ActivationSource> read, const QString& error) {
+        {source, tensor}, [this, source, tensor, fail](std::shared_ptr<const ActivationSource> read,
+                                                       const QString& error) {
             if (!read) {
                 fail(error);
                 Q_EMIT activationsChanged(false);
                 return;
             }
+            m_activationsChoice = {source, tensor};
             m_activations->setItemText(2, tr("%1 [%2, %3]")
                                               .arg(QFileInfo(source).fileName())
                                               .arg(read->tokens())

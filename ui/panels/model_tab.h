@@ -9,6 +9,7 @@
 
 #include "plan/planner.h"
 #include "plan/tensor_roles.h"
+#include "widgets/activation_picker.h"
 
 #include <QWidget>
 
@@ -61,6 +62,9 @@ public:
     // could not be used (why, in the status line). False at once for a bad spec or no file.
     bool setActivations(const QString& source, const QString& tensor = {});
     bool readingActivations() const; // a file chosen is still being read
+    // The activations in use, as setActivations() takes them: {"", ""} for none, {spec, ""} for
+    // synthetic ones, {path, tensor} for a file's.
+    ActivationFile activationsChoice() const { return m_activationsChoice; }
     // 128 tokens: each tensor is multiplied by them twice per scheme (`analyze` of a 2048 x 8192
     // layer under int4:g128 on two cores: 0.04 s without, 0.3 s with 128 tokens, 1.1-1.3 s with
     // 512).
@@ -97,7 +101,8 @@ private:
     QProgressBar* m_progress;
     QComboBox* m_metric;
     QComboBox* m_activations;
-    int m_activationsIndex = 0; // the item in use (a file dialog cancelled goes back to it)
+    int m_activationsIndex = 0;         // the item in use (a file dialog cancelled goes back to it)
+    ActivationFile m_activationsChoice; // what is in use
     std::map<TensorRole, QToolButton*> m_roleButtons;
     ScaleLegend* m_legend;
     SensitivityHeatmap* m_heatmap;
