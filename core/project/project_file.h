@@ -4,8 +4,9 @@
 //
 // {"quantscope_project": 1, "paths": [checkpoint...], "tensor": NAME, "scheme": SPEC,
 //  "compare_schemes": [SPEC...], "plan": PATH,
-//  "sweep": {"schemes": [SPEC...], "activations": "synthetic:T:O:S" | PATH, "activations_tensor":
-//  NAME}, "view": {"tab": "tensor", "log_histogram": false, "window_state": BASE64,
+//  "sweep": {"schemes": [SPEC...], "activations": "synthetic:T:O:S" | PATH,
+//            "activations_tensor": NAME},
+//  "view": {"tab": "tensor", "log_histogram": false, "window_state": BASE64,
 //           "window_geometry": BASE64}}
 //
 // Every field but "quantscope_project" is optional. Specs are validated with Scheme::parse and
