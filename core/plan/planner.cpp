@@ -86,6 +86,19 @@ double totalWeightedErr(const PlanMeasurements& m, const Choice& c) {
     return e;
 }
 
+// f(k, delta, save) for each option k of tensor i (unless pinned): the bits it adds to the
+// current choice (negative: frees) and the weighted error it saves (negative: adds).
+template <class F> void forEachChange(const PlanMeasurements& m, const Choice& c, size_t i, F&& f) {
+    const auto& t = m.tensors[i];
+    if (t.pinned)
+        return;
+    const double e0 = weightedErr(t, m.objective, c[i]);
+    const auto b0 = static_cast<std::int64_t>(t.options[c[i]].bits);
+    for (size_t k = 0; k < t.options.size(); ++k)
+        f(k, static_cast<std::int64_t>(t.options[k].bits) - b0,
+          e0 - weightedErr(t, m.objective, k));
+}
+
 // Spends `slack` bits on the single change that saves most error, while any change fits.
 void greedyFill(const PlanMeasurements& m, Choice& c, std::uint64_t slack) {
     struct Move {
@@ -97,19 +110,12 @@ void greedyFill(const PlanMeasurements& m, Choice& c, std::uint64_t slack) {
     // first option (the order a scan of every tensor's options would choose in).
     const auto bestMove = [&](size_t i) {
         Move best;
-        const auto& t = m.tensors[i];
-        if (t.pinned)
-            return best;
-        const double e0 = weightedErr(t, m.objective, c[i]);
-        const auto b0 = static_cast<std::int64_t>(t.options[c[i]].bits);
-        for (size_t k = 0; k < t.options.size(); ++k) {
-            const std::int64_t delta = static_cast<std::int64_t>(t.options[k].bits) - b0;
-            const double save = e0 - weightedErr(t, m.objective, k);
+        forEachChange(m, c, i, [&](size_t k, std::int64_t delta, double save) {
             if (save <= 0 || delta > static_cast<std::int64_t>(slack))
-                continue;
+                return;
             if (save > best.save || (save == best.save && delta < best.delta))
                 best = {save, delta, k};
-        }
+        });
         return best;
     };
     // Each tensor's best move is kept: as the slack shrinks, a kept move that still fits is still
@@ -159,17 +165,11 @@ void exchangePairs(const PlanMeasurements& m, Choice& c, std::uint64_t budget) {
     for (size_t round = 0; round < maxRounds; ++round) {
         const std::uint64_t slack = budget - totalBits(m, c);
         std::vector<Down> downs;
-        for (size_t i = 0; i < m.tensors.size(); ++i) {
-            const auto& t = m.tensors[i];
-            if (t.pinned)
-                continue;
-            const std::uint64_t b0 = t.options[c[i]].bits;
-            const double e0 = weightedErr(t, m.objective, c[i]);
-            for (size_t k = 0; k < t.options.size(); ++k)
-                if (t.options[k].bits < b0)
-                    downs.push_back(
-                        {b0 - t.options[k].bits, weightedErr(t, m.objective, k) - e0, i, k});
-        }
+        for (size_t i = 0; i < m.tensors.size(); ++i)
+            forEachChange(m, c, i, [&](size_t k, std::int64_t delta, double save) {
+                if (delta < 0)
+                    downs.push_back({static_cast<std::uint64_t>(-delta), -save, i, k});
+            });
         if (downs.empty())
             return;
         std::sort(downs.begin(), downs.end(),
@@ -197,35 +197,30 @@ void exchangePairs(const PlanMeasurements& m, Choice& c, std::uint64_t budget) {
         double bestGain = 0;
         size_t upI = 0, upK = 0, down = SIZE_MAX;
         for (size_t i = 0; i < m.tensors.size(); ++i) {
-            const auto& t = m.tensors[i];
-            if (t.pinned)
-                continue;
-            const std::uint64_t b0 = t.options[c[i]].bits;
-            const double e0 = weightedErr(t, m.objective, c[i]);
-            for (size_t k = 0; k < t.options.size(); ++k) {
-                const double save = e0 - weightedErr(t, m.objective, k);
-                if (t.options[k].bits <= b0 || save <= bestGain)
-                    continue;
-                const std::uint64_t need =
-                    t.options[k].bits - b0 - std::min(slack, t.options[k].bits - b0);
+            // A relative margin, so rounding in the sums does not make a pair look useful.
+            const double margin = 1e-12 * std::abs(weightedErr(m.tensors[i], m.objective, c[i]));
+            forEachChange(m, c, i, [&](size_t k, std::int64_t delta, double save) {
+                if (delta <= 0 || save <= bestGain)
+                    return;
+                const auto up = static_cast<std::uint64_t>(delta);
+                const std::uint64_t need = up - std::min(slack, up);
                 const auto at =
                     std::lower_bound(downs.begin(), downs.end(), need,
                                      [](const Down& d, std::uint64_t v) { return d.freed < v; });
                 if (at == downs.end())
-                    continue;
+                    return;
                 const size_t j = static_cast<size_t>(at - downs.begin());
                 const size_t partner = downs[best[j]].i != i ? best[j] : second[j];
                 if (partner == SIZE_MAX)
-                    continue;
-                // A relative margin, so rounding in the sums does not make a pair look useful.
+                    return;
                 const double gain = save - downs[partner].added;
-                if (gain > bestGain && gain > 1e-12 * std::abs(e0)) {
+                if (gain > bestGain && gain > margin) {
                     bestGain = gain;
                     upI = i;
                     upK = k;
                     down = partner;
                 }
-            }
+            });
         }
         if (down == SIZE_MAX)
             return;

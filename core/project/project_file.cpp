@@ -76,6 +76,21 @@ Result<std::vector<std::string>> textList(const Json& j, const char* key, std::s
     return out;
 }
 
+// A list of scheme specs, each validated and made canonical.
+Result<std::vector<std::string>> specList(const Json& j, const char* key, std::size_t maxCount,
+                                          const std::string& field) {
+    auto specs = textList(j, key, maxCount, field);
+    if (!specs)
+        return specs.error();
+    for (auto& spec : *specs) {
+        auto c = canonicalSpec(spec, field);
+        if (!c)
+            return c.error();
+        spec = *c;
+    }
+    return specs;
+}
+
 Status readView(const Json& view, Project& p) {
     if (!view.is_object())
         return fieldError("view", "must be an object");
@@ -109,15 +124,10 @@ Status readView(const Json& view, Project& p) {
 Status readSweep(const Json& sweep, Project& p) {
     if (!sweep.is_object())
         return fieldError("sweep", "must be an object");
-    auto schemes = textList(sweep, "schemes", kMaxSweepSchemes, "sweep.schemes");
+    auto schemes = specList(sweep, "schemes", kMaxSweepSchemes, "sweep.schemes");
     if (!schemes)
         return schemes.error();
-    for (const auto& spec : *schemes) {
-        auto c = canonicalSpec(spec, "sweep.schemes");
-        if (!c)
-            return c.error();
-        p.sweepSchemes.push_back(*c);
-    }
+    p.sweepSchemes = std::move(schemes).value();
     auto activations = text(sweep, "activations", "sweep.activations");
     if (!activations)
         return activations.error();
@@ -159,15 +169,10 @@ Result<Project> parseProject(std::string_view json) {
     if (!paths)
         return paths.error();
     p.paths = std::move(paths).value();
-    auto compare = textList(j, "compare_schemes", kMaxCompareSchemes, "compare_schemes");
+    auto compare = specList(j, "compare_schemes", kMaxCompareSchemes, "compare_schemes");
     if (!compare)
         return compare.error();
-    for (const auto& spec : *compare) {
-        auto c = canonicalSpec(spec, "compare_schemes");
-        if (!c)
-            return c.error();
-        p.compareSchemes.push_back(*c);
-    }
+    p.compareSchemes = std::move(compare).value();
     auto tensor = text(j, "tensor", "tensor");
     if (!tensor)
         return tensor.error();
