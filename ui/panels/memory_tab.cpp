@@ -296,6 +296,7 @@ void MemoryTab::compute() {
     stored.scheme.reset();
     stored.plan = nullptr;
     auto* watcher = new QFutureWatcher<Estimates>(this);
+    watcher->setObjectName(QStringLiteral("memoryEstimateWatcher")); // named in event logs
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
         watcher->deleteLater();
         m_running = false;

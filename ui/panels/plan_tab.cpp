@@ -302,6 +302,7 @@ void PlanTab::requestCurve() {
     const quint64 generation = ++m_curveGeneration;
     m_curvePending = true;
     auto* watcher = new QFutureWatcher<std::vector<ParetoPoint>>(this);
+    watcher->setObjectName(QStringLiteral("paretoCurveWatcher")); // named in event logs
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
         watcher->deleteLater();
         if (generation != m_curveGeneration)

@@ -51,6 +51,7 @@ void AnalysisController::openCheckpoint(const QString& path) {
     const quint64 generation = ++m_openGeneration;
     auto cancelFlag = std::make_shared<std::atomic<bool>>(false);
     auto* watcher = new QFutureWatcher<OpenOutput>(this);
+    watcher->setObjectName(QStringLiteral("openWatcher")); // named in event logs
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation, path] {
         if (!isShutDown() && isCurrent(JobKind::Open, generation)) {
             const OpenOutput out = watcher->result();
@@ -147,6 +148,7 @@ void AnalysisController::startAnalysis() {
     const quint64 generation = m_analysisGeneration;
     auto cancelFlag = std::make_shared<std::atomic<bool>>(false);
     auto* watcher = new QFutureWatcher<TensorUpdate>(this);
+    watcher->setObjectName(QStringLiteral("tensorAnalysisWatcher")); // named in event logs
     connect(watcher, &QFutureWatcherBase::resultReadyAt, this,
             [this, watcher, generation](int index) {
                 if (!isShutDown() && isCurrent(JobKind::Tensor, generation))

@@ -80,6 +80,7 @@ void CompareController::start() {
     const quint64 generation = m_generation;
     auto cancelFlag = std::make_shared<std::atomic<bool>>(false);
     auto* watcher = new QFutureWatcher<CompareUpdate>(this);
+    watcher->setObjectName(QStringLiteral("compareWatcher")); // named in event logs
     connect(watcher, &QFutureWatcherBase::resultReadyAt, this,
             [this, watcher, generation](int index) {
                 if (!isShutDown() && generation == m_generation)

@@ -87,6 +87,7 @@ void SweepController::start() {
     const quint64 generation = ++m_generation;
     auto cancelFlag = std::make_shared<std::atomic<bool>>(false);
     auto* watcher = new QFutureWatcher<Update>(this);
+    watcher->setObjectName(QStringLiteral("sweepWatcher")); // named in event logs
     connect(watcher, &QFutureWatcherBase::resultReadyAt, this,
             [this, watcher, generation](int index) {
                 if (!isShutDown() && generation == m_generation)

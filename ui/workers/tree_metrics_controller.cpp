@@ -189,6 +189,7 @@ void TreeMetricsController::start() {
     const quint64 epoch = m_checkpointEpoch;
     auto cancelFlag = std::make_shared<std::atomic<bool>>(false);
     auto* watcher = new QFutureWatcher<MetricItem>(this);
+    watcher->setObjectName(QStringLiteral("treeMetricsWatcher")); // named in event logs
     connect(watcher, &QFutureWatcherBase::resultReadyAt, this,
             [this, watcher, generation, spec, epoch](int index) {
                 const MetricItem item = watcher->resultAt(index);
