@@ -58,6 +58,10 @@ public:
     }
 };
 
+// The names' column may narrow to this: at 1280 x 800, with the output error's column shown,
+// the Why column then fits and the sample's names stay whole.
+constexpr int kNameColumnWidth = 140;
+
 } // namespace
 
 PlanTab::PlanTab(QWidget* parent)
@@ -366,7 +370,7 @@ void PlanTab::resolve() {
     m_table->setPlan(m_current, *m_solution, hand, specs);
     if (std::exchange(m_resizeColumns, false)) // in an event of its own, as the Model tab's
         QTimer::singleShot(0, m_tableView, [view = m_tableView] {
-            fitColumnsToView(view, int(PlanColumn::Tensor), kMinNameColumnWidth);
+            fitColumnsToView(view, int(PlanColumn::Tensor), kNameColumnWidth);
         });
     ParetoPoint p;
     p.bitsPerWeight = m_solution->bitsPerWeight;
