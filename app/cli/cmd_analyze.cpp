@@ -3,6 +3,7 @@
 #include "cli/cli_calibration.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
+#include "metrics/output_error.h"
 #include "plan/scheme_cost.h"
 
 #include <iostream>
@@ -19,6 +20,8 @@ struct Totals {
     std::uint64_t notApplicable = 0; // tensors the scheme does not apply to, left out above
     std::set<std::string> fallbacks; // what llama.cpp stores those as instead
     bool llamaStops = false;         // or llama-quantize has no fallback and stops
+    OutputErrorSums output;          // over the tensors with activations of their width
+    std::uint64_t outputTensors = 0;
 };
 
 // "q4_k: n/a for 36 of 36 tensors, left out of its totals (llama.cpp stores them as q5_0)".
@@ -150,6 +153,11 @@ Action addAnalyzeCommand(CLI::App& app) {
                 tot.error.merge(m);
                 tot.cost.merge(a->cost);
                 ++tot.tensors;
+                if (a->outputError) {
+                    tot.output.err += a->outputError->err;
+                    tot.output.ref += a->outputError->ref;
+                    ++tot.outputTensors;
+                }
                 std::vector<std::string> row{t->name,
                                              t->shapeString(),
                                              s.toString(),
@@ -184,8 +192,11 @@ Action addAnalyzeCommand(CLI::App& app) {
             if (!done)
                 throw CliError{kFailure, done.message()};
             nlohmann::json totalsJson = nlohmann::json::array();
-            TextTable totalTable(
-                {"scheme", "tensors", "bpw", "bytes", "model bytes", "rel_rmse", "sqnr_db"});
+            std::vector<std::string> totalHeader{"scheme",      "tensors",  "bpw",    "bytes",
+                                                 "model bytes", "rel_rmse", "sqnr_db"};
+            if (calib)
+                totalHeader.push_back("out_rel_err");
+            TextTable totalTable(totalHeader);
             std::vector<std::string> notes; // schemes that did not apply to every tensor
             for (const Scheme& s : schemes) {
                 const auto it = totals.find(s.toString());
@@ -198,19 +209,32 @@ Action addAnalyzeCommand(CLI::App& app) {
                     totals.erase(it);
                     continue;
                 }
-                totalsJson.push_back({{"scheme", s.toString()},
-                                      {"not_applicable", tot.notApplicable},
-                                      {"tensors", tot.tensors},
-                                      {"elements", tot.cost.elements},
-                                      {"bits_per_weight", tot.cost.bitsPerWeight()},
-                                      {"bytes", tot.cost.bytes()},
-                                      {"model_bytes", tot.cost.bytes() + keptBytes},
-                                      {"rel_rmse", number(tot.error.relRmse())},
-                                      {"sqnr_db", number(tot.error.sqnrDb())}});
-                totalTable.addRow({s.toString(), std::to_string(tot.tensors),
-                                   fmt(tot.cost.bitsPerWeight(), 5), humanBytes(tot.cost.bytes()),
-                                   humanBytes(tot.cost.bytes() + keptBytes),
-                                   fmt(tot.error.relRmse(), 4), fmt(tot.error.sqnrDb(), 4)});
+                nlohmann::json tj = {{"scheme", s.toString()},
+                                     {"not_applicable", tot.notApplicable},
+                                     {"tensors", tot.tensors},
+                                     {"elements", tot.cost.elements},
+                                     {"bits_per_weight", tot.cost.bitsPerWeight()},
+                                     {"bytes", tot.cost.bytes()},
+                                     {"model_bytes", tot.cost.bytes() + keptBytes},
+                                     {"rel_rmse", number(tot.error.relRmse())},
+                                     {"sqnr_db", number(tot.error.sqnrDb())}};
+                std::vector<std::string> row{s.toString(),
+                                             std::to_string(tot.tensors),
+                                             fmt(tot.cost.bitsPerWeight(), 5),
+                                             humanBytes(tot.cost.bytes()),
+                                             humanBytes(tot.cost.bytes() + keptBytes),
+                                             fmt(tot.error.relRmse(), 4),
+                                             fmt(tot.error.sqnrDb(), 4)};
+                // The whole model's output error: sqrt(sum ||X(W-W^)^T||^2 / sum ||XW^T||^2)
+                // over the tensors the activations fit (how many: out_tensors).
+                if (tot.outputTensors > 0) {
+                    tj["out_rel_err"] = number(tot.output.relative());
+                    tj["out_tensors"] = tot.outputTensors;
+                }
+                if (calib)
+                    row.push_back(tot.outputTensors ? fmt(tot.output.relative(), 4) : "-");
+                totalsJson.push_back(tj);
+                totalTable.addRow(row);
                 totals.erase(it);
             }
             // Every pair n/a or failed (q6_k on 64-wide rows, activations of the wrong width):

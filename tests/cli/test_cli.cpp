@@ -13,6 +13,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -182,6 +183,25 @@ void TestCli::analyzeWithActivationsReportsOutputError() {
     QVERIFY(res.contains("out_rel_err"));
     const double e = res["out_rel_err"].toDouble();
     QVERIFY2(e > 0.01 && e < 0.5, QByteArray::number(e));
+    // Over the whole model: the totals' output error pools the tensors of the activations'
+    // width (64 columns: 31 of 36), so it lies between their smallest and largest.
+    const Run all = cli({"analyze", sample(), "--scheme", "int4:g64", "--calib", act, "--json"});
+    QCOMPARE(all.code, 0);
+    double lo = 1e300, hi = 0;
+    int with = 0;
+    for (const auto& v : all.json()["results"].toArray())
+        if (const auto o = v.toObject(); o.contains("out_rel_err")) {
+            lo = std::min(lo, o["out_rel_err"].toDouble());
+            hi = std::max(hi, o["out_rel_err"].toDouble());
+            ++with;
+        }
+    QCOMPARE(with, 31);
+    const auto total = all.json()["totals"].toArray()[0].toObject();
+    QCOMPARE(total["tensors"].toInt(), 36);
+    QCOMPARE(total["out_tensors"].toInt(), with);
+    const double pooled = total["out_rel_err"].toDouble();
+    QVERIFY2(pooled > lo && pooled < hi,
+             qPrintable(QString("%1 not in (%2, %3)").arg(pooled).arg(lo).arg(hi)));
 }
 
 void TestCli::calibratedSchemesBeatRoundToNearestOnSyntheticActivations() {
