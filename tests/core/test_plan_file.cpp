@@ -8,6 +8,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cmath>
+
 #include <filesystem>
 #include <fstream>
 
@@ -38,6 +40,16 @@ private slots:
         QCOMPARE(back->keep[0].pattern, std::string("lm_head.*"));
         QCOMPARE(*back->specFor("a.weight"), std::string("nf4:g64"));
         QCOMPARE(*back->specFor("unlisted"), std::string("int4:g64"));
+        // A weight-error plan says nothing of an objective; an output-error plan says so.
+        QVERIFY(back->objective.empty() && std::isnan(back->outRelErr));
+        QVERIFY(planToJson(p).find("objective") == std::string::npos);
+        p.objective = kOutputErrorObjective;
+        p.outRelErr = 0.0912;
+        back = parsePlan(planToJson(p));
+        QVERIFY(back.ok());
+        QCOMPARE(back->objective, std::string("output_error"));
+        QCOMPARE(back->outRelErr, 0.0912);
+        QVERIFY(parsePlan(R"({"objective": "weight_error", "tensors": {}})")->objective.empty());
     }
 
     void specsAreCanonicalised() {
@@ -56,6 +68,8 @@ private slots:
             {R"({"tensors": {"w": "bogus9"}})", "tensor w"},
             {R"({"default": "int99", "tensors": {}})", "default"},
             {R"({"tensors": {"w": [[[[[["x"]]]]]]}})", "JSON"},
+            {R"({"objective": "speed", "tensors": {}})", "\"objective\""},
+            {R"({"objective": 1, "tensors": {}})", "\"objective\""},
         };
         for (const auto& [text, needle] : cases) {
             auto p = parsePlan(text);
