@@ -102,8 +102,10 @@ int main(int argc, char** argv) {
         QStringLiteral("Explore the quantization of neural-network weights."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("path"), QStringLiteral("Checkpoint file to open."),
-                                 QStringLiteral("[PATH]"));
+    parser.addPositionalArgument(
+        QStringLiteral("path"),
+        QStringLiteral("Checkpoint file or model folder to open, or a project (.qsproj)."),
+        QStringLiteral("[PATH]"));
     const QCommandLineOption tensorOpt(QStringLiteral("tensor"),
                                        QStringLiteral("Tensor to select."), QStringLiteral("NAME"));
     const QCommandLineOption schemeOpt(QStringLiteral("scheme"),
@@ -190,7 +192,12 @@ int main(int argc, char** argv) {
         return fail(kExitUsage,
                     QStringLiteral("--activations: %1").arg(window.modelTab()->statusText()));
     window.show();
-    if (!path.isEmpty())
+    // A project (.qsproj, as Save Project writes) restores the whole working state.
+    if (QFileInfo(path).suffix().compare(QLatin1String("qsproj"), Qt::CaseInsensitive) == 0) {
+        if (!window.openProject(path) && screenshot)
+            return kExitFailed; // the reason is on stderr (errorShown)
+    } else if (!path.isEmpty()) {
         window.openCheckpoint(path, parser.value(tensorOpt));
+    }
     return QApplication::exec();
 }
