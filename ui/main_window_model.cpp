@@ -3,12 +3,14 @@
 // Kept apart from main_window.cpp so that file stays about composing the window.
 
 #include "main_window.h"
+#include "methods/calibration.h"
 #include "panels/memory_tab.h"
 #include "panels/methods_tab.h"
 #include "panels/model_tab.h"
 #include "panels/plan_tab.h"
 #include "panels/scheme_panel.h"
 #include "panels/tensor_browser_panel.h"
+#include "quant/registry.h"
 #include "workers/sweep_controller.h"
 
 #include <QTabWidget>
@@ -125,9 +127,26 @@ void MainWindow::maybeStartSweep() {
 }
 
 void MainWindow::openFromMap(const QString& tensor, const QString& spec) {
-    if (!spec.isEmpty())
-        if (auto s = Scheme::parse(spec.toStdString()))
-            m_scheme->setScheme(*s);
+    const auto s = Scheme::parse(spec.toStdString());
+    if (s && findFamily(s->family) && findFamily(s->family)->needsActivations()) {
+        // A calibrated scheme (gptq, awq, ...) needs the activations the map used: the Methods
+        // tab runs it on this layer with them, at its bits and group size.
+        const ActivationFile a = m_modelTab->activationsChoice();
+        if (a.path.startsWith(QLatin1String(kSyntheticCalibrationPrefix.data()))) {
+            if (auto synthetic = parseSyntheticCalibration(a.path.toStdString()))
+                m_methodsTab->setSynthetic(*synthetic);
+        } else if (!a.path.isEmpty()) {
+            m_methodsTab->loadActivations(a.path, a.tensor);
+        }
+        m_methodsTab->setBits(s->bits);
+        m_methodsTab->setGroupSize(s->granularity == Granularity::Group ? s->groupSize : 0);
+        m_methodsTab->setMethodChecked(QString::fromStdString(s->family), true);
+        m_browser->selectTensor(tensor);
+        setCurrentTab(QStringLiteral("methods"));
+        return;
+    }
+    if (s)
+        m_scheme->setScheme(*s);
     m_browser->selectTensor(tensor);
     setCurrentTab(QStringLiteral("tensor"));
 }

@@ -43,12 +43,14 @@ Result<CompiledRules> compileRules(const PlanRequest& r) {
     return c;
 }
 
-Status checkScheme(const Scheme& s) {
+// Calibrated families (gptq, awq, ...) are measured only where the request has activations.
+Status checkScheme(const Scheme& s, bool activations) {
     const FamilyInfo* f = findFamily(s.family);
     if (!f || !f->implemented())
         return makeError(s.toString() + ": the " + s.family + " family is not implemented yet");
-    if (f->needsActivations())
-        return makeError(s.toString() + " needs activations, which plans do not take");
+    if (f->needsActivations() && !activations)
+        return makeError(s.toString() + " needs activations: choose them (--calib, or the Model "
+                                        "tab's Activations) to measure it");
     return Ok{};
 }
 
@@ -64,6 +66,10 @@ struct Inputs {
 // not wait for a large tensor to finish.
 Result<PlanOption> measure(MatrixView w, const Scheme& s, const ProgressFn& stop,
                            const Inputs& in) {
+    if (!in.x && findFamily(s.family)->needsActivations())
+        return makeError(s.toString() + " needs activations with the tensor's " +
+                             std::to_string(w.cols) + " input columns; there are none",
+                         ErrorKind::NotApplicable);
     AnalysisOptions options;
     options.activations = in.x;
     options.outputReference = in.ref;
@@ -107,13 +113,13 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
     if (request.candidates.empty())
         return makeError("a plan needs at least one candidate scheme");
     for (const auto& s : request.candidates)
-        if (auto ok = checkScheme(s); !ok)
+        if (auto ok = checkScheme(s, bool(request.activationsFor)); !ok)
             return ok.error();
     auto rules = compileRules(request);
     if (!rules)
         return rules.error();
     for (const auto& [re, s] : rules->keep)
-        if (auto ok = checkScheme(s); !ok)
+        if (auto ok = checkScheme(s, bool(request.activationsFor)); !ok)
             return ok.error();
 
     PlanMeasurements m;

@@ -119,8 +119,10 @@ bool hasOutputError(const PlanMeasurements& m);
 double objectiveErr(const TensorMeasurement& t, size_t k, PlanObjective objective);
 double objectiveRef(const TensorMeasurement& t, PlanObjective objective);
 
-// Errors: no candidates, a candidate that needs activations or is not implemented, an invalid
-// regex, unreadable tensors, or a cancel (ErrorKind::Cancelled).
+// Calibrated candidates (gptq, awq, ...) need activationsFor; a tensor with no activations of
+// its width has no such option (not applicable, with why). Errors: no candidates, a calibrated
+// candidate without activationsFor, one not implemented, an invalid regex, unreadable tensors,
+// or a cancel (ErrorKind::Cancelled).
 Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const PlanRequest& request,
                                                const ProgressFn& progress = {});
 

@@ -143,6 +143,45 @@ private slots:
         QVERIFY2(largestGain > 0.05, qPrintable(QString::number(largestGain)));
     }
 
+    // Calibrated candidates need activations: refused without them; with synthetic ones every
+    // tensor has the option; with a loaded 64-wide matrix the 172-wide tensors have none (n/a,
+    // with why) and keep the other candidates.
+    void calibratedCandidatesNeedActivations() {
+        PlanRequest r;
+        r.candidates = {*Scheme::parse("int4:g64"), *Scheme::parse("awq4:g64")};
+        auto refused = measurePlanCandidates(sample(), r);
+        QVERIFY(!refused.ok());
+        QVERIFY(refused.message().find("needs activations") != std::string::npos);
+        std::vector<float> x(32 * 64);
+        for (size_t i = 0; i < x.size(); ++i)
+            x[i] = static_cast<float>(std::sin(0.61 * static_cast<double>(i)));
+        const ActivationSource loaded = ActivationSource::loaded(x, 32, 64, "x.npy");
+        r.activationsFor = [&](std::int64_t f) { return loaded.forFeatures(f); };
+        auto m = measurePlanCandidates(sample(), r);
+        if (!m)
+            QFAIL(m.message().c_str());
+        int with = 0, without = 0;
+        for (const TensorMeasurement& t : m->tensors) {
+            const bool wide = t.shape[1] == 64;
+            QCOMPARE(t.options.size(), size_t(wide ? 2 : 1));
+            if (wide) {
+                QCOMPARE(t.options[1].scheme.toString(), std::string("awq4:g64"));
+                QVERIFY(t.options[1].outRelErr > 0);
+                ++with;
+            } else {
+                QCOMPARE(t.notApplicable.size(), size_t(1));
+                QVERIFY2(t.notApplicable[0].find("172 input columns") != std::string::npos,
+                         t.notApplicable[0].c_str());
+                ++without;
+            }
+        }
+        QCOMPARE(with, 31);
+        QCOMPARE(without, 5);
+        PlanMeasurements out = *m;
+        out.objective = PlanObjective::OutputError;
+        QVERIFY(test::solveAt(out, 4.5).outRelErr > 0);
+    }
+
     // A tensor without activations of its width counts its weight error under OutputError.
     void withoutActivationsTheWeightErrorStandsIn() {
         TensorMeasurement t;

@@ -6,6 +6,7 @@
 #include "charts/pareto_chart.h"
 #include "main_window.h"
 #include "models/plan_table_model.h"
+#include "panels/methods_tab.h"
 #include "panels/model_tab.h"
 #include "panels/plan_tab.h"
 #include "plan/plan_file.h"
@@ -119,6 +120,44 @@ private slots:
         QVERIFY(plan->loadPlanFrom(path));
         QVERIFY2(plan->loadedPlanNote().contains(QStringLiteral("minimised the output error")),
                  qPrintable(plan->loadedPlanNote()));
+    }
+
+    // Calibrated schemes sweep with activations and enter plans; a click on such a cell opens
+    // the Methods tab on that layer with the same activations, bits and group size, and its
+    // output error there is the cell's.
+    void calibratedSchemesSweepAndOpenInTheMethodsTab() {
+        MainWindow w(false);
+        w.resize(1600, 1000);
+        w.openCheckpoint(QString::fromStdString(test::samplePath()));
+        w.modelTab()->setSchemesText(QStringLiteral("int4:g64, gptq4:g64"));
+        QVERIFY(w.modelTab()->setActivations(QStringLiteral("synthetic:64:2:10:7")));
+        QSignalSpy swept(w.sweepController(), &SweepController::finished);
+        w.setCurrentTab(QStringLiteral("model"));
+        QVERIFY(swept.count() > 0 || swept.wait(kTimeoutMs));
+        auto measured = w.sweepController()->cache();
+        QVERIFY(measured);
+        const std::string name = "model.layers.0.self_attn.q_proj.weight";
+        double cell = -1;
+        for (const TensorMeasurement& t : measured->tensors)
+            if (t.name == name)
+                for (const PlanOption& o : t.options)
+                    if (o.scheme.toString() == "gptq4:g64")
+                        cell = o.outRelErr;
+        QVERIFY(cell > 0);
+        QVERIFY(w.planTab()->solution().has_value()); // the plan takes it as a candidate
+
+        QSignalSpy ran(w.methodsTab(), &MethodsTab::finished);
+        Q_EMIT w.modelTab()->openRequested(QString::fromStdString(name),
+                                           QStringLiteral("gptq4:g64"));
+        QCOMPARE(w.currentTabName(), QStringLiteral("methods"));
+        if (ran.count() == 0 && !ran.wait(2000)) // run at once for small layers; else ask
+            QVERIFY(w.methodsTab()->run());
+        QVERIFY(ran.count() > 0 || ran.wait(kTimeoutMs));
+        double there = -1;
+        for (const MethodResult& r : w.methodsTab()->results())
+            if (r.spec == QLatin1String("gptq4:g64"))
+                there = r.outRelErr;
+        QCOMPARE(there, cell);
     }
 };
 

@@ -329,6 +329,7 @@ void MethodsTab::setSynthetic(const SyntheticCalibration& spec) {
     m_tokens->setValue(static_cast<int>(spec.tokens));
     m_outliers->setValue(static_cast<int>(spec.outliers));
     m_outlierScale->setValue(spec.outlierScale);
+    m_syntheticSeed = spec.seed;
 }
 
 bool MethodsTab::loadActivations(const QString& path, const QString& tensor) {
@@ -402,6 +403,7 @@ bool MethodsTab::run() {
     synthetic.tokens = m_tokens->value();
     synthetic.outliers = m_outliers->value();
     synthetic.outlierScale = m_outlierScale->value();
+    synthetic.seed = m_syntheticSeed;
     auto checkpoint = m_checkpoint;
     const TensorInfo tensor = *info;
     auto cancelFlag = m_cancel;

@@ -105,7 +105,7 @@ private:
     std::shared_ptr<const Checkpoint> m_checkpoint;
     QString m_tensor;
     QString m_ranTensor;
-    std::optional<SyntheticCalibration> m_synthetic = SyntheticCalibration{};
+    std::uint64_t m_syntheticSeed = 0;                // setSynthetic()'s (the controls show none)
     std::shared_ptr<const ActivationSource> m_loaded; // activations from a file
     ActivationReader* m_reader = nullptr;             // files of activations, off the GUI thread
     QString m_loadedSource;                           // its file's name
