@@ -11,6 +11,7 @@
 #include "panels/scheme_panel.h"
 #include "panels/tensor_browser_panel.h"
 #include "quant/registry.h"
+#include "workers/analysis_controller.h"
 #include "workers/sweep_controller.h"
 
 #include <QTabWidget>
@@ -62,8 +63,12 @@ void MainWindow::setupModelTabs() {
     connect(m_sweeps, &SweepController::finished, m_planTab, &PlanTab::setMeasurements);
     connect(m_sweeps, &SweepController::idle, this, &MainWindow::emitIdleWhenAllDone);
     // A file of activations read (or refused) with nothing else to do: idle now.
-    connect(m_modelTab, &ModelTab::activationsChanged, this,
-            [this] { QTimer::singleShot(0, this, &MainWindow::emitIdleWhenAllDone); });
+    // The detail views run schemes that need activations (q4_k:imatrix) with the same ones.
+    connect(m_modelTab, &ModelTab::activationsChanged, this, [this] {
+        m_controller->setActivations(m_sweeps->activations());
+        m_browser->setActivations(m_sweeps->activations());
+        QTimer::singleShot(0, this, &MainWindow::emitIdleWhenAllDone);
+    });
     connect(m_sweeps, &SweepController::failed, this, &MainWindow::showError);
     connect(m_planTab, &PlanTab::sweepRequested, this, [this] {
         setCurrentTab(QStringLiteral("model"));

@@ -72,7 +72,7 @@ Action addAnalyzeCommand(CLI::App& app) {
                 if (!f->implemented())
                     throw CliError{kBadScheme, "scheme " + s.toString() + ": the " + s.family +
                                                    " family is not implemented yet"};
-                if (f->needsActivations() && o->calib.path.empty())
+                if (needsActivations(s) && o->calib.path.empty())
                     throw CliError{kBadScheme,
                                    s.toString() + " needs activations: pass --calib ACT"};
                 schemes.push_back(std::move(s));

@@ -59,7 +59,7 @@ Action addBenchCommand(CLI::App& app) {
         if (!f->implemented())
             throw CliError{kBadScheme, "scheme " + req.scheme.toString() + ": the " +
                                            req.scheme.family + " family is not implemented yet"};
-        if (f->needsActivations())
+        if (needsActivations(req.scheme))
             throw CliError{kBadScheme, req.scheme.toString() +
                                            " needs activations; bench times calibration-free "
                                            "schemes"};

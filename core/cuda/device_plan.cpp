@@ -129,7 +129,9 @@ dev::MxRule mxRule(MxScaleRule r) {
 } // namespace
 
 std::optional<DevicePlan> devicePlanFor(const Scheme& s, std::int64_t rows, std::int64_t cols) {
-    if (rows <= 0 || cols <= 0)
+    // The ggml kernels are the reference quantizers; with an importance matrix ggml runs its
+    // weighted searches instead, which only the plain path has.
+    if (rows <= 0 || cols <= 0 || needsActivations(s))
         return std::nullopt;
     DevicePlan p;
     p.rows = rows;

@@ -48,7 +48,7 @@ Status checkScheme(const Scheme& s, bool activations) {
     const FamilyInfo* f = findFamily(s.family);
     if (!f || !f->implemented())
         return makeError(s.toString() + ": the " + s.family + " family is not implemented yet");
-    if (f->needsActivations() && !activations)
+    if (needsActivations(s) && !activations)
         return makeError(s.toString() + " needs activations: choose them (--calib, or the Model "
                                         "tab's Activations) to measure it");
     return Ok{};
@@ -66,7 +66,7 @@ struct Inputs {
 // not wait for a large tensor to finish.
 Result<PlanOption> measure(MatrixView w, const Scheme& s, const ProgressFn& stop,
                            const Inputs& in) {
-    if (!in.x && findFamily(s.family)->needsActivations())
+    if (!in.x && needsActivations(s))
         return makeError(s.toString() + " needs activations with the tensor's " +
                              std::to_string(w.cols) + " input columns; there are none",
                          ErrorKind::NotApplicable);

@@ -54,6 +54,12 @@ Result<StorageCost> schemeStorageCost(const Scheme& s, std::int64_t rows, std::i
     // Calibrated methods store plain int codes, scales and zero-points.
     if (f->needsActivations())
         return intStorageCost(s, rows, cols);
+    // An importance matrix changes the codes a ggml format chooses, not its blocks' bytes.
+    if (needsActivations(s)) {
+        Scheme plain = s;
+        plain.extra.erase(std::string(kImatrixOption));
+        return schemeStorageCost(plain, rows, cols);
+    }
     if (rows * cols <= kExactProbeElements || rows <= 2)
         return probe(s, rows, cols);
     const std::int64_t r1 = std::max<std::int64_t>(1, kExactProbeElements / (2 * cols));
@@ -83,6 +89,9 @@ std::optional<Scheme> llamaCppFallback(const Scheme& s) {
     auto next = Scheme::parse(it->second);
     if (!next)
         return std::nullopt;
+    // llama-quantize passes the tensor's importance matrix to the fallback type too.
+    if (s.extra.count(std::string(kImatrixOption)))
+        next->extra[std::string(kImatrixOption)] = "";
     return *next;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <string>
 
 namespace qs {
@@ -130,7 +131,13 @@ std::vector<float> levelsOf(GgmlType t, const GgmlLayout& lay, const GroupScale&
 
 } // namespace
 
-Result<QuantOutput> quantizeGgml(const Scheme& s, MatrixView m, const ProgressFn& progress) {
+namespace {
+
+// Quantizes `m` as `s`'s ggml type, with llama-quantize's importance weights when `importance`
+// is not empty, and describes the result.
+Result<QuantOutput> quantizeGgmlWith(const Scheme& s, MatrixView m,
+                                     std::span<const float> importance,
+                                     const ProgressFn& progress) {
     const auto type = ggmlTypeForFamily(s.family);
     const GgmlLayout* lay = type ? layoutFor(*type) : nullptr;
     if (!lay)
@@ -138,8 +145,9 @@ Result<QuantOutput> quantizeGgml(const Scheme& s, MatrixView m, const ProgressFn
     const auto* tr = ggmlTypeTraits(*type);
     if (m.cols % tr->blockSize != 0)
         return makeError(s.family + " is not applicable: rows of " + std::to_string(m.cols) +
-                         " are not a multiple of " + std::to_string(tr->blockSize), ErrorKind::NotApplicable);
-    auto bytes = ggmlQuantizeRows(*type, m, {}, GgmlQuantPath::Default,
+                             " are not a multiple of " + std::to_string(tr->blockSize),
+                         ErrorKind::NotApplicable);
+    auto bytes = ggmlQuantizeRows(*type, m, importance, GgmlQuantPath::Default,
                                   [&](double f) { return reportProgress(progress, 0.9 * f); });
     if (!bytes)
         return bytes.error();
@@ -172,6 +180,40 @@ Result<QuantOutput> quantizeGgml(const Scheme& s, MatrixView m, const ProgressFn
                  bestBlock, bestGroup, out);
     if (!reportProgress(progress, 1.0))
         return cancelledError();
+    return out;
+}
+
+} // namespace
+
+Result<QuantOutput> quantizeGgml(const Scheme& s, MatrixView m, const ProgressFn& progress) {
+    return quantizeGgmlWith(s, m, {}, progress);
+}
+
+std::vector<float> imatrixFromActivations(MatrixView x) {
+    // llama-imatrix: values[j] += x[j] * x[j] in float, token by token, and a count of tokens;
+    // llama-quantize passes values[j] / count.
+    std::vector<float> sums(static_cast<std::size_t>(x.cols), 0.0f);
+    for (std::int64_t t = 0; t < x.rows; ++t) {
+        const float* row = x.data + t * x.cols;
+        for (std::int64_t j = 0; j < x.cols; ++j)
+            sums[static_cast<std::size_t>(j)] += row[j] * row[j];
+    }
+    const float count = static_cast<float>(x.rows);
+    for (auto& v : sums)
+        v = count > 0 ? v / count : 1.0f;
+    return sums;
+}
+
+Result<QuantOutput> quantizeGgmlImatrix(const Scheme& s, MatrixView weights, MatrixView activations,
+                                        const ProgressFn& progress) {
+    const std::vector<float> importance = imatrixFromActivations(activations);
+    for (const float v : importance)
+        if (!std::isfinite(v))
+            return makeError(s.toString() + ": the importance matrix from these activations is "
+                                            "not finite (llama-quantize refuses it too)");
+    auto out = quantizeGgmlWith(s, weights, importance, progress);
+    if (out && s.family == "q8_0")
+        out->levelsNote += "; ggml's q8_0 ignores the importance matrix";
     return out;
 }
 

@@ -65,29 +65,29 @@ constexpr std::array kFamilies{
     FamilyInfo{"nvfp4", K::Microscaling, 0, 0, 4, 16, G::Block, 16, false, false,
                "NVIDIA FP4: E4M3 scale per 16, FP32 tensor scale", quantizeMx, mxUnitLevels},
     FamilyInfo{"q4_0", K::GgmlBlock, 0, 0, 4, 32, G::Block, 32, false, false, "ggml Q4_0",
-               quantizeGgml, ggmlUnitLevels},
+               quantizeGgml, ggmlUnitLevels, quantizeGgmlImatrix},
     FamilyInfo{"q4_1", K::GgmlBlock, 0, 0, 4, 32, G::Block, 32, false, false, "ggml Q4_1",
-               quantizeGgml, ggmlUnitLevels},
+               quantizeGgml, ggmlUnitLevels, quantizeGgmlImatrix},
     FamilyInfo{"q5_0", K::GgmlBlock, 0, 0, 5, 32, G::Block, 32, false, false, "ggml Q5_0",
-               quantizeGgml, ggmlUnitLevels},
+               quantizeGgml, ggmlUnitLevels, quantizeGgmlImatrix},
     FamilyInfo{"q5_1", K::GgmlBlock, 0, 0, 5, 32, G::Block, 32, false, false, "ggml Q5_1",
-               quantizeGgml, ggmlUnitLevels},
+               quantizeGgml, ggmlUnitLevels, quantizeGgmlImatrix},
     FamilyInfo{"q8_0", K::GgmlBlock, 0, 0, 8, 32, G::Block, 32, false, false, "ggml Q8_0",
-               quantizeGgml, ggmlUnitLevels},
+               quantizeGgml, ggmlUnitLevels, quantizeGgmlImatrix},
     FamilyInfo{"q2_k", K::GgmlBlock, 0, 0, 2, 256, G::Block, 256, false, false, "ggml Q2_K",
-               quantizeGgml, ggmlUnitLevels},
+               quantizeGgml, ggmlUnitLevels, quantizeGgmlImatrix},
     FamilyInfo{"q3_k", K::GgmlBlock, 0, 0, 3, 256, G::Block, 256, false, false, "ggml Q3_K",
-               quantizeGgml, ggmlUnitLevels},
+               quantizeGgml, ggmlUnitLevels, quantizeGgmlImatrix},
     FamilyInfo{"q4_k", K::GgmlBlock, 0, 0, 4, 256, G::Block, 256, false, false, "ggml Q4_K",
-               quantizeGgml, ggmlUnitLevels},
+               quantizeGgml, ggmlUnitLevels, quantizeGgmlImatrix},
     FamilyInfo{"q5_k", K::GgmlBlock, 0, 0, 5, 256, G::Block, 256, false, false, "ggml Q5_K",
-               quantizeGgml, ggmlUnitLevels},
+               quantizeGgml, ggmlUnitLevels, quantizeGgmlImatrix},
     FamilyInfo{"q6_k", K::GgmlBlock, 0, 0, 6, 256, G::Block, 256, false, false, "ggml Q6_K",
-               quantizeGgml, ggmlUnitLevels},
+               quantizeGgml, ggmlUnitLevels, quantizeGgmlImatrix},
     FamilyInfo{"iq4_nl", K::GgmlBlock, 0, 0, 4, 32, G::Block, 32, false, false, "ggml IQ4_NL",
-               quantizeGgml, ggmlUnitLevels},
+               quantizeGgml, ggmlUnitLevels, quantizeGgmlImatrix},
     FamilyInfo{"iq4_xs", K::GgmlBlock, 0, 0, 4, 256, G::Block, 256, false, false, "ggml IQ4_XS",
-               quantizeGgml, ggmlUnitLevels},
+               quantizeGgml, ggmlUnitLevels, quantizeGgmlImatrix},
     FamilyInfo{"kmeans", K::Learned, 1, 8, 0, 0, G::Tensor, 0, false, false,
                "Lloyd-Max codebook fit to the data", quantizeKmeans},
     FamilyInfo{"hqq", K::Optimized, 2, 8, 0, 0, G::Group, 64, false, false,
@@ -131,6 +131,8 @@ std::vector<std::string_view> FamilyInfo::extraOptions() const {
         return {"alpha"};
     case FamilyKind::Learned:
         return {"iters", "tol"};
+    case FamilyKind::GgmlBlock:
+        return {"imatrix"};
     default:
         return {};
     }
@@ -186,7 +188,7 @@ Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& pr
     if (!f->implemented())
         return makeError("scheme " + s.toString() + ": the " + std::string(f->name) +
                          " family is not implemented yet");
-    if (!f->quantizeCalibrated)
+    if (!needsActivations(s))
         return f->quantize(s, m, progress);
     if (!activations || activations->size() == 0)
         return makeError(s.toString() + " needs activations: pass --calib ACT");
@@ -198,6 +200,12 @@ Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& pr
                              std::to_string(m.cols) + " input columns",
                          ErrorKind::NotApplicable);
     return f->quantizeCalibrated(s, m, *activations, progress);
+}
+
+bool needsActivations(const Scheme& s) {
+    const FamilyInfo* f = findFamily(s.family);
+    return f && (f->needsActivations() ||
+                 (f->quantizeCalibrated && s.extra.count(std::string(kImatrixOption))));
 }
 
 bool rowSeparable(const Scheme& s) {
@@ -215,6 +223,7 @@ bool rowSeparable(const Scheme& s) {
     case FamilyKind::Microscaling:
         return s.family != "nvfp4";
     case FamilyKind::GgmlBlock:
+        return !needsActivations(s);
     case FamilyKind::Cast:
         return true;
     case FamilyKind::Learned:

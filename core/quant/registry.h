@@ -73,11 +73,13 @@ struct FamilyInfo {
     QuantizeFn quantize = nullptr;     // null: known to the grammar, not implemented yet
     UnitLevelsFn unitLevels = nullptr; // levels for a unit scale (null: none / data dependent)
     // Calibrated families fill this instead of `quantize`: a separate slot keeps every
-    // calibration-free quantizer's signature unchanged.
+    // calibration-free quantizer's signature unchanged. The ggml block formats fill both: this
+    // one runs for their `imatrix` option.
     CalibratedQuantizeFn quantizeCalibrated = nullptr;
 
     bool fixedBits() const { return minBits == 0; }
     bool implemented() const { return quantize != nullptr || quantizeCalibrated != nullptr; }
+    // The whole family needs activations (see also needsActivations(const Scheme&)).
     bool needsActivations() const { return kind == FamilyKind::Calibrated; }
 
     // Which options of the grammar apply (spec parsing and the scheme panel both ask here).
@@ -104,10 +106,18 @@ std::string familyNamesList(); // "int, mulaw, ..." for error messages
 // ladder for those). A family with no siblings (nvfp4, iq4_nl, the casts) is alone.
 std::vector<std::string_view> fixedWidthLadder(std::string_view family);
 
+// ggml block formats' option `imatrix` (q4_k:imatrix): quantized as llama-quantize does with an
+// importance matrix, computed from the layer's activations as llama-imatrix does.
+inline constexpr std::string_view kImatrixOption = "imatrix";
+
+// Whether quantizing with `s` needs the layer's input activations: the calibrated families, and
+// the ggml block formats with the imatrix option.
+bool needsActivations(const Scheme& s);
+
 // Quantizes and reconstructs `m` with `s`. Errors for families not implemented yet.
-// `activations` ([tokens, m.cols], not owned, may be null) are required by calibrated families
-// (an error without them; NotApplicable when their features differ from m.cols) and ignored by
-// every other family.
+// `activations` ([tokens, m.cols], not owned, may be null) are required where
+// needsActivations(s) (an error without them; NotApplicable when their features differ from
+// m.cols) and ignored otherwise.
 Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& progress = {},
                              const MatrixView* activations = nullptr);
 // Whether quantizing any run of whole rows alone gives exactly those rows of the whole tensor's
@@ -115,7 +125,8 @@ Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& pr
 // per row, ggml and MX blocks, casts. Not: one tensor scale (tensor granularity, nvfp4's fp32
 // scale), double-quantized scales, stochastic rounding (its random stream runs
 // over the flat index), and families that look at the whole matrix (k-means, HQQ, SINQ, the
-// calibrated ones). Streaming analysis reads big tensors in row chunks when this holds.
+// calibrated ones and the imatrix option). Streaming analysis reads big tensors in row chunks when
+// this holds.
 bool rowSeparable(const Scheme& s);
 
 // Reconstruction levels for a unit scale, sorted; an error if the family has none.

@@ -224,6 +224,8 @@ Result<Scheme> Scheme::parse(std::string_view specIn) {
             const auto keys = fam->extraOptions();
             if (std::find(keys.begin(), keys.end(), key) == keys.end())
                 return bad(opt);
+            if (key == kImatrixOption && eq != std::string_view::npos)
+                return makeError("scheme " + quoted + ": imatrix takes no value");
             s.extra[std::string(key)] = std::string(val);
         }
     }

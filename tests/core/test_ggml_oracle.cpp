@@ -9,6 +9,7 @@
 // block ggml's reference leaves the codes uninitialised, so only its values are compared.
 
 #include "quant/ggml_quant.h"
+#include "quant/registry.h"
 
 #include <QtTest>
 
@@ -104,6 +105,7 @@ private slots:
     void edgeBlocksMatchGgml_data();
     void edgeBlocksMatchGgml();
     void shortRowsWithImatrixMatchGgml();
+    void imatrixSchemeMatchesLlamaQuantize();
 
 private:
     void* m_lib = nullptr;
@@ -290,6 +292,59 @@ void TestGgmlOracle::shortRowsWithImatrixMatchGgml() {
                     qPrintable(
                         QString("%1, rows of %2, imatrix %3").arg(name).arg(cols).arg(imatrix)));
             }
+    }
+}
+
+// The scheme option q4_k:imatrix with a layer's activations X [tokens, cols] equals what
+// llama-imatrix then llama-quantize make of them: ggml's quantize_<type> given, per column, the
+// float sum of x^2 over the tokens (in token order) divided by the float token count, decoded by
+// dequantize_row_<type>.
+void TestGgmlOracle::imatrixSchemeMatchesLlamaQuantize() {
+    constexpr std::int64_t rows = 48, tokens = 37;
+    std::mt19937 rng(7);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    std::vector<float> x(static_cast<std::size_t>(tokens * kCols));
+    for (std::int64_t t = 0; t < tokens; ++t)
+        for (std::int64_t j = 0; j < kCols; ++j) // a few loud channels, as in real layers
+            x[static_cast<std::size_t>(t * kCols + j)] = nd(rng) * (j % 97 == 3 ? 20.0f : 1.0f);
+    std::vector<float> importance(kCols, 0.0f);
+    for (std::int64_t t = 0; t < tokens; ++t)
+        for (std::int64_t j = 0; j < kCols; ++j) {
+            const float v = x[static_cast<std::size_t>(t * kCols + j)];
+            importance[static_cast<std::size_t>(j)] += v * v;
+        }
+    for (auto& v : importance)
+        v /= static_cast<float>(tokens);
+    const MatrixView acts{x.data(), tokens, kCols};
+    const MatrixView w{m_x.data(), rows, kCols};
+    const char* names[] = {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0",   "q2_K",
+                           "q3_K", "q4_K", "q5_K", "q6_K", "iq4_nl", "iq4_xs"};
+    for (const char* name : names) {
+        QString family = QString(name).toLower();
+        auto s = Scheme::parse((family + ":imatrix").toStdString());
+        QVERIFY(s.ok());
+        const auto t = *ggmlTypeForFamily(s->family);
+        auto quantizeGgml = reinterpret_cast<GgmlQuantizeFn>(
+            dlsym(m_lib, (std::string("quantize_") + name).c_str()));
+        auto dequantGgml = reinterpret_cast<GgmlDequantFn>(
+            dlsym(m_lib, (std::string("dequantize_row_") + name).c_str()));
+        QVERIFY(quantizeGgml && dequantGgml);
+        std::vector<std::byte> theirs(*ggmlRowBytes(t, kCols) * rows);
+        quantizeGgml(w.data, theirs.data(), rows, kCols, importance.data());
+        std::vector<float> expected(w.size());
+        dequantGgml(theirs.data(), expected.data(), static_cast<std::int64_t>(w.size()));
+
+        auto ours = quantize(*s, w, {}, &acts);
+        if (!ours.ok())
+            QFAIL(ours.message().c_str());
+        QVERIFY2(std::memcmp(ours->reconstruction.data(), expected.data(),
+                             expected.size() * sizeof(float)) == 0,
+                 name);
+        // ggml's q8_0 ignores the weights; every other type searches with them.
+        auto plain = quantize(*Scheme::parse(family.toStdString()), w);
+        QVERIFY(plain.ok());
+        const bool same = plain->reconstruction == ours->reconstruction;
+        QVERIFY2(same == (family == "q8_0"), name);
     }
 }
 

@@ -21,6 +21,7 @@ const QString kBpw = QStringLiteral("bits/weight");
 const QString kSize = QStringLiteral("size");
 const QString kCompression = QStringLiteral("compression");
 const QString kBreakdown = QStringLiteral("made of");
+const QString kOutErr = QStringLiteral("output err");
 
 QString costBreakdown(const StorageCost& c) {
     if (c.elements == 0)
@@ -68,6 +69,17 @@ MetricsPanel::MetricsPanel(QWidget* parent)
     addMetric(kMse, tr("mean of (w − ŵ)²"));
     addMetric(kMaxErr, tr("largest absolute error of one weight"));
     addMetric(kCosine, tr("cosine similarity of w and ŵ"));
+    // Only where the scheme ran with activations (q4_k:imatrix, gptq): what it is judged by.
+    const QString outTip = tr("‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖ on the Model tab's activations X: the error "
+                              "of the layer's outputs, which importance-weighted and calibrated "
+                              "schemes lower at the cost of the weights' own error");
+    m_outErr = new QLabel(this);
+    m_outErr->setObjectName(QStringLiteral("outputErrorValue"));
+    m_outErr->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_outErr->setToolTip(outTip);
+    auto* outLabel = new QLabel(kOutErr, this);
+    outLabel->setToolTip(outTip);
+    m_form->addRow(outLabel, m_outErr);
     addMetric(kBpw, tr("payload plus scales, zero-points and second-level scales, per weight"));
     addMetric(kSize, tr("storage of this tensor under the scheme"));
     addMetric(kCompression, tr("stored size over quantized size"));
@@ -125,6 +137,8 @@ QString MetricsPanel::valueText(const QString& metric) const {
     for (const auto& [name, label] : m_metrics)
         if (name == metric)
             return label->text();
+    if (metric == kOutErr)
+        return m_form->isRowVisible(m_outErr) ? m_outErr->text() : QString();
     return metric == QLatin1String("SQNR") ? m_sqnr->text() : QString();
 }
 
@@ -156,6 +170,9 @@ void MetricsPanel::setAnalysis(const TensorInfo& tensor, const TensorAnalysis& a
     };
     for (size_t i = 0; i < m_metrics.size() && i < std::size(values); ++i)
         m_metrics[i].second->setText(values[i]);
+    if (a.outputError)
+        m_outErr->setText(formatPercent(a.outputError->relative()));
+    m_form->setRowVisible(m_outErr, a.outputError.has_value());
 
     QString note = QString::fromStdString(a.levelsNote);
     if (!a.levels.empty())
@@ -199,6 +216,7 @@ void MetricsPanel::clear(const QString& reason) {
     for (auto& [name, label] : m_metrics)
         label->setText(QStringLiteral("—"));
     m_note->setText(reason);
+    m_form->setRowVisible(m_outErr, false);
     m_diagnostics->clear();
     m_diagnostics->hide();
     setStale(false);

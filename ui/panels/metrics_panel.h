@@ -42,6 +42,7 @@ private:
     QLabel* m_sqnr;
     QLabel* m_note;
     QLabel* m_diagnostics; // what the quantizer reported, e.g. saturated blocks
+    QLabel* m_outErr;      // the output error, where the scheme ran with activations
     std::vector<std::pair<QString, QLabel*>> m_metrics;
 };
 

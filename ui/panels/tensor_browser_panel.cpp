@@ -200,6 +200,10 @@ void TensorBrowserPanel::setScheme(const Scheme& scheme) {
     m_metrics->setScheme(scheme);
 }
 
+void TensorBrowserPanel::setActivations(std::shared_ptr<const ActivationSource> activations) {
+    m_metrics->setActivations(std::move(activations));
+}
+
 void TensorBrowserPanel::storeMetric(const QString& tensor, const Scheme& scheme,
                                      const TensorMetric& metric) {
     m_metrics->store(tensor, scheme, metric);

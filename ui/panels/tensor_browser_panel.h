@@ -23,6 +23,8 @@ class QTreeView;
 
 namespace qs {
 
+class ActivationSource;
+
 class MetadataPane;
 class TensorTreeModel;
 class TreeMetricsController;
@@ -41,6 +43,8 @@ public:
     void setFilterText(const QString& text);
     // The scheme whose bpw and SQNR the tree shows.
     void setScheme(const Scheme& scheme);
+    // The Model tab's activations, for the columns of schemes that need them.
+    void setActivations(std::shared_ptr<const ActivationSource> activations);
     // A metric computed elsewhere (the selected tensor's analysis), so it is not computed twice.
     void storeMetric(const QString& tensor, const Scheme& scheme, const TensorMetric& metric);
     // Stops filling the columns and waits for the worker (window closing).

@@ -69,7 +69,8 @@ void AnalysisController::openCheckpoint(const QString& path) {
     });
     track(static_cast<int>(JobKind::Open), generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
-    watcher->setFuture(QtConcurrent::run(workPool(), [path, flag] { return openInBackground(path, *flag); }));
+    watcher->setFuture(
+        QtConcurrent::run(workPool(), [path, flag] { return openInBackground(path, *flag); }));
     Q_EMIT progressChanged(-1.0);
 }
 
@@ -97,6 +98,14 @@ void AnalysisController::setScheme(const Scheme& scheme) {
     m_scheme = scheme;
     m_hasScheme = true;
     scheduleAnalysis();
+}
+
+void AnalysisController::setActivations(std::shared_ptr<const ActivationSource> activations) {
+    if (isShutDown() || activations == m_activations)
+        return;
+    m_activations = std::move(activations);
+    if (m_hasScheme && needsActivations(m_scheme))
+        scheduleAnalysis();
 }
 
 void AnalysisController::rerun() {
@@ -140,7 +149,7 @@ void AnalysisController::startAnalysis() {
         updateBusy();
         return;
     }
-    TensorRequest request{m_checkpoint, *info, m_scheme, nullptr};
+    TensorRequest request{m_checkpoint, *info, m_scheme, nullptr, m_activations};
     if (m_cachedValues && m_cachedTensor == m_tensor) {
         request.values = m_cachedValues;
         Q_EMIT statsReady(m_tensor, m_cachedStats);
@@ -161,9 +170,10 @@ void AnalysisController::startAnalysis() {
             });
     track(static_cast<int>(JobKind::Tensor), generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> readOnlyFlag = cancelFlag;
-    watcher->setFuture(QtConcurrent::run(workPool(), [request, readOnlyFlag](QPromise<TensorUpdate>& promise) {
-        runTensorJob(promise, request, readOnlyFlag);
-    }));
+    watcher->setFuture(
+        QtConcurrent::run(workPool(), [request, readOnlyFlag](QPromise<TensorUpdate>& promise) {
+            runTensorJob(promise, request, readOnlyFlag);
+        }));
     Q_EMIT progressChanged(0.0);
 }
 

@@ -29,6 +29,9 @@ public:
     // Analyses `name` of the open checkpoint under the current scheme (coalesced).
     void setTensor(const QString& name);
     void setScheme(const Scheme& scheme);
+    // The input activations schemes that need them use (the Model tab's); null: none. Analyses
+    // again when the scheme needs them.
+    void setActivations(std::shared_ptr<const ActivationSource> activations);
     void rerun();
     // Sets the cancel flag of the current work; it stops at its next progress check.
     void cancel();
@@ -69,6 +72,7 @@ private:
     QString m_tensor;
     Scheme m_scheme;
     bool m_hasScheme = false;
+    std::shared_ptr<const ActivationSource> m_activations;
 
     QString m_cachedTensor;
     std::shared_ptr<const std::vector<float>> m_cachedValues;

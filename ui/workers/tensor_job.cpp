@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <optional>
 
 namespace qs {
 namespace {
@@ -86,6 +87,14 @@ void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
     const MatrixView view = matrixView(req.tensor, *values);
     AnalysisOptions options;
     options.histogramBins = kHistogramBins;
+    std::optional<ActivationSource> generated;
+    if (needsActivations(req.scheme)) {
+        options.activations = layerActivations(req.activations.get(), view.cols, generated);
+        if (!options.activations) {
+            promise.addResult(failure(name, makeError(req.scheme.toString() + kChooseActivations)));
+            return;
+        }
+    }
     if (const auto rows = previewRows(view); !rows.empty())
         runPreview(promise, name, view, rows, req.scheme, options, cancel);
     auto analysis =
@@ -102,7 +111,7 @@ void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
     promise.addResult(std::move(a));
 
     auto sweep = sweepBits(view, req.scheme, kSweepMinBits, kSweepMaxBits,
-                           stageProgress(promise, cancel, 0.35, 1.0));
+                           stageProgress(promise, cancel, 0.35, 1.0), options.activations);
     if (!sweep) {
         promise.addResult(failure(name, sweep.error()));
         return;
@@ -126,6 +135,16 @@ std::vector<std::int64_t> previewRows(MatrixView view) {
     for (std::int64_t k = 0; k < want; ++k)
         rows[static_cast<std::size_t>(k)] = k * view.rows / want;
     return rows;
+}
+
+const MatrixView* layerActivations(const ActivationSource* source, std::int64_t features,
+                                   std::optional<ActivationSource>& scratch) {
+    if (source && source->syntheticSpec()) {
+        scratch = ActivationSource::synthetic(*source->syntheticSpec(), source->label());
+        scratch->prepare({features});
+        source = &*scratch;
+    }
+    return source ? source->forFeatures(features) : nullptr;
 }
 
 bool isNotApplicable(const Error& error) {

@@ -7,6 +7,7 @@
 #include "analysis/tensor_analysis.h"
 #include "charts/plot_data.h"
 #include "io/checkpoint.h"
+#include "methods/activation_source.h"
 #include "metrics/distribution_stats.h"
 
 #include <QPromise>
@@ -16,12 +17,16 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace qs {
 
 inline constexpr int kHistogramBins = 120;
+// Appended to a scheme that needs activations when none are chosen.
+inline constexpr const char* kChooseActivations =
+    " needs activations: choose them on the Model tab (Activations)";
 inline constexpr int kSweepMinBits = 2;
 inline constexpr int kSweepMaxBits = 8;
 // Tensors of more elements than this are previewed on a sample of whole rows of about
@@ -39,6 +44,9 @@ struct TensorRequest {
     TensorInfo tensor;
     Scheme scheme;
     std::shared_ptr<const std::vector<float>> values; // cached values of `tensor`, or null
+    // The Model tab's activations, for schemes that need them (q4_k:imatrix, gptq4:g128); null:
+    // none chosen.
+    std::shared_ptr<const ActivationSource> activations;
 };
 
 struct TensorUpdate {
@@ -54,6 +62,13 @@ struct TensorUpdate {
     bool cancelled = false;                           // Failed because the flag was set
     bool notApplicable = false; // Failed because the format does not fit the tensor's shape
 };
+
+// The activations for a layer of `features` input columns from the Model tab's `source` (null
+// when there is none): a loaded matrix as it is, synthetic ones generated into `scratch` for this
+// width (the same as the sweep's for the same spec), so a worker never touches the shared
+// source's cache.
+const MatrixView* layerActivations(const ActivationSource* source, std::int64_t features,
+                                   std::optional<ActivationSource>& scratch);
 
 // Whether a core error says the scheme cannot be applied to this tensor at all (e.g. ggml blocks
 // of 256 on rows of 172): a property of the pair, shown as a note rather than as an error.

@@ -37,8 +37,23 @@ constexpr std::int64_t kWholeReadBytes = std::int64_t{256} << 20;
 // One tensor's analysis: read whole as floats when it is small (one read, no pipeline: what an
 // interactive edit wants), else streamed in chunks of rows (core/analysis/stream_analysis.h) so a
 // 128256 x 4096 embedding costs 64 MiB of floats at a time rather than 2 GiB at once.
+// Schemes that need activations (q4_k:imatrix, gptq) read the tensor whole and run with the
+// Model tab's; without them they do not apply here.
 Result<TensorAnalysis> analyzeOne(const Checkpoint& checkpoint, const TensorInfo& t,
-                                  const Scheme& scheme, const ProgressFn& keepGoing) {
+                                  const Scheme& scheme, const ActivationSource* activations,
+                                  const ProgressFn& keepGoing) {
+    if (needsActivations(scheme)) {
+        if (!activations)
+            return makeError(scheme.toString() + kChooseActivations, ErrorKind::NotApplicable);
+        auto values = checkpoint.readFloat(t);
+        if (!values)
+            return values.error();
+        const MatrixView w = matrixView(t, *values);
+        std::optional<ActivationSource> scratch;
+        AnalysisOptions options;
+        options.activations = layerActivations(activations, w.cols, scratch);
+        return analyzeTensor(w, scheme, options, keepGoing);
+    }
     if (t.numel() * 4 <= kWholeReadBytes) {
         auto values = checkpoint.readFloat(t);
         if (!values)
@@ -60,12 +75,13 @@ Result<TensorAnalysis> analyzeOne(const Checkpoint& checkpoint, const TensorInfo
 
 // One tensor; never throws. Returns false (and nothing) when cancelled.
 bool measure(const Checkpoint& checkpoint, const TensorInfo& t, const Scheme& scheme,
-             const std::atomic<bool>& cancel, TensorMetric& out) {
+             const ActivationSource* activations, const std::atomic<bool>& cancel,
+             TensorMetric& out) {
     try {
         const auto keepGoing = [&cancel](double) {
             return !cancel.load(std::memory_order_relaxed);
         };
-        auto a = analyzeOne(checkpoint, t, scheme, keepGoing);
+        auto a = analyzeOne(checkpoint, t, scheme, activations, keepGoing);
         if (!a) {
             if (a.error().kind == ErrorKind::Cancelled || cancel.load())
                 return false;
@@ -122,6 +138,19 @@ void TreeMetricsController::setScheme(const Scheme& scheme) {
     m_hasScheme = true;
     m_spec = QString::fromStdString(scheme.toString());
     restart();
+}
+
+void TreeMetricsController::setActivations(std::shared_ptr<const ActivationSource> activations) {
+    if (activations == m_activations)
+        return;
+    m_activations = std::move(activations);
+    // What was measured with the old ones (or said that none were chosen) no longer holds.
+    m_cache.removeIf([](QHash<QString, TensorMetric>::iterator it) {
+        const auto s = Scheme::parse(it.key().section(QLatin1Char('\n'), 0, 0).toStdString());
+        return s && needsActivations(*s);
+    });
+    if (m_hasScheme && needsActivations(m_scheme))
+        restart();
 }
 
 void TreeMetricsController::store(const QString& tensor, const Scheme& scheme,
@@ -200,22 +229,23 @@ void TreeMetricsController::start() {
             });
     track(0, generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
-    watcher->setFuture(QtConcurrent::run(&m_pool, [checkpoint = m_checkpoint, scheme = m_scheme,
-                                                   todo = std::move(todo), flag, stored = m_stored,
-                                                   focus = m_focus](QPromise<MetricItem>& promise) {
-        for (const TensorInfo& t : todo) {
-            if (flag->load())
-                return;
-            MetricItem item{QString::fromStdString(t.name), {}};
-            if (item.tensor == focus && stored->waitFor(focus, *flag, kFocusWaitMs))
-                continue; // the detail view's result arrived
-            if (stored->contains(item.tensor))
-                continue; // measured by the detail view meanwhile
-            if (!measure(*checkpoint, t, scheme, *flag, item.metric))
-                return;
-            promise.addResult(std::move(item));
-        }
-    }));
+    watcher->setFuture(QtConcurrent::run(
+        &m_pool, [checkpoint = m_checkpoint, scheme = m_scheme, todo = std::move(todo), flag,
+                  stored = m_stored, focus = m_focus,
+                  activations = m_activations](QPromise<MetricItem>& promise) {
+            for (const TensorInfo& t : todo) {
+                if (flag->load())
+                    return;
+                MetricItem item{QString::fromStdString(t.name), {}};
+                if (item.tensor == focus && stored->waitFor(focus, *flag, kFocusWaitMs))
+                    continue; // the detail view's result arrived
+                if (stored->contains(item.tensor))
+                    continue; // measured by the detail view meanwhile
+                if (!measure(*checkpoint, t, scheme, activations.get(), *flag, item.metric))
+                    return;
+                promise.addResult(std::move(item));
+            }
+        }));
     updateBusy();
 }
 

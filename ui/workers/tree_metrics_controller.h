@@ -25,6 +25,8 @@
 
 namespace qs {
 
+class ActivationSource;
+
 class TreeMetricsController : public BackgroundController {
     Q_OBJECT
 public:
@@ -35,6 +37,8 @@ public:
 
     void setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint);
     void setScheme(const Scheme& scheme);
+    // The Model tab's activations, for schemes that need them (null: none chosen).
+    void setActivations(std::shared_ptr<const ActivationSource> activations);
     // A result computed elsewhere (the selected tensor's full analysis) for the cache; a running
     // job skips that tensor if it has not reached it yet.
     void store(const QString& tensor, const Scheme& scheme, const TensorMetric& metric);
@@ -63,6 +67,7 @@ private:
     std::shared_ptr<const Checkpoint> m_checkpoint;
     Scheme m_scheme;
     bool m_hasScheme = false;
+    std::shared_ptr<const ActivationSource> m_activations;
     QString m_spec;
     QHash<QString, TensorMetric> m_cache; // key(tensor, spec)
     QString m_focus;
