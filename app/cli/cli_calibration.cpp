@@ -1,6 +1,7 @@
 #include "cli/cli_calibration.h"
 
 #include "cli/cli_common.h"
+#include "quant/registry.h"
 
 namespace qs::cli {
 
@@ -10,8 +11,34 @@ void addCalibrationOptions(CLI::App* cmd, CalibrationOptions& o, const std::stri
                     "synthetic:TOKENS:OUTLIERS:SCALE[:SEED] for Gaussian tokens with OUTLIERS "
                     "input channels scaled by SCALE; " +
                         use);
-    cmd->add_option("--calib-tensor", o.tensor,
-                    "the activation tensor's name when --calib holds several");
+    auto* tensor = cmd->add_option("--calib-tensor", o.tensor,
+                                   "the activation tensor's name when --calib holds several");
+    cmd->add_option("--imatrix", o.imatrix,
+                    "a llama.cpp importance matrix (llama-imatrix's imatrix.gguf or imatrix.dat): "
+                    "the ggml formats' imatrix option (q4_k:imatrix) quantizes with it as "
+                    "llama-quantize --imatrix does, and every scheme reports the output error it "
+                    "implies")
+        ->excludes(cmd->get_option("--calib"))
+        ->excludes(tensor);
+}
+
+std::optional<ImatrixFile> loadImatrix(const CalibrationOptions& o) {
+    if (o.imatrix.empty())
+        return std::nullopt;
+    auto f = readImatrixFile(o.imatrix);
+    if (!f)
+        throw CliError{kBadFile, "--imatrix " + f.message()};
+    return std::move(*f);
+}
+
+void requireCalibration(const Scheme& s, const CalibrationOptions& o) {
+    if (!needsActivations(s) || !o.path.empty())
+        return;
+    const bool ggml = findFamily(s.family)->kind == FamilyKind::GgmlBlock;
+    if (ggml && !o.imatrix.empty())
+        return;
+    throw CliError{kBadScheme, s.toString() + " needs activations: pass --calib ACT" +
+                                   (ggml ? std::string(" or --imatrix FILE") : std::string())};
 }
 
 std::optional<ActivationSource> loadCalibration(const CalibrationOptions& o) {

@@ -72,15 +72,15 @@ Action addAnalyzeCommand(CLI::App& app) {
                 if (!f->implemented())
                     throw CliError{kBadScheme, "scheme " + s.toString() + ": the " + s.family +
                                                    " family is not implemented yet"};
-                if (needsActivations(s) && o->calib.path.empty())
-                    throw CliError{kBadScheme,
-                                   s.toString() + " needs activations: pass --calib ACT"};
+                requireCalibration(s, o->calib);
                 schemes.push_back(std::move(s));
             }
             const BackendStatus backend = useBackend(o->backend);
             const Checkpoint ckpt = openCheckpoint(o->path);
             const auto selected = selectTensors(ckpt, o->regex);
             auto calib = loadCalibration(o->calib);
+            const auto imatrix = loadImatrix(o->calib);
+            const bool outputColumn = calib || imatrix;
 
             nlohmann::json results = nlohmann::json::array(), kept = nlohmann::json::array();
             std::map<std::string, Totals> totals;
@@ -89,7 +89,7 @@ Action addAnalyzeCommand(CLI::App& app) {
             std::size_t onDevice = 0;          // results the CUDA engine computed
             std::vector<std::string> header{"tensor",   "shape",   "scheme",      "bpw",
                                             "rel_rmse", "sqnr_db", "max_abs_err", "cosine"};
-            if (calib)
+            if (outputColumn)
                 header.push_back("out_rel_err");
             TextTable table(header);
             std::vector<const TensorInfo*> quantized;
@@ -166,13 +166,14 @@ Action addAnalyzeCommand(CLI::App& app) {
                                              fmt(m.sqnrDb(), 4),
                                              fmt(m.maxAbsErr, 4),
                                              fmt(m.cosine(), 6)};
-                if (calib)
+                if (outputColumn)
                     row.push_back(a->outputError ? fmt(a->outputError->relative(), 4) : "-");
                 table.addRow(row);
             };
             // Tensors stream through a bounded pipeline: big ones in chunks of rows where every
             // scheme allows, the next piece decoded while the current one is analysed.
             StreamOptions stream;
+            stream.imatrix = imatrix ? &*imatrix : nullptr;
             if (calib) {
                 calib->prepareFor(quantized);
                 stream.activationsFor = [&](std::int64_t features) {
@@ -194,7 +195,7 @@ Action addAnalyzeCommand(CLI::App& app) {
             nlohmann::json totalsJson = nlohmann::json::array();
             std::vector<std::string> totalHeader{"scheme",      "tensors",  "bpw",    "bytes",
                                                  "model bytes", "rel_rmse", "sqnr_db"};
-            if (calib)
+            if (outputColumn)
                 totalHeader.push_back("out_rel_err");
             TextTable totalTable(totalHeader);
             std::vector<std::string> notes; // schemes that did not apply to every tensor
@@ -231,7 +232,7 @@ Action addAnalyzeCommand(CLI::App& app) {
                     tj["out_rel_err"] = number(tot.output.relative());
                     tj["out_tensors"] = tot.outputTensors;
                 }
-                if (calib)
+                if (outputColumn)
                     row.push_back(tot.outputTensors ? fmt(tot.output.relative(), 4) : "-");
                 totalsJson.push_back(tj);
                 totalTable.addRow(row);
@@ -257,6 +258,11 @@ Action addAnalyzeCommand(CLI::App& app) {
                                     {"kept", kept}};
                 if (calib)
                     j["calib"] = calib->label();
+                if (imatrix)
+                    j["imatrix"] = {{"path", imatrix->path},
+                                    {"format", imatrix->format},
+                                    {"entries", imatrix->entries.size()},
+                                    {"chunks", imatrix->chunks}};
                 printJson(j);
                 failIfNothing();
                 return;
@@ -272,6 +278,18 @@ Action addAnalyzeCommand(CLI::App& app) {
             totalTable.print();
             for (const auto& n : notes)
                 std::cout << "  " << n << "\n";
+            if (imatrix) {
+                std::size_t missing = 0;
+                for (const TensorInfo* t : quantized)
+                    missing += imatrix->find(t->name) ? 0 : 1;
+                std::cout << "\nout_rel_err from " << imatrix->path << " (" << imatrix->format
+                          << ", " << imatrix->entries.size() << " entries, " << imatrix->chunks
+                          << " chunks): the expected output error for inputs of its mean squares, "
+                             "columns taken as uncorrelated; "
+                          << missing << " of " << quantized.size()
+                          << " tensors have no entry (imatrix schemes quantize them without, as "
+                             "llama-quantize does)\n";
+            }
             if (backend.active == Backend::Cuda)
                 std::cout << "\nComputed on CUDA (" << backend.device << "): " << onDevice << " of "
                           << results.size() << " results; the rest on the CPU\n";

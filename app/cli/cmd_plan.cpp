@@ -141,13 +141,20 @@ Action addPlanCommand(CLI::App& app) {
         budget.bitsPerWeight = o->budgetBpw;
         if (!o->budgetBytes.empty())
             budget.bytes = parseBytes(o->budgetBytes);
-        if (o->objective == "output" && o->calib.path.empty())
-            throw CliError{kUsage, "--objective output needs activations: pass --calib ACT"};
+        if (o->objective == "output" && o->calib.path.empty() && o->calib.imatrix.empty())
+            throw CliError{kUsage, "--objective output needs activations: pass --calib ACT or "
+                                   "--imatrix FILE"};
         if (auto st = refuseOverwritingInputs(o->out, {o->path}); !st)
             throw CliError{kOutputError, st.message()};
 
         const Checkpoint ckpt = openCheckpoint(o->path);
         auto calib = loadCalibration(o->calib);
+        const auto imatrix = loadImatrix(o->calib);
+        req.imatrix = imatrix ? &*imatrix : nullptr;
+        // What the output error is measured with, for the JSON and the text.
+        const std::string inputs = calib     ? calib->label()
+                                   : imatrix ? imatrix->path + ", an importance matrix"
+                                             : std::string();
         if (calib) {
             std::vector<const TensorInfo*> quantized;
             for (const TensorInfo& t : ckpt.tensors())
@@ -165,7 +172,11 @@ Action addPlanCommand(CLI::App& app) {
             throw CliError{kUsage, "--calib " + o->calib.path + ": its " +
                                        std::to_string(calib->loadedFeatures()) +
                                        " features fit no quantized tensor's input width"};
-        if (o->objective == "output" || (o->objective == "auto" && calib))
+        if (imatrix && !hasOutputError(*m))
+            throw CliError{kUsage, "--imatrix " + imatrix->path +
+                                       ": none of its entries is a quantized tensor of this "
+                                       "checkpoint (by llama.cpp name and width)"};
+        if (o->objective == "output" || (o->objective == "auto" && !inputs.empty()))
             m->objective = PlanObjective::OutputError;
         auto sol = solvePlan(*m, budget);
         if (!sol)
@@ -191,7 +202,7 @@ Action addPlanCommand(CLI::App& app) {
         const auto curve = o->pareto ? paretoCurve(*m) : std::vector<ParetoPoint>{};
         nlohmann::json tensors = nlohmann::json::array();
         std::vector<std::string> header{"tensor", "shape", "scheme", "bpw", "rel_rmse"};
-        if (calib)
+        if (!inputs.empty())
             header.push_back("out_rel_err");
         header.push_back("note");
         TextTable table(header);
@@ -221,7 +232,7 @@ Action addPlanCommand(CLI::App& app) {
                 shape += (d ? ", " : "") + std::to_string(t.shape[d]);
             std::vector<std::string> row{t.name, shape + "]", opt.scheme.toString(), fmt(tb, 5),
                                          fmt(rel, 4)};
-            if (calib)
+            if (!inputs.empty())
                 row.push_back(std::isfinite(opt.outRelErr) ? fmt(opt.outRelErr, 4) : "-");
             row.push_back(note);
             table.addRow(row);
@@ -246,10 +257,12 @@ Action addPlanCommand(CLI::App& app) {
                 j["budget_bytes"] = budget.bytes;
             j["objective"] =
                 m->objective == PlanObjective::OutputError ? "output_error" : "weight_error";
-            if (calib) {
+            if (calib)
                 j["calib"] = calib->label();
+            if (imatrix)
+                j["imatrix"] = imatrix->path;
+            if (!inputs.empty())
                 j["out_rel_err"] = number(sol->outRelErr);
-            }
             if (!unmatched.empty())
                 j["unmatched_keep"] = unmatched;
             for (const auto& p : uniform)
@@ -265,12 +278,13 @@ Action addPlanCommand(CLI::App& app) {
         table.print();
         std::cout << "\nPlan: " << fmt(sol->bitsPerWeight, 5) << " bits per weight (budget "
                   << fmt(budgetBpw, 5) << "), rel_rmse " << fmt(sol->relRmse, 4)
-                  << (calib ? ", out_rel_err " + fmt(sol->outRelErr, 4) : std::string()) << ", "
-                  << humanBytes(sol->modelBytes) << " with " << m->kept.size()
+                  << (!inputs.empty() ? ", out_rel_err " + fmt(sol->outRelErr, 4) : std::string())
+                  << ", " << humanBytes(sol->modelBytes) << " with " << m->kept.size()
                   << " 1-D tensors kept as stored; written to " << o->out << "\n";
         if (m->objective == PlanObjective::OutputError)
-            std::cout << "Minimised the squared output error per token (" << calib->label()
-                      << "; the weight error where no activations fit)\n";
+            std::cout << "Minimised the squared output error per token (" << inputs
+                      << "; the weight error where "
+                      << (calib ? "no activations fit" : "it has no entry") << ")\n";
         for (const auto& k : unmatched)
             std::cout << "note: --keep '" << k << "' matched no quantized tensor\n";
         std::cout << "\n";

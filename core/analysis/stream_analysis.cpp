@@ -19,9 +19,9 @@ struct Piece {
 
 std::vector<Piece> planPieces(const Checkpoint& ckpt, std::span<const TensorInfo* const> tensors,
                               std::span<const Scheme> schemes, const StreamOptions& options) {
-    const bool separable =
-        !options.activationsFor && std::all_of(schemes.begin(), schemes.end(),
-                                               [](const Scheme& s) { return rowSeparable(s); });
+    const bool separable = !options.activationsFor && !options.imatrix &&
+                           std::all_of(schemes.begin(), schemes.end(),
+                                       [](const Scheme& s) { return rowSeparable(s); });
     std::vector<Piece> pieces;
     for (std::size_t i = 0; i < tensors.size(); ++i) {
         const TensorInfo& t = *tensors[i];
@@ -146,6 +146,12 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
                 if (auto ref = outputReference(*x, {current->data(), p.r1 - p.r0, t.cols()}))
                     outputRef = *ref;
         }
+        std::optional<ImportanceWeights> importance;
+        if (options.imatrix) {
+            const std::vector<float>* v = options.imatrix->find(t.name);
+            importance = ImportanceWeights{
+                v ? std::span<const float>(*v) : std::span<const float>(), options.imatrix->path};
+        }
         for (std::size_t k = 0; k < schemes.size() && !cancelled; ++k) {
             Result<TensorAnalysis> r = current.ok() ? Result<TensorAnalysis>(TensorAnalysis{})
                                                     : Result<TensorAnalysis>(current.error());
@@ -154,6 +160,7 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
                 const MatrixView view{current->data(), p.r1 - p.r0, t.cols()};
                 opts.activations = x;
                 opts.outputReference = outputRef;
+                opts.importance = importance ? &*importance : nullptr;
                 const double base = doneWork + pieceWork * static_cast<double>(k) /
                                                    static_cast<double>(schemes.size());
                 r = analyzeTensor(view, schemes[k], opts, [&](double f) {

@@ -10,6 +10,7 @@
 // differs); its levels are those of the chunk with the widest levels, the note naming the rows.
 
 #include "analysis/tensor_analysis.h"
+#include "methods/imatrix_file.h"
 
 #include <functional>
 #include <span>
@@ -21,6 +22,9 @@ struct StreamOptions {
     // Activations [tokens, features] for a tensor with `features` input columns, or null; with
     // activations a tensor is analysed whole (the output error needs every row).
     std::function<const MatrixView*(std::int64_t features)> activationsFor;
+    // A llama.cpp importance matrix (not owned): each tensor's entry goes to the analysis as
+    // AnalysisOptions::importance (tensors are then analysed whole, like with activations).
+    const ImatrixFile* imatrix = nullptr;
 };
 
 // One tensor's results, one per scheme in the order given (an error where the scheme does not
@@ -34,7 +38,8 @@ struct StreamedTensor {
 
 // Analyses `tensors` of `ckpt` under every scheme, calling `onTensor` in order on the calling
 // thread as each finishes (it may throw: the pipeline has no work in flight then). A tensor
-// that cannot be read has `read` set and the same error as every scheme's result. Cancelled (an error of kind Cancelled) when `progress` returns false.
+// that cannot be read has `read` set and the same error as every scheme's result. Cancelled (an
+// error of kind Cancelled) when `progress` returns false.
 Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const> tensors,
                        std::span<const Scheme> schemes, const StreamOptions& options,
                        const std::function<void(StreamedTensor&&)>& onTensor,

@@ -22,7 +22,8 @@ std::optional<Result<FusedResult>> tryFused(MatrixView w, const Scheme& scheme,
                                             std::optional<Diagnostic>& fallback) {
     FusedRequest request;
     request.errorHistogramBins = options.histogramBins;
-    request.keepReconstruction = options.keepReconstruction || options.activations != nullptr;
+    request.keepReconstruction = options.keepReconstruction || options.activations != nullptr ||
+                                 options.importance != nullptr;
     const ProgressFn scaled = [&](double f) { return reportProgress(progress, 0.95 * f); };
     if (DeviceEngine* device = activeDeviceEngine();
         device && device->covers(scheme, w.rows, w.cols)) {
@@ -54,7 +55,7 @@ Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
     } else {
         auto q = quantize(
             scheme, w, [&](double f) { return reportProgress(progress, 0.9 * f); },
-            options.activations);
+            options.activations, options.importance);
         if (!q)
             return q.error();
         r.output = std::move(q.value());
@@ -84,6 +85,12 @@ Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
                                    options.outputReference);
         if (out)
             a.outputError = *out;
+    } else if (options.importance &&
+               static_cast<std::int64_t>(options.importance->values.size()) == w.cols) {
+        auto out =
+            importanceErrorSums(options.importance->values, w, r.output.reconstruction.data());
+        if (out)
+            a.outputError = *out;
     }
     if (options.keepReconstruction)
         a.reconstruction = std::move(r.output.reconstruction);
@@ -94,7 +101,8 @@ Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
 
 Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme, int minBits,
                                              int maxBits, const ProgressFn& progress,
-                                             const MatrixView* activations) {
+                                             const MatrixView* activations,
+                                             const ImportanceWeights* importance) {
     const FamilyInfo* f = findFamily(scheme.family);
     if (!f)
         return makeError("unknown scheme family '" + scheme.family + "'");
@@ -142,7 +150,7 @@ Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme,
                               fused->value().output.cost.bitsPerWeight(), s.toString()});
             continue;
         }
-        auto q = quantize(s, w, step, activations);
+        auto q = quantize(s, w, step, activations, importance);
         if (!q) {
             if (skipped(q.error()))
                 continue;

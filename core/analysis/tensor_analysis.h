@@ -25,6 +25,10 @@ struct AnalysisOptions {
     // ||X W^T||^2 per token for these activations and weights when already known
     // (outputReference, once per tensor for all its schemes): not computed again.
     std::optional<double> outputReference;
+    // The tensor's importance from a llama.cpp imatrix file (not owned): the imatrix option
+    // quantizes with it, and without activations every scheme reports the output error it
+    // implies (importanceErrorSums) as its output error.
+    const ImportanceWeights* importance = nullptr;
 };
 
 struct TensorAnalysis {
@@ -38,7 +42,8 @@ struct TensorAnalysis {
     std::optional<Histogram> errorHistogram;  // of w - w^, symmetric about zero
     std::vector<float> reconstruction;        // only with keepReconstruction
     // ||X W^T - X W^^T||^2 and ||X W^T||^2 per token (relative(): the output error) when
-    // activations with the tensor's in_features were given.
+    // activations with the tensor's in_features were given, or their expectation from an
+    // importance matrix (AnalysisOptions::importance).
     std::optional<OutputErrorSums> outputError;
     std::string backend = "cpu"; // what computed it: "cpu" or "cuda" (analysis/compute_backend.h)
 };
@@ -63,7 +68,8 @@ struct BitSweepPoint {
 Result<std::vector<BitSweepPoint>> sweepBits(MatrixView weights, const Scheme& scheme,
                                              int minBits = 2, int maxBits = 8,
                                              const ProgressFn& progress = {},
-                                             const MatrixView* activations = nullptr);
+                                             const MatrixView* activations = nullptr,
+                                             const ImportanceWeights* importance = nullptr);
 
 // Whether a tensor is quantized by default (two or more dimensions) or kept as stored.
 inline bool isQuantizable(const TensorInfo& t) {

@@ -74,6 +74,30 @@ Result<OutputErrorSums> outputErrorSums(MatrixView x, MatrixView w, const float*
     return OutputErrorSums{perToken(err, x), ref};
 }
 
+Result<OutputErrorSums> importanceErrorSums(std::span<const float> importance, MatrixView w,
+                                            const float* rec) {
+    if (static_cast<std::int64_t>(importance.size()) != w.cols)
+        return makeError("the importance matrix has " + std::to_string(importance.size()) +
+                         " values but the tensor has " + std::to_string(w.cols) + " columns");
+    std::vector<double> err(static_cast<std::size_t>(w.cols), 0.0),
+        ref(static_cast<std::size_t>(w.cols), 0.0);
+    for (std::int64_t r = 0; r < w.rows; ++r) {
+        const float* a = w.data + r * w.cols;
+        const float* b = rec + r * w.cols;
+        for (std::int64_t j = 0; j < w.cols; ++j) {
+            const double d = static_cast<double>(a[j]) - static_cast<double>(b[j]);
+            err[static_cast<std::size_t>(j)] += d * d;
+            ref[static_cast<std::size_t>(j)] += static_cast<double>(a[j]) * a[j];
+        }
+    }
+    OutputErrorSums s;
+    for (std::size_t j = 0; j < importance.size(); ++j) {
+        s.err += static_cast<double>(importance[j]) * err[j];
+        s.ref += static_cast<double>(importance[j]) * ref[j];
+    }
+    return s;
+}
+
 Result<double> outputRelativeError(MatrixView x, MatrixView w, const float* rec) {
     auto s = outputErrorSums(x, w, rec);
     if (!s)

@@ -25,6 +25,12 @@ struct OutputErrorSums {
 Result<OutputErrorSums> outputErrorSums(MatrixView activations, MatrixView weights,
                                         const float* reconstructed,
                                         std::optional<double> knownRef = std::nullopt);
+// The same expected per token from an importance matrix alone (llama.cpp's imatrix: the mean of
+// x_j^2 per input column j), taking the columns as uncorrelated: sum_i sum_j imp_j (w_ij - r_ij)^2
+// and sum_i sum_j imp_j w_ij^2 — what ggml's importance-weighted searches minimise. `importance`
+// has one value per column of `weights`.
+Result<OutputErrorSums> importanceErrorSums(std::span<const float> importance, MatrixView weights,
+                                            const float* reconstructed);
 // ||X W^T||^2 per token: OutputErrorSums::ref, which does not depend on the scheme.
 Result<double> outputReference(MatrixView activations, MatrixView weights);
 Result<double> outputRelativeError(MatrixView activations, MatrixView weights,

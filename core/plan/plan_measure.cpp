@@ -43,12 +43,14 @@ Result<CompiledRules> compileRules(const PlanRequest& r) {
     return c;
 }
 
-// Calibrated families (gptq, awq, ...) are measured only where the request has activations.
-Status checkScheme(const Scheme& s, bool activations) {
+// Calibrated families (gptq, awq, ...) are measured only where the request has activations;
+// the ggml formats' imatrix option also with an importance matrix.
+Status checkScheme(const Scheme& s, const PlanRequest& request) {
     const FamilyInfo* f = findFamily(s.family);
     if (!f || !f->implemented())
         return makeError(s.toString() + ": the " + s.family + " family is not implemented yet");
-    if (needsActivations(s) && !activations)
+    if (needsActivations(s) && !request.activationsFor &&
+        !(request.imatrix && f->kind == FamilyKind::GgmlBlock))
         return makeError(s.toString() + " needs activations: choose them (--calib, or the Model "
                                         "tab's Activations) to measure it");
     return Ok{};
@@ -59,6 +61,7 @@ Status checkScheme(const Scheme& s, bool activations) {
 struct Inputs {
     const MatrixView* x = nullptr;
     std::optional<double> ref;
+    const ImportanceWeights* importance = nullptr; // the tensor's entry of an imatrix file
 };
 
 // One tensor under one scheme (with its output error where inputs are given); NotApplicable
@@ -66,13 +69,14 @@ struct Inputs {
 // not wait for a large tensor to finish.
 Result<PlanOption> measure(MatrixView w, const Scheme& s, const ProgressFn& stop,
                            const Inputs& in) {
-    if (!in.x && needsActivations(s))
+    if (!in.x && !in.importance && needsActivations(s))
         return makeError(s.toString() + " needs activations with the tensor's " +
                              std::to_string(w.cols) + " input columns; there are none",
                          ErrorKind::NotApplicable);
     AnalysisOptions options;
     options.activations = in.x;
     options.outputReference = in.ref;
+    options.importance = in.importance;
     auto a = analyzeTensor(w, s, options, stop);
     if (!a)
         return a.error();
@@ -113,13 +117,13 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
     if (request.candidates.empty())
         return makeError("a plan needs at least one candidate scheme");
     for (const auto& s : request.candidates)
-        if (auto ok = checkScheme(s, bool(request.activationsFor)); !ok)
+        if (auto ok = checkScheme(s, request); !ok)
             return ok.error();
     auto rules = compileRules(request);
     if (!rules)
         return rules.error();
     for (const auto& [re, s] : rules->keep)
-        if (auto ok = checkScheme(s, bool(request.activationsFor)); !ok)
+        if (auto ok = checkScheme(s, request); !ok)
             return ok.error();
 
     PlanMeasurements m;
@@ -187,6 +191,15 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
                 return fail(makeError(tm.name + ": " + ref.message()));
             in = {x, *ref};
             tm.outSqRef = *ref;
+        }
+        std::optional<ImportanceWeights> importance;
+        if (request.imatrix && !in.x) {
+            const std::vector<float>* v = request.imatrix->find(tm.name);
+            importance = ImportanceWeights{
+                v ? std::span<const float>(*v) : std::span<const float>(), request.imatrix->path};
+            in.importance = &*importance;
+            if (v && static_cast<std::int64_t>(v->size()) == w.cols) // else no output error
+                tm.outSqRef = importanceErrorSums(*v, w, w.data)->ref;
         }
         std::optional<Scheme> pin;
         for (const auto& [re, s] : rules->keep)

@@ -22,6 +22,7 @@
 // concurrently.
 
 #include "io/checkpoint.h"
+#include "methods/imatrix_file.h"
 #include "plan/plan_file.h"
 #include "quant/registry.h"
 #include "quant/scheme.h"
@@ -110,6 +111,10 @@ struct PlanRequest {
     // option also gets its output error. Called from worker threads, concurrently; the views
     // must outlive the call to measurePlanCandidates (ActivationSource, prepared).
     std::function<const MatrixView*(std::int64_t features)> activationsFor;
+    // Instead of activations, a llama.cpp importance matrix (not owned): the imatrix option
+    // quantizes with each tensor's entry, and every option's output error is the one the entry
+    // implies (importanceErrorSums).
+    const ImatrixFile* imatrix = nullptr;
 };
 
 // True when some tensor has an output error (activations of its width were given).

@@ -204,6 +204,27 @@ std::vector<float> imatrixFromActivations(MatrixView x) {
     return sums;
 }
 
+Result<QuantOutput> quantizeGgmlWeighted(const Scheme& s, MatrixView weights,
+                                         const ImportanceWeights& importance,
+                                         const ProgressFn& progress) {
+    if (importance.values.empty()) {
+        auto out = quantizeGgmlWith(s, weights, {}, progress);
+        if (out)
+            out->diagnostics.push_back(
+                {"no_importance", 1,
+                 importance.source + " has no entry for this tensor: quantized without one, as "
+                                     "llama-quantize does"});
+        return out;
+    }
+    if (static_cast<std::int64_t>(importance.values.size()) != weights.cols)
+        return makeError(s.toString() + ": " + importance.source + " has " +
+                             std::to_string(importance.values.size()) +
+                             " importance values for this tensor's " +
+                             std::to_string(weights.cols) + " columns",
+                         ErrorKind::NotApplicable);
+    return quantizeGgmlWith(s, weights, importance.values, progress);
+}
+
 Result<QuantOutput> quantizeGgmlImatrix(const Scheme& s, MatrixView weights, MatrixView activations,
                                         const ProgressFn& progress) {
     const std::vector<float> importance = imatrixFromActivations(activations);

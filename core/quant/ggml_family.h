@@ -26,6 +26,11 @@ Result<QuantOutput> quantizeGgml(const Scheme& s, MatrixView m, const ProgressFn
 // ggml's weighted searches instead of the reference quantizers (q8_0 ignores the weights).
 Result<QuantOutput> quantizeGgmlImatrix(const Scheme& s, MatrixView weights, MatrixView activations,
                                         const ProgressFn& progress);
+// The same with the importance read from an imatrix file; without it (an empty span) as the plain
+// format, with a diagnostic, as llama-quantize does for a tensor its file has no entry for.
+Result<QuantOutput> quantizeGgmlWeighted(const Scheme& s, MatrixView weights,
+                                         const ImportanceWeights& importance,
+                                         const ProgressFn& progress);
 // llama-imatrix's importance of each input column, as llama-quantize reads it back: the mean of
 // x^2 over the tokens, summed in float in token order and divided by the float count (1 for
 // every column when there are no tokens).

@@ -181,7 +181,7 @@ std::string familyNamesList() {
 }
 
 Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& progress,
-                             const MatrixView* activations) {
+                             const MatrixView* activations, const ImportanceWeights* importance) {
     const FamilyInfo* f = findFamily(s.family);
     if (!f)
         return makeError("unknown scheme family '" + s.family + "'");
@@ -190,6 +190,8 @@ Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& pr
                          " family is not implemented yet");
     if (!needsActivations(s))
         return f->quantize(s, m, progress);
+    if (importance && f->kind == FamilyKind::GgmlBlock)
+        return quantizeGgmlWeighted(s, m, *importance, progress);
     if (!activations || activations->size() == 0)
         return makeError(s.toString() + " needs activations: pass --calib ACT");
     // Another layer of the same model usually has other input features: not an error of the

@@ -110,6 +110,13 @@ std::vector<std::string_view> fixedWidthLadder(std::string_view family);
 // importance matrix, computed from the layer's activations as llama-imatrix does.
 inline constexpr std::string_view kImatrixOption = "imatrix";
 
+// One tensor's importance from a llama.cpp imatrix file (llama-quantize's quant_weights, one per
+// input column), for the imatrix option in place of activations.
+struct ImportanceWeights {
+    std::span<const float> values; // empty: the file has no entry for this tensor
+    std::string source;            // the file, for messages
+};
+
 // Whether quantizing with `s` needs the layer's input activations: the calibrated families, and
 // the ggml block formats with the imatrix option.
 bool needsActivations(const Scheme& s);
@@ -117,9 +124,12 @@ bool needsActivations(const Scheme& s);
 // Quantizes and reconstructs `m` with `s`. Errors for families not implemented yet.
 // `activations` ([tokens, m.cols], not owned, may be null) are required where
 // needsActivations(s) (an error without them; NotApplicable when their features differ from
-// m.cols) and ignored otherwise.
+// m.cols) and ignored otherwise. `importance`, where given, takes the activations' place for the
+// imatrix option: the ggml format quantizes with it (without it where it is empty, as
+// llama-quantize does for a tensor its file has no entry for, with a diagnostic saying so).
 Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& progress = {},
-                             const MatrixView* activations = nullptr);
+                             const MatrixView* activations = nullptr,
+                             const ImportanceWeights* importance = nullptr);
 // Whether quantizing any run of whole rows alone gives exactly those rows of the whole tensor's
 // result, its storage cost adding up and its diagnostics (counts) summing: scales per group or
 // per row, ggml and MX blocks, casts. Not: one tensor scale (tensor granularity, nvfp4's fp32
