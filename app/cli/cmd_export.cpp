@@ -1,6 +1,7 @@
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "export/exporter.h"
+#include "methods/imatrix_file.h"
 #include "plan/plan_file.h"
 
 #include <fstream>
@@ -14,7 +15,8 @@ Action addExportCommand(CLI::App& app) {
         "export", "Export a scheme or plan: GGUF or compressed-tensors weights, tool configs and "
                   "commands, or the analysis as a report");
     struct Opts {
-        std::string path, plan, scheme, to, out, config, model, outputDir, computeDtype, name;
+        std::string path, plan, scheme, to, out, config, model, outputDir, computeDtype, name,
+            imatrix;
         std::uint32_t alignment = 32;
         bool json = false;
     };
@@ -35,6 +37,10 @@ Action addExportCommand(CLI::App& app) {
     cmd->add_option("--output-dir", o->outputDir, "commands: where the tool writes its result");
     cmd->add_option("--compute-dtype", o->computeDtype,
                     "hf-config bitsandbytes: compute dtype (default: the model's, else bfloat16)");
+    cmd->add_option("--imatrix", o->imatrix,
+                    "gguf: the llama.cpp importance matrix (llama-imatrix's output) the imatrix "
+                    "option (q4_k:imatrix) quantizes with; llamacpp: the file the command passes "
+                    "to llama-quantize --imatrix");
     cmd->add_flag("--json", o->json, "print one JSON document");
     return [=] {
         if (o->plan.empty() == o->scheme.empty())
@@ -63,7 +69,17 @@ Action addExportCommand(CLI::App& app) {
         opts.config.computeDtype = o->computeDtype;
         opts.ggufAlignment = o->alignment;
         opts.modelName = o->name;
+        opts.config.imatrixPath = o->imatrix;
         std::vector<std::string> inputs{o->path};
+        std::optional<ImatrixFile> imatrix;
+        if (!o->imatrix.empty() && *target == ExportTarget::Gguf) {
+            auto f = readImatrixFile(o->imatrix);
+            if (!f)
+                throw CliError{kBadFile, "--imatrix " + f.message()};
+            imatrix = std::move(*f);
+            opts.imatrix = &*imatrix;
+            inputs.push_back(o->imatrix);
+        }
         if (!o->plan.empty())
             inputs.push_back(o->plan);
         if (!o->config.empty()) {

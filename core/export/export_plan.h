@@ -89,6 +89,8 @@ struct ConfigOptions {
     std::string outPath;      // where the config/command is written (names side files)
     std::string outputDir;    // the tool's output (default: derived from the model name)
     std::string computeDtype; // bitsandbytes compute dtype; default from config.json, else bf16
+    std::string imatrixPath;  // llamacpp: the importance matrix for --imatrix (default: made by
+                              // a llama-imatrix line the command starts with)
 };
 
 // HF module name of a tensor: GGUF names are mapped back to Hugging Face names where known,

@@ -58,6 +58,7 @@ Result<ExportOutcome> runExport(ExportTarget target, const ExportSelection& sel,
         g.alignment = o.ggufAlignment;
         g.configJson = o.configJson;
         g.modelName = o.modelName;
+        g.imatrix = o.imatrix;
         g.progress = o.progress;
         auto r = exportGguf(sel, outPath, g);
         if (!r)

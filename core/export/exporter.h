@@ -13,11 +13,14 @@
 
 namespace qs {
 
+struct ImatrixFile;
+
 struct ExportOptions {
     ConfigOptions config;   // names used by command-line and config targets
     std::string configJson; // gguf from safetensors: config.json text (else beside)
     std::uint32_t ggufAlignment = 32;
-    std::string modelName; // gguf general.name for non-GGUF sources
+    std::string modelName;                // gguf general.name for non-GGUF sources
+    const ImatrixFile* imatrix = nullptr; // gguf: for the imatrix option (not owned)
     ProgressFn progress;
 };
 

@@ -60,6 +60,7 @@ struct Planned {
     GgmlType type = GgmlType::F32;
     bool verbatim = false; // GGUF source bytes copied as stored
     int unpermuteHeads = 0;
+    const std::vector<float>* importance = nullptr; // the imatrix option's entry, if any
 };
 
 Result<std::string> findConfig(const Checkpoint& ckpt, const GgufExportOptions& o) {
@@ -179,7 +180,7 @@ Result<GgufExportReport> exportGguf(const ExportSelection& sel, const std::strin
     }
 
     std::vector<Planned> planned;
-    std::vector<std::string> notDivisible, fellBack, unmapped, requantized;
+    std::vector<std::string> notDivisible, fellBack, unmapped, requantized, noImportance;
     std::map<GgmlType, std::uint64_t> elementsByType;
     for (const ExportTensor& et : sel.tensors) {
         const TensorInfo& t = *et.tensor;
@@ -241,6 +242,22 @@ Result<GgufExportReport> exportGguf(const ExportSelection& sel, const std::strin
                              ", which is not a ggml type; GGUF stores ggml's block formats "
                              "(q4_0, q4_k, q8_0, ...): choose one of them");
         }
+        if (et.scheme && needsActivations(*et.scheme) && ggmlTypeTraits(p.type)->quantized) {
+            // The imatrix option: llama-quantize --imatrix, the fallback type included.
+            if (!o.imatrix)
+                return makeError("gguf: " + t.name + " is planned as " + et.scheme->toString() +
+                                 ": pass --imatrix FILE (llama-imatrix's output) to quantize "
+                                 "with it as llama-quantize --imatrix does, or plan " +
+                                 et.scheme->family + " without it");
+            p.importance = o.imatrix->find(p.name);
+            if (!p.importance)
+                noImportance.push_back(p.name);
+            else if (static_cast<std::int64_t>(p.importance->size()) != p.shape.back())
+                return makeError("gguf: " + o.imatrix->path + " has " +
+                                 std::to_string(p.importance->size()) + " values for " + p.name +
+                                 ", whose rows have " + std::to_string(p.shape.back()) +
+                                 " (llama-quantize stops too)");
+        }
         if (p.verbatim && t.nbytes != ggmlTensorBytes(p.type, p.shape).value_or(0))
             return makeError("gguf: cannot copy " + t.name + " (stored as " + t.typeName() +
                              ") verbatim");
@@ -260,6 +277,10 @@ Result<GgufExportReport> exportGguf(const ExportSelection& sel, const std::strin
             " tensors whose rows the block does not divide stay unquantized; llama-quantize has "
             "no fallback for such a type and would stop (Unsupported tensor size): " +
             listSome(notDivisible));
+    if (!noImportance.empty())
+        report.warnings.push_back(
+            "without an importance matrix (no entry in " + o.imatrix->path +
+            "; quantized without one, as llama-quantize does): " + listSome(noImportance));
     if (!unmapped.empty())
         report.warnings.push_back("dropped: " + std::to_string(unmapped.size()) +
                                   " tensors llama.cpp has no name for: " + listSome(unmapped));
@@ -302,7 +323,9 @@ Result<GgufExportReport> exportGguf(const ExportSelection& sel, const std::strin
                 *v = unpermuteQk(*v, rows, cols, p.unpermuteHeads);
             if (!ggmlTypeTraits(p.type)->quantized)
                 return floatBytesAs(p.type, *v);
-            return ggmlQuantizeRows(p.type, MatrixView{v->data(), rows, cols});
+            return ggmlQuantizeRows(p.type, MatrixView{v->data(), rows, cols},
+                                    p.importance ? std::span<const float>(*p.importance)
+                                                 : std::span<const float>());
         };
         if (auto st = w.addTensor(p.name, p.shape, p.type, produce); !st)
             return st.error();

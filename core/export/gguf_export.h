@@ -12,9 +12,12 @@
 // rows the type's block does not divide takes llama.cpp's fallback type (q4_k -> q5_0, or F16
 // where that does not divide them either: llamaCppFallback); where the type has none (q4_0 ...
 // q8_0: llama-quantize stops) it stays F32. Both are listed in the warnings. Schemes that are not
-// ggml types (int4:g64, nf4...) are refused: GGUF stores only ggml's own block formats.
+// ggml types (int4:g64, nf4...) are refused: GGUF stores only ggml's own block formats. The
+// imatrix option quantizes with the tensor's entry of GgufExportOptions::imatrix, as
+// llama-quantize --imatrix does (without one where the file has none: a warning lists them).
 
 #include "export/export_plan.h"
+#include "methods/imatrix_file.h"
 #include "quant/ggml_blocks.h"
 
 #include <cstdint>
@@ -27,6 +30,9 @@ struct GgufExportOptions {
     std::uint32_t alignment = 32;
     std::string configJson; // config.json text for non-GGUF sources (empty: look beside them)
     std::string modelName;  // general.name for non-GGUF sources (empty: the file's stem)
+    // For tensors planned with the imatrix option (q4_k:imatrix): their entries, by llama.cpp
+    // name (not owned). Required when the plan has such tensors.
+    const ImatrixFile* imatrix = nullptr;
     ProgressFn progress;
 };
 

@@ -130,6 +130,9 @@ Result<ConfigExport> exportLlamaQuantize(const ExportSelection& sel, const Confi
     std::map<std::string, GgmlType> types; // GGUF name -> type
     std::map<GgmlType, std::uint64_t> elements;
     std::vector<std::string> notes;
+    // Quantized tensors with the imatrix option and without it (llama-quantize's --imatrix
+    // applies to every tensor its file has, unless --include-weights / --exclude-weights).
+    std::vector<std::string> withImatrix, withoutImatrix;
     bool requantize = false;
     for (const ExportTensor& et : sel.tensors) {
         const TensorInfo& t = *et.tensor;
@@ -153,6 +156,11 @@ Result<ConfigExport> exportLlamaQuantize(const ExportSelection& sel, const Confi
             type = c->type;
             if (!c->exact && std::find(notes.begin(), notes.end(), c->note) == notes.end())
                 notes.push_back(c->note);
+            if (ggmlTypeTraits(type)->quantized) {
+                const bool imatrix = needsActivations(*et.scheme) &&
+                                     findFamily(et.scheme->family)->kind == FamilyKind::GgmlBlock;
+                (imatrix ? withImatrix : withoutImatrix).push_back(name);
+            }
         }
         types[name] = type;
         elements[type] += static_cast<std::uint64_t>(t.numel());
@@ -232,6 +240,29 @@ Result<ConfigExport> exportLlamaQuantize(const ExportSelection& sel, const Confi
         for (const auto& ov : overrides) {
             args.push_back("--tensor-type");
             args.push_back(ov);
+        }
+    }
+    if (!withImatrix.empty()) {
+        std::string file = o.imatrixPath;
+        if (file.empty()) {
+            file = (fs::path(input).parent_path() / (modelStem(ckpt) + ".imatrix.gguf")).string();
+            lines += "# the importance matrix for the imatrix option: llama-imatrix over text like "
+                     "the model's use (calibration.txt is yours to supply)\n"
+                     "llama-imatrix -m " +
+                     shellQuote(input) + " -f calibration.txt -o " + shellQuote(file) + "\n";
+            out.warnings.push_back("to supply: calibration.txt, the text llama-imatrix collects "
+                                   "the importance matrix from (or name a file already made: "
+                                   "--imatrix FILE)");
+        }
+        args.push_back("--imatrix");
+        args.push_back(file);
+        // Only the tensors planned with it: name the smaller side.
+        if (!withoutImatrix.empty()) {
+            const bool include = withImatrix.size() <= withoutImatrix.size();
+            for (const auto& n : include ? withImatrix : withoutImatrix) {
+                args.push_back(include ? "--include-weights" : "--exclude-weights");
+                args.push_back(n);
+            }
         }
     }
     args.push_back(input);

@@ -8,11 +8,15 @@
 
 #include "cli_run.h"
 #include "fixture_imatrix.h"
+#include "io/checkpoint.h"
+#include "quant/ggml_quant.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <cstring>
 
 namespace {
 
@@ -123,6 +127,69 @@ private slots:
                  qPrintable(QString("%1 vs %2")
                                 .arg(a["out_rel_err"].toDouble())
                                 .arg(b["out_rel_err"].toDouble())));
+    }
+
+    // GGUF export quantizes with each tensor's entry: the bytes are ggml's quantize_q4_0 given
+    // it (v_proj: stored as it is, no q/k row permutation), not the plain ones; the embedding,
+    // without an entry, is listed. Without the file the export refuses, naming --imatrix.
+    void ggufExportUsesTheFile() {
+        const QString out = m_dir.filePath("model.gguf");
+        const QStringList args{"export", sample(), "--scheme", "q4_0:imatrix", "--to",
+                               "gguf",   "--out",  out,        "--json"};
+        const Run refused = qs::test::runCli(args);
+        QCOMPARE(refused.code, 4);
+        QVERIFY2(refused.err.contains("pass --imatrix FILE"), refused.err.constData());
+        QVERIFY(!QFile::exists(out));
+        const Run r = qs::test::runCli(args + QStringList{"--imatrix", m_imatrix});
+        QCOMPARE(r.code, 0);
+        QVERIFY2(r.out.contains("no entry in") && r.out.contains("token_embd.weight"),
+                 r.out.constData());
+
+        auto src = qs::Checkpoint::open(qs::test::samplePath()).value();
+        auto gguf = qs::Checkpoint::open(out.toStdString()).value();
+        const qs::TensorInfo* v = src.find("model.layers.1.self_attn.v_proj.weight");
+        const qs::TensorInfo* stored = gguf.find("blk.1.attn_v.weight");
+        QVERIFY(v && stored);
+        auto values = src.readFloat(*v).value();
+        std::vector<float> importance;
+        for (int j = 0; j < 64; ++j) // in_sum2 / counts, as the file holds them
+            importance.push_back(40.0f * (j % 8 == 3 ? 100.0f : 1.0f + 0.1f * float(j % 5)) /
+                                 40.0f);
+        const qs::MatrixView m{values.data(), v->rows(), v->cols()};
+        const auto expected = qs::ggmlQuantizeRows(qs::GgmlType::Q4_0, m, importance).value();
+        const auto plain = qs::ggmlQuantizeRows(qs::GgmlType::Q4_0, m).value();
+        QFile f(out);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QVERIFY(f.seek(static_cast<qint64>(stored->offset)));
+        const QByteArray bytes = f.read(static_cast<qint64>(stored->nbytes));
+        QCOMPARE(bytes.size(), static_cast<int>(expected.size()));
+        QVERIFY(std::memcmp(bytes.constData(), expected.data(), expected.size()) == 0);
+        QVERIFY(expected != plain);
+    }
+
+    // The llama-quantize command passes the file (or makes one with llama-imatrix first).
+    void llamaQuantizeCommandPassesTheImatrix() {
+        const QString sh = m_dir.filePath("q.sh");
+        const QStringList args{"export", sample(),   "--scheme", "q4_0:imatrix",
+                               "--to",   "llamacpp", "--out",    sh};
+        const Run given = qs::test::runCli(args + QStringList{"--imatrix", m_imatrix});
+        QCOMPARE(given.code, 0);
+        QFile a(sh);
+        QVERIFY(a.open(QIODevice::ReadOnly));
+        const QString withFile = a.readAll();
+        QVERIFY2(withFile.contains("llama-quantize --pure --imatrix " + m_imatrix + " "),
+                 qPrintable(withFile));
+        QVERIFY(!withFile.contains("llama-imatrix"));
+        a.close();
+        const Run made = qs::test::runCli(args);
+        QCOMPARE(made.code, 0);
+        QVERIFY(a.open(QIODevice::ReadOnly));
+        const QString withLine = a.readAll();
+        QVERIFY2(withLine.contains("llama-imatrix -m stories260K-f32.gguf -f calibration.txt -o "
+                                   "stories260K.imatrix.gguf\n") &&
+                     withLine.contains("--imatrix stories260K.imatrix.gguf"),
+                 qPrintable(withLine));
+        QVERIFY(made.out.contains("to supply: calibration.txt"));
     }
 
     void errorsAreOneLine() {
