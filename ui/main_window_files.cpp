@@ -6,6 +6,7 @@
 #include "panels/scheme_panel.h"
 #include "project_session.h"
 #include "workers/analysis_controller.h"
+#include "workers/sweep_controller.h"
 
 #include <QFileDialog>
 #include <QFileInfo>
@@ -20,6 +21,7 @@ ExportDialog* MainWindow::showExportDialog() {
     }
     auto* dialog = new ExportDialog(checkpoint, m_scheme->scheme(), m_planPath, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setImportance(m_sweeps->activations());
     connect(dialog, &ExportDialog::exportFinished, this,
             [this, dialog](bool ok, const QString& message) {
                 if (dialog->usesPlan())

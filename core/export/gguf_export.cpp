@@ -246,8 +246,9 @@ Result<GgufExportReport> exportGguf(const ExportSelection& sel, const std::strin
             // The imatrix option: llama-quantize --imatrix, the fallback type included.
             if (!o.imatrix)
                 return makeError("gguf: " + t.name + " is planned as " + et.scheme->toString() +
-                                 ": pass --imatrix FILE (llama-imatrix's output) to quantize "
-                                 "with it as llama-quantize --imatrix does, or plan " +
+                                 ": it needs an importance matrix (llama-imatrix's output: "
+                                 "--imatrix FILE, or the Model tab's Activations) to quantize "
+                                 "with as llama-quantize --imatrix does; or plan " +
                                  et.scheme->family + " without it");
             p.importance = o.imatrix->find(p.name);
             if (!p.importance)

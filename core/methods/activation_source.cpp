@@ -20,6 +20,14 @@ ActivationSource ActivationSource::loaded(std::vector<float> values, std::int64_
     return a;
 }
 
+ActivationSource ActivationSource::importance(ImatrixFile file) {
+    ActivationSource a;
+    a.m_label =
+        file.path + " (importance matrix, " + std::to_string(file.entries.size()) + " tensors)";
+    a.m_imatrix = std::make_shared<const ImatrixFile>(std::move(file));
+    return a;
+}
+
 void ActivationSource::prepare(const std::vector<std::int64_t>& features) {
     if (!m_synthetic)
         return;
@@ -53,6 +61,9 @@ std::int64_t ActivationSource::tokens() const {
 }
 
 Result<ActivationSource> loadActivationSource(const std::string& path, const std::string& tensor) {
+    if (tensor.empty())
+        if (auto imatrix = readImatrixFile(path))
+            return ActivationSource::importance(std::move(imatrix).value());
     auto ckpt = Checkpoint::open(path);
     if (!ckpt)
         return ckpt.error();

@@ -7,6 +7,7 @@
 // generated there); a width not prepared gets nothing rather than a race. Move-only.
 
 #include "methods/calibration.h"
+#include "methods/imatrix_file.h"
 #include "quant/registry.h"
 #include "util/result.h"
 
@@ -27,6 +28,9 @@ public:
     static ActivationSource synthetic(const SyntheticCalibration& spec, std::string label);
     static ActivationSource loaded(std::vector<float> values, std::int64_t tokens,
                                    std::int64_t features, std::string label);
+    // A llama.cpp importance matrix in place of activations: no matrices (forFeatures() is
+    // null), each tensor's entry by name (imatrix()).
+    static ActivationSource importance(ImatrixFile file);
 
     // Generates the synthetic activations for these widths (nothing for a loaded matrix).
     void prepare(const std::vector<std::int64_t>& features);
@@ -38,8 +42,9 @@ public:
     const MatrixView* forFeatures(std::int64_t features) const;
     const std::string& label() const { return m_label; }
     const std::optional<SyntheticCalibration>& syntheticSpec() const { return m_synthetic; }
-    std::int64_t tokens() const;                                  // rows of every matrix it gives
-    std::int64_t loadedFeatures() const { return m_loaded.cols; } // 0 for synthetic ones
+    std::int64_t tokens() const;                                   // rows of every matrix it gives
+    std::int64_t loadedFeatures() const { return m_loaded.cols; }  // 0 for synthetic ones
+    const ImatrixFile* imatrix() const { return m_imatrix.get(); } // null unless importance()
 
 private:
     struct Matrix {
@@ -51,10 +56,13 @@ private:
     std::vector<float> m_values; // the loaded matrix
     MatrixView m_loaded;
     std::map<std::int64_t, std::unique_ptr<Matrix>> m_generated; // by features
+    std::shared_ptr<const ImatrixFile> m_imatrix;
 };
 
 // [tokens, in_features] activations from a file in any supported format: the tensor named
-// `tensor`, else the file's only two-dimensional one. Errors name the file and what is wrong.
+// `tensor`, else the file's only two-dimensional one; or, with no tensor named, a llama.cpp
+// importance matrix (imatrix.gguf, imatrix.dat) as importance(). Errors name the file and what
+// is wrong.
 Result<ActivationSource> loadActivationSource(const std::string& path,
                                               const std::string& tensor = {});
 

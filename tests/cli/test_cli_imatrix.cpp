@@ -138,7 +138,7 @@ private slots:
                                "gguf",   "--out",  out,        "--json"};
         const Run refused = qs::test::runCli(args);
         QCOMPARE(refused.code, 4);
-        QVERIFY2(refused.err.contains("pass --imatrix FILE"), refused.err.constData());
+        QVERIFY2(refused.err.contains("--imatrix FILE, or the Model tab"), refused.err.constData());
         QVERIFY(!QFile::exists(out));
         const Run r = qs::test::runCli(args + QStringList{"--imatrix", m_imatrix});
         QCOMPARE(r.code, 0);

@@ -3,6 +3,9 @@
 // on them, its SQNR and output error equal the core's for the same synthetic activations, the
 // tensor tree's column fills in, and choosing none again brings the message back.
 
+#include "dialogs/export_dialog.h"
+#include "export/exporter.h"
+#include "fixture_imatrix.h"
 #include "main_window.h"
 #include "metrics/output_error.h"
 #include "models/tensor_tree_model.h"
@@ -11,11 +14,15 @@
 #include "panels/model_tab.h"
 #include "panels/scheme_panel.h"
 #include "panels/tensor_browser_panel.h"
+#include "plan/planner.h"
 #include "quant/registry.h"
 #include "test_support.h"
 #include "workers/analysis_controller.h"
+#include "workers/sweep_controller.h"
 
+#include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace qs;
@@ -91,6 +98,72 @@ private Q_SLOTS:
             kTimeoutMs);
         QVERIFY(w.metricsPanel()->valueText(QStringLiteral("output err")).isEmpty());
         QTRY_VERIFY_WITH_TIMEOUT(status() == int(TensorMetric::Status::NotApplicable), kTimeoutMs);
+    }
+
+    // A llama.cpp importance matrix as the Model tab's inputs: the sweep measures the output
+    // error it implies (the core's, for the same entry) and q4_0:imatrix with it; the Tensor
+    // tab shows that output error for a plain scheme too; GGUF export quantizes with it.
+    void anImportanceMatrixFileStandsInForActivations() {
+        QTemporaryDir dir;
+        const QString file = dir.filePath("imatrix.gguf");
+        std::vector<test::ImatrixFixtureEntry> entries;
+        std::vector<float> importance; // every entry's: 64 columns, one loud in eight
+        for (int j = 0; j < 64; ++j)
+            importance.push_back(j % 8 == 3 ? 100.0f : 1.0f);
+        for (int layer = 0; layer < 5; ++layer)
+            for (const char* kind : {"attn_q", "attn_k", "attn_v", "attn_output"})
+                entries.push_back(
+                    {"blk." + std::to_string(layer) + "." + kind + ".weight", importance, {1}});
+        test::writeBytes(file.toStdString(), test::imatrixGguf(entries, 1, "t"));
+
+        MainWindow w(false);
+        w.openCheckpoint(QString::fromStdString(test::samplePath()), kQProj);
+        QTRY_VERIFY_WITH_TIMEOUT(w.metricsPanel()->sqnrText() != QStringLiteral("—"), kTimeoutMs);
+        w.modelTab()->setSchemesText(QStringLiteral("q4_0, q4_0:imatrix, int4:g64"));
+        QSignalSpy applied(w.modelTab(), &ModelTab::activationsChanged);
+        QVERIFY(w.modelTab()->setActivations(file));
+        QTRY_VERIFY_WITH_TIMEOUT(applied.count() == 1, kTimeoutMs);
+        QCOMPARE(applied.first().first().toBool(), true);
+        QSignalSpy swept(w.sweepController(), &SweepController::finished);
+        QVERIFY(w.modelTab()->runSweep());
+        QVERIFY(swept.wait(kTimeoutMs));
+        const auto m = w.sweepController()->cache();
+        QVERIFY(m && hasOutputError(*m));
+
+        const Checkpoint& ckpt = *w.controller()->checkpoint();
+        auto values = ckpt.readFloat(*ckpt.find(kQProj.toStdString())).value();
+        const MatrixView wq{values.data(), 64, 64};
+        auto expected = [&](const char* spec) {
+            const ImportanceWeights given{importance, file.toStdString()};
+            auto q = quantize(*Scheme::parse(spec), wq, {}, nullptr, &given).value();
+            return importanceErrorSums(importance, wq, q.reconstruction.data())->relative();
+        };
+        for (const TensorMeasurement& t : m->tensors) {
+            if (t.name != kQProj.toStdString())
+                continue;
+            for (const PlanOption& o : t.options)
+                if (o.scheme.toString() != "int4:g64")
+                    QCOMPARE(o.outRelErr, expected(o.scheme.toString().c_str()));
+        }
+        QVERIFY(expected("q4_0:imatrix") < expected("q4_0"));
+
+        // The Tensor tab: the output error of a plain scheme, from the file.
+        w.schemePanel()->setScheme(*Scheme::parse("q4_0"));
+        QTRY_VERIFY_WITH_TIMEOUT(w.metricsPanel()->valueText(QStringLiteral("output err")) ==
+                                     formatPercent(expected("q4_0")),
+                                 kTimeoutMs);
+
+        // GGUF export of q4_0:imatrix uses it (the embedding has no entry: said).
+        ExportDialog* d = w.showExportDialog();
+        QVERIFY(d);
+        d->setTarget(ExportTarget::Gguf);
+        d->setSchemeSpec(QStringLiteral("q4_0:imatrix"));
+        d->setOutputPath(dir.filePath("out.gguf"));
+        QSignalSpy done(d, &ExportDialog::exportFinished);
+        d->startExport();
+        QTRY_VERIFY_WITH_TIMEOUT(done.count() == 1, kTimeoutMs);
+        QVERIFY2(done.first().first().toBool(), qPrintable(done.first().at(1).toString()));
+        QVERIFY(QFileInfo::exists(dir.filePath("out.gguf")));
     }
 };
 

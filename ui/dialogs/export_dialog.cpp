@@ -3,6 +3,7 @@
 
 #include "dialogs/export_preview.h"
 #include "export/exporter.h"
+#include "methods/activation_source.h"
 #include "plan/plan_file.h"
 #include "widgets/progress_value.h"
 
@@ -238,7 +239,16 @@ ExportOptions ExportDialog::options() const {
     o.config.computeDtype = m_computeDtype->currentData().toString().toStdString();
     o.ggufAlignment = static_cast<std::uint32_t>(m_alignment->value());
     o.modelName = m_ggufName->text().trimmed().toStdString();
+    if (const ImatrixFile* f = m_importance ? m_importance->imatrix() : nullptr) {
+        o.imatrix = f;
+        o.config.imatrixPath = f->path;
+    }
     return o;
+}
+
+void ExportDialog::setImportance(std::shared_ptr<const ActivationSource> source) {
+    m_importance = source && source->imatrix() ? std::move(source) : nullptr;
+    refreshPreview();
 }
 
 void ExportDialog::refreshPreview() {
@@ -295,6 +305,8 @@ void ExportDialog::startExport() {
         inputs.push_back(config.toStdString()); // an hf-config export must not replace it
     if (usesPlan())
         inputs.push_back(m_plan->text().toStdString());
+    if (m_importance)
+        inputs.push_back(m_importance->imatrix()->path);
     m_cancel = std::make_shared<std::atomic<bool>>(false);
     m_permille = std::make_shared<std::atomic<int>>(-1);
     ExportOptions opts = options();
@@ -305,7 +317,8 @@ void ExportDialog::startExport() {
     const ExportTarget t = target();
     // The checkpoint and the selection's tensor pointers stay alive in the task's captures.
     auto task = [t, sel = std::move(*sel), ckpt = m_checkpoint, out = out.toStdString(),
-                 inputs = std::move(inputs), opts = std::move(opts)]() -> RunResult {
+                 inputs = std::move(inputs), opts = std::move(opts),
+                 importance = m_importance]() -> RunResult { // opts.imatrix lives in importance
         RunResult r;
         try {
             auto done = runExport(t, sel, out, inputs, opts);

@@ -32,6 +32,8 @@ class QFormLayout;
 
 namespace qs {
 
+class ActivationSource;
+
 class ExportDialog : public QDialog {
     Q_OBJECT
 public:
@@ -47,6 +49,9 @@ public:
     bool usesPlan() const;
     void setOutputPath(const QString& path);
     QString outputPath() const;
+    // The Model tab's inputs: where they are a llama.cpp importance matrix, GGUF export quantizes
+    // the imatrix option (q4_k:imatrix) with it and the llama-quantize command passes it.
+    void setImportance(std::shared_ptr<const ActivationSource> source);
 
     // Recomputes the preview now (it also follows every change after a short delay).
     void refreshPreview();
@@ -86,6 +91,7 @@ private:
     void setRunning(bool running);
 
     std::shared_ptr<const Checkpoint> m_checkpoint;
+    std::shared_ptr<const ActivationSource> m_importance; // holds an ImatrixFile, or null
     std::optional<Plan> m_loadedPlan; // kept alive: a plan selection refers to it
     QComboBox* m_target;
     QRadioButton* m_useScheme;

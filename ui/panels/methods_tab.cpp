@@ -342,8 +342,12 @@ bool MethodsTab::loadActivations(const QString& path, const QString& tensor) {
     const bool reading = m_reader->read(
         {path, tensor},
         [this, path, fail](std::shared_ptr<const ActivationSource> read, const QString& error) {
-            if (!read) {
-                fail(error);
+            if (!read || read->imatrix()) {
+                fail(read ? tr("%1 is an importance matrix: the methods here need the "
+                               "activations themselves [tokens, in_features] (the Model tab "
+                               "takes importance matrices)")
+                                .arg(QFileInfo(path).fileName())
+                          : error);
                 Q_EMIT activationsLoaded(false);
                 return;
             }

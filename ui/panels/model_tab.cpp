@@ -333,10 +333,12 @@ bool ModelTab::setActivations(const QString& source, const QString& tensor) {
                 return;
             }
             m_activationsChoice = {source, tensor};
-            m_activations->setItemText(2, tr("%1 [%2, %3]")
-                                              .arg(QFileInfo(source).fileName())
-                                              .arg(read->tokens())
-                                              .arg(read->loadedFeatures()));
+            const QString file = QFileInfo(source).fileName();
+            m_activations->setItemText(
+                2,
+                read->imatrix()
+                    ? tr("%1 (importance matrix)").arg(file)
+                    : tr("%1 [%2, %3]").arg(file).arg(read->tokens()).arg(read->loadedFeatures()));
             applyActivations(std::move(read), 2);
         });
     if (!reading)
@@ -354,7 +356,9 @@ void ModelTab::applyActivations(std::shared_ptr<const ActivationSource> activati
     m_activationsIndex = index;
     m_activations->setCurrentIndex(index);
     m_status->setStyleSheet(QStringLiteral("color: #666;"));
-    const bool swept = m_model->measuredTensors() > 0;
+    // A sweep under way (a project's, started before its file of activations was read) is
+    // cancelled by the change: run again too.
+    const bool swept = m_model->measuredTensors() > 0 || m_sweeps->isBusy();
     const bool any = activations != nullptr;
     m_sweeps->setActivations(std::move(activations));
     // What the activations are for; without them, back to the SQNR.

@@ -14,10 +14,12 @@
 namespace qs {
 
 std::optional<ActivationFile> pickActivationFile(QWidget* parent) {
-    const QString path =
-        QFileDialog::getOpenFileName(parent, QObject::tr("Activations [tokens, in_features]"));
+    const QString path = QFileDialog::getOpenFileName(
+        parent, QObject::tr("Activations [tokens, in_features], or a llama.cpp importance matrix"));
     if (path.isEmpty())
         return std::nullopt;
+    if (readImatrixFile(path.toStdString())) // an importance matrix: no matrix to choose
+        return ActivationFile{path, QString()};
     QStringList names, matrices; // a name, and how the list shows it (with its shape)
     if (auto ckpt = Checkpoint::open(path.toStdString()))
         for (const TensorInfo& t : ckpt->tensors())

@@ -116,7 +116,9 @@ void SweepController::start() {
             generated->prepareFor(quantized);
             source = &*generated;
         }
-        if (source)
+        if (source && source->imatrix())
+            request.imatrix = source->imatrix(); // an importance matrix instead
+        else if (source)
             request.activationsFor = [source](std::int64_t f) { return source->forFeatures(f); };
         request.onTensor = [&](const TensorMeasurement& t) {
             Update u;

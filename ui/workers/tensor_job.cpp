@@ -88,12 +88,12 @@ void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
     AnalysisOptions options;
     options.histogramBins = kHistogramBins;
     std::optional<ActivationSource> generated;
-    if (needsActivations(req.scheme)) {
-        options.activations = layerActivations(req.activations.get(), view.cols, generated);
-        if (!options.activations) {
-            promise.addResult(failure(name, makeError(req.scheme.toString() + kChooseActivations)));
-            return;
-        }
+    std::optional<ImportanceWeights> importance;
+    if (auto st = layerInputs(req.activations.get(), req.tensor, req.scheme, view.cols, options,
+                              generated, importance);
+        !st) {
+        promise.addResult(failure(name, st.error()));
+        return;
     }
     if (const auto rows = previewRows(view); !rows.empty())
         runPreview(promise, name, view, rows, req.scheme, options, cancel);
@@ -111,7 +111,8 @@ void runStages(QPromise<TensorUpdate>& promise, const TensorRequest& req,
     promise.addResult(std::move(a));
 
     auto sweep = sweepBits(view, req.scheme, kSweepMinBits, kSweepMaxBits,
-                           stageProgress(promise, cancel, 0.35, 1.0), options.activations);
+                           stageProgress(promise, cancel, 0.35, 1.0), options.activations,
+                           options.importance);
     if (!sweep) {
         promise.addResult(failure(name, sweep.error()));
         return;
@@ -145,6 +146,29 @@ const MatrixView* layerActivations(const ActivationSource* source, std::int64_t 
         source = &*scratch;
     }
     return source ? source->forFeatures(features) : nullptr;
+}
+
+Status layerInputs(const ActivationSource* source, const TensorInfo& tensor, const Scheme& scheme,
+                   std::int64_t features, AnalysisOptions& options,
+                   std::optional<ActivationSource>& scratch,
+                   std::optional<ImportanceWeights>& importance) {
+    if (source && source->imatrix()) {
+        // Cheap (a weighted sum): every scheme gets the output error the file implies.
+        const std::vector<float>* v = source->imatrix()->find(tensor.name);
+        importance = ImportanceWeights{v ? std::span<const float>(*v) : std::span<const float>(),
+                                       source->imatrix()->path};
+        options.importance = &*importance;
+        if (needsActivations(scheme) && findFamily(scheme.family)->kind != FamilyKind::GgmlBlock)
+            return makeError(scheme.toString() + " needs the activations themselves; the Model "
+                                                 "tab has an importance matrix");
+        return Ok{};
+    }
+    if (!needsActivations(scheme)) // a matrix product per change: only where it is needed
+        return Ok{};
+    options.activations = layerActivations(source, features, scratch);
+    if (!options.activations)
+        return makeError(scheme.toString() + kChooseActivations);
+    return Ok{};
 }
 
 bool isNotApplicable(const Error& error) {

@@ -38,21 +38,21 @@ constexpr std::int64_t kWholeReadBytes = std::int64_t{256} << 20;
 // interactive edit wants), else streamed in chunks of rows (core/analysis/stream_analysis.h) so a
 // 128256 x 4096 embedding costs 64 MiB of floats at a time rather than 2 GiB at once.
 // Schemes that need activations (q4_k:imatrix, gptq) read the tensor whole and run with the
-// Model tab's; without them they do not apply here.
+// Model tab's (or q4_k:imatrix with its importance matrix); without them they do not apply here.
 Result<TensorAnalysis> analyzeOne(const Checkpoint& checkpoint, const TensorInfo& t,
                                   const Scheme& scheme, const ActivationSource* activations,
                                   const ProgressFn& keepGoing) {
     if (needsActivations(scheme)) {
-        if (!activations)
-            return makeError(scheme.toString() + kChooseActivations, ErrorKind::NotApplicable);
+        AnalysisOptions options;
+        std::optional<ActivationSource> scratch;
+        std::optional<ImportanceWeights> importance;
+        if (auto st = layerInputs(activations, t, scheme, t.cols(), options, scratch, importance);
+            !st)
+            return makeError(st.message(), ErrorKind::NotApplicable);
         auto values = checkpoint.readFloat(t);
         if (!values)
             return values.error();
-        const MatrixView w = matrixView(t, *values);
-        std::optional<ActivationSource> scratch;
-        AnalysisOptions options;
-        options.activations = layerActivations(activations, w.cols, scratch);
-        return analyzeTensor(w, scheme, options, keepGoing);
+        return analyzeTensor(matrixView(t, *values), scheme, options, keepGoing);
     }
     if (t.numel() * 4 <= kWholeReadBytes) {
         auto values = checkpoint.readFloat(t);
