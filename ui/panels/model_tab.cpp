@@ -130,7 +130,10 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
     m_activations->setToolTip(
         tr("Layer inputs X for the output error ‖XWᵀ − XŴᵀ‖ / ‖XWᵀ‖: synthetic ones (4 outlier "
            "channels × 20) for every width, or a [tokens, in_features] tensor from a file for "
-           "the tensors of its width. Sweeping with them multiplies each tensor by X."));
+           "the tensors of its width. Sweeping with them multiplies each tensor by X. A "
+           "llama.cpp importance matrix (llama-imatrix's imatrix.gguf or .dat) from a file "
+           "stands in for X: the output error is then the one its mean squares imply, and "
+           "q4_k:imatrix quantizes with it as llama-quantize --imatrix does."));
     connect(m_activations, &QComboBox::activated, this, [this](int index) {
         QString source = m_activations->itemData(index).toString(), tensor;
         if (index == 2) {
