@@ -14,10 +14,13 @@
 // llama.cpp comes from <build>/ggml-oracle (scripts/quantscope fetches it); skipped when absent.
 
 #include "cli_run.h"
+#include "fixture_imatrix.h"
 #include "io/checkpoint.h"
 #include "test_support.h"
 
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -158,6 +161,8 @@ private slots:
     void readsWhatLlamaQuantizeWrote_data();
     void readsWhatLlamaQuantizeWrote();
     void everyTypeWasExercised();
+    void exportWithAnImatrixIsLlamaQuantizes_data();
+    void exportWithAnImatrixIsLlamaQuantizes();
 
 private:
     template <class F> F base(const char* name) { return reinterpret_cast<F>(dlsym(m_base, name)); }
@@ -439,5 +444,97 @@ void TestCliLlamaQuantize::everyTypeWasExercised() {
                          .join(' ')));
 }
 
-QTEST_GUILESS_MAIN(TestCliLlamaQuantize)
+// Quantscope's GGUF export with an importance matrix is llama-quantize's: llama.cpp quantizes the
+// wide model with an imatrix (llama_model_quantize, the file type's mix of types); a plan giving
+// every matrix the type llama.cpp chose, with the imatrix option, exported with the same
+// importance in a llama-imatrix GGUF (sums over a count of 1) writes the same bytes, tensor for
+// tensor.
+void TestCliLlamaQuantize::exportWithAnImatrixIsLlamaQuantizes_data() {
+    QTest::addColumn<int>("id");
+    for (const auto& [name, id] : {std::pair{"Q4_K_M", 15},
+                                   {"Q3_K_M", 12},
+                                   {"Q2_K", 10},
+                                   {"IQ4_XS", 30},
+                                   {"Q5_1", 9},
+                                   {"Q4_0", 2}})
+        QTest::newRow(name) << id;
+}
+
+void TestCliLlamaQuantize::exportWithAnImatrixIsLlamaQuantizes() {
+    QFETCH(int, id);
+    auto defaults = reinterpret_cast<QuantizeParams (*)()>(
+        dlsym(m_llama, "llama_model_quantize_default_params"));
+    auto quantize =
+        reinterpret_cast<std::uint32_t (*)(const char*, const char*, const QuantizeParams*)>(
+            dlsym(m_llama, "llama_model_quantize"));
+    QVERIFY(defaults && quantize);
+    QuantizeParams params = defaults();
+    params.nthread = 2;
+    params.ftype = id;
+    if (!paramsLookAsExpected(params))
+        QSKIP("this llama.cpp build lays out llama_model_quantize_params differently");
+    auto src = Checkpoint::open(m_wide);
+    QVERIFY(src.ok());
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> u(0.05f, 2.0f);
+    Imatrix importance;
+    std::vector<test::ImatrixFixtureEntry> fileEntries;
+    for (const auto& t : src->tensors())
+        if (t.shape.size() == 2) {
+            auto& w = importance[t.name];
+            w.resize(static_cast<std::size_t>(t.shape[1]));
+            for (auto& v : w)
+                v = u(rng) * u(rng) * (rng() % 16 == 0 ? 50.0f : 1.0f);
+            fileEntries.push_back({t.name, w, {1.0f}});
+        }
+    std::vector<ImatrixEntry> entries;
+    for (const auto& [name, w] : importance)
+        entries.push_back({name.c_str(), w.data(), w.size()});
+    entries.push_back({nullptr, nullptr, 0});
+    const ImatrixEntry* p = entries.data();
+    std::memcpy(reinterpret_cast<unsigned char*>(&params) + kImatrixOffset, &p, sizeof p);
+    const QString tag = QString::number(id);
+    const std::string theirs = m_dir.filePath("theirs-" + tag + ".gguf").toStdString();
+    llamaLog.clear();
+    QVERIFY2(quantize(m_wide.c_str(), theirs.c_str(), &params) == 0, llamaLog.c_str());
+
+    auto ref = Checkpoint::open(theirs);
+    QVERIFY(ref.ok());
+    QJsonObject tensors;
+    for (const auto& t : ref->tensors()) {
+        if (t.shape.size() < 2)
+            continue;
+        const QString type = QString::fromStdString(t.typeName()).toLower();
+        tensors[QString::fromStdString(t.name)] =
+            type == "f32" || type == "f16" || type == "bf16" ? type : type + ":imatrix";
+    }
+    const QString plan = m_dir.filePath("plan-" + tag + ".json"),
+                  imx = m_dir.filePath("imatrix-" + tag + ".gguf"),
+                  ours = m_dir.filePath("ours-" + tag + ".gguf");
+    QFile f(plan);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QJsonDocument(QJsonObject{{"tensors", tensors}}).toJson());
+    f.close();
+    test::writeBytes(imx.toStdString(), test::imatrixGguf(fileEntries, 1, "test"));
+    const auto r = test::runCli({"export", QString::fromStdString(m_wide), "--plan", plan, "--to",
+                                 "gguf", "--out", ours, "--imatrix", imx});
+    QVERIFY2(r.code == 0, r.err.constData());
+
+    auto mine = Checkpoint::open(ours.toStdString());
+    QVERIFY(mine.ok());
+    int quantized = 0;
+    for (const auto& t : ref->tensors()) {
+        const TensorInfo* m = mine->find(t.name);
+        QVERIFY2(m, t.name.c_str());
+        QCOMPARE(m->typeName(), t.typeName());
+        QCOMPARE(m->nbytes, t.nbytes);
+        const bool same = fileBytes(theirs, t.offset, t.nbytes) ==
+                          fileBytes(ours.toStdString(), m->offset, m->nbytes);
+        QVERIFY2(same, qPrintable(QString::fromStdString(t.name + " " + t.typeName())));
+        quantized += !t.storedType.empty() && t.typeName() != "F16";
+    }
+    QVERIFY(quantized >= 8);
+}
+
+QTEST_APPLESS_MAIN(TestCliLlamaQuantize)
 #include "test_cli_llama_quantize.moc"
