@@ -116,6 +116,22 @@ bool paramsLookAsExpected(const QuantizeParams& p) {
 }
 using Imatrix = std::map<std::string, std::vector<float>>;
 
+// One weight per input column of every matrix of `ckpt`, as llama-imatrix makes; with `loud`,
+// one column in sixteen weighs 50 times more.
+Imatrix randomImportance(const Checkpoint& ckpt, unsigned seed, bool loud) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(0.05f, 2.0f);
+    Imatrix importance;
+    for (const auto& t : ckpt.tensors())
+        if (t.shape.size() == 2) {
+            auto& w = importance[t.name];
+            w.resize(static_cast<std::size_t>(t.shape[1]));
+            for (auto& v : w)
+                v = u(rng) * u(rng) * (loud && rng() % 16 == 0 ? 50.0f : 1.0f);
+        }
+    return importance;
+}
+
 std::string llamaLog;
 void captureLog(int level, const char* text, void*) {
     if (level >= 3) // warnings and errors
@@ -166,6 +182,11 @@ private slots:
 
 private:
     template <class F> F base(const char* name) { return reinterpret_cast<F>(dlsym(m_base, name)); }
+    // llama_model_quantize of `in` to `out` at file type `id`, with `importance` as its imatrix
+    // when not empty: "" when it wrote the file, else why not ("layout": this build's params
+    // are not laid out as expected, so no imatrix can be given).
+    std::string llamaQuantize(const std::string& in, const std::string& out, int id,
+                              const Imatrix& importance);
     void writeWideModel(const std::string& path);
     std::vector<float> ggmlDecode(int type, const std::vector<char>& bytes, std::int64_t n);
 
@@ -312,43 +333,19 @@ void TestCliLlamaQuantize::readsWhatLlamaQuantizeWrote() {
     QFETCH(QString, mainType);
     QFETCH(bool, imatrix);
     const bool wide = model == "wide";
-    auto defaults = reinterpret_cast<QuantizeParams (*)()>(
-        dlsym(m_llama, "llama_model_quantize_default_params"));
-    auto quantize =
-        reinterpret_cast<std::uint32_t (*)(const char*, const char*, const QuantizeParams*)>(
-            dlsym(m_llama, "llama_model_quantize"));
-    QVERIFY(defaults && quantize);
-    QuantizeParams params = defaults();
-    params.nthread = 2;
-    params.ftype = id;
     const std::string in = wide ? m_wide : m_stories;
-    Imatrix importance; // one weight per input column of every matrix, as llama-imatrix makes
-    std::vector<ImatrixEntry> entries;
+    Imatrix importance;
     if (imatrix) {
-        if (!paramsLookAsExpected(params))
-            QSKIP("this llama.cpp build lays out llama_model_quantize_params differently");
         auto src = Checkpoint::open(in);
         QVERIFY(src.ok());
-        std::mt19937 rng(7);
-        std::uniform_real_distribution<float> u(0.05f, 2.0f);
-        for (const auto& t : src->tensors())
-            if (t.shape.size() == 2) {
-                auto& w = importance[t.name];
-                w.resize(static_cast<std::size_t>(t.shape[1]));
-                for (auto& v : w)
-                    v = u(rng) * u(rng);
-            }
-        for (const auto& [name, w] : importance)
-            entries.push_back({name.c_str(), w.data(), w.size()});
-        entries.push_back({nullptr, nullptr, 0});
-        const ImatrixEntry* p = entries.data();
-        std::memcpy(reinterpret_cast<unsigned char*>(&params) + kImatrixOffset, &p, sizeof p);
+        importance = randomImportance(*src, 7, false);
     }
     const std::string out = (m_dir.path() + "/" + model + "-" + ftype + ".gguf").toStdString();
-    llamaLog.clear();
-    const std::uint32_t rc = quantize(in.c_str(), out.c_str(), &params);
-    QVERIFY2(rc == 0,
-             qPrintable("llama_model_quantize failed: " + QString::fromStdString(llamaLog)));
+    const std::string failed = llamaQuantize(in, out, id, importance);
+    if (failed == "layout")
+        QSKIP("this llama.cpp build lays out llama_model_quantize_params differently");
+    QVERIFY2(failed.empty(),
+             qPrintable("llama_model_quantize failed: " + QString::fromStdString(failed)));
 
     // The file as ggml's gguf reader sees it.
     auto ggufInit = base<void* (*)(const char*, GgufInitParams)>("gguf_init_from_file");
@@ -444,6 +441,34 @@ void TestCliLlamaQuantize::everyTypeWasExercised() {
                          .join(' ')));
 }
 
+std::string TestCliLlamaQuantize::llamaQuantize(const std::string& in, const std::string& out,
+                                                int id, const Imatrix& importance) {
+    auto defaults = reinterpret_cast<QuantizeParams (*)()>(
+        dlsym(m_llama, "llama_model_quantize_default_params"));
+    auto quantize =
+        reinterpret_cast<std::uint32_t (*)(const char*, const char*, const QuantizeParams*)>(
+            dlsym(m_llama, "llama_model_quantize"));
+    if (!defaults || !quantize)
+        return "no llama_model_quantize in libllama";
+    QuantizeParams params = defaults();
+    params.nthread = 2;
+    params.ftype = id;
+    std::vector<ImatrixEntry> entries;
+    if (!importance.empty()) {
+        if (!paramsLookAsExpected(params))
+            return "layout";
+        for (const auto& [name, w] : importance)
+            entries.push_back({name.c_str(), w.data(), w.size()});
+        entries.push_back({nullptr, nullptr, 0});
+        const ImatrixEntry* p = entries.data();
+        std::memcpy(reinterpret_cast<unsigned char*>(&params) + kImatrixOffset, &p, sizeof p);
+    }
+    llamaLog.clear();
+    if (quantize(in.c_str(), out.c_str(), &params) != 0)
+        return llamaLog.empty() ? std::string("failed") : llamaLog;
+    return {};
+}
+
 // Quantscope's GGUF export with an importance matrix is llama-quantize's: llama.cpp quantizes the
 // wide model with an imatrix (llama_model_quantize, the file type's mix of types); a plan giving
 // every matrix the type llama.cpp chose, with the imatrix option, exported with the same
@@ -462,41 +487,18 @@ void TestCliLlamaQuantize::exportWithAnImatrixIsLlamaQuantizes_data() {
 
 void TestCliLlamaQuantize::exportWithAnImatrixIsLlamaQuantizes() {
     QFETCH(int, id);
-    auto defaults = reinterpret_cast<QuantizeParams (*)()>(
-        dlsym(m_llama, "llama_model_quantize_default_params"));
-    auto quantize =
-        reinterpret_cast<std::uint32_t (*)(const char*, const char*, const QuantizeParams*)>(
-            dlsym(m_llama, "llama_model_quantize"));
-    QVERIFY(defaults && quantize);
-    QuantizeParams params = defaults();
-    params.nthread = 2;
-    params.ftype = id;
-    if (!paramsLookAsExpected(params))
-        QSKIP("this llama.cpp build lays out llama_model_quantize_params differently");
     auto src = Checkpoint::open(m_wide);
     QVERIFY(src.ok());
-    std::mt19937 rng(11);
-    std::uniform_real_distribution<float> u(0.05f, 2.0f);
-    Imatrix importance;
+    const Imatrix importance = randomImportance(*src, 11, true);
     std::vector<test::ImatrixFixtureEntry> fileEntries;
-    for (const auto& t : src->tensors())
-        if (t.shape.size() == 2) {
-            auto& w = importance[t.name];
-            w.resize(static_cast<std::size_t>(t.shape[1]));
-            for (auto& v : w)
-                v = u(rng) * u(rng) * (rng() % 16 == 0 ? 50.0f : 1.0f);
-            fileEntries.push_back({t.name, w, {1.0f}});
-        }
-    std::vector<ImatrixEntry> entries;
     for (const auto& [name, w] : importance)
-        entries.push_back({name.c_str(), w.data(), w.size()});
-    entries.push_back({nullptr, nullptr, 0});
-    const ImatrixEntry* p = entries.data();
-    std::memcpy(reinterpret_cast<unsigned char*>(&params) + kImatrixOffset, &p, sizeof p);
+        fileEntries.push_back({name, w, {1.0f}});
     const QString tag = QString::number(id);
     const std::string theirs = m_dir.filePath("theirs-" + tag + ".gguf").toStdString();
-    llamaLog.clear();
-    QVERIFY2(quantize(m_wide.c_str(), theirs.c_str(), &params) == 0, llamaLog.c_str());
+    const std::string failed = llamaQuantize(m_wide, theirs, id, importance);
+    if (failed == "layout")
+        QSKIP("this llama.cpp build lays out llama_model_quantize_params differently");
+    QVERIFY2(failed.empty(), failed.c_str());
 
     auto ref = Checkpoint::open(theirs);
     QVERIFY(ref.ok());

@@ -11,6 +11,7 @@
 #include "metrics/output_error.h"
 #include "quant/ggml_quant.h"
 #include "quant/registry.h"
+#include "quant_helpers.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
@@ -21,19 +22,6 @@
 #include <random>
 
 using namespace qs;
-
-namespace {
-
-std::vector<float> gaussian(std::size_t n, unsigned seed, float sd = 0.02f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> nd(0.0f, sd);
-    std::vector<float> v(n);
-    for (auto& x : v)
-        x = nd(rng);
-    return v;
-}
-
-} // namespace
 
 class TestImatrixFile : public QObject {
     Q_OBJECT
@@ -135,7 +123,7 @@ void TestImatrixFile::huggingFaceNamesFindTheirEntries() {
 
 void TestImatrixFile::quantizesWithTheFilesImportance() {
     const std::int64_t rows = 16, cols = 512;
-    const auto w = gaussian(static_cast<std::size_t>(rows * cols), 1);
+    const auto w = test::gaussian(static_cast<std::size_t>(rows * cols), 1);
     std::vector<float> imp(static_cast<std::size_t>(cols));
     for (std::int64_t j = 0; j < cols; ++j)
         imp[static_cast<std::size_t>(j)] = j % 16 == 5 ? 400.0f : 1.0f + 0.01f * float(j % 7);
@@ -173,7 +161,7 @@ void TestImatrixFile::quantizesWithTheFilesImportance() {
 // and an imatrix one; the importance-weighted search lowers it.
 void TestImatrixFile::importanceGivesEveryScheme_anOutputError() {
     const std::int64_t rows = 8, cols = 256;
-    const auto w = gaussian(static_cast<std::size_t>(rows * cols), 2);
+    const auto w = test::gaussian(static_cast<std::size_t>(rows * cols), 2);
     std::vector<float> imp(static_cast<std::size_t>(cols));
     for (std::int64_t j = 0; j < cols; ++j)
         imp[static_cast<std::size_t>(j)] = j % 32 == 3 ? 900.0f : 1.0f;
