@@ -8,6 +8,7 @@
 #include "fixture_imatrix.h"
 #include "main_window.h"
 #include "metrics/output_error.h"
+#include "models/sensitivity_model.h"
 #include "models/tensor_tree_model.h"
 #include "number_format.h"
 #include "panels/metrics_panel.h"
@@ -146,6 +147,18 @@ private Q_SLOTS:
                     QCOMPARE(o.outRelErr, expected(o.scheme.toString().c_str()));
         }
         QVERIFY(expected("q4_0:imatrix") < expected("q4_0"));
+        // The map's n/a for the embedding says the file has no entry for it.
+        SensitivityModel* map = w.modelTab()->model();
+        bool said = false;
+        for (int r = 0; r < map->rowCount(); ++r) {
+            const QModelIndex i = map->index(r, map->schemeColumn(0));
+            if (map->data(i, int(SensitivityRole::TensorName)).toString() ==
+                QStringLiteral("model.embed_tokens.weight"))
+                said = map->data(i, int(SensitivityRole::NotApplicable))
+                           .toString()
+                           .contains(QStringLiteral("importance matrix has no entry"));
+        }
+        QVERIFY(said);
 
         // The Tensor tab: the output error of a plain scheme, from the file.
         w.schemePanel()->setScheme(*Scheme::parse("q4_0"));

@@ -202,6 +202,11 @@ QString SensitivityModel::noValueReason(const Row& row, const Cell* c) const {
         const std::int64_t inputs = shape.size() >= 2 && shape[0] > 0
                                         ? static_cast<std::int64_t>(row.stats.elements) / shape[0]
                                         : 0;
+        if (m_fromImportance)
+            return tr("the importance matrix has no entry for it with %1 inputs (llama-imatrix "
+                      "collects none for token embeddings); an imatrix scheme quantizes it "
+                      "without one, as llama-quantize does")
+                .arg(inputs);
         return tr("no activations with its %1 inputs (Activations, above)").arg(inputs);
     }
     return {};

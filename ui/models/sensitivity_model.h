@@ -46,6 +46,8 @@ public:
     void setMeasurements(const PlanMeasurements& m);
     void clear();
     void setMetric(SensitivityMetric metric);
+    // The output error comes from a llama.cpp importance matrix (n/a: it has no entry).
+    void setFromImportanceMatrix(bool on) { m_fromImportance = on; }
     SensitivityMetric metric() const { return m_metric; }
 
     const std::vector<Scheme>& schemes() const { return m_schemes; }
@@ -91,6 +93,7 @@ private:
     std::vector<Row> m_rows;
     std::map<std::string, int> m_rowOf;
     SensitivityMetric m_metric = SensitivityMetric::SqnrDb;
+    bool m_fromImportance = false;
 };
 
 } // namespace qs

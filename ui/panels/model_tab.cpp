@@ -363,6 +363,7 @@ void ModelTab::applyActivations(std::shared_ptr<const ActivationSource> activati
     // cancelled by the change: run again too.
     const bool swept = m_model->measuredTensors() > 0 || m_sweeps->isBusy();
     const bool any = activations != nullptr;
+    m_model->setFromImportanceMatrix(any && activations->imatrix());
     m_sweeps->setActivations(std::move(activations));
     // What the activations are for; without them, back to the SQNR.
     if (any)
