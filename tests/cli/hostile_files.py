@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The hostile-file collection (tests/hostile/files, written by tests/hostile/make_hostile.py):
-`info` and `stats` must reject every file with a clean error exit (1..127), exactly one stderr
+`info`, `stats` and `analyze --imatrix FILE` must reject every file with a clean error exit (1..127), exactly one stderr
 line naming the file, nothing on stdout, within a few seconds; and none of the malicious
 payloads may have run (each would create the canary file)."""
 
@@ -20,12 +20,17 @@ def main():
     files = sorted(os.listdir(folder))
     assert len(files) >= 40, "the hostile collection is missing (%d files)" % len(files)
     failures, slowest = [], (0.0, "")
+    sample = os.path.join(folder, "..", "..", "..", "resources", "samples",
+                          "stories260K.safetensors")
     for name in files:
         path = os.path.join(folder, name)
-        for cmd in (["info"], ["stats"], ["info", "--json"]):
+        # Each file also as a llama.cpp importance matrix (--imatrix): refused the same way.
+        for cmd in (["info"], ["stats"], ["info", "--json"],
+                    ["analyze", sample, "--scheme", "q4_0:imatrix", "--imatrix"]):
             t0 = time.monotonic()
+            args = [cli] + cmd + [path] if cmd[0] == "analyze" else [cli] + cmd[:1] + [path] + cmd[1:]
             try:
-                p = subprocess.run([cli] + cmd[:1] + [path] + cmd[1:], capture_output=True,
+                p = subprocess.run(args, capture_output=True,
                                    timeout=TIME_LIMIT_S, text=True, errors="replace")
             except subprocess.TimeoutExpired:
                 failures.append("%s %s: no answer within %.0f s" % (cmd, name, TIME_LIMIT_S))
@@ -48,7 +53,7 @@ def main():
         failures.append("a payload RAN: %s exists" % CANARY)
     for f in failures:
         print("FAIL", f)
-    print("%d hostile files x 3 commands; slowest %.2f s (%s); %d failures" %
+    print("%d hostile files x 4 commands; slowest %.2f s (%s); %d failures" %
           (len(files), slowest[0], slowest[1], len(failures)))
     return 1 if failures else 0
 
