@@ -437,10 +437,7 @@ void MainWindow::onTensorSelected(const QString& name) {
 void MainWindow::onSchemeChanged(const Scheme& scheme) {
     if (!isLearnMode()) // a lesson sets the scheme, then its own metrics
         m_metrics->setStale(true);
-    if (m_sweeps) { // the Model tab's activations, for schemes that need them (q4_k:imatrix)
-        m_controller->setActivations(m_sweeps->activations());
-        m_browser->setActivations(m_sweeps->activations());
-    }
+    shareActivations();
     m_controller->setScheme(scheme);
     m_compareTab->setPanelScheme(scheme);
     m_browser->setScheme(scheme);

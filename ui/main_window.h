@@ -104,6 +104,9 @@ private:
     // The Methods tab and the whole-model tabs (Model, Plan, Memory): main_window_model.cpp.
     void setupModelTabs();
     void modelTabsCheckpointOpened(const std::shared_ptr<const Checkpoint>& checkpoint);
+    // The Model tab's activations (or importance matrix) to the detail views, the tree and Compare:
+    // schemes that need them (q4_k:imatrix) run with them there too.
+    void shareActivations();
     void maybeStartSweep();
     bool modelTabsBusy() const;
     void shutdownModelTabs();

@@ -4,6 +4,7 @@
 
 #include "main_window.h"
 #include "methods/calibration.h"
+#include "panels/compare_tab.h"
 #include "panels/memory_tab.h"
 #include "panels/methods_tab.h"
 #include "panels/model_tab.h"
@@ -65,8 +66,7 @@ void MainWindow::setupModelTabs() {
     // A file of activations read (or refused) with nothing else to do: idle now.
     // The detail views run schemes that need activations (q4_k:imatrix) with the same ones.
     connect(m_modelTab, &ModelTab::activationsChanged, this, [this] {
-        m_controller->setActivations(m_sweeps->activations());
-        m_browser->setActivations(m_sweeps->activations());
+        shareActivations();
         QTimer::singleShot(0, this, &MainWindow::emitIdleWhenAllDone);
     });
     connect(m_sweeps, &SweepController::failed, this, &MainWindow::showError);
@@ -120,6 +120,15 @@ void MainWindow::modelTabsCheckpointOpened(const std::shared_ptr<const Checkpoin
     m_memoryTab->setCheckpoint(checkpoint);
     m_methodsTab->setCheckpoint(checkpoint);
     maybeStartSweep();
+}
+
+void MainWindow::shareActivations() {
+    if (!m_sweeps)
+        return;
+    const auto a = m_sweeps->activations();
+    m_controller->setActivations(a);
+    m_browser->setActivations(a);
+    m_compareTab->setActivations(a);
 }
 
 void MainWindow::maybeStartSweep() {

@@ -129,10 +129,6 @@ std::vector<float> levelsOf(GgmlType t, const GgmlLayout& lay, const GroupScale&
     return v;
 }
 
-} // namespace
-
-namespace {
-
 // Quantizes `m` as `s`'s ggml type, with llama-quantize's importance weights when `importance`
 // is not empty, and describes the result.
 Result<QuantOutput> quantizeGgmlWith(const Scheme& s, MatrixView m,
@@ -178,6 +174,8 @@ Result<QuantOutput> quantizeGgmlWith(const Scheme& s, MatrixView m,
                  blocks ? bytes->data() + bestBlock * static_cast<std::uint64_t>(tr->bytesPerBlock)
                         : nullptr,
                  bestBlock, bestGroup, out);
+    if (!importance.empty() && *type == GgmlType::Q8_0)
+        out.levelsNote += "; ggml's q8_0 ignores the importance matrix";
     if (!reportProgress(progress, 1.0))
         return cancelledError();
     return out;
@@ -232,10 +230,7 @@ Result<QuantOutput> quantizeGgmlImatrix(const Scheme& s, MatrixView weights, Mat
         if (!std::isfinite(v))
             return makeError(s.toString() + ": the importance matrix from these activations is "
                                             "not finite (llama-quantize refuses it too)");
-    auto out = quantizeGgmlWith(s, weights, importance, progress);
-    if (out && s.family == "q8_0")
-        out->levelsNote += "; ggml's q8_0 ignores the importance matrix";
-    return out;
+    return quantizeGgmlWith(s, weights, importance, progress);
 }
 
 void describeGgml(const Scheme& s, std::int64_t rows, std::int64_t cols,

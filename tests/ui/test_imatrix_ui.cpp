@@ -8,9 +8,11 @@
 #include "fixture_imatrix.h"
 #include "main_window.h"
 #include "metrics/output_error.h"
+#include "models/compare_table_model.h"
 #include "models/sensitivity_model.h"
 #include "models/tensor_tree_model.h"
 #include "number_format.h"
+#include "panels/compare_tab.h"
 #include "panels/metrics_panel.h"
 #include "panels/model_tab.h"
 #include "panels/scheme_panel.h"
@@ -91,6 +93,21 @@ private Q_SLOTS:
             return m ? int(m->status) : -1;
         };
         QTRY_VERIFY_WITH_TIMEOUT(status() == int(TensorMetric::Status::Ok), kTimeoutMs);
+
+        // Compare: q4_0 against q4_0:imatrix on the same activations, the output error shown.
+        CompareTab* compare = w.compareTab();
+        w.setCurrentTab(QStringLiteral("compare"));
+        QVERIFY(compare->setSlotSpec(0, QStringLiteral("q4_0")));
+        QVERIFY(compare->setSlotSpec(1, QStringLiteral("q4_0:imatrix")));
+        CompareTableModel* table = compare->tableModel();
+        auto outErr = [&](int row) {
+            return table->data(table->index(row, int(CompareColumn::OutErr))).toString();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(table->rowCount() >= 2 && table->result(0) && table->result(1) &&
+                                     outErr(1) != QStringLiteral("—"),
+                                 kTimeoutMs);
+        QCOMPARE(outErr(1), e.outErr);
+        QCOMPARE(outErr(0), plain.outErr);
 
         // No activations: the message again, not a stale result.
         QVERIFY(w.modelTab()->setActivations(QString()));

@@ -7,6 +7,7 @@
 #include <QBrush>
 #include <QColor>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -43,6 +44,11 @@ void CompareTableModel::clearResults() {
         Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, kColumns - 1));
 }
 
+bool CompareTableModel::hasOutputError() const {
+    return std::any_of(m_results.begin(), m_results.end(),
+                       [](const auto& r) { return r && r->outputError; });
+}
+
 const CompareResult* CompareTableModel::result(int row) const {
     return row >= 0 && row < rowCount() ? m_results[static_cast<size_t>(row)].get() : nullptr;
 }
@@ -68,6 +74,8 @@ double CompareTableModel::value(const CompareResult* r, CompareColumn column) co
         return sqnrDelta(r);
     case CompareColumn::RelRmse:
         return r->error.relRmse();
+    case CompareColumn::OutErr:
+        return r->outputError ? r->outputError->relative() : none;
     case CompareColumn::Bpw:
         return r->cost.bitsPerWeight();
     default:
@@ -109,6 +117,8 @@ QVariant CompareTableModel::display(const Scheme& scheme, const CompareResult* r
     }
     case CompareColumn::RelRmse:
         return formatPercent(r->error.relRmse());
+    case CompareColumn::OutErr:
+        return r->outputError ? formatPercent(r->outputError->relative()) : QStringLiteral("—");
     case CompareColumn::Bpw:
         return QString::number(r->cost.bitsPerWeight(), 'f', 3);
     case CompareColumn::Diagnostics: {
@@ -183,6 +193,8 @@ QVariant CompareTableModel::headerData(int section, Qt::Orientation orientation,
         return tr("Δ SQNR");
     case CompareColumn::RelRmse:
         return tr("rel RMSE");
+    case CompareColumn::OutErr:
+        return tr("output err");
     case CompareColumn::Bpw:
         return tr("bits/weight");
     case CompareColumn::Diagnostics:

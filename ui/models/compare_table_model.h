@@ -15,7 +15,17 @@
 
 namespace qs {
 
-enum class CompareColumn { Scheme, Levels, Sqnr, SqnrDelta, RelRmse, Bpw, Diagnostics, Count };
+enum class CompareColumn {
+    Scheme,
+    Levels,
+    Sqnr,
+    SqnrDelta,
+    RelRmse,
+    OutErr, // only with activations or an importance matrix (hasOutputError)
+    Bpw,
+    Diagnostics,
+    Count
+};
 
 enum class CompareRole {
     Value = Qt::UserRole + 1, // double behind the cell (NaN when there is none)
@@ -31,6 +41,7 @@ public:
     void setSchemes(const std::vector<Scheme>& schemes, const TensorInfo* tensor);
     void setResult(int row, std::shared_ptr<const CompareResult> result);
     void clearResults();
+    bool hasOutputError() const; // some result has an output error
     const CompareResult* result(int row) const;
 
     int rowCount(const QModelIndex& parent = {}) const override;

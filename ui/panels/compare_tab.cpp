@@ -63,6 +63,12 @@ CompareTab::CompareTab(QWidget* parent)
 
     m_table->setObjectName(QStringLiteral("compareTable"));
     m_table->setModel(m_model);
+    // The output error's column shows once a result has one (activations on the Model tab).
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+        m_table->setColumnHidden(static_cast<int>(CompareColumn::OutErr),
+                                 !m_model->hasOutputError());
+    });
+    m_table->setColumnHidden(static_cast<int>(CompareColumn::OutErr), true);
     m_table->setSelectionMode(QAbstractItemView::NoSelection);
     m_table->setFocusPolicy(Qt::NoFocus);
     m_table->verticalHeader()->hide();
@@ -179,6 +185,10 @@ void CompareTab::setPanelScheme(const Scheme& scheme) {
     applySlots();
 }
 
+void CompareTab::setActivations(std::shared_ptr<const ActivationSource> activations) {
+    m_controller->setActivations(std::move(activations));
+}
+
 void CompareTab::setActive(bool active) {
     m_controller->setActive(active);
 }
@@ -276,6 +286,7 @@ void CompareTab::onWeights(const QString& tensor,
         return;
     m_status->hide();
     m_model->clearResults();
+    m_table->setColumnHidden(static_cast<int>(CompareColumn::OutErr), true);
     m_levels->setWeights(*weights);
     clearErrorViews();
     m_transfer->setRange(weights->lo, weights->hi);
@@ -286,6 +297,7 @@ void CompareTab::onResult(const QString& tensor, int entry,
     if (tensor != m_tensor || !r || entry < 0 || entry >= static_cast<int>(m_entries.size()))
         return;
     m_model->setResult(entry, r);
+    m_table->setColumnHidden(static_cast<int>(CompareColumn::OutErr), !m_model->hasOutputError());
     const QString spec = QString::fromStdString(r->scheme.toString());
     const QColor colour = entryColour(entry);
     const bool dashed = entryDashed(entry);

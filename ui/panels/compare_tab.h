@@ -42,6 +42,9 @@ public:
     void setTensor(const QString& name);
     // The Scheme panel's scheme: linked slots follow its bits and granularity.
     void setPanelScheme(const Scheme& scheme);
+    // The Model tab's activations (or importance matrix): q4_k:imatrix and gptq run with them,
+    // and the table gains the output error.
+    void setActivations(std::shared_ptr<const ActivationSource> activations);
     void setActive(bool active);
     void shutdown();
     bool isBusy() const;

@@ -103,8 +103,11 @@ void AnalysisController::setScheme(const Scheme& scheme) {
 void AnalysisController::setActivations(std::shared_ptr<const ActivationSource> activations) {
     if (isShutDown() || activations == m_activations)
         return;
+    // An importance matrix gives every scheme its output error: a change to or from one counts.
+    const bool importance =
+        (m_activations && m_activations->imatrix()) || (activations && activations->imatrix());
     m_activations = std::move(activations);
-    if (m_hasScheme && needsActivations(m_scheme))
+    if (m_hasScheme && (needsActivations(m_scheme) || importance))
         scheduleAnalysis();
 }
 

@@ -30,7 +30,8 @@ public:
     void setTensor(const QString& name);
     void setScheme(const Scheme& scheme);
     // The input activations schemes that need them use (the Model tab's); null: none. Analyses
-    // again when the scheme needs them.
+    // again when the scheme needs them, or when an importance matrix comes or goes (it gives
+    // every scheme an output error).
     void setActivations(std::shared_ptr<const ActivationSource> activations);
     void rerun();
     // Sets the cancel flag of the current work; it stops at its next progress check.

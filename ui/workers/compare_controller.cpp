@@ -31,6 +31,13 @@ void CompareController::setTensor(const QString& name) {
     invalidate();
 }
 
+void CompareController::setActivations(std::shared_ptr<const ActivationSource> activations) {
+    if (activations == m_activations)
+        return;
+    m_activations = std::move(activations);
+    invalidate();
+}
+
 void CompareController::setSchemes(const std::vector<Scheme>& schemes) {
     if (schemes == m_schemes)
         return;
@@ -73,7 +80,7 @@ void CompareController::start() {
         updateBusy();
         return;
     }
-    CompareRequest request{m_checkpoint, *info, m_schemes, nullptr};
+    CompareRequest request{m_checkpoint, *info, m_schemes, nullptr, m_activations};
     if (m_cachedValues && m_cachedTensor == m_tensor)
         request.values = m_cachedValues;
     m_upToDate = true;
@@ -88,9 +95,10 @@ void CompareController::start() {
             });
     track(0, generation, watcher, cancelFlag);
     std::shared_ptr<const std::atomic<bool>> flag = cancelFlag;
-    watcher->setFuture(QtConcurrent::run(workPool(), [request, flag](QPromise<CompareUpdate>& promise) {
-        runCompareJob(promise, request, flag);
-    }));
+    watcher->setFuture(
+        QtConcurrent::run(workPool(), [request, flag](QPromise<CompareUpdate>& promise) {
+            runCompareJob(promise, request, flag);
+        }));
 }
 
 void CompareController::handleUpdate(const CompareUpdate& update) {

@@ -26,6 +26,9 @@ public:
     void setCheckpoint(std::shared_ptr<const Checkpoint> checkpoint);
     void setTensor(const QString& name);
     void setSchemes(const std::vector<Scheme>& schemes);
+    // The Model tab's activations (or importance matrix), for schemes that need them and the
+    // output error; null: none.
+    void setActivations(std::shared_ptr<const ActivationSource> activations);
     void setActive(bool active);
     void cancel();
     void shutdown();
@@ -51,6 +54,7 @@ private:
     std::shared_ptr<const Checkpoint> m_checkpoint;
     QString m_tensor;
     std::vector<Scheme> m_schemes;
+    std::shared_ptr<const ActivationSource> m_activations;
     QString m_cachedTensor;
     std::shared_ptr<const std::vector<float>> m_cachedValues;
 };

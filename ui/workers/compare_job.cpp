@@ -20,13 +20,23 @@ CompareUpdate failure(const QString& tensor, const Error& error) {
     return u;
 }
 
-CompareResult analyse(MatrixView view, const Scheme& scheme, int slot, const HistogramPlot& weights,
-                      const ProgressFn& progress, bool& cancelled) {
+CompareResult analyse(const CompareRequest& req, MatrixView view, const Scheme& scheme, int slot,
+                      const HistogramPlot& weights, const ProgressFn& progress, bool& cancelled) {
     CompareResult r;
     r.scheme = scheme;
     AnalysisOptions options;
     options.keepReconstruction = true;
-    auto a = analyzeTensor(view, scheme, options, progress);
+    std::optional<ActivationSource> scratch;
+    std::optional<ImportanceWeights> importance;
+    auto run = [&]() -> Result<TensorAnalysis> {
+        // Every scheme with the activations: the table compares their output errors.
+        if (auto st = layerInputs(req.activations.get(), req.tensor, scheme, view.cols, options,
+                                  scratch, importance, true);
+            !st)
+            return st.error();
+        return analyzeTensor(view, scheme, options, progress);
+    };
+    auto a = run();
     if (!a) {
         cancelled = a.error().kind == ErrorKind::Cancelled;
         r.status = isNotApplicable(a.error()) ? CompareResult::Status::NotApplicable
@@ -35,6 +45,7 @@ CompareResult analyse(MatrixView view, const Scheme& scheme, int slot, const His
         return r;
     }
     r.error = a->error;
+    r.outputError = a->outputError;
     r.cost = a->cost;
     r.levels = std::move(a->levels);
     r.levelsNote = QString::fromStdString(a->levelsNote);
@@ -91,7 +102,7 @@ void runStages(QPromise<CompareUpdate>& promise, const CompareRequest& req,
         u.tensor = name;
         u.slot = static_cast<int>(i);
         u.result = std::make_shared<const CompareResult>(
-            analyse(view, req.schemes[i], static_cast<int>(i), *weights, progress, cancelled));
+            analyse(req, view, req.schemes[i], static_cast<int>(i), *weights, progress, cancelled));
         if (cancelled) {
             promise.addResult(failure(name, cancelledError()));
             return;

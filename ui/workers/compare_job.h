@@ -7,13 +7,16 @@
 #include "analysis/tensor_analysis.h"
 #include "charts/plot_data.h"
 #include "io/checkpoint.h"
+#include "methods/activation_source.h"
 #include "metrics/error_map.h"
+#include "metrics/output_error.h"
 
 #include <QPromise>
 #include <QString>
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace qs {
@@ -23,6 +26,9 @@ struct CompareRequest {
     TensorInfo tensor;
     std::vector<Scheme> schemes;
     std::shared_ptr<const std::vector<float>> values; // cached values of `tensor`, or null
+    // The Model tab's activations (or importance matrix): schemes that need them run with them,
+    // and results get an output error where they give one (layerInputs).
+    std::shared_ptr<const ActivationSource> activations;
 };
 
 // One scheme's outcome on the tensor.
@@ -32,6 +38,7 @@ struct CompareResult {
     Scheme scheme;
     QString message; // NotApplicable / Failed: why
     ErrorMetrics error;
+    std::optional<OutputErrorSums> outputError; // with activations or an importance matrix
     StorageCost cost;
     std::vector<float> levels;
     QString levelsNote;

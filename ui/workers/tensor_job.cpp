@@ -151,7 +151,7 @@ const MatrixView* layerActivations(const ActivationSource* source, std::int64_t 
 Status layerInputs(const ActivationSource* source, const TensorInfo& tensor, const Scheme& scheme,
                    std::int64_t features, AnalysisOptions& options,
                    std::optional<ActivationSource>& scratch,
-                   std::optional<ImportanceWeights>& importance) {
+                   std::optional<ImportanceWeights>& importance, bool always) {
     if (source && source->imatrix()) {
         // Cheap (a weighted sum): every scheme gets the output error the file implies.
         const std::vector<float>* v = source->imatrix()->find(tensor.name);
@@ -163,10 +163,11 @@ Status layerInputs(const ActivationSource* source, const TensorInfo& tensor, con
                                                  "tab has an importance matrix");
         return Ok{};
     }
-    if (!needsActivations(scheme)) // a matrix product per change: only where it is needed
+    const bool needed = needsActivations(scheme);
+    if (!needed && !always) // a matrix product per change: only where it is asked for
         return Ok{};
     options.activations = layerActivations(source, features, scratch);
-    if (!options.activations)
+    if (!options.activations && needed)
         return makeError(scheme.toString() + kChooseActivations);
     return Ok{};
 }

@@ -71,12 +71,13 @@ const MatrixView* layerActivations(const ActivationSource* source, std::int64_t 
                                    std::optional<ActivationSource>& scratch);
 
 // The layer's inputs in `options` for `scheme`: with an importance matrix, the tensor's entry
-// (kept in `importance`) for every scheme; else, where the scheme needs them, its activations
-// (layerActivations). An error where the scheme needs what the source does not give.
+// (kept in `importance`) for every scheme; else its activations (layerActivations) where the
+// scheme needs them, or for every scheme with `always` (the output error for each: a matrix
+// product per scheme). An error where the scheme needs what the source does not give.
 Status layerInputs(const ActivationSource* source, const TensorInfo& tensor, const Scheme& scheme,
                    std::int64_t features, AnalysisOptions& options,
                    std::optional<ActivationSource>& scratch,
-                   std::optional<ImportanceWeights>& importance);
+                   std::optional<ImportanceWeights>& importance, bool always = false);
 
 // Whether a core error says the scheme cannot be applied to this tensor at all (e.g. ggml blocks
 // of 256 on rows of 172): a property of the pair, shown as a note rather than as an error.
