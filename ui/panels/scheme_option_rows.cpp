@@ -171,6 +171,17 @@ void SchemeOptionRows::show(const Scheme& s) {
     m_hasExtra = !f->extraOptions().empty() || !extrasText(s).isEmpty();
     setRowVisible(m_extra, m_hasExtra);
     m_extra->setText(extrasText(s));
+    QStringList options;
+    for (std::string_view o : f->extraOptions())
+        options << QString::fromUtf8(o.data(), static_cast<qsizetype>(o.size()));
+    m_extra->setPlaceholderText(options.isEmpty() ? tr("key=value:…")
+                                                  : tr("options: %1").arg(options.join(", ")));
+    m_extra->setToolTip(
+        f->kind == FamilyKind::GgmlBlock
+            ? tr("imatrix: quantize as llama-quantize --imatrix does, with an importance matrix "
+                 "from the Model tab's Activations (synthetic, a file's, or a llama.cpp "
+                 "imatrix file)")
+            : tr("Family options not listed above, as in the spec (e.g. iters=50)"));
     updateEnabled();
 }
 
