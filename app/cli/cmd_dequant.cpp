@@ -1,4 +1,5 @@
 #include "analysis/tensor_analysis.h"
+#include "cli/cli_calibration.h"
 #include "cli/cli_common.h"
 #include "cli/commands.h"
 #include "io/npy.h"
@@ -13,6 +14,7 @@ Action addDequantCommand(CLI::App& app) {
         "dequant", "Write a tensor's reconstruction (or its decoded values) as float32 .npy");
     struct Opts {
         std::string path, tensor, scheme, out;
+        CalibrationOptions calib;
         bool json = false;
     };
     auto o = std::make_shared<Opts>();
@@ -21,13 +23,19 @@ Action addDequantCommand(CLI::App& app) {
     cmd->add_option("--scheme", o->scheme,
                     "reconstruct under this scheme; without it, the stored values");
     cmd->add_option("--out", o->out, "output .npy path")->required();
+    addCalibrationOptions(cmd, o->calib,
+                          "needed by gptq, awq and the ggml formats' imatrix option");
     cmd->add_flag("--json", o->json, "print one JSON document");
     return [=] {
         std::optional<Scheme> scheme;
-        if (!o->scheme.empty()) scheme = parseScheme(o->scheme);
+        if (!o->scheme.empty()) {
+            scheme = parseScheme(o->scheme);
+            requireCalibration(*scheme, o->calib);
+        }
         const Checkpoint ckpt = openCheckpoint(o->path);
         const TensorInfo* t = ckpt.find(o->tensor);
-        if (!t) throw CliError{kNotFound, "tensor '" + o->tensor + "' not found in " + o->path};
+        if (!t)
+            throw CliError{kNotFound, "tensor '" + o->tensor + "' not found in " + o->path};
         std::error_code ec;
         if (std::filesystem::exists(o->out) && std::filesystem::equivalent(o->out, o->path, ec))
             throw CliError{kOutputError, "refusing to overwrite the input file " + o->path};
@@ -37,13 +45,31 @@ Action addDequantCommand(CLI::App& app) {
         if (scheme) {
             AnalysisOptions opts;
             opts.keepReconstruction = true;
-            auto a = analyzeTensor(matrixView(*t, values), *scheme, opts, interruptProgress());
+            const MatrixView w = matrixView(*t, values);
+            // The layer's activations or its importance matrix entry, where the scheme needs them.
+            auto calib = loadCalibration(o->calib);
+            if (calib) {
+                calib->prepare({w.cols});
+                opts.activations = calib->forFeatures(w.cols);
+            }
+            const auto imatrix = loadImatrix(o->calib);
+            std::optional<ImportanceWeights> importance;
+            if (imatrix) {
+                const std::vector<float>* v = imatrix->find(t->name);
+                importance = ImportanceWeights{
+                    v ? std::span<const float>(*v) : std::span<const float>(), imatrix->path};
+                opts.importance = &*importance;
+            }
+            auto a = analyzeTensor(w, *scheme, opts, interruptProgress());
             throwIfInterrupted();
-            if (!a) throw CliError{kBadScheme, t->name + ": " + a.message()};
+            if (!a)
+                throw CliError{kBadScheme, t->name + ": " + a.message()};
             out = std::move(a->reconstruction);
             j["scheme"] = scheme->toString();
             j["bits_per_weight"] = a->cost.bitsPerWeight();
             j["sqnr_db"] = number(a->error.sqnrDb());
+            if (a->outputError)
+                j["out_rel_err"] = number(a->outputError->relative());
         } else {
             out = std::move(values);
             j["scheme"] = nullptr;

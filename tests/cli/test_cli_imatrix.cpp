@@ -165,6 +165,22 @@ private slots:
         QCOMPARE(bytes.size(), static_cast<int>(expected.size()));
         QVERIFY(std::memcmp(bytes.constData(), expected.data(), expected.size()) == 0);
         QVERIFY(expected != plain);
+
+        // dequant writes the same reconstruction (and gptq there now takes --calib too).
+        const QString npy = m_dir.filePath("v.npy");
+        const Run d = qs::test::runCli({"dequant", sample(), "--tensor",
+                                        QString::fromStdString(v->name), "--scheme", "q4_0:imatrix",
+                                        "--imatrix", m_imatrix, "--out", npy, "--json"});
+        QCOMPARE(d.code, 0);
+        QVERIFY(d.json()["out_rel_err"].toDouble() > 0);
+        std::vector<float> decoded(values.size());
+        QVERIFY(qs::ggmlDequantize(qs::GgmlType::Q4_0, expected, decoded).ok());
+        auto written = qs::Checkpoint::open(npy.toStdString()).value();
+        QCOMPARE(written.readFloat(written.tensors().front()).value(), decoded);
+        const Run g = qs::test::runCli(
+            {"dequant", sample(), "--tensor", QString::fromStdString(v->name), "--scheme",
+             "gptq4:g64", "--calib", "synthetic:32:2:10", "--out", m_dir.filePath("g.npy")});
+        QCOMPARE(g.code, 0);
     }
 
     // The llama-quantize command passes the file (or makes one with llama-imatrix first).
