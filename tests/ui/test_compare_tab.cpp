@@ -1,6 +1,7 @@
 // CompareTab inside the main window on the bundled sample: the default trio at the Scheme panel's
 // bit width, following bit changes, editable slots with validation, and schemes that do not apply.
 
+#include "charts/chart_style.h"
 #include "charts/compare_levels_chart.h"
 #include "charts/compare_scatter_chart.h"
 #include "charts/compare_transfer_chart.h"
@@ -80,6 +81,7 @@ private Q_SLOTS:
     void pinnedSlotsFollowOnlyTheBitWidth();
     void errorPageShowsWhereTheErrorSits();
     void specsShowWholeInA1280Window();
+    void familiesThatShareAColourGetDistinctOnes();
 };
 
 void TestCompareTab::errorPageShowsWhereTheErrorSits() {
@@ -261,6 +263,27 @@ void TestCompareTab::pinnedSlotsFollowOnlyTheBitWidth() {
     QCOMPARE(QString::fromStdString(s[0].toString()), QStringLiteral("int6:channel:sym"));
     QCOMPARE(QString::fromStdString(s[1].toString()), QStringLiteral("mulaw6:tensor:mu100"));
     QCOMPARE(QString::fromStdString(s[2].toString()), QStringLiteral("mxfp4"));
+}
+
+// q4_k and gptq (and q4_0 and iq4_nl) share a palette colour; side by side they must not look
+// alike. A family repeated keeps its colour (its second line is dashed).
+void TestCompareTab::familiesThatShareAColourGetDistinctOnes() {
+    QCOMPARE(schemeColor("q4_k"), schemeColor("gptq"));
+    const auto c = distinctSchemeColors({"q4_k", "gptq", "q4_k", "int"});
+    QCOMPARE(c.size(), std::size_t(4));
+    QCOMPARE(c[0], schemeColor("q4_k"));
+    QVERIFY(c[1] != c[0]);
+    QCOMPARE(c[2], c[0]);
+    QCOMPARE(c[3], schemeColor("int")); // no clash: its own colour
+    const auto d = distinctSchemeColors({"q4_0", "iq4_nl", "q4_1", "iq4_xs"});
+    for (std::size_t i = 0; i < d.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            QVERIFY(d[i] != d[j]);
+    // The table's swatches are the charts' colours.
+    CompareTableModel m;
+    m.setSchemes({*Scheme::parse("q4_0"), *Scheme::parse("iq4_nl")}, nullptr);
+    QCOMPARE(m.data(m.index(1, int(CompareColumn::Scheme)), Qt::DecorationRole).value<QColor>(),
+             distinctSchemeColors({"q4_0", "iq4_nl"})[1]);
 }
 
 QTEST_MAIN(TestCompareTab)

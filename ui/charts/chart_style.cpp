@@ -9,6 +9,7 @@
 #include <QLegend>
 #include <QValueAxis>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -37,6 +38,39 @@ QColor schemeColor(const QString& family) {
         if (all[i].name == name)
             return QColor::fromRgb(kPalette[i % kPalette.size()]);
     return QColor::fromRgb(kPalette[0]);
+}
+
+std::vector<QColor> distinctSchemeColors(const QStringList& families) {
+    std::vector<QColor> out;
+    for (qsizetype i = 0; i < families.size(); ++i) {
+        QColor c = schemeColor(families[i]);
+        bool clash = false, same = false;
+        for (qsizetype j = 0; j < i; ++j) {
+            if (families[j] == families[i]) {
+                c = out[static_cast<size_t>(j)];
+                same = true;
+                break;
+            }
+            clash |= out[static_cast<size_t>(j)] == c;
+        }
+        // Another colour: none shown before, nor any later family's own.
+        auto free = [&](const QColor& k) {
+            if (std::find(out.begin(), out.end(), k) != out.end())
+                return false;
+            for (qsizetype j = i + 1; j < families.size(); ++j)
+                if (schemeColor(families[j]) == k)
+                    return false;
+            return true;
+        };
+        if (clash && !same)
+            for (QRgb rgb : kPalette)
+                if (free(QColor::fromRgb(rgb))) {
+                    c = QColor::fromRgb(rgb);
+                    break;
+                }
+        out.push_back(c);
+    }
+    return out;
 }
 
 QColor dataFillColor() {

@@ -4,6 +4,9 @@
 
 #include <QColor>
 #include <QString>
+#include <QStringList>
+
+#include <vector>
 
 class QAbstractAxis;
 class QChart;
@@ -13,6 +16,10 @@ namespace qs {
 
 // The colour of a scheme family, stable across runs (indexed by its row in the registry).
 QColor schemeColor(const QString& family);
+// Colours for families shown side by side, in order: each its schemeColor, unless an earlier,
+// different family already shows that colour (q4_k and gptq share one): then the first palette
+// colour none of them uses. A family repeated keeps its colour (the caller dashes the repeat).
+std::vector<QColor> distinctSchemeColors(const QStringList& families);
 QColor dataFillColor(); // the original weights
 QColor dataLineColor();
 QColor referenceColor(); // guides such as y = x

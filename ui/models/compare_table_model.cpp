@@ -141,10 +141,14 @@ QVariant CompareTableModel::data(const QModelIndex& index, int role) const {
     switch (role) {
     case Qt::DisplayRole:
         return display(scheme, r, column);
-    case Qt::DecorationRole:
-        return column == CompareColumn::Scheme
-                   ? QVariant(schemeColor(QString::fromStdString(scheme.family)))
-                   : QVariant();
+    case Qt::DecorationRole: {
+        if (column != CompareColumn::Scheme)
+            return {};
+        QStringList families; // the charts' colours: distinct where families share one
+        for (const Scheme& s : m_schemes)
+            families << QString::fromStdString(s.family);
+        return distinctSchemeColors(families)[row];
+    }
     case Qt::ToolTipRole:
         if (r && r->status != CompareResult::Status::Ok)
             return r->message;

@@ -232,7 +232,10 @@ bool CompareTab::setSlotSpec(int slot, const QString& spec) {
 }
 
 QColor CompareTab::entryColour(int entry) const {
-    return schemeColor(QString::fromStdString(m_entries[static_cast<size_t>(entry)].family));
+    QStringList families;
+    for (const Scheme& s : m_entries)
+        families << QString::fromStdString(s.family);
+    return distinctSchemeColors(families)[static_cast<size_t>(entry)];
 }
 
 bool CompareTab::entryDashed(int entry) const {
@@ -244,9 +247,16 @@ bool CompareTab::entryDashed(int entry) const {
 }
 
 void CompareTab::applySlots() {
-    for (int i = 0; i < kCompareSlots; ++i) {
+    // The used slots take the entries' colours (distinct where families would share one).
+    QStringList used;
+    for (const CompareSlot& s : m_slots)
+        if (!s.family.isEmpty())
+            used << s.family;
+    const std::vector<QColor> colours = distinctSchemeColors(used);
+    for (int i = 0, k = 0; i < kCompareSlots; ++i) {
         const CompareSlot& s = m_slots[static_cast<size_t>(i)];
-        m_editors[static_cast<size_t>(i)]->showSlot(s.family, s.scheme, schemeColor(s.family));
+        const QColor c = s.family.isEmpty() ? schemeColor(s.family) : colours[size_t(k++)];
+        m_editors[static_cast<size_t>(i)]->showSlot(s.family, s.scheme, c);
     }
     const std::vector<Scheme> entries = slotSchemes(m_slots);
     if (entries == m_entries)
