@@ -84,13 +84,18 @@ void ParetoChart::setCurve(const std::vector<ParetoPoint>& plans,
     }
     m_uniformSeries.clear();
     quietAxesForNewSeries(chart());
-    for (const auto& u : uniform) {
+    QStringList families; // distinct colours where two candidates' families share one
+    for (const auto& u : uniform)
+        families << familyOf(u.label);
+    const std::vector<QColor> colours = distinctSchemeColors(families);
+    for (std::size_t k = 0; k < uniform.size(); ++k) {
+        const ParetoPoint& u = uniform[k];
         auto* s = new QScatterSeries;
         const QString spec = QString::fromStdString(uniformPointName(u)); // fallbacks named
         s->setName(spec);
         s->setMarkerSize(kUniformMarker);
         s->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
-        s->setColor(schemeColor(familyOf(u.label)));
+        s->setColor(colours[k]);
         s->setBorderColor(Qt::white);
         s->append(pointOf(u));
         chart()->addSeries(s);
