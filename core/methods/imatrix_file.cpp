@@ -20,10 +20,11 @@ Result<ImatrixFile> readGgufImatrix(const std::string& path) {
     if (!ckpt)
         return ckpt.error();
     const auto& meta = ckpt->metadata();
-    const auto type = meta.find("general.type");
-    if (type == meta.end() || type->second != "imatrix")
+    if (!isImportanceMatrix(*ckpt)) {
+        const auto type = meta.find("general.type");
         return makeError("a GGUF file but not an importance matrix (general.type is " +
                          (type == meta.end() ? std::string("missing") : type->second) + ")");
+    }
     ImatrixFile f;
     f.format = "gguf";
     if (auto it = meta.find("imatrix.chunk_count"); it != meta.end())
@@ -127,6 +128,11 @@ Result<ImatrixFile> readLegacyImatrix(std::span<const std::byte> bytes) {
 }
 
 } // namespace
+
+bool isImportanceMatrix(const Checkpoint& ckpt) {
+    const auto type = ckpt.metadata().find("general.type");
+    return ckpt.format() == "gguf" && type != ckpt.metadata().end() && type->second == "imatrix";
+}
 
 const std::vector<float>* ImatrixFile::find(const std::string& tensorName) const {
     if (auto it = entries.find(tensorName); it != entries.end())

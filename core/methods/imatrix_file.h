@@ -20,6 +20,8 @@
 
 namespace qs {
 
+class Checkpoint;
+
 struct ImatrixFile {
     std::string path;
     std::string format;                                // "gguf" or "legacy"
@@ -35,5 +37,8 @@ struct ImatrixFile {
 };
 
 Result<ImatrixFile> readImatrixFile(const std::string& path);
+
+// Whether an opened GGUF is llama-imatrix's (general.type "imatrix"), from its header alone.
+bool isImportanceMatrix(const Checkpoint& ckpt);
 
 } // namespace qs

@@ -7,6 +7,7 @@
 #include "analysis/tensor_analysis.h"
 #include "fixture_gguf.h"
 #include "fixture_imatrix.h"
+#include "io/checkpoint.h"
 #include "methods/imatrix_file.h"
 #include "metrics/output_error.h"
 #include "quant/ggml_quant.h"
@@ -49,6 +50,8 @@ void TestImatrixFile::ggufIsSumsOverCounts() {
         write("a.gguf", test::imatrixGguf({{"blk.0.attn_q.weight", {3, 6, 9, 1.5f}, {3}},
                                            {"blk.0.ffn_up_exps.weight", {8, 4, 2, 6}, {4, 0}}},
                                           7, "wiki.train.raw"));
+    QVERIFY(isImportanceMatrix(Checkpoint::open(path).value()));
+    QVERIFY(!isImportanceMatrix(Checkpoint::open(test::samplePath()).value()));
     auto f = readImatrixFile(path);
     if (!f)
         QFAIL(f.message().c_str());

@@ -18,16 +18,19 @@ std::optional<ActivationFile> pickActivationFile(QWidget* parent) {
         parent, QObject::tr("Activations [tokens, in_features], or a llama.cpp importance matrix"));
     if (path.isEmpty())
         return std::nullopt;
-    if (readImatrixFile(path.toStdString())) // an importance matrix: no matrix to choose
-        return ActivationFile{path, QString()};
     QStringList names, matrices; // a name, and how the list shows it (with its shape)
-    if (auto ckpt = Checkpoint::open(path.toStdString()))
+    if (auto ckpt = Checkpoint::open(path.toStdString())) {
+        // A llama.cpp importance matrix (GGUF; a legacy .dat does not open as a checkpoint):
+        // no matrix to choose, it is read whole when applied, off this thread.
+        if (isImportanceMatrix(*ckpt))
+            return ActivationFile{path, QString()};
         for (const TensorInfo& t : ckpt->tensors())
             if (t.shape.size() == 2) {
                 names << QString::fromStdString(t.name);
                 matrices << QStringLiteral("%1  %2").arg(names.back(),
                                                          QString::fromStdString(t.shapeString()));
             }
+    }
     if (matrices.size() <= 1) // one, or none: loading says what is wrong
         return ActivationFile{path, QString()};
     bool ok = false;
