@@ -22,8 +22,12 @@ std::optional<Result<FusedResult>> tryFused(MatrixView w, const Scheme& scheme,
                                             std::optional<Diagnostic>& fallback) {
     FusedRequest request;
     request.errorHistogramBins = options.histogramBins;
-    request.keepReconstruction = options.keepReconstruction || options.activations != nullptr ||
-                                 options.importance != nullptr;
+    // (An importance matrix's output error needs it only where the entry fits the tensor: an
+    // embedding without one should not keep a reconstruction of a gigabyte for nothing.)
+    request.keepReconstruction =
+        options.keepReconstruction || options.activations != nullptr ||
+        (options.importance &&
+         static_cast<std::int64_t>(options.importance->values.size()) == w.cols);
     const ProgressFn scaled = [&](double f) { return reportProgress(progress, 0.95 * f); };
     if (DeviceEngine* device = activeDeviceEngine();
         device && device->covers(scheme, w.rows, w.cols)) {
