@@ -55,9 +55,7 @@ Action addDequantCommand(CLI::App& app) {
             const auto imatrix = loadImatrix(o->calib);
             std::optional<ImportanceWeights> importance;
             if (imatrix) {
-                const std::vector<float>* v = imatrix->find(t->name);
-                importance = ImportanceWeights{
-                    v ? std::span<const float>(*v) : std::span<const float>(), imatrix->path};
+                importance = imatrix->weightsFor(t->name);
                 opts.importance = &*importance;
             }
             auto a = analyzeTensor(w, *scheme, opts, interruptProgress());

@@ -147,11 +147,8 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
                     outputRef = *ref;
         }
         std::optional<ImportanceWeights> importance;
-        if (options.imatrix) {
-            const std::vector<float>* v = options.imatrix->find(t.name);
-            importance = ImportanceWeights{
-                v ? std::span<const float>(*v) : std::span<const float>(), options.imatrix->path};
-        }
+        if (options.imatrix)
+            importance = options.imatrix->weightsFor(t.name);
         for (std::size_t k = 0; k < schemes.size() && !cancelled; ++k) {
             Result<TensorAnalysis> r = current.ok() ? Result<TensorAnalysis>(TensorAnalysis{})
                                                     : Result<TensorAnalysis>(current.error());

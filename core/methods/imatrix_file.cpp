@@ -143,6 +143,11 @@ const std::vector<float>* ImatrixFile::find(const std::string& tensorName) const
     return nullptr;
 }
 
+ImportanceWeights ImatrixFile::weightsFor(const std::string& tensorName) const {
+    const std::vector<float>* v = find(tensorName);
+    return {v ? std::span<const float>(*v) : std::span<const float>(), path};
+}
+
 Result<ImatrixFile> readImatrixFile(const std::string& path) {
     auto file = MappedFile::open(path);
     if (!file)

@@ -11,6 +11,7 @@
 // Expert tensors (n_mat > 1) hold n_mat rows of ne0 values, expert by expert. Every count and
 // length is checked against the file's size: a malformed file is refused in one line.
 
+#include "quant/registry.h"
 #include "util/result.h"
 
 #include <cstdint>
@@ -34,6 +35,8 @@ struct ImatrixFile {
     // blk.0.attn_q.weight). Null when the file has no entry: llama-quantize then quantizes the
     // tensor without one.
     const std::vector<float>* find(const std::string& tensorName) const;
+    // find() as the quantizers take it: the entry (empty where there is none) and this file.
+    ImportanceWeights weightsFor(const std::string& tensorName) const;
 };
 
 Result<ImatrixFile> readImatrixFile(const std::string& path);

@@ -194,12 +194,11 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
         }
         std::optional<ImportanceWeights> importance;
         if (request.imatrix && !in.x) {
-            const std::vector<float>* v = request.imatrix->find(tm.name);
-            importance = ImportanceWeights{
-                v ? std::span<const float>(*v) : std::span<const float>(), request.imatrix->path};
+            importance = request.imatrix->weightsFor(tm.name);
             in.importance = &*importance;
-            if (v && static_cast<std::int64_t>(v->size()) == w.cols) // else no output error
-                tm.outSqRef = importanceErrorSums(*v, w, w.data)->ref;
+            const auto v = importance->values;
+            if (static_cast<std::int64_t>(v.size()) == w.cols) // else no output error
+                tm.outSqRef = importanceErrorSums(v, w, w.data)->ref;
         }
         std::optional<Scheme> pin;
         for (const auto& [re, s] : rules->keep)

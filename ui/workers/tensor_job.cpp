@@ -154,9 +154,7 @@ Status layerInputs(const ActivationSource* source, const TensorInfo& tensor, con
                    std::optional<ImportanceWeights>& importance, bool always) {
     if (source && source->imatrix()) {
         // Cheap (a weighted sum): every scheme gets the output error the file implies.
-        const std::vector<float>* v = source->imatrix()->find(tensor.name);
-        importance = ImportanceWeights{v ? std::span<const float>(*v) : std::span<const float>(),
-                                       source->imatrix()->path};
+        importance = source->imatrix()->weightsFor(tensor.name);
         options.importance = &*importance;
         if (needsActivations(scheme) && findFamily(scheme.family)->kind != FamilyKind::GgmlBlock)
             return makeError(scheme.toString() + " needs the activations themselves; the Model "
