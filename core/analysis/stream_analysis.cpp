@@ -19,14 +19,14 @@ struct Piece {
 
 std::vector<Piece> planPieces(const Checkpoint& ckpt, std::span<const TensorInfo* const> tensors,
                               std::span<const Scheme> schemes, const StreamOptions& options) {
-    const bool separable = !options.activationsFor && !options.imatrix &&
-                           std::all_of(schemes.begin(), schemes.end(),
-                                       [](const Scheme& s) { return rowSeparable(s); });
     std::vector<Piece> pieces;
     for (std::size_t i = 0; i < tensors.size(); ++i) {
         const TensorInfo& t = *tensors[i];
         const std::int64_t rows = t.rows(), cols = std::max<std::int64_t>(1, t.cols());
         const auto floatBytes = static_cast<std::uint64_t>(t.numel()) * sizeof(float);
+        const bool separable = !options.activationsFor && !options.imatrix &&
+                               std::all_of(schemes.begin(), schemes.end(),
+                                           [&](const Scheme& s) { return rowSeparable(s, cols); });
         if (!separable || !ckpt.canReadRows(t) || rows < 2 || floatBytes <= options.chunkBytes) {
             pieces.push_back({i, 0, rows, true, true});
             continue;
@@ -64,8 +64,10 @@ double levelSpan(const TensorAnalysis& a) {
     return a.levels.empty() ? 0.0 : static_cast<double>(a.levels.back() - a.levels.front());
 }
 
-// Folds one chunk's analysis into the tensor's.
-void mergeChunk(Result<TensorAnalysis>& into, Result<TensorAnalysis>&& chunk, const Piece& p) {
+} // namespace
+
+void mergeChunkAnalysis(Result<TensorAnalysis>& into, Result<TensorAnalysis>&& chunk,
+                        std::int64_t r0, std::int64_t r1) {
     if (!into.ok())
         return; // the first error stands
     if (!chunk.ok()) {
@@ -74,7 +76,7 @@ void mergeChunk(Result<TensorAnalysis>& into, Result<TensorAnalysis>&& chunk, co
     }
     TensorAnalysis& a = into.value();
     TensorAnalysis& c = chunk.value();
-    const std::string rows = "rows " + std::to_string(p.r0) + "-" + std::to_string(p.r1 - 1) + ": ";
+    const std::string rows = "rows " + std::to_string(r0) + "-" + std::to_string(r1 - 1) + ": ";
     if (a.error.count == 0) { // the first chunk
         a = std::move(c);
         if (!a.levelsNote.empty())
@@ -96,8 +98,6 @@ void mergeChunk(Result<TensorAnalysis>& into, Result<TensorAnalysis>&& chunk, co
         a.levelsNote = c.levelsNote.empty() ? std::string() : rows + c.levelsNote;
     }
 }
-
-} // namespace
 
 Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const> tensors,
                        std::span<const Scheme> schemes, const StreamOptions& options,
@@ -171,7 +171,7 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
             if (p.whole)
                 acc.results[k] = std::move(r);
             else
-                mergeChunk(acc.results[k], std::move(r), p);
+                mergeChunkAnalysis(acc.results[k], std::move(r), p.r0, p.r1);
         }
         reader.wait();
         if (cancelled)

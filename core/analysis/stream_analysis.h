@@ -45,4 +45,9 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
                        const std::function<void(StreamedTensor&&)>& onTensor,
                        const ProgressFn& progress = {});
 
+// Folds the analysis of rows [r0, r1) into a tensor's (`into` starts as an empty TensorAnalysis;
+// the first error stands): sums and cost merged, diagnostics added, the widest levels kept.
+void mergeChunkAnalysis(Result<TensorAnalysis>& into, Result<TensorAnalysis>&& chunk,
+                        std::int64_t r0, std::int64_t r1);
+
 } // namespace qs

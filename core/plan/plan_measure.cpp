@@ -1,14 +1,19 @@
-// Stage 1 of the planner: every quantized tensor under every candidate, in parallel.
+// Stage 1 of the planner: every quantized tensor under every candidate. The tensors go through
+// one after another, the next one read while the current one is measured (its candidates in
+// parallel); a tensor of more than PlanRequest::chunkBytes of float32 that can be read by rows,
+// with row-separable schemes and no activations, is measured in chunks of rows instead of being
+// held whole. So memory stays within two tensors (or chunks) whatever the checkpoint's size.
 
+#include "analysis/stream_analysis.h"
 #include "analysis/tensor_analysis.h"
-#include "methods/matrix_imbalance.h"
-#include "metrics/distribution_stats.h"
 #include "metrics/output_error.h"
 #include "plan/planner.h"
 #include "plan/scheme_cost.h"
+#include "plan/weight_stats.h"
 #include "quant/registry.h"
 
 #include <tbb/parallel_for.h>
+#include <tbb/task_group.h>
 
 #include <atomic>
 #include <mutex>
@@ -64,22 +69,77 @@ struct Inputs {
     const ImportanceWeights* importance = nullptr; // the tensor's entry of an imatrix file
 };
 
+// A tensor's rows as a measurement reads them: the whole matrix, or chunks of rows decoded from
+// the checkpoint one after another into one buffer (their mapped pages given back). Chunks
+// share the buffer: one reader at a time.
+class TensorRows {
+public:
+    explicit TensorRows(MatrixView whole)
+        : m_whole(whole), m_rows(whole.rows), m_cols(whole.cols) {}
+    TensorRows(const Checkpoint& ckpt, const TensorInfo& t, std::int64_t chunkRows,
+               std::vector<float>& buffer)
+        : m_ckpt(&ckpt), m_tensor(&t), m_buffer(&buffer), m_rows(t.rows()), m_cols(t.cols()),
+          m_chunkRows(chunkRows) {}
+
+    std::int64_t rows() const { return m_rows; }
+    std::int64_t cols() const { return m_cols; }
+    bool whole() const { return m_tensor == nullptr; }
+    MatrixView view() const { return m_whole; } // whole() only
+    // fn(rows [r0, r1), r0, r1) for each chunk in order, until one returns an error.
+    Status forEach(const std::function<Status(MatrixView, std::int64_t, std::int64_t)>& fn) const {
+        if (whole())
+            return fn(m_whole, 0, m_rows);
+        for (std::int64_t r0 = 0; r0 < m_rows; r0 += m_chunkRows) {
+            const std::int64_t r1 = std::min(m_rows, r0 + m_chunkRows);
+            const auto n = static_cast<std::size_t>((r1 - r0) * m_cols);
+            try {
+                if (m_buffer->size() < n)
+                    m_buffer->resize(n);
+            } catch (const std::bad_alloc&) {
+                return makeError("not enough memory to decode rows of tensor '" + m_tensor->name +
+                                 "'");
+            }
+            if (auto st = m_ckpt->readRows(*m_tensor, r0, r1, {m_buffer->data(), n}); !st)
+                return st;
+            m_ckpt->releaseRows(*m_tensor, r0, r1);
+            if (auto st = fn({m_buffer->data(), r1 - r0, m_cols}, r0, r1); !st)
+                return st;
+        }
+        return Ok{};
+    }
+
+private:
+    MatrixView m_whole{};
+    const Checkpoint* m_ckpt = nullptr;
+    const TensorInfo* m_tensor = nullptr;
+    std::vector<float>* m_buffer = nullptr;
+    std::int64_t m_rows = 0, m_cols = 0, m_chunkRows = 0;
+};
+
 // One tensor under one scheme (with its output error where inputs are given); NotApplicable
 // passes through for the caller to skip. `stop` is polled inside the quantizer, so a cancel does
-// not wait for a large tensor to finish.
-Result<PlanOption> measure(MatrixView w, const Scheme& s, const ProgressFn& stop,
+// not wait for a large tensor to finish. In chunks the analyses are merged (row-separable
+// schemes: the whole tensor's numbers).
+Result<PlanOption> measure(const TensorRows& w, const Scheme& s, const ProgressFn& stop,
                            const Inputs& in) {
     if (!in.x && !in.importance && needsActivations(s))
         return makeError(s.toString() + " needs activations with the tensor's " +
-                             std::to_string(w.cols) + " input columns; there are none",
+                             std::to_string(w.cols()) + " input columns; there are none",
                          ErrorKind::NotApplicable);
     AnalysisOptions options;
     options.activations = in.x;
     options.outputReference = in.ref;
     options.importance = in.importance;
-    auto a = analyzeTensor(w, s, options, stop);
-    if (!a)
-        return a.error();
+    Result<TensorAnalysis> a = TensorAnalysis{};
+    auto st = w.forEach([&](MatrixView rows, std::int64_t r0, std::int64_t r1) -> Status {
+        auto chunk = analyzeTensor(rows, s, options, stop);
+        if (!chunk)
+            return chunk.error();
+        mergeChunkAnalysis(a, std::move(chunk), r0, r1);
+        return Ok{};
+    });
+    if (!st)
+        return st.error();
     PlanOption o{s, a->error.sumSqErr, a->cost.totalBits()};
     if (a->outputError) {
         o.outRelErr = a->outputError->relative();
@@ -89,8 +149,8 @@ Result<PlanOption> measure(MatrixView w, const Scheme& s, const ProgressFn& stop
 }
 
 // llama.cpp's fallback type `fallback`, or F16 where its block does not divide the rows either.
-Result<PlanOption> measureFallback(MatrixView w, const Scheme& fallback, const ProgressFn& stop,
-                                   const Inputs& in) {
+Result<PlanOption> measureFallback(const TensorRows& w, const Scheme& fallback,
+                                   const ProgressFn& stop, const Inputs& in) {
     auto o = measure(w, fallback, stop, in);
     if (o || o.error().kind != ErrorKind::NotApplicable)
         return o;
@@ -99,7 +159,7 @@ Result<PlanOption> measureFallback(MatrixView w, const Scheme& fallback, const P
 
 // The scheme itself, else llama.cpp's fallback for it; NotApplicable where llama-quantize would
 // stop (a 32-block type asked for on rows it does not divide).
-Result<PlanOption> measureWithFallback(MatrixView w, const Scheme& s, const ProgressFn& stop,
+Result<PlanOption> measureWithFallback(const TensorRows& w, const Scheme& s, const ProgressFn& stop,
                                        const Inputs& in) {
     auto o = measure(w, s, stop, in);
     if (o || o.error().kind != ErrorKind::NotApplicable)
@@ -108,6 +168,25 @@ Result<PlanOption> measureWithFallback(MatrixView w, const Scheme& s, const Prog
     if (!next)
         return makeError(o.message() + "; " + noLlamaCppFallback(s), ErrorKind::NotApplicable);
     return measureFallback(w, *next, stop, in);
+}
+
+// Whether a tensor is measured in chunks of rows: more than chunkBytes of float32, readable by
+// rows, without activations or an importance matrix (the output error needs every row), and
+// every scheme it may be measured under (llama.cpp's fallbacks included) row-separable.
+bool measuredInChunks(const Checkpoint& ckpt, const TensorInfo& t,
+                      const std::vector<Scheme>& schemes, const PlanRequest& request) {
+    if (request.activationsFor || request.imatrix || !ckpt.canReadRows(t) || t.rows() < 2 ||
+        static_cast<std::uint64_t>(t.numel()) * sizeof(float) <= request.chunkBytes)
+        return false;
+    const std::int64_t cols = t.cols();
+    if (!rowSeparable(llamaCppLastResort(), cols))
+        return false;
+    for (const Scheme& s : schemes) {
+        const auto fallback = llamaCppFallback(s);
+        if (!rowSeparable(s, cols) || (fallback && !rowSeparable(*fallback, cols)))
+            return false;
+    }
+    return true;
 }
 
 } // namespace
@@ -154,10 +233,8 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
         return makeError(ckpt.path() + " holds no tensor with two dimensions");
 
     std::atomic<bool> cancelled{false};
-    std::atomic<size_t> done{0};
-    std::mutex progressMutex, errorMutex;
+    std::mutex errorMutex;
     std::optional<Error> firstError;
-    const size_t work = m.tensors.size();
     auto fail = [&](Error e) {
         std::lock_guard lock(errorMutex);
         if (!firstError)
@@ -169,96 +246,177 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
             cancelled = true;
         return !cancelled.load();
     };
-    tbb::parallel_for(size_t{0}, m.tensors.size(), [&](size_t i) {
-        if (!stop(0))
-            return;
-        TensorMeasurement& tm = m.tensors[i];
-        auto values = ckpt.readFloat(*infos[i]);
-        if (!values)
-            return fail(values.error());
-        const MatrixView w = matrixView(*infos[i], *values);
-        for (float v : *values)
-            tm.sumSqRef += static_cast<double>(v) * v;
-        const DistributionStats stats = computeDistributionStats(*values);
-        tm.kurtosis = stats.kurtosis;
-        tm.outlierShare = stats.outlierShare;
-        tm.imbalance = matrixImbalance(w);
-        Inputs in;
-        if (const MatrixView* x = request.activationsFor ? request.activationsFor(w.cols) : nullptr;
-            x && x->cols == w.cols) { // else no output error
-            auto ref = outputReference(*x, w);
-            if (!ref)
-                return fail(makeError(tm.name + ": " + ref.message()));
-            in = {x, *ref};
-            tm.outSqRef = *ref;
-        }
-        std::optional<ImportanceWeights> importance;
-        if (request.imatrix && !in.x) {
-            importance = request.imatrix->weightsFor(tm.name);
-            in.importance = &*importance;
-            const auto v = importance->values;
-            if (static_cast<std::int64_t>(v.size()) == w.cols) // else no output error
-                tm.outSqRef = importanceErrorSums(v, w, w.data)->ref;
-        }
-        std::optional<Scheme> pin;
+    // Each tensor's keep rule, and whether it is measured in chunks of rows.
+    std::vector<std::optional<Scheme>> pins(m.tensors.size());
+    std::vector<char> chunked(m.tensors.size(), 0);
+    for (size_t i = 0; i < m.tensors.size(); ++i) {
         for (const auto& [re, s] : rules->keep)
-            if (std::regex_match(tm.name, re)) {
-                pin = s;
+            if (std::regex_match(m.tensors[i].name, re)) {
+                pins[i] = s;
                 break;
             }
-        if (pin) {
+        chunked[i] = measuredInChunks(ckpt, *infos[i],
+                                      pins[i] ? std::vector{*pins[i]} : m.candidates, request);
+    }
+    const std::int64_t chunkElements =
+        std::max<std::int64_t>(1, static_cast<std::int64_t>(request.chunkBytes / sizeof(float)));
+
+    // One tensor: its statistics, then every candidate (or its keep rule's spec).
+    auto measureTensor = [&](size_t i, const TensorRows& w) {
+        TensorMeasurement& tm = m.tensors[i];
+        WeightStats stats;
+        if (w.whole()) {
+            stats = weightStats(w.view());
+        } else {
+            ChunkedWeightStats acc(w.rows(), w.cols());
+            for (int pass = 0; pass < ChunkedWeightStats::kPasses; ++pass) {
+                auto st = w.forEach([&](MatrixView v, std::int64_t, std::int64_t) -> Status {
+                    acc.add(pass, v);
+                    return stop(0) ? Status(Ok{}) : Status(cancelledError());
+                });
+                if (cancelled)
+                    return;
+                if (!st)
+                    return fail(makeError(tm.name + ": " + st.message()));
+            }
+            stats = acc.result();
+        }
+        tm.sumSqRef = stats.sumSq;
+        tm.kurtosis = stats.kurtosis;
+        tm.outlierShare = stats.outlierShare;
+        tm.imbalance = stats.imbalance;
+        Inputs in;
+        std::optional<ImportanceWeights> importance;
+        if (w.whole()) { // chunked tensors have neither activations nor an importance matrix
+            const MatrixView v = w.view();
+            if (const MatrixView* x =
+                    request.activationsFor ? request.activationsFor(v.cols) : nullptr;
+                x && x->cols == v.cols) { // else no output error
+                auto ref = outputReference(*x, v);
+                if (!ref)
+                    return fail(makeError(tm.name + ": " + ref.message()));
+                in = {x, *ref};
+                tm.outSqRef = *ref;
+            }
+            if (request.imatrix && !in.x) {
+                importance = request.imatrix->weightsFor(tm.name);
+                in.importance = &*importance;
+                const auto imp = importance->values;
+                if (static_cast<std::int64_t>(imp.size()) == v.cols) // else no output error
+                    tm.outSqRef = importanceErrorSums(imp, v, v.data)->ref;
+            }
+        }
+        if (pins[i]) {
             tm.pinned = true;
-            auto o = measureWithFallback(w, *pin, stop, in);
+            auto o = measureWithFallback(w, *pins[i], stop, in);
             if (cancelled)
                 return;
             if (!o)
-                return fail(makeError(tm.name + " under " + pin->toString() + ": " + o.message()));
+                return fail(
+                    makeError(tm.name + " under " + pins[i]->toString() + ": " + o.message()));
             tm.options.push_back(std::move(*o));
-        } else {
-            const auto& cands = m.candidates;
-            std::vector<std::optional<Result<PlanOption>>> results(cands.size());
-            tbb::parallel_for(size_t{0}, cands.size(), [&](size_t c) {
-                if (!cancelled)
-                    results[c] = measure(w, cands[c], stop, in);
-            });
-            if (cancelled)
-                return; // a quantization stopped half way is no result
-            std::vector<PlanOption> fallbacks;
-            for (size_t c = 0; c < cands.size(); ++c) {
-                if (!results[c])
-                    return; // cancelled
-                auto& r = *results[c];
-                if (r) {
-                    tm.options.push_back(std::move(*r));
-                    continue;
-                }
-                if (r.error().kind != ErrorKind::NotApplicable)
-                    return fail(
-                        makeError(tm.name + " under " + cands[c].toString() + ": " + r.message()));
-                tm.notApplicable.push_back(cands[c].toString() + ": " + r.message());
-                auto next = llamaCppFallback(cands[c]); // none: llama-quantize would stop
-                auto fb =
-                    next ? measureFallback(w, *next, stop, in) : Result<PlanOption>(r.error());
-                if (fb) {
-                    fb->fallbackFor = cands[c].toString();
-                    fallbacks.push_back(std::move(*fb));
-                }
-            }
-            for (auto& fb : fallbacks)
-                tm.options.push_back(std::move(fb));
-            if (cancelled)
-                return;
-            if (tm.options.empty())
-                return fail(makeError("no candidate applies to " + tm.name + " " +
-                                      infos[i]->shapeString() + " and none falls back"));
+            return;
         }
-        const size_t n = ++done;
-        std::lock_guard lock(progressMutex);
-        if (request.onTensor && !cancelled)
-            request.onTensor(tm);
-        if (!cancelled && !reportProgress(progress, static_cast<double>(n) / work))
+        const auto& cands = m.candidates;
+        std::vector<std::optional<Result<PlanOption>>> results(cands.size());
+        auto one = [&](size_t c) {
+            if (!cancelled)
+                results[c] = measure(w, cands[c], stop, in);
+        };
+        // Candidates side by side where the tensor is held whole and small; chunks share a
+        // buffer, and a large whole tensor's analyses would each hold its size again.
+        if (w.whole() &&
+            static_cast<std::uint64_t>(w.rows() * w.cols()) * sizeof(float) <= request.chunkBytes)
+            tbb::parallel_for(size_t{0}, cands.size(), one);
+        else
+            for (size_t c = 0; c < cands.size(); ++c)
+                one(c);
+        if (cancelled)
+            return; // a quantization stopped half way is no result
+        std::vector<PlanOption> fallbacks;
+        for (size_t c = 0; c < cands.size(); ++c) {
+            if (!results[c])
+                return; // cancelled
+            auto& r = *results[c];
+            if (r) {
+                tm.options.push_back(std::move(*r));
+                continue;
+            }
+            if (r.error().kind != ErrorKind::NotApplicable)
+                return fail(
+                    makeError(tm.name + " under " + cands[c].toString() + ": " + r.message()));
+            tm.notApplicable.push_back(cands[c].toString() + ": " + r.message());
+            auto next = llamaCppFallback(cands[c]); // none: llama-quantize would stop
+            auto fb = next ? measureFallback(w, *next, stop, in) : Result<PlanOption>(r.error());
+            if (fb) {
+                fb->fallbackFor = cands[c].toString();
+                fallbacks.push_back(std::move(*fb));
+            }
+        }
+        for (auto& fb : fallbacks)
+            tm.options.push_back(std::move(fb));
+        if (cancelled)
+            return;
+        if (tm.options.empty())
+            return fail(makeError("no candidate applies to " + tm.name + " " +
+                                  infos[i]->shapeString() + " and none falls back"));
+    };
+
+    // A whole tensor's values, decoded into `buffer` where its rows can be read (the buffers
+    // pass from tensor to tensor: their pages are faulted in once) and its mapped pages given
+    // back.
+    auto load = [&](size_t i, std::vector<float> buffer) -> Result<std::vector<float>> {
+        const TensorInfo& t = *infos[i];
+        if (!ckpt.canReadRows(t))
+            return ckpt.readFloat(t);
+        const auto n = static_cast<std::size_t>(t.numel());
+        try {
+            if (buffer.size() < n)
+                buffer.resize(n);
+        } catch (const std::bad_alloc&) {
+            return makeError("not enough memory to decode tensor '" + t.name + "'");
+        }
+        if (auto st = ckpt.readRows(t, 0, t.rows(), {buffer.data(), n}); !st)
+            return st.error();
+        ckpt.releaseRows(t, 0, t.rows());
+        return buffer;
+    };
+    const double work = static_cast<double>(std::max<std::uint64_t>(1, [&] {
+        std::uint64_t e = 0;
+        for (const auto& tm : m.tensors)
+            e += tm.elements;
+        return e;
+    }()));
+    double doneWork = 0;
+    tbb::task_group reader;
+    std::vector<float> spare, chunkBuffer;
+    Result<std::vector<float>> current =
+        chunked[0] ? Result<std::vector<float>>(std::vector<float>{}) : load(0, {});
+    for (size_t i = 0; i < m.tensors.size() && !cancelled; ++i) {
+        // The next whole tensor is read while this one is measured.
+        Result<std::vector<float>> next = std::vector<float>{};
+        if (i + 1 < m.tensors.size() && !chunked[i + 1])
+            reader.run([&, k = i + 1] { next = load(k, std::move(spare)); });
+        if (!current)
+            fail(makeError(current.message()));
+        else if (chunked[i])
+            measureTensor(i, TensorRows(ckpt, *infos[i],
+                                        std::max<std::int64_t>(1, chunkElements / infos[i]->cols()),
+                                        chunkBuffer));
+        else
+            measureTensor(i, TensorRows(matrixView(*infos[i], *current)));
+        reader.wait();
+        if (cancelled)
+            break;
+        if (current.ok() && !chunked[i])
+            spare = std::move(*current);
+        current = std::move(next);
+        doneWork += static_cast<double>(m.tensors[i].elements);
+        if (request.onTensor)
+            request.onTensor(m.tensors[i]);
+        if (!reportProgress(progress, doneWork / work) || !stop(0))
             cancelled = true;
-    });
+    }
     if (firstError)
         return *firstError;
     if (cancelled)

@@ -102,8 +102,8 @@ struct PlanRequest {
     std::vector<Scheme> candidates;
     std::vector<PlanKeepRule> keep;
     std::vector<ImportanceRule> importance; // first match wins; unmatched tensors weigh 1
-    // Called with each tensor as soon as it is measured (partial results for a GUI sweep): from
-    // worker threads, never concurrently, in completion order.
+    // Called with each tensor as soon as it is measured (partial results for a GUI sweep): on the
+    // thread that called measurePlanCandidates, in checkpoint order.
     std::function<void(const TensorMeasurement&)> onTensor;
     // Set from any thread to stop: polled inside every quantization, not only between tensors.
     const std::atomic<bool>* cancel = nullptr;
@@ -115,6 +115,9 @@ struct PlanRequest {
     // quantizes with each tensor's entry, and every option's output error is the one the entry
     // implies (importanceErrorSums).
     const ImatrixFile* imatrix = nullptr;
+    // A tensor of more float32 bytes than this is measured in chunks of rows of at most this
+    // size where it can be (see plan_measure.cpp), instead of being held whole.
+    std::size_t chunkBytes = std::size_t{64} << 20;
 };
 
 // True when some tensor has an output error (activations of its width were given).

@@ -236,6 +236,15 @@ bool rowSeparable(const Scheme& s) {
     return false;
 }
 
+bool rowSeparable(const Scheme& s, std::int64_t cols) {
+    if (!rowSeparable(s))
+        return false;
+    const FamilyInfo* f = findFamily(s.family);
+    const bool flattenedBlocks = f->quantize == quantizeNormalFloat;
+    return !(flattenedBlocks && s.granularity == Granularity::Group &&
+             (s.groupSize <= 0 || cols % s.groupSize != 0));
+}
+
 Result<std::vector<float>> unitLevels(const Scheme& s) {
     const FamilyInfo* f = findFamily(s.family);
     if (!f)

@@ -136,8 +136,10 @@ Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& pr
 // scale), double-quantized scales, stochastic rounding (its random stream runs
 // over the flat index), and families that look at the whole matrix (k-means, HQQ, SINQ, the
 // calibrated ones and the imatrix option). Streaming analysis reads big tensors in row chunks when
-// this holds.
+// this holds for their width (the second form: bitsandbytes' blocks, nf and bnb_fp4, run over
+// the flattened tensor, so rows of `cols` not a multiple of the group size share blocks).
 bool rowSeparable(const Scheme& s);
+bool rowSeparable(const Scheme& s, std::int64_t cols);
 
 // Reconstruction levels for a unit scale, sorted; an error if the family has none.
 Result<std::vector<float>> unitLevels(const Scheme& s);

@@ -267,6 +267,56 @@ private slots:
                      .ok()); // 1-D
     }
 
+    // Tensors larger than chunkBytes of float32 are measured in chunks of rows (as big tensors
+    // of a real checkpoint are): the same options, the same statistics, the errors to rounding;
+    // the tensors arrive in checkpoint order either way.
+    void chunkedTensorsMeasureAsWhole() {
+        PlanRequest r = request();
+        r.candidates.push_back(*Scheme::parse("q4_k")); // falls back to q5_0 or f16 here
+        r.keep.push_back({".*layers\\.1\\.self_attn\\.o_proj.*", "q6_k"}); // 64 wide: q8_0
+        std::vector<std::string> order;
+        r.onTensor = [&](const TensorMeasurement& t) { order.push_back(t.name); };
+        auto whole = measurePlanCandidates(sample(), r);
+        QVERIFY(whole.ok());
+        r.chunkBytes = 3000; // 11 rows of 64, 4 of 172: every tensor in chunks
+        std::vector<std::string> wholeOrder = std::move(order);
+        order.clear();
+        auto chunked = measurePlanCandidates(sample(), r);
+        QVERIFY2(chunked.ok(), chunked.ok() ? "" : chunked.message().c_str());
+        QCOMPARE(order, wholeOrder);
+        QCOMPARE(chunked->tensors.size(), whole->tensors.size());
+        for (std::size_t i = 0; i < whole->tensors.size(); ++i) {
+            const auto &a = whole->tensors[i], &b = chunked->tensors[i];
+            QCOMPARE(b.name, a.name);
+            QCOMPARE(wholeOrder[i], a.name);
+            QVERIFY(b.sumSqRef == a.sumSqRef); // bit for bit (QCOMPARE on doubles is fuzzy)
+            QVERIFY(b.kurtosis == a.kurtosis);
+            QVERIFY(b.outlierShare == a.outlierShare);
+            QVERIFY(b.imbalance == a.imbalance);
+            QCOMPARE(b.pinned, a.pinned);
+            QCOMPARE(b.notApplicable, a.notApplicable);
+            QCOMPARE(b.options.size(), a.options.size());
+            for (std::size_t k = 0; k < a.options.size(); ++k) {
+                const PlanOption &x = a.options[k], &y = b.options[k];
+                QCOMPARE(y.scheme.toString(), x.scheme.toString());
+                QCOMPARE(y.fallbackFor, x.fallbackFor);
+                QVERIFY2(y.bits == x.bits,
+                         qPrintable(QString("%1 %2: %3 vs %4 bits")
+                                        .arg(a.name.c_str(), x.scheme.toString().c_str())
+                                        .arg(y.bits)
+                                        .arg(x.bits)));
+                QVERIFY2(std::fabs(y.sqErr - x.sqErr) <= 1e-12 * x.sqErr,
+                         qPrintable(QString("%1 %2: %3 vs %4")
+                                        .arg(a.name.c_str(), x.scheme.toString().c_str())
+                                        .arg(y.sqErr, 0, 'g', 17)
+                                        .arg(x.sqErr, 0, 'g', 17)));
+            }
+        }
+        QVERIFY(std::any_of(whole->tensors.begin(), whole->tensors.end(),
+                            [](const TensorMeasurement& t) { return t.pinned; }));
+        QVERIFY(chunked->sumSqRef == whole->sumSqRef);
+    }
+
     void cancelStopsMeasuring() {
         int calls = 0;
         auto r = measurePlanCandidates(sample(), request(), [&](double) { return ++calls < 3; });

@@ -52,7 +52,8 @@ void TestStreamAnalysis::initTestCase() {
     m_file = path("model.safetensors");
     writeSafetensors(m_file, {{"big", "F32", {96, 256}, floatBytes(m_big)},
                               {"norm", "F32", {256}, floatBytes(gaussian(256, 3))},
-                              {"bf", "BF16", {40, 256}, bfBytes}});
+                              {"bf", "BF16", {40, 256}, bfBytes},
+                              {"odd", "F32", {30, 100}, floatBytes(gaussian(30 * 100, 4))}});
 }
 
 void TestStreamAnalysis::chunksGiveTheWholeTensorsNumbers_data() {
@@ -114,6 +115,23 @@ void TestStreamAnalysis::wholeMatrixSchemesAreNotChunked() {
                                   [&](StreamedTensor&& t) { chunks = t.chunks; });
         QVERIFY(st.ok());
         QCOMPARE(chunks, 1);
+    }
+    // bitsandbytes' blocks run over the flattened tensor: rows of 100 share blocks of 64, so
+    // nf4:g64 reads the tensor whole there (and gives its numbers), where int4:g64 chunks.
+    const TensorInfo* odd[] = {ckpt->find("odd")};
+    QVERIFY(!rowSeparable(spec("nf4:g64"), 100) && !rowSeparable(spec("bnb_fp4"), 100));
+    QVERIFY(rowSeparable(spec("nf4:g64"), 128) && rowSeparable(spec("nf4:channel"), 100));
+    for (const char* s : {"nf4:g64", "int4:g64"}) {
+        const std::vector<Scheme> schemes{spec(s)};
+        StreamedTensor got;
+        auto st = analyzeStreamed(*ckpt, odd, schemes, opts,
+                                  [&](StreamedTensor&& t) { got = std::move(t); });
+        QVERIFY(st.ok() && got.results.size() == 1 && got.results[0].ok());
+        QCOMPARE(got.chunks, std::string(s) == "nf4:g64" ? 1 : 15); // 2 rows of 100 a chunk
+        auto values = ckpt->readFloat(*odd[0]);
+        auto whole = analyzeTensor(matrixView(*odd[0], *values), schemes[0]);
+        QCOMPARE(got.results[0]->cost.bytes(), whole->cost.bytes());
+        QVERIFY(near(got.results[0]->error.sumSqErr, whole->error.sumSqErr));
     }
 }
 
