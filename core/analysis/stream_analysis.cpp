@@ -39,32 +39,31 @@ std::vector<Piece> planPieces(const Checkpoint& ckpt, std::span<const TensorInfo
     return pieces;
 }
 
-// The piece's values, decoded into `buffer` where the tensor's rows can be read (the buffer is
-// grown as needed and handed back: the pipeline passes its two buffers from piece to piece, so
-// their pages are faulted in and zeroed once, not for every tensor; that had been a third of the
-// CPU time of an `analyze`). Its first (r1 - r0) * cols values are the piece's.
-Result<std::vector<float>> load(const Checkpoint& ckpt, const TensorInfo& t, const Piece& p,
-                                std::vector<float> buffer) {
-    if (p.whole && !ckpt.canReadRows(t))
-        return ckpt.readFloat(t);
-    const auto n = static_cast<std::size_t>(p.whole ? t.numel() : (p.r1 - p.r0) * t.cols());
+double levelSpan(const TensorAnalysis& a) {
+    return a.levels.empty() ? 0.0 : static_cast<double>(a.levels.back() - a.levels.front());
+}
+
+} // namespace
+
+Result<std::vector<float>> decodeRows(const Checkpoint& ckpt, const TensorInfo& t, std::int64_t r0,
+                                      std::int64_t r1, std::vector<float> buffer) {
+    if (!ckpt.canReadRows(t)) {
+        if (r0 == 0 && r1 == t.rows())
+            return ckpt.readFloat(t);
+        return makeError("the rows of tensor '" + t.name + "' cannot be read apart");
+    }
+    const auto n = static_cast<std::size_t>((r1 - r0) * t.cols());
     try {
         if (buffer.size() < n)
             buffer.resize(n);
     } catch (const std::bad_alloc&) {
         return makeError("not enough memory to decode rows of tensor '" + t.name + "'");
     }
-    if (auto st = ckpt.readRows(t, p.r0, p.r1, std::span<float>(buffer.data(), n)); !st)
+    if (auto st = ckpt.readRows(t, r0, r1, std::span<float>(buffer.data(), n)); !st)
         return st.error();
-    ckpt.releaseRows(t, p.r0, p.r1);
+    ckpt.releaseRows(t, r0, r1);
     return buffer;
 }
-
-double levelSpan(const TensorAnalysis& a) {
-    return a.levels.empty() ? 0.0 : static_cast<double>(a.levels.back() - a.levels.front());
-}
-
-} // namespace
 
 void mergeChunkAnalysis(Result<TensorAnalysis>& into, Result<TensorAnalysis>&& chunk,
                         std::int64_t r0, std::int64_t r1) {
@@ -114,7 +113,8 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
     bool cancelled = false;
 
     tbb::task_group reader;
-    Result<std::vector<float>> current = load(ckpt, *tensors[pieces[0].tensor], pieces[0], {});
+    Result<std::vector<float>> current =
+        decodeRows(ckpt, *tensors[pieces[0].tensor], pieces[0].r0, pieces[0].r1);
     std::vector<float> spare; // the buffer of the piece before this one, for the next read
     StreamedTensor acc;
     for (std::size_t i = 0; i < pieces.size(); ++i) {
@@ -123,7 +123,8 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
         Result<std::vector<float>> next = makeError("");
         if (i + 1 < pieces.size())
             reader.run([&, k = i + 1] {
-                next = load(ckpt, *tensors[pieces[k].tensor], pieces[k], std::move(spare));
+                next = decodeRows(ckpt, *tensors[pieces[k].tensor], pieces[k].r0, pieces[k].r1,
+                                  std::move(spare));
             });
         if (acc.tensor != &t) {
             acc = StreamedTensor{};

@@ -45,6 +45,14 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
                        const std::function<void(StreamedTensor&&)>& onTensor,
                        const ProgressFn& progress = {});
 
+// Rows [r0, r1) of `t` decoded to float32 into `buffer` (grown as needed and handed back, so a
+// pipeline passing its buffers from piece to piece faults their pages in and zeroes them once,
+// not for every tensor: that had been a third of the CPU time of an `analyze`), their mapped
+// pages then given back; the first (r1 - r0) * cols values are the rows'. A tensor whose rows
+// cannot be read apart (Checkpoint::canReadRows) comes whole through readFloat.
+Result<std::vector<float>> decodeRows(const Checkpoint& ckpt, const TensorInfo& t, std::int64_t r0,
+                                      std::int64_t r1, std::vector<float> buffer = {});
+
 // Folds the analysis of rows [r0, r1) into a tensor's (`into` starts as an empty TensorAnalysis;
 // the first error stands): sums and cost merged, diagnostics added, the widest levels kept.
 void mergeChunkAnalysis(Result<TensorAnalysis>& into, Result<TensorAnalysis>&& chunk,

@@ -70,8 +70,8 @@ struct Inputs {
 };
 
 // A tensor's rows as a measurement reads them: the whole matrix, or chunks of rows decoded from
-// the checkpoint one after another into one buffer (their mapped pages given back). Chunks
-// share the buffer: one reader at a time.
+// the checkpoint one after another into one buffer (decodeRows). Chunks share the buffer: one
+// reader at a time.
 class TensorRows {
 public:
     explicit TensorRows(MatrixView whole)
@@ -91,17 +91,10 @@ public:
             return fn(m_whole, 0, m_rows);
         for (std::int64_t r0 = 0; r0 < m_rows; r0 += m_chunkRows) {
             const std::int64_t r1 = std::min(m_rows, r0 + m_chunkRows);
-            const auto n = static_cast<std::size_t>((r1 - r0) * m_cols);
-            try {
-                if (m_buffer->size() < n)
-                    m_buffer->resize(n);
-            } catch (const std::bad_alloc&) {
-                return makeError("not enough memory to decode rows of tensor '" + m_tensor->name +
-                                 "'");
-            }
-            if (auto st = m_ckpt->readRows(*m_tensor, r0, r1, {m_buffer->data(), n}); !st)
-                return st;
-            m_ckpt->releaseRows(*m_tensor, r0, r1);
+            auto rows = decodeRows(*m_ckpt, *m_tensor, r0, r1, std::move(*m_buffer));
+            if (!rows)
+                return rows.error();
+            *m_buffer = std::move(*rows);
             if (auto st = fn({m_buffer->data(), r1 - r0, m_cols}, r0, r1); !st)
                 return st;
         }
@@ -362,25 +355,6 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
                                   infos[i]->shapeString() + " and none falls back"));
     };
 
-    // A whole tensor's values, decoded into `buffer` where its rows can be read (the buffers
-    // pass from tensor to tensor: their pages are faulted in once) and its mapped pages given
-    // back.
-    auto load = [&](size_t i, std::vector<float> buffer) -> Result<std::vector<float>> {
-        const TensorInfo& t = *infos[i];
-        if (!ckpt.canReadRows(t))
-            return ckpt.readFloat(t);
-        const auto n = static_cast<std::size_t>(t.numel());
-        try {
-            if (buffer.size() < n)
-                buffer.resize(n);
-        } catch (const std::bad_alloc&) {
-            return makeError("not enough memory to decode tensor '" + t.name + "'");
-        }
-        if (auto st = ckpt.readRows(t, 0, t.rows(), {buffer.data(), n}); !st)
-            return st.error();
-        ckpt.releaseRows(t, 0, t.rows());
-        return buffer;
-    };
     const double work = static_cast<double>(std::max<std::uint64_t>(1, [&] {
         std::uint64_t e = 0;
         for (const auto& tm : m.tensors)
@@ -390,13 +364,16 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
     double doneWork = 0;
     tbb::task_group reader;
     std::vector<float> spare, chunkBuffer;
-    Result<std::vector<float>> current =
-        chunked[0] ? Result<std::vector<float>>(std::vector<float>{}) : load(0, {});
+    Result<std::vector<float>> current = chunked[0]
+                                             ? Result<std::vector<float>>(std::vector<float>{})
+                                             : decodeRows(ckpt, *infos[0], 0, infos[0]->rows());
     for (size_t i = 0; i < m.tensors.size() && !cancelled; ++i) {
         // The next whole tensor is read while this one is measured.
         Result<std::vector<float>> next = std::vector<float>{};
         if (i + 1 < m.tensors.size() && !chunked[i + 1])
-            reader.run([&, k = i + 1] { next = load(k, std::move(spare)); });
+            reader.run([&, k = i + 1] {
+                next = decodeRows(ckpt, *infos[k], 0, infos[k]->rows(), std::move(spare));
+            });
         if (!current)
             fail(makeError(current.message()));
         else if (chunked[i])
