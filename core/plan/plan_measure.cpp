@@ -10,6 +10,7 @@
 #include "plan/planner.h"
 #include "plan/scheme_cost.h"
 #include "plan/weight_stats.h"
+#include "quant/ggml_family.h"
 #include "quant/registry.h"
 
 #include <tbb/parallel_for.h>
@@ -290,13 +291,16 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
                     return fail(makeError(tm.name + ": " + ref.message()));
                 in = {x, *ref};
                 tm.outSqRef = *ref;
+                tm.inputSpread = inputSpread(imatrixFromActivations(*x));
             }
             if (request.imatrix && !in.x) {
                 importance = request.imatrix->weightsFor(tm.name);
                 in.importance = &*importance;
                 const auto imp = importance->values;
-                if (static_cast<std::int64_t>(imp.size()) == v.cols) // else no output error
+                if (static_cast<std::int64_t>(imp.size()) == v.cols) { // else no output error
                     tm.outSqRef = importanceErrorSums(imp, v, v.data)->ref;
+                    tm.inputSpread = inputSpread(imp);
+                }
             }
         }
         if (pins[i]) {

@@ -61,8 +61,10 @@ struct TensorMeasurement {
     double importance = 1; // weight of this tensor's error in the objective
     bool pinned = false;   // by a keep rule: `options` holds that spec only
     // Why a tensor may be sensitive: excess kurtosis, share of values beyond 3 sigma, SINQ's
-    // matrix imbalance (NaN for fewer than two rows or columns).
+    // matrix imbalance (NaN for fewer than two rows or columns), and where activations or an
+    // importance matrix fit its width, the spread of its inputs (inputSpread; else NaN).
     double kurtosis = 0, outlierShare = 0, imbalance = 0;
+    double inputSpread = std::numeric_limits<double>::quiet_NaN();
     // What the solver chooses from: the candidates that apply, in candidate order, then what
     // llama.cpp uses for each candidate that does not (fallbackFor says which).
     std::vector<PlanOption> options;

@@ -8,6 +8,7 @@
 
 #include "util/simd_clones.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -131,6 +132,21 @@ template <class F> void eachColumnBlock(MatrixView m, F&& f) {
 }
 
 } // namespace
+
+double inputSpread(std::span<const float> meanSquares) {
+    std::vector<float> m(meanSquares.begin(), meanSquares.end());
+    if (m.empty())
+        return std::numeric_limits<double>::quiet_NaN();
+    const auto mid = m.begin() + static_cast<std::ptrdiff_t>(m.size() / 2);
+    std::nth_element(m.begin(), mid, m.end());
+    double median = *mid;
+    if (m.size() % 2 == 0) // the mean of the two middle values
+        median = (median + *std::max_element(m.begin(), mid)) / 2;
+    const double largest = *std::max_element(m.begin(), m.end());
+    if (!(median > 0) || !std::isfinite(largest))
+        return std::numeric_limits<double>::quiet_NaN();
+    return std::sqrt(largest / median);
+}
 
 WeightStats weightStats(MatrixView w) {
     ChunkedWeightStats s(w.rows, w.cols);

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <vector>
 
 namespace qs {
@@ -27,6 +28,13 @@ struct WeightStats {
 };
 
 WeightStats weightStats(MatrixView w);
+
+// How unevenly a layer's inputs are spread over its input channels: the largest channel's RMS
+// over the median channel's, from each channel's mean square (an importance matrix's entry, or
+// imatrixFromActivations of the activations). Channels far louder than the rest are what makes
+// a layer's output error large where its weight error is not (LLM.int8(), SmoothQuant, AWQ).
+// NaN without channels or where the median is 0.
+double inputSpread(std::span<const float> meanSquares);
 
 class ChunkedWeightStats {
 public:

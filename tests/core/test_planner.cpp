@@ -6,7 +6,9 @@
 #include "methods/activation_source.h"
 #include "plan/memory_model.h"
 #include "plan/planner.h"
+#include "plan/weight_stats.h"
 #include "plan_helpers.h"
+#include "quant/ggml_family.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
@@ -207,9 +209,11 @@ private slots:
     // gives for that tensor and scheme (fallbacks included); without them, NaN. A loaded matrix
     // serves only the tensors of its width.
     void activationsGiveEachOptionItsOutputError() {
-        for (const TensorMeasurement& t : measured().tensors)
+        for (const TensorMeasurement& t : measured().tensors) {
+            QVERIFY(std::isnan(t.inputSpread)); // no inputs, no spread
             for (const PlanOption& o : t.options)
                 QVERIFY(std::isnan(o.outRelErr));
+        }
         ActivationSource synthetic = ActivationSource::synthetic({64, 2, 10.0, 3}, "synthetic");
         std::vector<std::int64_t> widths;
         for (const TensorInfo& t : sample().tensors())
@@ -228,6 +232,10 @@ private slots:
             auto values = sample().readFloat(*info);
             QVERIFY(values.ok());
             const MatrixView w = matrixView(*info, *values);
+            // Two loud channels in ten: their RMS over the median channel's, about 10.
+            QCOMPARE(t.inputSpread,
+                     inputSpread(imatrixFromActivations(*synthetic.forFeatures(w.cols))));
+            QVERIFY2(t.inputSpread > 5 && t.inputSpread < 20, t.name.c_str());
             for (const PlanOption& o : t.options) {
                 QVERIFY2(std::isfinite(o.outRelErr) && o.outRelErr > 0, t.name.c_str());
                 AnalysisOptions opt;

@@ -106,6 +106,17 @@ private slots:
         sameNumbers(inChunks(m, 9), whole);
     }
 
+    // The loudest channel's RMS over the median channel's, from mean squares.
+    void inputSpreadOfHandPickedChannels() {
+        const std::vector<float> odd{9, 1, 100, 16, 4}; // median 9
+        QVERIFY(near(inputSpread(odd), 10.0 / 3.0, 1e-15));
+        const std::vector<float> even{16, 1, 4, 9}; // median (4 + 9) / 2
+        QVERIFY(near(inputSpread(even), std::sqrt(16.0 / 6.5), 1e-15));
+        QCOMPARE(inputSpread(std::vector<float>{4}), 1.0);
+        QVERIFY(std::isnan(inputSpread({})));
+        QVERIFY(std::isnan(inputSpread(std::vector<float>{0, 0, 5}))); // median 0
+    }
+
     void nonFiniteValuesAreLeftOutOfTheMoments() {
         auto w = loudMatrix(40, 50, 3);
         w[17] = std::numeric_limits<float>::quiet_NaN();

@@ -3,6 +3,7 @@
 // on them, its SQNR and output error equal the core's for the same synthetic activations, the
 // tensor tree's column fills in, and choosing none again brings the message back.
 
+#include "charts/sensitivity_heatmap.h"
 #include "dialogs/export_dialog.h"
 #include "export/exporter.h"
 #include "fixture_imatrix.h"
@@ -25,6 +26,7 @@
 
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -138,6 +140,7 @@ private Q_SLOTS:
         w.openCheckpoint(QString::fromStdString(test::samplePath()), kQProj);
         QTRY_VERIFY_WITH_TIMEOUT(w.metricsPanel()->sqnrText() != QStringLiteral("—"), kTimeoutMs);
         w.modelTab()->setSchemesText(QStringLiteral("q4_0, q4_0:imatrix, int4:g64"));
+        QVERIFY(w.modelTab()->table()->isColumnHidden(int(SensitivityColumn::InputSpread)));
         QSignalSpy applied(w.modelTab(), &ModelTab::activationsChanged);
         QVERIFY(w.modelTab()->setActivations(file));
         QTRY_VERIFY_WITH_TIMEOUT(applied.count() == 1, kTimeoutMs);
@@ -164,6 +167,19 @@ private Q_SLOTS:
                     QCOMPARE(o.outRelErr, expected(o.scheme.toString().c_str()));
         }
         QVERIFY(expected("q4_0:imatrix") < expected("q4_0"));
+        // The inputs' spread where the file has an entry: sqrt(100 / 1), the loud channels' RMS
+        // over the median's; none for the MLP and the embedding (no entry). The table shows
+        // the column (hidden before), the map its fourth bars.
+        int spread = 0;
+        for (const TensorMeasurement& t : m->tensors) {
+            const bool entry = t.name.find("self_attn") != std::string::npos;
+            QVERIFY2(entry ? t.inputSpread == 10.0 : std::isnan(t.inputSpread), t.name.c_str());
+            spread += entry;
+        }
+        QCOMPARE(spread, 20);
+        QVERIFY(!w.modelTab()->table()->isColumnHidden(int(SensitivityColumn::InputSpread)));
+        QVERIFY(w.modelTab()->heatmap()->cellRect(0, int(SensitivityColumn::InputSpread)).left() >
+                w.modelTab()->heatmap()->cellRect(0, int(SensitivityColumn::Imbalance)).left());
         // The map's n/a for the embedding says the file has no entry for it.
         SensitivityModel* map = w.modelTab()->model();
         bool said = false;

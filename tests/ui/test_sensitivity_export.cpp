@@ -31,9 +31,10 @@ private slots:
         const QStringList lines = map->csv().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 1 + 36);
         const QStringList header = lines[0].split(QLatin1Char(','));
-        QCOMPARE(header.size(), 7 + 5 * 5);
-        QCOMPARE(header[7], QStringLiteral("int3:g64 sqnr_db"));
-        QCOMPARE(header[7 + 3 * 5 + 4], QStringLiteral("q4_k stored_as"));
+        QCOMPARE(header.size(), 8 + 5 * 5);
+        QCOMPARE(header[7], QStringLiteral("input_spread")); // empty: no activations here
+        QCOMPARE(header[8], QStringLiteral("int3:g64 sqnr_db"));
+        QCOMPARE(header[8 + 3 * 5 + 4], QStringLiteral("q4_k stored_as"));
         // Each row's figures are the model's (whatever the map shows: SQNR here).
         for (int r = 0; r < model->rowCount(); ++r) {
             const QString name = model->index(r, 0).data().toString();
@@ -43,16 +44,17 @@ private slots:
             QVERIFY2(row != lines.end(), qPrintable(name));
             const QStringList f = row->split(QLatin1Char(','));
             QCOMPARE(f.size(), header.size());
+            QVERIFY(f[7].isEmpty());
             for (int s = 0; s < 5; ++s) {
                 const QModelIndex idx = model->index(r, model->schemeColumn(s));
                 const double v = idx.data(int(SensitivityRole::Value)).toDouble();
-                const QString sqnr = f[7 + 5 * s];
+                const QString sqnr = f[8 + 5 * s];
                 if (std::isnan(v)) { // n/a: q8_0 on the 172-wide rows
                     QVERIFY(sqnr.isEmpty());
                     continue;
                 }
                 QCOMPARE(sqnr.toDouble(), v);
-                QCOMPARE(f[7 + 5 * s + 4], idx.data(int(SensitivityRole::Fallback)).toString());
+                QCOMPARE(f[8 + 5 * s + 4], idx.data(int(SensitivityRole::Fallback)).toString());
             }
         }
         QVERIFY(map->csv().contains(QStringLiteral(",q5_0"))); // q4_k's stand-in, named

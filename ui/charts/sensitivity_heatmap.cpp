@@ -29,15 +29,18 @@ namespace {
 constexpr int kCellWidth = 62;
 constexpr int kBarGap = 14;
 constexpr int kBarWidth = 70;
-constexpr int kBars = 3;
-constexpr int kBarColumns[kBars] = {int(SensitivityColumn::Kurtosis),
-                                    int(SensitivityColumn::Outliers),
-                                    int(SensitivityColumn::Imbalance)};
-const char* const kBarNames[kBars] = {QT_TRANSLATE_NOOP("qs::SensitivityHeatmap", "kurtosis"),
-                                      QT_TRANSLATE_NOOP("qs::SensitivityHeatmap", "outliers"),
-                                      QT_TRANSLATE_NOOP("qs::SensitivityHeatmap", "imbalance")};
-const QColor kBarColours[kBars] = {QColor(0x8E, 0x44, 0xAD), QColor(0xD3, 0x54, 0x00),
-                                   QColor(0x16, 0xA0, 0x85)};
+// The bars beside the map; the last, the inputs' spread, only where the sweep had activations
+// or an importance matrix (barCount).
+constexpr int kMaxBars = 4;
+constexpr int kBarColumns[kMaxBars] = {
+    int(SensitivityColumn::Kurtosis), int(SensitivityColumn::Outliers),
+    int(SensitivityColumn::Imbalance), int(SensitivityColumn::InputSpread)};
+const char* const kBarNames[kMaxBars] = {QT_TRANSLATE_NOOP("qs::SensitivityHeatmap", "kurtosis"),
+                                         QT_TRANSLATE_NOOP("qs::SensitivityHeatmap", "outliers"),
+                                         QT_TRANSLATE_NOOP("qs::SensitivityHeatmap", "imbalance"),
+                                         QT_TRANSLATE_NOOP("qs::SensitivityHeatmap", "inputs")};
+const QColor kBarColours[kMaxBars] = {QColor(0x8E, 0x44, 0xAD), QColor(0xD3, 0x54, 0x00),
+                                      QColor(0x16, 0xA0, 0x85), QColor(0x28, 0x74, 0xA6)};
 
 // viridis at nine evenly spaced points (matplotlib's table)
 constexpr std::array<std::array<int, 3>, 9> kViridis = {{{68, 1, 84},
@@ -85,12 +88,16 @@ void SensitivityHeatmap::setModel(QAbstractItemModel* model) {
                         names << m_model->index(r, 0).data().toString();
                     m_nameLevel = std::max(m_nameLevel, shortTensorLevel(names, fontMetrics(),
                                                                          cellRect(0, 0).width()));
+                    noteInputBars();
                     updateGeometry();
                     adjustSize();
                     update();
                 });
         connect(model, &QAbstractItemModel::rowsRemoved, this, &SensitivityHeatmap::refresh);
-        connect(model, &QAbstractItemModel::dataChanged, this, [this] { update(); });
+        connect(model, &QAbstractItemModel::dataChanged, this, [this] {
+            noteInputBars();
+            update();
+        });
         connect(model, &QAbstractItemModel::headerDataChanged, this, [this] { update(); });
     }
     refresh();
@@ -103,7 +110,21 @@ void SensitivityHeatmap::setScale(double lo, double hi, bool higherIsBetter) {
     update();
 }
 
+void SensitivityHeatmap::noteInputBars() {
+    bool any = false;
+    for (int r = 0; m_model && r < m_model->rowCount() && !any; ++r)
+        any = m_model->index(r, int(SensitivityColumn::InputSpread))
+                  .data(int(SensitivityRole::Sort))
+                  .toDouble() > 0;
+    if (any != m_inputBars) {
+        m_inputBars = any;
+        updateGeometry();
+        adjustSize();
+    }
+}
+
 void SensitivityHeatmap::refresh() {
+    noteInputBars();
     fitNames();
     updateGeometry();
     adjustSize();
@@ -115,7 +136,7 @@ int SensitivityHeatmap::schemeCount() const {
 }
 
 int SensitivityHeatmap::fixedWidth() const {
-    return schemeCount() * kCellWidth + kBarGap + kBars * kBarWidth + 8;
+    return schemeCount() * kCellWidth + kBarGap + barCount() * kBarWidth + 8;
 }
 
 void SensitivityHeatmap::fitLabelsTo(int width) {
@@ -144,7 +165,7 @@ QRect SensitivityHeatmap::cellRect(int row, int column) const {
     if (column >= kSensitivityFixedColumns)
         return {m_labelWidth + (column - kSensitivityFixedColumns) * kCellWidth, y, kCellWidth - 1,
                 kRowHeight - 1};
-    for (int b = 0; b < kBars; ++b)
+    for (int b = 0; b < barCount(); ++b)
         if (kBarColumns[b] == column)
             return {barsLeft() + b * kBarWidth, y, kBarWidth - 6, kRowHeight - 1};
     return {0, y, m_labelWidth - 6, kRowHeight - 1};
@@ -162,7 +183,7 @@ std::pair<int, int> SensitivityHeatmap::cellAt(const QPoint& pos) const {
     if (s < schemeCount())
         return {row, kSensitivityFixedColumns + s};
     const int b = (pos.x() - barsLeft()) / kBarWidth;
-    if (pos.x() >= barsLeft() && b < kBars)
+    if (pos.x() >= barsLeft() && b < barCount())
         return {row, kBarColumns[b]};
     return {row, -1};
 }
@@ -178,7 +199,7 @@ void SensitivityHeatmap::paintHeader(QPainter& p) const {
         p.drawText(0, 0, p.fontMetrics().elidedText(spec, Qt::ElideRight, 110));
         p.restore();
     }
-    for (int b = 0; b < kBars; ++b) {
+    for (int b = 0; b < barCount(); ++b) {
         p.setPen(kBarColours[b]);
         p.drawText(QRect(barsLeft() + b * kBarWidth, kHeaderHeight - 22, kBarWidth - 6, 18),
                    Qt::AlignLeft | Qt::AlignVCenter, tr(kBarNames[b]));
@@ -261,7 +282,7 @@ void SensitivityHeatmap::paintRow(QPainter& p, int row, const double* barMax) co
         }
         p.drawText(r, Qt::AlignCenter, text);
     }
-    for (int b = 0; b < kBars; ++b) {
+    for (int b = 0; b < barCount(); ++b) {
         const double v =
             m_model->index(row, kBarColumns[b]).data(int(SensitivityRole::Sort)).toDouble();
         const QRect r = cellRect(row, kBarColumns[b]).adjusted(0, 3, 0, -3);
@@ -284,9 +305,9 @@ void SensitivityHeatmap::paintEvent(QPaintEvent* event) {
     }
     paintHeader(p);
     const int rows = m_model->rowCount();
-    double barMax[kBars] = {0, 0, 0};
+    double barMax[kMaxBars] = {0, 0, 0, 0};
     for (int r = 0; r < rows; ++r)
-        for (int b = 0; b < kBars; ++b)
+        for (int b = 0; b < barCount(); ++b)
             barMax[b] = std::max(
                 barMax[b],
                 m_model->index(r, kBarColumns[b]).data(int(SensitivityRole::Sort)).toDouble());

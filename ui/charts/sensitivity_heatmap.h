@@ -72,6 +72,8 @@ protected:
 private:
     bool anyCell(SensitivityRole role) const; // a shown scheme cell has the role's text
     int schemeCount() const;
+    int barCount() const { return m_inputBars ? 4 : 3; }
+    void noteInputBars();
     int barsLeft() const;
     int fixedWidth() const; // all but the names' column
     void paintHeader(QPainter& p) const;
@@ -82,6 +84,7 @@ private:
     void fitNames();
 
     QAbstractItemModel* m_model = nullptr;
+    bool m_inputBars = false; // some row has an input spread: its bars are drawn
     double m_lo = 0, m_hi = 1;
     bool m_higherIsBetter = true;
     int m_labelWidth = kLabelWidth;

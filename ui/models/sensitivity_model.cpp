@@ -6,6 +6,7 @@
 
 #include <QColor>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -126,6 +127,11 @@ void SensitivityModel::setMeasurements(const PlanMeasurements& m) {
     endResetModel();
 }
 
+bool SensitivityModel::hasInputSpread() const {
+    return std::any_of(m_rows.begin(), m_rows.end(),
+                       [](const Row& r) { return std::isfinite(r.stats.inputSpread); });
+}
+
 QString SensitivityModel::csv() const {
     auto quoted = [](const QString& v) {
         return QString::fromStdString(csvField(v.toStdString()));
@@ -133,10 +139,10 @@ QString SensitivityModel::csv() const {
     auto number = [](double v) {
         return std::isfinite(v) ? QString::number(v, 'g', 17) : QString();
     };
-    QStringList header{QStringLiteral("tensor"),   QStringLiteral("role"),
-                       QStringLiteral("block"),    QStringLiteral("params"),
-                       QStringLiteral("kurtosis"), QStringLiteral("outlier_share"),
-                       QStringLiteral("imbalance")};
+    QStringList header{QStringLiteral("tensor"),    QStringLiteral("role"),
+                       QStringLiteral("block"),     QStringLiteral("params"),
+                       QStringLiteral("kurtosis"),  QStringLiteral("outlier_share"),
+                       QStringLiteral("imbalance"), QStringLiteral("input_spread")};
     for (const Scheme& s : m_schemes)
         for (const char* field :
              {"sqnr_db", "rel_rmse", "bits_per_weight", "out_rel_err", "stored_as"})
@@ -151,7 +157,8 @@ QString SensitivityModel::csv() const {
                       QString::number(t.elements),
                       number(t.kurtosis),
                       number(t.outlierShare),
-                      number(t.imbalance)};
+                      number(t.imbalance),
+                      number(t.inputSpread)};
         for (int s = 0; s < static_cast<int>(m_schemes.size()); ++s) {
             const Cell* c = cell(r, schemeColumn(s));
             if (!c || !c->notApplicable.isEmpty()) {
@@ -258,6 +265,11 @@ QVariant SensitivityModel::fixedData(const Row& row, SensitivityColumn column, i
             return std::isfinite(t.imbalance) ? t.imbalance : -1.0;
         return std::isfinite(t.imbalance) ? QVariant(formatNumber(t.imbalance, 3))
                                           : QVariant(QStringLiteral("–"));
+    case SensitivityColumn::InputSpread:
+        if (sort)
+            return std::isfinite(t.inputSpread) ? t.inputSpread : -1.0;
+        return std::isfinite(t.inputSpread) ? QVariant(formatNumber(t.inputSpread, 3))
+                                            : QVariant(QStringLiteral("n/a"));
     case SensitivityColumn::Count:
         break;
     }
@@ -347,10 +359,10 @@ QVariant SensitivityModel::headerData(int section, Qt::Orientation orientation, 
             }
         return {};
     }
-    static const char* const kNames[] = {QT_TR_NOOP("Tensor"),   QT_TR_NOOP("Role"),
-                                         QT_TR_NOOP("Block"),    QT_TR_NOOP("Params"),
-                                         QT_TR_NOOP("Kurtosis"), QT_TR_NOOP("Outliers"),
-                                         QT_TR_NOOP("Imbalance")};
+    static const char* const kNames[] = {QT_TR_NOOP("Tensor"),    QT_TR_NOOP("Role"),
+                                         QT_TR_NOOP("Block"),     QT_TR_NOOP("Params"),
+                                         QT_TR_NOOP("Kurtosis"),  QT_TR_NOOP("Outliers"),
+                                         QT_TR_NOOP("Imbalance"), QT_TR_NOOP("Inputs")};
     static const char* const kTips[] = {
         QT_TR_NOOP("Tensor name"),
         QT_TR_NOOP("What the tensor is for, recognised from its name"),
@@ -358,7 +370,11 @@ QVariant SensitivityModel::headerData(int section, Qt::Orientation orientation, 
         QT_TR_NOOP("Number of weights"),
         QT_TR_NOOP("Excess kurtosis: heavy tails make a uniform grid waste levels"),
         QT_TR_NOOP("Share of weights beyond 3 standard deviations"),
-        QT_TR_NOOP("SINQ's matrix imbalance: largest row/column std over the smallest")};
+        QT_TR_NOOP("SINQ's matrix imbalance: largest row/column std over the smallest"),
+        QT_TR_NOOP("Spread of the tensor's inputs: the loudest input channel's RMS over the "
+                   "median channel's, from the Model tab's activations or importance matrix "
+                   "(n/a without them). Loud channels raise the output error more than the weight "
+                   "error shows")};
     if (section < 0 || section >= kSensitivityFixedColumns)
         return {};
     if (role == Qt::DisplayRole)

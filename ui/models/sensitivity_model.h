@@ -1,9 +1,9 @@
 #pragma once
 // The sensitivity map's data: one row per quantizable tensor (name, role, block index, size,
-// kurtosis, outlier share, SINQ imbalance) and one column per swept scheme holding its SQNR in dB,
-// its relative RMSE or its output error. Rows fill in as the sweep measures tensors; a scheme that
-// does not apply shows the value of llama.cpp's fallback, marked. Read-only; sortable through a
-// proxy on SensitivityRole::Sort. GUI thread only.
+// kurtosis, outlier share, SINQ imbalance, the spread of its inputs) and one column per swept
+// scheme holding its SQNR in dB, its relative RMSE or its output error. Rows fill in as the sweep
+// measures tensors; a scheme that does not apply shows the value of llama.cpp's fallback, marked.
+// Read-only; sortable through a proxy on SensitivityRole::Sort. GUI thread only.
 
 #include "plan/planner.h"
 #include "plan/tensor_roles.h"
@@ -16,7 +16,17 @@
 
 namespace qs {
 
-enum class SensitivityColumn { Tensor, Role, Layer, Params, Kurtosis, Outliers, Imbalance, Count };
+enum class SensitivityColumn {
+    Tensor,
+    Role,
+    Layer,
+    Params,
+    Kurtosis,
+    Outliers,
+    Imbalance,
+    InputSpread, // n/a without activations or an importance matrix of the tensor's width
+    Count
+};
 constexpr int kSensitivityFixedColumns = static_cast<int>(SensitivityColumn::Count);
 
 enum class SensitivityRole {
@@ -56,9 +66,11 @@ public:
     // fallback stands in for the scheme are left out (they would squash the scale).
     std::pair<double, double> valueRange() const;
     int measuredTensors() const;
+    // Whether some row has an input spread (the sweep had activations or an importance matrix).
+    bool hasInputSpread() const;
     // Every row as CSV, whatever the metric shown: the tensor's name, role, block, weights,
-    // kurtosis, outlier share and imbalance, then per scheme its SQNR in dB, relative RMSE,
-    // bits per weight, output error (where activations gave one) and the scheme standing in
+    // kurtosis, outlier share, imbalance and input spread, then per scheme its SQNR in dB, relative
+    // RMSE, bits per weight, output error (where activations gave one) and the scheme standing in
     // (llama.cpp's fallback); a cell not measured or n/a leaves its fields empty.
     QString csv() const;
 

@@ -31,6 +31,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace qs {
@@ -202,6 +203,8 @@ ModelTab::ModelTab(SweepController* sweeps, QWidget* parent)
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     m_table->setToolTip(tr("Click a header to sort; the map follows. Double-click a row to open "
                            "the tensor."));
+    // The inputs' spread shows once a sweep has activations or an importance matrix to give it.
+    m_table->setColumnHidden(int(SensitivityColumn::InputSpread), true);
     connect(m_table, &QTableView::doubleClicked, this, [this](const QModelIndex& idx) {
         Q_EMIT openRequested(idx.data(int(SensitivityRole::TensorName)).toString(),
                              idx.data(int(SensitivityRole::Spec)).toString());
@@ -430,12 +433,15 @@ void ModelTab::onStarted(const std::vector<Scheme>& schemes) {
 
 void ModelTab::onTensor(const TensorMeasurement& t) {
     m_model->addMeasurement(t);
+    if (std::isfinite(t.inputSpread))
+        m_table->setColumnHidden(int(SensitivityColumn::InputSpread), false);
     updateScale();
     m_status->setText(tr("Sweeping: %1 tensors measured…").arg(m_model->rowCount()));
 }
 
 void ModelTab::onFinished(const std::shared_ptr<const PlanMeasurements>& m) {
     m_model->setMeasurements(*m);
+    m_table->setColumnHidden(int(SensitivityColumn::InputSpread), !m_model->hasInputSpread());
     // In an event of its own: measuring every cell takes milliseconds, and the sweep's end is
     // split so that no one event holds the GUI thread long.
     QTimer::singleShot(0, m_table, [table = m_table] {
