@@ -88,16 +88,17 @@ void SensitivityHeatmap::setModel(QAbstractItemModel* model) {
                         names << m_model->index(r, 0).data().toString();
                     m_nameLevel = std::max(m_nameLevel, shortTensorLevel(names, fontMetrics(),
                                                                          cellRect(0, 0).width()));
-                    noteInputBars();
+                    noteInputBars(first, last);
                     updateGeometry();
                     adjustSize();
                     update();
                 });
         connect(model, &QAbstractItemModel::rowsRemoved, this, &SensitivityHeatmap::refresh);
-        connect(model, &QAbstractItemModel::dataChanged, this, [this] {
-            noteInputBars();
-            update();
-        });
+        connect(model, &QAbstractItemModel::dataChanged, this,
+                [this](const QModelIndex& from, const QModelIndex& to) {
+                    noteInputBars(from.row(), to.row());
+                    update();
+                });
         connect(model, &QAbstractItemModel::headerDataChanged, this, [this] { update(); });
     }
     refresh();
@@ -110,9 +111,13 @@ void SensitivityHeatmap::setScale(double lo, double hi, bool higherIsBetter) {
     update();
 }
 
-void SensitivityHeatmap::noteInputBars() {
+void SensitivityHeatmap::noteInputBars(int first, int last) {
+    const bool allRows = last < 0; // else rows arrived or changed: they can only add the bars
+    if (!m_model || (!allRows && m_inputBars))
+        return;
+    last = allRows ? m_model->rowCount() - 1 : std::min(last, m_model->rowCount() - 1);
     bool any = false;
-    for (int r = 0; m_model && r < m_model->rowCount() && !any; ++r)
+    for (int r = std::max(0, first); r <= last && !any; ++r)
         any = m_model->index(r, int(SensitivityColumn::InputSpread))
                   .data(int(SensitivityRole::Sort))
                   .toDouble() > 0;

@@ -73,7 +73,9 @@ private:
     bool anyCell(SensitivityRole role) const; // a shown scheme cell has the role's text
     int schemeCount() const;
     int barCount() const { return m_inputBars ? 4 : 3; }
-    void noteInputBars();
+    // Whether some row has an input spread, so its bars are drawn: all rows (last < 0), or
+    // rows [first, last] just arrived or changed.
+    void noteInputBars(int first = 0, int last = -1);
     int barsLeft() const;
     int fixedWidth() const; // all but the names' column
     void paintHeader(QPainter& p) const;
