@@ -130,6 +130,19 @@ Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme,
     }
     std::vector<BitSweepPoint> points;
     std::span<const float> orig(w.data, w.size());
+    // With inputs each width's output error too, through analyzeTensor (the fused paths keep a
+    // reconstruction only for it), ||XW^T||^2 computed once.
+    AnalysisOptions withInputs;
+    withInputs.activations = activations && activations->cols == w.cols ? activations : nullptr;
+    withInputs.importance =
+        importance && static_cast<std::int64_t>(importance->values.size()) == w.cols ? importance
+                                                                                     : nullptr;
+    if (withInputs.activations) {
+        auto ref = outputReference(*activations, w);
+        if (!ref)
+            return ref.error();
+        withInputs.outputReference = *ref;
+    }
     for (size_t i = 0; i < widths.size(); ++i) {
         const Scheme& s = widths[i];
         const bool sibling = s.family != scheme.family;
@@ -144,6 +157,19 @@ Result<std::vector<BitSweepPoint>> sweepBits(MatrixView w, const Scheme& scheme,
         // A sibling that does not apply (q2_k's 256-blocks on rows of 64), or not with this
         // scheme's options, is left out: only the scheme's own width is the user's question.
         auto skipped = [&](const Error& e) { return sibling && e.kind != ErrorKind::Cancelled; };
+        if (withInputs.activations || withInputs.importance) { // the output's SNR too
+            auto a = analyzeTensor(w, s, withInputs, step);
+            if (!a) {
+                if (skipped(a.error()))
+                    continue;
+                return a.error();
+            }
+            BitSweepPoint p{s.bits, a->error.sqnrDb(), a->cost.bitsPerWeight(), s.toString()};
+            if (a->outputError)
+                p.outputSnrDb = sqnrDbFromSums(a->outputError->ref, a->outputError->err);
+            points.push_back(std::move(p));
+            continue;
+        }
         if (auto fused = tryFused(w, s, AnalysisOptions{}, step, backend, fallback)) {
             if (!*fused) {
                 if (skipped(fused->error()))

@@ -10,6 +10,7 @@
 #include "metrics/output_error.h"
 #include "quant/registry.h"
 
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -60,11 +61,16 @@ struct BitSweepPoint {
     double sqnrDb = 0;
     double bitsPerWeight = 0;
     std::string spec; // the scheme measured (a fixed-width family's sibling, or the family's width)
+    // 10 log10(||XW^T||^2 / ||X(W - W^)^T||^2) where activations or an importance matrix were
+    // given (the output's SNR, for the output error they imply), else NaN.
+    double outputSnrDb = std::numeric_limits<double>::quiet_NaN();
 };
 
 // The scheme's family at each bit width in [minBits, maxBits] (clamped to the family's range),
 // everything else unchanged. A fixed-width family gives its ladder (fixedWidthLadder: q4_k's
 // k-quants, mxfp4's MX widths), leaving out the siblings that do not apply to the tensor.
+// `activations` (of the tensor's width) or `importance` (an imatrix entry) quantize the schemes
+// that need them and give every width its output SNR.
 Result<std::vector<BitSweepPoint>> sweepBits(MatrixView weights, const Scheme& scheme,
                                              int minBits = 2, int maxBits = 8,
                                              const ProgressFn& progress = {},

@@ -4,6 +4,7 @@
 #include "analysis/fused_families.h"
 #include "analysis/fused_sums.h"
 #include "analysis/tensor_analysis.h"
+#include "metrics/output_error.h"
 #include "quant/companding_quant.h"
 #include "quant/group_quant.h"
 #include "quant/normal_float.h"
@@ -73,6 +74,7 @@ private slots:
     void matchesThePlainPasses();
     void analyzeTensorTakesIt();
     void sweepBitsMatchesThePlainPasses();
+    void sweepBitsGivesTheOutputSnrWithInputs();
     void errorRangeFromANarrowerGroup();
     void errorSumsAndBinsUnderBothKernels();
     void nfAndCompandingAtTheirBoundaries();
@@ -236,6 +238,45 @@ void TestFusedAnalysis::sweepBitsMatchesThePlainPasses() {
     auto withNan = sweepBits(m, spec("int4:g64"), 3, 4);
     QVERIFY(withNan.ok());
     QCOMPARE(withNan->size(), std::size_t(2));
+}
+
+// With activations or an importance matrix each width also has the output's SNR: that of
+// outputErrorSums / importanceErrorSums for the plain quantizer's reconstruction; without, NaN.
+void TestFusedAnalysis::sweepBitsGivesTheOutputSnrWithInputs() {
+    const auto w = weights(24, 128, 5);
+    const MatrixView m{w.data(), 24, 128};
+    auto xs = weights(16, 128, 6);
+    for (std::size_t k = 3; k < xs.size(); k += 128)
+        xs[k] *= 20.0f; // one loud input channel
+    const MatrixView x{xs.data(), 16, 128};
+    std::vector<float> imp(128, 1.0f);
+    imp[3] = 400.0f;
+    const ImportanceWeights importance{imp, "test"};
+    for (const char* name : {"int4:g64", "q4_0", "q4_0:imatrix"}) {
+        auto withX = sweepBits(m, spec(name), 3, 6, {}, &x);
+        auto withImp = sweepBits(m, spec(name), 3, 6, {}, nullptr, &importance);
+        QVERIFY2(withX.ok() && withImp.ok(), name);
+        QCOMPARE(withX->size(), withImp->size());
+        QVERIFY(!withX->empty());
+        // Without inputs no output SNR (and the imatrix option cannot run at all).
+        auto without = sweepBits(m, spec(name), 3, 6);
+        QCOMPARE(without.ok(), std::string(name) != "q4_0:imatrix");
+        for (std::size_t i = 0; without.ok() && i < without->size(); ++i)
+            QVERIFY(std::isnan((*without)[i].outputSnrDb));
+        for (std::size_t i = 0; i < withX->size(); ++i) {
+            const BitSweepPoint &a = (*withX)[i], &b = (*withImp)[i];
+            const Scheme at = spec(a.spec.c_str());
+            auto q = quantize(at, m, {}, &x); // the imatrix option's importance from X
+            QVERIFY(q.ok());
+            const auto out = outputErrorSums(x, m, q->reconstruction.data());
+            QVERIFY(out.ok());
+            compareSums(a.outputSnrDb, sqnrDbFromSums(out->ref, out->err));
+            compareSums(a.sqnrDb, computeErrorMetrics(w, q->reconstruction).sqnrDb());
+            auto qi = quantize(at, m, {}, nullptr, &importance);
+            const auto sums = importanceErrorSums(imp, m, qi->reconstruction.data());
+            compareSums(b.outputSnrDb, sqnrDbFromSums(sums->ref, sums->err));
+        }
+    }
 }
 
 // The histogram's range is the exact max |error|, here in a group narrower than the widest: its

@@ -4,6 +4,7 @@
 // tensor tree's column fills in, and choosing none again brings the message back.
 
 #include "charts/sensitivity_heatmap.h"
+#include "charts/sqnr_sweep_chart.h"
 #include "dialogs/export_dialog.h"
 #include "export/exporter.h"
 #include "fixture_imatrix.h"
@@ -18,6 +19,7 @@
 #include "panels/model_tab.h"
 #include "panels/scheme_panel.h"
 #include "panels/tensor_browser_panel.h"
+#include "panels/tensor_tab.h"
 #include "plan/planner.h"
 #include "quant/registry.h"
 #include "test_support.h"
@@ -29,6 +31,8 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <cmath>
 
 using namespace qs;
 
@@ -198,6 +202,18 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(w.metricsPanel()->valueText(QStringLiteral("output err")) ==
                                      formatPercent(expected("q4_0")),
                                  kTimeoutMs);
+        // Its SNR-vs-bits chart draws the output's SNR beside the weights' (q4_0, q5_0, q8_0).
+        SqnrSweepChart* sweep = w.tensorTab()->sweepChart();
+        QTRY_VERIFY_WITH_TIMEOUT(sweep->outputPointCount() == 3, kTimeoutMs);
+        bool atFour = false;
+        for (const QString& line : sweep->csvData().split(QLatin1Char('\n')))
+            if (line.startsWith(QStringLiteral("q4_0,4,"))) {
+                const double snr = line.section(QLatin1Char(','), 4, 4).toDouble();
+                QVERIFY2(std::fabs(snr + 20 * std::log10(expected("q4_0"))) < 1e-6,
+                         qPrintable(line));
+                atFour = true;
+            }
+        QVERIFY(atFour);
 
         // GGUF export of q4_0:imatrix uses it (the embedding has no entry: said).
         ExportDialog* d = w.showExportDialog();

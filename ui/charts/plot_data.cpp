@@ -120,6 +120,8 @@ SweepPlot buildSweepPlot(const std::vector<BitSweepPoint>& points, const Scheme&
     for (const auto& pt : points) {
         if (std::isfinite(pt.sqnrDb))
             p.sqnr.append({static_cast<double>(pt.bits), pt.sqnrDb});
+        if (std::isfinite(pt.outputSnrDb))
+            p.outputSnr.append({static_cast<double>(pt.bits), pt.outputSnrDb});
         p.bitsPerWeight.append({static_cast<double>(pt.bits), pt.bitsPerWeight});
         const auto measured = Scheme::parse(pt.spec); // int4:g64's family is int
         const QString name = measured ? QString::fromStdString(measured->family) : p.family;

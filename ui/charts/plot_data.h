@@ -48,7 +48,9 @@ struct AnalysisPlots {
 
 struct SweepPlot {
     QString family;
-    QList<QPointF> sqnr;          // (bits, dB); bit widths with an exact result are left out
+    QList<QPointF> sqnr; // (bits, dB); bit widths with an exact result are left out
+    // (bits, dB): the output's SNR where the sweep had activations or an importance matrix
+    QList<QPointF> outputSnr;
     QList<QPointF> bitsPerWeight; // (bits, honest bits per weight)
     // One per bitsPerWeight point: the family measured there, which on a fixed-width family's
     // ladder is a sibling (q2_k ... q8_0 around q4_k); `ladder` then, and the chart names them.

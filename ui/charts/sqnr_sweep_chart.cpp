@@ -3,6 +3,8 @@
 #include "charts/chart_style.h"
 #include "number_format.h"
 
+#include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QScatterSeries>
 #include <QValueAxis>
@@ -14,26 +16,34 @@ namespace qs {
 
 SqnrSweepChart::SqnrSweepChart(QWidget* parent)
     : ChartView(tr("SQNR vs bit width"), parent), m_curve(new QLineSeries),
-      m_points(new QScatterSeries), m_current(new QScatterSeries), m_x(new QValueAxis),
-      m_y(new QValueAxis) {
+      m_points(new QScatterSeries), m_current(new QScatterSeries), m_outCurve(new QLineSeries),
+      m_outPoints(new QScatterSeries), m_x(new QValueAxis), m_y(new QValueAxis) {
     m_points->setMarkerSize(7);
     m_points->setBorderColor(Qt::white);
     m_current->setMarkerSize(14);
     m_current->setBorderColor(QColor(0x22, 0x22, 0x22));
-    for (QXYSeries* s : {static_cast<QXYSeries*>(m_curve), static_cast<QXYSeries*>(m_points),
-                         static_cast<QXYSeries*>(m_current)})
+    m_outPoints->setMarkerSize(6);
+    m_outPoints->setBorderColor(Qt::white);
+    m_curve->setName(tr("weights"));
+    m_outCurve->setName(tr("output"));
+    const std::initializer_list<QXYSeries*> all{m_curve, m_points, m_current, m_outCurve,
+                                                m_outPoints};
+    for (QXYSeries* s : all)
         chart()->addSeries(s);
     styleAxis(m_x, tr("bits per element"));
     styleAxis(m_y, tr("SQNR (dB)"));
     m_x->setLabelFormat(QStringLiteral("%d"));
     chart()->addAxis(m_x, Qt::AlignBottom);
     chart()->addAxis(m_y, Qt::AlignLeft);
-    for (QXYSeries* s : {static_cast<QXYSeries*>(m_curve), static_cast<QXYSeries*>(m_points),
-                         static_cast<QXYSeries*>(m_current)}) {
+    for (QXYSeries* s : all) {
         s->attachAxis(m_x);
         s->attachAxis(m_y);
         connect(s, &QXYSeries::hovered, this, &SqnrSweepChart::onHovered);
     }
+    for (QXYSeries* s : {static_cast<QXYSeries*>(m_points), static_cast<QXYSeries*>(m_current),
+                         static_cast<QXYSeries*>(m_outPoints)})
+        chart()->legend()->markers(s).front()->setVisible(false);
+    chart()->legend()->setAlignment(Qt::AlignBottom);
     m_names = new PointNames(chart());
 }
 
@@ -45,6 +55,13 @@ void SqnrSweepChart::setPlot(const SweepPlot& plot, const QColor& schemeColour) 
     m_current->setColor(schemeColour);
     m_curve->replace(m_plot.sqnr);
     m_points->replace(m_plot.sqnr);
+    QPen dashed(schemeColour.darker(135), 2.0, Qt::DashLine);
+    m_outCurve->setPen(dashed);
+    m_outPoints->setColor(schemeColour.darker(135));
+    m_outCurve->replace(m_plot.outputSnr);
+    m_outPoints->replace(m_plot.outputSnr);
+    chart()->legend()->setVisible(!m_plot.outputSnr.isEmpty());
+    m_y->setTitleText(m_plot.outputSnr.isEmpty() ? tr("SQNR (dB)") : tr("SNR (dB)"));
     QList<QPointF> current;
     for (const QPointF& p : m_plot.sqnr)
         if (static_cast<int>(p.x()) == m_plot.currentBits)
@@ -79,6 +96,9 @@ void SqnrSweepChart::clear() {
     m_curve->clear();
     m_points->clear();
     m_current->clear();
+    m_outCurve->clear();
+    m_outPoints->clear();
+    chart()->legend()->setVisible(false);
     m_names->clear();
 }
 
@@ -90,12 +110,13 @@ void SqnrSweepChart::fitToData() {
     double lo = 2, hi = 8;
     double yMax = 10;
     double yMin = 0;
-    for (const QPointF& p : m_plot.sqnr) {
-        lo = std::min(lo, p.x());
-        hi = std::max(hi, p.x());
-        yMax = std::max(yMax, p.y());
-        yMin = std::min(yMin, p.y());
-    }
+    for (const auto* series : {&m_plot.sqnr, &m_plot.outputSnr})
+        for (const QPointF& p : *series) {
+            lo = std::min(lo, p.x());
+            hi = std::max(hi, p.x());
+            yMax = std::max(yMax, p.y());
+            yMin = std::min(yMin, p.y());
+        }
     m_x->setRange(lo - 0.5, hi + 0.5);
     m_x->setTickType(QValueAxis::TicksDynamic);
     m_x->setTickAnchor(lo);
@@ -117,26 +138,34 @@ void SqnrSweepChart::onHovered(const QPointF& point, bool state) {
     for (const QPointF& p : m_plot.bitsPerWeight)
         if (static_cast<int>(p.x()) == bits)
             bpw = p.y();
-    showHoverText(tr("%1 at %2 bits: %3, %4 bits/weight")
+    QString output;
+    for (const QPointF& p : m_plot.outputSnr)
+        if (static_cast<int>(p.x()) == bits)
+            output = tr(", output SNR %1").arg(formatDb(p.y()));
+    showHoverText(tr("%1 at %2 bits: SQNR %3%4, %5 bits/weight")
                       .arg(nameAt(it->x()))
                       .arg(bits)
-                      .arg(formatDb(it->y()), formatNumber(bpw, 5)));
+                      .arg(formatDb(it->y()), output, formatNumber(bpw, 5)));
 }
 
 QString SqnrSweepChart::csvData() const {
     if (m_plot.bitsPerWeight.isEmpty())
         return {};
-    QString csv = QStringLiteral("family,bits,sqnr_db,bits_per_weight\n");
+    QString csv = QStringLiteral("family,bits,sqnr_db,bits_per_weight,output_snr_db\n");
     for (const QPointF& b : m_plot.bitsPerWeight) {
-        QString db = QStringLiteral("inf");
+        QString db = QStringLiteral("inf"), out; // output: empty without inputs
         for (const QPointF& s : m_plot.sqnr)
             if (s.x() == b.x())
                 db = QString::number(s.y(), 'g', 9);
-        csv += QStringLiteral("%1,%2,%3,%4\n")
+        for (const QPointF& s : m_plot.outputSnr)
+            if (s.x() == b.x())
+                out = QString::number(s.y(), 'g', 9);
+        csv += QStringLiteral("%1,%2,%3,%4,%5\n")
                    .arg(nameAt(b.x()))
                    .arg(b.x())
                    .arg(db)
-                   .arg(b.y(), 0, 'g', 9);
+                   .arg(b.y(), 0, 'g', 9)
+                   .arg(out);
     }
     return csv;
 }
