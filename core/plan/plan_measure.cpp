@@ -17,7 +17,6 @@
 #include <tbb/task_group.h>
 
 #include <atomic>
-#include <mutex>
 #include <regex>
 
 namespace qs {
@@ -226,11 +225,9 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
     if (m.tensors.empty())
         return makeError(ckpt.path() + " holds no tensor with two dimensions");
 
-    std::atomic<bool> cancelled{false};
-    std::mutex errorMutex;
-    std::optional<Error> firstError;
+    std::atomic<bool> cancelled{false}; // set from the quantizers' threads too (stop)
+    std::optional<Error> firstError;    // on this thread only
     auto fail = [&](Error e) {
-        std::lock_guard lock(errorMutex);
         if (!firstError)
             firstError = std::move(e);
         cancelled = true;
@@ -359,12 +356,9 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
                                   infos[i]->shapeString() + " and none falls back"));
     };
 
-    const double work = static_cast<double>(std::max<std::uint64_t>(1, [&] {
-        std::uint64_t e = 0;
-        for (const auto& tm : m.tensors)
-            e += tm.elements;
-        return e;
-    }()));
+    for (const auto& tm : m.tensors)
+        m.elements += tm.elements;
+    const double work = std::max(1.0, static_cast<double>(m.elements));
     double doneWork = 0;
     tbb::task_group reader;
     std::vector<float> spare, chunkBuffer;
@@ -379,7 +373,7 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
                 next = decodeRows(ckpt, *infos[k], 0, infos[k]->rows(), std::move(spare));
             });
         if (!current)
-            fail(makeError(current.message()));
+            fail(current.error());
         else if (chunked[i])
             measureTensor(i, TensorRows(ckpt, *infos[i],
                                         std::max<std::int64_t>(1, chunkElements / infos[i]->cols()),
@@ -402,10 +396,8 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
         return *firstError;
     if (cancelled)
         return cancelledError();
-    for (const auto& tm : m.tensors) {
-        m.elements += tm.elements;
+    for (const auto& tm : m.tensors)
         m.sumSqRef += tm.sumSqRef;
-    }
     return m;
 }
 
