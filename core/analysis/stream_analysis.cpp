@@ -84,6 +84,12 @@ void mergeChunkAnalysis(Result<TensorAnalysis>& into, Result<TensorAnalysis>&& c
     }
     a.error.merge(c.error);
     a.cost.merge(c.cost);
+    if (a.outputError && c.outputError) { // both sums run over the output's columns (rows of W)
+        a.outputError->err += c.outputError->err;
+        a.outputError->ref += c.outputError->ref;
+    } else {
+        a.outputError.reset();
+    }
     for (const Diagnostic& d : c.diagnostics) {
         auto it = std::find_if(a.diagnostics.begin(), a.diagnostics.end(),
                                [&](const Diagnostic& x) { return x.key == d.key; });

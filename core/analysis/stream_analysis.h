@@ -54,7 +54,8 @@ Result<std::vector<float>> decodeRows(const Checkpoint& ckpt, const TensorInfo& 
                                       std::int64_t r1, std::vector<float> buffer = {});
 
 // Folds the analysis of rows [r0, r1) into a tensor's (`into` starts as an empty TensorAnalysis;
-// the first error stands): sums and cost merged, diagnostics added, the widest levels kept.
+// the first error stands): sums, cost and output error merged, diagnostics added, the widest
+// levels kept.
 void mergeChunkAnalysis(Result<TensorAnalysis>& into, Result<TensorAnalysis>&& chunk,
                         std::int64_t r0, std::int64_t r1);
 

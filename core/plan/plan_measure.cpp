@@ -1,8 +1,10 @@
 // Stage 1 of the planner: every quantized tensor under every candidate. The tensors go through
 // one after another, the next one read while the current one is measured (its candidates in
 // parallel); a tensor of more than PlanRequest::chunkBytes of float32 that can be read by rows,
-// with row-separable schemes and no activations, is measured in chunks of rows instead of being
-// held whole. So memory stays within two tensors (or chunks) whatever the checkpoint's size.
+// with row-separable schemes, is measured in chunks of rows instead of being held whole (with
+// activations or an importance matrix too: the output error adds up over rows of W). So memory
+// stays within two tensors (or chunks) whatever the checkpoint's size; calibrated candidates
+// (gptq, awq, ...) and the like still take their tensors whole.
 
 #include "analysis/stream_analysis.h"
 #include "analysis/tensor_analysis.h"
@@ -61,11 +63,11 @@ Status checkScheme(const Scheme& s, const PlanRequest& request) {
     return Ok{};
 }
 
-// The activations that fit a tensor, and ||X W^T||^2 per token for them (computed once, for
-// every scheme's output error).
+// The activations that fit a tensor, and ||X W^T||^2 per token for them, one per chunk of rows
+// the tensor is read in (computed once, for every scheme's output error).
 struct Inputs {
     const MatrixView* x = nullptr;
-    std::optional<double> ref;
+    std::vector<double> refs;
     const ImportanceWeights* importance = nullptr; // the tensor's entry of an imatrix file
 };
 
@@ -121,10 +123,13 @@ Result<PlanOption> measure(const TensorRows& w, const Scheme& s, const ProgressF
                          ErrorKind::NotApplicable);
     AnalysisOptions options;
     options.activations = in.x;
-    options.outputReference = in.ref;
     options.importance = in.importance;
     Result<TensorAnalysis> a = TensorAnalysis{};
+    std::size_t k = 0;
     auto st = w.forEach([&](MatrixView rows, std::int64_t r0, std::int64_t r1) -> Status {
+        if (k < in.refs.size())
+            options.outputReference = in.refs[k];
+        ++k;
         auto chunk = analyzeTensor(rows, s, options, stop);
         if (!chunk)
             return chunk.error();
@@ -164,19 +169,27 @@ Result<PlanOption> measureWithFallback(const TensorRows& w, const Scheme& s, con
 }
 
 // Whether a tensor is measured in chunks of rows: more than chunkBytes of float32, readable by
-// rows, without activations or an importance matrix (the output error needs every row), and
-// every scheme it may be measured under (llama.cpp's fallbacks included) row-separable.
+// rows, and every scheme it may be measured under (llama.cpp's fallbacks included) row-separable.
 bool measuredInChunks(const Checkpoint& ckpt, const TensorInfo& t,
                       const std::vector<Scheme>& schemes, const PlanRequest& request) {
-    if (request.activationsFor || request.imatrix || !ckpt.canReadRows(t) || t.rows() < 2 ||
+    if (!ckpt.canReadRows(t) || t.rows() < 2 ||
         static_cast<std::uint64_t>(t.numel()) * sizeof(float) <= request.chunkBytes)
         return false;
     const std::int64_t cols = t.cols();
-    if (!rowSeparable(llamaCppLastResort(), cols))
+    // The output error's sums run over the output's columns, one per row of W, so they add up
+    // over chunks of rows too; and the ggml formats' imatrix option weighs every row's columns
+    // alike (its importance, from the activations or the file, is one per column).
+    auto separable = [&](const Scheme& s) {
+        if (rowSeparable(s, cols))
+            return true;
+        const FamilyInfo* f = findFamily(s.family);
+        return f && f->kind == FamilyKind::GgmlBlock && s.extra.count(std::string(kImatrixOption));
+    };
+    if (!separable(llamaCppLastResort()))
         return false;
     for (const Scheme& s : schemes) {
         const auto fallback = llamaCppFallback(s);
-        if (!rowSeparable(s, cols) || (fallback && !rowSeparable(*fallback, cols)))
+        if (!separable(s) || (fallback && !separable(*fallback)))
             return false;
     }
     return true;
@@ -276,29 +289,42 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
         tm.kurtosis = stats.kurtosis;
         tm.outlierShare = stats.outlierShare;
         tm.imbalance = stats.imbalance;
+        // The inputs that fit: activations of the tensor's width, else its importance matrix
+        // entry; the output's reference ||XW^T||^2 (or the importance's sum) chunk by chunk.
         Inputs in;
         std::optional<ImportanceWeights> importance;
-        if (w.whole()) { // chunked tensors have neither activations nor an importance matrix
-            const MatrixView v = w.view();
-            if (const MatrixView* x =
-                    request.activationsFor ? request.activationsFor(v.cols) : nullptr;
-                x && x->cols == v.cols) { // else no output error
-                auto ref = outputReference(*x, v);
-                if (!ref)
-                    return fail(makeError(tm.name + ": " + ref.message()));
-                in = {x, *ref};
-                tm.outSqRef = *ref;
-                tm.inputSpread = inputSpread(imatrixFromActivations(*x));
-            }
-            if (request.imatrix && !in.x) {
-                importance = request.imatrix->weightsFor(tm.name);
-                in.importance = &*importance;
-                const auto imp = importance->values;
-                if (static_cast<std::int64_t>(imp.size()) == v.cols) { // else no output error
-                    tm.outSqRef = importanceErrorSums(imp, v, v.data)->ref;
-                    tm.inputSpread = inputSpread(imp);
+        const std::int64_t cols = w.cols();
+        if (const MatrixView* x = request.activationsFor ? request.activationsFor(cols) : nullptr;
+            x && x->cols == cols) { // else no output error
+            in.x = x;
+            tm.inputSpread = inputSpread(imatrixFromActivations(*x));
+        } else if (request.imatrix) {
+            importance = request.imatrix->weightsFor(tm.name);
+            in.importance = &*importance;
+        }
+        const auto imp = importance ? importance->values : std::span<const float>{};
+        const bool impFits = static_cast<std::int64_t>(imp.size()) == cols && !imp.empty();
+        if (impFits)
+            tm.inputSpread = inputSpread(imp);
+        if (in.x || impFits) {
+            double total = 0;
+            auto st = w.forEach([&](MatrixView v, std::int64_t, std::int64_t) -> Status {
+                if (!in.x) {
+                    total += importanceErrorSums(imp, v, v.data)->ref;
+                    return Ok{};
                 }
-            }
+                auto ref = outputReference(*in.x, v);
+                if (!ref)
+                    return ref.error();
+                in.refs.push_back(*ref);
+                total += *ref;
+                return stop(0) ? Status(Ok{}) : Status(cancelledError());
+            });
+            if (cancelled)
+                return;
+            if (!st)
+                return fail(makeError(tm.name + ": " + st.message()));
+            tm.outSqRef = total; // else no output error
         }
         if (pins[i]) {
             tm.pinned = true;

@@ -3,7 +3,9 @@
 // candidates that do not apply are skipped; the Pareto curve; cancel.
 
 #include "analysis/tensor_analysis.h"
+#include "fixture_imatrix.h"
 #include "methods/activation_source.h"
+#include "methods/imatrix_file.h"
 #include "plan/memory_model.h"
 #include "plan/planner.h"
 #include "plan/weight_stats.h"
@@ -323,6 +325,96 @@ private slots:
         QVERIFY(std::any_of(whole->tensors.begin(), whole->tensors.end(),
                             [](const TensorMeasurement& t) { return t.pinned; }));
         QVERIFY(chunked->sumSqRef == whole->sumSqRef);
+    }
+
+    // With activations too: the output error's sums run over the output's columns, one per
+    // row of W, so chunks of rows add up to the whole tensor's; the imatrix option weighs every
+    // row alike (q4_0:imatrix, q4_k:imatrix with its fallbacks).
+    void chunkedTensorsWithActivationsMeasureAsWhole() {
+        ActivationSource synthetic = ActivationSource::synthetic({32, 2, 8.0, 5}, "synthetic");
+        synthetic.prepare({64, 172});
+        PlanRequest r;
+        for (const char* c : {"int4:g64", "q4_0:imatrix", "q4_k:imatrix", "nf4:g64"})
+            r.candidates.push_back(*Scheme::parse(c));
+        r.activationsFor = [&](std::int64_t f) { return synthetic.forFeatures(f); };
+        auto whole = measurePlanCandidates(sample(), r);
+        QVERIFY2(whole.ok(), whole.ok() ? "" : whole.message().c_str());
+        r.chunkBytes = 3000;
+        auto chunked = measurePlanCandidates(sample(), r);
+        QVERIFY2(chunked.ok(), chunked.ok() ? "" : chunked.message().c_str());
+        auto near = [](double a, double b) {
+            return std::fabs(a - b) <= 1e-12 * std::max(std::fabs(a), std::fabs(b));
+        };
+        int outputs = 0;
+        for (std::size_t i = 0; i < whole->tensors.size(); ++i) {
+            const auto &a = whole->tensors[i], &b = chunked->tensors[i];
+            QVERIFY2(near(b.outSqRef, a.outSqRef), a.name.c_str());
+            QVERIFY(b.inputSpread == a.inputSpread && std::isfinite(a.inputSpread));
+            QCOMPARE(b.options.size(), a.options.size());
+            for (std::size_t k = 0; k < a.options.size(); ++k) {
+                const PlanOption &x = a.options[k], &y = b.options[k];
+                QCOMPARE(y.scheme.toString(), x.scheme.toString());
+                QVERIFY(y.bits == x.bits);
+                QVERIFY2(near(y.sqErr, x.sqErr) && near(y.outSqErr, x.outSqErr) &&
+                             near(y.outRelErr, x.outRelErr),
+                         qPrintable(QString("%1 %2: %3 vs %4")
+                                        .arg(a.name.c_str(), x.scheme.toString().c_str())
+                                        .arg(y.outRelErr, 0, 'g', 17)
+                                        .arg(x.outRelErr, 0, 'g', 17)));
+                outputs += std::isfinite(x.outRelErr);
+            }
+        }
+        QVERIFY(outputs > 100);
+    }
+
+    // The same with a llama.cpp importance matrix: its sums over chunks of rows are the whole
+    // tensor's, and the imatrix option quantizes each row with the same entry.
+    void chunkedTensorsWithAnImportanceMatrixMeasureAsWhole() {
+        QTemporaryDir dir;
+        const std::string file = dir.filePath("imatrix.gguf").toStdString();
+        std::vector<test::ImatrixFixtureEntry> entries;
+        for (int layer = 0; layer < 5; ++layer)
+            for (const char* kind : {"attn_q", "attn_k", "attn_v", "attn_output", "ffn_up"}) {
+                std::vector<float> sums;
+                for (int j = 0; j < 64; ++j)
+                    sums.push_back(j % 8 == layer ? 900.0f : 9.0f + float(j % 5));
+                entries.push_back(
+                    {"blk." + std::to_string(layer) + "." + kind + ".weight", sums, {9}});
+            }
+        test::writeBytes(file, test::imatrixGguf(entries, 1, "t"));
+        auto imatrix = readImatrixFile(file);
+        QVERIFY2(imatrix.ok(), imatrix.ok() ? "" : imatrix.message().c_str());
+        PlanRequest r;
+        for (const char* c : {"int4:g64", "q4_0:imatrix", "q4_k:imatrix"})
+            r.candidates.push_back(*Scheme::parse(c));
+        r.imatrix = &*imatrix;
+        auto whole = measurePlanCandidates(sample(), r);
+        QVERIFY2(whole.ok(), whole.ok() ? "" : whole.message().c_str());
+        r.chunkBytes = 3000;
+        auto chunked = measurePlanCandidates(sample(), r);
+        QVERIFY2(chunked.ok(), chunked.ok() ? "" : chunked.message().c_str());
+        auto near = [](double a, double b) {
+            return (std::isnan(a) && std::isnan(b)) ||
+                   std::fabs(a - b) <= 1e-12 * std::max(std::fabs(a), std::fabs(b));
+        };
+        int outputs = 0;
+        for (std::size_t i = 0; i < whole->tensors.size(); ++i) {
+            const auto &a = whole->tensors[i], &b = chunked->tensors[i];
+            QVERIFY2(near(b.outSqRef, a.outSqRef), a.name.c_str());
+            QVERIFY(near(b.inputSpread, a.inputSpread));
+            QCOMPARE(b.options.size(), a.options.size());
+            for (std::size_t k = 0; k < a.options.size(); ++k) {
+                const PlanOption &x = a.options[k], &y = b.options[k];
+                QVERIFY(y.bits == x.bits);
+                QVERIFY2(near(y.sqErr, x.sqErr) && near(y.outRelErr, x.outRelErr),
+                         qPrintable(QString("%1 %2: %3 vs %4")
+                                        .arg(a.name.c_str(), x.scheme.toString().c_str())
+                                        .arg(y.outRelErr, 0, 'g', 17)
+                                        .arg(x.outRelErr, 0, 'g', 17)));
+                outputs += std::isfinite(x.outRelErr);
+            }
+        }
+        QCOMPARE(outputs, 25 * 3); // the tensors with an entry (of their 64 columns)
     }
 
     void cancelStopsMeasuring() {
