@@ -49,6 +49,41 @@ const PlanMeasurements& measured() {
     return m;
 }
 
+// Measures under `r` whole, then with every tensor of the sample in chunks of rows (3000 bytes),
+// and compares: the same options and costs, input spread and statistics; the errors and the
+// output's reference to 1e-12 (NaN where both are). `outputs`: the options with an output error.
+void compareWholeAndChunked(PlanRequest r, int& outputs) {
+    auto whole = measurePlanCandidates(sample(), r);
+    QVERIFY2(whole.ok(), whole.ok() ? "" : whole.message().c_str());
+    r.chunkBytes = 3000;
+    auto chunked = measurePlanCandidates(sample(), r);
+    QVERIFY2(chunked.ok(), chunked.ok() ? "" : chunked.message().c_str());
+    auto near = [](double a, double b) {
+        return (std::isnan(a) && std::isnan(b)) ||
+               std::fabs(a - b) <= 1e-12 * std::max(std::fabs(a), std::fabs(b));
+    };
+    QCOMPARE(chunked->tensors.size(), whole->tensors.size());
+    for (std::size_t i = 0; i < whole->tensors.size(); ++i) {
+        const auto &a = whole->tensors[i], &b = chunked->tensors[i];
+        QVERIFY2(near(b.outSqRef, a.outSqRef), a.name.c_str());
+        QVERIFY(near(b.inputSpread, a.inputSpread));
+        QVERIFY(b.kurtosis == a.kurtosis && b.imbalance == a.imbalance);
+        QCOMPARE(b.options.size(), a.options.size());
+        for (std::size_t k = 0; k < a.options.size(); ++k) {
+            const PlanOption &x = a.options[k], &y = b.options[k];
+            QCOMPARE(y.scheme.toString(), x.scheme.toString());
+            QVERIFY(y.bits == x.bits);
+            QVERIFY2(near(y.sqErr, x.sqErr) && near(y.outSqErr, x.outSqErr) &&
+                         near(y.outRelErr, x.outRelErr),
+                     qPrintable(QString("%1 %2: %3 vs %4")
+                                    .arg(a.name.c_str(), x.scheme.toString().c_str())
+                                    .arg(y.outRelErr, 0, 'g', 17)
+                                    .arg(x.outRelErr, 0, 'g', 17)));
+            outputs += std::isfinite(x.outRelErr);
+        }
+    }
+}
+
 } // namespace
 
 class TestPlanner : public QObject {
@@ -337,33 +372,8 @@ private slots:
         for (const char* c : {"int4:g64", "q4_0:imatrix", "q4_k:imatrix", "nf4:g64"})
             r.candidates.push_back(*Scheme::parse(c));
         r.activationsFor = [&](std::int64_t f) { return synthetic.forFeatures(f); };
-        auto whole = measurePlanCandidates(sample(), r);
-        QVERIFY2(whole.ok(), whole.ok() ? "" : whole.message().c_str());
-        r.chunkBytes = 3000;
-        auto chunked = measurePlanCandidates(sample(), r);
-        QVERIFY2(chunked.ok(), chunked.ok() ? "" : chunked.message().c_str());
-        auto near = [](double a, double b) {
-            return std::fabs(a - b) <= 1e-12 * std::max(std::fabs(a), std::fabs(b));
-        };
         int outputs = 0;
-        for (std::size_t i = 0; i < whole->tensors.size(); ++i) {
-            const auto &a = whole->tensors[i], &b = chunked->tensors[i];
-            QVERIFY2(near(b.outSqRef, a.outSqRef), a.name.c_str());
-            QVERIFY(b.inputSpread == a.inputSpread && std::isfinite(a.inputSpread));
-            QCOMPARE(b.options.size(), a.options.size());
-            for (std::size_t k = 0; k < a.options.size(); ++k) {
-                const PlanOption &x = a.options[k], &y = b.options[k];
-                QCOMPARE(y.scheme.toString(), x.scheme.toString());
-                QVERIFY(y.bits == x.bits);
-                QVERIFY2(near(y.sqErr, x.sqErr) && near(y.outSqErr, x.outSqErr) &&
-                             near(y.outRelErr, x.outRelErr),
-                         qPrintable(QString("%1 %2: %3 vs %4")
-                                        .arg(a.name.c_str(), x.scheme.toString().c_str())
-                                        .arg(y.outRelErr, 0, 'g', 17)
-                                        .arg(x.outRelErr, 0, 'g', 17)));
-                outputs += std::isfinite(x.outRelErr);
-            }
-        }
+        compareWholeAndChunked(r, outputs);
         QVERIFY(outputs > 100);
     }
 
@@ -388,32 +398,8 @@ private slots:
         for (const char* c : {"int4:g64", "q4_0:imatrix", "q4_k:imatrix"})
             r.candidates.push_back(*Scheme::parse(c));
         r.imatrix = &*imatrix;
-        auto whole = measurePlanCandidates(sample(), r);
-        QVERIFY2(whole.ok(), whole.ok() ? "" : whole.message().c_str());
-        r.chunkBytes = 3000;
-        auto chunked = measurePlanCandidates(sample(), r);
-        QVERIFY2(chunked.ok(), chunked.ok() ? "" : chunked.message().c_str());
-        auto near = [](double a, double b) {
-            return (std::isnan(a) && std::isnan(b)) ||
-                   std::fabs(a - b) <= 1e-12 * std::max(std::fabs(a), std::fabs(b));
-        };
         int outputs = 0;
-        for (std::size_t i = 0; i < whole->tensors.size(); ++i) {
-            const auto &a = whole->tensors[i], &b = chunked->tensors[i];
-            QVERIFY2(near(b.outSqRef, a.outSqRef), a.name.c_str());
-            QVERIFY(near(b.inputSpread, a.inputSpread));
-            QCOMPARE(b.options.size(), a.options.size());
-            for (std::size_t k = 0; k < a.options.size(); ++k) {
-                const PlanOption &x = a.options[k], &y = b.options[k];
-                QVERIFY(y.bits == x.bits);
-                QVERIFY2(near(y.sqErr, x.sqErr) && near(y.outRelErr, x.outRelErr),
-                         qPrintable(QString("%1 %2: %3 vs %4")
-                                        .arg(a.name.c_str(), x.scheme.toString().c_str())
-                                        .arg(y.outRelErr, 0, 'g', 17)
-                                        .arg(x.outRelErr, 0, 'g', 17)));
-                outputs += std::isfinite(x.outRelErr);
-            }
-        }
+        compareWholeAndChunked(r, outputs);
         QCOMPARE(outputs, 25 * 3); // the tensors with an entry (of their 64 columns)
     }
 
