@@ -7,7 +7,8 @@
 //   gui_stall_bench PATH [SCHEMES]     e.g. "int4:g128, nf4:g64, q4_k, mxfp4"
 //
 // The compute backend is the application's: QS_BACKEND=auto|cpu|cuda (default auto: the GPU where
-// there is one and this build has CUDA).
+// there is one and this build has CUDA). QS_ACTIVATIONS=SOURCE sweeps with the Model tab's
+// activations set to SOURCE first (synthetic:TOKENS:OUTLIERS:SCALE, a file, an imatrix).
 // QS_STALL_MS=N prints each stall over N ms (default 50) as it ends; QS_STALL_STACKS=1 also
 // prints the GUI thread's stack (glibc backtrace) while a stall is under way; QS_LOG_EVENTS_MS=N
 // prints each event the GUI thread spends over N ms of CPU on (and the paints inside it), and
@@ -213,8 +214,9 @@ int main(int argc, char** argv) {
                 std::printf("computed on %s (%s)\n",
                             std::string(qs::backendName(computed.active)).c_str(),
                             computed.device.c_str());
-                std::printf("tensors %zu, schemes %zu, weights %llu\n", m->tensors.size(),
-                            m->candidates.size(), static_cast<unsigned long long>(m->elements));
+                std::printf("tensors %zu, schemes %zu, weights %llu%s\n", m->tensors.size(),
+                            m->candidates.size(), static_cast<unsigned long long>(m->elements),
+                            qs::hasOutputError(*m) ? ", with output errors" : "");
                 std::printf("sweep %.2f s; event loop: %zu ticks, largest gap %.1f ms, "
                             "p99 %.1f ms (timer interval 5 ms); steal %.0f ms\n",
                             seconds, gaps.size(), maxMs, p99, stealMs() - stealAtStart);
@@ -225,6 +227,12 @@ int main(int argc, char** argv) {
     // file (its first paint loads the font's glyphs: 70-90 ms here); then the checkpoint opens
     // and the Model tab is shown, which starts the sweep.
     QTimer::singleShot(300, [&] {
+        if (qEnvironmentVariableIsSet("QS_ACTIVATIONS") &&
+            !window.modelTab()->setActivations(qEnvironmentVariable("QS_ACTIVATIONS"))) {
+            std::fprintf(stderr, "QS_ACTIVATIONS: not usable\n");
+            app.exit(2);
+            return;
+        }
         window.openCheckpoint(QString::fromLocal8Bit(argv[1]));
         window.setCurrentTab(QStringLiteral("model"));
     });
