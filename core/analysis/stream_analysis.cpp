@@ -24,9 +24,18 @@ std::vector<Piece> planPieces(const Checkpoint& ckpt, std::span<const TensorInfo
         const TensorInfo& t = *tensors[i];
         const std::int64_t rows = t.rows(), cols = std::max<std::int64_t>(1, t.cols());
         const auto floatBytes = static_cast<std::uint64_t>(t.numel()) * sizeof(float);
-        const bool separable = !options.activationsFor && !options.imatrix &&
-                               std::all_of(schemes.begin(), schemes.end(),
-                                           [&](const Scheme& s) { return rowSeparable(s, cols); });
+        // With inputs the output error adds up over rows too (rowSeparableGivenInputs); a tensor
+        // its importance matrix has no fitting entry for is quantized plainly, with a note said
+        // once for the tensor: read whole.
+        const bool inputs = options.activationsFor || options.imatrix;
+        const bool separable =
+            std::all_of(schemes.begin(), schemes.end(),
+                        [&](const Scheme& s) {
+                            return inputs ? rowSeparableGivenInputs(s, cols)
+                                          : rowSeparable(s, cols);
+                        }) &&
+            (!options.imatrix ||
+             static_cast<std::int64_t>(options.imatrix->weightsFor(t.name).values.size()) == cols);
         if (!separable || !ckpt.canReadRows(t) || rows < 2 || floatBytes <= options.chunkBytes) {
             pieces.push_back({i, 0, rows, true, true});
             continue;
@@ -143,8 +152,7 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
             acc.read = current.error();
         const double pieceWork = static_cast<double>(p.r1 - p.r0) *
                                  static_cast<double>(std::max<std::int64_t>(1, t.cols()));
-        // With activations of its width, ||X W^T||^2 once for all the schemes (pieces are then
-        // whole tensors).
+        // With activations of its width, the piece's ||X W^T||^2 once for all the schemes.
         const MatrixView* x = nullptr;
         std::optional<double> outputRef;
         if (current.ok() && options.activationsFor) {

@@ -3,8 +3,9 @@
 // rows) are read and decoded one piece ahead while the current piece is analysed, and each
 // piece's mapped pages are given back once decoded. Memory stays within two pieces plus the
 // analysis' own buffers whatever the checkpoint's size: a piece is at most `chunkBytes` of
-// float32 when the tensor is stored plainly and every scheme is rowSeparable(), else the
-// tensor (so: twice the largest such tensor in float32).
+// float32 when the tensor is stored plainly and every scheme is rowSeparable() (with activations
+// or an importance matrix: rowSeparableGivenInputs(), and an entry that fits the tensor), else
+// the tensor (so: twice the largest such tensor in float32).
 //
 // A chunked tensor's numbers are the whole tensor's (sums merged; the double sums' order
 // differs); its levels are those of the chunk with the widest levels, the note naming the rows.
@@ -20,10 +21,10 @@ namespace qs {
 struct StreamOptions {
     std::size_t chunkBytes = std::size_t{64} << 20; // float32 bytes per chunk of rows
     // Activations [tokens, features] for a tensor with `features` input columns, or null; with
-    // activations a tensor is analysed whole (the output error needs every row).
+    // them every scheme also reports its output error (its sums add up over chunks of rows).
     std::function<const MatrixView*(std::int64_t features)> activationsFor;
     // A llama.cpp importance matrix (not owned): each tensor's entry goes to the analysis as
-    // AnalysisOptions::importance (tensors are then analysed whole, like with activations).
+    // AnalysisOptions::importance.
     const ImatrixFile* imatrix = nullptr;
 };
 

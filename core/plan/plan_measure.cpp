@@ -176,15 +176,7 @@ bool measuredInChunks(const Checkpoint& ckpt, const TensorInfo& t,
         static_cast<std::uint64_t>(t.numel()) * sizeof(float) <= request.chunkBytes)
         return false;
     const std::int64_t cols = t.cols();
-    // The output error's sums run over the output's columns, one per row of W, so they add up
-    // over chunks of rows too; and the ggml formats' imatrix option weighs every row's columns
-    // alike (its importance, from the activations or the file, is one per column).
-    auto separable = [&](const Scheme& s) {
-        if (rowSeparable(s, cols))
-            return true;
-        const FamilyInfo* f = findFamily(s.family);
-        return f && f->kind == FamilyKind::GgmlBlock && s.extra.count(std::string(kImatrixOption));
-    };
+    auto separable = [&](const Scheme& s) { return rowSeparableGivenInputs(s, cols); };
     if (!separable(llamaCppLastResort()))
         return false;
     for (const Scheme& s : schemes) {

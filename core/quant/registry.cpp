@@ -245,6 +245,14 @@ bool rowSeparable(const Scheme& s, std::int64_t cols) {
              (s.groupSize <= 0 || cols % s.groupSize != 0));
 }
 
+bool rowSeparableGivenInputs(const Scheme& s, std::int64_t cols) {
+    if (rowSeparable(s, cols))
+        return true;
+    const FamilyInfo* f = findFamily(s.family);
+    return f && f->kind == FamilyKind::GgmlBlock && s.extra.count(std::string(kImatrixOption)) &&
+           s.rounding != Rounding::Stochastic && !s.doubleQuant;
+}
+
 Result<std::vector<float>> unitLevels(const Scheme& s) {
     const FamilyInfo* f = findFamily(s.family);
     if (!f)

@@ -140,6 +140,11 @@ Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& pr
 // the flattened tensor, so rows of `cols` not a multiple of the group size share blocks).
 bool rowSeparable(const Scheme& s);
 bool rowSeparable(const Scheme& s, std::int64_t cols);
+// rowSeparable(s, cols), or the ggml formats' imatrix option, which weighs every row's columns
+// alike given the same inputs for every run of rows (an importance per column, from the layer's
+// activations or an imatrix entry). With inputs, the output error's sums add up over rows too
+// (one output column per row of W).
+bool rowSeparableGivenInputs(const Scheme& s, std::int64_t cols);
 
 // Reconstruction levels for a unit scale, sorted; an error if the family has none.
 Result<std::vector<float>> unitLevels(const Scheme& s);

@@ -1,6 +1,7 @@
 // Whole-checkpoint streaming: a tensor analysed in chunks of rows gives the whole tensor's
 // numbers, schemes that need the whole matrix get it, and read errors and cancel come through.
 #include "analysis/stream_analysis.h"
+#include "fixture_imatrix.h"
 #include "quant_helpers.h"
 #include "test_support.h"
 
@@ -30,6 +31,7 @@ private slots:
     void aTensorThatCannotBeReadIsReported();
     void cancels();
     void rowSeparability();
+    void inputsChunkToo();
 
 private:
     std::string path(const char* name) { return (m_dir.path() + "/" + name).toStdString(); }
@@ -174,6 +176,57 @@ void TestStreamAnalysis::rowSeparability() {
     for (const char* s : {"int4:tensor", "int4:g128:round=stochastic", "nf4:g64:dq", "nvfp4",
                           "fp8_e4m3:tensor", "hqq4:g64", "sinq4:g64", "kmeans4", "gptq4:g128"})
         QVERIFY2(!rowSeparable(spec(s)), s);
+}
+
+// With activations or an importance matrix a big tensor is still read in chunks of rows: the
+// output error's sums (one output column per row of W) and the imatrix option (one weight per
+// column) add up to the whole tensor's. A tensor the importance matrix has no entry for is read
+// whole (its plain quantization's note said once).
+void TestStreamAnalysis::inputsChunkToo() {
+    auto ckpt = Checkpoint::open(m_file);
+    QVERIFY(ckpt.ok());
+    const TensorInfo* tensors[] = {ckpt->find("big"), ckpt->find("bf")};
+    const std::vector<Scheme> schemes{spec("int4:g64"), spec("q4_0:imatrix"), spec("q4_k:imatrix")};
+    auto xs = gaussian(24 * 256, 11);
+    for (std::size_t k = 5; k < xs.size(); k += 256)
+        xs[k] *= 30.0f;
+    const MatrixView x{xs.data(), 24, 256};
+    std::vector<float> sums(256, 4.0f);
+    sums[9] = 400.0f;
+    const QString file = m_dir.filePath("imatrix.gguf");
+    writeBytes(file.toStdString(), imatrixGguf({{"big", sums, {2}}}, 1, "t"));
+    auto imatrix = readImatrixFile(file.toStdString());
+    QVERIFY(imatrix.ok());
+    for (bool activations : {true, false}) {
+        StreamOptions opts;
+        opts.chunkBytes = 10 * 256 * sizeof(float);
+        if (activations)
+            opts.activationsFor = [&](std::int64_t f) { return f == 256 ? &x : nullptr; };
+        else
+            opts.imatrix = &*imatrix;
+        std::vector<StreamedTensor> got;
+        auto st = analyzeStreamed(*ckpt, tensors, schemes, opts,
+                                  [&](StreamedTensor&& t) { got.push_back(std::move(t)); });
+        QVERIFY(st.ok());
+        QCOMPARE(got.size(), size_t(2));
+        QCOMPARE(got[0].chunks, 10);
+        QCOMPARE(got[1].chunks, activations ? 4 : 1); // no entry for "bf"
+        auto values = ckpt->readFloat(*got[0].tensor);
+        for (std::size_t k = 0; k < schemes.size(); ++k) {
+            AnalysisOptions o;
+            o.activations = activations ? &x : nullptr;
+            const auto weights = imatrix->weightsFor("big");
+            o.importance = activations ? nullptr : &weights;
+            auto whole = analyzeTensor(matrixView(*got[0].tensor, *values), schemes[k], o);
+            const auto& r = got[0].results[k];
+            QVERIFY2(whole.ok() && r.ok(), schemes[k].toString().c_str());
+            QVERIFY(r->outputError && whole->outputError);
+            QVERIFY(near(r->outputError->err, whole->outputError->err));
+            QVERIFY(near(r->outputError->ref, whole->outputError->ref));
+            QVERIFY(near(r->error.sumSqErr, whole->error.sumSqErr));
+            QCOMPARE(r->cost.bytes(), whole->cost.bytes());
+        }
+    }
 }
 
 QTEST_APPLESS_MAIN(TestStreamAnalysis)
