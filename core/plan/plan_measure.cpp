@@ -86,7 +86,6 @@ public:
     std::int64_t rows() const { return m_rows; }
     std::int64_t cols() const { return m_cols; }
     bool whole() const { return m_tensor == nullptr; }
-    MatrixView view() const { return m_whole; } // whole() only
     // fn(rows [r0, r1), r0, r1) for each chunk in order, until one returns an error.
     Status forEach(const std::function<Status(MatrixView, std::int64_t, std::int64_t)>& fn) const {
         if (whole())
@@ -260,29 +259,8 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
     // One tensor: its statistics, then every candidate (or its keep rule's spec).
     auto measureTensor = [&](size_t i, const TensorRows& w) {
         TensorMeasurement& tm = m.tensors[i];
-        WeightStats stats;
-        if (w.whole()) {
-            stats = weightStats(w.view());
-        } else {
-            ChunkedWeightStats acc(w.rows(), w.cols());
-            for (int pass = 0; pass < ChunkedWeightStats::kPasses; ++pass) {
-                auto st = w.forEach([&](MatrixView v, std::int64_t, std::int64_t) -> Status {
-                    acc.add(pass, v);
-                    return stop(0) ? Status(Ok{}) : Status(cancelledError());
-                });
-                if (cancelled)
-                    return;
-                if (!st)
-                    return fail(makeError(tm.name + ": " + st.message()));
-            }
-            stats = acc.result();
-        }
-        tm.sumSqRef = stats.sumSq;
-        tm.kurtosis = stats.kurtosis;
-        tm.outlierShare = stats.outlierShare;
-        tm.imbalance = stats.imbalance;
         // The inputs that fit: activations of the tensor's width, else its importance matrix
-        // entry; the output's reference ||XW^T||^2 (or the importance's sum) chunk by chunk.
+        // entry.
         Inputs in;
         std::optional<ImportanceWeights> importance;
         const std::int64_t cols = w.cols();
@@ -298,26 +276,36 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
         const bool impFits = static_cast<std::int64_t>(imp.size()) == cols && !imp.empty();
         if (impFits)
             tm.inputSpread = inputSpread(imp);
-        if (in.x || impFits) {
-            double total = 0;
+        // The statistics in three passes over the rows (one chunk when whole); in the first,
+        // chunk by chunk, the output's reference ||XW^T||^2 (or the importance's sum).
+        ChunkedWeightStats acc(w.rows(), cols);
+        double reference = 0;
+        for (int pass = 0; pass < ChunkedWeightStats::kPasses; ++pass) {
             auto st = w.forEach([&](MatrixView v, std::int64_t, std::int64_t) -> Status {
-                if (!in.x) {
-                    total += importanceErrorSums(imp, v, v.data)->ref;
-                    return Ok{};
+                acc.add(pass, v);
+                if (pass == 0 && in.x) {
+                    auto ref = outputReference(*in.x, v);
+                    if (!ref)
+                        return ref.error();
+                    in.refs.push_back(*ref);
+                    reference += *ref;
+                } else if (pass == 0 && impFits) {
+                    reference += importanceErrorSums(imp, v, v.data)->ref;
                 }
-                auto ref = outputReference(*in.x, v);
-                if (!ref)
-                    return ref.error();
-                in.refs.push_back(*ref);
-                total += *ref;
                 return stop(0) ? Status(Ok{}) : Status(cancelledError());
             });
             if (cancelled)
                 return;
             if (!st)
                 return fail(makeError(tm.name + ": " + st.message()));
-            tm.outSqRef = total; // else no output error
         }
+        const WeightStats stats = acc.result();
+        tm.sumSqRef = stats.sumSq;
+        tm.kurtosis = stats.kurtosis;
+        tm.outlierShare = stats.outlierShare;
+        tm.imbalance = stats.imbalance;
+        if (in.x || impFits)
+            tm.outSqRef = reference; // else no output error
         if (pins[i]) {
             tm.pinned = true;
             auto o = measureWithFallback(w, *pins[i], stop, in);

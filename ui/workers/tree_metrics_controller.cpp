@@ -36,16 +36,8 @@ constexpr std::int64_t kWholeReadBytes = std::int64_t{256} << 20;
 
 // One tensor's analysis: read whole as floats when it is small (one read, no pipeline: what an
 // interactive edit wants), else streamed in chunks of rows (core/analysis/stream_analysis.h) so a
-// 128256 x 4096 embedding costs 64 MiB of floats at a time rather than 2 GiB at once.
-// The tensor's values, its mapped pages given back once decoded (the tree walks every tensor of
-// the checkpoint; the pages stay in the page cache).
-Result<std::vector<float>> readWhole(const Checkpoint& checkpoint, const TensorInfo& t) {
-    auto values = checkpoint.readFloat(t);
-    if (values && checkpoint.canReadRows(t))
-        checkpoint.releaseRows(t, 0, t.rows());
-    return values;
-}
-
+// 128256 x 4096 embedding costs 64 MiB of floats at a time rather than 2 GiB at once. Either way
+// the mapped pages are given back once decoded (decodeRows): the tree walks every tensor.
 // Schemes that need activations (q4_k:imatrix, gptq) read the tensor whole and run with the
 // Model tab's (or q4_k:imatrix with its importance matrix); without them they do not apply here.
 Result<TensorAnalysis> analyzeOne(const Checkpoint& checkpoint, const TensorInfo& t,
@@ -58,13 +50,13 @@ Result<TensorAnalysis> analyzeOne(const Checkpoint& checkpoint, const TensorInfo
         if (auto st = layerInputs(activations, t, scheme, t.cols(), options, scratch, importance);
             !st)
             return makeError(st.message(), ErrorKind::NotApplicable);
-        auto values = readWhole(checkpoint, t);
+        auto values = decodeRows(checkpoint, t, 0, t.rows());
         if (!values)
             return values.error();
         return analyzeTensor(matrixView(t, *values), scheme, options, keepGoing);
     }
     if (t.numel() * 4 <= kWholeReadBytes) {
-        auto values = readWhole(checkpoint, t);
+        auto values = decodeRows(checkpoint, t, 0, t.rows());
         if (!values)
             return values.error();
         return analyzeTensor(matrixView(t, *values), scheme, {}, keepGoing);
