@@ -286,11 +286,29 @@ private slots:
         win.w.resize(1280, 800);
         QTRY_VERIFY(map->labelWidth() < SensitivityHeatmap::kLabelWidth);
         const int lastScheme = tab->model()->columnCount() - 1;
-        const int wideRight = SensitivityHeatmap::kLabelWidth + 5 * 62;
+        const int wideRight = SensitivityHeatmap::kLabelWidth + 5 * SensitivityHeatmap::kCellWidth;
         map->fitLabelsTo(505);
         QVERIFY2(map->cellRect(0, lastScheme).right() < 505 &&
                      map->cellRect(0, lastScheme).right() < wideRight,
                  qPrintable(QString::number(map->cellRect(0, lastScheme).right())));
+        // Then the cells and bars narrow too, so that the bars (why a layer is sensitive) show
+        // without scrolling: they were cut at 1280 x 800. 480 pixels hold five schemes and the
+        // three bars; the names stay at their least.
+        const int imbalanceColumn = int(SensitivityColumn::Imbalance);
+        map->fitLabelsTo(480);
+        QCOMPARE(map->labelWidth(), SensitivityHeatmap::kMinLabelWidth);
+        QVERIFY(map->cellWidth() < SensitivityHeatmap::kCellWidth);
+        QVERIFY(map->cellWidth() >= SensitivityHeatmap::kMinCellWidth);
+        QVERIFY2(map->cellRect(0, imbalanceColumn).right() < 480 && map->sizeHint().width() <= 480,
+                 qPrintable(QString::number(map->sizeHint().width())));
+        QCOMPARE(map->cellAt(map->cellRect(3, imbalanceColumn).center()),
+                 std::make_pair(3, imbalanceColumn));
+        QCOMPARE(map->cellAt(map->cellRect(3, lastScheme).center()), std::make_pair(3, lastScheme));
+        // Room again: every width whole.
+        map->showWholeNames();
+        QCOMPARE(map->labelWidth(), SensitivityHeatmap::kLabelWidth);
+        QCOMPARE(map->cellWidth(), SensitivityHeatmap::kCellWidth);
+        QCOMPARE(map->barWidth(), SensitivityHeatmap::kBarWidth);
         // Wide enough: beside it, at least kMinTableWidth wide.
         win.w.resize(2560, 1000);
         QTRY_VERIFY(rectOf(table).left() >= rectOf(view).right());

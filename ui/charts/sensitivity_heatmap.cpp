@@ -21,14 +21,13 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 
 namespace qs {
 
 namespace {
 
-constexpr int kCellWidth = 62;
 constexpr int kBarGap = 14;
-constexpr int kBarWidth = 70;
 // The bars beside the map; the last, the inputs' spread, only where the sweep had activations
 // or an importance matrix (barCount).
 constexpr int kMaxBars = 4;
@@ -123,6 +122,8 @@ void SensitivityHeatmap::noteInputBars(int first, int last) {
                   .toDouble() > 0;
     if (any != m_inputBars) {
         m_inputBars = any;
+        if (fitWidths())
+            fitNames();
         updateGeometry();
         adjustSize();
     }
@@ -130,6 +131,7 @@ void SensitivityHeatmap::noteInputBars(int first, int last) {
 
 void SensitivityHeatmap::refresh() {
     noteInputBars();
+    fitWidths();
     fitNames();
     updateGeometry();
     adjustSize();
@@ -141,23 +143,39 @@ int SensitivityHeatmap::schemeCount() const {
 }
 
 int SensitivityHeatmap::fixedWidth() const {
-    return schemeCount() * kCellWidth + kBarGap + barCount() * kBarWidth + 8;
+    return schemeCount() * m_cellWidth + kBarGap + barCount() * m_barWidth + 8;
 }
 
 void SensitivityHeatmap::fitLabelsTo(int width) {
-    const int label = std::clamp(width - fixedWidth(), kMinLabelWidth, kLabelWidth);
-    if (label == m_labelWidth)
-        return;
+    m_fitWidth = width;
+    if (fitWidths())
+        refresh();
+}
+
+bool SensitivityHeatmap::fitWidths() {
+    // The names give way first; then the scheme cells and the bars, alike, down to their least.
+    const int schemes = schemeCount(), bars = barCount();
+    const int widest = schemes * kCellWidth + kBarGap + bars * kBarWidth + 8;
+    const int label = std::clamp(m_fitWidth - widest, kMinLabelWidth, kLabelWidth);
+    const int room = kMinLabelWidth + widest - m_fitWidth; // what the cells and bars give up
+    const int give = schemes * (kCellWidth - kMinCellWidth) + bars * (kBarWidth - kMinBarWidth);
+    const double f = room <= 0 || give <= 0 ? 0.0 : std::min(1.0, double(room) / give);
+    const int cell = kCellWidth - static_cast<int>(std::ceil(f * (kCellWidth - kMinCellWidth)));
+    const int bar = kBarWidth - static_cast<int>(std::ceil(f * (kBarWidth - kMinBarWidth)));
+    if (label == m_labelWidth && cell == m_cellWidth && bar == m_barWidth)
+        return false;
     m_labelWidth = label;
-    refresh();
+    m_cellWidth = cell;
+    m_barWidth = bar;
+    return true;
 }
 
 void SensitivityHeatmap::showWholeNames() {
-    fitLabelsTo(kLabelWidth + fixedWidth());
+    fitLabelsTo(std::numeric_limits<int>::max() / 2);
 }
 
 int SensitivityHeatmap::barsLeft() const {
-    return m_labelWidth + schemeCount() * kCellWidth + kBarGap;
+    return m_labelWidth + schemeCount() * m_cellWidth + kBarGap;
 }
 
 QSize SensitivityHeatmap::sizeHint() const {
@@ -168,11 +186,11 @@ QSize SensitivityHeatmap::sizeHint() const {
 QRect SensitivityHeatmap::cellRect(int row, int column) const {
     const int y = kHeaderHeight + row * kRowHeight;
     if (column >= kSensitivityFixedColumns)
-        return {m_labelWidth + (column - kSensitivityFixedColumns) * kCellWidth, y, kCellWidth - 1,
-                kRowHeight - 1};
+        return {m_labelWidth + (column - kSensitivityFixedColumns) * m_cellWidth, y,
+                m_cellWidth - 1, kRowHeight - 1};
     for (int b = 0; b < barCount(); ++b)
         if (kBarColumns[b] == column)
-            return {barsLeft() + b * kBarWidth, y, kBarWidth - 6, kRowHeight - 1};
+            return {barsLeft() + b * m_barWidth, y, m_barWidth - 6, kRowHeight - 1};
     return {0, y, m_labelWidth - 6, kRowHeight - 1};
 }
 
@@ -184,10 +202,10 @@ std::pair<int, int> SensitivityHeatmap::cellAt(const QPoint& pos) const {
         return {-1, -1};
     if (pos.x() < m_labelWidth)
         return {row, int(SensitivityColumn::Tensor)};
-    const int s = (pos.x() - m_labelWidth) / kCellWidth;
+    const int s = (pos.x() - m_labelWidth) / m_cellWidth;
     if (s < schemeCount())
         return {row, kSensitivityFixedColumns + s};
-    const int b = (pos.x() - barsLeft()) / kBarWidth;
+    const int b = (pos.x() - barsLeft()) / m_barWidth;
     if (pos.x() >= barsLeft() && b < barCount())
         return {row, kBarColumns[b]};
     return {row, -1};
@@ -199,15 +217,26 @@ void SensitivityHeatmap::paintHeader(QPainter& p) const {
         const QString spec =
             m_model->headerData(kSensitivityFixedColumns + s, Qt::Horizontal).toString();
         p.save();
-        p.translate(m_labelWidth + s * kCellWidth + kCellWidth / 2 - 4, kHeaderHeight - 6);
+        p.translate(m_labelWidth + s * m_cellWidth + m_cellWidth / 2 - 4, kHeaderHeight - 6);
         p.rotate(-40);
         p.drawText(0, 0, p.fontMetrics().elidedText(spec, Qt::ElideRight, 110));
         p.restore();
     }
     for (int b = 0; b < barCount(); ++b) {
         p.setPen(kBarColours[b]);
-        p.drawText(QRect(barsLeft() + b * kBarWidth, kHeaderHeight - 22, kBarWidth - 6, 18),
-                   Qt::AlignLeft | Qt::AlignVCenter, tr(kBarNames[b]));
+        const QString name = tr(kBarNames[b]);
+        if (p.fontMetrics().horizontalAdvance(name) <= m_barWidth - 6) {
+            p.drawText(QRect(barsLeft() + b * m_barWidth, kHeaderHeight - 22, m_barWidth - 6, 18),
+                       Qt::AlignLeft | Qt::AlignVCenter, name);
+            continue;
+        }
+        // Narrow bars (a narrow window): the name upright, bottom to top, within its column.
+        p.save();
+        p.translate(barsLeft() + b * m_barWidth + (m_barWidth - 6 + p.fontMetrics().ascent()) / 2,
+                    kHeaderHeight - 6);
+        p.rotate(-90);
+        p.drawText(0, 0, p.fontMetrics().elidedText(name, Qt::ElideRight, kHeaderHeight - 10));
+        p.restore();
     }
     p.setPen(palette().color(QPalette::PlaceholderText));
     // The notes above the names, bottom up, each wrapped to the names' column.

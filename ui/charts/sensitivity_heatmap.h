@@ -13,6 +13,8 @@
 #include <QColor>
 #include <QWidget>
 
+#include <limits>
+
 class QAbstractItemModel;
 
 namespace qs {
@@ -26,6 +28,12 @@ public:
     // kMinLabelWidth where fitLabelsTo() is given less room.
     static constexpr int kLabelWidth = 250;
     static constexpr int kMinLabelWidth = 170;
+    // A scheme's cell and a bar's column: this wide, or, once the names are at kMinLabelWidth
+    // and the map is still wider than fitLabelsTo()'s width, narrower alike down to the least.
+    static constexpr int kCellWidth = 62;
+    static constexpr int kMinCellWidth = 42;
+    static constexpr int kBarWidth = 70;
+    static constexpr int kMinBarWidth = 24;
 
     explicit SensitivityHeatmap(QWidget* parent = nullptr);
 
@@ -47,11 +55,13 @@ public:
     std::pair<int, int> cellAt(const QPoint& pos) const;
     QRect cellRect(int row, int column) const; // for tests
     QSize sizeHint() const override;
-    // Narrows the names' column so that the map fits `width` where it can (the scheme columns
-    // and bars keep their widths).
+    // Narrows the names' column so that the map fits `width` where it can, then the scheme
+    // cells and the bars (kMin*Width).
     void fitLabelsTo(int width);
-    void showWholeNames(); // the names' column at kLabelWidth again
+    void showWholeNames(); // the names, cells and bars at their whole widths again
     int labelWidth() const { return m_labelWidth; }
+    int cellWidth() const { return m_cellWidth; }
+    int barWidth() const { return m_barWidth; }
     // The whole map, every row, under the widget given here (the colour scale, which lives
     // beside the map), so that the image says what its colours are.
     bool savePng(const QString& path);
@@ -81,6 +91,9 @@ private:
     void paintHeader(QPainter& p) const;
     void paintRow(QPainter& p, int row, const double* barMax) const;
     void refresh();
+    // The names', cells' and bars' widths for m_fitWidth and the current columns; true when
+    // they changed.
+    bool fitWidths();
     // m_nameLevel: the shortTensorLevel of the rows' names in the names' column (all rows are
     // shortened alike, so that they stay aligned).
     void fitNames();
@@ -90,6 +103,9 @@ private:
     double m_lo = 0, m_hi = 1;
     bool m_higherIsBetter = true;
     int m_labelWidth = kLabelWidth;
+    int m_cellWidth = kCellWidth;
+    int m_barWidth = kBarWidth;
+    int m_fitWidth = std::numeric_limits<int>::max() / 2; // the last fitLabelsTo()'s width
     int m_nameLevel = 0;
     QWidget* m_exportHeader = nullptr;
 };
