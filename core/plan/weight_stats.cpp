@@ -7,6 +7,7 @@
 #include <tbb/parallel_for.h>
 
 #include "util/simd_clones.h"
+#include "util/simd_lanes.h"
 
 #include <algorithm>
 #include <cmath>
@@ -16,28 +17,23 @@
 namespace qs {
 namespace {
 
-constexpr int kLanes = 8;
-
-QS_CLONE_INLINE double pairwise(const double* l) {
-    return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
-}
+using lanes::finite;
+using lanes::kLanes;
+using lanes::Lanes;
+using lanes::load;
+using lanes::pairwise;
 
 QS_CLONE_INLINE bool finite(double v) {
     return std::fabs(v) <= std::numeric_limits<double>::max(); // false for NaN and +-Inf
 }
 
-// body(lane, x[k]) for k in [0, n): lane j takes the elements j, j + kLanes, ... (the main loop
-// a vector loop of kLanes, the tail apart).
-template <class Body> QS_CLONE_INLINE void inLanes(const float* x, std::int64_t n, Body&& body) {
-    std::int64_t k = 0;
-    for (; k + kLanes <= n; k += kLanes)
-        for (int j = 0; j < kLanes; ++j)
-            body(j, static_cast<double>(x[k + j]));
+// The lanes after the main loop: lane j takes x[k + j] for the n - k < kLanes values left, in
+// scalar code that does what the vector code does (body(lane, value) on plain doubles).
+template <class Body>
+QS_CLONE_INLINE void tail(const float* x, std::int64_t k, std::int64_t n, Body&& body) {
     for (int j = 0; k < n; ++k, ++j)
         body(j, static_cast<double>(x[k]));
 }
-
-#define QS_LANE [&](int j, double v) __attribute__((always_inline))
 
 // The row kernels: each sum in kLanes lanes (lane j takes the elements j, j + kLanes, ...),
 // added pairwise at the end; the same number from every clone.
@@ -48,50 +44,91 @@ struct RowFirst {
 
 QS_SIMD_CLONES
 RowFirst rowFirst(const float* x, std::int64_t n) {
-    double c[kLanes] = {}, s[kLanes] = {}, a[kLanes] = {}, q[kLanes] = {};
-    inLanes(
-        x, n, QS_LANE {
-            const bool f = finite(v);
-            c[j] += f ? 1.0 : 0.0;
-            s[j] += f ? v : 0.0;
-            a[j] += v;
-            q[j] += v * v;
-        });
-    return {pairwise(c), pairwise(s), pairwise(a), pairwise(q)};
+    Lanes c = {}, s = {}, a = {}, q = {};
+    const Lanes one = c + 1.0, zero = {};
+    std::int64_t k = 0;
+    for (; k + kLanes <= n; k += kLanes) {
+        const Lanes v = load(x + k);
+        const auto f = finite(v);
+        c += f ? one : zero;
+        s += f ? v : zero;
+        a += v;
+        q += v * v;
+    }
+    double cl[kLanes], sl[kLanes], al[kLanes], ql[kLanes];
+    lanes::store(c, cl);
+    lanes::store(s, sl);
+    lanes::store(a, al);
+    lanes::store(q, ql);
+    tail(x, k, n, [&](int j, double v) {
+        const bool f = finite(v);
+        cl[j] += f ? 1.0 : 0.0;
+        sl[j] += f ? v : 0.0;
+        al[j] += v;
+        ql[j] += v * v;
+    });
+    return {pairwise(cl), pairwise(sl), pairwise(al), pairwise(ql)};
 }
 
 // sum (x - mean)^2 over every value (a row's deviation).
 QS_SIMD_CLONES
 double rowSquaredDeviation(const float* x, std::int64_t n, double mean) {
-    double q[kLanes] = {};
-    inLanes(
-        x, n, QS_LANE {
-            const double d = v - mean;
-            q[j] += d * d;
-        });
-    return pairwise(q);
+    Lanes q = {};
+    std::int64_t k = 0;
+    for (; k + kLanes <= n; k += kLanes) {
+        const Lanes d = load(x + k) - mean;
+        q += d * d;
+    }
+    double ql[kLanes];
+    lanes::store(q, ql);
+    tail(x, k, n, [&](int j, double v) {
+        const double d = v - mean;
+        ql[j] += d * d;
+    });
+    return pairwise(ql);
 }
 
 // sum d^2 and d^4 with d = x - mean over the finite values.
 QS_SIMD_CLONES
 std::pair<double, double> rowMoments(const float* x, std::int64_t n, double mean) {
-    double m2[kLanes] = {}, m4[kLanes] = {};
-    inLanes(
-        x, n, QS_LANE {
-            const double d = finite(v) ? v - mean : 0.0, d2 = d * d;
-            m2[j] += d2;
-            m4[j] += d2 * d2;
-        });
-    return {pairwise(m2), pairwise(m4)};
+    Lanes m2 = {}, m4 = {};
+    const Lanes zero = {};
+    std::int64_t k = 0;
+    for (; k + kLanes <= n; k += kLanes) {
+        const Lanes v = load(x + k);
+        const Lanes d = finite(v) ? v - mean : zero, d2 = d * d;
+        m2 += d2;
+        m4 += d2 * d2;
+    }
+    double l2[kLanes], l4[kLanes];
+    lanes::store(m2, l2);
+    lanes::store(m4, l4);
+    tail(x, k, n, [&](int j, double v) {
+        const double d = finite(v) ? v - mean : 0.0, d2 = d * d;
+        l2[j] += d2;
+        l4[j] += d2 * d2;
+    });
+    return {pairwise(l2), pairwise(l4)};
 }
 
 // How many finite values lie farther than `limit` from the mean.
 QS_SIMD_CLONES
 double rowOutliers(const float* x, std::int64_t n, double mean, double limit) {
-    double o[kLanes] = {};
-    inLanes(
-        x, n, QS_LANE { o[j] += finite(v) && std::fabs(v - mean) > limit ? 1.0 : 0.0; });
-    return pairwise(o);
+    Lanes o = {};
+    const Lanes one = o + 1.0, zero = {};
+    std::int64_t k = 0;
+    for (; k + kLanes <= n; k += kLanes) {
+        const Lanes v = load(x + k), d = v - mean;
+        // |d| where v is finite, else 0 (limit > 0); one comparison then: with two masks
+        // combined, GCC built them lane by lane in scalar code.
+        const Lanes t = finite(v) ? lanes::abs(d) : zero;
+        o += t > limit ? one : zero;
+    }
+    double ol[kLanes];
+    lanes::store(o, ol);
+    tail(x, k, n,
+         [&](int j, double v) { ol[j] += finite(v) && std::fabs(v - mean) > limit ? 1.0 : 0.0; });
+    return pairwise(ol);
 }
 
 // acc[c] += x[c], and acc[c] += (x[c] - mean[c])^2: one row into column sums.
@@ -122,12 +159,21 @@ template <class G> void eachRow(MatrixView m, G&& g) {
 }
 
 // f(first column, row's values from it, count) for each row in order, over blocks of columns
-// split across threads (so each column is summed down the rows in order).
+// split across threads (so each column is summed down the rows in order, however the columns
+// are split). Walking down a block reads a short piece of each row, which the hardware
+// prefetcher does not fetch ahead: the pieces a few rows down are prefetched here.
 template <class F> void eachColumnBlock(MatrixView m, F&& f) {
+    constexpr std::int64_t kAhead = 4, kLine = 64 / sizeof(float);
     tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, m.cols, 256),
                       [&](const tbb::blocked_range<std::int64_t>& r) {
-                          for (std::int64_t row = 0; row < m.rows; ++row)
-                              f(r.begin(), m.data + row * m.cols + r.begin(), r.end() - r.begin());
+                          const std::int64_t n = r.end() - r.begin();
+                          for (std::int64_t row = 0; row < m.rows; ++row) {
+                              const float* x = m.data + row * m.cols + r.begin();
+                              if (row + kAhead < m.rows)
+                                  for (std::int64_t c = 0; c < n; c += kLine)
+                                      __builtin_prefetch(x + kAhead * m.cols + c);
+                              f(r.begin(), x, n);
+                          }
                       });
 }
 

@@ -19,6 +19,7 @@ private slots:
     void errorMetricsKnownValues();
     void exactReconstructionHasInfiniteSqnr();
     void mergeEqualsWholeComputation();
+    void errorSumsFollowTheLaneOrder();
     void distributionStatsKnownValues();
     void kurtosisOfTwoPointDistribution();
     void nonFiniteValuesAreCountedApart();
@@ -63,6 +64,69 @@ void TestMetrics::mergeEqualsWholeComputation() {
     QCOMPARE(part.count, whole.count);
     QVERIFY(std::fabs(part.sumSqErr - whole.sumSqErr) <= 1e-12 * whole.sumSqErr);
     QCOMPARE(part.maxAbsErr, whole.maxAbsErr);
+}
+
+// Within one stretch of 2^15 values the sums run in eight lanes (lane j adds the values j,
+// j + 8, ... in order; the lanes are added pairwise), whatever the SIMD copy the CPU picks: the
+// same doubles as this plain loop, bit for bit (no FMA, no other order). With a NaN and an
+// infinity in the mix, and a length that leaves a tail.
+void TestMetrics::errorSumsFollowTheLaneOrder() {
+    std::mt19937 rng(5);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    std::uniform_real_distribution<float> u(-6.0f, 6.0f);
+    const std::size_t n = 1003;
+    std::vector<float> a(n), b(n);
+    for (std::size_t i = 0; i < n; ++i) { // magnitudes over 5 decades: the order shows
+        a[i] = g(rng) * std::exp(u(rng));
+        b[i] = a[i] + 0.05f * std::fabs(a[i]) * g(rng);
+    }
+    b[17] = std::numeric_limits<float>::quiet_NaN();
+    b[400] = std::numeric_limits<float>::infinity();
+    double lanes[4][8] = {}, maxAbs = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double x = a[i], y = b[i], e = x - y;
+        const volatile double e2 = e * e, x2 = x * x, y2 = y * y, xy = x * y; // no FMA
+        lanes[0][i % 8] += e2;
+        lanes[1][i % 8] += x2;
+        lanes[2][i % 8] += y2;
+        lanes[3][i % 8] += xy;
+        maxAbs = std::max(maxAbs, std::fabs(e));
+    }
+    auto pairwise = [](const double* l) {
+        return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+    };
+    const ErrorMetrics m = computeErrorMetrics(a, b);
+    QCOMPARE(m.count, std::uint64_t(n));
+    QVERIFY(std::isnan(m.sumSqErr) && std::isnan(pairwise(lanes[0]))); // the NaN reaches them
+    QVERIFY(m.sumSqRef == pairwise(lanes[1]));
+    QVERIFY(std::isnan(m.sumSqRec) && std::isnan(pairwise(lanes[2])));
+    QVERIFY(std::isnan(m.dot) && std::isnan(pairwise(lanes[3])));
+    QVERIFY(std::isinf(maxAbs) && m.maxAbsErr == maxAbs); // the infinite error; NaN passed over
+    // Finite values only: every sum compared.
+    b[17] = 0.5f;
+    b[400] = -0.25f;
+    std::fill(&lanes[0][0], &lanes[0][0] + 32, 0.0);
+    maxAbs = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double x = a[i], y = b[i], e = x - y;
+        const volatile double e2 = e * e, x2 = x * x, y2 = y * y, xy = x * y;
+        lanes[0][i % 8] += e2;
+        lanes[1][i % 8] += x2;
+        lanes[2][i % 8] += y2;
+        lanes[3][i % 8] += xy;
+        maxAbs = std::max(maxAbs, std::fabs(e));
+    }
+    const ErrorMetrics f = computeErrorMetrics(a, b);
+    // By hand: 2^27 in lane 0 and 1 in the seven others. Added pairwise the seven squares make
+    // 2^54 + 4; added one by one each 1 would vanish into 2^54 (whose ulp is 4).
+    const std::vector<float> big{0x1p27f, 1, 1, 1, 1, 1, 1, 1}, zeros(8, 0.0f);
+    QVERIFY(computeErrorMetrics(big, zeros).sumSqRef == 0x1p54 + 4);
+    QVERIFY(computeErrorMetrics(zeros, big).sumSqErr == 0x1p54 + 4);
+    QVERIFY(f.sumSqErr == pairwise(lanes[0]));
+    QVERIFY(f.sumSqRef == pairwise(lanes[1]));
+    QVERIFY(f.sumSqRec == pairwise(lanes[2]));
+    QVERIFY(f.dot == pairwise(lanes[3]));
+    QVERIFY(f.maxAbsErr == maxAbs);
 }
 
 void TestMetrics::distributionStatsKnownValues() {
