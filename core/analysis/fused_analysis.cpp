@@ -6,6 +6,7 @@
 #include "analysis/row_blocks.h"
 
 #include "quant/group_quant.h"
+#include "util/buffer_recycler.h"
 
 #include <algorithm>
 #include <atomic>
@@ -155,8 +156,8 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
     const auto bins = static_cast<std::size_t>(histogram ? req.errorHistogramBins : 0);
 
     // Pass 2: reconstruction, error sums and histogram bins, a stretch of groups at a time in L1.
-    if (req.keepReconstruction)
-        out.output.reconstruction.resize(w.size());
+    if (req.keepReconstruction) // every value written below
+        out.output.reconstruction = takeFloatBuffer(w.size());
     const auto blocks = static_cast<std::size_t>(blockCount(w));
     const std::int64_t stretch = stretchCols(groupCols, w.cols);
     std::vector<Sums> partial(blocks);

@@ -3,6 +3,7 @@
 #include "analysis/fused_sums.h"
 #include "analysis/row_blocks.h"
 #include "cuda/device_plan.h"
+#include "util/buffer_recycler.h"
 #include "util/simd_clones.h"
 
 #include <algorithm>
@@ -196,8 +197,8 @@ std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& pla
     const bool histogram = req.errorHistogramBins > 0;
     const auto blocks = static_cast<std::size_t>(blockCount(w));
     FusedResult out;
-    if (req.keepReconstruction)
-        out.output.reconstruction.resize(w.size());
+    if (req.keepReconstruction) // every value written below
+        out.output.reconstruction = takeFloatBuffer(w.size());
     float* keep = req.keepReconstruction ? out.output.reconstruction.data() : nullptr;
     const bool isMx = plan.family == DeviceFamily::Mx;
     std::atomic<bool> nonFinite{false};

@@ -1,6 +1,7 @@
 #include "analysis/stream_analysis.h"
 
 #include "metrics/output_error.h"
+#include "util/buffer_recycler.h"
 
 #include <tbb/task_group.h>
 
@@ -117,6 +118,7 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
                        std::span<const Scheme> schemes, const StreamOptions& options,
                        const std::function<void(StreamedTensor&&)>& onTensor,
                        const ProgressFn& progress) {
+    const DropRecycledBuffersAtEnd dropBuffers; // the reconstructions' buffers, reused meanwhile
     const std::vector<Piece> pieces = planPieces(ckpt, tensors, schemes, options);
     if (pieces.empty())
         return Ok{};

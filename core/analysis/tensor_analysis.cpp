@@ -3,6 +3,7 @@
 #include "analysis/compute_backend.h"
 #include "analysis/fused_analysis.h"
 #include "metrics/output_error.h"
+#include "util/buffer_recycler.h"
 
 #include <algorithm>
 
@@ -98,6 +99,8 @@ Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
     }
     if (options.keepReconstruction)
         a.reconstruction = std::move(r.output.reconstruction);
+    else
+        recycleFloatBuffer(std::move(r.output.reconstruction)); // for the next analysis
     if (!reportProgress(progress, 1.0))
         return cancelledError();
     return a;

@@ -14,6 +14,7 @@
 #include "plan/weight_stats.h"
 #include "quant/ggml_family.h"
 #include "quant/registry.h"
+#include "util/buffer_recycler.h"
 
 #include <tbb/parallel_for.h>
 #include <tbb/task_group.h>
@@ -190,6 +191,7 @@ bool measuredInChunks(const Checkpoint& ckpt, const TensorInfo& t,
 
 Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const PlanRequest& request,
                                                const ProgressFn& progress) {
+    const DropRecycledBuffersAtEnd dropBuffers; // the reconstructions' buffers, reused meanwhile
     if (request.candidates.empty())
         return makeError("a plan needs at least one candidate scheme");
     for (const auto& s : request.candidates)

@@ -3,6 +3,7 @@
 #include "quant/ggml_quant.h"
 #include "quant/ggml_rows.h"
 #include "quant/ggml_search.h"
+#include "util/buffer_recycler.h"
 
 #include <algorithm>
 #include <cmath>
@@ -149,7 +150,7 @@ Result<QuantOutput> quantizeGgmlWith(const Scheme& s, MatrixView m,
         return bytes.error();
 
     QuantOutput out;
-    out.reconstruction.resize(m.size());
+    out.reconstruction = takeFloatBuffer(m.size()); // every value written below
     if (auto st = ggmlDequantize(*type, *bytes, out.reconstruction); !st)
         return st.error();
 

@@ -1,0 +1,120 @@
+// util/buffer_recycler.h: reconstructions' buffers handed back and reused, and analyses that
+// reuse a buffer holding another tensor's values give exactly what a fresh buffer gives.
+#include "analysis/bench.h"
+#include "analysis/tensor_analysis.h"
+#include "quant/scheme.h"
+#include "util/buffer_recycler.h"
+
+#include <QtTest>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+using namespace qs;
+
+namespace {
+
+constexpr std::size_t kBig = kRecycleMinBytes / sizeof(float); // the smallest kept size
+
+void sameAnalysis(const TensorAnalysis& a, const TensorAnalysis& b) {
+    QVERIFY(a.error.sumSqErr == b.error.sumSqErr);
+    QVERIFY(a.error.dot == b.error.dot);
+    QVERIFY(a.error.maxAbsErr == b.error.maxAbsErr);
+    QVERIFY(a.errorHistogram && b.errorHistogram);
+    QCOMPARE(a.errorHistogram->counts, b.errorHistogram->counts);
+    QCOMPARE(a.reconstruction, b.reconstruction);
+    QVERIFY(a.outputError.has_value() == b.outputError.has_value());
+    if (a.outputError)
+        QVERIFY(a.outputError->err == b.outputError->err);
+}
+
+} // namespace
+
+class TestBufferRecycler : public QObject {
+    Q_OBJECT
+private slots:
+    void init() { dropRecycledBuffers(); }
+    void cleanup() { dropRecycledBuffers(); }
+
+    void aBufferHandedBackIsReused() {
+        std::vector<float> a = takeFloatBuffer(kBig + 100);
+        const float* data = a.data();
+        recycleFloatBuffer(std::move(a));
+        QCOMPARE(recycledBytes(), (kBig + 100) * sizeof(float));
+        std::vector<float> b = takeFloatBuffer(kBig); // fits: n to 2n
+        QCOMPARE(b.data(), data);
+        QCOMPARE(b.size(), kBig);
+        QCOMPARE(recycledBytes(), std::size_t{0});
+    }
+
+    void smallBuffersAreNotKept() {
+        recycleFloatBuffer(std::vector<float>(kBig - 1));
+        QCOMPARE(recycledBytes(), std::size_t{0});
+        QCOMPARE(takeFloatBuffer(10).size(), std::size_t{10});
+    }
+
+    // A request that no kept buffer fits (twice as large or too small) frees them all.
+    void aRequestNoneFitsFreesThem() {
+        recycleFloatBuffer(std::vector<float>(4 * kBig));
+        QVERIFY(recycledBytes() > 0);
+        const std::vector<float> fresh = takeFloatBuffer(kBig); // 4n is more than 2n
+        QCOMPARE(fresh.size(), kBig);
+        QCOMPARE(recycledBytes(), std::size_t{0});
+    }
+
+    void atMostTheCapIsKept() {
+        for (std::size_t i = 0; i < kRecycledBuffers + 2; ++i)
+            recycleFloatBuffer(std::vector<float>(kBig));
+        QCOMPARE(recycledBytes(), kRecycledBuffers * kBig * sizeof(float));
+        recycleFloatBuffer(std::vector<float>(kRecycledBytes / sizeof(float) + 1));
+        QCOMPARE(recycledBytes(), kRecycledBuffers * kBig * sizeof(float));
+        dropRecycledBuffers();
+        QCOMPARE(recycledBytes(), std::size_t{0});
+    }
+
+    // q4_k's reconstruction (ggml's dequantizer) and a fused one kept for the output error,
+    // each written into a kept buffer full of NaN: the same numbers as in a new buffer, so every
+    // value was written.
+    void reusedBuffersGiveTheSameAnalysis() {
+        const std::int64_t rows = 512, cols = 2560; // 5 MiB of float32: kept
+        const auto w = syntheticGaussian(rows * cols, 0.02f, 1);
+        const auto x = syntheticGaussian(16 * cols, 1.0f, 3);
+        const MatrixView m{w.data(), rows, cols}, acts{x.data(), 16, cols};
+        auto poison = [&] {
+            dropRecycledBuffers();
+            recycleFloatBuffer(std::vector<float>(static_cast<std::size_t>(rows * cols),
+                                                  std::numeric_limits<float>::quiet_NaN()));
+            QVERIFY(recycledBytes() > 0);
+        };
+        for (const char* spec : {"q4_k", "int4:g128", "mxfp4", "q6_k"}) {
+            const Scheme s = *Scheme::parse(spec);
+            for (const MatrixView* a : {static_cast<const MatrixView*>(nullptr), &acts}) {
+                for (bool keep : {false, true}) {
+                    AnalysisOptions o;
+                    o.histogramBins = 64;
+                    o.activations = a;
+                    o.keepReconstruction = keep;
+                    dropRecycledBuffers();
+                    auto fresh = analyzeTensor(m, s, o);
+                    QVERIFY(fresh);
+                    poison();
+                    auto reused = analyzeTensor(m, s, o);
+                    QVERIFY(reused);
+                    // The ggml types always take the kept buffer, the fused paths when they keep
+                    // the reconstruction (for the output error or the caller).
+                    const bool took = std::string(spec)[0] == 'q' || a || keep;
+                    if (took && !keep)
+                        QVERIFY2(recycledBytes() > 0, spec); // taken, then handed back
+                    if (took && keep)
+                        QVERIFY2(recycledBytes() == 0, spec); // taken and kept by the caller
+                    sameAnalysis(*reused, *fresh);
+                }
+            }
+        }
+    }
+};
+
+QTEST_APPLESS_MAIN(TestBufferRecycler)
+#include "test_buffer_recycler.moc"
