@@ -291,14 +291,20 @@ private slots:
         QVERIFY2(map->cellRect(0, lastScheme).right() < 505 &&
                      map->cellRect(0, lastScheme).right() < wideRight,
                  qPrintable(QString::number(map->cellRect(0, lastScheme).right())));
-        // Then the cells and bars narrow too, so that the bars (why a layer is sensitive) show
-        // without scrolling: they were cut at 1280 x 800. 480 pixels hold five schemes and the
-        // three bars; the names stay at their least.
+        // Then the cells and bars narrow too, so that the bars show without scrolling (cut at
+        // 1280 x 800 before): 480 pixels hold five schemes and three bars.
         const int imbalanceColumn = int(SensitivityColumn::Imbalance);
         map->fitLabelsTo(480);
         QCOMPARE(map->labelWidth(), SensitivityHeatmap::kMinLabelWidth);
-        QVERIFY(map->cellWidth() < SensitivityHeatmap::kCellWidth);
-        QVERIFY(map->cellWidth() >= SensitivityHeatmap::kMinCellWidth);
+        QVERIFY(map->cellWidth() < SensitivityHeatmap::kCellWidth &&
+                map->cellWidth() >= SensitivityHeatmap::kMinCellWidth);
+        // The least follows the figures shown: errors (down to "0.00099*") need more than dB.
+        const int dbLeast = map->leastCellWidth();
+        map->setScale(0.001, 0.4, false);
+        QVERIFY(map->leastCellWidth() > dbLeast && map->cellWidth() >= map->leastCellWidth());
+        QVERIFY(map->cellWidth() >
+                map->fontMetrics().horizontalAdvance(QStringLiteral("0.00022*")));
+        map->setScale(10, 40, true);
         QVERIFY2(map->cellRect(0, imbalanceColumn).right() < 480 && map->sizeHint().width() <= 480,
                  qPrintable(QString::number(map->sizeHint().width())));
         QCOMPARE(map->cellAt(map->cellRect(3, imbalanceColumn).center()),

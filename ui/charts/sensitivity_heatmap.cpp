@@ -107,7 +107,10 @@ void SensitivityHeatmap::setScale(double lo, double hi, bool higherIsBetter) {
     m_lo = lo;
     m_hi = hi > lo ? hi : lo + 1;
     m_higherIsBetter = higherIsBetter;
-    update();
+    if (fitWidths()) // errors need wider cells than dB
+        refresh();
+    else
+        update();
 }
 
 void SensitivityHeatmap::noteInputBars(int first, int last) {
@@ -158,9 +161,10 @@ bool SensitivityHeatmap::fitWidths() {
     const int widest = schemes * kCellWidth + kBarGap + bars * kBarWidth + 8;
     const int label = std::clamp(m_fitWidth - widest, kMinLabelWidth, kLabelWidth);
     const int room = kMinLabelWidth + widest - m_fitWidth; // what the cells and bars give up
-    const int give = schemes * (kCellWidth - kMinCellWidth) + bars * (kBarWidth - kMinBarWidth);
+    const int minCell = leastCellWidth();
+    const int give = schemes * (kCellWidth - minCell) + bars * (kBarWidth - kMinBarWidth);
     const double f = room <= 0 || give <= 0 ? 0.0 : std::min(1.0, double(room) / give);
-    const int cell = kCellWidth - static_cast<int>(std::ceil(f * (kCellWidth - kMinCellWidth)));
+    const int cell = kCellWidth - static_cast<int>(std::ceil(f * (kCellWidth - minCell)));
     const int bar = kBarWidth - static_cast<int>(std::ceil(f * (kBarWidth - kMinBarWidth)));
     if (label == m_labelWidth && cell == m_cellWidth && bar == m_barWidth)
         return false;
@@ -168,6 +172,13 @@ bool SensitivityHeatmap::fitWidths() {
     m_cellWidth = cell;
     m_barWidth = bar;
     return true;
+}
+
+int SensitivityHeatmap::leastCellWidth() const {
+    // The widest figure a cell can show: dB with one decimal, errors down to two significant
+    // digits (paintRow), starred where a fallback stands in.
+    const QString widest = m_higherIsBetter ? QStringLiteral("99.9*") : QStringLiteral("0.00099*");
+    return std::clamp(fontMetrics().horizontalAdvance(widest) + 6, kMinCellWidth, kCellWidth);
 }
 
 void SensitivityHeatmap::showWholeNames() {

@@ -29,7 +29,8 @@ public:
     static constexpr int kLabelWidth = 250;
     static constexpr int kMinLabelWidth = 170;
     // A scheme's cell and a bar's column: this wide, or, once the names are at kMinLabelWidth
-    // and the map is still wider than fitLabelsTo()'s width, narrower alike down to the least.
+    // and the map is still wider than fitLabelsTo()'s width, narrower alike down to the least
+    // (for cells, no less than the widest figure they can show: leastCellWidth()).
     static constexpr int kCellWidth = 62;
     static constexpr int kMinCellWidth = 42;
     static constexpr int kBarWidth = 70;
@@ -62,6 +63,7 @@ public:
     int labelWidth() const { return m_labelWidth; }
     int cellWidth() const { return m_cellWidth; }
     int barWidth() const { return m_barWidth; }
+    int leastCellWidth() const;
     // The whole map, every row, under the widget given here (the colour scale, which lives
     // beside the map), so that the image says what its colours are.
     bool savePng(const QString& path);
