@@ -60,7 +60,9 @@ inline GroupParams affineParams(float denom, float mn, float mx) {
     const float scale = (hi - lo) / denom;
     const bool used = scale > 0.0f; // else an all-zero group: scale 1, zero-point 0
     const float z = roundHalfEven(-lo / (used ? scale : 1.0f));
-    return {used ? scale : 1.0f, used ? static_cast<std::int32_t>(z) : 0};
+    // z is in [0, 2^bits - 1] for finite weights; NaN or Inf (a non-finite group) gives 0.
+    const bool fits = std::fabs(z) <= 1e9f;
+    return {used ? scale : 1.0f, used && fits ? static_cast<std::int32_t>(z) : 0};
 }
 
 inline GroupParams paramsFor(const Scheme& s, float mn, float mx) {
@@ -68,10 +70,18 @@ inline GroupParams paramsFor(const Scheme& s, float mn, float mx) {
                        : affineParams(affineDenominator(s), mn, mx);
 }
 
+// The code of an unclamped q (x / scale rounded, plus the zero-point): clamped to the range. A
+// NaN (a NaN weight, or a group whose scale is not finite) takes the zero-point's code, which
+// stands for 0: converting NaN to an integer is undefined (x86 gives INT_MIN, and the
+// reconstruction's code - zero then overflowed).
+inline std::int32_t codeOf(float q, GroupParams p, Range r) {
+    const float lo = static_cast<float>(r.qmin), hi = static_cast<float>(r.qmax);
+    return static_cast<std::int32_t>(q == q ? std::clamp(q, lo, hi)
+                                            : std::clamp(static_cast<float>(p.zero), lo, hi));
+}
+
 inline std::int32_t quantizeOne(float x, GroupParams p, Range r) {
-    const float q = std::nearbyint(x / p.scale) + static_cast<float>(p.zero);
-    return static_cast<std::int32_t>(
-        std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
+    return codeOf(std::nearbyint(x / p.scale) + static_cast<float>(p.zero), p, r);
 }
 
 } // namespace qs::intq

@@ -13,9 +13,7 @@ using namespace intq;
 namespace {
 
 inline std::int32_t quantizeStochastic(float x, GroupParams p, Range r, float u) {
-    const float q = std::floor(x / p.scale + u) + static_cast<float>(p.zero);
-    return static_cast<std::int32_t>(
-        std::clamp(q, static_cast<float>(r.qmin), static_cast<float>(r.qmax)));
+    return codeOf(std::floor(x / p.scale + u) + static_cast<float>(p.zero), p, r);
 }
 
 // GPTQ's MSE grid (quant.py find_params with mse=True): shrink the range by p = 1 - i/100 for
@@ -192,12 +190,13 @@ std::vector<float> dequantizeInt(const IntQuantized& q) {
     return out;
 }
 
-void setIntLevels(const Scheme& s, std::span<const float> scales, std::span<const std::int32_t> zeros,
-                  std::int64_t groupsPerRow, QuantOutput& out) {
+void setIntLevels(const Scheme& s, std::span<const float> scales,
+                  std::span<const std::int32_t> zeros, std::int64_t groupsPerRow,
+                  QuantOutput& out) {
     if (scales.empty())
         return;
-    const auto widest = static_cast<std::size_t>(std::max_element(scales.begin(), scales.end()) -
-                                                 scales.begin());
+    const auto widest =
+        static_cast<std::size_t>(std::max_element(scales.begin(), scales.end()) - scales.begin());
     setWidestIntLevels(s, scales[widest], zeros[widest], widest, scales.size(), groupsPerRow, out);
 }
 
@@ -208,8 +207,10 @@ void setWidestIntLevels(const Scheme& s, float scale, std::int32_t zero, std::si
     for (int code = range.qmin; code <= range.qmax; ++code)
         out.levels.push_back(scale * static_cast<float>(code - zero));
     if (groupCount > 1) {
-        const auto row = static_cast<std::int64_t>(widest) / std::max<std::int64_t>(1, groupsPerRow);
-        const auto grp = static_cast<std::int64_t>(widest) % std::max<std::int64_t>(1, groupsPerRow);
+        const auto row =
+            static_cast<std::int64_t>(widest) / std::max<std::int64_t>(1, groupsPerRow);
+        const auto grp =
+            static_cast<std::int64_t>(widest) % std::max<std::int64_t>(1, groupsPerRow);
         out.levelsNote = s.granularity == Granularity::Channel
                              ? "levels of the widest row (" + std::to_string(row) + ")"
                              : "levels of the widest group (row " + std::to_string(row) +

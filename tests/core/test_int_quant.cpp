@@ -4,6 +4,8 @@
 
 #include <QtTest>
 
+#include <limits>
+
 #include <cmath>
 #include <random>
 
@@ -30,6 +32,7 @@ private slots:
     void symmetricPerChannel();
     void groupsWithShortLastGroup();
     void allZeroGroupsReconstructExactly();
+    void aNanWeightTakesTheZeroPointsCode();
     void fullRangeSymmetric();
     void bitsPerWeightIsHonest_data();
     void bitsPerWeightIsHonest();
@@ -84,6 +87,26 @@ void TestIntQuant::groupsWithShortLastGroup() {
     QCOMPARE(q.zeros, (std::vector<std::int32_t>{3, 0, 15}));
     QCOMPARE(q.codes, (std::vector<std::int32_t>{15, 0, 15, 4, 0}));
     QCOMPARE(dequantizeInt(q), x);
+}
+
+// A NaN weight: the zero-point's code (it stands for 0), for nearest and stochastic rounding;
+// converting the NaN itself gave INT_MIN, and code - zero overflowed (UBSan). The other values
+// of its group quantize as they do without it: lo = -1, hi = 2, scale 1, zero 1.
+void TestIntQuant::aNanWeightTakesTheZeroPointsCode() {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    for (const char* spec : {"int2:g4", "int2:g4:round=stochastic"}) {
+        const std::vector<float> x{-1, 2, nan, 1};
+        auto q = codes(spec, x, 1, 4);
+        QCOMPARE(q.zeros, std::vector<std::int32_t>{1});
+        QCOMPARE(q.codes[2], 1);
+        const auto rec = dequantizeInt(q);
+        QCOMPARE(rec[2], 0.0f);
+        QCOMPARE(rec[0], -1.0f);
+        QCOMPARE(rec[1], 2.0f);
+    }
+    // Symmetric: code 0.
+    auto s = codes("int4:g4:sym", std::vector<float>{0.5f, nan, -7, 7}, 1, 4);
+    QCOMPARE(s.codes[1], 0);
 }
 
 void TestIntQuant::allZeroGroupsReconstructExactly() {
