@@ -13,8 +13,8 @@
 namespace qs::fused {
 
 bool avx512Enabled();
-// The AVX2 + FMA kernel of accumulateAndBin (fused_sums.cpp): the CPU has both and
-// setSimdKernel has not asked for the portable loops.
+// The AVX2 + FMA kernels of accumulate and accumulateAndCount (fused_sums.cpp): the CPU has both
+// and setSimdKernel has not asked for the portable loops.
 bool fmaKernelsEnabled();
 // x[0, n) in consecutive groups of groupCols (the last may be shorter), g[i] the i-th's
 // parameters; only while avx512Enabled(). NF: up to 15 midpoints; companding: 15 thresholds.

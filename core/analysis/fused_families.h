@@ -77,7 +77,7 @@ struct NfFamily {
 };
 
 // The kernels the fused paths run: for NfFamily's (up to 16 levels) and CompandFamily's (up to
-// 4 bits) reconstruction AVX-512, and for the error sums and bins (accumulateAndBin) AVX2 + FMA,
+// 4 bits) reconstruction AVX-512, and for the error sums and bins (accumulateAndCount) AVX2 + FMA,
 // where the CPU has them (Auto, the default), else the portable vectorised loops. Tests run both.
 enum class SimdKernel { Auto, Portable };
 void setSimdKernel(SimdKernel kernel);

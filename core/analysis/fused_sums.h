@@ -45,8 +45,8 @@ void accumulate(const float* x, const float* r, std::int64_t n, Sums& s);
 double groupMaxError(const float* x, const float* r, std::int64_t n);
 // accumulate()'s sums (all but maxAbs) and each error's histogram bin over [-m, m] (perUnit =
 // bins / 2m; the last bin takes m) in one loop, for when the histogram's range, the exact max
-// |error|, is known up front: that m is then the max, so it is not taken again. An AVX2 + FMA
-// kernel where the CPU has it (fmaKernelsEnabled), else a vectorised portable loop.
+// |error|, is known up front: that m is then the max, so it is not taken again. The portable
+// loop, vectorised; accumulateAndCount's reference.
 void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, double m,
                       double perUnit, std::int32_t last, std::int32_t* idx);
 // Counts bins into four interleaved tables of `bins` (fewer store-to-load stalls). Meanwhile it
@@ -55,6 +55,13 @@ void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, d
 // histogram took 5.5 one-read times without this, 4.8 with it).
 void countBins(const std::int32_t* idx, std::int64_t n, std::size_t bins, std::uint32_t* tables,
                const float* next);
+// accumulateAndBin's sums, with each bin counted into four tables of `bins` as countBins does
+// (the last bin is bins - 1), prefetching next[0, n). One loop by an AVX2 + FMA kernel where the
+// CPU has it (fmaKernelsEnabled); else, and for the kernel's last n % 8 values, accumulateAndBin
+// into scratch[0, n) and countBins.
+void accumulateAndCount(const float* x, const float* r, std::int64_t n, Sums& s, double m,
+                        double perUnit, std::size_t bins, std::uint32_t* tables,
+                        std::int32_t* scratch, const float* next);
 
 // Consecutive groups of a row are summed and binned together, up to this many values (fewer
 // reductions of the vector sums): the columns of one stretch for groups of groupCols.

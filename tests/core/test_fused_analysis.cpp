@@ -366,11 +366,12 @@ void TestFusedAnalysis::cancels() {
 // vector widths), then Gaussian weights: the fused reconstruction is the plain quantizer's, bit
 // for bit, with the AVX-512 kernels (where the CPU has them) and with the portable ones; the
 // same for mu-law and A-law at their thresholds.
-// The error sums and bins (accumulateAndBin) with the AVX2 + FMA kernel, where the CPU has it,
-// and with the portable loop: errors exactly on each bin edge of [-1, 1] in 256 bins and one
-// float either side, both ends of the range (+1 takes the last bin), then Gaussian weights; 8k + 5
-// values, so the kernel's tail runs too. Bins equal; sums within summation order; and the same for
-// accumulate, with its max |error|.
+// The error sums and bins: errors exactly on each bin edge of [-1, 1] in 256 bins and one float
+// either side, both ends of the range (+1 takes the last bin), then Gaussian weights; 8k + 5
+// values, so the kernel's tail runs too. accumulateAndBin's bins are right by hand at the edges;
+// accumulateAndCount with the AVX2 + FMA kernel, where the CPU has it, and with the portable
+// loops counts the same bins; sums within summation order; and the same for accumulate, with its
+// max |error|.
 void TestFusedAnalysis::errorSumsAndBinsUnderBothKernels() {
     std::vector<float> x, r;
     for (int k = 0; k <= 256; ++k) {
@@ -397,22 +398,32 @@ void TestFusedAnalysis::errorSumsAndBinsUnderBothKernels() {
         r.push_back(0.0f);
     }
     const auto n = static_cast<std::int64_t>(x.size());
-    std::vector<std::int32_t> bins[2];
-    fused::Sums sums[2];
-    int i = 0;
-    for (fused::SimdKernel kernel : {fused::SimdKernel::Auto, fused::SimdKernel::Portable}) {
-        fused::setSimdKernel(kernel);
-        bins[i].assign(x.size(), -1);
-        fused::accumulateAndBin(x.data(), r.data(), n, sums[i], 1.0, 128.0, 255, bins[i].data());
-        ++i;
-    }
-    fused::setSimdKernel(fused::SimdKernel::Auto);
-    QCOMPARE(bins[0], bins[1]);
+    std::vector<std::int32_t> bins(x.size(), -1);
+    fused::Sums binned;
+    fused::accumulateAndBin(x.data(), r.data(), n, binned, 1.0, 128.0, 255, bins.data());
     for (std::size_t k = 0; k < 3 * 257; ++k) { // the edges, by hand: k / 3 is the edge's index
         const double e = double(x[k]) - double(r[k]);
         const auto want = std::min(255, static_cast<int>(std::floor((e + 1.0) * 128.0)));
-        QCOMPARE(bins[1][k], want);
+        QCOMPARE(bins[k], want);
     }
+    std::vector<std::uint32_t> want(256, 0);
+    for (std::int32_t b : bins)
+        ++want[static_cast<std::size_t>(b)];
+    // accumulateAndCount, under both kernels, counts those bins (its four tables added up).
+    fused::Sums sums[3] = {binned};
+    int i = 1;
+    for (fused::SimdKernel kernel : {fused::SimdKernel::Auto, fused::SimdKernel::Portable}) {
+        fused::setSimdKernel(kernel);
+        std::vector<std::uint32_t> tables(4 * 256, 0);
+        std::vector<std::int32_t> scratch(x.size());
+        fused::accumulateAndCount(x.data(), r.data(), n, sums[i++], 1.0, 128.0, 256, tables.data(),
+                                  scratch.data(), x.data());
+        std::vector<std::uint32_t> counted(256, 0);
+        for (std::size_t b = 0; b < tables.size(); ++b)
+            counted[b % 256] += tables[b];
+        QCOMPARE(counted, want);
+    }
+    fused::setSimdKernel(fused::SimdKernel::Auto);
     double se = 0, sr = 0, sq = 0, dot = 0;
     for (std::size_t k = 0; k < x.size(); ++k) {
         const double a = x[k], b = r[k];
