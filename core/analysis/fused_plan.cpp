@@ -1,6 +1,7 @@
 #include "analysis/fused_plan.h"
 
 #include "analysis/fused_sums.h"
+#include "analysis/plan_bounds.h"
 #include "analysis/row_blocks.h"
 #include "cuda/device_plan.h"
 #include "util/buffer_recycler.h"
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <type_traits>
 
@@ -105,6 +107,29 @@ template <class Fam> struct GroupInfo {
     float mn, mx;
 };
 
+// One group's min and max (or the tensor's), its parameters and, for q4_0 / q5_0, its signed
+// maximum (0 for the other families). False: NaN/Inf seen.
+template <class Fam> struct Measured {
+    typename Fam::Group p;
+    float mn, mx, signedMax;
+};
+template <class Fam>
+QS_CLONE_INLINE bool measureGroup(const Fam& fam, const float* x, std::int64_t len,
+                                  bool wholeTensor, float tmin, float tmax, Measured<Fam>& g) {
+    g.mn = tmin;
+    g.mx = tmax;
+    if (!wholeTensor && !minMaxLoop(x, len, g.mn, g.mx))
+        return false;
+    if constexpr (std::is_same_v<Fam, dev::LegacyFam>) {
+        g.signedMax = firstOfMagnitude(x, len, std::max(std::fabs(g.mn), std::fabs(g.mx)));
+        g.p = fam.group(g.mn, g.mx, g.signedMax);
+    } else {
+        g.signedMax = 0.0f;
+        g.p = fam.group(g.mn, g.mx);
+    }
+    return true;
+}
+
 // The groups of one stretch (whole groups of groupCols but the last): min/max (or the tensor's),
 // parameters, reconstruction into out, and info[i] for the i-th. False: NaN/Inf seen.
 template <class Fam>
@@ -113,17 +138,42 @@ QS_CLONE_INLINE bool stretchGroups(const Fam& fam, const float* x, std::int64_t 
                                    GroupInfo<Fam>* info, float* out) {
     for (std::int64_t c0 = 0; c0 < n; c0 += groupCols, ++info) {
         const std::int64_t len = std::min(groupCols, n - c0);
-        float mn = tmin, mx = tmax;
-        if (!wholeTensor && minMaxLoop(x + c0, len, mn, mx) != 0.0f)
+        Measured<Fam> g;
+        if (!measureGroup(fam, x + c0, len, wholeTensor, tmin, tmax, g))
             return false;
-        const auto p = [&] {
-            if constexpr (std::is_same_v<Fam, dev::LegacyFam>)
-                return fam.group(
-                    mn, mx, firstOfMagnitude(x + c0, len, std::max(std::fabs(mn), std::fabs(mx))));
-            else
-                return fam.group(mn, mx);
-        }();
-        *info = {p, reconstructGroup(fam, p, x + c0, len, out + c0), mn, mx};
+        *info = {g.p, reconstructGroup(fam, g.p, x + c0, len, out + c0), g.mn, g.mx};
+    }
+    return true;
+}
+
+// The error bounds of the groups of one stretch (analysis/plan_bounds.h), as floats no smaller,
+// into bound[i] for the i-th. False: NaN/Inf seen.
+template <class Fam>
+QS_CLONE_INLINE bool stretchBounds(const Fam& fam, const float* x, std::int64_t n,
+                                   std::int64_t groupCols, float* bound) {
+    const bounds::GroupBound<Fam> boundOf(fam);
+    if constexpr (std::is_same_v<Fam, dev::LegacyFam>) {
+        for (std::int64_t c0 = 0; c0 < n; c0 += groupCols, ++bound) {
+            Measured<Fam> g;
+            if (!measureGroup(fam, x + c0, std::min(groupCols, n - c0), false, 0.0f, 0.0f, g))
+                return false;
+            *bound = bounds::asFloatUp(boundOf(g.p, g.mn, g.mx, g.signedMax));
+        }
+    } else { // min/max of a chunk of groups first, then their bounds: each loop runs unbroken
+        constexpr std::int64_t kChunk = 64;
+        float mn[kChunk], mx[kChunk];
+        for (std::int64_t c0 = 0; c0 < n; c0 += kChunk * groupCols, bound += kChunk) {
+            const std::int64_t count = std::min(kChunk, (n - c0 + groupCols - 1) / groupCols);
+            bool finite = true;
+            for (std::int64_t i = 0; i < count; ++i) {
+                const std::int64_t g0 = c0 + i * groupCols;
+                finite &= minMaxLoop(x + g0, std::min(groupCols, n - g0), mn[i], mx[i]);
+            }
+            if (!finite)
+                return false;
+            for (std::int64_t i = 0; i < count; ++i)
+                bound[i] = bounds::asFloatUp(boundOf(fam.group(mn[i], mx[i]), mn[i], mx[i], 0.0f));
+        }
     }
     return true;
 }
@@ -135,6 +185,11 @@ QS_CLONE_INLINE bool stretchGroups(const Fam& fam, const float* x, std::int64_t 
                             std::int64_t groupCols, bool wholeTensor, float tmin, float tmax,      \
                             GroupInfo<Fam>* info, float* out) {                                    \
         return stretchGroups(fam, x, n, groupCols, wholeTensor, tmin, tmax, info, out);            \
+    }                                                                                              \
+    QS_SIMD_CLONES                                                                                 \
+    bool boundStretch(const Fam& fam, const float* x, std::int64_t n, std::int64_t groupCols,      \
+                      float* bound) {                                                              \
+        return stretchBounds(fam, x, n, groupCols, bound);                                         \
     }
 QS_STRETCH_GROUPS(dev::FpFam)
 QS_STRETCH_GROUPS(dev::LegacyFam)
@@ -189,6 +244,110 @@ struct BlockResult {
     std::int64_t saturated = 0, flushed = 0, nanBlocks = 0;
 };
 
+enum class Outcome { Done, NonFinite, Cancelled };
+
+// The exact max |error| over the tensor into m, with progress from 0 to `to`. Groups with
+// their own parameters: every group's error bound (analysis/plan_bounds.h, from its min and
+// max); the exact maximum of each block's group of the largest bound; then, in parallel, that of
+// every group whose bound passes the largest exact maximum found so far. A group skipped has
+// exact max <= its bound <= a maximum found, so m is the exact maximum in any order. One group
+// over the whole tensor (every row's bound alike): every row reconstructed, as before a bound
+// could spare any.
+template <class Fam>
+Outcome exactMaxError(const Walker<Fam>& walk, double to, const ProgressFn& progress, double& m) {
+    const MatrixView w = walk.w;
+    const DevicePlan& plan = walk.plan;
+    const auto blocks = static_cast<std::size_t>(blockCount(w));
+    std::atomic<bool> nonFinite{false};
+    std::vector<double> maxima(blocks, 0.0);
+    auto outcome = [&](bool ok) {
+        return nonFinite ? Outcome::NonFinite : ok ? Outcome::Done : Outcome::Cancelled;
+    };
+    if (plan.wholeTensor) {
+        const bool ok = forEachBlock(
+            w, 0.0, to, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
+                std::vector<float> buf(static_cast<std::size_t>(walk.stretch()));
+                double mx = 0;
+                const auto noNote = [](const auto&, std::int64_t, std::int64_t, unsigned, float,
+                                       float) {};
+                const bool finite = walk.run(r0, r1, nullptr, buf, noNote,
+                                             [&](const float* x, const float* rec, std::int64_t n) {
+                                                 mx = std::max(mx, groupMaxError(x, rec, n));
+                                             });
+                if (!finite)
+                    nonFinite = true;
+                maxima[static_cast<std::size_t>(b)] = mx;
+                return finite;
+            });
+        m = *std::max_element(maxima.begin(), maxima.end());
+        return outcome(ok);
+    }
+
+    const std::int64_t perRow = plan.groupsPerRow, groupCols = plan.groupCols;
+    const std::int64_t span = walk.stretch();
+    std::vector<float> bound(static_cast<std::size_t>(w.rows * perRow));
+    std::vector<std::pair<float, std::int64_t>> top(blocks, {-1.0f, 0}); // per block, its first
+    bool ok = forEachBlock(
+        w, 0.0, to / 2, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
+            auto& t = top[static_cast<std::size_t>(b)];
+            for (std::int64_t r = r0; r < r1; ++r)
+                for (std::int64_t s0 = 0; s0 < w.cols; s0 += span) {
+                    const std::int64_t gi = r * perRow + s0 / groupCols;
+                    float* out = bound.data() + gi;
+                    const std::int64_t width = std::min(span, w.cols - s0);
+                    if (!boundStretch(walk.fam, w.data + r * w.cols + s0, width, groupCols, out)) {
+                        nonFinite = true;
+                        return false;
+                    }
+                    for (std::int64_t i = 0; i * groupCols < width; ++i)
+                        if (out[i] > t.first)
+                            t = {out[i], gi + i};
+                }
+            return true;
+        });
+    if (!ok)
+        return outcome(false);
+
+    auto exact = [&](std::int64_t gi, std::vector<float>& buf) {
+        const std::int64_t c0 = (gi % perRow) * groupCols, len = std::min(groupCols, w.cols - c0);
+        const float* x = w.data + (gi / perRow) * w.cols + c0;
+        GroupInfo<Fam> info;
+        reconstructStretch(walk.fam, x, len, groupCols, false, 0.0f, 0.0f, &info, buf.data());
+        return groupMaxError(x, buf.data(), len);
+    };
+    // Each block's first group of its largest bound.
+    ok = forEachBlock(w, to / 2, to * 0.6, progress,
+                      [&](std::int64_t b, std::int64_t, std::int64_t) {
+                          std::vector<float> scratch(static_cast<std::size_t>(groupCols));
+                          maxima[static_cast<std::size_t>(b)] =
+                              exact(top[static_cast<std::size_t>(b)].second, scratch);
+                          return true;
+                      });
+    if (!ok)
+        return outcome(false);
+    // Then the groups whose bound passes the largest exact maximum found so far, shared by the
+    // threads (any order gives the same maximum).
+    std::atomic<double> found{*std::max_element(maxima.begin(), maxima.end())};
+    ok = forEachBlock(
+        w, to * 0.6, to, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
+            if (!(top[static_cast<std::size_t>(b)].first > found.load(std::memory_order_relaxed)))
+                return true;
+            std::vector<float> scratch(static_cast<std::size_t>(groupCols));
+            for (std::int64_t gi = r0 * perRow; gi < r1 * perRow; ++gi) {
+                double sofar = found.load(std::memory_order_relaxed);
+                if (!(bound[static_cast<std::size_t>(gi)] > sofar))
+                    continue;
+                const double e = exact(gi, scratch);
+                while (e > sofar &&
+                       !found.compare_exchange_weak(sofar, e, std::memory_order_relaxed)) {
+                }
+            }
+            return true;
+        });
+    m = found;
+    return outcome(ok);
+}
+
 template <class Fam>
 std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& plan, const Scheme& s,
                                            MatrixView w, DeviceSummary summary,
@@ -222,31 +381,13 @@ std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& pla
 
     // Pass 1 (with a histogram): the exact max |error|, which sets the histogram's range.
     double m = 0;
-    std::vector<double> maxima(blocks, 0.0);
-    const double firstEnd = histogram ? 0.5 : 0.0;
+    const double firstEnd = histogram ? 0.25 : 0.0;
     if (histogram) {
-        const bool ok = forEachBlock(
-            w, 0.0, firstEnd, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
-                std::vector<float> buf(static_cast<std::size_t>(walk.stretch()));
-                double mx = 0;
-                const auto noNote = [](const auto&, std::int64_t, std::int64_t, unsigned, float,
-                                       float) {};
-                const bool finite = walk.run(r0, r1, nullptr, buf, noNote,
-                                             [&](const float* x, const float* rec, std::int64_t n) {
-                                                 mx = std::max(mx, groupMaxError(x, rec, n));
-                                             });
-                if (!finite) {
-                    nonFinite = true;
-                    return false;
-                }
-                maxima[static_cast<std::size_t>(b)] = mx;
-                return true;
-            });
-        if (nonFinite)
+        const Outcome found = exactMaxError(walk, firstEnd, progress, m);
+        if (found == Outcome::NonFinite)
             return std::nullopt;
-        if (!ok)
+        if (found == Outcome::Cancelled)
             return Result<FusedResult>(cancelledError());
-        m = *std::max_element(maxima.begin(), maxima.end());
     }
     const double hm = m > 0 ? m : 1e-12;
     const auto bins = static_cast<std::size_t>(histogram ? req.errorHistogramBins : 0);

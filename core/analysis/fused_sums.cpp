@@ -23,15 +23,16 @@ void Sums::add(const Sums& o) {
 
 QS_SIMD_CLONES
 void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite) {
-    finite = minMaxLoop(x, n, mn, mx) == 0.0f;
+    finite = minMaxLoop(x, n, mn, mx);
 }
 
 QS_SIMD_CLONES
 bool groupMinMax(const float* x, std::int64_t n, std::int64_t groupCols, float* mn, float* mx) {
-    float z = 0.0f;
+    bool finite = true;
     for (std::int64_t g = 0; g * groupCols < n; ++g)
-        z += minMaxLoop(x + g * groupCols, std::min(groupCols, n - g * groupCols), mn[g], mx[g]);
-    return z == 0.0f;
+        finite &=
+            minMaxLoop(x + g * groupCols, std::min(groupCols, n - g * groupCols), mn[g], mx[g]);
+    return finite;
 }
 
 // The sums of computeErrorMetrics over one stretch, in double, each term fused into its sum.
@@ -82,7 +83,7 @@ void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, d
         sq = std::fma(b, b, sq);
         dot = std::fma(a, b, dot);
         const auto i = static_cast<std::int32_t>((e + m) * perUnit);
-        idx[k] = i < last ? i : last;
+        idx[k] = i < 0 ? 0 : i < last ? i : last; // 0: never, with m the exact max; no stray store
     }
     s.se += se;
     s.sr += sr;
@@ -159,7 +160,7 @@ accumulateAndCountFma(const float* x, const float* r, std::int64_t n, Sums& s, d
                       const float* next) {
     FmaSums sums;
     const __m256d vm = _mm256_set1_pd(m), vp = _mm256_set1_pd(perUnit);
-    const __m128i vlast = _mm_set1_epi32(last);
+    const __m128i vlast = _mm_set1_epi32(last), zero = _mm_setzero_si128();
     std::uint32_t* const t0 = tables;
     std::uint32_t* const t1 = tables + bins;
     std::uint32_t* const t2 = tables + 2 * bins;
@@ -172,8 +173,8 @@ accumulateAndCountFma(const float* x, const float* r, std::int64_t n, Sums& s, d
             __builtin_prefetch(next + k, 0, 2);
         const __m128i i0 = _mm256_cvttpd_epi32(_mm256_mul_pd(_mm256_add_pd(e0, vm), vp));
         const __m128i i1 = _mm256_cvttpd_epi32(_mm256_mul_pd(_mm256_add_pd(e1, vm), vp));
-        count4(_mm_min_epi32(i0, vlast), t0, t1, t2, t3);
-        count4(_mm_min_epi32(i1, vlast), t0, t1, t2, t3);
+        count4(_mm_max_epi32(_mm_min_epi32(i0, vlast), zero), t0, t1, t2, t3);
+        count4(_mm_max_epi32(_mm_min_epi32(i1, vlast), zero), t0, t1, t2, t3);
     }
     sums.into(s);
     return k;

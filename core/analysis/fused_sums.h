@@ -8,6 +8,7 @@
 #include "util/simd_clones.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -19,19 +20,23 @@ struct Sums {
     void add(const Sums& o);
 };
 
-// min and max of x[0, n), and 0 unless some value is NaN or +-Inf (x - x is then NaN); inline,
-// for loops in functions that are cloned for AVX2/AVX-512 themselves.
-QS_CLONE_INLINE float minMaxLoop(const float* x, std::int64_t n, float& mn, float& mx) {
-    float lo = x[0], hi = x[0], z = 0.0f;
-#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(+ : z)
+// min and max of x[0, n); false when some value is NaN or +-Inf (all exponent bits set). Inline,
+// for loops in functions that are cloned for AVX2/AVX-512 themselves. The check is an integer OR,
+// which vectorises into a tree at the end: a float sum of x - x (NaN for those) was added up lane
+// after lane, a 16-step chain on every small group.
+QS_CLONE_INLINE bool minMaxLoop(const float* x, std::int64_t n, float& mn, float& mx) {
+    float lo = x[0], hi = x[0];
+    std::uint32_t special = 0;
+#pragma omp simd reduction(min : lo) reduction(max : hi) reduction(| : special)
     for (std::int64_t k = 0; k < n; ++k) {
         lo = x[k] < lo ? x[k] : lo;
         hi = x[k] > hi ? x[k] : hi;
-        z += x[k] - x[k];
+        const auto bits = std::bit_cast<std::uint32_t>(x[k]);
+        special |= (bits & 0x7F800000u) == 0x7F800000u ? 1u : 0u;
     }
     mn = lo;
     mx = hi;
-    return z;
+    return special == 0;
 }
 
 // min and max of x[0, n); `finite` false when any value is NaN or +-Inf (x - x is then NaN).
@@ -45,8 +50,9 @@ void accumulate(const float* x, const float* r, std::int64_t n, Sums& s);
 double groupMaxError(const float* x, const float* r, std::int64_t n);
 // accumulate()'s sums (all but maxAbs) and each error's histogram bin over [-m, m] (perUnit =
 // bins / 2m; the last bin takes m) in one loop, for when the histogram's range, the exact max
-// |error|, is known up front: that m is then the max, so it is not taken again. The portable
-// loop, vectorised; accumulateAndCount's reference.
+// |error|, is known up front: that m is then the max, so it is not taken again. Bins are clamped
+// to [0, last] besides, so an m too small (a bug) could miscount but never index outside the
+// tables. The portable loop, vectorised; accumulateAndCount's reference.
 void accumulateAndBin(const float* x, const float* r, std::int64_t n, Sums& s, double m,
                       double perUnit, std::int32_t last, std::int32_t* idx);
 // Counts bins into four interleaved tables of `bins` (fewer store-to-load stalls). Meanwhile it

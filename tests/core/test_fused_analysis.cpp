@@ -76,6 +76,7 @@ private slots:
     void sweepBitsMatchesThePlainPasses();
     void sweepBitsGivesTheOutputSnrWithInputs();
     void errorRangeFromANarrowerGroup();
+    void errorRangeBelowTheLargestBound();
     void errorSumsAndBinsUnderBothKernels();
     void nfAndCompandingAtTheirBoundaries();
 
@@ -281,6 +282,37 @@ void TestFusedAnalysis::sweepBitsGivesTheOutputSnrWithInputs() {
 
 // The histogram's range is the exact max |error|, here in a group narrower than the widest: its
 // error bound must let it be measured (mu-law: the widest gap between levels, near +-1).
+// The plan families (float elements, MX, NVFP4, ggml's blocks) measure the exact max |error|
+// only where a group's bound passes the largest found (analysis/plan_bounds.h). Here the group
+// of the largest bound, first, is on the grid (no error), and the error range comes from the
+// smaller Gaussian groups after it in the same block: the range and counts are the plain ones.
+void TestFusedAnalysis::errorRangeBelowTheLargestBound() {
+    const std::pair<const char*, float> cases[] = {
+        {"mxfp4", 6.0f},   {"nvfp4", 1.0f}, {"fp8_e4m3:g32", 448.0f}, {"fp4:g32", 6.0f},
+        {"q8_0", 7.9375f}, {"q4_0", 8.0f},  {"q5_0", 16.0f},          {"q4_1", 0.0f}};
+    for (const auto& [text, c] : cases) {
+        const Scheme s = spec(text);
+        auto w = weights(8, 512, 21u);
+        for (int k = 0; k < 32; ++k) // q4_1: -8, -7, ..., 7 (d = 1, every value a code)
+            w[static_cast<std::size_t>(k)] = c != 0.0f ? c : static_cast<float>(k % 16 - 8);
+        const MatrixView m{w.data(), 8, 512};
+        auto plain = quantize(s, m);
+        QVERIFY(plain.ok());
+        for (int k = 0; k < 32; ++k)
+            QCOMPARE(plain->reconstruction[static_cast<std::size_t>(k)], w[k]);
+        const auto plainError = computeErrorMetrics(w, plain->reconstruction);
+        QVERIFY(plainError.maxAbsErr > 0);
+        FusedRequest req;
+        req.errorHistogramBins = 256;
+        auto fused = analyzeFused(s, m, req);
+        QVERIFY(fused.has_value() && fused->ok());
+        QCOMPARE(fused->value().error.maxAbsErr, plainError.maxAbsErr);
+        QVERIFY2(fused->value().errorHistogram->counts ==
+                     computeDifferenceHistogram(w, plain->reconstruction, 256).counts,
+                 text);
+    }
+}
+
 void TestFusedAnalysis::errorRangeFromANarrowerGroup() {
     const Scheme s = spec("mulaw4:g64");
     const auto table = compandingTable(s);

@@ -1,0 +1,213 @@
+// The per-group error bounds that let the fused CPU path measure the exact max |error| (the
+// error histogram's range) on only a few groups (analysis/plan_bounds.h). For every family the
+// fused plan path runs, over Gaussian groups at scales from 1e-30 to 1e30, groups built to
+// reach the bound (a value half a spacing into its element binade, MX blocks clamped at the
+// largest element, q4_0's capped code, q8_0 at half codes with f16 subnormal scales) and the
+// ends (all zero, constant, subnormal, near float's largest): no value's error passes its
+// group's bound; and the built groups come within 1 % of it.
+#include "analysis/plan_bounds.h"
+#include "cuda/device_plan.h"
+
+#include "quant_helpers.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <random>
+
+using namespace qs;
+using namespace qs::test;
+
+namespace {
+
+using Group = std::vector<float>;
+
+struct Outcome {
+    double worst = 0; // largest exact max |error| / bound over the groups
+    int groups = 0;
+};
+
+template <class Fam>
+bool checkGroup(const Fam& fam, const Group& x, Outcome& out, QString& failure) {
+    float mn = x[0], mx = x[0];
+    for (float v : x) {
+        mn = std::min(mn, v);
+        mx = std::max(mx, v);
+    }
+    const float signedMax =
+        firstOfMagnitude(x.data(), static_cast<std::int64_t>(x.size()), dev::absMaxOf(mn, mx));
+    typename Fam::Group g;
+    if constexpr (std::is_same_v<Fam, dev::LegacyFam>)
+        g = fam.group(mn, mx, signedMax);
+    else
+        g = fam.group(mn, mx);
+    const double bound = fused::bounds::GroupBound<Fam>(fam)(g, mn, mx, signedMax);
+    double exact = 0;
+    for (float v : x) {
+        unsigned flags = 0;
+        exact = std::max(exact, std::fabs(double(v) - double(fam.rec(g, v, flags))));
+    }
+    ++out.groups;
+    if (!(exact <= bound)) {
+        failure = QString("max |error| %1 over the bound %2 (group from %3 to %4)")
+                      .arg(exact, 0, 'g', 17)
+                      .arg(bound, 0, 'g', 17)
+                      .arg(double(mn), 0, 'g', 9)
+                      .arg(double(mx), 0, 'g', 9);
+        return false;
+    }
+    if (std::isfinite(bound) && bound > 0)
+        out.worst = std::max(out.worst, exact / bound);
+    return true;
+}
+
+// Gaussian groups at many scales and the ends of float's range.
+std::vector<Group> commonGroups(std::size_t size, unsigned seed) {
+    std::vector<Group> groups;
+    std::mt19937 gen(seed);
+    std::normal_distribution<float> normal;
+    for (float sd : {1e-30f, 3e-7f, 1e-3f, 0.02f, 1.0f, 700.0f, 1e30f})
+        for (int k = 0; k < 300; ++k) {
+            Group g(size);
+            for (float& v : g)
+                v = sd * normal(gen);
+            if (k % 7 == 0)
+                g[k % size] *= 9.0f; // an outlier
+            groups.push_back(g);
+        }
+    groups.push_back(Group(size, 0.0f));
+    groups.push_back(Group(size, 0.375f));
+    groups.push_back(Group(size, -1e-41f)); // subnormal
+    Group huge(size, 1.0f);
+    huge[1] = 3.3e38f;
+    huge[2] = -3.3e38f;
+    groups.push_back(huge);
+    return groups;
+}
+
+} // namespace
+
+class TestPlanBounds : public QObject {
+    Q_OBJECT
+private slots:
+    void elementFamilies_data();
+    void elementFamilies();
+    void ggmlBlocks();
+};
+
+void TestPlanBounds::elementFamilies_data() {
+    QTest::addColumn<QString>("spec");
+    for (const char* s :
+         {"fp4:g32", "fp6_e2m3:g32", "fp6_e3m2:g32", "fp8_e4m3:g32", "fp8_e5m2:g32", "mxfp4",
+          "mxfp4:scale=ceil", "mxfp4:scale=even", "mxfp4:scale=rceil", "mxfp6_e3m2", "mxfp6_e2m3",
+          "mxfp8_e4m3", "mxfp8_e5m2", "mxint8", "nvfp4"})
+        QTest::newRow(s) << QString(s);
+}
+
+// Groups built to reach an element family's bound: the largest value a and a value half a
+// spacing above the lower end of the element binade that holds a / scale (where that is below
+// a / scale), the spacing worked out here with frexp; and 1.99 * 2^k alone, which MX's floor
+// scaling leaves past the largest element (clamped).
+template <class Fam> std::vector<Group> reachingGroups(const Fam& fam, std::size_t size) {
+    const dev::ElementSpec e = fam.elem;
+    int top = 0;
+    std::frexp(double(e.maxNormal), &top); // maxNormal = f * 2^top, f in [1/2, 1)
+    std::vector<Group> groups;
+    std::mt19937 gen(11u);
+    std::uniform_real_distribution<float> unit(1.0f, 2.0f);
+    for (int k = 0; k < 400; ++k) {
+        const float a = unit(gen) * std::ldexp(1.0f, k % 40 - 20);
+        Group g(size, 0.0f);
+        g[0] = k % 2 ? a : -a;
+        const double scale = fam.group(-a, a).scale, t = a / scale;
+        if (e.int8) {
+            g[1] = static_cast<float>((std::floor(t * 64.0) - 0.5) / 64.0 * scale);
+        } else {
+            int binade = 0;
+            std::frexp(std::min(t, double(e.maxNormal)), &binade);
+            binade = std::clamp(binade - 1, 1 - e.bias, top - 1);
+            const double low = std::ldexp(1.0, binade), q = std::ldexp(1.0, binade - e.mbits);
+            if (low + q / 2 < t)
+                g[1] = static_cast<float>((low + q / 2) * scale);
+        }
+        groups.push_back(g);
+        Group clamped(size, 0.0f);
+        clamped[k % size] = 1.99f * std::ldexp(1.0f, k % 40 - 20);
+        groups.push_back(clamped);
+    }
+    return groups;
+}
+
+template <class Fam> void checkFamily(const Fam& fam, std::size_t size, Outcome& outcome) {
+    std::vector<Group> groups = commonGroups(size, 7u);
+    const std::vector<Group> built = reachingGroups(fam, size);
+    groups.insert(groups.end(), built.begin(), built.end());
+    QString failure;
+    for (const Group& g : groups)
+        if (!checkGroup(fam, g, outcome, failure))
+            QFAIL(qPrintable(failure));
+}
+
+// Element formats under FP, MX (every scale rule) and NVFP4 scales.
+void TestPlanBounds::elementFamilies() {
+    QFETCH(QString, spec);
+    const auto plan = devicePlanFor(*Scheme::parse(spec.toStdString()), 4, 64);
+    QVERIFY(plan);
+    const auto size = static_cast<std::size_t>(plan->groupCols);
+    Outcome outcome;
+    if (plan->family == DeviceFamily::Fp) {
+        checkFamily(plan->fpFam, size, outcome);
+    } else {
+        QCOMPARE(plan->family, DeviceFamily::Mx);
+        dev::MxFam fam = plan->mxFam;
+        // NVFP4's per-tensor scale from a tensor amax of 1, and of 2^10: block scales clamped
+        // at their least.
+        for (float tensorAmax : {1.0f, 1024.0f}) {
+            fam.tensorScale = nvfp4TensorScale(-tensorAmax, tensorAmax);
+            checkFamily(fam, size, outcome);
+            if (!fam.nv)
+                break;
+        }
+    }
+    if (QTest::currentTestFailed())
+        return;
+    QVERIFY2(outcome.worst > 0.99, qPrintable(QString::number(outcome.worst)));
+}
+
+// q8_0 and the legacy blocks. Built groups: values at half codes (x / d = k + 1/2), q4_0 / q5_0
+// with the largest magnitude first and its negation after it (the capped code), q4_1 / q5_1
+// with a value at mn + (k + 1/2) d, and scales d among f16's subnormals (amax 127e-6), where
+// f16(d) is far from d.
+void TestPlanBounds::ggmlBlocks() {
+    for (const char* spec : {"q8_0", "q4_0", "q5_0", "q4_1", "q5_1"}) {
+        const auto plan = devicePlanFor(*Scheme::parse(spec), 4, 64);
+        QVERIFY(plan);
+        std::vector<Group> groups = commonGroups(32, 5u);
+        std::mt19937 gen(3u);
+        std::uniform_real_distribution<float> unit(1.0f, 2.0f);
+        const bool q8 = plan->family == DeviceFamily::Q8_0;
+        const float steps = q8 ? 127.0f : plan->legacyFam.symmetric() ? 8.0f : 15.0f;
+        for (int k = 0; k < 600; ++k) {
+            const float a = unit(gen) * (k % 2 ? 127e-6f : std::ldexp(1.0f, k % 30 - 15));
+            Group g(32, 0.0f);
+            g[0] = a;
+            g[1] = -a;
+            const float d = a / steps;
+            g[2] = (static_cast<float>(k % 7) + 0.5f) * d;
+            if (k % 3 == 0)
+                g[1] = 0.1f * a;
+            groups.push_back(g);
+        }
+        Outcome outcome;
+        QString failure;
+        for (const Group& g : groups)
+            if (!(q8 ? checkGroup(plan->q8Fam, g, outcome, failure)
+                     : checkGroup(plan->legacyFam, g, outcome, failure)))
+                QFAIL(qPrintable(QString(spec) + ": " + failure));
+        QVERIFY2(outcome.worst > 0.99,
+                 qPrintable(QString(spec) + ": " + QString::number(outcome.worst)));
+    }
+}
+
+QTEST_GUILESS_MAIN(TestPlanBounds)
+#include "test_plan_bounds.moc"
