@@ -189,6 +189,10 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
     Sums total;
     for (const Sums& p : partial)
         total.add(p);
+    // A reconstruction past float's range (a finite input under an overflowing scale) gives
+    // non-finite errors, which the plain passes count apart: theirs to answer.
+    if (!std::isfinite(total.se))
+        return std::nullopt;
     out.error.count = w.size();
     out.error.sumSqErr = total.se;
     out.error.sumSqRef = total.sr;

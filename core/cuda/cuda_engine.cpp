@@ -256,7 +256,9 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
     auto t = readTotals(histBytes);
     if (!t)
         return t.error();
-    if (t->nonFinite || !std::isfinite(t->sr)) // NaN/Inf: see kernel_common.cuh sawNonFinite
+    // NaN/Inf in the input (kernel_common.cuh sawNonFinite), or in the reconstruction of a
+    // finite input under an overflowing scale, whose errors the plain histogram counts apart.
+    if (t->nonFinite || !std::isfinite(t->sr) || !std::isfinite(t->se))
         return Out{};
     double maxErr = 0;
     std::memcpy(&maxErr, &t->maxAbsBits, sizeof maxErr);

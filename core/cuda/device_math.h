@@ -323,8 +323,8 @@ struct LegacyFam {
     }
     QS_HD float rec(const Group& g, float x, unsigned&) const {
         switch (kind) {
-        case LegacyKind::Q4_0: {
-            const int q = static_cast<int>(x * g.id + 8.5f);
+        case LegacyKind::Q4_0: { // ggml's (int8_t) too: an infinite 1/d (d tiny) gives code 0
+            const int q = static_cast<signed char>(static_cast<int>(x * g.id + 8.5f));
             return static_cast<float>((q < 15 ? q : 15) - 8) * g.dh;
         }
         case LegacyKind::Q5_0: {
