@@ -107,6 +107,23 @@ template <class Fam> struct GroupInfo {
     float mn, mx;
 };
 
+// firstOfMagnitude (q4_0 / q5_0's signed maximum, the first element of largest magnitude) from
+// the block's min and max: whichever is larger in magnitude, unless they tie as -a and +a; then
+// the first of them, by a min reduction over the indices (the scan's early exit mispredicted).
+QS_CLONE_INLINE float signedMaxOf(const float* x, std::int64_t n, float mn, float mx) {
+    const float a = std::fabs(mn), b = std::fabs(mx);
+    if (a != b)
+        return a > b ? mn : mx;
+    if (a == 0.0f || mn == mx) // all zero (+0, as the scan), or all one value
+        return a == 0.0f ? 0.0f : mn;
+    const auto count = static_cast<std::int32_t>(n); // a block: 32 values
+    std::int32_t first = count;
+#pragma omp simd reduction(min : first)
+    for (std::int32_t k = 0; k < count; ++k)
+        first = std::fabs(x[k]) == a && k < first ? k : first;
+    return x[first];
+}
+
 // One group's min and max (or the tensor's), its parameters and, for q4_0 / q5_0, its signed
 // maximum (0 for the other families). False: NaN/Inf seen.
 template <class Fam> struct Measured {
@@ -121,7 +138,7 @@ QS_CLONE_INLINE bool measureGroup(const Fam& fam, const float* x, std::int64_t l
     if (!wholeTensor && !minMaxLoop(x, len, g.mn, g.mx))
         return false;
     if constexpr (std::is_same_v<Fam, dev::LegacyFam>) {
-        g.signedMax = firstOfMagnitude(x, len, std::max(std::fabs(g.mn), std::fabs(g.mx)));
+        g.signedMax = fam.symmetric() ? signedMaxOf(x, len, g.mn, g.mx) : 0.0f; // q4_0, q5_0
         g.p = fam.group(g.mn, g.mx, g.signedMax);
     } else {
         g.signedMax = 0.0f;

@@ -270,13 +270,14 @@ struct Q8Fam {
         g.key = absf(g.dh);
         return g;
     }
+    // code * f16(d), the code roundf(v), v = x * (1/d): t = trunc(v), and the dropped part f =
+    // v - t (exact) steps it away from zero when |f| >= 1/2, which trunc(2f) (-1, 0 or 1) adds;
+    // + 0 turns a -0 code into +0, as ggml's int8 does. (Truncating through int conversions came
+    // out -0 for -0 inputs in GCC's vector loop under -fno-trapping-math.)
     QS_HD float rec(const Group& g, float x, unsigned&) const {
         const float v = x * g.id;
-        // roundf: truncate, then step away from zero when the dropped part is at least a half
-        const float t = static_cast<float>(static_cast<int>(v)); // truncates toward zero
-        const float f = v - t;
-        const float q = f >= 0.5f ? t + 1.0f : f <= -0.5f ? t - 1.0f : t;
-        return static_cast<float>(static_cast<int>(q)) * g.dh; // |q| <= 127; +0 for -0
+        const float t = std::trunc(v);
+        return (t + std::trunc(2.0f * (v - t)) + 0.0f) * g.dh;
     }
     // rec without conversions (deviceRecAs): roundf(v) = sign(v) floor(|v| + 1/2).
     QS_HD bool divides(const Group&) const { return false; }

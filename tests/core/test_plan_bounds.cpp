@@ -215,51 +215,63 @@ void TestPlanBounds::ggmlBlocks() {
     }
 }
 
-// Blocks where the bounds give up (+inf: scales near the ends of float's range) or take the
-// zero-group branches, in a fused analysis with a histogram (these families' and int's and
-// NF's): values among float's subnormals (q4_0's 1/d overflows to inf there, and ggml's int8
-// cast takes the code to 0), around 1e-38, all zero, and +-1e38 (whose block scale overflows
-// under q4_0, q8_0 and int: a reconstruction of Inf or NaN, whose errors the plain histogram
-// counts apart, so the fused path declines it). Otherwise the reconstruction bit for bit, the
-// max |error| and the counts are the plain path's.
+// Blocks at the edges, in a fused analysis with a histogram (these families' and int's and
+// NF's). `edges`: all zero, -a and +a (either first: q4_0's signed maximum), one value
+// throughout, -0 with a +0 - fused, and as the plain path. `tiny`: values among float's
+// subnormals and around 1e-38, where 1/d overflows to +inf (ggml's int8 cast takes q4_0's code
+// to 0; q8_0's vector loop turns the products into NaN, so it declines) - fused as the plain
+// path or declined. `huge`: +-3e38, whose block scale overflows under q4_0, q8_0 and int: a
+// reconstruction of Inf or NaN, whose errors the plain histogram counts apart - declined just
+// then. Fused means the reconstruction bit for bit, the max |error| and the counts of the
+// plain path.
 void TestPlanBounds::extremeBlocksMatchThePlainPath() {
-    std::vector<float> w = gaussian(4 * 128, 17u, 1.0f);
+    std::vector<float> edges = gaussian(4 * 128, 17u, 1.0f);
     for (int k = 0; k < 32; ++k) {
-        w[static_cast<std::size_t>(k)] = static_cast<float>(k % 5 - 2) * 1e-40f;
-        w[static_cast<std::size_t>(32 + k)] = static_cast<float>(k % 7 - 3) * 7e-39f;
-        w[static_cast<std::size_t>(64 + k)] = 0.0f;
-        w[static_cast<std::size_t>(128 + k)] = static_cast<float>(k % 3 - 1) * 3e38f;
+        edges[static_cast<std::size_t>(64 + k)] = 0.0f;
+        edges[static_cast<std::size_t>(192 + k)] = k == 5 ? 1.5f : k == 9 ? -1.5f : 0.01f * k;
+        edges[static_cast<std::size_t>(224 + k)] = 0.75f;
+        edges[static_cast<std::size_t>(256 + k)] = k == 3 ? 0.0f : -0.0f;
     }
-    const MatrixView m{w.data(), 4, 128};
+    std::vector<float> tiny = edges, huge = edges;
+    for (int k = 0; k < 32; ++k) {
+        tiny[static_cast<std::size_t>(k)] = static_cast<float>(k % 5 - 2) * 1e-40f;
+        tiny[static_cast<std::size_t>(32 + k)] = static_cast<float>(k % 7 - 3) * 7e-39f;
+        huge[static_cast<std::size_t>(128 + k)] = static_cast<float>(k % 3 - 1) * 3e38f;
+    }
     int declined = 0;
     for (const char* spec :
          {"q4_0", "q5_0", "q4_1", "q5_1", "q8_0", "mxfp4", "nvfp4", "fp8_e4m3:g32", "mxint8",
-          "fp4:g32", "int4:g32", "int8:g32:sym", "nf4:g32"}) {
-        const Scheme s = *Scheme::parse(spec);
-        auto plain = quantize(s, m);
-        QVERIFY2(plain.ok(), spec);
-        FusedRequest req;
-        req.errorHistogramBins = 64;
-        req.keepReconstruction = true;
-        auto fused = analyzeFused(s, m, req);
-        const auto& want = plain->reconstruction;
-        if (!fused) {
-            QVERIFY2(
-                std::any_of(want.begin(), want.end(), [](float v) { return !std::isfinite(v); }),
-                spec);
-            ++declined;
-            continue;
+          "fp4:g32", "int4:g32", "int8:g32:sym", "nf4:g32"})
+        for (const std::vector<float>* x : {&edges, &tiny, &huge}) {
+            const Scheme s = *Scheme::parse(spec);
+            const MatrixView m{x->data(), 4, 128};
+            auto plain = quantize(s, m);
+            QVERIFY2(plain.ok(), spec);
+            FusedRequest req;
+            req.errorHistogramBins = 64;
+            req.keepReconstruction = true;
+            auto fused = analyzeFused(s, m, req);
+            const auto& want = plain->reconstruction;
+            const bool finite =
+                std::all_of(want.begin(), want.end(), [](float v) { return std::isfinite(v); });
+            if (x == &edges)
+                QVERIFY2(fused.has_value(), spec);
+            if (x == &huge)
+                QVERIFY2(fused.has_value() == finite, spec);
+            if (!fused) {
+                declined += x == &huge;
+                continue;
+            }
+            QVERIFY2(fused->ok(), spec);
+            const std::vector<float>& rec = fused->value().output.reconstruction;
+            QCOMPARE(rec.size(), want.size());
+            QVERIFY2(std::memcmp(rec.data(), want.data(), rec.size() * sizeof(float)) == 0, spec);
+            const ErrorMetrics plainError = computeErrorMetrics(*x, want);
+            QVERIFY2(fused->value().error.maxAbsErr == plainError.maxAbsErr, spec);
+            QVERIFY2(fused->value().errorHistogram->counts ==
+                         computeDifferenceHistogram(*x, want, 64).counts,
+                     spec);
         }
-        QVERIFY2(fused->ok(), spec);
-        const std::vector<float>& rec = fused->value().output.reconstruction;
-        QCOMPARE(rec.size(), want.size());
-        QVERIFY2(std::memcmp(rec.data(), want.data(), rec.size() * sizeof(float)) == 0, spec);
-        const ErrorMetrics plainError = computeErrorMetrics(w, want);
-        QVERIFY2(fused->value().error.maxAbsErr == plainError.maxAbsErr, spec);
-        QVERIFY2(fused->value().errorHistogram->counts ==
-                     computeDifferenceHistogram(w, want, 64).counts,
-                 spec);
-    }
     QVERIFY(declined > 0); // some block scale overflowed
 }
 
