@@ -189,10 +189,6 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
     Sums total;
     for (const Sums& p : partial)
         total.add(p);
-    // A reconstruction past float's range (a finite input under an overflowing scale) gives
-    // non-finite errors, which the plain passes count apart: theirs to answer.
-    if (!std::isfinite(total.se))
-        return std::nullopt;
     out.error.count = w.size();
     out.error.sumSqErr = total.se;
     out.error.sumSqRef = total.sr;
@@ -228,11 +224,10 @@ bool fusedAnalysisCovers(const Scheme& s) {
     return intCovered(s) || nfCovered(s) || compandCovered(s) || planFusedCovers(s);
 }
 
-std::optional<Result<FusedResult>> analyzeFused(const Scheme& s, MatrixView w,
-                                                const FusedRequest& request,
-                                                const ProgressFn& progress) {
-    if (w.cols <= 0 || w.rows <= 0)
-        return std::nullopt;
+namespace {
+
+std::optional<Result<FusedResult>>
+runFused(const Scheme& s, MatrixView w, const FusedRequest& request, const ProgressFn& progress) {
     if (intCovered(s))
         return fusedGroups(IntFamily(s), s, w, request, progress);
     if (compandCovered(s))
@@ -241,6 +236,21 @@ std::optional<Result<FusedResult>> analyzeFused(const Scheme& s, MatrixView w,
     if (nfCovered(s) && (s.granularity != Granularity::Group || w.cols % s.groupSize == 0))
         return fusedGroups(NfFamily(s), s, w, request, progress);
     return analyzePlanFused(s, w, request, progress);
+}
+
+} // namespace
+
+std::optional<Result<FusedResult>> analyzeFused(const Scheme& s, MatrixView w,
+                                                const FusedRequest& request,
+                                                const ProgressFn& progress) {
+    if (w.cols <= 0 || w.rows <= 0)
+        return std::nullopt;
+    auto result = runFused(s, w, request, progress);
+    // A reconstruction past float's range (a finite input under an overflowing scale) gives
+    // non-finite errors, which the plain passes count apart: theirs to answer.
+    if (result && result->ok() && !std::isfinite(result->value().error.sumSqErr))
+        return std::nullopt;
+    return result;
 }
 
 } // namespace qs

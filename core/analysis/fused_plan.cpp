@@ -444,10 +444,6 @@ std::optional<Result<FusedResult>> runPlan(const Fam& fam, const DevicePlan& pla
         total.flushed += br.flushed;
         total.nanBlocks += br.nanBlocks;
     }
-    // A reconstruction past float's range (a finite input under an overflowing scale) gives
-    // non-finite errors, which the plain passes count apart: theirs to answer.
-    if (!std::isfinite(total.sums.se))
-        return std::nullopt;
     out.error.count = w.size();
     out.error.sumSqErr = total.sums.se;
     out.error.sumSqRef = total.sums.sr;
