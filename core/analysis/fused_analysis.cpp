@@ -66,8 +66,10 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
     const std::int64_t groupsPerRow = (w.cols + groupCols - 1) / groupCols;
     const std::size_t groupCount =
         layout.wholeTensor ? 1 : static_cast<std::size_t>(w.rows * groupsPerRow);
-    // Every group is written in pass 1 (default-initialised: no pass to zero them first).
-    const auto groups = std::make_unique_for_overwrite<Group[]>(groupCount);
+    // Every group is written in pass 1 (default-initialised: no pass to zero them first), in
+    // scratch kept between analyses (no page faults).
+    const ScratchBytes groupBytes(groupCount * sizeof(Group));
+    Group* const groups = groupBytes.as<Group>(groupCount);
     auto groupAt = [&](std::int64_t r, std::int64_t g) -> Group& {
         return groups[layout.wholeTensor ? 0 : static_cast<std::size_t>(r * groupsPerRow + g)];
     };

@@ -8,6 +8,11 @@
 #include <immintrin.h>
 #define QS_FUSED_AVX512 1
 #endif
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+// GCC 12 warns that _mm512_undefined_ps's __Y "may be used uninitialized" inside its own
+// AVX-512 intrinsics (GCC bug 105593, fixed in 13).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace qs::fused {
 
@@ -45,7 +50,67 @@ __attribute__((target("avx512f"))) __m512d compandT(__m256 x, __m512d a) {
     return _mm512_min_pd(_mm512_max_pd(t, _mm512_set1_pd(-1.0)), _mm512_set1_pd(1.0));
 }
 
+template <bool Min> __attribute__((target("avx512f"))) inline __m512 minOrMax(__m512 a, __m512 b) {
+    return Min ? _mm512_min_ps(a, b) : _mm512_max_ps(a, b);
+}
+
+// The min (Min) or max of each of 16 vectors' lanes, lane g of the result for v[g]: a
+// transposing tree (pairs of vectors, then pairs of halves, of 128-bit lanes, of 256-bit
+// halves), 45 operations for the 16 where a horizontal reduction of each takes 8 and an extract.
+template <bool Min> __attribute__((target("avx512f"))) __m512 reduceLanes16(const __m512* v) {
+    constexpr auto op = minOrMax<Min>;
+    __m512 t[8], u[4], w[2];
+    for (int i = 0; i < 8; ++i) // lane pairs (0, 2), (1, 3) of each 128 bits, v[2i] and v[2i + 1]
+        t[i] = op(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]),
+                  _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
+    for (int i = 0; i < 4; ++i) // each 128 bits: v[4i .. 4i + 3], one lane each
+        u[i] = op(_mm512_shuffle_ps(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                  _mm512_shuffle_ps(t[2 * i], t[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    for (int i = 0; i < 2; ++i) // 128-bit lanes (0, 1) and (2, 3) combined
+        w[i] = op(_mm512_shuffle_f32x4(u[2 * i], u[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                  _mm512_shuffle_f32x4(u[2 * i], u[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    return op(_mm512_shuffle_f32x4(w[0], w[1], _MM_SHUFFLE(2, 0, 2, 0)),
+              _mm512_shuffle_f32x4(w[0], w[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
 } // namespace
+
+// groupMinMax for groupCols a multiple of 16, sixteen groups at a time: each group's vectors
+// folded into one vector of minima and one of maxima, then the 16 groups' reduced together by
+// reduceLanes16 (the min and max of a group of 32 took 4 steps of shuffle and min each, for
+// each of min and max, and the extracts). NaN and Inf are flagged by an unordered compare of
+// each vector with itself and by the infinite min or max.
+__attribute__((target("avx512f"))) std::int64_t groupMinMax512(const float* x, std::int64_t groups,
+                                                               std::int64_t groupCols, float* mn,
+                                                               float* mx, bool& finite) {
+    const std::int64_t vecs = groupCols / 16;
+    const __m512 inf = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+    __mmask16 special = 0;
+    std::int64_t g0 = 0;
+    for (; g0 + 16 <= groups; g0 += 16) {
+        __m512 lo[16], hi[16];
+        for (int g = 0; g < 16; ++g) {
+            const float* p = x + (g0 + g) * groupCols;
+            __m512 a = _mm512_loadu_ps(p), b = a;
+            special |= _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q);
+            for (std::int64_t k = 1; k < vecs; ++k) {
+                const __m512 v = _mm512_loadu_ps(p + 16 * k);
+                special |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+                a = _mm512_min_ps(a, v);
+                b = _mm512_max_ps(b, v);
+            }
+            lo[g] = a;
+            hi[g] = b;
+        }
+        const __m512 l = reduceLanes16<true>(lo), h = reduceLanes16<false>(hi);
+        special |= _mm512_cmp_ps_mask(l, _mm512_sub_ps(_mm512_setzero_ps(), inf), _CMP_EQ_OQ) |
+                   _mm512_cmp_ps_mask(h, inf, _CMP_EQ_OQ);
+        _mm512_storeu_ps(mn + g0, l);
+        _mm512_storeu_ps(mx + g0, h);
+    }
+    finite = special == 0;
+    return g0;
+}
 
 bool avx512Enabled() {
     return useAvx512.load(std::memory_order_relaxed);
@@ -146,6 +211,11 @@ void nfReconstruct512(const NfFamily&, const NfFamily::Group*, const float*, std
                       std::int64_t, float*) {}
 void compandReconstruct512(const CompandFamily&, const CompandFamily::Group*, const float*,
                            std::int64_t, std::int64_t, float*) {}
+std::int64_t groupMinMax512(const float*, std::int64_t, std::int64_t, float*, float*,
+                            bool& finite) {
+    finite = true;
+    return 0;
+}
 
 #endif
 

@@ -23,4 +23,10 @@ void nfReconstruct512(const NfFamily& f, const NfFamily::Group* g, const float* 
 void compandReconstruct512(const CompandFamily& f, const CompandFamily::Group* g, const float* x,
                            std::int64_t n, std::int64_t groupCols, float* out);
 
+// groupMinMax's min and max of whole groups x[g * groupCols, (g + 1) * groupCols), groupCols a
+// multiple of 16, for the first groups - groups % 16 of them, which it returns; finite false
+// when one of those holds a NaN or an infinity. Only while avx512Enabled().
+std::int64_t groupMinMax512(const float* x, std::int64_t groups, std::int64_t groupCols, float* mn,
+                            float* mx, bool& finite);
+
 } // namespace qs::fused

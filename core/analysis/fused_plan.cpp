@@ -124,43 +124,64 @@ QS_CLONE_INLINE float signedMaxOf(const float* x, std::int64_t n, float mn, floa
     return x[first];
 }
 
-// One group's min and max (or the tensor's), its parameters and, for q4_0 / q5_0, its signed
-// maximum (0 for the other families). False: NaN/Inf seen.
+// One group's parameters from its min and max (or the tensor's) and, for q4_0 / q5_0, its signed
+// maximum (0 for the other families).
 template <class Fam> struct Measured {
     typename Fam::Group p;
     float mn, mx, signedMax;
 };
 template <class Fam>
-QS_CLONE_INLINE bool measureGroup(const Fam& fam, const float* x, std::int64_t len,
-                                  bool wholeTensor, float tmin, float tmax, Measured<Fam>& g) {
-    g.mn = tmin;
-    g.mx = tmax;
-    if (!wholeTensor && !minMaxLoop(x, len, g.mn, g.mx))
-        return false;
+QS_CLONE_INLINE Measured<Fam> paramsOf(const Fam& fam, const float* x, std::int64_t len, float mn,
+                                       float mx) {
+    Measured<Fam> g{{}, mn, mx, 0.0f};
     if constexpr (std::is_same_v<Fam, dev::LegacyFam>) {
-        g.signedMax = fam.symmetric() ? signedMaxOf(x, len, g.mn, g.mx) : 0.0f; // q4_0, q5_0
-        g.p = fam.group(g.mn, g.mx, g.signedMax);
+        g.signedMax = fam.symmetric() ? signedMaxOf(x, len, mn, mx) : 0.0f; // q4_0, q5_0
+        g.p = fam.group(mn, mx, g.signedMax);
     } else {
-        g.signedMax = 0.0f;
-        g.p = fam.group(g.mn, g.mx);
+        g.p = fam.group(mn, mx);
+    }
+    return g;
+}
+
+// The groups of a stretch (whole groups of groupCols but the last) a chunk of kChunk groups at a
+// time: their min and max by groupMinMax (or the tensor's), then onGroup(i, x of the group, its
+// length, Measured) for the i-th, in order. False: NaN/Inf seen.
+template <class Fam, class OnGroup>
+QS_CLONE_INLINE bool measureStretch(const Fam& fam, const float* x, std::int64_t n,
+                                    std::int64_t groupCols, bool wholeTensor, float tmin,
+                                    float tmax, OnGroup onGroup) {
+    constexpr std::int64_t kChunk = 64;
+    float mn[kChunk], mx[kChunk];
+    for (std::int64_t c0 = 0, i0 = 0; c0 < n; c0 += kChunk * groupCols, i0 += kChunk) {
+        const std::int64_t len = std::min(kChunk * groupCols, n - c0);
+        const std::int64_t count = (len + groupCols - 1) / groupCols;
+        if (wholeTensor) {
+            std::fill(mn, mn + count, tmin);
+            std::fill(mx, mx + count, tmax);
+        } else if (!groupMinMax(x + c0, len, groupCols, mn, mx)) {
+            return false;
+        }
+        for (std::int64_t i = 0; i < count; ++i) {
+            const float* xg = x + c0 + i * groupCols;
+            const std::int64_t glen = std::min(groupCols, len - i * groupCols);
+            onGroup(i0 + i, xg, glen, paramsOf(fam, xg, glen, mn[i], mx[i]));
+        }
     }
     return true;
 }
 
-// The groups of one stretch (whole groups of groupCols but the last): min/max (or the tensor's),
-// parameters, reconstruction into out, and info[i] for the i-th. False: NaN/Inf seen.
+// The groups of one stretch: min/max (or the tensor's), parameters, reconstruction into out, and
+// info[i] for the i-th. False: NaN/Inf seen.
 template <class Fam>
 QS_CLONE_INLINE bool stretchGroups(const Fam& fam, const float* x, std::int64_t n,
                                    std::int64_t groupCols, bool wholeTensor, float tmin, float tmax,
                                    GroupInfo<Fam>* info, float* out) {
-    for (std::int64_t c0 = 0; c0 < n; c0 += groupCols, ++info) {
-        const std::int64_t len = std::min(groupCols, n - c0);
-        Measured<Fam> g;
-        if (!measureGroup(fam, x + c0, len, wholeTensor, tmin, tmax, g))
-            return false;
-        *info = {g.p, reconstructGroup(fam, g.p, x + c0, len, out + c0), g.mn, g.mx};
-    }
-    return true;
+    return measureStretch(fam, x, n, groupCols, wholeTensor, tmin, tmax,
+                          [&](std::int64_t i, const float* xg, std::int64_t len,
+                              const Measured<Fam>& g) QS_LAMBDA_INLINE {
+                              float* o = out + (xg - x);
+                              info[i] = {g.p, reconstructGroup(fam, g.p, xg, len, o), g.mn, g.mx};
+                          });
 }
 
 // The error bounds of the groups of one stretch (analysis/plan_bounds.h), as floats no smaller,
@@ -169,30 +190,11 @@ template <class Fam>
 QS_CLONE_INLINE bool stretchBounds(const Fam& fam, const float* x, std::int64_t n,
                                    std::int64_t groupCols, float* bound) {
     const bounds::GroupBound<Fam> boundOf(fam);
-    if constexpr (std::is_same_v<Fam, dev::LegacyFam>) {
-        for (std::int64_t c0 = 0; c0 < n; c0 += groupCols, ++bound) {
-            Measured<Fam> g;
-            if (!measureGroup(fam, x + c0, std::min(groupCols, n - c0), false, 0.0f, 0.0f, g))
-                return false;
-            *bound = bounds::asFloatUp(boundOf(g.p, g.mn, g.mx, g.signedMax));
-        }
-    } else { // min/max of a chunk of groups first, then their bounds: each loop runs unbroken
-        constexpr std::int64_t kChunk = 64;
-        float mn[kChunk], mx[kChunk];
-        for (std::int64_t c0 = 0; c0 < n; c0 += kChunk * groupCols, bound += kChunk) {
-            const std::int64_t count = std::min(kChunk, (n - c0 + groupCols - 1) / groupCols);
-            bool finite = true;
-            for (std::int64_t i = 0; i < count; ++i) {
-                const std::int64_t g0 = c0 + i * groupCols;
-                finite &= minMaxLoop(x + g0, std::min(groupCols, n - g0), mn[i], mx[i]);
-            }
-            if (!finite)
-                return false;
-            for (std::int64_t i = 0; i < count; ++i)
-                bound[i] = bounds::asFloatUp(boundOf(fam.group(mn[i], mx[i]), mn[i], mx[i], 0.0f));
-        }
-    }
-    return true;
+    return measureStretch(
+        fam, x, n, groupCols, false, 0.0f, 0.0f,
+        [&](std::int64_t i, const float*, std::int64_t, const Measured<Fam>& g) QS_LAMBDA_INLINE {
+            bound[i] = bounds::asFloatUp(boundOf(g.p, g.mn, g.mx, g.signedMax));
+        });
 }
 
 // stretchGroups per family, one call per stretch (cloned for AVX2/AVX-512 as a whole).
@@ -302,7 +304,10 @@ Outcome exactMaxError(const Walker<Fam>& walk, double to, const ProgressFn& prog
 
     const std::int64_t perRow = plan.groupsPerRow, groupCols = plan.groupCols;
     const std::int64_t span = walk.stretch();
-    std::vector<float> bound(static_cast<std::size_t>(w.rows * perRow));
+    // Every group's bound is written below; scratch kept between analyses (no page faults).
+    const auto groups = static_cast<std::size_t>(w.rows * perRow);
+    const ScratchBytes boundBytes(groups * sizeof(float));
+    float* const bound = boundBytes.as<float>(groups);
     std::vector<std::pair<float, std::int64_t>> top(blocks, {-1.0f, 0}); // per block, its first
     bool ok = forEachBlock(
         w, 0.0, to / 2, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
@@ -310,7 +315,7 @@ Outcome exactMaxError(const Walker<Fam>& walk, double to, const ProgressFn& prog
             for (std::int64_t r = r0; r < r1; ++r)
                 for (std::int64_t s0 = 0; s0 < w.cols; s0 += span) {
                     const std::int64_t gi = r * perRow + s0 / groupCols;
-                    float* out = bound.data() + gi;
+                    float* out = bound + gi;
                     const std::int64_t width = std::min(span, w.cols - s0);
                     if (!boundStretch(walk.fam, w.data + r * w.cols + s0, width, groupCols, out)) {
                         nonFinite = true;
@@ -352,7 +357,7 @@ Outcome exactMaxError(const Walker<Fam>& walk, double to, const ProgressFn& prog
             std::vector<float> scratch(static_cast<std::size_t>(groupCols));
             for (std::int64_t gi = r0 * perRow; gi < r1 * perRow; ++gi) {
                 double sofar = found.load(std::memory_order_relaxed);
-                if (!(bound[static_cast<std::size_t>(gi)] > sofar))
+                if (!(bound[gi] > sofar))
                     continue;
                 const double e = exact(gi, scratch);
                 while (e > sofar &&

@@ -26,13 +26,28 @@ void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite) 
     finite = minMaxLoop(x, n, mn, mx);
 }
 
+namespace {
+
 QS_SIMD_CLONES
-bool groupMinMax(const float* x, std::int64_t n, std::int64_t groupCols, float* mn, float* mx) {
+bool groupMinMaxLoops(const float* x, std::int64_t n, std::int64_t groupCols, float* mn,
+                      float* mx) {
     bool finite = true;
     for (std::int64_t g = 0; g * groupCols < n; ++g)
         finite &=
             minMaxLoop(x + g * groupCols, std::min(groupCols, n - g * groupCols), mn[g], mx[g]);
     return finite;
+}
+
+} // namespace
+
+bool groupMinMax(const float* x, std::int64_t n, std::int64_t groupCols, float* mn, float* mx) {
+    std::int64_t done = 0; // groups
+    bool finite = true;
+    if (groupCols % 16 == 0 && groupCols <= 256 && avx512Enabled())
+        done = groupMinMax512(x, n / groupCols, groupCols, mn, mx, finite);
+    const std::int64_t start = done * groupCols;
+    return finite &&
+           (start >= n || groupMinMaxLoops(x + start, n - start, groupCols, mn + done, mx + done));
 }
 
 // The sums of computeErrorMetrics over one stretch, in double, each term fused into its sum.

@@ -2,15 +2,20 @@
 
 #include <algorithm>
 #include <mutex>
+#include <new>
 #include <utility>
 
 namespace qs {
 namespace {
 
+constexpr std::align_val_t kScratchAlign{64};
+
 struct Pool {
     std::mutex mutex;
     std::vector<std::vector<float>> kept;
     std::size_t bytes = 0;
+    std::byte* scratch = nullptr; // ScratchBytes' kept block
+    std::size_t scratchBytes = 0;
 };
 
 Pool& pool() {
@@ -66,20 +71,72 @@ void recycleFloatBuffer(std::vector<float>&& v) {
     p.kept.push_back(std::move(drop));
 }
 
+void freeScratch(std::byte* block) {
+    if (block != nullptr)
+        ::operator delete(block, kScratchAlign);
+}
+
 void dropRecycledBuffers() {
     std::vector<std::vector<float>> drop;
+    std::byte* scratch = nullptr;
     Pool& p = pool();
     {
         const std::lock_guard lock(p.mutex);
         drop.swap(p.kept);
         p.bytes = 0;
+        std::swap(scratch, p.scratch);
+        p.scratchBytes = 0;
     }
+    freeScratch(scratch);
 }
 
 std::size_t recycledBytes() {
     Pool& p = pool();
     const std::lock_guard lock(p.mutex);
     return p.bytes;
+}
+
+ScratchBytes::ScratchBytes(std::size_t n) {
+    if (n >= kScratchMinBytes && n <= kScratchKeptBytes) {
+        Pool& p = pool();
+        std::byte* misfit = nullptr; // freed outside the lock
+        {
+            const std::lock_guard lock(p.mutex);
+            if (p.scratch != nullptr && p.scratchBytes >= n && p.scratchBytes / 4 < n) {
+                data_ = p.scratch;
+                capacity_ = p.scratchBytes;
+            } else {
+                misfit = p.scratch;
+            }
+            p.scratch = nullptr;
+            p.scratchBytes = 0;
+        }
+        freeScratch(misfit);
+    }
+    if (data_ == nullptr) {
+        capacity_ = std::max<std::size_t>(n, 1);
+        data_ = static_cast<std::byte*>(::operator new(capacity_, kScratchAlign));
+    }
+}
+
+ScratchBytes::~ScratchBytes() {
+    std::byte* drop = data_;
+    if (capacity_ >= kScratchMinBytes && capacity_ <= kScratchKeptBytes) {
+        Pool& p = pool();
+        const std::lock_guard lock(p.mutex);
+        if (p.scratch == nullptr) { // else another taker's block is kept: this one is freed
+            p.scratch = data_;
+            p.scratchBytes = capacity_;
+            drop = nullptr;
+        }
+    }
+    freeScratch(drop);
+}
+
+std::size_t keptScratchBytes() {
+    Pool& p = pool();
+    const std::lock_guard lock(p.mutex);
+    return p.scratchBytes;
 }
 
 } // namespace qs

@@ -13,10 +13,13 @@
 // QS_CLONE_INLINE before a helper that such functions call in their hot loops: always inlined, so
 // each clone compiles it for its own instruction set (an out-of-line copy would be baseline code).
 
+// QS_LAMBDA_INLINE after a lambda's parameter list, for a lambda such a helper calls: the same.
 #if defined(__GNUC__)
 #define QS_CLONE_INLINE [[gnu::always_inline]] inline
+#define QS_LAMBDA_INLINE __attribute__((always_inline))
 #else
 #define QS_CLONE_INLINE inline
+#define QS_LAMBDA_INLINE
 #endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)

@@ -74,6 +74,38 @@ private slots:
         QCOMPARE(recycledBytes(), std::size_t{0});
     }
 
+    // Scratch blocks: one kept between takers and handed to the next it fits (n to 4n), a second
+    // taker while it is out gets its own, and blocks outside the kept sizes are not kept.
+    void aScratchBlockIsKeptForTheNextTaker() {
+        const std::byte* first = nullptr;
+        {
+            const ScratchBytes a(kScratchMinBytes * 4);
+            first = a.data();
+            QCOMPARE(a.capacity(), kScratchMinBytes * 4);
+            const ScratchBytes b(kScratchMinBytes * 4); // while a is out
+            QVERIFY(b.data() != first);
+        } // b is kept (the slot was free), then a is freed
+        QCOMPARE(keptScratchBytes(), kScratchMinBytes * 4);
+        {
+            const ScratchBytes c(kScratchMinBytes * 2); // fits: 4 * (2n) > 4n
+            QCOMPARE(c.capacity(), kScratchMinBytes * 4);
+            QCOMPARE(keptScratchBytes(), std::size_t{0});
+            auto* words = c.as<std::uint32_t>(c.capacity() / 4);
+            words[c.capacity() / 4 - 1] = 7u; // the whole block is usable
+        }
+        QCOMPARE(keptScratchBytes(), kScratchMinBytes * 4);
+        {
+            const ScratchBytes d(kScratchMinBytes); // four times that is kept: not taken
+            QCOMPARE(d.capacity(), kScratchMinBytes);
+            QCOMPARE(keptScratchBytes(), std::size_t{0}); // the misfit was freed
+        }
+        QCOMPARE(keptScratchBytes(), kScratchMinBytes);
+        dropRecycledBuffers();
+        QCOMPARE(keptScratchBytes(), std::size_t{0});
+        { const ScratchBytes small(kScratchMinBytes - 1), large(kScratchKeptBytes + 1); }
+        QCOMPARE(keptScratchBytes(), std::size_t{0});
+    }
+
     // q4_k's reconstruction (ggml's dequantizer) and a fused one kept for the output error,
     // each written into a kept buffer full of NaN: the same numbers as in a new buffer, so every
     // value was written.

@@ -78,6 +78,7 @@ private slots:
     void errorRangeFromANarrowerGroup();
     void errorRangeBelowTheLargestBound();
     void errorSumsAndBinsUnderBothKernels();
+    void groupMinMaxUnderBothKernels();
     void nfAndCompandingAtTheirBoundaries();
 
 private:
@@ -489,6 +490,54 @@ void TestFusedAnalysis::errorSumsAndBinsUnderBothKernels() {
         compareSums(s.dot, dot);
         QCOMPARE(s.maxAbs, maxAbs);
     }
+}
+
+// groupMinMax (its AVX-512 kernel takes sixteen groups of a multiple of 16 at a time, the loops
+// the rest) against a plain scan: group sizes on both sides of what the kernel takes, counts on
+// both sides of 16, a shorter last group; each group's extremes at a different place in it; and
+// NaN, +Inf or -Inf anywhere, in the kernel's groups or the loops', reported.
+void TestFusedAnalysis::groupMinMaxUnderBothKernels() {
+    unsigned seed = 40;
+    for (fused::SimdKernel kernel : {fused::SimdKernel::Auto, fused::SimdKernel::Portable}) {
+        fused::setSimdKernel(kernel);
+        for (std::int64_t groupCols : {8, 16, 32, 48, 64, 128, 256, 272}) {
+            for (std::int64_t n : {groupCols, 15 * groupCols, 16 * groupCols, 17 * groupCols + 5,
+                                   40 * groupCols, 48 * groupCols - 3}) {
+                auto x = gaussian(static_cast<std::size_t>(n), ++seed);
+                const std::int64_t groups = (n + groupCols - 1) / groupCols;
+                for (std::int64_t g = 0; g < groups; ++g) { // extremes at (3g, 5g + 1) mod len
+                    const std::int64_t len = std::min(groupCols, n - g * groupCols);
+                    x[static_cast<std::size_t>(g * groupCols + (3 * g) % len)] =
+                        -5.0f - static_cast<float>(g);
+                    x[static_cast<std::size_t>(g * groupCols + (5 * g + 1) % len)] =
+                        5.0f + static_cast<float>(g);
+                }
+                std::vector<float> mn(static_cast<std::size_t>(groups)), mx(mn.size());
+                QVERIFY(fused::groupMinMax(x.data(), n, groupCols, mn.data(), mx.data()));
+                for (std::int64_t g = 0; g < groups; ++g) {
+                    const auto first = x.begin() + g * groupCols;
+                    const auto last = first + std::min(groupCols, n - g * groupCols);
+                    QCOMPARE(mn[static_cast<std::size_t>(g)], *std::min_element(first, last));
+                    QCOMPARE(mx[static_cast<std::size_t>(g)], *std::max_element(first, last));
+                }
+                const float specials[] = {std::numeric_limits<float>::quiet_NaN(),
+                                          std::numeric_limits<float>::infinity(),
+                                          -std::numeric_limits<float>::infinity()};
+                for (std::int64_t at : {std::int64_t{0}, n / 2, n - 1, (7 * n) / 11})
+                    for (float special : specials) {
+                        auto y = x;
+                        y[static_cast<std::size_t>(at)] = special;
+                        QVERIFY2(!fused::groupMinMax(y.data(), n, groupCols, mn.data(), mx.data()),
+                                 qPrintable(QString("groups of %1, %2 values, %3 at %4")
+                                                .arg(groupCols)
+                                                .arg(n)
+                                                .arg(special)
+                                                .arg(at)));
+                    }
+            }
+        }
+    }
+    fused::setSimdKernel(fused::SimdKernel::Auto);
 }
 
 void TestFusedAnalysis::nfAndCompandingAtTheirBoundaries() {
