@@ -406,7 +406,9 @@ struct MxFam {
         // both computed: a division on one arm only keeps the CPU's loop from vectorising
         const float byDivision = x / g.scale, byReciprocal = x * g.inv;
         const float t = nv ? byDivision : byReciprocal;
-        const float e = roundToElement(elem, clampf(t, -elem.maxNormal, elem.maxNormal));
+        // the lean rounding (no division by the quantum): the CPU loops that call this fix
+        // elem.int8, so its one branch folds away
+        const float e = roundToElementLean(elem, clampf(t, -elem.maxNormal, elem.maxNormal));
         flags |= static_cast<unsigned>(absf(t) > elem.maxNormal) * kSaturated |
                  static_cast<unsigned>(e != 0.0f) * kNonZero;
         return e * g.scale;
