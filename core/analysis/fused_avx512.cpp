@@ -8,15 +8,18 @@
 #include <immintrin.h>
 #define QS_FUSED_AVX512 1
 #endif
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-// GCC 12 warns that _mm512_undefined_ps's __Y "may be used uninitialized" inside its own
-// AVX-512 intrinsics (GCC bug 105593, fixed in 13).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 namespace qs::fused {
 
 #ifdef QS_FUSED_AVX512
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+// GCC 12 warns that _mm512_undefined_ps's __Y "may be used uninitialized" inside its own
+// AVX-512 intrinsics (GCC bug 105593, fixed in later releases): silenced for these kernels only.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define QS_FUSED_AVX512_PRAGMA 1
+#endif
+
 namespace {
 
 bool cpuHasAvx512() {
@@ -197,6 +200,10 @@ __attribute__((target("avx512f"))) void compandReconstruct512(const CompandFamil
         }
     }
 }
+
+#ifdef QS_FUSED_AVX512_PRAGMA
+#pragma GCC diagnostic pop
+#endif
 
 #else // no AVX-512 kernels on this compiler or architecture
 

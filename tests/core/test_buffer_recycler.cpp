@@ -1,15 +1,18 @@
 // util/buffer_recycler.h: reconstructions' buffers handed back and reused, and analyses that
 // reuse a buffer holding another tensor's values give exactly what a fresh buffer gives.
 #include "analysis/bench.h"
+#include "analysis/fused_families.h"
 #include "analysis/tensor_analysis.h"
 #include "quant/scheme.h"
 #include "util/buffer_recycler.h"
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace qs;
@@ -77,13 +80,18 @@ private slots:
     // Scratch blocks: one kept between takers and handed to the next it fits (n to 4n), a second
     // taker while it is out gets its own, and blocks outside the kept sizes are not kept.
     void aScratchBlockIsKeptForTheNextTaker() {
-        const std::byte* first = nullptr;
+        const std::byte* kept = nullptr;
         {
             const ScratchBytes a(kScratchMinBytes * 4);
-            first = a.data();
+            kept = a.data();
             QCOMPARE(a.capacity(), kScratchMinBytes * 4);
-            const ScratchBytes b(kScratchMinBytes * 4); // while a is out
-            QVERIFY(b.data() != first);
+        }
+        QCOMPARE(keptScratchBytes(), kScratchMinBytes * 4);
+        {
+            const ScratchBytes a(kScratchMinBytes * 4), b(kScratchMinBytes * 4);
+            QCOMPARE(a.data(), kept); // the kept block, to the first taker only
+            QVERIFY(b.data() != kept);
+            QCOMPARE(keptScratchBytes(), std::size_t{0});
         } // b is kept (the slot was free), then a is freed
         QCOMPARE(keptScratchBytes(), kScratchMinBytes * 4);
         {
@@ -104,6 +112,39 @@ private slots:
         QCOMPARE(keptScratchBytes(), std::size_t{0});
         { const ScratchBytes small(kScratchMinBytes - 1), large(kScratchKeptBytes + 1); }
         QCOMPARE(keptScratchBytes(), std::size_t{0});
+    }
+
+    // The fused paths' tables in scratch (int4:g128's and nf4:g64's group parameters, mxfp4's
+    // and q4_0's error bounds) taken from a kept block full of NaN give what fresh memory gives:
+    // every entry is written before it is read. Each block is the table's size, which the next
+    // taker of that size is given (test above).
+    void poisonedScratchGivesTheSameAnalysis() {
+        const std::int64_t rows = 512, cols = 2560;
+        const auto w = syntheticGaussian(rows * cols, 0.02f, 5);
+        const MatrixView m{w.data(), rows, cols};
+        const std::pair<const char*, std::size_t> tables[] = {
+            {"int4:g128", 512 * 20 * sizeof(fused::IntGroup)},
+            {"nf4:g64", 512 * 40 * sizeof(fused::NfFamily::Group)},
+            {"mxfp4", 512 * 80 * sizeof(float)},
+            {"q4_0", 512 * 80 * sizeof(float)}};
+        for (const auto& [spec, bytes] : tables) {
+            const Scheme s = *Scheme::parse(spec);
+            AnalysisOptions o;
+            o.histogramBins = 64;
+            dropRecycledBuffers();
+            auto fresh = analyzeTensor(m, s, o);
+            QVERIFY(fresh);
+            dropRecycledBuffers();
+            {
+                const ScratchBytes poison(bytes);
+                std::fill_n(poison.as<float>(bytes / sizeof(float)), bytes / sizeof(float),
+                            std::numeric_limits<float>::quiet_NaN());
+            }
+            QCOMPARE(keptScratchBytes(), bytes);
+            auto reused = analyzeTensor(m, s, o);
+            QVERIFY(reused);
+            sameAnalysis(*reused, *fresh);
+        }
     }
 
     // q4_k's reconstruction (ggml's dequantizer) and a fused one kept for the output error,

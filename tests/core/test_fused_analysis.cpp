@@ -1,6 +1,7 @@
 // The fused CPU path (quantize + metrics + error histogram in one pass per group) against the
 // plain passes it replaces: quantize(), computeErrorMetrics() and computeDifferenceHistogram().
 #include "analysis/fused_analysis.h"
+#include "analysis/fused_avx512.h"
 #include "analysis/fused_families.h"
 #include "analysis/fused_sums.h"
 #include "analysis/tensor_analysis.h"
@@ -497,6 +498,8 @@ void TestFusedAnalysis::errorSumsAndBinsUnderBothKernels() {
 // both sides of 16, a shorter last group; each group's extremes at a different place in it; and
 // NaN, +Inf or -Inf anywhere, in the kernel's groups or the loops', reported.
 void TestFusedAnalysis::groupMinMaxUnderBothKernels() {
+    if (!fused::avx512Enabled())
+        qInfo("no AVX-512 on this CPU: both runs take the loops");
     unsigned seed = 40;
     for (fused::SimdKernel kernel : {fused::SimdKernel::Auto, fused::SimdKernel::Portable}) {
         fused::setSimdKernel(kernel);
@@ -505,11 +508,13 @@ void TestFusedAnalysis::groupMinMaxUnderBothKernels() {
                                    40 * groupCols, 48 * groupCols - 3}) {
                 auto x = gaussian(static_cast<std::size_t>(n), ++seed);
                 const std::int64_t groups = (n + groupCols - 1) / groupCols;
-                for (std::int64_t g = 0; g < groups; ++g) { // extremes at (3g, 5g + 1) mod len
+                // Each group's extremes at (97g + 13) mod len and len - 1 - 61g mod len: from
+                // the first to the last vector of a group over the groups.
+                for (std::int64_t g = 0; g < groups; ++g) {
                     const std::int64_t len = std::min(groupCols, n - g * groupCols);
-                    x[static_cast<std::size_t>(g * groupCols + (3 * g) % len)] =
+                    x[static_cast<std::size_t>(g * groupCols + (97 * g + 13) % len)] =
                         -5.0f - static_cast<float>(g);
-                    x[static_cast<std::size_t>(g * groupCols + (5 * g + 1) % len)] =
+                    x[static_cast<std::size_t>(g * groupCols + len - 1 - (61 * g) % len)] =
                         5.0f + static_cast<float>(g);
                 }
                 std::vector<float> mn(static_cast<std::size_t>(groups)), mx(mn.size());
