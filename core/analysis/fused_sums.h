@@ -42,7 +42,8 @@ QS_CLONE_INLINE bool minMaxLoop(const float* x, std::int64_t n, float& mn, float
 // min and max of x[0, n); `finite` false when any value is NaN or +-Inf (x - x is then NaN).
 void minMax(const float* x, std::int64_t n, float& mn, float& mx, bool& finite);
 // minMax of each group of groupCols values of x[0, n) (the last may be shorter) into mn[g] and
-// mx[g]; false when any value is NaN or +-Inf.
+// mx[g]; false when any value is NaN or +-Inf. Groups of 16 to 256 values (a multiple of 16) go
+// sixteen at a time through groupMinMax512 where the CPU has AVX-512.
 bool groupMinMax(const float* x, std::int64_t n, std::int64_t groupCols, float* mn, float* mx);
 // The sums of computeErrorMetrics over one stretch, in double.
 void accumulate(const float* x, const float* r, std::int64_t n, Sums& s);

@@ -27,6 +27,11 @@ std::size_t bytesOf(const std::vector<float>& v) {
     return v.capacity() * sizeof(float);
 }
 
+void freeScratch(std::byte* block) {
+    if (block != nullptr)
+        ::operator delete(block, kScratchAlign);
+}
+
 } // namespace
 
 std::vector<float> takeFloatBuffer(std::size_t n) {
@@ -69,11 +74,6 @@ void recycleFloatBuffer(std::vector<float>&& v) {
         return;
     p.bytes += bytesOf(drop);
     p.kept.push_back(std::move(drop));
-}
-
-void freeScratch(std::byte* block) {
-    if (block != nullptr)
-        ::operator delete(block, kScratchAlign);
 }
 
 void dropRecycledBuffers() {
