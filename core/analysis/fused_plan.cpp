@@ -161,6 +161,30 @@ QS_CLONE_INLINE bool measureStretch(const Fam& fam, const float* x, std::int64_t
         } else if (!groupMinMax(x + c0, len, groupCols, mn, mx)) {
             return false;
         }
+        if constexpr (std::is_same_v<Fam, dev::MxFam>) {
+            // The blocks' scales (nvfp4) or exponents (MX) in one vector loop, as MxFam::group
+            // computes them: group() block by block was a third of nvfp4's analysis.
+            const dev::MxFam f = fam;
+            float scale[kChunk];
+            int exponent[kChunk];
+            if (f.nv) {
+#pragma omp simd
+                for (std::int64_t i = 0; i < count; ++i)
+                    scale[i] = f.nvScale(dev::absMaxOf(mn[i], mx[i]));
+            } else {
+#pragma omp simd
+                for (std::int64_t i = 0; i < count; ++i)
+                    exponent[i] = f.scaleExponent(dev::absMaxOf(mn[i], mx[i]));
+            }
+            for (std::int64_t i = 0; i < count; ++i) {
+                const float* xg = x + c0 + i * groupCols;
+                const std::int64_t glen = std::min(groupCols, len - i * groupCols);
+                const auto p =
+                    f.nv ? dev::MxFam::nvGroup(scale[i]) : dev::MxFam::mxGroup(exponent[i]);
+                onGroup(i0 + i, xg, glen, Measured<Fam>{p, mn[i], mx[i], 0.0f});
+            }
+            continue;
+        }
         for (std::int64_t i = 0; i < count; ++i) {
             const float* xg = x + c0 + i * groupCols;
             const std::int64_t glen = std::min(groupCols, len - i * groupCols);

@@ -384,22 +384,34 @@ struct MxFam {
         return unbiased + 127;
     }
 
-    QS_HD Group group(float mn, float mx) const {
+    // nvfp4's block scale: amax / 6 over the tensor scale, rounded to E4M3 (clamped to its
+    // range), times the tensor scale. A plain function of amax, so a loop over blocks vectorises.
+    QS_HD float nvScale(float amax) const {
+        const float scaled = (amax / 6.0f) / tensorScale;
+        const ElementSpec e4m3{3, 7, false, 448.0f};
+        return tensorScale * roundToElement(e4m3, clampf(scaled, 0.015625f, 448.0f));
+    }
+
+    // A block's parameters from nvfp4's scale (nvScale) or from an MX block's biased exponent
+    // (scaleExponent; 0xFF: the NaN scale).
+    QS_HD static Group nvGroup(float scale) {
         Group g;
-        const float amax = absMaxOf(mn, mx);
-        if (nv) {
-            const float scaled = (amax / 6.0f) / tensorScale;
-            const ElementSpec e4m3{3, 7, false, 448.0f};
-            const float s8 = roundToElement(e4m3, clampf(scaled, 0.015625f, 448.0f));
-            g.scale = tensorScale * s8;
-            g.inv = safeReciprocal(g.scale);
-        } else {
-            const int e = scaleExponent(amax);
-            g.scale = e == 0xFF ? asFloat(0x7FC00000u) : pow2(e - 127);
-            g.inv = e == 0xFF ? 0.0f : pow2(127 - e);
-        }
+        g.scale = scale;
+        g.inv = safeReciprocal(scale);
+        g.key = scale;
+        return g;
+    }
+    QS_HD static Group mxGroup(int e) {
+        Group g;
+        g.scale = e == 0xFF ? asFloat(0x7FC00000u) : pow2(e - 127);
+        g.inv = e == 0xFF ? 0.0f : pow2(127 - e);
         g.key = g.scale;
         return g;
+    }
+
+    QS_HD Group group(float mn, float mx) const {
+        const float amax = absMaxOf(mn, mx);
+        return nv ? nvGroup(nvScale(amax)) : mxGroup(scaleExponent(amax));
     }
     // A block with a finite scale; branch-free, as roundToElement.
     QS_HD float recFinite(const Group& g, float x, unsigned& flags) const {

@@ -223,7 +223,8 @@ void TestPlanBounds::ggmlBlocks() {
 // path or declined. `huge`: +-3e38, whose block scale overflows under q4_0, q8_0 and int: a
 // reconstruction of Inf or NaN, whose errors the plain histogram counts apart - declined just
 // then. Fused means the reconstruction bit for bit, the max |error| and the counts of the
-// plain path.
+// plain path. As 4 rows of 128 and as 1 row of 512 (the per-block loops over a chunk of blocks
+// then run their vector bodies, not only their remainders).
 void TestPlanBounds::extremeBlocksMatchThePlainPath() {
     std::vector<float> edges = gaussian(4 * 128, 17u, 1.0f);
     for (int k = 0; k < 32; ++k) {
@@ -242,36 +243,38 @@ void TestPlanBounds::extremeBlocksMatchThePlainPath() {
     for (const char* spec :
          {"q4_0", "q5_0", "q4_1", "q5_1", "q8_0", "mxfp4", "nvfp4", "fp8_e4m3:g32", "mxint8",
           "fp4:g32", "int4:g32", "int8:g32:sym", "nf4:g32"})
-        for (const std::vector<float>* x : {&edges, &tiny, &huge}) {
-            const Scheme s = *Scheme::parse(spec);
-            const MatrixView m{x->data(), 4, 128};
-            auto plain = quantize(s, m);
-            QVERIFY2(plain.ok(), spec);
-            FusedRequest req;
-            req.errorHistogramBins = 64;
-            req.keepReconstruction = true;
-            auto fused = analyzeFused(s, m, req);
-            const auto& want = plain->reconstruction;
-            const bool finite =
-                std::all_of(want.begin(), want.end(), [](float v) { return std::isfinite(v); });
-            if (x == &edges)
-                QVERIFY2(fused.has_value(), spec);
-            if (x == &huge)
-                QVERIFY2(fused.has_value() == finite, spec);
-            if (!fused) {
-                declined += x == &huge;
-                continue;
+        for (const std::vector<float>* x : {&edges, &tiny, &huge})
+            for (std::int64_t rows : {4, 1}) { // one row: 16 blocks of 32 (vector loops' bodies)
+                const Scheme s = *Scheme::parse(spec);
+                const MatrixView m{x->data(), rows, 512 / rows};
+                auto plain = quantize(s, m);
+                QVERIFY2(plain.ok(), spec);
+                FusedRequest req;
+                req.errorHistogramBins = 64;
+                req.keepReconstruction = true;
+                auto fused = analyzeFused(s, m, req);
+                const auto& want = plain->reconstruction;
+                const bool finite =
+                    std::all_of(want.begin(), want.end(), [](float v) { return std::isfinite(v); });
+                if (x == &edges)
+                    QVERIFY2(fused.has_value(), spec);
+                if (x == &huge)
+                    QVERIFY2(fused.has_value() == finite, spec);
+                if (!fused) {
+                    declined += x == &huge;
+                    continue;
+                }
+                QVERIFY2(fused->ok(), spec);
+                const std::vector<float>& rec = fused->value().output.reconstruction;
+                QCOMPARE(rec.size(), want.size());
+                QVERIFY2(std::memcmp(rec.data(), want.data(), rec.size() * sizeof(float)) == 0,
+                         spec);
+                const ErrorMetrics plainError = computeErrorMetrics(*x, want);
+                QVERIFY2(fused->value().error.maxAbsErr == plainError.maxAbsErr, spec);
+                QVERIFY2(fused->value().errorHistogram->counts ==
+                             computeDifferenceHistogram(*x, want, 64).counts,
+                         spec);
             }
-            QVERIFY2(fused->ok(), spec);
-            const std::vector<float>& rec = fused->value().output.reconstruction;
-            QCOMPARE(rec.size(), want.size());
-            QVERIFY2(std::memcmp(rec.data(), want.data(), rec.size() * sizeof(float)) == 0, spec);
-            const ErrorMetrics plainError = computeErrorMetrics(*x, want);
-            QVERIFY2(fused->value().error.maxAbsErr == plainError.maxAbsErr, spec);
-            QVERIFY2(fused->value().errorHistogram->counts ==
-                         computeDifferenceHistogram(*x, want, 64).counts,
-                     spec);
-        }
     QVERIFY(declined > 0); // some block scale overflowed
 }
 
