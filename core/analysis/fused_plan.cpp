@@ -124,28 +124,35 @@ QS_CLONE_INLINE float signedMaxOf(const float* x, std::int64_t n, float mn, floa
     return x[first];
 }
 
-// One group's parameters from its min and max (or the tensor's) and, for q4_0 / q5_0, its signed
+// One group's parameters, its min and max (or the tensor's) and, for q4_0 / q5_0, its signed
 // maximum (0 for the other families).
 template <class Fam> struct Measured {
     typename Fam::Group p;
     float mn, mx, signedMax;
 };
-template <class Fam>
-QS_CLONE_INLINE Measured<Fam> paramsOf(const Fam& fam, const float* x, std::int64_t len, float mn,
-                                       float mx) {
-    Measured<Fam> g{{}, mn, mx, 0.0f};
-    if constexpr (std::is_same_v<Fam, dev::LegacyFam>) {
-        g.signedMax = fam.symmetric() ? signedMaxOf(x, len, mn, mx) : 0.0f; // q4_0, q5_0
-        g.p = fam.group(mn, mx, g.signedMax);
+
+// q4_0 / q5_0's block parameters from their min, max and signed maximum, a vector loop per kind
+// (the kind a constant in each, as in reconstructGroup).
+QS_CLONE_INLINE void symmetricLegacyGroups(const dev::LegacyFam& fam, const float* mn,
+                                           const float* mx, const float* signedMax,
+                                           std::int64_t count, dev::LegacyFam::Group* out) {
+    dev::LegacyFam f = fam;
+    if (fam.kind == dev::LegacyKind::Q4_0) {
+        f.kind = dev::LegacyKind::Q4_0;
+#pragma omp simd
+        for (std::int64_t i = 0; i < count; ++i)
+            out[i] = f.group(mn[i], mx[i], signedMax[i]);
     } else {
-        g.p = fam.group(mn, mx);
+        f.kind = dev::LegacyKind::Q5_0;
+#pragma omp simd
+        for (std::int64_t i = 0; i < count; ++i)
+            out[i] = f.group(mn[i], mx[i], signedMax[i]);
     }
-    return g;
 }
 
 // The groups of a stretch (whole groups of groupCols but the last) a chunk of kChunk groups at a
-// time: their min and max by groupMinMax (or the tensor's), then onGroup(i, x of the group, its
-// length, Measured) for the i-th, in order. False: NaN/Inf seen.
+// time: their min and max by groupMinMax (or the tensor's), their parameters, then onGroup(i, x
+// of the group, its length, Measured) for the i-th, in order. False: NaN/Inf seen.
 template <class Fam, class OnGroup>
 QS_CLONE_INLINE bool measureStretch(const Fam& fam, const float* x, std::int64_t n,
                                     std::int64_t groupCols, bool wholeTensor, float tmin,
@@ -161,10 +168,13 @@ QS_CLONE_INLINE bool measureStretch(const Fam& fam, const float* x, std::int64_t
         } else if (!groupMinMax(x + c0, len, groupCols, mn, mx)) {
             return false;
         }
+        // The groups' parameters in vector loops: Fam::group group by group (not inlined, with
+        // its family's branches) was a third of nvfp4's analysis. MX: the blocks' scales
+        // (nvfp4) or exponents in one loop; the others: group() itself, which vectorises.
+        const Fam f = fam; // a local copy: the loops' stores do not change it
+        typename Fam::Group p[kChunk];
+        float signedMax[kChunk] = {};
         if constexpr (std::is_same_v<Fam, dev::MxFam>) {
-            // The blocks' scales (nvfp4) or exponents (MX) in one vector loop, as MxFam::group
-            // computes them: group() block by block was a third of nvfp4's analysis.
-            const dev::MxFam f = fam;
             float scale[kChunk];
             int exponent[kChunk];
             if (f.nv) {
@@ -176,20 +186,31 @@ QS_CLONE_INLINE bool measureStretch(const Fam& fam, const float* x, std::int64_t
                 for (std::int64_t i = 0; i < count; ++i)
                     exponent[i] = f.scaleExponent(dev::absMaxOf(mn[i], mx[i]));
             }
-            for (std::int64_t i = 0; i < count; ++i) {
-                const float* xg = x + c0 + i * groupCols;
-                const std::int64_t glen = std::min(groupCols, len - i * groupCols);
-                const auto p =
-                    f.nv ? dev::MxFam::nvGroup(scale[i]) : dev::MxFam::mxGroup(exponent[i]);
-                onGroup(i0 + i, xg, glen, Measured<Fam>{p, mn[i], mx[i], 0.0f});
+            for (std::int64_t i = 0; i < count; ++i)
+                p[i] = f.nv ? dev::MxFam::nvGroup(scale[i]) : dev::MxFam::mxGroup(exponent[i]);
+        } else if constexpr (std::is_same_v<Fam, dev::LegacyFam>) {
+            if (f.symmetric()) { // q4_0, q5_0
+                for (std::int64_t i = 0; i < count; ++i)
+                    signedMax[i] =
+                        signedMaxOf(x + c0 + i * groupCols,
+                                    std::min(groupCols, len - i * groupCols), mn[i], mx[i]);
+                symmetricLegacyGroups(f, mn, mx, signedMax, count, p);
+            } else { // q4_1 / q5_1 group by group: a loop of their group()s first, vectorised
+                     // or not, came out 7-12 % slower
+                for (std::int64_t i = 0; i < count; ++i)
+                    onGroup(i0 + i, x + c0 + i * groupCols,
+                            std::min(groupCols, len - i * groupCols),
+                            Measured<Fam>{fam.group(mn[i], mx[i], 0.0f), mn[i], mx[i], 0.0f});
+                continue;
             }
-            continue;
+        } else {
+#pragma omp simd
+            for (std::int64_t i = 0; i < count; ++i)
+                p[i] = f.group(mn[i], mx[i]);
         }
-        for (std::int64_t i = 0; i < count; ++i) {
-            const float* xg = x + c0 + i * groupCols;
-            const std::int64_t glen = std::min(groupCols, len - i * groupCols);
-            onGroup(i0 + i, xg, glen, paramsOf(fam, xg, glen, mn[i], mx[i]));
-        }
+        for (std::int64_t i = 0; i < count; ++i)
+            onGroup(i0 + i, x + c0 + i * groupCols, std::min(groupCols, len - i * groupCols),
+                    Measured<Fam>{p[i], mn[i], mx[i], signedMax[i]});
     }
     return true;
 }
