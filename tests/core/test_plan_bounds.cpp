@@ -21,7 +21,9 @@
 #include <cmath>
 #include <cstring>
 #include <iterator>
+#include <optional>
 #include <random>
+#include <span>
 
 using namespace qs;
 using namespace qs::test;
@@ -91,6 +93,27 @@ std::vector<Group> commonGroups(std::size_t size, unsigned seed) {
     huge[2] = -3.3e38f;
     groups.push_back(huge);
     return groups;
+}
+
+// The fused analysis with a 64-bin error histogram, the reconstruction kept.
+std::optional<Result<FusedResult>> fusedWithHistogram(const Scheme& s, MatrixView m) {
+    FusedRequest req;
+    req.errorHistogramBins = 64;
+    req.keepReconstruction = true;
+    return analyzeFused(s, m, req);
+}
+
+// A fused result against the plain path's reconstruction `want` of x: the reconstruction bit for
+// bit, the max |error| and the error histogram's counts.
+void sameAsPlain(const FusedResult& fused, std::span<const float> x, const std::vector<float>& want,
+                 const QString& where) {
+    const std::vector<float>& rec = fused.output.reconstruction;
+    QVERIFY2(rec.size() == want.size(), qPrintable(where));
+    QVERIFY2(std::memcmp(rec.data(), want.data(), rec.size() * sizeof(float)) == 0,
+             qPrintable(where));
+    QVERIFY2(fused.error.maxAbsErr == computeErrorMetrics(x, want).maxAbsErr, qPrintable(where));
+    QVERIFY2(fused.errorHistogram->counts == computeDifferenceHistogram(x, want, 64).counts,
+             qPrintable(where));
 }
 
 } // namespace
@@ -253,10 +276,7 @@ void TestPlanBounds::extremeBlocksMatchThePlainPath() {
                 const MatrixView m{x->data(), rows, 512 / rows};
                 auto plain = quantize(s, m);
                 QVERIFY2(plain.ok(), spec);
-                FusedRequest req;
-                req.errorHistogramBins = 64;
-                req.keepReconstruction = true;
-                auto fused = analyzeFused(s, m, req);
+                auto fused = fusedWithHistogram(s, m);
                 const auto& want = plain->reconstruction;
                 const bool finite =
                     std::all_of(want.begin(), want.end(), [](float v) { return std::isfinite(v); });
@@ -269,15 +289,9 @@ void TestPlanBounds::extremeBlocksMatchThePlainPath() {
                     continue;
                 }
                 QVERIFY2(fused->ok(), spec);
-                const std::vector<float>& rec = fused->value().output.reconstruction;
-                QCOMPARE(rec.size(), want.size());
-                QVERIFY2(std::memcmp(rec.data(), want.data(), rec.size() * sizeof(float)) == 0,
-                         spec);
-                const ErrorMetrics plainError = computeErrorMetrics(*x, want);
-                QVERIFY2(fused->value().error.maxAbsErr == plainError.maxAbsErr, spec);
-                QVERIFY2(fused->value().errorHistogram->counts ==
-                             computeDifferenceHistogram(*x, want, 64).counts,
-                         spec);
+                sameAsPlain(fused->value(), *x, want, spec);
+                if (QTest::currentTestFailed())
+                    return;
             }
     QVERIFY(declined > 0); // some block scale overflowed
 }
@@ -361,10 +375,7 @@ void TestPlanBounds::randomTensorsMatchThePlainPath() {
         const MatrixView m{w.data(), rows, cols};
         auto plain = quantize(s, m);
         QVERIFY2(plain.ok(), spec);
-        FusedRequest req;
-        req.errorHistogramBins = 64;
-        req.keepReconstruction = true;
-        auto fused = analyzeFused(s, m, req);
+        auto fused = fusedWithHistogram(s, m);
         if (!fused) // NF blocks across rows, f16 scales past 65504 (Inf), ...: the plain path's
             continue;
         const QString where =
@@ -372,15 +383,10 @@ void TestPlanBounds::randomTensorsMatchThePlainPath() {
         QVERIFY2(fused->ok(), qPrintable(where));
         ++ran;
         const std::vector<float>& want = plain->reconstruction;
-        const std::vector<float>& rec = fused->value().output.reconstruction;
-        QVERIFY2(rec.size() == want.size() &&
-                     std::memcmp(rec.data(), want.data(), rec.size() * sizeof(float)) == 0,
-                 qPrintable(where));
+        sameAsPlain(fused->value(), w, want, where);
+        if (QTest::currentTestFailed())
+            return;
         const ErrorMetrics plainError = computeErrorMetrics(w, want);
-        QVERIFY2(fused->value().error.maxAbsErr == plainError.maxAbsErr, qPrintable(where));
-        QVERIFY2(fused->value().errorHistogram->counts ==
-                     computeDifferenceHistogram(w, want, 64).counts,
-                 qPrintable(where));
         QVERIFY2(std::fabs(fused->value().error.sumSqErr - plainError.sumSqErr) <=
                      1e-12 * std::max(1e-300, plainError.sumSqErr),
                  qPrintable(where));
