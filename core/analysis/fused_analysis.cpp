@@ -80,37 +80,42 @@ std::optional<Result<FusedResult>> fusedGroups(const Family& fam, const Scheme& 
     const double paramsEnd = 0.1, mainEnd = 1.0;
 
     // Pass 1: min and max per group (per row for the whole-tensor scale), parameters, bounds,
-    // and per block of rows its first group of the largest bound and of the largest width.
-    std::vector<std::pair<float, float>> rowRange(layout.wholeTensor ? w.rows : 0);
+    // and per block of rows its first group of the largest bound and of the largest width. A
+    // whole-tensor scale from a given range needs none of it.
+    const bool rangeGiven = layout.wholeTensor && req.tensorRange;
+    std::vector<std::pair<float, float>> rowRange(layout.wholeTensor && !rangeGiven ? w.rows : 0);
     std::vector<Widest> widest(static_cast<std::size_t>(blockCount(w)));
     std::atomic<bool> nonFinite{false};
-    bool ok = forEachBlock(
-        w, 0.0, paramsEnd, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
-            Widest& bw = widest[static_cast<std::size_t>(b)];
-            std::vector<float> mn(static_cast<std::size_t>(groupsPerRow)), mx(mn.size());
-            for (std::int64_t r = r0; r < r1; ++r) {
-                if (!groupMinMax(w.data + r * w.cols, w.cols, groupCols, mn.data(), mx.data())) {
-                    nonFinite = true;
-                    return false;
+    bool ok = true;
+    if (!rangeGiven)
+        ok = forEachBlock(
+            w, 0.0, paramsEnd, progress, [&](std::int64_t b, std::int64_t r0, std::int64_t r1) {
+                Widest& bw = widest[static_cast<std::size_t>(b)];
+                std::vector<float> mn(static_cast<std::size_t>(groupsPerRow)), mx(mn.size());
+                for (std::int64_t r = r0; r < r1; ++r) {
+                    if (!groupMinMax(w.data + r * w.cols, w.cols, groupCols, mn.data(),
+                                     mx.data())) {
+                        nonFinite = true;
+                        return false;
+                    }
+                    if (layout.wholeTensor) {
+                        rowRange[static_cast<std::size_t>(r)] = {mn[0], mx[0]};
+                        continue;
+                    }
+                    Group* row = &groupAt(r, 0);
+                    fam.groups(mn.data(), mx.data(), groupsPerRow, row);
+                    for (std::int64_t g = 0; g < groupsPerRow; ++g)
+                        bw.note(row[g].bound, row[g].width(),
+                                static_cast<std::size_t>(r * groupsPerRow + g));
                 }
-                if (layout.wholeTensor) {
-                    rowRange[static_cast<std::size_t>(r)] = {mn[0], mx[0]};
-                    continue;
-                }
-                Group* row = &groupAt(r, 0);
-                fam.groups(mn.data(), mx.data(), groupsPerRow, row);
-                for (std::int64_t g = 0; g < groupsPerRow; ++g)
-                    bw.note(row[g].bound, row[g].width(),
-                            static_cast<std::size_t>(r * groupsPerRow + g));
-            }
-            return true;
-        });
+                return true;
+            });
     if (nonFinite)
         return std::nullopt;
     if (!ok)
         return Result<FusedResult>(cancelledError());
     if (layout.wholeTensor) {
-        float mn = rowRange[0].first, mx = rowRange[0].second;
+        auto [mn, mx] = rangeGiven ? *req.tensorRange : rowRange[0];
         for (const auto& [a, b] : rowRange) {
             mn = std::min(mn, a);
             mx = std::max(mx, b);
@@ -223,6 +228,18 @@ bool nfCovered(const Scheme& s) {
 
 bool fusedAnalysisCovers(const Scheme& s) {
     return intCovered(s) || nfCovered(s) || compandCovered(s) || planFusedCovers(s);
+}
+
+std::optional<std::pair<float, float>> finiteRange(const float* x, std::int64_t n) {
+    float mn, mx;
+    bool finite;
+    fused::minMax(x, n, mn, mx, finite);
+    return finite ? std::optional(std::pair{mn, mx}) : std::nullopt;
+}
+
+bool fusedTakesTensorRange(const Scheme& s) {
+    return (s.granularity == Granularity::Tensor || s.family == "nvfp4") && !s.doubleQuant &&
+           s.rounding == Rounding::Nearest && fusedAnalysisCovers(s);
 }
 
 namespace {

@@ -16,12 +16,18 @@
 #include "quant/registry.h"
 
 #include <optional>
+#include <utility>
 
 namespace qs {
 
 struct FusedRequest {
     int errorHistogramBins = 0; // > 0: also the histogram of w - w^ over +-max|w - w^|
     bool keepReconstruction = false;
+    // When w is a run of rows of a larger tensor: that tensor's min and max (finite, bounding
+    // w's values). A scale over the whole tensor (fusedTakesTensorRange) comes from them, so the
+    // run's codes are those of its rows in the whole tensor's analysis and its sums add up to
+    // the whole tensor's. Other schemes ignore it.
+    std::optional<std::pair<float, float>> tensorRange;
 };
 
 struct FusedResult {
@@ -32,6 +38,14 @@ struct FusedResult {
 
 // Whether the fused path covers this scheme (it may still decline a tensor with NaN/Inf).
 bool fusedAnalysisCovers(const Scheme& s);
+
+// Whether the scheme's one cross-row dependence is a scale over the whole tensor taken from its
+// min and max (tensor granularity; nvfp4's fp32 tensor scale), and the fused path covers it:
+// given FusedRequest::tensorRange, any run of rows is analysed alone.
+bool fusedTakesTensorRange(const Scheme& s);
+
+// The min and max of x[0, n) (n > 0); nullopt where any value is NaN or +-Inf.
+std::optional<std::pair<float, float>> finiteRange(const float* x, std::int64_t n);
 
 // nullopt: not covered here (the caller runs the separate passes). Otherwise the result, or an
 // error (cancelled through `progress`).

@@ -541,17 +541,22 @@ std::optional<Result<FusedResult>> analyzePlanFused(const Scheme& s, MatrixView 
     if (plan->needsTensorStats()) {
         bool finite = true;
         float mn = w.data[0], mx = w.data[0];
-        std::mutex mutex;
-        forEachBlock(w, 0.0, 0.0, {}, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-            float a, b;
-            bool f;
-            minMax(w.data + r0 * w.cols, (r1 - r0) * w.cols, a, b, f);
-            std::lock_guard lock(mutex);
-            finite &= f;
-            mn = std::min(mn, a);
-            mx = std::max(mx, b);
-            return true;
-        });
+        if (req.tensorRange) { // the tensor's, w a run of its rows
+            mn = req.tensorRange->first;
+            mx = req.tensorRange->second;
+        } else {
+            std::mutex mutex;
+            forEachBlock(w, 0.0, 0.0, {}, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
+                float a, b;
+                bool f;
+                minMax(w.data + r0 * w.cols, (r1 - r0) * w.cols, a, b, f);
+                std::lock_guard lock(mutex);
+                finite &= f;
+                mn = std::min(mn, a);
+                mx = std::max(mx, b);
+                return true;
+            });
+        }
         if (!finite)
             return std::nullopt;
         summary.tensorMin = mn;

@@ -1,5 +1,6 @@
 #include "analysis/stream_analysis.h"
 
+#include "analysis/fused_analysis.h"
 #include "metrics/output_error.h"
 #include "util/buffer_recycler.h"
 
@@ -10,13 +11,41 @@
 namespace qs {
 namespace {
 
-// A piece of work: rows [r0, r1) of one tensor, or the whole tensor.
+// A piece of work: rows [r0, r1) of one tensor, or the whole tensor; or (range) rows whose min
+// and max are all that is taken, for the schemes whose scale is the tensor's.
 struct Piece {
     std::size_t tensor = 0; // index into the tensor list
     std::int64_t r0 = 0, r1 = 0;
     bool whole = true;
     bool last = true; // the tensor's last piece
+    bool range = false;
 };
+
+// A tensor's min and max over its range pieces so far.
+struct RangeSoFar {
+    float mn = 0, mx = 0;
+    bool any = false, finite = true;
+
+    void add(const float* x, std::int64_t n) {
+        const auto r = finiteRange(x, n);
+        finite &= r.has_value();
+        if (!r)
+            return;
+        mn = any ? std::min(mn, r->first) : r->first;
+        mx = any ? std::max(mx, r->second) : r->second;
+        any = true;
+    }
+    std::optional<std::pair<float, float>> get() const {
+        return any && finite ? std::optional(std::pair{mn, mx}) : std::nullopt;
+    }
+};
+
+// Whether scheme s reads `t` in chunks only given the tensor's range.
+bool needsRange(const Scheme& s, const TensorInfo& t, bool inputs) {
+    const std::int64_t cols = std::max<std::int64_t>(1, t.cols());
+    return !(inputs ? rowSeparableGivenInputs(s, cols) : rowSeparable(s, cols)) &&
+           fusedTakesTensorRange(s);
+}
 
 std::vector<Piece> planPieces(const Checkpoint& ckpt, std::span<const TensorInfo* const> tensors,
                               std::span<const Scheme> schemes, const StreamOptions& options) {
@@ -27,11 +56,15 @@ std::vector<Piece> planPieces(const Checkpoint& ckpt, std::span<const TensorInfo
         const auto floatBytes = static_cast<std::uint64_t>(t.numel()) * sizeof(float);
         // With inputs the output error adds up over rows too (rowSeparableGivenInputs); a tensor
         // its importance matrix has no fitting entry for is quantized plainly, with a note said
-        // once for the tensor: read whole.
+        // once for the tensor: read whole. A scale over the whole tensor from its min and max
+        // (fusedTakesTensorRange) needs a first read for them.
         const bool inputs = options.activationsFor || options.imatrix;
+        bool range = false;
         const bool separable =
             std::all_of(schemes.begin(), schemes.end(),
                         [&](const Scheme& s) {
+                            if (needsRange(s, t, inputs))
+                                return range = true;
                             return inputs ? rowSeparableGivenInputs(s, cols)
                                           : rowSeparable(s, cols);
                         }) &&
@@ -43,10 +76,62 @@ std::vector<Piece> planPieces(const Checkpoint& ckpt, std::span<const TensorInfo
         }
         const std::int64_t step = std::max<std::int64_t>(
             1, static_cast<std::int64_t>(options.chunkBytes / sizeof(float)) / cols);
+        for (std::int64_t r0 = 0; range && r0 < rows; r0 += step)
+            pieces.push_back({i, r0, std::min(rows, r0 + step), false, false, true});
         for (std::int64_t r0 = 0; r0 < rows; r0 += step)
             pieces.push_back({i, r0, std::min(rows, r0 + step), false, r0 + step >= rows});
     }
     return pieces;
+}
+
+// What each scheme's analysis of rows of t takes from the stream's inputs: the activations of
+// its width with ||X W^T||^2 of the rows (once for all the schemes), its importance entry.
+struct RowsInputs {
+    const MatrixView* x = nullptr;
+    std::optional<double> outputRef;
+    std::optional<ImportanceWeights> importance;
+
+    RowsInputs(const StreamOptions& o, const TensorInfo& t, MatrixView rows, bool readable) {
+        if (readable && o.activationsFor) {
+            x = o.activationsFor(t.cols());
+            if (x && x->cols == t.cols())
+                if (auto ref = outputReference(*x, rows))
+                    outputRef = *ref;
+        }
+        if (o.imatrix)
+            importance = o.imatrix->weightsFor(t.name);
+    }
+    RowsInputs(const RowsInputs&) = delete; // options() points into it
+    AnalysisOptions options() const {
+        AnalysisOptions a;
+        a.activations = x;
+        a.outputReference = outputRef;
+        a.importance = importance ? &*importance : nullptr;
+        return a;
+    }
+};
+
+// The schemes marked in `whole` over the tensor whole, into acc's results: their chunks could
+// not take the tensor's range (NaN/Inf in it; a reconstruction past float's range).
+Status analyzeWhole(const Checkpoint& ckpt, const TensorInfo& t, std::span<const Scheme> schemes,
+                    const std::vector<char>& whole, const StreamOptions& options,
+                    StreamedTensor& acc, const ProgressFn& progress) {
+    auto values = decodeRows(ckpt, t, 0, t.rows());
+    const MatrixView view{values ? values->data() : nullptr, t.rows(), t.cols()};
+    const RowsInputs in(options, t, view, values.ok());
+    for (std::size_t k = 0; k < schemes.size(); ++k) {
+        if (!whole[k])
+            continue;
+        if (!values) {
+            acc.results[k] = values.error();
+            continue;
+        }
+        auto r = analyzeTensor(view, schemes[k], in.options(), progress);
+        if (!r && r.error().kind == ErrorKind::Cancelled)
+            return cancelledError();
+        acc.results[k] = std::move(r);
+    }
+    return Ok{};
 }
 
 double levelSpan(const TensorAnalysis& a) {
@@ -93,7 +178,12 @@ void mergeChunkAnalysis(Result<TensorAnalysis>& into, Result<TensorAnalysis>&& c
         return;
     }
     a.error.merge(c.error);
-    a.cost.merge(c.cost);
+    StorageCost share = c.cost; // what the tensor stores once is in the first chunk's
+    const StorageCost once = perTensorCost(c.scheme, c.cost);
+    share.scaleBits -= once.scaleBits;
+    share.zeroBits -= once.zeroBits;
+    share.extraBits -= once.extraBits;
+    a.cost.merge(share);
     if (a.outputError && c.outputError) { // both sums run over the output's columns (rows of W)
         a.outputError->err += c.outputError->err;
         a.outputError->ref += c.outputError->ref;
@@ -122,18 +212,27 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
     const std::vector<Piece> pieces = planPieces(ckpt, tensors, schemes, options);
     if (pieces.empty())
         return Ok{};
+    const bool inputs = options.activationsFor || options.imatrix;
+    auto workOf = [&](const Piece& p) { // a range piece: a read and a min/max pass
+        const double values =
+            static_cast<double>(p.r1 - p.r0) *
+            static_cast<double>(std::max<std::int64_t>(1, tensors[p.tensor]->cols()));
+        return p.range ? values / static_cast<double>(schemes.size() + 1) : values;
+    };
     double totalWork = 0;
     for (const Piece& p : pieces)
-        totalWork += static_cast<double>((p.r1 - p.r0)) *
-                     static_cast<double>(std::max<std::int64_t>(1, tensors[p.tensor]->cols()));
+        totalWork += workOf(p);
     double doneWork = 0;
     bool cancelled = false;
+    const ProgressFn sofar = [&](double) { return reportProgress(progress, doneWork / totalWork); };
 
     tbb::task_group reader;
     Result<std::vector<float>> current =
         decodeRows(ckpt, *tensors[pieces[0].tensor], pieces[0].r0, pieces[0].r1);
     std::vector<float> spare; // the buffer of the piece before this one, for the next read
     StreamedTensor acc;
+    RangeSoFar range;
+    std::vector<char> whole; // per scheme: its chunks could not take the range; analysed whole
     for (std::size_t i = 0; i < pieces.size(); ++i) {
         const Piece& p = pieces[i];
         const TensorInfo& t = *tensors[p.tensor];
@@ -148,53 +247,60 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
             acc.tensor = &t;
             acc.chunks = 0;
             acc.results.assign(schemes.size(), TensorAnalysis{});
+            range = RangeSoFar{};
+            whole.assign(schemes.size(), 0);
         }
-        ++acc.chunks;
         if (!current.ok() && acc.read.ok())
             acc.read = current.error();
-        const double pieceWork = static_cast<double>(p.r1 - p.r0) *
-                                 static_cast<double>(std::max<std::int64_t>(1, t.cols()));
-        // With activations of its width, the piece's ||X W^T||^2 once for all the schemes.
-        const MatrixView* x = nullptr;
-        std::optional<double> outputRef;
-        if (current.ok() && options.activationsFor) {
-            x = options.activationsFor(t.cols());
-            if (x && x->cols == t.cols())
-                if (auto ref = outputReference(*x, {current->data(), p.r1 - p.r0, t.cols()}))
-                    outputRef = *ref;
-        }
-        std::optional<ImportanceWeights> importance;
-        if (options.imatrix)
-            importance = options.imatrix->weightsFor(t.name);
-        for (std::size_t k = 0; k < schemes.size() && !cancelled; ++k) {
-            Result<TensorAnalysis> r = current.ok() ? Result<TensorAnalysis>(TensorAnalysis{})
-                                                    : Result<TensorAnalysis>(current.error());
-            if (current.ok()) {
-                AnalysisOptions opts;
-                const MatrixView view{current->data(), p.r1 - p.r0, t.cols()};
-                opts.activations = x;
-                opts.outputReference = outputRef;
-                opts.importance = importance ? &*importance : nullptr;
-                const double base = doneWork + pieceWork * static_cast<double>(k) /
-                                                   static_cast<double>(schemes.size());
-                r = analyzeTensor(view, schemes[k], opts, [&](double f) {
-                    return reportProgress(
-                        progress,
-                        (base + f * pieceWork / static_cast<double>(schemes.size())) / totalWork);
-                });
-                if (!r && r.error().kind == ErrorKind::Cancelled)
-                    cancelled = true;
+        const double pieceWork = workOf(p);
+        if (p.range && acc.read.ok()) {
+            range.add(current->data(), (p.r1 - p.r0) * t.cols());
+        } else if (!p.range) {
+            ++acc.chunks;
+            const MatrixView view{acc.read.ok() ? current->data() : nullptr, p.r1 - p.r0, t.cols()};
+            const RowsInputs in(options, t, view, acc.read.ok());
+            for (std::size_t k = 0; k < schemes.size() && !cancelled; ++k) {
+                // Chunks of a tensor whose scale is the tensor's take its range: without one
+                // (NaN/Inf in it) or where the rows cannot take it, the tensor is analysed whole.
+                const bool ranged = !p.whole && needsRange(schemes[k], t, inputs);
+                if (whole[k] || (ranged && acc.read.ok() && !range.get())) {
+                    whole[k] = 1;
+                    continue;
+                }
+                Result<TensorAnalysis> r = acc.read.ok() ? Result<TensorAnalysis>(TensorAnalysis{})
+                                                         : Result<TensorAnalysis>(acc.read.error());
+                if (acc.read.ok()) {
+                    AnalysisOptions opts = in.options();
+                    if (ranged)
+                        opts.tensorRange = range.get();
+                    const double base = doneWork + pieceWork * static_cast<double>(k) /
+                                                       static_cast<double>(schemes.size());
+                    r = analyzeTensor(view, schemes[k], opts, [&](double f) {
+                        return reportProgress(
+                            progress, (base + f * pieceWork / static_cast<double>(schemes.size())) /
+                                          totalWork);
+                    });
+                    if (!r && r.error().kind == ErrorKind::Cancelled)
+                        cancelled = true;
+                    if (ranged && !r && r.error().kind == ErrorKind::NotApplicable) {
+                        whole[k] = 1;
+                        continue;
+                    }
+                }
+                if (p.whole)
+                    acc.results[k] = std::move(r);
+                else
+                    mergeChunkAnalysis(acc.results[k], std::move(r), p.r0, p.r1);
             }
-            if (p.whole)
-                acc.results[k] = std::move(r);
-            else
-                mergeChunkAnalysis(acc.results[k], std::move(r), p.r0, p.r1);
         }
         reader.wait();
         if (cancelled)
             return cancelledError();
         doneWork += pieceWork;
         if (p.last) {
+            if (acc.read.ok() && std::count(whole.begin(), whole.end(), 1) > 0)
+                if (auto st = analyzeWhole(ckpt, t, schemes, whole, options, acc, sofar); !st)
+                    return st;
             onTensor(std::move(acc));
             acc = StreamedTensor{};
         }

@@ -29,6 +29,7 @@ std::optional<Result<FusedResult>> tryFused(MatrixView w, const Scheme& scheme,
         options.keepReconstruction || options.activations != nullptr ||
         (options.importance &&
          static_cast<std::int64_t>(options.importance->values.size()) == w.cols);
+    request.tensorRange = options.tensorRange;
     const ProgressFn scaled = [&](double f) { return reportProgress(progress, 0.95 * f); };
     if (DeviceEngine* device = activeDeviceEngine();
         device && device->covers(scheme, w.rows, w.cols)) {
@@ -57,6 +58,10 @@ Result<TensorAnalysis> analyzeTensor(MatrixView w, const Scheme& scheme,
         if (!*fused)
             return fused->error();
         r = std::move(fused->value());
+    } else if (options.tensorRange && fusedTakesTensorRange(scheme)) {
+        // The plain path would take these rows' own range.
+        return makeError(scheme.toString() + ": rows of this tensor cannot be analysed apart",
+                         ErrorKind::NotApplicable);
     } else {
         auto q = quantize(
             scheme, w, [&](double f) { return reportProgress(progress, 0.9 * f); },

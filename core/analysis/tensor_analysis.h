@@ -12,6 +12,7 @@
 
 #include <limits>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace qs {
@@ -30,6 +31,12 @@ struct AnalysisOptions {
     // quantizes with it, and without activations every scheme reports the output error it
     // implies (importanceErrorSums) as its output error.
     const ImportanceWeights* importance = nullptr;
+    // When w is a run of rows of a larger tensor, that tensor's finite min and max: a scheme
+    // whose scale is over the whole tensor (fusedTakesTensorRange) takes it from them, so the
+    // run's numbers are its share of the whole tensor's (analysis/stream_analysis.h). Where the
+    // fused path then declines the rows (a reconstruction past float's range), the analysis is
+    // an error of kind NotApplicable: the tensor must be analysed whole.
+    std::optional<std::pair<float, float>> tensorRange;
 };
 
 struct TensorAnalysis {

@@ -53,8 +53,8 @@ Result<FamArgs> CudaEngine::famArgs(const DevicePlan& plan) {
             e = cudaMemcpyAsync(md, plan.nfMidpoints.data(), (n + 1) * sizeof(float),
                                 cudaMemcpyHostToDevice, stream_);
         if (e == cudaSuccess)
-            e = cudaMemcpyAsync(bk, plan.nfBuckets.data(), dev::kNfBuckets + 1, cudaMemcpyHostToDevice,
-                                stream_);
+            e = cudaMemcpyAsync(bk, plan.nfBuckets.data(), dev::kNfBuckets + 1,
+                                cudaMemcpyHostToDevice, stream_);
         if (e != cudaSuccess)
             return cudaFailure(e, "copy");
         f.nfFam = plan.nfFam();
@@ -127,7 +127,11 @@ Result<std::optional<DeviceRun>> CudaEngine::run(DevicePlan plan, Source& src, i
         return reportProgress(progress, (done + static_cast<double>(c + 1) / chunks) / passes);
     };
 
-    if (plan.needsTensorStats()) {
+    if (plan.needsTensorStats() && plan.tensorRange) { // the rows' tensor's, given
+        sum.tensorMin = plan.tensorRange->first;
+        sum.tensorMax = plan.tensorRange->second;
+        ++done;
+    } else if (plan.needsTensorStats()) {
         if (auto e = resetTotals(true); e != cudaSuccess)
             return cudaFailure(e, "copy");
         for (long long c = 0; c < chunks; ++c) {
@@ -305,6 +309,7 @@ std::optional<Result<FusedResult>> CudaEngine::analyze(const Scheme& s, MatrixVi
         return std::nullopt;
     if (plan->family == DeviceFamily::Sinq) // its diagnostic and fallback test, on the host
         plan->sinqKurtosis = sinqKurtosis(w);
+    plan->tensorRange = req.tensorRange;
     std::lock_guard lock(mutex_);
     if (auto e = cudaSetDevice(device_); e != cudaSuccess)
         return Result<FusedResult>(cudaFailure(e, "device"));

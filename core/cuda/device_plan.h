@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace qs {
@@ -56,6 +57,9 @@ struct DevicePlan {
     std::int64_t groupCols = 0, groupsPerRow = 0;
     bool wholeTensor = false; // one group: its parameters come from the tensor's min and max
     bool needsTensorStats() const { return wholeTensor || mxFam.nv; }
+    // The min and max of the tensor the rows belong to (FusedRequest::tensorRange): with
+    // needsTensorStats(), taken instead of the rows' own.
+    std::optional<std::pair<float, float>> tensorRange;
     std::int64_t groupCount() const { return rows * groupsPerRow; }
     dev::CompandFam compandFam() const {
         dev::CompandFam f;

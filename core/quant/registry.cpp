@@ -253,6 +253,18 @@ bool rowSeparableGivenInputs(const Scheme& s, std::int64_t cols) {
            s.rounding != Rounding::Stochastic && !s.doubleQuant;
 }
 
+StorageCost perTensorCost(const Scheme& s, const StorageCost& cost) {
+    StorageCost once;
+    if (s.granularity == Granularity::Tensor) {
+        once.scaleBits = cost.scaleBits;
+        once.zeroBits = cost.zeroBits;
+        once.extraBits = cost.extraBits;
+    } else if (s.family == "nvfp4") {
+        once.extraBits = cost.extraBits;
+    }
+    return once;
+}
+
 Result<std::vector<float>> unitLevels(const Scheme& s) {
     const FamilyInfo* f = findFamily(s.family);
     if (!f)

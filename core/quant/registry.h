@@ -136,7 +136,8 @@ Result<QuantOutput> quantize(const Scheme& s, MatrixView m, const ProgressFn& pr
 // scale), double-quantized scales, stochastic rounding (its random stream runs
 // over the flat index), and families that look at the whole matrix (k-means, HQQ, SINQ, the
 // calibrated ones and the imatrix option). Streaming analysis reads big tensors in row chunks when
-// this holds for their width (the second form: bitsandbytes' blocks, nf and bnb_fp4, run over
+// this holds for their width (or the one tensor scale comes from the tensor's min and max, read
+// first: fusedTakesTensorRange) (the second form: bitsandbytes' blocks, nf and bnb_fp4, run over
 // the flattened tensor, so rows of `cols` not a multiple of the group size share blocks).
 bool rowSeparable(const Scheme& s);
 bool rowSeparable(const Scheme& s, std::int64_t cols);
@@ -145,6 +146,10 @@ bool rowSeparable(const Scheme& s, std::int64_t cols);
 // activations or an imatrix entry). With inputs, the output error's sums add up over rows too
 // (one output column per row of W).
 bool rowSeparableGivenInputs(const Scheme& s, std::int64_t cols);
+// The bits of `cost` (the storage of `s` on some rows of a tensor) that the tensor stores once,
+// whatever its rows: everything but the payload under tensor granularity (its one scale and
+// zero-point), nvfp4's fp32 tensor scale. Runs of rows analysed apart count them once.
+StorageCost perTensorCost(const Scheme& s, const StorageCost& cost);
 
 // Reconstruction levels for a unit scale, sorted; an error if the family has none.
 Result<std::vector<float>> unitLevels(const Scheme& s);

@@ -1,11 +1,13 @@
 #include "cuda_parity.h"
 
+#include "analysis/fused_analysis.h"
 #include "analysis/tensor_analysis.h"
 
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <span>
 #include <sstream>
 
 namespace qs::cudacheck {
@@ -244,6 +246,51 @@ Failures checkNonFinite(DeviceEngine& engine) {
             if (r)
                 f.push_back(std::string(spec) + " did not decline " + num(bad));
         }
+    }
+    return f;
+}
+
+Failures checkTensorRange(DeviceEngine& engine) {
+    Failures f;
+    auto w = testWeights(50, 1024, 13);
+    w[5] = 3.5f; // the tensor's max, in row 0: rows 20-39 have a narrower range of their own
+    const auto range = finiteRange(w.data(), static_cast<std::int64_t>(w.size()));
+    const std::int64_t r0 = 20, rows = 20, cols = 1024;
+    const float* x = w.data() + r0 * cols;
+    const std::span<const float> xs(x, static_cast<std::size_t>(rows * cols));
+    for (const char* spec :
+         {"int4:tensor", "int8:tensor:sym", "nf4:tensor", "fp8_e4m3:tensor", "mulaw8", "nvfp4"}) {
+        const Scheme s = *Scheme::parse(spec);
+        if (!engine.covers(s, rows, cols)) {
+            f.push_back(std::string(spec) + ": not covered");
+            continue;
+        }
+        auto whole = quantize(s, {w.data(), 50, cols});
+        if (!whole) {
+            f.push_back(std::string(spec) + ": cpu " + whole.message());
+            continue;
+        }
+        const std::span<const float> expected(whole->reconstruction.data() + r0 * cols, xs.size());
+        FusedRequest req;
+        req.errorHistogramBins = 256;
+        req.keepReconstruction = true;
+        req.tensorRange = range;
+        auto dev = engine.analyze(s, {x, rows, cols}, req, {});
+        if (!dev || !*dev) {
+            f.push_back(std::string(spec) + ": " + (dev ? dev->message() : "declined"));
+            continue;
+        }
+        const auto& rec = (*dev)->output.reconstruction;
+        if (rec.size() != xs.size() ||
+            std::memcmp(rec.data(), expected.data(), xs.size() * sizeof(float)) != 0)
+            f.push_back(std::string(spec) + ": rows 20-39 differ from the whole tensor's");
+        const ErrorMetrics e = computeErrorMetrics(xs, expected);
+        near(f, (*dev)->error.sumSqErr, e.sumSqErr, std::string(spec) + " sum sq err");
+        if ((*dev)->error.maxAbsErr != e.maxAbsErr)
+            f.push_back(std::string(spec) + ": max |err| differs");
+        const Histogram h = computeDifferenceHistogram(xs, expected, 256);
+        if (!(*dev)->errorHistogram || (*dev)->errorHistogram->counts != h.counts)
+            f.push_back(std::string(spec) + ": error histogram differs");
     }
     return f;
 }

@@ -9,6 +9,7 @@
 //   mean |error| sums within 1e-9 relative too);
 // halfInputs: bf16/f16/f32 bench input against the CPU bench on the same values;
 // nonFinite: NaN/Inf tensors are declined (the CPU's plain path says what they become);
+// tensorRange: rows given their tensor's range take the tensor's scale;
 // cancel: a progress callback that says stop cancels.
 
 #include "analysis/compute_backend.h"
@@ -39,6 +40,10 @@ Failures checkParity(DeviceEngine& engine, const ParityCase& c);
 Failures checkChunked(DeviceEngine& engine);
 Failures checkHalfInputs(DeviceEngine& engine, const std::string& spec, const std::string& dtype);
 Failures checkNonFinite(DeviceEngine& engine);
+// Rows 20-39 of a tensor given its min and max (FusedRequest::tensorRange), under scales over the
+// whole tensor: bit for bit the whole tensor's reconstruction of those rows, their sums, max and
+// histogram.
+Failures checkTensorRange(DeviceEngine& engine);
 Failures checkCancel(DeviceEngine& engine);
 
 } // namespace qs::cudacheck

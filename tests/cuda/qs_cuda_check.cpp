@@ -40,6 +40,7 @@ int main() {
         for (const char* t : {"bf16", "f16", "f32"})
             report(std::string("half inputs ") + s + " " + t, checkHalfInputs(*engine, s, t));
     report("non-finite", checkNonFinite(*engine));
+    report("tensor range", checkTensorRange(*engine));
     report("cancel", checkCancel(*engine));
     std::printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed ? 1 : 0;

@@ -29,6 +29,7 @@ private slots:
     void halfInputsMatchTheCpuBench_data();
     void halfInputsMatchTheCpuBench();
     void declinesNonFinite();
+    void rowsTakeTheTensorsRange();
     void cancels();
 
 private:
@@ -84,6 +85,11 @@ void TestCudaEngine::halfInputsMatchTheCpuBench() {
 
 void TestCudaEngine::declinesNonFinite() {
     const Failures f = checkNonFinite(*m_engine);
+    QVERIFY2(f.empty(), qPrintable(joined(f)));
+}
+
+void TestCudaEngine::rowsTakeTheTensorsRange() {
+    const Failures f = checkTensorRange(*m_engine);
     QVERIFY2(f.empty(), qPrintable(joined(f)));
 }
 
