@@ -17,8 +17,10 @@ class Bytes {
 public:
     template <class T> Bytes& put(T v) {
         static_assert(std::endian::native == std::endian::little);
-        const auto* p = reinterpret_cast<const std::byte*>(&v);
-        b.insert(b.end(), p, p + sizeof(T));
+        // (resize and copy: GCC 12 warns falsely on insert's inlined move, -Wstringop-overflow)
+        const std::size_t at = b.size();
+        b.resize(at + sizeof(T));
+        std::memcpy(b.data() + at, &v, sizeof(T));
         return *this;
     }
     Bytes& str(const std::string& s) {
