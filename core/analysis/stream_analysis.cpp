@@ -21,32 +21,6 @@ struct Piece {
     bool range = false;
 };
 
-// A tensor's min and max over its range pieces so far.
-struct RangeSoFar {
-    float mn = 0, mx = 0;
-    bool any = false, finite = true;
-
-    void add(const float* x, std::int64_t n) {
-        const auto r = finiteRange(x, n);
-        finite &= r.has_value();
-        if (!r)
-            return;
-        mn = any ? std::min(mn, r->first) : r->first;
-        mx = any ? std::max(mx, r->second) : r->second;
-        any = true;
-    }
-    std::optional<std::pair<float, float>> get() const {
-        return any && finite ? std::optional(std::pair{mn, mx}) : std::nullopt;
-    }
-};
-
-// Whether scheme s reads `t` in chunks only given the tensor's range.
-bool needsRange(const Scheme& s, const TensorInfo& t, bool inputs) {
-    const std::int64_t cols = std::max<std::int64_t>(1, t.cols());
-    return !(inputs ? rowSeparableGivenInputs(s, cols) : rowSeparable(s, cols)) &&
-           fusedTakesTensorRange(s);
-}
-
 std::vector<Piece> planPieces(const Checkpoint& ckpt, std::span<const TensorInfo* const> tensors,
                               std::span<const Scheme> schemes, const StreamOptions& options) {
     std::vector<Piece> pieces;
@@ -63,7 +37,7 @@ std::vector<Piece> planPieces(const Checkpoint& ckpt, std::span<const TensorInfo
         const bool separable =
             std::all_of(schemes.begin(), schemes.end(),
                         [&](const Scheme& s) {
-                            if (needsRange(s, t, inputs))
+                            if (chunksTakeTensorRange(s, cols, inputs))
                                 return range = true;
                             return inputs ? rowSeparableGivenInputs(s, cols)
                                           : rowSeparable(s, cols);
@@ -139,6 +113,25 @@ double levelSpan(const TensorAnalysis& a) {
 }
 
 } // namespace
+
+bool chunksTakeTensorRange(const Scheme& s, std::int64_t cols, bool inputs) {
+    return !(inputs ? rowSeparableGivenInputs(s, cols) : rowSeparable(s, cols)) &&
+           fusedTakesTensorRange(s);
+}
+
+void ChunkedRange::add(const float* x, std::int64_t n) {
+    const auto r = finiteRange(x, n);
+    m_finite &= r.has_value();
+    if (!r)
+        return;
+    m_min = m_any ? std::min(m_min, r->first) : r->first;
+    m_max = m_any ? std::max(m_max, r->second) : r->second;
+    m_any = true;
+}
+
+std::optional<std::pair<float, float>> ChunkedRange::range() const {
+    return m_any && m_finite ? std::optional(std::pair{m_min, m_max}) : std::nullopt;
+}
 
 Result<std::vector<float>> decodeRows(const Checkpoint& ckpt, const TensorInfo& t, std::int64_t r0,
                                       std::int64_t r1, std::vector<float> buffer) {
@@ -231,7 +224,7 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
         decodeRows(ckpt, *tensors[pieces[0].tensor], pieces[0].r0, pieces[0].r1);
     std::vector<float> spare; // the buffer of the piece before this one, for the next read
     StreamedTensor acc;
-    RangeSoFar range;
+    ChunkedRange range;
     std::vector<char> whole; // per scheme: its chunks could not take the range; analysed whole
     for (std::size_t i = 0; i < pieces.size(); ++i) {
         const Piece& p = pieces[i];
@@ -247,7 +240,7 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
             acc.tensor = &t;
             acc.chunks = 0;
             acc.results.assign(schemes.size(), TensorAnalysis{});
-            range = RangeSoFar{};
+            range = ChunkedRange{};
             whole.assign(schemes.size(), 0);
         }
         if (!current.ok() && acc.read.ok())
@@ -262,8 +255,8 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
             for (std::size_t k = 0; k < schemes.size() && !cancelled; ++k) {
                 // Chunks of a tensor whose scale is the tensor's take its range: without one
                 // (NaN/Inf in it) or where the rows cannot take it, the tensor is analysed whole.
-                const bool ranged = !p.whole && needsRange(schemes[k], t, inputs);
-                if (whole[k] || (ranged && acc.read.ok() && !range.get())) {
+                const bool ranged = !p.whole && chunksTakeTensorRange(schemes[k], t.cols(), inputs);
+                if (whole[k] || (ranged && acc.read.ok() && !range.range())) {
                     whole[k] = 1;
                     continue;
                 }
@@ -272,7 +265,7 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
                 if (acc.read.ok()) {
                     AnalysisOptions opts = in.options();
                     if (ranged)
-                        opts.tensorRange = range.get();
+                        opts.tensorRange = range.range();
                     const double base = doneWork + pieceWork * static_cast<double>(k) /
                                                        static_cast<double>(schemes.size());
                     r = analyzeTensor(view, schemes[k], opts, [&](double f) {

@@ -19,7 +19,9 @@
 #include "methods/imatrix_file.h"
 
 #include <functional>
+#include <optional>
 #include <span>
+#include <utility>
 
 namespace qs {
 
@@ -58,6 +60,23 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
 // cannot be read apart (Checkpoint::canReadRows) comes whole through readFloat.
 Result<std::vector<float>> decodeRows(const Checkpoint& ckpt, const TensorInfo& t, std::int64_t r0,
                                       std::int64_t r1, std::vector<float> buffer = {});
+
+// Whether rows of a tensor `cols` wide are analysed apart under s only given the tensor's min
+// and max (AnalysisOptions::tensorRange): fusedTakesTensorRange, and not rowSeparable (with
+// `inputs`, activations or an importance matrix: not rowSeparableGivenInputs).
+bool chunksTakeTensorRange(const Scheme& s, std::int64_t cols, bool inputs);
+
+// A tensor's min and max from its chunks of rows, added in any order: nullopt when a value was
+// NaN/Inf or none was added.
+class ChunkedRange {
+public:
+    void add(const float* x, std::int64_t n);
+    std::optional<std::pair<float, float>> range() const;
+
+private:
+    float m_min = 0, m_max = 0;
+    bool m_any = false, m_finite = true;
+};
 
 // Folds the analysis of rows [r0, r1) into a tensor's (`into` starts as an empty TensorAnalysis;
 // the first error stands): sums, cost and output error merged, diagnostics added, the widest

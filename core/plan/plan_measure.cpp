@@ -2,7 +2,9 @@
 // one after another, the next one read while the current one is measured (its candidates in
 // parallel); a tensor of more than PlanRequest::chunkBytes of float32 that can be read by rows,
 // with row-separable schemes, is measured in chunks of rows instead of being held whole (with
-// activations or an importance matrix too: the output error adds up over rows of W). So memory
+// activations or an importance matrix too: the output error adds up over rows of W; a scale over
+// the whole tensor from its min and max too, the range taken in the statistics' first pass,
+// chunksTakeTensorRange). So memory
 // stays within two tensors (or chunks) whatever the checkpoint's size; calibrated candidates
 // (gptq, awq, ...) and the like still take their tensors whole.
 
@@ -70,6 +72,7 @@ struct Inputs {
     const MatrixView* x = nullptr;
     std::vector<double> refs;
     const ImportanceWeights* importance = nullptr; // the tensor's entry of an imatrix file
+    ChunkedRange range;                            // the tensor's min and max, when read in chunks
 };
 
 // A tensor's rows as a measurement reads them: the whole matrix, or chunks of rows decoded from
@@ -87,6 +90,12 @@ public:
     std::int64_t rows() const { return m_rows; }
     std::int64_t cols() const { return m_cols; }
     bool whole() const { return m_tensor == nullptr; }
+    // Every row at once (chunks: decoded into a buffer of their own).
+    Result<std::vector<float>> all() const {
+        if (whole())
+            return std::vector<float>(m_whole.data, m_whole.data + m_whole.size());
+        return decodeRows(*m_ckpt, *m_tensor, 0, m_rows);
+    }
     // fn(rows [r0, r1), r0, r1) for each chunk in order, until one returns an error.
     Status forEach(const std::function<Status(MatrixView, std::int64_t, std::int64_t)>& fn) const {
         if (whole())
@@ -111,10 +120,22 @@ private:
     std::int64_t m_rows = 0, m_cols = 0, m_chunkRows = 0;
 };
 
+// The analysis of every row at once, for a scheme whose chunks could not take the tensor's
+// range (NaN/Inf in it; a reconstruction past float's range).
+Result<TensorAnalysis> analyzeAll(const TensorRows& w, const Scheme& s, AnalysisOptions options,
+                                  const ProgressFn& stop) {
+    auto values = w.all();
+    if (!values)
+        return values.error();
+    options.outputReference.reset();
+    options.tensorRange.reset();
+    return analyzeTensor({values->data(), w.rows(), w.cols()}, s, options, stop);
+}
+
 // One tensor under one scheme (with its output error where inputs are given); NotApplicable
 // passes through for the caller to skip. `stop` is polled inside the quantizer, so a cancel does
 // not wait for a large tensor to finish. In chunks the analyses are merged (row-separable
-// schemes: the whole tensor's numbers).
+// schemes, and those given the tensor's range: the whole tensor's numbers).
 Result<PlanOption> measure(const TensorRows& w, const Scheme& s, const ProgressFn& stop,
                            const Inputs& in) {
     if (!in.x && !in.importance && needsActivations(s))
@@ -124,20 +145,33 @@ Result<PlanOption> measure(const TensorRows& w, const Scheme& s, const ProgressF
     AnalysisOptions options;
     options.activations = in.x;
     options.importance = in.importance;
+    // Chunks of a tensor whose scale is the tensor's take its range; without one (NaN/Inf), or
+    // where rows decline it, every row at once.
+    const bool ranged = !w.whole() && chunksTakeTensorRange(s, w.cols(), true);
+    if (ranged)
+        options.tensorRange = in.range.range();
+    bool all = ranged && !options.tensorRange;
     Result<TensorAnalysis> a = TensorAnalysis{};
     std::size_t k = 0;
-    auto st = w.forEach([&](MatrixView rows, std::int64_t r0, std::int64_t r1) -> Status {
-        if (k < in.refs.size())
-            options.outputReference = in.refs[k];
-        ++k;
-        auto chunk = analyzeTensor(rows, s, options, stop);
-        if (!chunk)
-            return chunk.error();
-        mergeChunkAnalysis(a, std::move(chunk), r0, r1);
-        return Ok{};
-    });
-    if (!st)
+    auto st = all ? Status(Ok{})
+                  : w.forEach([&](MatrixView rows, std::int64_t r0, std::int64_t r1) -> Status {
+                        if (k < in.refs.size())
+                            options.outputReference = in.refs[k];
+                        ++k;
+                        auto chunk = analyzeTensor(rows, s, options, stop);
+                        if (!chunk) {
+                            all = ranged && chunk.error().kind == ErrorKind::NotApplicable;
+                            return chunk.error();
+                        }
+                        mergeChunkAnalysis(a, std::move(chunk), r0, r1);
+                        return Ok{};
+                    });
+    if (all)
+        a = analyzeAll(w, s, options, stop);
+    else if (!st)
         return st.error();
+    if (!a)
+        return a.error();
     PlanOption o{s, a->error.sumSqErr, a->cost.totalBits()};
     if (a->outputError) {
         o.outRelErr = a->outputError->relative();
@@ -176,7 +210,9 @@ bool measuredInChunks(const Checkpoint& ckpt, const TensorInfo& t,
         static_cast<std::uint64_t>(t.numel()) * sizeof(float) <= request.chunkBytes)
         return false;
     const std::int64_t cols = t.cols();
-    auto separable = [&](const Scheme& s) { return rowSeparableGivenInputs(s, cols); };
+    auto separable = [&](const Scheme& s) {
+        return rowSeparableGivenInputs(s, cols) || chunksTakeTensorRange(s, cols, true);
+    };
     if (!separable(llamaCppLastResort()))
         return false;
     for (const Scheme& s : schemes) {
@@ -285,6 +321,8 @@ Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const Pla
         for (int pass = 0; pass < ChunkedWeightStats::kPasses; ++pass) {
             auto st = w.forEach([&](MatrixView v, std::int64_t, std::int64_t) -> Status {
                 acc.add(pass, v);
+                if (pass == 0 && !w.whole())
+                    in.range.add(v.data, v.size());
                 if (pass == 0 && in.x) {
                     auto ref = outputReference(*in.x, v);
                     if (!ref)

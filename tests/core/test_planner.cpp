@@ -11,6 +11,7 @@
 #include "plan/weight_stats.h"
 #include "plan_helpers.h"
 #include "quant/ggml_family.h"
+#include "quant_helpers.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 using namespace qs;
@@ -318,6 +320,9 @@ private slots:
     void chunkedTensorsMeasureAsWhole() {
         PlanRequest r = request();
         r.candidates.push_back(*Scheme::parse("q4_k")); // falls back to q5_0 or f16 here
+        // Scales over the whole tensor, taken from its min and max read with the statistics.
+        for (const char* s : {"nvfp4", "fp8_e4m3:tensor", "int8:tensor"})
+            r.candidates.push_back(*Scheme::parse(s));
         r.keep.push_back({".*layers\\.1\\.self_attn\\.o_proj.*", "q6_k"}); // 64 wide: q8_0
         std::vector<std::string> order;
         r.onTensor = [&](const TensorMeasurement& t) { order.push_back(t.name); };
@@ -379,6 +384,46 @@ private slots:
 
     // The same with a llama.cpp importance matrix: its sums over chunks of rows are the whole
     // tensor's, and the imatrix option quantizes each row with the same entry.
+    // A scale over the whole tensor whose rows cannot take its range (NaN in the tensor; a
+    // scale past float's range) is measured on every row at once: as when the tensor is whole.
+    void tensorScalesThatCannotBeChunkedAreMeasuredWhole() {
+        QTemporaryDir dir;
+        auto huge = test::gaussian(40 * 256, 6);
+        for (float& v : huge)
+            v *= 1e37f;
+        huge[3] = 3e38f; // int4:tensor's scale, (max - min) / 15, overflows
+        huge[30 * 256 + 9] = -3e38f;
+        auto nan = test::gaussian(40 * 256, 5);
+        nan[33 * 256 + 100] = std::numeric_limits<float>::quiet_NaN();
+        const std::string file = dir.filePath("m.safetensors").toStdString();
+        test::writeSafetensors(file, {{"huge", "F32", {40, 256}, test::floatBytes(huge)},
+                                      {"nan", "F32", {40, 256}, test::floatBytes(nan)}});
+        auto ckpt = Checkpoint::open(file);
+        QVERIFY(ckpt.ok());
+        PlanRequest r;
+        for (const char* c : {"int4:tensor", "nvfp4", "int4:g64"})
+            r.candidates.push_back(*Scheme::parse(c));
+        auto whole = measurePlanCandidates(*ckpt, r);
+        QVERIFY2(whole.ok(), whole.ok() ? "" : whole.message().c_str());
+        r.chunkBytes = 10 * 256 * sizeof(float);
+        auto chunked = measurePlanCandidates(*ckpt, r);
+        QVERIFY2(chunked.ok(), chunked.ok() ? "" : chunked.message().c_str());
+        for (std::size_t i = 0; i < 2; ++i) {
+            const auto &a = whole->tensors[i], &b = chunked->tensors[i];
+            QCOMPARE(b.options.size(), a.options.size());
+            for (std::size_t k = 0; k < a.options.size(); ++k) {
+                const double x = a.options[k].sqErr, y = b.options[k].sqErr;
+                QVERIFY2((std::isnan(x) && std::isnan(y)) ||
+                             std::fabs(x - y) <= 1e-12 * std::fabs(x),
+                         qPrintable(QString("%1 %2: %3 vs %4")
+                                        .arg(a.name.c_str(), a.options[k].scheme.toString().c_str())
+                                        .arg(y)
+                                        .arg(x)));
+                QVERIFY(b.options[k].bits == a.options[k].bits);
+            }
+        }
+    }
+
     void chunkedTensorsWithAnImportanceMatrixMeasureAsWhole() {
         QTemporaryDir dir;
         const std::string file = dir.filePath("imatrix.gguf").toStdString();
