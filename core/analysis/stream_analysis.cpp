@@ -166,7 +166,8 @@ void mergeChunkAnalysis(Result<TensorAnalysis>& into, Result<TensorAnalysis>&& c
     const std::string rows = "rows " + std::to_string(r0) + "-" + std::to_string(r1 - 1) + ": ";
     if (a.error.count == 0) { // the first chunk
         a = std::move(c);
-        if (!a.levelsNote.empty())
+        // (A tensor scale's levels are every chunk's: no rows to name.)
+        if (!a.levelsNote.empty() && a.scheme.granularity != Granularity::Tensor)
             a.levelsNote = rows + a.levelsNote;
         return;
     }
@@ -246,9 +247,11 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
         if (!current.ok() && acc.read.ok())
             acc.read = current.error();
         const double pieceWork = workOf(p);
-        if (p.range && acc.read.ok()) {
-            range.add(current->data(), (p.r1 - p.r0) * t.cols());
-        } else if (!p.range) {
+        if (p.range) {
+            if (acc.read.ok())
+                range.add(current->data(), (p.r1 - p.r0) * t.cols());
+            cancelled = !reportProgress(progress, (doneWork + pieceWork) / totalWork);
+        } else {
             ++acc.chunks;
             const MatrixView view{acc.read.ok() ? current->data() : nullptr, p.r1 - p.r0, t.cols()};
             const RowsInputs in(options, t, view, acc.read.ok());
@@ -291,9 +294,14 @@ Status analyzeStreamed(const Checkpoint& ckpt, std::span<const TensorInfo* const
             return cancelledError();
         doneWork += pieceWork;
         if (p.last) {
-            if (acc.read.ok() && std::count(whole.begin(), whole.end(), 1) > 0)
+            if (acc.read.ok() && std::count(whole.begin(), whole.end(), 1) > 0) {
                 if (auto st = analyzeWhole(ckpt, t, schemes, whole, options, acc, sofar); !st)
                     return st;
+            } else if (!acc.read.ok()) { // (rows read once may fail the next time)
+                for (std::size_t k = 0; k < schemes.size(); ++k)
+                    if (whole[k])
+                        acc.results[k] = acc.read.error();
+            }
             onTensor(std::move(acc));
             acc = StreamedTensor{};
         }

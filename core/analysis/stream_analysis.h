@@ -5,11 +5,12 @@
 // analysis' own buffers whatever the checkpoint's size: a piece is at most `chunkBytes` of
 // float32 when the tensor is stored plainly and every scheme is rowSeparable() (with activations
 // or an importance matrix: rowSeparableGivenInputs(), and an entry that fits the tensor) or
-// takes a scale over the whole tensor from its min and max (fusedTakesTensorRange: int/nf/mu-law
-// at tensor granularity, fp8_e4m3:tensor, nvfp4), else the tensor (so: twice the largest such
-// tensor in float32). For the latter the tensor's rows are read twice, first for its min and max
-// alone; a tensor with NaN/Inf, or whose rows decline that range (a reconstruction past float's
-// range), has those schemes analysed whole after its chunks.
+// takes a scale over the whole tensor from its min and max (fusedTakesTensorRange: int, nf,
+// mu-law, A-law and the float element formats at tensor granularity, nvfp4), else the tensor
+// (so: twice the largest such tensor in float32). For the latter the tensor's rows are read
+// twice, first for its min and max alone; a tensor with NaN/Inf, or whose rows decline that
+// range (a reconstruction past float's range), has those schemes analysed whole after its chunks
+// (the tensor whole beside two pieces, then).
 //
 // A chunked tensor's numbers are the whole tensor's (sums merged; the double sums' order
 // differs; what the tensor stores once, perTensorCost, counted once); its levels are those of

@@ -4,9 +4,9 @@
 // with row-separable schemes, is measured in chunks of rows instead of being held whole (with
 // activations or an importance matrix too: the output error adds up over rows of W; a scale over
 // the whole tensor from its min and max too, the range taken in the statistics' first pass,
-// chunksTakeTensorRange). So memory
-// stays within two tensors (or chunks) whatever the checkpoint's size; calibrated candidates
-// (gptq, awq, ...) and the like still take their tensors whole.
+// chunksTakeTensorRange). So memory stays within two tensors (or chunks) whatever the
+// checkpoint's size (but for a tensor with NaN/Inf under such a scale: the tensor whole beside
+// its chunk); calibrated candidates (gptq, awq, ...) and the like still take their tensors whole.
 
 #include "analysis/stream_analysis.h"
 #include "analysis/tensor_analysis.h"
@@ -202,8 +202,8 @@ Result<PlanOption> measureWithFallback(const TensorRows& w, const Scheme& s, con
     return measureFallback(w, *next, stop, in);
 }
 
-// Whether a tensor is measured in chunks of rows: more than chunkBytes of float32, readable by
-// rows, and every scheme it may be measured under (llama.cpp's fallbacks included) row-separable.
+} // namespace
+
 bool measuredInChunks(const Checkpoint& ckpt, const TensorInfo& t,
                       const std::vector<Scheme>& schemes, const PlanRequest& request) {
     if (!ckpt.canReadRows(t) || t.rows() < 2 ||
@@ -222,8 +222,6 @@ bool measuredInChunks(const Checkpoint& ckpt, const TensorInfo& t,
     }
     return true;
 }
-
-} // namespace
 
 Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const PlanRequest& request,
                                                const ProgressFn& progress) {

@@ -135,6 +135,12 @@ double objectiveRef(const TensorMeasurement& t, PlanObjective objective);
 // or a cancel (ErrorKind::Cancelled).
 Result<PlanMeasurements> measurePlanCandidates(const Checkpoint& ckpt, const PlanRequest& request,
                                                const ProgressFn& progress = {});
+// Whether measurePlanCandidates measures `t` in chunks of rows of request.chunkBytes under
+// `schemes` (the candidates, or a keep rule's): more than chunkBytes of float32, readable by rows,
+// and every scheme it may be measured under (llama.cpp's fallbacks included) row-separable or
+// given the tensor's range (chunksTakeTensorRange).
+bool measuredInChunks(const Checkpoint& ckpt, const TensorInfo& t,
+                      const std::vector<Scheme>& schemes, const PlanRequest& request);
 
 struct PlanBudget {
     double bitsPerWeight = 0; // over the quantized tensors

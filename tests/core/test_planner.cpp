@@ -320,6 +320,7 @@ private slots:
     void chunkedTensorsMeasureAsWhole() {
         PlanRequest r = request();
         r.candidates.push_back(*Scheme::parse("q4_k")); // falls back to q5_0 or f16 here
+        const std::vector<Scheme> separable = r.candidates;
         // Scales over the whole tensor, taken from its min and max read with the statistics.
         for (const char* s : {"nvfp4", "fp8_e4m3:tensor", "int8:tensor"})
             r.candidates.push_back(*Scheme::parse(s));
@@ -329,6 +330,15 @@ private slots:
         auto whole = measurePlanCandidates(sample(), r);
         QVERIFY(whole.ok());
         r.chunkBytes = 3000; // 11 rows of 64, 4 of 172: every tensor in chunks
+        // (but those 172 wide: nf4:g64's blocks run over the flattened tensor), with the tensor
+        // scales too.
+        int chunks = 0;
+        for (const TensorInfo& t : sample().tensors()) {
+            const bool inChunks = measuredInChunks(sample(), t, r.candidates, r);
+            QCOMPARE(inChunks, measuredInChunks(sample(), t, separable, r));
+            chunks += inChunks;
+        }
+        QVERIFY(chunks > 10);
         std::vector<std::string> wholeOrder = std::move(order);
         order.clear();
         auto chunked = measurePlanCandidates(sample(), r);
@@ -382,8 +392,6 @@ private slots:
         QVERIFY(outputs > 100);
     }
 
-    // The same with a llama.cpp importance matrix: its sums over chunks of rows are the whole
-    // tensor's, and the imatrix option quantizes each row with the same entry.
     // A scale over the whole tensor whose rows cannot take its range (NaN in the tensor; a
     // scale past float's range) is measured on every row at once: as when the tensor is whole.
     void tensorScalesThatCannotBeChunkedAreMeasuredWhole() {
@@ -406,6 +414,8 @@ private slots:
         auto whole = measurePlanCandidates(*ckpt, r);
         QVERIFY2(whole.ok(), whole.ok() ? "" : whole.message().c_str());
         r.chunkBytes = 10 * 256 * sizeof(float);
+        for (const TensorInfo& t : ckpt->tensors())
+            QVERIFY(measuredInChunks(*ckpt, t, r.candidates, r));
         auto chunked = measurePlanCandidates(*ckpt, r);
         QVERIFY2(chunked.ok(), chunked.ok() ? "" : chunked.message().c_str());
         for (std::size_t i = 0; i < 2; ++i) {
@@ -424,6 +434,8 @@ private slots:
         }
     }
 
+    // The same with a llama.cpp importance matrix: its sums over chunks of rows are the whole
+    // tensor's, and the imatrix option quantizes each row with the same entry.
     void chunkedTensorsWithAnImportanceMatrixMeasureAsWhole() {
         QTemporaryDir dir;
         const std::string file = dir.filePath("imatrix.gguf").toStdString();

@@ -123,6 +123,8 @@ void TestStreamAnalysis::chunksGiveTheWholeTensorsNumbers() {
         for (std::size_t k = 0; k < r->diagnostics.size(); ++k)
             QCOMPARE(r->diagnostics[k].value, whole->diagnostics[k].value);
         QCOMPARE(r->levels, whole->levels);
+        if (s.granularity == Granularity::Tensor) // the tensor's levels: no rows named
+            QCOMPARE(r->levelsNote, whole->levelsNote);
     }
 }
 

@@ -291,6 +291,8 @@ Failures checkTensorRange(DeviceEngine& engine) {
         const Histogram h = computeDifferenceHistogram(xs, expected, 256);
         if (!(*dev)->errorHistogram || (*dev)->errorHistogram->counts != h.counts)
             f.push_back(std::string(spec) + ": error histogram differs");
+        if (s.granularity == Granularity::Tensor && (*dev)->output.levels != whole->levels)
+            f.push_back(std::string(spec) + ": levels differ from the whole tensor's");
     }
     return f;
 }
