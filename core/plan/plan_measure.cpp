@@ -90,10 +90,10 @@ public:
     std::int64_t rows() const { return m_rows; }
     std::int64_t cols() const { return m_cols; }
     bool whole() const { return m_tensor == nullptr; }
-    // Every row at once (chunks: decoded into a buffer of their own).
+    // Chunks' rows all at once, decoded into a buffer of their own.
     Result<std::vector<float>> all() const {
         if (whole())
-            return std::vector<float>(m_whole.data, m_whole.data + m_whole.size());
+            return makeError("the tensor is held whole already");
         return decodeRows(*m_ckpt, *m_tensor, 0, m_rows);
     }
     // fn(rows [r0, r1), r0, r1) for each chunk in order, until one returns an error.
