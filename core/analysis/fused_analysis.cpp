@@ -8,9 +8,13 @@
 #include "quant/group_quant.h"
 #include "util/buffer_recycler.h"
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_reduce.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 
 namespace qs {
 namespace {
@@ -231,10 +235,28 @@ bool fusedAnalysisCovers(const Scheme& s) {
 }
 
 std::optional<std::pair<float, float>> finiteRange(const float* x, std::int64_t n) {
-    float mn, mx;
-    bool finite;
-    fused::minMax(x, n, mn, mx, finite);
-    return finite ? std::optional(std::pair{mn, mx}) : std::nullopt;
+    struct Range {
+        float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+        bool finite = true;
+    };
+    if (n <= 0)
+        return std::nullopt;
+    constexpr std::int64_t kBlock = std::int64_t{1} << 20; // values per task
+    const Range r = tbb::parallel_reduce(
+        tbb::blocked_range<std::int64_t>(0, (n + kBlock - 1) / kBlock), Range{},
+        [&](const tbb::blocked_range<std::int64_t>& blocks, Range acc) {
+            for (std::int64_t b = blocks.begin(); b < blocks.end(); ++b) {
+                float mn, mx;
+                bool finite;
+                fused::minMax(x + b * kBlock, std::min(kBlock, n - b * kBlock), mn, mx, finite);
+                acc = {std::min(acc.mn, mn), std::max(acc.mx, mx), acc.finite && finite};
+            }
+            return acc;
+        },
+        [](const Range& a, const Range& b) {
+            return Range{std::min(a.mn, b.mn), std::max(a.mx, b.mx), a.finite && b.finite};
+        });
+    return r.finite ? std::optional(std::pair{r.mn, r.mx}) : std::nullopt;
 }
 
 bool fusedTakesTensorRange(const Scheme& s) {

@@ -44,7 +44,7 @@ bool fusedAnalysisCovers(const Scheme& s);
 // given FusedRequest::tensorRange, any run of rows is analysed alone.
 bool fusedTakesTensorRange(const Scheme& s);
 
-// The min and max of x[0, n) (n > 0); nullopt where any value is NaN or +-Inf.
+// The min and max of x[0, n) (in parallel); nullopt where any value is NaN or +-Inf, or n is 0.
 std::optional<std::pair<float, float>> finiteRange(const float* x, std::int64_t n);
 
 // nullopt: not covered here (the caller runs the separate passes). Otherwise the result, or an

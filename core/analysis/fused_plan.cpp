@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
-#include <mutex>
 #include <type_traits>
 
 namespace qs {
@@ -539,26 +538,13 @@ std::optional<Result<FusedResult>> analyzePlanFused(const Scheme& s, MatrixView 
         return std::nullopt;
     DeviceSummary summary;
     if (plan->needsTensorStats()) {
-        bool finite = true;
-        float mn = w.data[0], mx = w.data[0];
-        if (req.tensorRange) { // the tensor's, w a run of its rows
-            mn = req.tensorRange->first;
-            mx = req.tensorRange->second;
-        } else {
-            std::mutex mutex;
-            forEachBlock(w, 0.0, 0.0, {}, [&](std::int64_t, std::int64_t r0, std::int64_t r1) {
-                float a, b;
-                bool f;
-                minMax(w.data + r0 * w.cols, (r1 - r0) * w.cols, a, b, f);
-                std::lock_guard lock(mutex);
-                finite &= f;
-                mn = std::min(mn, a);
-                mx = std::max(mx, b);
-                return true;
-            });
-        }
-        if (!finite)
+        // The tensor's min and max: given (w a run of its rows), or these rows'.
+        const auto range = req.tensorRange
+                               ? req.tensorRange
+                               : finiteRange(w.data, static_cast<std::int64_t>(w.size()));
+        if (!range)
             return std::nullopt;
+        const auto [mn, mx] = *range;
         summary.tensorMin = mn;
         summary.tensorMax = mx;
         if (plan->mxFam.nv) {

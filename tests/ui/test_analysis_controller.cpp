@@ -70,6 +70,7 @@ private Q_SLOTS:
     void reportsAFamilyNotImplementedYet();
     void cancelAbandonsTheWorkAndGoesIdle();
     void previewsALargeTensorThenReplacesItWithTheExactResult();
+    void previewsTakeTheTensorsScale();
 };
 
 void TestAnalysisController::analysesTheSelectedTensorThenGoesIdle() {
@@ -225,6 +226,41 @@ void TestAnalysisController::previewsALargeTensorThenReplacesItWithTheExactResul
     c.setTensor(kQProj);
     QTRY_COMPARE_WITH_TIMEOUT(r.sweeps, 3, kTimeoutMs);
     QCOMPARE(r.previews.size(), std::size_t{2});
+}
+
+// A scale over the whole tensor comes from the whole tensor in the preview too: the levels are
+// the exact result's, and so is the cost (the scale stored once), though the sampled rows miss
+// the tensor's largest value.
+void TestAnalysisController::previewsTakeTheTensorsScale() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    constexpr std::int64_t rows = 2048, cols = 1536;
+    std::vector<float> values(static_cast<std::size_t>(rows * cols));
+    for (std::size_t i = 0; i < values.size(); ++i)
+        values[i] = std::sin(0.001f * static_cast<float>(i)) * (1.0f + static_cast<float>(i % 7));
+    values[cols + 5] = 50.0f; // row 1: not among the preview's rows
+    QVERIFY(previewRows({values.data(), rows, cols})[1] > 1);
+    const QString path = dir.filePath(QStringLiteral("big.npy"));
+    test::writeNpy(path.toStdString(), "<f4", {rows, cols}, test::floatBytes(values));
+
+    AnalysisController c;
+    Recorder r(c);
+    c.setScheme(scheme("int8:tensor"));
+    c.openCheckpoint(path);
+    QTRY_COMPARE_WITH_TIMEOUT(r.opened, 1, kTimeoutMs);
+    c.setTensor(QStringLiteral("big"));
+    QTRY_COMPARE_WITH_TIMEOUT(r.sweeps, 1, kTimeoutMs);
+    c.setScheme(scheme("mulaw8"));
+    QTRY_COMPARE_WITH_TIMEOUT(r.sweeps, 2, kTimeoutMs);
+    QCOMPARE(r.previews.size(), std::size_t{2});
+    QCOMPARE(r.exact.size(), std::size_t{2});
+    for (std::size_t k = 0; k < 2; ++k) {
+        const TensorAnalysis &preview = *r.previews[k], &exact = *r.exact[k];
+        QCOMPARE(preview.scheme.toString(), exact.scheme.toString());
+        QVERIFY(!exact.levels.empty() && exact.levels.back() > 40.0f);
+        QCOMPARE(preview.levels, exact.levels);
+        QCOMPARE(preview.cost.totalBits(), exact.cost.totalBits());
+    }
 }
 
 QTEST_MAIN(TestAnalysisController)

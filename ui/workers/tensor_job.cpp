@@ -1,5 +1,7 @@
 #include "workers/tensor_job.h"
 
+#include "analysis/fused_analysis.h"
+
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -38,16 +40,29 @@ void runPreview(QPromise<TensorUpdate>& promise, const QString& name, MatrixView
         std::copy_n(view.data + rows[k] * view.cols, view.cols,
                     sample.begin() + static_cast<std::ptrdiff_t>(k) * view.cols);
     const MatrixView part{sample.data(), static_cast<std::int64_t>(rows.size()), view.cols};
-    auto analysis = analyzeTensor(part, scheme, options, [&cancel](double) {
+    // A scale over the whole tensor is the tensor's, not the sample's: the preview's levels are
+    // then the exact ones, and its sampled rows' codes too.
+    AnalysisOptions sampleOptions = options;
+    if (fusedTakesTensorRange(scheme))
+        sampleOptions.tensorRange = finiteRange(view.data, static_cast<std::int64_t>(view.size()));
+    auto analysis = analyzeTensor(part, scheme, sampleOptions, [&cancel](double) {
         return !cancel.load(std::memory_order_relaxed);
     });
     if (!analysis || cancel.load())
         return;
-    // The cost as the whole tensor's: every row costs what the sampled rows cost on average.
+    // The cost as the whole tensor's: every row costs what the sampled rows cost on average,
+    // and what the tensor stores once, once.
     StorageCost& c = analysis->cost;
+    const StorageCost once = perTensorCost(scheme, c);
     const double scale = static_cast<double>(view.rows) / static_cast<double>(part.rows);
-    for (std::uint64_t* bits : {&c.payloadBits, &c.scaleBits, &c.zeroBits, &c.extraBits})
-        *bits = static_cast<std::uint64_t>(std::llround(static_cast<double>(*bits) * scale));
+    auto scaled = [&](std::uint64_t bits, std::uint64_t tensorBits) {
+        return tensorBits + static_cast<std::uint64_t>(
+                                std::llround(static_cast<double>(bits - tensorBits) * scale));
+    };
+    c.payloadBits = scaled(c.payloadBits, once.payloadBits);
+    c.scaleBits = scaled(c.scaleBits, once.scaleBits);
+    c.zeroBits = scaled(c.zeroBits, once.zeroBits);
+    c.extraBits = scaled(c.extraBits, once.extraBits);
     c.elements = static_cast<std::uint64_t>(view.size());
     AnalysisPlots plots = buildAnalysisPlots(analysis.value());
     plots.previewRows = part.rows;
