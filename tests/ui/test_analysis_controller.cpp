@@ -57,6 +57,23 @@ struct Recorder {
     std::vector<std::shared_ptr<const AnalysisPlots>> previewPlots;
 };
 
+constexpr std::int64_t kBigRows = 2048, kBigCols = 1536; // 3.1 M values: previewed
+
+// A smooth, row-dependent pattern of kBigRows x kBigCols values.
+std::vector<float> bigValues() {
+    std::vector<float> values(static_cast<std::size_t>(kBigRows * kBigCols));
+    for (std::size_t i = 0; i < values.size(); ++i)
+        values[i] = std::sin(0.001f * static_cast<float>(i)) * (1.0f + static_cast<float>(i % 7));
+    return values;
+}
+
+// `values` as the f32 .npy big.npy in `dir` (its tensor: "big"); the path.
+QString writeBig(const QTemporaryDir& dir, const std::vector<float>& values) {
+    const QString path = dir.filePath(QStringLiteral("big.npy"));
+    test::writeNpy(path.toStdString(), "<f4", {kBigRows, kBigCols}, test::floatBytes(values));
+    return path;
+}
+
 } // namespace
 
 class TestAnalysisController : public QObject {
@@ -184,12 +201,9 @@ void TestAnalysisController::cancelAbandonsTheWorkAndGoesIdle() {
 void TestAnalysisController::previewsALargeTensorThenReplacesItWithTheExactResult() {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    constexpr std::int64_t rows = 2048, cols = 1536; // 3.1 M values
-    std::vector<float> values(static_cast<std::size_t>(rows * cols));
-    for (std::size_t i = 0; i < values.size(); ++i) // a smooth, row-dependent pattern
-        values[i] = std::sin(0.001f * static_cast<float>(i)) * (1.0f + static_cast<float>(i % 7));
-    const QString path = dir.filePath(QStringLiteral("big.npy"));
-    test::writeNpy(path.toStdString(), "<f4", {rows, cols}, test::floatBytes(values));
+    constexpr std::int64_t rows = kBigRows, cols = kBigCols;
+    const std::vector<float> values = bigValues();
+    const QString path = writeBig(dir, values);
     QVERIFY(static_cast<std::int64_t>(values.size()) > kPreviewAbove);
 
     AnalysisController c;
@@ -234,14 +248,10 @@ void TestAnalysisController::previewsALargeTensorThenReplacesItWithTheExactResul
 void TestAnalysisController::previewsTakeTheTensorsScale() {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
-    constexpr std::int64_t rows = 2048, cols = 1536;
-    std::vector<float> values(static_cast<std::size_t>(rows * cols));
-    for (std::size_t i = 0; i < values.size(); ++i)
-        values[i] = std::sin(0.001f * static_cast<float>(i)) * (1.0f + static_cast<float>(i % 7));
-    values[cols + 5] = 50.0f; // row 1: not among the preview's rows
-    QVERIFY(previewRows({values.data(), rows, cols})[1] > 1);
-    const QString path = dir.filePath(QStringLiteral("big.npy"));
-    test::writeNpy(path.toStdString(), "<f4", {rows, cols}, test::floatBytes(values));
+    std::vector<float> values = bigValues();
+    values[kBigCols + 5] = 50.0f; // row 1: not among the preview's rows
+    QVERIFY(previewRows({values.data(), kBigRows, kBigCols})[1] > 1);
+    const QString path = writeBig(dir, values);
 
     AnalysisController c;
     Recorder r(c);
