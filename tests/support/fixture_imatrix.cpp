@@ -14,8 +14,10 @@ std::vector<std::uint8_t> floatBytes(const std::vector<float>& v) {
 }
 
 void i32(std::vector<std::uint8_t>& b, std::int32_t v) {
-    const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
-    b.insert(b.end(), p, p + 4);
+    // (resize and copy: GCC 12 warns falsely on insert's inlined move, -Wstringop-overflow)
+    const std::size_t at = b.size();
+    b.resize(at + 4);
+    std::memcpy(b.data() + at, &v, 4);
 }
 
 } // namespace
